@@ -1,0 +1,41 @@
+# Embedding Explorer. `make run` and `make test` work on a fresh machine: each creates
+# .venv when it is missing and installs what it needs (re-installing when the pins change).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8501
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: run test e2e bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+## run: start the app at http://localhost:$(PORT) on ./workspace (seeded with the demo on first start)
+run: $(VENV)/.installed
+	$(PY) -m embeddings seed
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+## test: the whole suite (unit, AppTest, browser)
+test: $(VENV)/.installed-dev
+	$(PY) -m pytest
+
+## e2e: only the browser tests
+e2e: $(VENV)/.installed-dev
+	$(PY) -m pytest -m browser
+
+## bench: performance figures as JSON (see bench/)
+bench: $(VENV)/.installed-dev
+	@for f in bench/*.py; do $(PY) $$f; done
+
+clean:
+	rm -rf $(VENV) artifacts .pytest_cache

@@ -1,0 +1,56 @@
+"""Embedding Explorer: the router.
+
+Run with ``streamlit run app.py [-- --workspace DIR]`` (or ``make run``). It sets the
+page config, seeds an empty workspace with the demo, draws the shared sidebar and
+hands over to the page the user picked. Pages live in ``pages/``; every number they
+show comes from the ``embeddings`` package.
+"""
+
+import os
+
+# Privacy: never reach a model hub, whatever a library tries.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import streamlit as st  # noqa: E402
+
+from embeddings.seed import SEEDED_KEY, seed_demo  # noqa: E402
+from pages.common import guard, progress_reporter, workspace  # noqa: E402
+
+st.set_page_config(page_title="Embedding Explorer", page_icon=":material/scatter_plot:", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/corpus.py", title="Corpora", icon=":material/library_books:", url_path="corpus"),
+]
+
+
+def ensure_seeded() -> None:
+    """Seed the demo once per workspace (cheap check on later runs)."""
+    if st.session_state.get("_seed_checked"):
+        return
+    ws = workspace()
+    if not ws.get_setting(SEEDED_KEY):
+        progress, done = progress_reporter("Preparing the demo workspace")
+        added = seed_demo(ws, progress)
+        if added:
+            done(f"Demo workspace ready: added {', '.join(added)}.")
+    st.session_state["_seed_checked"] = True
+
+
+def sidebar() -> None:
+    ws = workspace()
+    counts = ws.counts()
+    with st.sidebar:
+        st.caption("Workspace")
+        st.code(str(ws.root), language=None, wrap_lines=True)
+        st.caption(f"{counts['corpus']} corpora · {counts['space']} spaces · runs offline")
+
+
+page = st.navigation(PAGES)
+with guard("the app"):
+    ensure_seeded()
+    sidebar()
+with guard(page.title):
+    page.run()

@@ -1,0 +1,245 @@
+"""Command line: ``python -m embeddings [--workspace DIR] <command> ... [--json]``.
+
+It calls the same core functions as the pages. With ``--json`` stdout carries
+exactly one JSON document. A user mistake prints one line on stderr and exits 2;
+an internal error prints one line too (set ``EMBEDDINGS_DEBUG=1`` for the
+traceback) and exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import EmbeddingsError, InputError
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line, not a usage block."""
+
+    def error(self, message: str):  # noqa: D401
+        raise InputError(f"{message} (see '{self.prog} --help')")
+
+
+def _emit(args, obj, human: str) -> None:
+    if args.json:
+        print(json.dumps(obj, ensure_ascii=False, indent=None, default=str))
+    else:
+        print(human)
+
+
+def _add_json(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+
+# -- corpus ---------------------------------------------------------------------
+def _preprocessing_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("preprocessing")
+    g.add_argument("--cased", action="store_true", help="keep case (default: lowercase)")
+    g.add_argument("--strip-accents", action="store_true", help="remove accents (café -> cafe)")
+    g.add_argument("--min-length", type=int, default=1, metavar="N", help="drop tokens shorter than N characters")
+    g.add_argument("--stopwords", action="store_true", help="remove gensim's English stopwords")
+    g.add_argument("--drop-numbers", action="store_true", help="drop tokens without a letter")
+    g.add_argument("--no-sentences", action="store_true", help="do not split documents into sentences")
+    g.add_argument("--phrases", choices=("none", "bigrams", "trigrams"), default="none",
+                   help="detect phrases with gensim Phrases (new_york)")
+    g.add_argument("--phrase-threshold", type=float, default=10.0, metavar="X")
+    g.add_argument("--phrase-min-count", type=int, default=5, metavar="N")
+    r = p.add_argument_group("reading")
+    r.add_argument("--text-column", metavar="NAME", help="csv/tsv column or jsonl field holding the text")
+    r.add_argument("--lines", action="store_true", help=".txt/.md: every line is a document")
+    r.add_argument("--max-mb", type=float, default=None, metavar="MB",
+                   help="size limit per file (default 200, or $EMBEDDINGS_MAX_UPLOAD_MB)")
+
+
+def _preprocessing_from(args):
+    from .corpus import Preprocessing
+
+    return Preprocessing(
+        lowercase=not args.cased,
+        strip_accents=args.strip_accents,
+        min_length=args.min_length,
+        stopwords=args.stopwords,
+        numbers=not args.drop_numbers,
+        sentences=not args.no_sentences,
+        phrases=args.phrases,
+        phrase_threshold=args.phrase_threshold,
+        phrase_min_count=args.phrase_min_count,
+    )
+
+
+def _read_file_sources(paths: Sequence[str], args, limits):
+    from .readers import Source, check_size, format_of
+
+    sources = []
+    for p in paths:
+        path = Path(p)
+        if not path.is_file():
+            raise InputError(f"{p}: no such file.")
+        format_of(path.name)
+        check_size(path.name, path.stat().st_size, limits)  # before reading it into memory
+        sources.append(Source(path.name, path.read_bytes(), args.text_column, args.lines))
+    return sources
+
+
+def _progress_printer(args):
+    if args.json or not sys.stderr.isatty():
+        return lambda f, m: None
+    return lambda f, m: print(f"\r[{f:4.0%}] {m[:70]:<70}", end="", file=sys.stderr, flush=True)
+
+
+def cmd_corpus_add(ws, args) -> None:
+    from dataclasses import replace
+
+    from .corpus import add_corpus
+    from .readers import MB, Limits
+    from .samples import SAMPLES
+
+    prep = _preprocessing_from(args)
+    limits = Limits.from_env()
+    if args.max_mb is not None:
+        limits = replace(limits, max_file_bytes=int(args.max_mb * MB))
+    progress = _progress_printer(args)
+    if args.sample:
+        if args.files:
+            raise InputError("Give files or --sample, not both.")
+        if args.sample not in SAMPLES:
+            raise InputError(f"Unknown sample {args.sample!r}; known: {', '.join(SAMPLES)}.")
+        ws.check_new_name("corpus", args.name)
+        corpus = add_corpus(ws, args.name, documents=SAMPLES[args.sample].load(), preprocessing=prep,
+                            source_label=f"sample:{args.sample}", progress=progress)
+    else:
+        if not args.files:
+            raise InputError("Give one or more files, or --sample NAME.")
+        ws.check_new_name("corpus", args.name)
+        sources = _read_file_sources(args.files, args, limits)
+        corpus = add_corpus(ws, args.name, sources=sources, preprocessing=prep, limits=limits, progress=progress)
+    if not args.json and sys.stderr.isatty():
+        print(file=sys.stderr)
+    s = corpus.summary()
+    _emit(args, s, f"added corpus {s['name']} ({s['id']}): {s['documents']:,} documents, "
+                   f"{s['sentences']:,} sentences, {s['tokens']:,} tokens, {s['vocabulary']:,} terms")
+
+
+def cmd_corpus_list(ws, args) -> None:
+    from .corpus import list_corpora
+
+    rows = [c.summary() for c in list_corpora(ws)]
+    lines = [f"{r['name']:<24} {r['documents']:>8,} docs {r['tokens']:>11,} tokens {r['vocabulary']:>9,} terms"
+             for r in rows]
+    _emit(args, rows, "\n".join(lines) if lines else "(no corpora)")
+
+
+def cmd_corpus_show(ws, args) -> None:
+    from .corpus import get_corpus
+
+    c = get_corpus(ws, args.name)
+    out = c.summary()
+    out["top_terms"] = c.top_terms(args.top).to_dict("records")
+    out["phrases"] = c.phrases().head(args.top).to_dict("records")
+    out["files"] = c.stats.get("files", [])
+    terms = ", ".join(f"{t['term']} ({t['count']})" for t in out["top_terms"])
+    _emit(args, out, f"{out['name']}: {out['documents']:,} documents, {out['tokens']:,} tokens, "
+                     f"{out['vocabulary']:,} terms\ntop terms: {terms}")
+
+
+def cmd_corpus_rename(ws, args) -> None:
+    from .corpus import rename_corpus
+
+    c = rename_corpus(ws, args.name, args.new_name)
+    _emit(args, c.summary(), f"renamed to {c.name}")
+
+
+def cmd_corpus_delete(ws, args) -> None:
+    from .corpus import delete_corpus, get_corpus
+
+    c = get_corpus(ws, args.name)
+    delete_corpus(ws, c.id)
+    _emit(args, {"deleted": c.name, "id": c.id}, f"deleted corpus {c.name}")
+
+
+def cmd_samples(ws, args) -> None:
+    from .samples import SAMPLES
+
+    rows = [{"key": s.key, "title": s.title, "description": s.description, "licence": s.licence}
+            for s in SAMPLES.values()]
+    _emit(args, rows, "\n".join(f"{r['key']:<12} {r['description']}" for r in rows))
+
+
+def cmd_seed(ws, args) -> None:
+    from .seed import seed_demo
+
+    added = seed_demo(ws, _progress_printer(args))
+    _emit(args, {"added": added, "workspace": str(ws.root)},
+          f"seeded {', '.join(added)}" if added else f"{ws.root}: already seeded")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m embeddings", description="Embedding Explorer: corpora and embedding spaces.")
+    p.add_argument("--workspace", metavar="DIR",
+                   help="workspace folder (default: $EMBEDDINGS_WORKSPACE or ./workspace)")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    corpus = sub.add_parser("corpus", help="add, list, show, rename and delete corpora")
+    csub = corpus.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    add = csub.add_parser("add", help="read files (or a sample) into a new corpus")
+    add.add_argument("files", nargs="*", metavar="FILE")
+    add.add_argument("--name", required=True)
+    add.add_argument("--sample", metavar="KEY", help="a bundled sample instead of files (see 'samples')")
+    _preprocessing_args(add)
+    _add_json(add)
+    add.set_defaults(func=cmd_corpus_add)
+    lst = csub.add_parser("list", help="list corpora")
+    _add_json(lst)
+    lst.set_defaults(func=cmd_corpus_list)
+    show = csub.add_parser("show", help="one corpus with its top terms")
+    show.add_argument("name")
+    show.add_argument("--top", type=int, default=20)
+    _add_json(show)
+    show.set_defaults(func=cmd_corpus_show)
+    ren = csub.add_parser("rename", help="rename a corpus")
+    ren.add_argument("name")
+    ren.add_argument("new_name")
+    _add_json(ren)
+    ren.set_defaults(func=cmd_corpus_rename)
+    dele = csub.add_parser("delete", help="delete a corpus")
+    dele.add_argument("name")
+    _add_json(dele)
+    dele.set_defaults(func=cmd_corpus_delete)
+
+    samples = sub.add_parser("samples", help="list the bundled sample corpora")
+    _add_json(samples)
+    samples.set_defaults(func=cmd_samples)
+    seed = sub.add_parser("seed", help="seed the demo workspace (once; no-op afterwards)")
+    _add_json(seed)
+    seed.set_defaults(func=cmd_seed)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        from .workspace import Workspace
+
+        ws = Workspace(args.workspace)
+        args.func(ws, args)
+        return 0
+    except EmbeddingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: one line, traceback on request
+        if os.environ.get("EMBEDDINGS_DEBUG"):
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc} (set EMBEDDINGS_DEBUG=1 for the traceback)",
+              file=sys.stderr)
+        return 1

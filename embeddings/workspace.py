@@ -1,0 +1,357 @@
+"""The persistent workspace: a SQLite catalogue plus one folder per artefact.
+
+Layout of a workspace folder::
+
+    catalogue.sqlite        the catalogue (WAL mode): one row per artefact, plus settings
+    corpus/<id>/            one folder per artefact, grouped by kind
+    space/<id>/
+    .tmp/                   artefacts being built; renamed into place when complete
+
+An artefact is created by :meth:`Workspace.create`: its files are written into a
+fresh folder under ``.tmp/``, and only once they are all there is the folder renamed
+into place and the catalogue row committed, in one SQLite transaction. A reader
+therefore sees either the whole artefact or nothing, a crash mid-build leaves only
+a stale ``.tmp`` folder (swept on the next open), and two sessions writing at once
+are serialised by SQLite's lock (the ``UNIQUE(kind, name)`` constraint settles races
+on a name).
+
+Example
+-------
+>>> import tempfile, json
+>>> ws = Workspace(tempfile.mkdtemp())
+>>> def build(folder):
+...     (folder / "hello.json").write_text(json.dumps({"hi": 1}))
+...     return {"files": 1}
+>>> art = ws.create("corpus", "demo", build, params={"source": "doctest"})
+>>> [a.name for a in ws.list("corpus")]
+['demo']
+>>> ws.rename("corpus", "demo", "demo2").name
+'demo2'
+>>> ws.delete("corpus", "demo2")
+>>> ws.list("corpus")
+[]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import fcntl
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import DuplicateNameError, NotFoundError, WorkspaceError
+
+ENV_VAR = "EMBEDDINGS_WORKSPACE"
+DEFAULT_DIR = "workspace"
+CATALOGUE = "catalogue.sqlite"
+KINDS = ("corpus", "space", "projection", "wordset")
+_SCHEMA_VERSION = 1
+_STALE_TMP_SECONDS = 6 * 3600
+MAX_NAME_LENGTH = 80
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS artefacts (
+    id          TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    parent      TEXT,
+    params      TEXT NOT NULL DEFAULT '{}',
+    summary     TEXT NOT NULL DEFAULT '{}',
+    UNIQUE (kind, name)
+);
+CREATE TABLE IF NOT EXISTS settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+
+def default_root() -> Path:
+    """The workspace folder: ``$EMBEDDINGS_WORKSPACE`` if set, else ``./workspace``."""
+    return Path(os.environ.get(ENV_VAR) or DEFAULT_DIR)
+
+
+def utc_now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def atomic_write_bytes(path: Path | str, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_json(path: Path | str, obj: Any) -> None:
+    atomic_write_bytes(path, json.dumps(obj, indent=1, ensure_ascii=False).encode("utf-8"))
+
+
+def read_json(path: Path | str) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Artefact:
+    """One catalogue row. ``path`` is the artefact's folder."""
+
+    id: str
+    kind: str
+    name: str
+    created_at: str
+    path: Path
+    parent: str | None = None
+    params: dict = field(default_factory=dict)
+    summary: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "name": self.name,
+            "created_at": self.created_at,
+            "parent": self.parent,
+            **self.summary,
+        }
+
+
+def clean_name(name: str) -> str:
+    """Validate a user-given artefact name and return it stripped."""
+    if not isinstance(name, str) or not name.strip():
+        raise WorkspaceError("A name is required.")
+    name = name.strip()
+    if len(name) > MAX_NAME_LENGTH:
+        raise WorkspaceError(f"Names are at most {MAX_NAME_LENGTH} characters; this one has {len(name)}.")
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise WorkspaceError("Names cannot contain control characters.")
+    return name
+
+
+class Workspace:
+    """A workspace folder. Cheap to construct; every call opens its own connection,
+    so one instance may be shared between threads (Streamlit sessions)."""
+
+    def __init__(self, root: Path | str | None = None):
+        self.root = Path(root) if root is not None else default_root()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            (self.root / ".tmp").mkdir(exist_ok=True)
+            for kind in KINDS:
+                (self.root / kind).mkdir(exist_ok=True)
+        except OSError as exc:
+            raise WorkspaceError(f"Cannot use {self.root} as a workspace: {exc.strerror or exc}.") from exc
+        self.db_path = self.root / CATALOGUE
+        with self._connect() as con:
+            con.execute("PRAGMA journal_mode=WAL")
+            version = con.execute("PRAGMA user_version").fetchone()[0]
+            if version > _SCHEMA_VERSION:
+                raise WorkspaceError(
+                    f"{self.root} was written by a newer Embedding Explorer (catalogue v{version})."
+                )
+            con.executescript(_SCHEMA)
+            con.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
+        self._sweep_tmp()
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.root)!r})"
+
+    # -- connections -------------------------------------------------------------
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        try:
+            con = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise WorkspaceError(f"Cannot open the catalogue {self.db_path}: {exc}.") from exc
+        try:
+            con.execute("PRAGMA busy_timeout=30000")
+            con.execute("PRAGMA foreign_keys=ON")
+            yield con
+        except sqlite3.DatabaseError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise WorkspaceError("The workspace is busy; try again in a moment.") from exc
+            raise
+        finally:
+            con.close()
+
+    @contextlib.contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        """An inter-process lock (``flock``) on ``.<name>.lock`` in the workspace."""
+        with open(self.root / f".{name}.lock", "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _sweep_tmp(self) -> None:
+        """Remove build folders left behind by a crash (older than a few hours)."""
+        now = time.time()
+        for child in (self.root / ".tmp").iterdir():
+            with contextlib.suppress(OSError):
+                if now - child.stat().st_mtime > _STALE_TMP_SECONDS:
+                    shutil.rmtree(child, ignore_errors=True)
+
+    # -- catalogue ---------------------------------------------------------------
+    def _row_to_artefact(self, row: tuple) -> Artefact:
+        id_, kind, name, created_at, parent, params, summary = row
+        return Artefact(
+            id=id_,
+            kind=kind,
+            name=name,
+            created_at=created_at,
+            path=self.root / kind / id_,
+            parent=parent,
+            params=json.loads(params),
+            summary=json.loads(summary),
+        )
+
+    _COLUMNS = "id, kind, name, created_at, parent, params, summary"
+
+    def list(self, kind: str) -> list[Artefact]:
+        """Artefacts of one kind, oldest first. Rows whose folder is gone are skipped."""
+        _check_kind(kind)
+        with self._connect() as con:
+            rows = con.execute(
+                f"SELECT {self._COLUMNS} FROM artefacts WHERE kind=? ORDER BY created_at, rowid", (kind,)
+            ).fetchall()
+        arts = [self._row_to_artefact(r) for r in rows]
+        return [a for a in arts if a.path.is_dir()]
+
+    def get(self, kind: str, name_or_id: str) -> Artefact:
+        """Look an artefact up by name, or by id."""
+        _check_kind(kind)
+        with self._connect() as con:
+            row = con.execute(
+                f"SELECT {self._COLUMNS} FROM artefacts WHERE kind=? AND (name=? OR id=?) "
+                "ORDER BY (name=?) DESC LIMIT 1",
+                (kind, name_or_id, name_or_id, name_or_id),
+            ).fetchone()
+        if row is None or not (art := self._row_to_artefact(row)).path.is_dir():
+            names = [a.name for a in self.list(kind)]
+            hint = f" Known: {', '.join(names[:10])}." if names else f" The workspace has no {kind} yet."
+            raise NotFoundError(f"No {kind} named {name_or_id!r}.{hint}")
+        return art
+
+    def exists(self, kind: str, name: str) -> bool:
+        _check_kind(kind)
+        with self._connect() as con:
+            return con.execute("SELECT 1 FROM artefacts WHERE kind=? AND name=?", (kind, name)).fetchone() is not None
+
+    def check_new_name(self, kind: str, name: str) -> str:
+        """Return the cleaned name, or raise if it is invalid or taken."""
+        _check_kind(kind)
+        name = clean_name(name)
+        if self.exists(kind, name):
+            raise DuplicateNameError(f"A {kind} named {name!r} already exists; pick another name or delete it first.")
+        return name
+
+    def create(
+        self,
+        kind: str,
+        name: str,
+        build: Callable[[Path], dict],
+        *,
+        params: dict | None = None,
+        parent: str | None = None,
+    ) -> Artefact:
+        """Build a new artefact atomically.
+
+        ``build(folder)`` writes the artefact's files into an empty temporary folder and
+        returns its summary (a JSON-able dict kept in the catalogue). If it raises,
+        nothing is saved. The name is checked before ``build`` runs (to fail fast) and
+        again, under SQLite's write lock, when the row is inserted.
+        """
+        name = self.check_new_name(kind, name)
+        art_id = uuid.uuid4().hex[:12]
+        tmp = self.root / ".tmp" / f"{kind}-{art_id}"
+        tmp.mkdir(parents=True)
+        try:
+            summary = build(tmp) or {}
+            final = self.root / kind / art_id
+            created_at = utc_now()
+            with self._connect() as con:
+                con.execute("BEGIN IMMEDIATE")
+                try:
+                    con.execute(
+                        f"INSERT INTO artefacts ({self._COLUMNS}) VALUES (?,?,?,?,?,?,?)",
+                        (art_id, kind, name, created_at, parent,
+                         json.dumps(params or {}), json.dumps(summary)),
+                    )
+                    os.rename(tmp, final)
+                except sqlite3.IntegrityError as exc:
+                    con.execute("ROLLBACK")
+                    raise DuplicateNameError(
+                        f"A {kind} named {name!r} already exists; pick another name or delete it first."
+                    ) from exc
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+                con.execute("COMMIT")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return self.get(kind, art_id)
+
+    def rename(self, kind: str, name_or_id: str, new_name: str) -> Artefact:
+        art = self.get(kind, name_or_id)
+        new_name = clean_name(new_name)
+        if new_name == art.name:
+            return art
+        with self._connect() as con:
+            try:
+                con.execute("UPDATE artefacts SET name=? WHERE id=?", (new_name, art.id))
+            except sqlite3.IntegrityError as exc:
+                raise DuplicateNameError(f"A {kind} named {new_name!r} already exists.") from exc
+        return self.get(kind, art.id)
+
+    def delete(self, kind: str, name_or_id: str) -> None:
+        """Remove the catalogue row, then the folder (moved aside first, so a reader
+        never sees half a folder)."""
+        art = self.get(kind, name_or_id)
+        with self._connect() as con:
+            con.execute("DELETE FROM artefacts WHERE id=?", (art.id,))
+        trash = self.root / ".tmp" / f"deleted-{art.id}-{uuid.uuid4().hex[:6]}"
+        with contextlib.suppress(FileNotFoundError):
+            os.rename(art.path, trash)
+            shutil.rmtree(trash, ignore_errors=True)
+
+    # -- settings ----------------------------------------------------------------
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        with self._connect() as con:
+            row = con.execute("SELECT value FROM settings WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self._connect() as con:
+            con.execute(
+                "INSERT INTO settings(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (key, value),
+            )
+
+    def counts(self) -> dict[str, int]:
+        """How many artefacts of each kind the workspace holds."""
+        return {kind: len(self.list(kind)) for kind in KINDS}
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"unknown artefact kind {kind!r}; expected one of {KINDS}")

@@ -1,0 +1,94 @@
+"""Streamlit helpers shared by the pages: the workspace, caches, progress and errors.
+
+Not a page (app.py's navigation does not list it). Session state holds ids and
+selections only; tables come from ``st.cache_data`` keyed by artefact id, which is
+safe because artefacts never change after they are written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+
+import streamlit as st
+
+from embeddings.corpus import Corpus, get_corpus, list_corpora
+from embeddings.errors import EmbeddingsError
+from embeddings.workspace import Workspace, default_root
+
+log = logging.getLogger("embeddings.app")
+
+# session-state keys
+SELECTED_CORPUS = "selected_corpus_id"
+
+
+def workspace_root() -> str:
+    """``streamlit run app.py -- --workspace DIR``, else $EMBEDDINGS_WORKSPACE, else ./workspace."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--workspace")
+    args, _ = parser.parse_known_args(sys.argv[1:])
+    return os.path.abspath(args.workspace or default_root())
+
+
+@st.cache_resource(show_spinner=False)
+def _workspace(root: str) -> Workspace:
+    return Workspace(root)
+
+
+def workspace() -> Workspace:
+    return _workspace(workspace_root())
+
+
+def corpora() -> list[Corpus]:
+    return list_corpora(workspace())
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def corpus_tables(root: str, corpus_id: str) -> dict:
+    """The tables the corpus page draws, read once per corpus."""
+    c = get_corpus(_workspace(root), corpus_id)
+    return {"vocab": c.vocabulary(), "phrases": c.phrases(), "documents": c.documents().drop(columns=["text"])}
+
+
+@contextlib.contextmanager
+def guard(what: str = "this page") -> Iterator[None]:
+    """Show a user mistake as ``st.error`` and a bug as a short message (traceback to the log).
+
+    Streamlit's own control flow (rerun, stop) derives from BaseException and passes through.
+    """
+    try:
+        yield
+    except EmbeddingsError as exc:
+        st.error(str(exc), icon=":material/error:")
+    except Exception as exc:  # a bug: never a traceback in front of a stakeholder
+        log.exception("error in %s", what)
+        st.error(
+            f"Something went wrong in {what} ({type(exc).__name__}: {exc}). "
+            "Nothing saved in the workspace was changed; the details are in the server log.",
+            icon=":material/bug_report:",
+        )
+
+
+def progress_reporter(label: str) -> tuple[Callable[[float, str], None], Callable[[str], None]]:
+    """A progress bar for the core's ``progress(fraction, message)`` callbacks.
+
+    Returns ``(progress, done)``; ``done(message)`` replaces the bar with a success line.
+    """
+    bar = st.progress(0.0, text=label)
+
+    def progress(fraction: float, message: str) -> None:
+        bar.progress(min(max(float(fraction), 0.0), 1.0), text=f"{label}: {message}")
+
+    def done(message: str) -> None:
+        bar.empty()
+        st.success(message, icon=":material/check_circle:")
+
+    return progress, done
+
+
+def fmt_int(n: int | float) -> str:
+    return f"{int(n):,}"

@@ -1,0 +1,211 @@
+"""Corpora: bring text (upload, paste or sample), preprocess it, and inspect the result."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from embeddings.corpus import PHRASE_MODES, Preprocessing, add_corpus, delete_corpus, rename_corpus, zipf_table
+from embeddings.readers import Limits, Source, format_of, inspect_fields, UPLOAD_TYPES
+from embeddings.samples import SAMPLES
+from pages.common import SELECTED_CORPUS, corpora, corpus_tables, fmt_int, guard, progress_reporter, workspace
+
+INSPECT_KEY = "inspect_corpus"
+ws = workspace()
+
+st.title("Corpora")
+st.caption("Bring text, choose how it is tokenised, and look at what you got. Nothing leaves this machine.")
+
+
+# -- preprocessing options --------------------------------------------------------
+def preprocessing_options() -> Preprocessing:
+    with st.expander("Preprocessing options", icon=":material/tune:"):
+        c1, c2, c3 = st.columns(3)
+        lowercase = c1.checkbox("Lowercase", value=True, key="pp_lower")
+        accents = c1.checkbox("Strip accents (café → cafe)", value=False, key="pp_accents")
+        min_length = c1.number_input("Minimum token length", 1, 20, 1, key="pp_minlen")
+        stopwords = c2.checkbox("Remove stopwords (gensim's English list)", value=False, key="pp_stop")
+        numbers = c2.checkbox("Keep numbers", value=True, key="pp_numbers")
+        sentences = c2.checkbox("Split into sentences", value=True, key="pp_sents",
+                                help="Paragraphs, then NLTK's Punkt. Off: one training line per document.")
+        phrases = c3.selectbox("Phrase detection (gensim Phrases)", PHRASE_MODES, index=1, key="pp_phrases",
+                               help="Frequent word pairs become single tokens such as new_york.")
+        threshold = c3.slider("Phrase threshold", 1.0, 200.0, 10.0, step=1.0, key="pp_threshold",
+                              disabled=phrases == "none", help="Higher: fewer, stronger phrases (gensim default 10).")
+        min_count = c3.number_input("Phrase min count", 1, 1000, 5, key="pp_phrase_min",
+                                    disabled=phrases == "none")
+    prep = Preprocessing(lowercase=lowercase, strip_accents=accents, min_length=int(min_length),
+                         stopwords=stopwords, numbers=numbers, sentences=sentences, phrases=phrases,
+                         phrase_threshold=float(threshold), phrase_min_count=int(min_count))
+    st.caption(f"Preprocessing: {prep.describe()}")
+    return prep
+
+
+def add_and_select(name: str, **kwargs) -> None:
+    """Run the core's add_corpus with a progress bar; select the new corpus below."""
+    progress, done = progress_reporter("Adding corpus")
+    corpus = add_corpus(ws, name, progress=progress, **kwargs)
+    s = corpus.stats
+    done(f"Added **{corpus.name}**: {fmt_int(s['documents'])} documents, {fmt_int(s['tokens'])} tokens, "
+         f"{fmt_int(s['vocabulary'])} distinct terms.")
+    st.session_state[INSPECT_KEY] = corpus.id
+    st.session_state[SELECTED_CORPUS] = corpus.id
+
+
+st.subheader("Add a corpus")
+prep = preprocessing_options()
+tab_upload, tab_paste, tab_sample = st.tabs(["Upload files", "Paste text", "Bundled sample"])
+
+with tab_upload:
+    limits = Limits.from_env()
+    files = st.file_uploader(
+        "Files: .txt .md .csv .tsv .jsonl .html .pdf .docx, or a .zip of them",
+        type=UPLOAD_TYPES, accept_multiple_files=True, key="uploads",
+    ) or []
+    lines_as_docs = st.checkbox("Each line of a .txt/.md file is a document", key="lines_as_docs")
+    text_fields: dict[str, str] = {}
+    for f in files:
+        with guard(f.name):
+            if format_of(f.name) in ("csv", "tsv", "jsonl"):
+                fields = inspect_fields(Source(f.name, f.getvalue()))
+                if fields:
+                    text_fields[f.name] = st.selectbox(
+                        f"Text column in {f.name} (other columns are kept as metadata)", fields,
+                        key=f"field_{f.name}",
+                    )
+    default_name = Path(files[0].name).stem if files else ""
+    upload_name = st.text_input("Corpus name", placeholder=default_name or "my-corpus", key="upload_name")
+    if st.button("Add corpus", type="primary", disabled=not files, key="add_upload"):
+        with guard("adding the corpus"):
+            sources = [Source(f.name, f.getvalue(), text_fields.get(f.name), lines_as_docs) for f in files]
+            add_and_select(upload_name or default_name, sources=sources, preprocessing=prep, limits=limits)
+
+with tab_paste:
+    pasted = st.text_area("Text", height=180, key="paste_text",
+                          placeholder="Paste any text. Blank lines separate paragraphs.")
+    paste_lines = st.checkbox("Each line is a document", key="paste_lines")
+    paste_name = st.text_input("Corpus name", placeholder="pasted", key="paste_name")
+    if st.button("Add corpus", type="primary", disabled=not pasted.strip(), key="add_paste"):
+        with guard("adding the corpus"):
+            src = Source("pasted text.txt", pasted.encode("utf-8"), lines_as_documents=paste_lines)
+            add_and_select(paste_name or "pasted", sources=[src], preprocessing=prep)
+
+with tab_sample:
+    key = st.radio("Sample", list(SAMPLES), format_func=lambda k: SAMPLES[k].title, key="sample_key",
+                   horizontal=True)
+    sample = SAMPLES[key]
+    st.markdown(f"{sample.description}  \n*{sample.licence}*")
+    sample_name = st.text_input("Corpus name", placeholder=key, key="sample_name")
+    if st.button("Add corpus", type="primary", key="add_sample"):
+        with guard("adding the sample"):
+            name = sample_name or key
+            ws.check_new_name("corpus", name)
+            add_and_select(name, documents=sample.load(), preprocessing=prep, source_label=f"sample:{key}")
+
+
+# -- inspect ------------------------------------------------------------------------
+st.divider()
+st.subheader("Inspect")
+items = corpora()
+if not items:
+    st.info("No corpus yet: add one above.")
+    st.stop()
+
+by_id = {c.id: c for c in items}
+if st.session_state.get(INSPECT_KEY) not in by_id:
+    chosen = st.session_state.get(SELECTED_CORPUS)
+    st.session_state[INSPECT_KEY] = chosen if chosen in by_id else items[-1].id
+corpus_id = st.selectbox("Corpus", list(by_id), format_func=lambda i: by_id[i].name, key=INSPECT_KEY)
+st.session_state[SELECTED_CORPUS] = corpus_id
+corpus = by_id[corpus_id]
+stats = corpus.stats
+tables = corpus_tables(str(ws.root), corpus.id)
+vocab: pd.DataFrame = tables["vocab"]
+
+st.caption(f"Source: {corpus.params.get('source') or '?'} · {Preprocessing(**corpus.params['preprocessing']).describe()}"
+           f" · added {corpus.created_at.replace('T', ' ')[:16]} UTC")
+m = st.columns(5)
+m[0].metric("Documents", fmt_int(stats["documents"]))
+m[1].metric("Sentences", fmt_int(stats["sentences"]))
+m[2].metric("Tokens", fmt_int(stats["tokens"]))
+m[3].metric("Vocabulary", fmt_int(stats["vocabulary"]))
+m[4].metric("Type/token ratio", f"{stats['type_token_ratio']:.3f}",
+            help="Distinct terms / tokens. Falls as a corpus grows; compare corpora of similar size.")
+
+left, right = st.columns(2)
+with left:
+    st.markdown("**Top terms**")
+    hide_stop = st.toggle("Hide stopwords in this table", value=True, key="hide_stop",
+                          help="Display only; the corpus keeps them unless removed in preprocessing.")
+    shown = vocab
+    if hide_stop:
+        from gensim.parsing.preprocessing import STOPWORDS
+
+        shown = vocab[~vocab["term"].str.lower().isin(STOPWORDS)]
+    st.dataframe(
+        shown.head(200), hide_index=True, height=380, width="stretch",
+        column_config={
+            "term": st.column_config.TextColumn("term"),
+            "count": st.column_config.ProgressColumn("count", format="%d", min_value=0,
+                                                     max_value=int(shown["count"].max()) if len(shown) else 1),
+            "documents": st.column_config.NumberColumn("documents", help="document frequency"),
+        },
+    )
+with right:
+    st.markdown("**Rank / frequency (Zipf)**")
+    z = zipf_table(vocab)
+    if len(z) > 3000:  # log-spaced ranks keep the curve's shape with a bounded number of points
+        idx = np.unique(np.geomspace(1, len(z), 3000).astype(int) - 1)
+        z = z.iloc[idx]
+    fig = go.Figure()
+    fig.add_trace(go.Scattergl(x=z["rank"], y=z["count"], mode="markers+lines", name="this corpus",
+                               text=z["term"], hovertemplate="#%{x}: %{text} (%{y:,})<extra></extra>",
+                               marker={"size": 4}))
+    top = float(vocab["count"].iloc[0])
+    ranks = np.array([1, len(vocab)])
+    fig.add_trace(go.Scatter(x=ranks, y=top / ranks, mode="lines", name="Zipf's law (slope −1)",
+                             line={"dash": "dash", "color": "grey"}, hoverinfo="skip"))
+    fig.update_layout(xaxis={"type": "log", "title": "rank"}, yaxis={"type": "log", "title": "frequency"},
+                      height=430, margin={"l": 10, "r": 10, "t": 10, "b": 10}, template="plotly_white",
+                      legend={"x": 0.98, "xanchor": "right", "y": 0.98})
+    st.plotly_chart(fig, width="stretch", key="zipf")
+
+left, right = st.columns(2)
+with left:
+    st.markdown("**Detected phrases**")
+    phrases = tables["phrases"]
+    if phrases.empty:
+        st.caption("No phrases: phrase detection was off, or no pair passed the threshold.")
+    else:
+        st.dataframe(phrases.head(200), hide_index=True, height=320, width="stretch",
+                     column_config={"score": st.column_config.NumberColumn("score", format="%.1f")})
+with right:
+    st.markdown("**Document length**")
+    docs = tables["documents"]
+    hist = go.Figure(go.Histogram(x=docs["tokens"], nbinsx=40, marker={"color": "#3b5bdb"},
+                                  hovertemplate="%{x} tokens: %{y} documents<extra></extra>"))
+    hist.update_layout(xaxis_title="tokens per document", yaxis_title="documents", height=320, bargap=0.05,
+                       margin={"l": 10, "r": 10, "t": 10, "b": 10}, template="plotly_white")
+    st.plotly_chart(hist, width="stretch", key="doclen")
+
+st.markdown("**Files**")
+files_table = pd.DataFrame(stats.get("files", []))
+st.dataframe(files_table, hide_index=True, width="stretch")
+
+with st.expander("Rename or delete", icon=":material/edit:"):
+    c1, c2 = st.columns(2)
+    with c1:
+        new_name = st.text_input("New name", value=corpus.name, key=f"rename_{corpus.id}")
+        if st.button("Rename", key="rename_btn"):
+            with guard("renaming"):
+                rename_corpus(ws, corpus.id, new_name)
+                st.rerun()
+    with c2:
+        sure = st.checkbox(f"Yes, delete {corpus.name}", key=f"confirm_delete_{corpus.id}")
+        if st.button("Delete", disabled=not sure, key="delete_btn"):
+            with guard("deleting"):
+                delete_corpus(ws, corpus.id)
+                st.session_state.pop(INSPECT_KEY, None)
+                st.rerun()
