@@ -16,7 +16,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 import streamlit as st  # noqa: E402
 
 from embeddings.seed import SEEDED_KEY, seed_demo  # noqa: E402
-from pages.common import guard, progress_reporter, workspace  # noqa: E402
+from pages.common import guard, progress_reporter, show_flash, workspace  # noqa: E402
 
 st.set_page_config(page_title="Embedding Explorer", page_icon=":material/scatter_plot:", layout="wide")
 
@@ -34,8 +34,9 @@ def ensure_seeded() -> None:
     if not ws.get_setting(SEEDED_KEY):
         progress, done = progress_reporter("Preparing the demo workspace")
         added = seed_demo(ws, progress)
+        done()
         if added:
-            done(f"Demo workspace ready: added {', '.join(added)}.")
+            st.toast(f"Demo workspace ready: added {', '.join(added)}.", icon=":material/check_circle:")
     st.session_state["_seed_checked"] = True
 
 

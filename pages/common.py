@@ -73,22 +73,37 @@ def guard(what: str = "this page") -> Iterator[None]:
         )
 
 
-def progress_reporter(label: str) -> tuple[Callable[[float, str], None], Callable[[str], None]]:
+def progress_reporter(label: str) -> tuple[Callable[[float, str], None], Callable[[], None]]:
     """A progress bar for the core's ``progress(fraction, message)`` callbacks.
 
-    Returns ``(progress, done)``; ``done(message)`` replaces the bar with a success line.
+    Returns ``(progress, done)``; ``done()`` removes the bar.
     """
     bar = st.progress(0.0, text=label)
 
     def progress(fraction: float, message: str) -> None:
         bar.progress(min(max(float(fraction), 0.0), 1.0), text=f"{label}: {message}")
 
-    def done(message: str) -> None:
-        bar.empty()
-        st.success(message, icon=":material/check_circle:")
-
-    return progress, done
+    return progress, bar.empty
 
 
 def fmt_int(n: int | float) -> str:
     return f"{int(n):,}"
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``plural(1, "document") == "1 document"``, ``plural(2, "document") == "2 documents"``."""
+    return f"{int(n):,} {word if n == 1 else (words or word + 's')}"
+
+
+FLASH = "flash_message"
+
+
+def flash(message: str) -> None:
+    """Keep a success message across ``st.rerun()`` (shown once by :func:`show_flash`)."""
+    st.session_state[FLASH] = message
+
+
+def show_flash() -> None:
+    message = st.session_state.pop(FLASH, None)
+    if message:
+        st.success(message, icon=":material/check_circle:")

@@ -10,7 +10,8 @@ import streamlit as st
 from embeddings.corpus import PHRASE_MODES, Preprocessing, add_corpus, delete_corpus, rename_corpus, zipf_table
 from embeddings.readers import Limits, Source, format_of, inspect_fields, UPLOAD_TYPES
 from embeddings.samples import SAMPLES
-from pages.common import SELECTED_CORPUS, corpora, corpus_tables, fmt_int, guard, progress_reporter, workspace
+from pages.common import (SELECTED_CORPUS, corpora, corpus_tables, flash, fmt_int, guard, plural, progress_reporter,
+                          show_flash, workspace)
 
 INSPECT_KEY = "inspect_corpus"
 ws = workspace()
@@ -44,17 +45,23 @@ def preprocessing_options() -> Preprocessing:
 
 
 def add_and_select(name: str, **kwargs) -> None:
-    """Run the core's add_corpus with a progress bar; select the new corpus below."""
+    """Run the core's add_corpus with a progress bar, select the new corpus and rerun
+    (so the sidebar and lists include it)."""
     progress, done = progress_reporter("Adding corpus")
-    corpus = add_corpus(ws, name, progress=progress, **kwargs)
+    try:
+        corpus = add_corpus(ws, name, progress=progress, **kwargs)
+    finally:
+        done()
     s = corpus.stats
-    done(f"Added **{corpus.name}**: {fmt_int(s['documents'])} documents, {fmt_int(s['tokens'])} tokens, "
-         f"{fmt_int(s['vocabulary'])} distinct terms.")
+    flash(f"Added **{corpus.name}**: {plural(s['documents'], 'document')}, {plural(s['tokens'], 'token')}, "
+          f"{plural(s['vocabulary'], 'distinct term')}.")
     st.session_state[INSPECT_KEY] = corpus.id
     st.session_state[SELECTED_CORPUS] = corpus.id
+    st.rerun()
 
 
 st.subheader("Add a corpus")
+show_flash()
 prep = preprocessing_options()
 tab_upload, tab_paste, tab_sample = st.tabs(["Upload files", "Paste text", "Bundled sample"])
 
@@ -184,11 +191,14 @@ with left:
 with right:
     st.markdown("**Document length**")
     docs = tables["documents"]
-    hist = go.Figure(go.Histogram(x=docs["tokens"], nbinsx=40, marker={"color": "#3b5bdb"},
-                                  hovertemplate="%{x} tokens: %{y} documents<extra></extra>"))
-    hist.update_layout(xaxis_title="tokens per document", yaxis_title="documents", height=320, bargap=0.05,
-                       margin={"l": 10, "r": 10, "t": 10, "b": 10}, template="plotly_white")
-    st.plotly_chart(hist, width="stretch", key="doclen")
+    if len(docs) < 3:
+        st.caption(f"{plural(len(docs), 'document')} of {', '.join(fmt_int(n) for n in docs['tokens'])} tokens.")
+    else:
+        hist = go.Figure(go.Histogram(x=docs["tokens"], nbinsx=40, marker={"color": "#3b5bdb"},
+                                      hovertemplate="%{x} tokens: %{y} documents<extra></extra>"))
+        hist.update_layout(xaxis_title="tokens per document", yaxis_title="documents", height=320, bargap=0.05,
+                           margin={"l": 10, "r": 10, "t": 10, "b": 10}, template="plotly_white")
+        st.plotly_chart(hist, width="stretch", key="doclen")
 
 st.markdown("**Files**")
 files_table = pd.DataFrame(stats.get("files", []))

@@ -37,7 +37,9 @@ if items:
             for c in items
         ]
     )
-    st.dataframe(table, hide_index=True, width="stretch")
+    count = st.column_config.NumberColumn(format="localized")
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={k: count for k in ("documents", "sentences", "tokens", "vocabulary")})
 else:
     st.info("The workspace holds no corpus yet. Add one on the Corpora page.")
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -237,11 +236,15 @@ def wait_for_app(pg) -> None:
 
 
 def screenshot(pg, name: str) -> Path:
+    """The whole page: Streamlit scrolls inside its main container, so the viewport is
+    stretched to the container's height for the shot and restored afterwards."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    size = pg.viewport_size
+    height = pg.evaluate(
+        "() => { const m = document.querySelector('[data-testid=\"stMain\"]'); return m ? m.scrollHeight : 0; }")
+    pg.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height) + 40, 8000))})
+    pg.wait_for_timeout(500)  # let charts re-layout to the new size
     pg.screenshot(path=str(path), full_page=True)
+    pg.set_viewport_size(size)
     return path
-
-
-def cleanup_dir(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)

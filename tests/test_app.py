@@ -1,0 +1,118 @@
+"""AppTest for every page, driven from app.py with switch_page."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from embeddings.corpus import get_corpus
+from embeddings.workspace import Workspace
+from tests.conftest import ROOT, make_docx
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMBEDDINGS_WORKSPACE", str(tmp_path / "ws"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.workspace = Workspace(tmp_path / "ws")
+    return at.run()
+
+
+def assert_clean(at):
+    assert not at.exception, at.exception
+    assert not [e.value for e in at.error], [e.value for e in at.error]
+
+
+def metrics(at):
+    return {m.label: m.value for m in at.metric}
+
+
+def test_home_opens_on_the_seeded_demo(app):
+    assert_clean(app)
+    assert app.title[0].value == "Embedding Explorer"
+    assert metrics(app)["Corpora"] == "1"
+    table = app.dataframe[0].value
+    assert list(table["name"]) == ["lee"] and int(table["documents"][0]) == 300
+    assert str(app.workspace.root) in app.sidebar.code[0].value
+
+
+def test_corpus_page_shows_statistics_of_the_demo(app):
+    app.switch_page("pages/corpus.py").run()
+    assert_clean(app)
+    m = metrics(app)
+    assert m["Documents"] == "300" and m["Vocabulary"] == f"{get_corpus(app.workspace, 'lee').stats['vocabulary']:,}"
+    assert len(app.get("plotly_chart")) == 2  # Zipf and document lengths
+
+
+def test_upload_csv_with_column_choice(app):
+    app.switch_page("pages/corpus.py").run()
+    app.file_uploader(key="uploads").set_value(
+        ("reviews.csv", b"id,review,stars\n1,A moving and beautiful film.,5\n2,Too long and dull.,2\n", "text/csv")
+    ).run()
+    field = app.selectbox(key="field_reviews.csv")
+    assert field.value == "review" and set(field.options) == {"id", "review", "stars"}
+    app.button(key="add_upload").click().run()
+    assert_clean(app)
+    assert "Added **reviews**" in app.success[0].value
+    docs = get_corpus(app.workspace, "reviews").documents()
+    assert list(docs["meta.stars"]) == ["5", "2"]
+    assert metrics(app)["Documents"] == "2"  # the new corpus is selected for inspection
+
+
+def test_bad_upload_shows_error_and_keeps_saved_corpora(app):
+    app.switch_page("pages/corpus.py").run()
+    app.file_uploader(key="uploads").set_value(("scan.txt", b"\x00\x01\x02\x03" * 100, "text/plain")).run()
+    app.button(key="add_upload").click().run()
+    assert not app.exception
+    assert any("binary" in e.value for e in app.error)
+    assert [c.name for c in app.workspace.list("corpus")] == ["lee"]
+
+
+def test_several_files_at_once_and_duplicate_name(app):
+    app.switch_page("pages/corpus.py").run()
+    app.file_uploader(key="uploads").set_value([
+        ("a.txt", b"First file text.", "text/plain"),
+        ("b.docx", make_docx(["Second file text."]), "application/octet-stream"),
+    ]).run()
+    app.text_input(key="upload_name").input("lee").run()
+    app.button(key="add_upload").click().run()
+    assert any("already exists" in e.value for e in app.error)
+    app.text_input(key="upload_name").input("two").run()
+    app.button(key="add_upload").click().run()
+    assert_clean(app)
+    assert get_corpus(app.workspace, "two").stats["documents"] == 2
+
+
+def test_paste_text(app):
+    app.switch_page("pages/corpus.py").run()
+    app.text_area(key="paste_text").input("Alpha beta gamma.\nDelta epsilon.").run()
+    app.checkbox(key="paste_lines").check().run()
+    app.text_input(key="paste_name").input("pasted").run()
+    app.button(key="add_paste").click().run()
+    assert_clean(app)
+    assert get_corpus(app.workspace, "pasted").stats["documents"] == 2
+
+
+def test_sample_with_preprocessing_options(app):
+    app.switch_page("pages/corpus.py").run()
+    app.radio(key="sample_key").set_value("python-docs").run()
+    app.checkbox(key="pp_stop").check().run()
+    app.selectbox(key="pp_phrases").set_value("none").run()
+    app.button(key="add_sample").click().run()
+    assert_clean(app)
+    c = get_corpus(app.workspace, "python-docs")
+    assert c.params["preprocessing"]["stopwords"] is True and c.params["preprocessing"]["phrases"] == "none"
+    assert "the" not in set(c.vocabulary()["term"])
+
+
+def test_rename_and_delete(app):
+    app.switch_page("pages/corpus.py").run()
+    corpus_id = app.workspace.get("corpus", "lee").id
+    app.text_input(key=f"rename_{corpus_id}").input("news").run()
+    app.button(key="rename_btn").click().run()
+    assert_clean(app)
+    assert [c.name for c in app.workspace.list("corpus")] == ["news"]
+    assert app.button(key="delete_btn").disabled
+    app.checkbox(key=f"confirm_delete_{corpus_id}").check().run()
+    app.button(key="delete_btn").click().run()
+    assert_clean(app)
+    assert app.workspace.list("corpus") == []
+    assert any("No corpus yet" in i.value for i in app.info)

@@ -1,0 +1,126 @@
+"""The command line, in process (fast) and as a real subprocess (what a user runs)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from embeddings.cli import main
+from tests.conftest import ROOT, make_docx, make_pdf, make_zip
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_corpus_add_list_show_rename_delete(tmp_path, capsys):
+    ws = tmp_path / "ws"
+    files = {
+        "a.txt": b"The first file. It has two sentences.",
+        "b.csv": b"id,body\n1,Row one text.\n2,Row two text.\n",
+        "c.pdf": make_pdf(["A PDF line."]),
+        "d.docx": make_docx(["A Word paragraph."]),
+        "e.zip": make_zip({"inner/f.md": b"# Zipped markdown"}),
+    }
+    paths = []
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        paths.append(tmp_path / name)
+    code, out, err = run(capsys, "--workspace", ws, "corpus", "add", *paths, "--name", "mix", "--text-column",
+                         "body", "--json")
+    assert code == 0, err
+    added = json.loads(out)
+    assert {"id", "name", "documents", "sentences", "tokens", "vocabulary"} <= set(added)
+    assert added["documents"] == 6 and added["name"] == "mix"
+
+    code, out, _ = run(capsys, "--workspace", ws, "corpus", "list", "--json")
+    assert code == 0 and [r["name"] for r in json.loads(out)] == ["mix"]
+    code, out, _ = run(capsys, "--workspace", ws, "corpus", "show", "mix", "--json", "--top", "3")
+    shown = json.loads(out)
+    assert len(shown["top_terms"]) == 3 and shown["top_terms"][0]["count"] >= shown["top_terms"][1]["count"]
+    assert {f["file"] for f in shown["files"]} >= {"a.txt", "b.csv", "c.pdf", "d.docx", "e.zip",
+                                                   "e.zip/inner/f.md"}
+    code, out, _ = run(capsys, "--workspace", ws, "corpus", "rename", "mix", "mixed")
+    assert code == 0 and "renamed to mixed" in out
+    code, out, _ = run(capsys, "--workspace", ws, "corpus", "delete", "mixed")
+    assert code == 0
+    code, out, _ = run(capsys, "--workspace", ws, "corpus", "list", "--json")
+    assert json.loads(out) == []
+
+
+# case -> (file name, file bytes or None for a missing file, extra CLI args, expected message)
+BAD_INPUTS = {
+    "empty file": ("empty.txt", b"", [], "is empty"),
+    "binary renamed .txt": ("image.txt", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, [], "binary"),
+    "decodes as nothing": ("bom.txt", b"\xef\xbb\xbf\n \n", [], "contains no text"),
+    "over the size limit": ("big.txt", b"word " * 300, ["--max-mb", "0.001"], "over the"),
+    "zip with ../": ("evil.zip", make_zip({"../../etc/x.txt": b"x"}), [], "unsafe path"),
+    "zip with absolute path": ("abs.zip", make_zip({"/tmp/x.txt": b"x"}), [], "unsafe path"),
+    "zip bomb": ("bomb.zip", make_zip({"z.txt": b"\0" * (20 << 20)}), [], "zip bomb"),
+    "corrupt pdf": ("bad.pdf", b"%PDF-1.4\nnot really", [], "not a readable PDF"),
+    "corrupt docx": ("bad.docx", b"PK\x03\x04junk", [], "not a readable Word"),
+    "csv without the column": ("t.csv", b"id,text\n1,hi\n", ["--text-column", "body"], "no column 'body'"),
+    "zero tokens": ("nums.txt", b"1 2 3 42", ["--drop-numbers"], "No tokens are left"),
+    "duplicate name": ("fine.txt", b"fine words", ["--name", "saved"], "already exists"),
+    "missing file": ("nope.txt", None, [], "no such file"),
+    "pickle": ("m.pkl", b"\x80\x04.", [], "unpickling"),
+    "bad option": ("ok.txt", b"ok", ["--phrases", "sixgrams"], "invalid choice"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS)
+def test_bad_input_is_one_line_nonzero_and_keeps_what_was_saved(tmp_path, capsys, case):
+    ws = tmp_path / "ws"
+    (tmp_path / "good.txt").write_bytes(b"Saved before anything went wrong.")
+    assert run(capsys, "--workspace", ws, "corpus", "add", tmp_path / "good.txt", "--name", "saved")[0] == 0
+    name, data, args, message = BAD_INPUTS[case]
+    if data is not None:
+        (tmp_path / name).write_bytes(data)
+    if "--name" not in args:
+        args = [*args, "--name", "new"]
+    code, out, err = run(capsys, "--workspace", ws, "corpus", "add", tmp_path / name, *args, "--json")
+    assert code == 2 and out == ""
+    assert err.startswith("error: ") and err.count("\n") == 1 and message in err, err
+    assert "Traceback" not in err
+    code, out, _ = run(capsys, "--workspace", ws, "corpus", "list", "--json")
+    assert [r["name"] for r in json.loads(out)] == ["saved"]
+
+
+def _subprocess(*argv, **kw):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    env.pop("EMBEDDINGS_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "embeddings", *map(str, argv)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300, **kw)
+
+
+def test_real_process_lee_sample_reports_about_60k_tokens(tmp_path):
+    proc = _subprocess("--workspace", tmp_path / "w", "corpus", "add", "--sample", "lee", "--name", "lee", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)  # exactly one JSON document
+    assert 55_000 <= doc["tokens"] <= 65_000 and doc["documents"] == 300
+    proc = _subprocess("--workspace", tmp_path / "w", "corpus", "add", "--sample", "lee", "--name", "lee")
+    assert proc.returncode == 2 and proc.stderr.strip().count("\n") == 0 and "already exists" in proc.stderr
+    proc = _subprocess("--workspace", tmp_path / "w", "corpus", "show", "nosuch")
+    assert proc.returncode == 2 and proc.stderr == "error: No corpus named 'nosuch'. Known: lee.\n"
+
+
+def test_unknown_sample_and_usage_errors_are_one_line(tmp_path, capsys):
+    code, _, err = run(capsys, "--workspace", tmp_path / "w", "corpus", "add", "--sample", "nope", "--name", "x")
+    assert code == 2 and "Unknown sample 'nope'" in err and err.count("\n") == 1
+    code, _, err = run(capsys, "--workspace", tmp_path / "w", "frobnicate")
+    assert code == 2 and err.count("\n") == 1 and "invalid choice" in err
+
+
+def test_seed_is_idempotent(tmp_path, capsys):
+    ws = tmp_path / "w"
+    code, out, _ = run(capsys, "--workspace", ws, "seed", "--json")
+    assert code == 0 and json.loads(out)["added"] == ["lee"]
+    code, out, _ = run(capsys, "--workspace", ws, "seed", "--json")
+    assert json.loads(out)["added"] == []
+    run(capsys, "--workspace", ws, "corpus", "delete", "lee")
+    code, out, _ = run(capsys, "--workspace", ws, "seed", "--json")  # a deleted demo does not come back
+    assert json.loads(out)["added"] == []
