@@ -1,13 +1,15 @@
 """The SQLite catalogue: atomic creation, persistence, renames, deletes, concurrency."""
 
 import json
-import multiprocessing as mp
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
 from embeddings.errors import DuplicateNameError, NotFoundError, WorkspaceError
 from embeddings.workspace import Workspace, atomic_write_json, default_root
+from tests.conftest import ROOT
 
 
 def _build(payload):
@@ -90,35 +92,40 @@ def test_unusable_folder_is_a_clear_error(tmp_path):
         Workspace(blocker / "ws")
 
 
-def _writer(root, prefix, n, results):
-    ws = Workspace(root)
-    ok = 0
-    for i in range(n):
-        try:
-            ws.create("corpus", f"{prefix}{i}", _build([i]))
-            ws.create("corpus", f"shared{i}", _build([prefix]))  # both processes race for this name
-            ok += 1
-        except DuplicateNameError:
-            pass
-    results.put((prefix, ok))
+# Run in a separate interpreter (not multiprocessing: AppTest replaces __main__, which
+# spawn would re-run). Each writer races the other for the "shared{i}" names.
+_WRITER = """
+import json, sys
+from embeddings.errors import DuplicateNameError
+from embeddings.workspace import Workspace
+ws = Workspace(sys.argv[1]); prefix = sys.argv[2]; won = 0
+def build(folder):
+    (folder / "data.json").write_text(json.dumps(prefix))
+    return {}
+for i in range(25):
+    ws.create("corpus", f"{prefix}{i}", build)
+    try:
+        ws.create("corpus", f"shared{i}", build)
+        won += 1
+    except DuplicateNameError:
+        pass
+print(won)
+"""
 
 
 def test_two_processes_writing_at_once_do_not_corrupt(tmp_path):
     root = tmp_path / "ws"
     Workspace(root)
-    ctx = mp.get_context("spawn")
-    results = ctx.Queue()
-    procs = [ctx.Process(target=_writer, args=(root, p, 25, results)) for p in ("a", "b")]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(120)
-        assert p.exitcode == 0
+    procs = [subprocess.Popen([sys.executable, "-c", _WRITER, str(root), p], cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for p in ("a", "b")]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
     ws = Workspace(root)
     names = [a.name for a in ws.list("corpus")]
     assert len(names) == len(set(names))
     assert {f"a{i}" for i in range(25)} | {f"b{i}" for i in range(25)} <= set(names)
     assert sum(n.startswith("shared") for n in names) == 25  # each contested name won exactly once
+    assert sum(int(out) for out, _ in outs) == 25
     folders = {p.name for p in (root / "corpus").iterdir()}
     assert folders == {a.id for a in ws.list("corpus")}  # no orphan folders, no missing ones
     con = sqlite3.connect(root / "catalogue.sqlite")
