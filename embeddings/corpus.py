@@ -9,7 +9,7 @@ options of :class:`Preprocessing` and saves one folder in the workspace::
                         (gensim's LineSentence / corpus_file format, ready to train on)
     sentences.parquet   doc, text: the raw text of each line of sentences.txt
     vocab.parquet       term, count, documents (document frequency), by count
-    phrases.parquet     phrase, count, score: the phrases gensim's Phrases detected
+    phrases.parquet     phrase, count, score: the phrases gensim's Phrases detected, by score
     stats.json          the figures shown on the corpus page
 
 Example
@@ -250,7 +250,7 @@ def _phrase_table(tok: Tokenised, vocab: pd.DataFrame) -> pd.DataFrame:
     counts = dict(zip(vocab["term"], vocab["count"]))
     rows = [(p, counts[p], float(s)) for p, s in tok.phrase_scores.items() if p in counts]
     table = pd.DataFrame(rows, columns=["phrase", "count", "score"])
-    return table.sort_values(["count", "score"], ascending=False, ignore_index=True)
+    return table.sort_values(["score", "count"], ascending=False, ignore_index=True)
 
 
 # -- the artefact ---------------------------------------------------------------
@@ -425,8 +425,7 @@ def add_corpus(
     documents = [d for d in documents if d.text.strip()]
     if not documents:
         raise InputError("There is no text to make a corpus from.")
-    files = files or [FileInfo(file=source_label or "input", format="text", bytes=sum(len(d.text) for d in documents),
-                               documents=len(documents))]
+    files = files or _infos_by_source(documents)
     tok = preprocess(documents, prep, lambda f, m: progress(0.1 + 0.75 * f, m))
     if not tok.sentences:
         raise InputError(
@@ -447,6 +446,16 @@ def add_corpus(
     art = ws.create(KIND, name, build, params=params)
     progress(1.0, "Saved")
     return Corpus(art)
+
+
+def _infos_by_source(documents: Sequence[Document]) -> list[FileInfo]:
+    """Per-source summary for documents that did not come from files (samples)."""
+    infos: dict[str, FileInfo] = {}
+    for d in documents:
+        info = infos.setdefault(d.source, FileInfo(file=d.source, format="text", bytes=0, encoding="utf_8"))
+        info.bytes += len(d.text.encode("utf-8"))
+        info.documents += 1
+    return list(infos.values())
 
 
 def list_corpora(ws: Workspace) -> list[Corpus]:

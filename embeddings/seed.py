@@ -13,8 +13,9 @@ from .workspace import Workspace, utc_now
 
 SEEDED_KEY = "demo_seeded_at"
 DEMO_CORPUS = "lee"
-#: the demo corpus keeps stopwords (the models need context) and joins phrases (new_south_wales)
-DEMO_PREPROCESSING = Preprocessing(phrases="bigrams")
+#: the demo corpus keeps stopwords (the models need context) and joins strong phrases
+#: (united_states, al_qaeda); threshold 50 keeps out pairs like he_said (score 22)
+DEMO_PREPROCESSING = Preprocessing(phrases="bigrams", phrase_threshold=50.0)
 
 
 def is_empty(ws: Workspace) -> bool:

@@ -174,14 +174,15 @@ with right:
     ranks = np.array([1, len(vocab)])
     fig.add_trace(go.Scatter(x=ranks, y=top / ranks, mode="lines", name="Zipf's law (slope −1)",
                              line={"dash": "dash", "color": "grey"}, hoverinfo="skip"))
-    fig.update_layout(xaxis={"type": "log", "title": "rank"}, yaxis={"type": "log", "title": "frequency"},
+    fig.update_layout(xaxis={"type": "log", "title": "rank", "dtick": 1},
+                      yaxis={"type": "log", "title": "frequency", "dtick": 1},
                       height=430, margin={"l": 10, "r": 10, "t": 10, "b": 10}, template="plotly_white",
                       legend={"x": 0.98, "xanchor": "right", "y": 0.98})
     st.plotly_chart(fig, width="stretch", key="zipf")
 
 left, right = st.columns(2)
 with left:
-    st.markdown("**Detected phrases**")
+    st.markdown("**Detected phrases** (by gensim's phrase score)")
     phrases = tables["phrases"]
     if phrases.empty:
         st.caption("No phrases: phrase detection was off, or no pair passed the threshold.")

@@ -46,6 +46,8 @@ def test_stats_match_a_direct_count_of_the_saved_sentences(lee_ws):
     # document lengths add up
     docs = c.documents()
     assert docs["tokens"].sum() == c.stats["tokens"] and len(docs) == 300
+    assert [(f["file"], f["documents"], f["tokens"]) for f in c.stats["files"]] == [
+        ("lee_background.cor", 300, c.stats["tokens"])]
 
 
 def test_sentence_splitting_keeps_abbreviations_together():
