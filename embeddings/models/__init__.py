@@ -1,0 +1,129 @@
+"""Model families, one module each, behind one entry point per job.
+
+Every function here makes an :class:`~embeddings.space.EmbeddingSpace` and saves it in
+the workspace (nothing is saved if the job fails or is cancelled):
+
+- :func:`train_space`: Word2Vec, FastText (gensim) or the PPMI+SVD baseline on a corpus;
+- :func:`add_pretrained`: MiniLM or a local sentence-transformers folder over a unit of a
+  corpus, or GloVe 6B 50-d;
+- :func:`import_space`: a vectors file (word2vec text/binary, GloVe, fastText .vec);
+- :func:`reduce_space`: PCA to k dimensions, a derived space recording its parent.
+
+Backends are imported lazily: loading the CLI or a page does not import torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ..corpus import get_corpus
+from ..errors import InputError
+from ..readers import Limits
+from ..space import EmbeddingSpace, load_space
+from ..workspace import Workspace
+
+TRAIN_FAMILIES = ("word2vec", "fasttext", "ppmi-svd")
+PRETRAINED = ("minilm", "glove-6b-50d")
+Progress = Callable[[float, str], None]
+
+
+def _quiet(fraction: float, message: str) -> None:
+    pass
+
+
+def train_space(ws: Workspace, corpus: str, family: str, name: str, *, progress: Progress = _quiet,
+                on_epoch=None, **settings) -> EmbeddingSpace:
+    """Train a model on a workspace corpus and save it as a space.
+
+    ``settings`` are the fields of :class:`~embeddings.models.gensim_models.TrainParams`
+    (word2vec, fasttext) or :class:`~embeddings.models.count.CountParams` (ppmi-svd).
+    ``on_epoch(report)`` is called after each gensim epoch and may raise
+    :class:`~embeddings.models.gensim_models.Cancelled`.
+    """
+    name = ws.check_new_name("space", name)
+    c = get_corpus(ws, corpus)
+    if family in ("word2vec", "fasttext"):
+        from .gensim_models import TrainParams, train
+
+        allowed = set(TrainParams.__dataclass_fields__)
+        unknown = set(settings) - allowed
+        if unknown:
+            raise InputError(f"Unknown settings for {family}: {', '.join(sorted(unknown))}.")
+        space, extra = train(c, family, TrainParams(**settings), name, on_epoch=on_epoch)
+        progress(0.97, "Saving")
+        return space.save(ws, name, extra_files=extra)
+    if family == "ppmi-svd":
+        from .count import CountParams, train_ppmi_svd
+
+        allowed = set(CountParams.__dataclass_fields__)
+        settings = {k: v for k, v in settings.items() if k in allowed}
+        space = train_ppmi_svd(c, CountParams(**settings), name, progress=progress)
+        return space.save(ws, name)
+    raise InputError(f"Unknown model {family!r}; expected one of {', '.join(TRAIN_FAMILIES)}.")
+
+
+def add_pretrained(ws: Workspace, model: str, name: str, *, corpus: str | None = None, unit: str = "term",
+                   top: int | None = None, progress: Progress = _quiet) -> EmbeddingSpace:
+    """A pretrained model as a space.
+
+    ``glove-6b-50d``: the GloVe vocabulary (``top`` most frequent words, default all 400k).
+    ``minilm`` or a local model folder: encodes one ``unit`` (term, sentence, document) of
+    ``corpus`` (the ``top`` most frequent terms, or the first ``top`` sentences/documents).
+    """
+    name = ws.check_new_name("space", name)
+    if model == "glove-6b-50d":
+        from .vectors import load_glove
+
+        progress(0.1, "Reading GloVe 6B 50-d")
+        space = load_glove(name, top)
+    else:
+        from .sentence import encode_corpus
+
+        if not corpus:
+            raise InputError("A sentence encoder needs a corpus to encode (its terms, sentences or documents).")
+        space = encode_corpus(get_corpus(ws, corpus), name, model=model, unit=unit, top=top,
+                              progress=lambda f, m: progress(0.05 + 0.9 * f, m))
+    progress(0.97, "Saving")
+    return space.save(ws, name)
+
+
+def import_space(ws: Workspace, path: Path | str, fmt: str, name: str, *, limits: Limits | None = None,
+                 display_name: str | None = None) -> EmbeddingSpace:
+    from .vectors import import_vectors
+
+    name = ws.check_new_name("space", name)
+    return import_vectors(path, fmt, name, limits=limits, display_name=display_name).save(ws, name)
+
+
+def import_upload(ws: Workspace, data: bytes, filename: str, fmt: str, name: str, *,
+                  limits: Limits | None = None) -> EmbeddingSpace:
+    from .vectors import import_bytes
+
+    name = ws.check_new_name("space", name)
+    return import_bytes(data, filename, fmt, name, limits=limits, tmp_dir=ws.root / ".tmp").save(ws, name)
+
+
+def reduce_space(ws: Workspace, source: str, dim: int, name: str, *, seed: int = 1) -> EmbeddingSpace:
+    """PCA of a space down to ``dim`` dimensions, saved as a derived space."""
+    from sklearn.decomposition import PCA
+
+    name = ws.check_new_name("space", name)
+    parent = load_space(ws, source)
+    if not 1 <= dim < parent.dim:
+        raise InputError(f"The new dimension must be between 1 and {parent.dim - 1} (the parent has {parent.dim}).")
+    if dim > len(parent):
+        raise InputError(f"{parent.name} has only {len(parent)} labels; PCA cannot keep {dim} dimensions.")
+    pca = PCA(n_components=dim, random_state=seed)
+    reduced = pca.fit_transform(parent.vectors)
+    provenance = {
+        **{k: v for k, v in parent.provenance.items() if k not in ("seconds", "words_per_second", "created_at")},
+        "family": parent.family,
+        "derived": f"pca({dim})",
+        "parent": parent.id,
+        "parent_name": parent.name,
+        "explained_variance": round(float(pca.explained_variance_ratio_.sum()), 6),
+        "params": {**parent.provenance.get("params", {}), "pca_dim": dim},
+    }
+    space = EmbeddingSpace.from_arrays(name, parent.labels, reduced, meta=parent.meta, provenance=provenance)
+    return space.save(ws, name)

@@ -1,0 +1,190 @@
+"""Word2Vec and FastText training with gensim, on a workspace corpus.
+
+Training reads the corpus's ``sentences.txt`` through gensim's ``corpus_file`` mode
+(no Python iteration per sentence). A callback reports each epoch (loss where gensim
+computes it, elapsed time, words/s) and can stop training between epochs: nothing is
+saved unless every epoch ran.
+
+FastText spaces keep their subword buckets (``ngrams.npy``) so that ``embed()`` makes
+vectors for unseen words exactly as gensim does, through a ``FastTextKeyedVectors``
+rebuilt from arrays (no pickle).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..corpus import Corpus
+from ..errors import EmbeddingsError, InputError
+from ..space import EmbeddingSpace
+
+FAMILIES = ("word2vec", "fasttext")
+
+
+class Cancelled(EmbeddingsError):
+    """Training was stopped by the user; nothing was saved."""
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    """Settings shared by Word2Vec and FastText (gensim's names and defaults, except
+    ``workers=2`` for these machines and a smaller FastText ``bucket``)."""
+
+    sg: bool = False
+    dim: int = 100
+    window: int = 5
+    min_count: int = 5
+    negative: int = 5
+    sample: float = 1e-3
+    epochs: int = 5
+    seed: int = 1
+    workers: int = 2
+    # FastText only
+    min_n: int = 3
+    max_n: int = 6
+    bucket: int = 200_000
+
+    def validate(self) -> None:
+        checks = [
+            (1 <= self.dim <= 2000, "dimension must be between 1 and 2000"),
+            (1 <= self.window <= 50, "window must be between 1 and 50"),
+            (self.min_count >= 1, "min_count must be at least 1"),
+            (0 <= self.negative <= 50, "negative must be between 0 and 50"),
+            (0 <= self.sample < 1, "sample must be in [0, 1)"),
+            (1 <= self.epochs <= 1000, "epochs must be between 1 and 1000"),
+            (1 <= self.workers <= 64, "workers must be between 1 and 64"),
+            (1 <= self.min_n <= self.max_n, "need 1 <= min_n <= max_n"),
+            (self.bucket >= 1000, "bucket must be at least 1000"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise InputError(f"Invalid setting: {message}.")
+
+
+@dataclass
+class EpochReport:
+    epoch: int
+    epochs: int
+    loss: float | None
+    seconds: float
+    words_per_second: float
+
+
+#: on_epoch(report) is called after every epoch; raising Cancelled stops training
+EpochCallback = Callable[[EpochReport], None]
+
+
+def _callback(epochs: int, words: int, on_epoch: EpochCallback | None, compute_loss: bool):
+    from gensim.models.callbacks import CallbackAny2Vec
+
+    class Reporter(CallbackAny2Vec):
+        def __init__(self):
+            self.epoch = 0
+            self.start = time.perf_counter()
+            self.previous_loss = 0.0
+
+        def on_epoch_end(self, model):
+            self.epoch += 1
+            elapsed = time.perf_counter() - self.start
+            loss = None
+            if compute_loss:  # gensim's loss is cumulative over the run
+                total = float(model.get_latest_training_loss())
+                loss, self.previous_loss = total - self.previous_loss, total
+            if on_epoch is not None:
+                on_epoch(EpochReport(self.epoch, epochs, loss, elapsed, words * self.epoch / max(elapsed, 1e-9)))
+
+    return Reporter()
+
+
+def train(corpus: Corpus, family: str, params: TrainParams, name: str,
+          on_epoch: EpochCallback | None = None) -> tuple[EmbeddingSpace, dict]:
+    """Train Word2Vec or FastText on ``corpus``; return the space and its FastText
+    arrays (``{"ngrams.npy": ...}`` or ``{}``) for :meth:`EmbeddingSpace.save`."""
+    from gensim.models import FastText, Word2Vec
+
+    if family not in FAMILIES:
+        raise InputError(f"Unknown model family {family!r}; expected one of {', '.join(FAMILIES)}.")
+    params.validate()
+    words = int(corpus.stats["tokens"])
+    vocab = corpus.vocabulary()
+    if int((vocab["count"] >= params.min_count).sum()) < 2:
+        raise InputError(f"Fewer than two terms of {corpus.name} occur at least min_count={params.min_count} "
+                         "times; lower min_count or use a larger corpus.")
+    common = dict(corpus_file=str(corpus.sentences_path), vector_size=params.dim, window=params.window,
+                  min_count=params.min_count, negative=params.negative, sample=params.sample,
+                  epochs=params.epochs, seed=params.seed, workers=params.workers, sg=int(params.sg))
+    compute_loss = family == "word2vec"  # gensim's FastText does not report a loss
+    reporter = _callback(params.epochs, words, on_epoch, compute_loss)
+    start = time.perf_counter()
+    if family == "word2vec":
+        model = Word2Vec(**common, compute_loss=True, callbacks=[reporter])
+    else:
+        model = FastText(**common, min_n=params.min_n, max_n=params.max_n, bucket=params.bucket,
+                         callbacks=[reporter])
+    seconds = time.perf_counter() - start
+    kv = model.wv
+    counts = dict(zip(vocab["term"], vocab["count"]))
+    labels = list(kv.index_to_key)
+    provenance = {
+        "family": family,
+        "params": asdict(params) if family == "fasttext" else
+        {k: v for k, v in asdict(params).items() if k not in ("min_n", "max_n", "bucket")},
+        "corpus": corpus.name,
+        "corpus_id": corpus.id,
+        "corpus_sha256": corpus.stats.get("sha256"),
+        "seed": params.seed,
+        "seconds": round(seconds, 3),
+        "words_per_second": round(words * params.epochs / seconds),
+        "unit": "term",
+        "library": f"gensim {__import__('gensim').__version__}",
+    }
+    space = EmbeddingSpace.from_arrays(name, labels, kv.vectors, frequency=[counts.get(t, 0) for t in labels],
+                                       provenance=provenance)
+    extra = {"ngrams.npy": np.asarray(kv.vectors_ngrams, dtype=np.float32)} if family == "fasttext" else {}
+    if family == "fasttext":
+        space.embedder = _make_fasttext_embedder(labels, np.asarray(kv.vectors), extra["ngrams.npy"], params.min_n,
+                                                 params.max_n, params.bucket)
+    return space, extra
+
+
+def _make_fasttext_embedder(labels, vectors, ngrams, min_n, max_n, bucket):
+    """gensim's own FastTextKeyedVectors, rebuilt from arrays; OOV words go through
+    its subword hashing, exactly as in the trained model."""
+    from gensim.models.fasttext import FastTextKeyedVectors
+
+    kv = FastTextKeyedVectors(vector_size=vectors.shape[1], min_n=min_n, max_n=max_n, bucket=bucket)
+    kv.add_vectors(labels, vectors)
+    kv.vectors_ngrams = ngrams
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return np.stack([kv.get_vector(t) for t in texts]) if texts else np.zeros((0, kv.vector_size), np.float32)
+
+    return embed
+
+
+def fasttext_embedder(folder: Path, provenance: dict):
+    """The embedder of a saved FastText space (used by :func:`embeddings.space.load_space`).
+
+    Word vectors come from the space's own files: ``vectors.npy`` holds them
+    normalised, which is what the space serves; OOV vectors are normalised by
+    ``EmbeddingSpace.embed``. Loaded lazily, on the first unseen word."""
+    p = provenance["params"]
+    state: dict = {}
+
+    def embed(texts: list[str]) -> np.ndarray:
+        if "fn" not in state:
+            import pandas as pd
+
+            labels = pd.read_parquet(folder / "meta.parquet", columns=["label"])["label"].astype(str).tolist()
+            vectors = np.load(folder / "vectors.npy", allow_pickle=False)
+            ngrams = np.load(folder / "ngrams.npy", mmap_mode="r", allow_pickle=False)
+            state["fn"] = _make_fasttext_embedder(labels, vectors, np.asarray(ngrams), p["min_n"], p["max_n"],
+                                                  p["bucket"])
+        return state["fn"](texts)
+
+    return embed

