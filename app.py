@@ -23,6 +23,7 @@ st.set_page_config(page_title="Embedding Explorer", page_icon=":material/scatter
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/corpus.py", title="Corpora", icon=":material/library_books:", url_path="corpus"),
+    st.Page("pages/models.py", title="Models", icon=":material/model_training:", url_path="models"),
 ]
 
 

@@ -181,6 +181,132 @@ def cmd_seed(ws, args) -> None:
           f"seeded {', '.join(added)}" if added else f"{ws.root}: already seeded")
 
 
+# -- spaces ---------------------------------------------------------------------
+def _space_summary(space) -> dict:
+    p = space.provenance
+    return {
+        "id": space.id,
+        "name": space.name,
+        "family": space.family,
+        "vocabulary": len(space),
+        "dim": space.dim,
+        "unit": p.get("unit", "term"),
+        "corpus": p.get("corpus"),
+        "parent": p.get("parent_name"),
+        "seconds": p.get("seconds"),
+        "words_per_second": p.get("words_per_second"),
+        "seed": p.get("seed"),
+        "params": p.get("params", {}),
+        "can_embed": space.can_embed,
+        "created_at": p.get("created_at"),
+    }
+
+
+def _space_line(s: dict) -> str:
+    extra = f" on {s['corpus']}" if s.get("corpus") else ""
+    return f"{s['name']:<24} {s['family']:<20} {s['vocabulary']:>9,} x {s['dim']:<4}{extra}"
+
+
+def _epoch_printer(args):
+    if args.json or not sys.stderr.isatty():
+        return None
+
+    def on_epoch(r):
+        loss = f", loss {r.loss:,.0f}" if r.loss is not None else ""
+        print(f"\repoch {r.epoch}/{r.epochs}{loss}, {r.seconds:.1f}s, {r.words_per_second:,.0f} words/s   ",
+              end="", file=sys.stderr, flush=True)
+
+    return on_epoch
+
+
+def cmd_train(ws, args) -> None:
+    from .models import train_space
+
+    settings = {k: getattr(args, k) for k in ("dim", "window", "min_count", "epochs", "seed", "negative", "sample",
+                                               "workers", "min_n", "max_n", "bucket") if getattr(args, k) is not None}
+    if args.model in ("word2vec", "fasttext"):
+        settings["sg"] = args.sg
+    space = train_space(ws, args.corpus, args.model, args.name, on_epoch=_epoch_printer(args),
+                        progress=_progress_printer(args), **settings)
+    if not args.json and sys.stderr.isatty():
+        print(file=sys.stderr)
+    s = _space_summary(space)
+    _emit(args, s, f"trained {s['name']} ({s['family']}): {s['vocabulary']:,} terms x {s['dim']} in "
+                   f"{s['seconds']:.1f}s, {s['words_per_second']:,} words/s")
+
+
+def cmd_space_add_pretrained(ws, args) -> None:
+    from .models import add_pretrained
+
+    if args.model == "glove-6b-50d" and (args.terms_from or args.corpus):
+        raise InputError("GloVe is a fixed vocabulary: use --top N, not a corpus.")
+    corpus = args.terms_from or args.corpus
+    unit = "term" if args.terms_from else args.unit
+    if args.model != "glove-6b-50d" and not corpus:
+        raise InputError("Give --terms-from CORPUS, or --unit sentence|document --corpus CORPUS.")
+    space = add_pretrained(ws, args.model, args.name, corpus=corpus, unit=unit, top=args.top,
+                           progress=_progress_printer(args))
+    s = _space_summary(space)
+    _emit(args, s, f"added {_space_line(s)}")
+
+
+def cmd_space_import(ws, args) -> None:
+    from dataclasses import replace
+
+    from .models import import_space
+    from .readers import MB, Limits
+
+    limits = Limits.from_env()
+    if args.max_mb is not None:
+        limits = replace(limits, max_file_bytes=int(args.max_mb * MB))
+    space = import_space(ws, args.file, args.format, args.name, limits=limits)
+    s = _space_summary(space)
+    _emit(args, s, f"imported {_space_line(s)}")
+
+
+def cmd_space_list(ws, args) -> None:
+    from .space import list_spaces, load_space
+
+    rows = [_space_summary(load_space(ws, a.id, mmap=True)) for a in list_spaces(ws)]
+    _emit(args, rows, "\n".join(_space_line(r) for r in rows) if rows else "(no spaces)")
+
+
+def cmd_space_show(ws, args) -> None:
+    from .space import load_space
+
+    space = load_space(ws, args.name, mmap=True)
+    s = _space_summary(space)
+    s["provenance"] = space.provenance
+    s["cased"] = space.cased
+    top = space.meta.assign(label=space.labels).head(args.top)
+    s["top_labels"] = [str(x) for x in top["label"]]
+    _emit(args, s, f"{_space_line(s)}\nparams: {json.dumps(s['params'])}\nfirst labels: {', '.join(s['top_labels'])}")
+
+
+def cmd_space_delete(ws, args) -> None:
+    art = ws.get("space", args.name)
+    ws.delete("space", art.id)
+    _emit(args, {"deleted": art.name, "id": art.id}, f"deleted space {art.name}")
+
+
+def cmd_space_reduce(ws, args) -> None:
+    from .models import reduce_space
+
+    space = reduce_space(ws, args.name, args.dim, args.new_name)
+    s = _space_summary(space)
+    s["explained_variance"] = space.provenance.get("explained_variance")
+    _emit(args, s, f"added {_space_line(s)} (PCA of {args.name}, {s['explained_variance']:.1%} of the variance)")
+
+
+def cmd_export(ws, args) -> None:
+    from .models.vectors import export_space
+    from .space import load_space
+
+    paths = export_space(load_space(ws, args.space, mmap=True), args.format, args.out)
+    _emit(args, {"space": args.space, "format": args.format, "files": [str(p) for p in paths]},
+          "wrote " + ", ".join(str(p) for p in paths))
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m embeddings", description="Embedding Explorer: corpora and embedding spaces.")
     p.add_argument("--workspace", metavar="DIR",
@@ -220,6 +346,62 @@ def build_parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", help="seed the demo workspace (once; no-op afterwards)")
     _add_json(seed)
     seed.set_defaults(func=cmd_seed)
+
+    train = sub.add_parser("train", help="train word2vec, fasttext or ppmi-svd on a corpus")
+    train.add_argument("--corpus", required=True)
+    train.add_argument("--model", required=True, choices=("word2vec", "fasttext", "ppmi-svd"))
+    train.add_argument("--name", required=True)
+    train.add_argument("--sg", action="store_true", help="skip-gram (default: CBOW)")
+    for flag, kind in (("--dim", int), ("--window", int), ("--min-count", int), ("--epochs", int), ("--seed", int),
+                       ("--negative", int), ("--sample", float), ("--workers", int), ("--min-n", int),
+                       ("--max-n", int), ("--bucket", int)):
+        train.add_argument(flag, type=kind, default=None)
+    _add_json(train)
+    train.set_defaults(func=cmd_train)
+
+    space = sub.add_parser("space", help="pretrained, imported and derived spaces")
+    ssub = space.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    pre = ssub.add_parser("add-pretrained", help="minilm (or a local model folder) over a corpus, or glove-6b-50d")
+    pre.add_argument("model", metavar="minilm|glove-6b-50d|FOLDER")
+    pre.add_argument("--name", required=True)
+    pre.add_argument("--terms-from", metavar="CORPUS", help="encode the corpus's vocabulary terms")
+    pre.add_argument("--unit", choices=("term", "sentence", "document"), default="term")
+    pre.add_argument("--corpus", metavar="CORPUS", help="with --unit: the corpus to encode")
+    pre.add_argument("--top", type=int, default=None, help="only the N most frequent terms (or first N units)")
+    _add_json(pre)
+    pre.set_defaults(func=cmd_space_add_pretrained)
+    imp = ssub.add_parser("import", help="import a vectors file (never a pickle)")
+    imp.add_argument("file")
+    imp.add_argument("--format", required=True, choices=("word2vec", "word2vec-binary", "glove", "fasttext-vec"))
+    imp.add_argument("--name", required=True)
+    imp.add_argument("--max-mb", type=float, default=None, metavar="MB")
+    _add_json(imp)
+    imp.set_defaults(func=cmd_space_import)
+    slist = ssub.add_parser("list", help="list spaces")
+    _add_json(slist)
+    slist.set_defaults(func=cmd_space_list)
+    sshow = ssub.add_parser("show", help="one space: its model card")
+    sshow.add_argument("name")
+    sshow.add_argument("--top", type=int, default=10)
+    _add_json(sshow)
+    sshow.set_defaults(func=cmd_space_show)
+    sdel = ssub.add_parser("delete", help="delete a space")
+    sdel.add_argument("name")
+    _add_json(sdel)
+    sdel.set_defaults(func=cmd_space_delete)
+    red = ssub.add_parser("reduce", help="PCA down to --dim, saved as a new space")
+    red.add_argument("name")
+    red.add_argument("--dim", type=int, required=True)
+    red.add_argument("--name", dest="new_name", required=True)
+    _add_json(red)
+    red.set_defaults(func=cmd_space_reduce)
+
+    export = sub.add_parser("export", help="write a space to word2vec text, projector TSV or npy")
+    export.add_argument("space")
+    export.add_argument("--format", required=True, choices=("word2vec", "projector-tsv", "npy"))
+    export.add_argument("--out", required=True)
+    _add_json(export)
+    export.set_defaults(func=cmd_export)
     return p
 
 

@@ -1,4 +1,12 @@
-"""Demo seeding: a new, empty workspace gets the Lee corpus, so the app never opens empty.
+"""Demo seeding: a new, empty workspace gets the Lee corpus and four spaces over it,
+so the app never opens empty:
+
+- ``lee`` (corpus), then
+- ``lee-word2vec`` and ``lee-fasttext`` trained on it (skip-gram, 100-d, 10 epochs),
+- ``glove-50d`` (GloVe 6B 50-d, all 400k words),
+- ``lee-minilm``: all-MiniLM-L6-v2 over the Lee vocabulary.
+
+It takes about half a minute on two cores.
 
 Seeding runs once per workspace: a setting records that it happened, so a user who
 deletes the demo corpus does not get it back. An inter-process lock keeps two app
@@ -7,15 +15,39 @@ sessions (or the app and ``make run``'s CLI call) from seeding at the same time.
 
 from __future__ import annotations
 
+import logging
+
 from .corpus import Preprocessing, Progress, _no_progress, add_corpus
 from .samples import SAMPLES
 from .workspace import Workspace, utc_now
+
+log = logging.getLogger(__name__)
 
 SEEDED_KEY = "demo_seeded_at"
 DEMO_CORPUS = "lee"
 #: the demo corpus keeps stopwords (the models need context) and joins strong phrases
 #: (united_states, al_qaeda); threshold 50 keeps out pairs like he_said (score 22)
 DEMO_PREPROCESSING = Preprocessing(phrases="bigrams", phrase_threshold=50.0)
+DEMO_TRAINING = dict(sg=True, dim=100, window=5, min_count=3, epochs=10, seed=1)
+
+
+def _demo_spaces(ws: Workspace, progress: Progress) -> list[tuple[str, object]]:
+    """(name, job) pairs; each job saves one space."""
+    from .models import add_pretrained, train_space
+
+    def trainer(family: str, name: str, lo: float, hi: float):
+        def on_epoch(r):
+            progress(lo + (hi - lo) * r.epoch / r.epochs, f"Training {name}: epoch {r.epoch}/{r.epochs}")
+        return lambda: train_space(ws, DEMO_CORPUS, family, name, on_epoch=on_epoch, **DEMO_TRAINING)
+
+    return [
+        ("lee-word2vec", trainer("word2vec", "lee-word2vec", 0.10, 0.20)),
+        ("lee-fasttext", trainer("fasttext", "lee-fasttext", 0.20, 0.45)),
+        ("glove-50d", lambda: add_pretrained(ws, "glove-6b-50d", "glove-50d",
+                                             progress=lambda f, m: progress(0.45 + 0.1 * f, f"GloVe: {m}"))),
+        ("lee-minilm", lambda: add_pretrained(ws, "minilm", "lee-minilm", corpus=DEMO_CORPUS, unit="term",
+                                              progress=lambda f, m: progress(0.55 + 0.45 * f, f"MiniLM: {m}"))),
+    ]
 
 
 def is_empty(ws: Workspace) -> bool:
@@ -37,8 +69,14 @@ def seed_demo(ws: Workspace, progress: Progress = _no_progress) -> list[str]:
             sample = SAMPLES["lee"]
             progress(0.0, f"Adding the demo corpus: {sample.title}")
             add_corpus(ws, DEMO_CORPUS, documents=sample.load(), preprocessing=DEMO_PREPROCESSING,
-                       source_label="sample:lee", progress=progress)
+                       source_label="sample:lee", progress=lambda f, m: progress(0.1 * f, m))
             added.append(DEMO_CORPUS)
+            for name, job in _demo_spaces(ws, progress):
+                try:
+                    job()
+                    added.append(name)
+                except Exception:  # one missing model must not leave the demo empty
+                    log.exception("demo seeding: could not add %s", name)
         ws.set_setting(SEEDED_KEY, utc_now())
         progress(1.0, "Demo workspace ready")
         return added

@@ -18,6 +18,7 @@ import streamlit as st
 
 from embeddings.corpus import Corpus, get_corpus, list_corpora
 from embeddings.errors import EmbeddingsError
+from embeddings.space import EmbeddingSpace, load_space
 from embeddings.workspace import Workspace, default_root
 
 log = logging.getLogger("embeddings.app")
@@ -45,6 +46,16 @@ def workspace() -> Workspace:
 
 def corpora() -> list[Corpus]:
     return list_corpora(workspace())
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _space(root: str, space_id: str) -> EmbeddingSpace:
+    return load_space(_workspace(root), space_id)
+
+
+def space(space_id: str) -> EmbeddingSpace:
+    """A saved space, loaded once per server (spaces never change once written)."""
+    return _space(workspace_root(), space_id)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

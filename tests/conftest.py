@@ -42,6 +42,38 @@ def ws(tmp_path) -> Workspace:
 
 
 @pytest.fixture(scope="session")
+def demo_template(tmp_path_factory):
+    """The demo workspace as the app seeds it on first start (AppTest on an empty
+    workspace): the Lee corpus and its four spaces. Tests copy it; never write to it."""
+    from streamlit.testing.v1 import AppTest
+
+    root = tmp_path_factory.mktemp("demo") / "ws"
+    old = os.environ.get("EMBEDDINGS_WORKSPACE")
+    os.environ["EMBEDDINGS_WORKSPACE"] = str(root)
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
+    finally:
+        if old is None:
+            os.environ.pop("EMBEDDINGS_WORKSPACE")
+        else:
+            os.environ["EMBEDDINGS_WORKSPACE"] = old
+    return root, at
+
+
+def copy_workspace(src: Path, dst: Path) -> Path:
+    import shutil
+
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("*.lock"))
+    return dst
+
+
+@pytest.fixture
+def demo_ws(demo_template, tmp_path) -> Workspace:
+    """A private copy of the seeded demo workspace."""
+    return Workspace(copy_workspace(demo_template[0], tmp_path / "ws"))
+
+
+@pytest.fixture(scope="session")
 def lee_ws(tmp_path_factory):
     """A read-only workspace holding the Lee corpus (default preprocessing), shared by tests."""
     from embeddings.corpus import add_corpus
@@ -183,11 +215,12 @@ def _require_chromium() -> None:
 
 
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory):
-    """One app server for the browser tests, on a fresh workspace (the app seeds it)."""
+def app_server(tmp_path_factory, demo_template):
+    """One app server for the browser tests, on a copy of the seeded demo workspace."""
     _require_chromium()
     ARTIFACTS.mkdir(exist_ok=True)
-    server = AppServer(tmp_path_factory.mktemp("browser") / "ws", ARTIFACTS / "streamlit-server.log")
+    root = copy_workspace(demo_template[0], tmp_path_factory.mktemp("browser") / "ws")
+    server = AppServer(root, ARTIFACTS / "streamlit-server.log")
     yield server
     server.stop()
 

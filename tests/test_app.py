@@ -9,10 +9,10 @@ from tests.conftest import ROOT, make_docx
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch):
-    monkeypatch.setenv("EMBEDDINGS_WORKSPACE", str(tmp_path / "ws"))
+def app(demo_ws, monkeypatch):
+    monkeypatch.setenv("EMBEDDINGS_WORKSPACE", str(demo_ws.root))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.workspace = Workspace(tmp_path / "ws")
+    at.workspace = demo_ws
     return at.run()
 
 
@@ -23,6 +23,15 @@ def assert_clean(at):
 
 def metrics(at):
     return {m.label: m.value for m in at.metric}
+
+
+def test_first_start_seeds_the_demo_once(demo_template):
+    root, at = demo_template
+    assert_clean(at)
+    ws = Workspace(root)
+    assert [c.name for c in ws.list("corpus")] == ["lee"]
+    assert [s.name for s in ws.list("space")] == ["lee-word2vec", "lee-fasttext", "glove-50d", "lee-minilm"]
+    assert metrics(at)["Corpora"] == "1" and metrics(at)["Embedding spaces"] == "4"
 
 
 def test_home_opens_on_the_seeded_demo(app):

@@ -37,10 +37,10 @@ def test_ingest_every_format_and_the_samples_offline(ws, no_network):
     assert no_network == []  # nothing even tried
 
 
-def test_corpus_page_offline(tmp_path, monkeypatch, no_network):
+def test_corpus_page_offline(demo_ws, monkeypatch, no_network):
     from streamlit.testing.v1 import AppTest
 
-    monkeypatch.setenv("EMBEDDINGS_WORKSPACE", str(tmp_path / "ws"))
+    monkeypatch.setenv("EMBEDDINGS_WORKSPACE", str(demo_ws.root))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     at.switch_page("pages/corpus.py").run()
     at.file_uploader(key="uploads").set_value(("n.txt", b"Offline words here.", "text/plain")).run()

@@ -82,11 +82,14 @@ def check_vectors_file(filename: str, size: int, head: bytes, limits: Limits) ->
     check_size(filename, size, limits)
 
 
-def _scan_text(fh: io.BufferedReader, has_header: bool) -> str | None:
-    """Find the first bad line of a text vectors file; None if none is found."""
+def _scan_text(fh: io.BufferedReader, has_header: bool, max_lines: int | None = None) -> str | None:
+    """Find the first bad line of a text vectors file (of its first ``max_lines``);
+    None if none is found."""
     dim = count = None
     n_vectors = 0
     for lineno, raw in enumerate(fh, 1):
+        if max_lines is not None and lineno > max_lines:
+            return None
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -105,7 +108,10 @@ def _scan_text(fh: io.BufferedReader, has_header: bool) -> str | None:
             if dim == 0:
                 return f"line {lineno} has a word but no numbers"
         if len(values) != dim:
-            return f"line {lineno} has {len(values)} numbers, expected {dim}"
+            hint = ""
+            if lineno == 2 and not has_header and dim == 1:
+                hint = " (the first line looks like a 'count dim' header: is this the word2vec format?)"
+            return f"line {lineno} has {len(values)} numbers, expected {dim}{hint}"
         try:
             [float(v) for v in values]
         except ValueError:
@@ -160,6 +166,11 @@ def import_vectors(path: Path | str, fmt: str, name: str, *, limits: Limits | No
         head = fh.read(16)
     check_vectors_file(filename, path.stat().st_size, head, limits or Limits())
     binary = fmt == "word2vec-binary"
+    if not binary:  # a cheap look at the first lines catches a wrong format before gensim guesses
+        with open(path, "rb") as fh:
+            early = _scan_text(fh, has_header=fmt != "glove", max_lines=1000)
+        if early:
+            raise InputError(f"{filename} is not a valid {fmt} file: {early}.")
     start = time.perf_counter()
     try:
         kv = KeyedVectors.load_word2vec_format(str(path), binary=binary, no_header=fmt == "glove",
@@ -214,7 +225,7 @@ def export_space(space: EmbeddingSpace, fmt: str, out: Path | str) -> list[Path]
         if any(" " in label or "\n" in label for label in space.labels):
             raise InputError("The word2vec format cannot hold labels with spaces (sentences, documents); "
                              "use projector-tsv or npy.")
-        kv = KeyedVectors(space.dim, count=len(space))
+        kv = KeyedVectors(space.dim)
         kv.add_vectors(space.labels, np.asarray(space.vectors))
         out.parent.mkdir(parents=True, exist_ok=True)
         kv.save_word2vec_format(str(out), binary=False)
@@ -235,3 +246,19 @@ def export_space(space: EmbeddingSpace, fmt: str, out: Path | str) -> list[Path]
         return [Path(f"{stem}.npy"), Path(f"{stem}.labels.txt")]
     raise InputError(f"Unknown export format {fmt!r}; expected one of {', '.join(EXPORT_FORMATS)}.")
 
+
+
+def export_bytes(space: EmbeddingSpace, fmt: str) -> tuple[str, bytes]:
+    """One downloadable file: word2vec text as is; the multi-file formats zipped."""
+    import zipfile
+
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in space.name) or "space"
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = export_space(space, fmt, Path(tmp) / (f"{safe}.txt" if fmt == "word2vec" else safe))
+        if fmt == "word2vec":
+            return f"{safe}.word2vec.txt", paths[0].read_bytes()
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for path in paths:
+                z.write(path, arcname=path.name)
+        return f"{safe}.{fmt}.zip", buf.getvalue()
