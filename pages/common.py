@@ -23,6 +23,27 @@ from embeddings.workspace import Workspace, default_root
 
 log = logging.getLogger("embeddings.app")
 
+
+def _route_through_app() -> None:
+    """Make every run go through app.py's st.navigation.
+
+    Streamlit treats a ``pages/`` folder beside the entry point as a legacy (v1)
+    multipage app until some run calls ``st.navigation``. So the first session of a
+    server that opens a deep link such as ``/models`` would run ``pages/models.py``
+    on its own: no router, no sidebar, the raw file list as navigation. Every page
+    imports this module first, so on the first import in the server process we switch
+    the legacy mode off (as ``st.navigation`` itself does) and rerun: the rerun goes
+    through app.py, whose navigation resolves the same URL to the right page.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_route_through_app()
+
 # session-state keys
 SELECTED_CORPUS = "selected_corpus_id"
 

@@ -31,6 +31,7 @@ default_corpus = next((i for i, c in enumerate(items) if c.id == selected), max(
 def saved(space_obj, verb: str) -> None:
     flash(f"{verb} **{space_obj.name}**: {plural(len(space_obj), space_obj.provenance.get('unit', 'term'))} "
           f"× {space_obj.dim} dimensions.")
+    st.session_state["card_space"] = space_obj.id  # show its model card
     st.rerun()
 
 
@@ -65,9 +66,13 @@ with tab_train:
         if st.button("Train", type="primary", key="train_btn"):
             with guard("training"):
                 ws.check_new_name("space", name)
+                # Clicking Cancel reruns the page; Streamlit then stops this run at the next
+                # progress update (between epochs), so nothing is saved. The flag tells the
+                # next run that training was interrupted.
                 st.session_state[TRAINING_FLAG] = name
-                st.button("Cancel training", key="cancel_train", icon=":material/cancel:",
-                          help="Stops between epochs; nothing is saved.")
+                cancel = st.empty()
+                cancel.button("Cancel training", key="cancel_train", icon=":material/cancel:",
+                              help="Stops between epochs; nothing is saved.")
                 progress, done = progress_reporter(f"Training {name}")
                 stats = st.empty()
 
@@ -80,6 +85,11 @@ with tab_train:
                 try:
                     result = train_space(ws, corpus_name, family, name, on_epoch=on_epoch, progress=progress,
                                          **settings)
+                except Exception:  # a failure, not a cancel: no "cancelled" notice next time
+                    st.session_state.pop(TRAINING_FLAG, None)
+                    cancel.empty()
+                    stats.empty()
+                    raise
                 finally:
                     done()
                 st.session_state.pop(TRAINING_FLAG, None)

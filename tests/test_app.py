@@ -125,3 +125,80 @@ def test_rename_and_delete(app):
     assert_clean(app)
     assert app.workspace.list("corpus") == []
     assert any("No corpus yet" in i.value for i in app.info)
+
+
+# -- Models page ------------------------------------------------------------------------
+def test_models_page_lists_the_seeded_spaces_with_cards(app):
+    app.switch_page("pages/models.py").run()
+    assert_clean(app)
+    table = app.dataframe[0].value
+    assert list(table["name"]) == ["lee-word2vec", "lee-fasttext", "glove-50d", "lee-minilm"]
+    assert int(table.loc[table["name"] == "glove-50d", "vocabulary"].iloc[0]) == 400_000
+    m = metrics(app)
+    assert m["Family"] == "word2vec" and m["Dimensions"] == "100"
+
+
+def test_models_page_trains_word2vec_and_shows_its_card(app):
+    app.switch_page("pages/models.py").run()
+    app.number_input(key="train_dim").set_value(24).run()
+    app.number_input(key="train_epochs").set_value(2).run()
+    app.text_input(key="train_name").input("w2v-24").run()
+    app.button(key="train_btn").click().run()
+    assert_clean(app)
+    assert "Trained **w2v-24**" in app.success[0].value
+    s = app.workspace.get("space", "w2v-24")
+    assert s.summary["dim"] == 24 and s.params["params"]["epochs"] == 2
+    assert not any("cancelled" in w.value for w in app.warning)
+
+
+def test_models_page_ppmi_glove_and_reduce(app):
+    app.switch_page("pages/models.py").run()
+    app.radio(key="train_family").set_value("ppmi-svd").run()
+    app.number_input(key="train_dim").set_value(20).run()
+    app.button(key="train_btn").click().run()
+    assert_clean(app)
+    assert app.workspace.get("space", "lee-ppmi-svd-20d").summary["family"] == "ppmi-svd"
+    app.radio(key="pre_kind").set_value("GloVe 6B 50-d (400k words)").run()
+    app.number_input(key="glove_top").set_value(5000).run()
+    app.text_input(key="glove_name").input("glove-5k").run()
+    app.button(key="glove_btn").click().run()
+    assert_clean(app)
+    assert app.workspace.get("space", "glove-5k").summary["vocabulary"] == 5000
+    app.selectbox(key="reduce_source").set_value("glove-5k").run()
+    app.number_input(key="reduce_dim").set_value(5).run()
+    app.button(key="reduce_btn").click().run()
+    assert_clean(app)
+    assert app.workspace.get("space", "glove-5k-pca5").params["parent_name"] == "glove-5k"
+
+
+def test_models_page_import_refuses_a_pickle_and_accepts_vectors(app):
+    app.switch_page("pages/models.py").run()
+    app.file_uploader(key="import_file").set_value(("model.kv", b"\x80\x04\x95junk", "application/octet-stream"))
+    app.run()
+    app.button(key="import_btn").click().run()
+    assert any("pickle-based" in e.value for e in app.error)
+    app.file_uploader(key="import_file").set_value(("tiny.txt", b"2 3\ncat 1 2 3\ndog 3 2 1\n", "text/plain"))
+    app.run()
+    app.button(key="import_btn").click().run()
+    assert_clean(app)
+    assert app.workspace.get("space", "tiny").summary["vocabulary"] == 2
+
+
+def test_models_page_encodes_sentences_with_minilm(app):
+    app.switch_page("pages/models.py").run()
+    app.radio(key="pre_unit").set_value("sentence").run()
+    app.number_input(key="pre_top").set_value(30).run()
+    app.button(key="pre_btn").click().run()
+    assert_clean(app)
+    s = app.workspace.get("space", "lee-minilm-sentences")
+    assert s.summary["vocabulary"] == 30 and s.summary["unit"] == "sentence"
+
+
+def test_models_page_delete_a_space(app):
+    app.switch_page("pages/models.py").run()
+    space_id = app.workspace.get("space", "lee-word2vec").id
+    app.checkbox(key=f"confirm_delete_space_{space_id}").check().run()
+    app.button(key="delete_space_btn").click().run()
+    assert_clean(app)
+    assert "lee-word2vec" not in [a.name for a in app.workspace.list("space")]
+    assert [c.name for c in app.workspace.list("corpus")] == ["lee"]

@@ -74,3 +74,51 @@ def test_corpus_bad_upload_shows_error(page, app_server, tmp_path):
     assert page.locator('[data-testid="stException"]').count() == 0
     assert [a.name for a in Workspace(app_server.workspace).list("corpus")] == before
     screenshot(page, "corpus-bad-upload")
+
+
+def test_models_train_word2vec_and_see_the_card(page, app_server):
+    page.goto(f"{app_server.url}/models")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Models").first.wait_for()
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Corpus").first.click()
+    page.get_by_role("option", name="lee", exact=True).click()
+    wait_for_app(page)
+    page.get_by_label("Epochs").fill("40")
+    page.get_by_label("Epochs").press("Enter")
+    page.get_by_label("Space name").first.fill("browser-w2v")
+    page.get_by_label("Space name").first.press("Enter")
+    wait_for_app(page)
+    page.locator("button:visible", has_text="Train").first.click()
+    page.get_by_text(re.compile(r"Training browser-w2v: epoch \d+/40")).first.wait_for()
+    expect(page.get_by_text(re.compile(r"words/s"))).to_be_visible()
+    screenshot(page, "models-training")
+    page.get_by_text("Trained browser-w2v").wait_for(timeout=120_000)
+    wait_for_app(page)
+    expect(page.locator('[data-testid="stProgress"]')).to_have_count(0)
+    expect(page.get_by_role("heading", name="browser-w2v")).to_be_visible()  # the model card
+    assert metric(page, "Family") == "word2vec" and metric(page, "Dimensions") == "100"
+    expect(page.get_by_text(re.compile(r"Words/s:"))).to_be_visible()
+    saved = Workspace(app_server.workspace).get("space", "browser-w2v")
+    assert saved.params["params"]["epochs"] == 40
+    screenshot(page, "models-card")
+    assert page.js_errors == []
+
+
+def test_deep_link_on_a_fresh_server_goes_through_the_router(browser, demo_template, tmp_path):
+    """The first session of a new server opening /models must get the app's router and
+    sidebar, not Streamlit's legacy pages/ mode (which would list pages/common.py)."""
+    from tests.conftest import ARTIFACTS, AppServer, copy_workspace
+
+    server = AppServer(copy_workspace(demo_template[0], tmp_path / "ws"), ARTIFACTS / "deep-link-server.log")
+    try:
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        pg.goto(f"{server.url}/models")
+        wait_for_app(pg)
+        pg.get_by_role("heading", name="Models").first.wait_for()
+        nav = pg.locator('[data-testid="stSidebarNav"]')
+        expect(nav).to_contain_text("Corpora")
+        expect(nav).not_to_contain_text("common")
+        expect(pg.locator('[data-testid="stSidebar"]')).to_contain_text("4 spaces")
+        pg.close()
+    finally:
+        server.stop()
