@@ -41,8 +41,6 @@ from .errors import EmbeddingsError, InputError
 from .workspace import Artefact, Workspace, atomic_write_json, read_json, utc_now
 
 KIND = "space"
-#: families whose embed() can make vectors for unseen labels
-EMBEDDING_FAMILIES = ("fasttext", "sentence-transformer")
 
 
 class OOVError(EmbeddingsError):
@@ -185,7 +183,8 @@ class EmbeddingSpace:
     # -- persistence ------------------------------------------------------------------
     def save(self, ws: Workspace, name: str | None = None, *, extra_files: dict[str, np.ndarray] | None = None
              ) -> "EmbeddingSpace":
-        """Write the space into the workspace as a new artefact; return it as loaded back."""
+        """Write the space into the workspace as a new artefact; return this space,
+        now carrying the artefact's id (no second copy of the vectors is loaded)."""
         name = ws.check_new_name(KIND, name or self.name)
         provenance = {**self.provenance, "created_at": utc_now()}
 
@@ -200,7 +199,8 @@ class EmbeddingSpace:
             return self.summary_fields(provenance)
 
         art = ws.create(KIND, name, build, params=provenance, parent=provenance.get("parent"))
-        return load_space(ws, art.id)
+        self.id, self.name, self.provenance = art.id, art.name, provenance
+        return self
 
     def summary_fields(self, provenance: dict | None = None) -> dict:
         p = provenance or self.provenance
@@ -212,11 +212,13 @@ class EmbeddingSpace:
             "corpus": p.get("corpus"),
             "seconds": p.get("seconds"),
             "words_per_second": p.get("words_per_second"),
-            "can_embed": self.can_embed or p.get("family") in EMBEDDING_FAMILIES,
+            "can_embed": self.can_embed,
         }
 
 
 def _embedder_for(art: Artefact, provenance: dict) -> Callable[[list[str]], np.ndarray] | None:
+    if provenance.get("derived"):  # e.g. a PCA of FastText: the model's vectors live in another space
+        return None
     family = provenance.get("family")
     if family == "fasttext":
         from .models.gensim_models import fasttext_embedder

@@ -122,3 +122,57 @@ def test_seed_is_idempotent(demo_ws, capsys):
     run(capsys, "--workspace", ws, "corpus", "delete", "lee")
     code, out, _ = run(capsys, "--workspace", ws, "seed", "--json")  # a deleted demo does not come back
     assert json.loads(out)["added"] == []
+
+
+# -- models -----------------------------------------------------------------------------
+def test_train_export_and_read_back_with_gensim(lee_ws, tmp_path, capsys):
+    from gensim.models import KeyedVectors
+
+    from tests.conftest import copy_workspace
+
+    ws = copy_workspace(lee_ws.root, tmp_path / "ws")
+    code, out, err = run(capsys, "--workspace", ws, "train", "--corpus", "lee", "--model", "word2vec", "--dim", "50",
+                         "--epochs", "5", "--seed", "1", "--name", "w2v", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert {"id", "name", "family", "vocabulary", "dim", "seconds", "words_per_second"} <= set(doc)
+    assert doc["family"] == "word2vec" and doc["dim"] == 50 and doc["words_per_second"] > 0
+    code, _, err = run(capsys, "--workspace", ws, "export", "w2v", "--format", "word2vec", "--out", tmp_path / "f.txt")
+    assert code == 0, err
+    kv = KeyedVectors.load_word2vec_format(str(tmp_path / "f.txt"))
+    assert len(kv) == doc["vocabulary"]
+    code, out, _ = run(capsys, "--workspace", ws, "space", "reduce", "w2v", "--dim", "10", "--name", "w2v10", "--json")
+    assert code == 0 and json.loads(out)["dim"] == 10 and json.loads(out)["parent"] == "w2v"
+    code, out, _ = run(capsys, "--workspace", ws, "space", "list", "--json")
+    assert [s["name"] for s in json.loads(out)] == ["w2v", "w2v10"]
+    code, out, _ = run(capsys, "--workspace", ws, "space", "show", "w2v10", "--json")
+    assert json.loads(out)["provenance"]["derived"] == "pca(10)"
+    code, out, _ = run(capsys, "--workspace", ws, "space", "delete", "w2v10")
+    assert code == 0
+    code, _, err = run(capsys, "--workspace", ws, "space", "import", tmp_path / "f.txt", "--format", "glove",
+                       "--name", "wrong")
+    assert code == 2 and "is this the word2vec format" in err and err.count("\n") == 1
+
+
+def test_add_pretrained_minilm_with_the_network_blocked(lee_ws, tmp_path, capsys, no_network):
+    from tests.conftest import copy_workspace
+
+    ws = copy_workspace(lee_ws.root, tmp_path / "ws")
+    code, out, err = run(capsys, "--workspace", ws, "space", "add-pretrained", "minilm", "--terms-from", "lee",
+                         "--top", "200", "--name", "mini", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["vocabulary"] == 200 and doc["dim"] == 384 and doc["family"] == "sentence-transformer"
+    code, out, _ = run(capsys, "--workspace", ws, "space", "add-pretrained", "glove-6b-50d", "--top", "1000",
+                       "--name", "g", "--json")
+    assert json.loads(out)["vocabulary"] == 1000
+    code, _, err = run(capsys, "--workspace", ws, "space", "add-pretrained", "minilm", "--name", "x")
+    assert code == 2 and "--terms-from" in err
+    assert no_network == []
+
+
+def test_pickled_model_is_refused_on_the_cli(tmp_path, capsys):
+    (tmp_path / "w2v.model").write_bytes(b"\x80\x04\x95 whatever")
+    code, _, err = run(capsys, "--workspace", tmp_path / "ws", "space", "import", tmp_path / "w2v.model",
+                       "--format", "word2vec", "--name", "m")
+    assert code == 2 and "pickle-based" in err and "would run code" in err

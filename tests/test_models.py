@@ -180,6 +180,15 @@ def test_reduce_records_parent_and_matches_sklearn(lee):
         reduce_space(lee, "w", 40, "bad")
 
 
+def test_a_reduced_fasttext_space_does_not_pretend_to_embed(lee):
+    train_space(lee, "lee", "fasttext", "ft", dim=12, epochs=1, bucket=10_000)
+    child = reduce_space(lee, "ft", 4, "ft4")
+    assert not child.can_embed and not load_space(lee, "ft4").can_embed
+    assert lee.get("space", "ft4").summary["can_embed"] is False
+    with pytest.raises(OOVError):
+        load_space(lee, "ft4").embed(["qqqzzz"])
+
+
 # -- import / export ----------------------------------------------------------------------
 @pytest.fixture
 def small_kv():

@@ -69,14 +69,19 @@ def load_encoder(model: str):
 
 def encode(model, texts: list[str], *, batch_size: int = 64,
            progress: Callable[[float, str], None] = lambda f, m: None) -> np.ndarray:
-    """Encode batch by batch (progress after each); returns normalised float32 rows."""
+    """Encode batch by batch (progress after each); returns normalised float32 rows.
+
+    Texts are batched longest first, as ``SentenceTransformer.encode`` does internally,
+    so each batch pads to similar lengths; rows come back in the input order.
+    """
     dim_of = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
     out = np.empty((len(texts), dim_of()), dtype=np.float32)
+    order = np.argsort([-len(t) for t in texts], kind="stable")
     for start in range(0, len(texts), batch_size):
-        batch = texts[start:start + batch_size]
-        out[start:start + len(batch)] = model.encode(batch, batch_size=len(batch), convert_to_numpy=True,
-                                                      normalize_embeddings=True, show_progress_bar=False)
-        done = start + len(batch)
+        rows = order[start:start + batch_size]
+        out[rows] = model.encode([texts[i] for i in rows], batch_size=len(rows), convert_to_numpy=True,
+                                 normalize_embeddings=True, show_progress_bar=False)
+        done = start + len(rows)
         progress(done / len(texts), f"Encoded {done:,} of {len(texts):,}")
     return out
 
