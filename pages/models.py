@@ -184,7 +184,7 @@ def card_row(a) -> dict:
         "name": a.name,
         "family": s.get("family"),
         "unit": s.get("unit", "term"),
-        "corpus": p.get("corpus") or p.get("source") or p.get("model") or "",
+        "corpus": p.get("corpus") or p.get("model") or p.get("source") or "",
         "vocabulary": s.get("vocabulary"),
         "dim": s.get("dim"),
         "seconds": p.get("seconds"),
@@ -227,7 +227,7 @@ with st.container(border=True):
     st.markdown("\n".join(f"- **{k}:** {v}" for k, v in facts.items() if v not in (None, "")))
     if p.get("params"):
         st.markdown("**Parameters**")
-        st.json(p["params"], expanded=False)
+        st.json(p["params"], expanded=True)
 
     st.markdown("**Export**")
     cols = st.columns(len(EXPORT_FORMATS))
