@@ -307,6 +307,54 @@ def cmd_export(ws, args) -> None:
           "wrote " + ", ".join(str(p) for p in paths))
 
 
+
+# -- explore ----------------------------------------------------------------------
+def cmd_neighbours(ws, args) -> None:
+    from .neighbours import neighbours
+    from .space import load_space
+
+    space = load_space(ws, args.space)
+    result = neighbours(space, args.query, args.k, exclude_query=not args.include_query)
+    out = {"query": args.query, "space": space.name,
+           "neighbours": [{"label": n.label, "cosine": round(n.cosine, 6)} for n in result]}
+    _emit(args, out, "\n".join(f"{n.cosine:7.4f}  {n.label}" for n in result))
+
+
+def cmd_compare(ws, args) -> None:
+    from .neighbours import compare
+    from .space import load_space
+
+    result = compare(load_space(ws, args.a), load_space(ws, args.b), args.k, max_labels=args.max_labels)
+    out = result.summary()
+    out["aligned"] = result.aligned
+    table = result.table.round(6)
+    out["labels"] = table.to_dict("records")
+    changed = table.sort_values("jaccard").head(10)["label"].tolist()
+    _emit(args, out, f"{args.a} vs {args.b}: {out['shared']:,} shared labels, mean Jaccard@{args.k} "
+                     f"{out['mean_jaccard']:.3f}, median {out['median_jaccard']:.3f}\nmost changed: {', '.join(changed)}")
+
+
+def cmd_project(ws, args) -> None:
+    from .projection import cached_project, select_rows
+    from .space import load_space
+
+    space = load_space(ws, args.space)
+    rows = select_rows(space, top=args.limit)
+    params = {"umap": {"n_neighbors": args.n_neighbors, "min_dist": args.min_dist},
+              "tsne": {"perplexity": args.perplexity}, "pca": {}}[args.method]
+    proj = cached_project(ws, space, rows, args.method, params=params, seed=args.seed,
+                          progress=_progress_printer(args))
+    if args.out:
+        frame = proj.frame()
+        frame.to_parquet(args.out, index=False)
+    out = proj.summary()
+    if args.out:
+        out["out"] = args.out
+    _emit(args, out, f"{out['points']:,} points by {args.method} in {out['seconds']:.1f}s"
+                     f"{' (cached)' if out['cached'] else ''}: trustworthiness {out['trustworthiness']}, "
+                     f"kNN preservation {out['knn_preservation']}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m embeddings", description="Embedding Explorer: corpora and embedding spaces.")
     p.add_argument("--workspace", metavar="DIR",
@@ -395,6 +443,32 @@ def build_parser() -> argparse.ArgumentParser:
     red.add_argument("--name", dest="new_name", required=True)
     _add_json(red)
     red.set_defaults(func=cmd_space_reduce)
+
+    nb = sub.add_parser("neighbours", help="nearest neighbours of a term or expression (king - man + woman)")
+    nb.add_argument("space")
+    nb.add_argument("query")
+    nb.add_argument("-k", type=int, default=10)
+    nb.add_argument("--include-query", action="store_true", help="keep the query's own words in the results")
+    _add_json(nb)
+    nb.set_defaults(func=cmd_neighbours)
+    cmp_ = sub.add_parser("compare", help="neighbourhood overlap of two spaces over their shared labels")
+    cmp_.add_argument("a")
+    cmp_.add_argument("b")
+    cmp_.add_argument("-k", type=int, default=10)
+    cmp_.add_argument("--max-labels", type=int, default=None, help="only the N most frequent shared labels")
+    _add_json(cmp_)
+    cmp_.set_defaults(func=cmd_compare)
+    proj = sub.add_parser("project", help="a 2-D layout with trust scores (cached in the workspace)")
+    proj.add_argument("space")
+    proj.add_argument("--method", choices=("umap", "pca", "tsne"), default="umap")
+    proj.add_argument("--limit", type=int, default=5000, help="the N most frequent labels")
+    proj.add_argument("--seed", type=int, default=1)
+    proj.add_argument("--n-neighbors", type=int, default=15)
+    proj.add_argument("--min-dist", type=float, default=0.1)
+    proj.add_argument("--perplexity", type=float, default=30.0)
+    proj.add_argument("--out", metavar="FILE.parquet")
+    _add_json(proj)
+    proj.set_defaults(func=cmd_project)
 
     export = sub.add_parser("export", help="write a space to word2vec text, projector TSV or npy")
     export.add_argument("space")

@@ -324,14 +324,17 @@ class Workspace:
 
     def delete(self, kind: str, name_or_id: str) -> None:
         """Remove the catalogue row, then the folder (moved aside first, so a reader
-        never sees half a folder)."""
+        never sees half a folder). Projections cached for the artefact go with it."""
         art = self.get(kind, name_or_id)
         with self._connect() as con:
-            con.execute("DELETE FROM artefacts WHERE id=?", (art.id,))
-        trash = self.root / ".tmp" / f"deleted-{art.id}-{uuid.uuid4().hex[:6]}"
-        with contextlib.suppress(FileNotFoundError):
-            os.rename(art.path, trash)
-            shutil.rmtree(trash, ignore_errors=True)
+            cached = con.execute("SELECT id, kind FROM artefacts WHERE parent=? AND kind='projection'",
+                                 (art.id,)).fetchall()
+            con.execute("DELETE FROM artefacts WHERE id=? OR (parent=? AND kind='projection')", (art.id, art.id))
+        for id_, k in [(art.id, kind), *cached]:  # the artefact and the projections cached for it
+            trash = self.root / ".tmp" / f"deleted-{id_}-{uuid.uuid4().hex[:6]}"
+            with contextlib.suppress(FileNotFoundError):
+                os.rename(self.root / k / id_, trash)
+                shutil.rmtree(trash, ignore_errors=True)
 
     # -- settings ----------------------------------------------------------------
     def get_setting(self, key: str, default: str | None = None) -> str | None:

@@ -15,16 +15,17 @@ from tests.conftest import screenshot, wait_for_app
 pytestmark = pytest.mark.browser
 
 
-def metric(pg, label: str) -> str:
+def expect_metric(pg, label: str, value: str) -> None:
+    """Wait (Playwright's polling expect) until the metric called ``label`` shows ``value``."""
     box = pg.locator('[data-testid="stMetric"]').filter(has=pg.get_by_text(label, exact=True)).first
-    return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
+    expect(box.locator('[data-testid="stMetricValue"]')).to_have_text(value)
 
 
 def test_home_opens_on_the_demo(page, app_server):
     page.goto(app_server.url)
     wait_for_app(page)
     page.get_by_role("heading", name="Embedding Explorer").wait_for()
-    assert metric(page, "Corpora") == "1"
+    expect_metric(page, "Corpora", "1")
     sidebar = page.locator('[data-testid="stSidebar"]')
     expect(sidebar).to_contain_text(str(app_server.workspace))
     expect(sidebar).to_contain_text("1 corpora")
@@ -52,10 +53,11 @@ def test_corpus_upload_shows_statistics(page, app_server, tmp_path):
     page.get_by_text(re.compile(r"Added notes: 1 document, \d+ tokens")).wait_for()
     wait_for_app(page)
     saved = get_corpus(Workspace(app_server.workspace), "notes").stats
-    assert metric(page, "Documents") == "1"
-    assert metric(page, "Sentences") == str(saved["sentences"]) == "4"
-    assert metric(page, "Tokens") == str(saved["tokens"])
-    assert page.locator('[data-testid="stPlotlyChart"]').count() == 1  # Zipf; one document: no histogram
+    assert saved["sentences"] == 4
+    expect_metric(page, "Documents", "1")
+    expect_metric(page, "Sentences", "4")
+    expect_metric(page, "Tokens", str(saved["tokens"]))
+    expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(1)  # Zipf; one document: no histogram
     screenshot(page, "corpus-uploaded")
     assert page.js_errors == []
 
@@ -90,13 +92,15 @@ def test_models_train_word2vec_and_see_the_card(page, app_server):
     wait_for_app(page)
     page.locator("button:visible", has_text="Train").first.click()
     page.get_by_text(re.compile(r"Training browser-w2v: epoch \d+/40")).first.wait_for()
-    expect(page.get_by_text(re.compile(r"words/s"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Epoch \d+ of 40 · loss [\d,]+ · [\d.]+ s elapsed · [\d,]+ words/s"))
+           ).to_be_visible()
     screenshot(page, "models-training")
     page.get_by_text("Trained browser-w2v").wait_for(timeout=120_000)
     wait_for_app(page)
     expect(page.locator('[data-testid="stProgress"]')).to_have_count(0)
     expect(page.get_by_role("heading", name="browser-w2v")).to_be_visible()  # the model card
-    assert metric(page, "Family") == "word2vec" and metric(page, "Dimensions") == "100"
+    expect_metric(page, "Family", "word2vec")
+    expect_metric(page, "Dimensions", "100")
     expect(page.get_by_text(re.compile(r"Words/s:"))).to_be_visible()
     saved = Workspace(app_server.workspace).get("space", "browser-w2v")
     assert saved.params["params"]["epochs"] == 40

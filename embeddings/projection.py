@@ -1,0 +1,272 @@
+"""2-D projections of a space (UMAP, PCA, t-SNE), trust scores, alignment and caching.
+
+:func:`project` lays out chosen rows of a space in 2-D and says how far to trust the
+picture, on the shown points:
+
+- **trustworthiness** (``sklearn.manifold.trustworthiness``, cosine, 10 neighbours): are
+  the 2-D neighbours true neighbours? Computed on at most 5,000 points (a seeded sample
+  beyond that; the sample size is reported).
+- **kNN preservation**: the mean fraction of each point's 10 nearest neighbours in the
+  full space that stay among its 10 nearest in 2-D.
+
+UMAP gets the space's own kNN graph (:func:`embeddings.neighbours.knn_graph`) as
+``precomputed_knn``; the same graph gives the kNN preservation. Finished projections
+are cached in the workspace per (space, parameters, rows), so reopening one is instant.
+
+:func:`align` rotates, scales and shifts one layout onto another over their shared
+labels (2-D orthogonal Procrustes), so the same word sits in a comparable place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError, NotFoundError
+from .neighbours import knn_graph
+from .space import EmbeddingSpace
+from .workspace import Workspace
+
+METHODS = ("umap", "pca", "tsne")
+KIND = "projection"
+TRUST_K = 10
+TRUST_SAMPLE = 5000
+Progress = Callable[[float, str], None]
+
+
+def _quiet(fraction: float, message: str) -> None:
+    pass
+
+
+@dataclass
+class Projection:
+    labels: list[str]
+    coords: np.ndarray  # (n, 2) float32
+    method: str
+    params: dict
+    seconds: float
+    trustworthiness: float | None
+    knn_preservation: float | None
+    trust_sample: int
+    cached: bool = False
+    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def summary(self) -> dict:
+        return {
+            "points": len(self.labels),
+            "method": self.method,
+            "params": self.params,
+            "seconds": round(self.seconds, 3),
+            "trustworthiness": None if self.trustworthiness is None else round(self.trustworthiness, 4),
+            "knn_preservation": None if self.knn_preservation is None else round(self.knn_preservation, 4),
+            "trust_sample": self.trust_sample,
+            "cached": self.cached,
+        }
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame({"label": self.labels, "x": self.coords[:, 0], "y": self.coords[:, 1]})
+
+
+# -- which points ----------------------------------------------------------------------
+def frequency_order(space: EmbeddingSpace) -> np.ndarray:
+    """Rows most frequent first: by ``frequency`` where known, else by ``rank``, else as stored."""
+    meta = space.meta
+    if "frequency" in meta and meta["frequency"].notna().any() and (meta["frequency"].fillna(0) > 0).any():
+        return np.argsort(-meta["frequency"].fillna(0).to_numpy(), kind="stable")
+    if "rank" in meta:
+        return np.argsort(meta["rank"].to_numpy(), kind="stable")
+    return np.arange(len(space))
+
+
+def select_rows(space: EmbeddingSpace, *, top: int | None = 5000, words: Sequence[str] | None = None,
+                regex: str | None = None, limit: int = 100_000) -> np.ndarray:
+    """Rows to show: a word list, or the labels matching a regex, or the ``top`` most
+    frequent (``top=None``: all), capped at ``limit``."""
+    if words:
+        keys = [w if w in space.index else w.lower() for w in (w.strip() for w in words) if w]
+        rows = [space.index[k] for k in dict.fromkeys(keys) if k in space.index]
+        if not rows:
+            raise InputError(f"None of the listed words is in {space.name}.")
+        return np.asarray(rows[:limit], dtype=np.int64)
+    order = frequency_order(space)
+    if regex:
+        try:
+            pattern = re.compile(regex)
+        except re.error as exc:
+            raise InputError(f"Invalid regular expression {regex!r}: {exc}.") from exc
+        order = np.asarray([i for i in order if pattern.search(space.labels[i])], dtype=np.int64)
+        if not len(order):
+            raise InputError(f"No label of {space.name} matches {regex!r}.")
+    n = len(order) if top is None else min(int(top), len(order))
+    return order[:min(n, limit)]
+
+
+# -- trust ------------------------------------------------------------------------------
+def trust_scores(vectors: np.ndarray, coords: np.ndarray, knn_idx: np.ndarray | None = None, *, k: int = TRUST_K,
+                 sample: int = TRUST_SAMPLE, seed: int = 1) -> tuple[float | None, float | None, int]:
+    """(trustworthiness, kNN preservation, trustworthiness sample size)."""
+    from sklearn.manifold import trustworthiness
+    from sklearn.neighbors import NearestNeighbors
+
+    n = len(coords)
+    if n <= k + 1:
+        return None, None, 0
+    pick = np.arange(n) if n <= sample else np.sort(np.random.default_rng(seed).choice(n, sample, replace=False))
+    tw = float(trustworthiness(vectors[pick], coords[pick], n_neighbors=k, metric="cosine"))
+    if knn_idx is None or knn_idx.shape[1] < k + 1:
+        knn_idx = knn_graph(vectors, k)[0]
+    high = knn_idx[:, 1:k + 1]
+    low = NearestNeighbors(n_neighbors=k + 1).fit(coords).kneighbors(coords, return_distance=False)[:, 1:]
+    kept = np.fromiter((len(set(h) & set(lo)) for h, lo in zip(high, low)), dtype=np.float64, count=n)
+    return tw, float(kept.mean() / k), len(pick)
+
+
+# -- methods ----------------------------------------------------------------------------
+def _umap(vectors, graph, params, seed):
+    import umap
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # precomputed_knn without a search index: fine, we never transform
+        reducer = umap.UMAP(n_neighbors=params["n_neighbors"], min_dist=params["min_dist"], metric="cosine",
+                            random_state=seed, precomputed_knn=graph, n_components=2)
+        return reducer.fit_transform(vectors)
+
+
+def _tsne(vectors, params, seed):
+    from sklearn.manifold import TSNE
+
+    perplexity = min(params["perplexity"], max(2.0, (len(vectors) - 1) / 3))
+    return TSNE(n_components=2, perplexity=perplexity, metric="cosine", init="pca", random_state=seed,
+                n_jobs=2).fit_transform(vectors)
+
+
+def _pca(vectors, seed):
+    from sklearn.decomposition import PCA
+
+    return PCA(n_components=2, random_state=seed).fit_transform(vectors)
+
+
+def default_params(method: str) -> dict:
+    return {"umap": {"n_neighbors": 15, "min_dist": 0.1}, "tsne": {"perplexity": 30.0}, "pca": {}}[method]
+
+
+def project(space: EmbeddingSpace, rows: np.ndarray, method: str = "umap", *, params: dict | None = None,
+            seed: int = 1, progress: Progress = _quiet) -> Projection:
+    """Lay out ``rows`` of ``space`` in 2-D and score the layout."""
+    if method not in METHODS:
+        raise InputError(f"Unknown method {method!r}; expected one of {', '.join(METHODS)}.")
+    params = {**default_params(method), **(params or {})}
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(rows) < 4:
+        raise InputError("A projection needs at least 4 points.")
+    vectors = np.asarray(space.vectors[rows], dtype=np.float32)
+    start = time.perf_counter()
+    k_graph = max(TRUST_K, int(params.get("n_neighbors", TRUST_K)))
+    progress(0.05, f"kNN graph of {len(rows):,} points")
+    idx, dist = knn_graph(vectors, min(k_graph, len(rows) - 1))
+    progress(0.3, f"{method.upper()} layout")
+    if method == "umap":
+        if params["n_neighbors"] >= len(rows):
+            params["n_neighbors"] = len(rows) - 1
+        coords = _umap(vectors, (idx, dist), params, seed)
+    elif method == "tsne":
+        coords = _tsne(vectors, params, seed)
+    else:
+        coords = _pca(vectors, seed)
+    seconds = time.perf_counter() - start
+    progress(0.85, "Trust scores")
+    coords = np.asarray(coords, dtype=np.float32)
+    tw, kp, sample = trust_scores(vectors, coords, idx, seed=seed)
+    return Projection([space.labels[i] for i in rows], coords, method, params, seconds, tw, kp, sample,
+                      rows=rows)
+
+
+# -- alignment --------------------------------------------------------------------------
+def align(reference: Projection, other: Projection) -> np.ndarray:
+    """``other``'s coordinates rotated/reflected, scaled and shifted onto ``reference``
+    over their shared labels (orthogonal Procrustes in 2-D). Unchanged if fewer than 3
+    labels are shared."""
+    from scipy.linalg import orthogonal_procrustes
+
+    ref_index = {label: i for i, label in enumerate(reference.labels)}
+    pairs = [(ref_index[label], j) for j, label in enumerate(other.labels) if label in ref_index]
+    if len(pairs) < 3:
+        return other.coords
+    ri, oi = map(np.asarray, zip(*pairs))
+    a, b = reference.coords[ri].astype(np.float64), other.coords[oi].astype(np.float64)
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    a0, b0 = a - mu_a, b - mu_b
+    rotation, scale = orthogonal_procrustes(b0, a0)
+    scale /= max((b0 ** 2).sum(), 1e-12)
+    return ((other.coords - mu_b) @ rotation * scale + mu_a).astype(np.float32)
+
+
+# -- cache ------------------------------------------------------------------------------
+def cache_key(space: EmbeddingSpace, rows: np.ndarray, method: str, params: dict, seed: int) -> str:
+    digest = hashlib.sha1(np.ascontiguousarray(rows, dtype=np.int64).tobytes()).hexdigest()[:12]
+    payload = json.dumps({"space": space.id, "method": method, "params": params, "seed": seed, "rows": digest},
+                         sort_keys=True)
+    return f"{method}-{hashlib.sha1(payload.encode()).hexdigest()[:16]}"
+
+
+def cached_project(ws: Workspace, space: EmbeddingSpace, rows: np.ndarray, method: str = "umap", *,
+                   params: dict | None = None, seed: int = 1, progress: Progress = _quiet) -> Projection:
+    """:func:`project`, reading and writing the workspace cache (saved spaces only)."""
+    params = {**default_params(method), **(params or {})} if method in METHODS else params
+    if space.id is None:
+        return project(space, rows, method, params=params, seed=seed, progress=progress)
+    key = cache_key(space, rows, method, params, seed)
+    try:
+        art = ws.get(KIND, key)
+        frame = pd.read_parquet(art.path / "coords.parquet")
+        s = art.summary
+        return Projection(frame["label"].tolist(), frame[["x", "y"]].to_numpy(np.float32), method, s["params"],
+                          s["seconds"], s["trustworthiness"], s["knn_preservation"], s["trust_sample"], cached=True,
+                          rows=frame["row"].to_numpy())
+    except NotFoundError:
+        pass
+    proj = project(space, rows, method, params=params, seed=seed, progress=progress)
+
+    def build(folder):
+        frame = proj.frame()
+        frame["row"] = proj.rows
+        frame.to_parquet(folder / "coords.parquet", index=False)
+        return proj.summary()
+
+    try:
+        ws.create(KIND, key, build, params={"space": space.id, "method": method, "seed": seed}, parent=space.id)
+    except Exception:  # another session cached the same projection first: theirs is as good
+        pass
+    return proj
+
+
+_warm = threading.Event()
+
+
+def warm_up() -> None:
+    """Compile UMAP's numba functions once (about 30 s in a fresh process), so the
+    user's first UMAP does not pay for it. numba also caches to disk where umap-learn
+    asks it to."""
+    if _warm.is_set():
+        return
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(300, 16)).astype(np.float32)
+    data /= np.linalg.norm(data, axis=1, keepdims=True)
+    space = EmbeddingSpace.from_arrays("warm-up", [str(i) for i in range(300)], data, normalised=True)
+    project(space, np.arange(300), "umap", params={"n_neighbors": 10, "min_dist": 0.1})
+    _warm.set()
+
+
+def warm_up_in_background() -> threading.Thread:
+    thread = threading.Thread(target=warm_up, name="umap-warm-up", daemon=True)
+    thread.start()
+    return thread
