@@ -15,6 +15,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import streamlit as st  # noqa: E402
 
+from embeddings.projection import warm_up_in_background  # noqa: E402
 from embeddings.seed import SEEDED_KEY, seed_demo  # noqa: E402
 from pages.common import guard, progress_reporter, show_flash, workspace  # noqa: E402
 
@@ -24,7 +25,16 @@ PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/corpus.py", title="Corpora", icon=":material/library_books:", url_path="corpus"),
     st.Page("pages/models.py", title="Models", icon=":material/model_training:", url_path="models"),
+    st.Page("pages/projection.py", title="Projection", icon=":material/scatter_plot:", url_path="projection"),
+    st.Page("pages/neighbours.py", title="Neighbours", icon=":material/hub:", url_path="neighbours"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
 ]
+
+
+@st.cache_resource(show_spinner=False)
+def warm_umap() -> None:
+    """Compile UMAP's numba code once per server, in the background, out of the user's way."""
+    warm_up_in_background()
 
 
 def ensure_seeded() -> None:
@@ -52,6 +62,7 @@ def sidebar() -> None:
 
 page = st.navigation(PAGES)
 with guard("the app"):
+    warm_umap()
     ensure_seeded()
     sidebar()
 with guard(page.title):

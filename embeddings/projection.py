@@ -59,6 +59,8 @@ class Projection:
     trust_sample: int
     cached: bool = False
     rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: per point, its 5 nearest neighbours in the full space (among the shown points), for hovers
+    neighbours: list[str] = field(default_factory=list)
 
     def summary(self) -> dict:
         return {
@@ -73,7 +75,10 @@ class Projection:
         }
 
     def frame(self) -> pd.DataFrame:
-        return pd.DataFrame({"label": self.labels, "x": self.coords[:, 0], "y": self.coords[:, 1]})
+        frame = pd.DataFrame({"label": self.labels, "x": self.coords[:, 0], "y": self.coords[:, 1]})
+        if self.neighbours:
+            frame["neighbours"] = self.neighbours
+        return frame
 
 
 # -- which points ----------------------------------------------------------------------
@@ -186,8 +191,9 @@ def project(space: EmbeddingSpace, rows: np.ndarray, method: str = "umap", *, pa
     progress(0.85, "Trust scores")
     coords = np.asarray(coords, dtype=np.float32)
     tw, kp, sample = trust_scores(vectors, coords, idx, seed=seed)
-    return Projection([space.labels[i] for i in rows], coords, method, params, seconds, tw, kp, sample,
-                      rows=rows)
+    labels = [space.labels[i] for i in rows]
+    near = [", ".join(labels[j] for j in idx[i, 1:6]) for i in range(len(rows))]
+    return Projection(labels, coords, method, params, seconds, tw, kp, sample, rows=rows, neighbours=near)
 
 
 # -- alignment --------------------------------------------------------------------------
@@ -231,7 +237,7 @@ def cached_project(ws: Workspace, space: EmbeddingSpace, rows: np.ndarray, metho
         s = art.summary
         return Projection(frame["label"].tolist(), frame[["x", "y"]].to_numpy(np.float32), method, s["params"],
                           s["seconds"], s["trustworthiness"], s["knn_preservation"], s["trust_sample"], cached=True,
-                          rows=frame["row"].to_numpy())
+                          rows=frame["row"].to_numpy(), neighbours=frame["neighbours"].tolist())
     except NotFoundError:
         pass
     proj = project(space, rows, method, params=params, seed=seed, progress=progress)
@@ -247,6 +253,32 @@ def cached_project(ws: Workspace, space: EmbeddingSpace, rows: np.ndarray, metho
     except Exception:  # another session cached the same projection first: theirs is as good
         pass
     return proj
+
+
+# -- clusters --------------------------------------------------------------------------
+CLUSTERERS = ("kmeans", "hdbscan")
+
+
+def cluster(vectors: np.ndarray, labels: Sequence[str], method: str = "kmeans", *, n_clusters: int = 12,
+            min_cluster_size: int = 10, seed: int = 1) -> tuple[np.ndarray, dict[int, str]]:
+    """Cluster the original (not projected) vectors; name each cluster by its first
+    three labels (the labels come most frequent first). HDBSCAN's noise is -1."""
+    if method == "kmeans":
+        from sklearn.cluster import KMeans
+
+        k = max(1, min(int(n_clusters), len(vectors)))
+        assignment = KMeans(n_clusters=k, n_init=3, random_state=seed).fit_predict(vectors)
+    elif method == "hdbscan":
+        from sklearn.cluster import HDBSCAN
+
+        assignment = HDBSCAN(min_cluster_size=int(min_cluster_size)).fit_predict(vectors)
+    else:
+        raise InputError(f"Unknown clustering {method!r}; expected one of {', '.join(CLUSTERERS)}.")
+    names: dict[int, str] = {}
+    for c in sorted(set(assignment.tolist())):
+        members = [labels[i] for i in np.flatnonzero(assignment == c)[:3]]
+        names[c] = "unclustered" if c == -1 else f"{c}: {', '.join(members)}"
+    return assignment, names
 
 
 _warm = threading.Event()

@@ -69,6 +69,28 @@ def corpora() -> list[Corpus]:
     return list_corpora(workspace())
 
 
+def space_choices(unit: str | None = None) -> dict[str, str]:
+    """name -> id of the workspace's spaces (optionally of one unit), oldest first."""
+    from embeddings.space import list_spaces
+
+    return {a.name: a.id for a in list_spaces(workspace())
+            if unit is None or a.summary.get("unit", "term") == unit}
+
+
+def query_list(key: str) -> list[str]:
+    """A comma-separated URL query parameter as a list."""
+    value = st.query_params.get(key, "")
+    return [v for v in value.split(",") if v]
+
+
+def sync_query_params(**values) -> None:
+    """Keep the page's key state in the URL, so a demo link reopens the same view."""
+    for key, value in values.items():
+        value = str(value)
+        if st.query_params.get(key) != value:
+            st.query_params[key] = value
+
+
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _space(root: str, space_id: str) -> EmbeddingSpace:
     return load_space(_workspace(root), space_id)

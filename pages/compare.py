@@ -1,0 +1,98 @@
+"""Compare: how each shared label's neighbourhood changes between two spaces."""
+
+import streamlit as st
+
+from embeddings.neighbours import compare
+from embeddings.report import compare_report, drift_histogram, jaccard_histogram
+from pages.common import guard, space, space_choices, sync_query_params, workspace_root
+
+st.title("Compare two spaces")
+st.caption("Over the labels both spaces share, each label's k nearest neighbours (searched among the shared labels) "
+           "are compared: Jaccard@k, as in the Embedding Comparator, and the ordered overlap, which rewards "
+           "agreement at the top of the list. Raw coordinates of different models are never compared.")
+
+choices = space_choices()
+if len(choices) < 2:
+    st.info("Comparing needs two spaces: add another on the Models page.")
+    st.stop()
+names = list(choices)
+
+
+def _index(name: str | None, fallback: int) -> int:
+    return names.index(name) if name in names else fallback
+
+
+c1, c2, c3, c4 = st.columns([3, 3, 2, 2])
+a_name = c1.selectbox("Space A", names, index=_index(st.query_params.get("a"), 0), key="cmp_a")
+b_default = st.query_params.get("b") or ("lee-minilm" if "lee-minilm" in names and a_name != "lee-minilm" else None)
+b_name = c2.selectbox("Space B", names, index=_index(b_default, 1 if names[0] == a_name else 0), key="cmp_b")
+k = c3.slider("k", 2, 50, int(st.query_params.get("k", 10)), key="cmp_k")
+max_labels = c4.number_input("Most frequent shared labels", 100, 50_000, 5000, step=500, key="cmp_max",
+                             help="Comparison cost grows with the square of this number.")
+sync_query_params(a=a_name, b=b_name, k=k)
+if a_name == b_name:
+    st.info("Pick two different spaces.")
+    st.stop()
+
+
+@st.cache_data(max_entries=8, show_spinner="Comparing neighbourhoods…")
+def run_comparison(root: str, a_id: str, b_id: str, k: int, max_labels: int):
+    return compare(space(a_id), space(b_id), k, max_labels=max_labels)
+
+
+with guard("the comparison"):
+    result = run_comparison(workspace_root(), choices[a_name], choices[b_name], int(k), int(max_labels))
+    s = result.summary()
+    a_space, b_space = space(choices[a_name]), space(choices[b_name])
+    if a_space.family != b_space.family:
+        st.caption(f"Cross-family comparison: {a_space.family} against {b_space.family}, through shared labels.")
+    m = st.columns(4)
+    m[0].metric("Shared labels", f"{s['shared']:,}")
+    m[1].metric(f"Mean Jaccard@{k}", f"{s['mean_jaccard']:.3f}")
+    m[2].metric("Median Jaccard", f"{s['median_jaccard']:.3f}")
+    m[3].metric("Mean ordered overlap", f"{s['mean_ordered']:.3f}")
+    st.plotly_chart(jaccard_histogram(result, a_name, b_name), width="stretch", key="cmp_hist")
+
+    table = result.table
+    left, right = st.columns(2)
+    cols = {"jaccard": st.column_config.ProgressColumn("Jaccard", format="%.2f", min_value=0.0, max_value=1.0),
+            "ordered": st.column_config.NumberColumn("ordered", format="%.3f"),
+            "drift": st.column_config.NumberColumn("drift", format="%.3f")}
+    most = table.sort_values(["jaccard", "ordered"], kind="stable")
+    least = table.sort_values(["jaccard", "ordered"], ascending=False, kind="stable")
+    left.markdown("**Most changed** (most frequent first among ties)")
+    left.dataframe(most.head(200), hide_index=True, height=320, width="stretch", column_config=cols)
+    right.markdown("**Least changed**")
+    right.dataframe(least.head(200), hide_index=True, height=320, width="stretch", column_config=cols)
+
+    if result.aligned:
+        st.markdown("**Drift after aligning the full spaces** (orthogonal Procrustes; equal dimensions)")
+        st.plotly_chart(drift_histogram(result), width="stretch", key="cmp_drift")
+
+    st.subheader("Domino view")
+    default_label = st.query_params.get("label") or ("government" if "government" in result.shared
+                                                      else most["label"].iloc[0])
+    label = st.selectbox("Label", result.shared, index=result.shared.index(default_label)
+                         if default_label in result.shared else 0, key="cmp_label")
+    sync_query_params(label=label)
+    d = result.domino(label)
+    row = table.loc[table["label"] == label].iloc[0]
+    st.caption(f"Jaccard@{k} {row['jaccard']:.2f} · ordered overlap {row['ordered']:.2f}")
+
+    def chips(items, colour):
+        return " ".join(f":{colour}-badge[{x}]" for x in items) or "—"
+
+    d1, d2, d3 = st.columns(3)
+    d1.markdown(f"**Only in {a_name}**\n\n{chips(d['only_a'], 'blue')}")
+    d2.markdown(f"**In both**\n\n{chips(d['shared'], 'green')}")
+    d3.markdown(f"**Only in {b_name}**\n\n{chips(d['only_b'], 'orange')}")
+
+    st.subheader("Export")
+    e1, e2 = st.columns(2)
+    e1.download_button("Table as CSV", data=lambda: table.to_csv(index=False).encode("utf-8"),
+                       file_name=f"{a_name}-vs-{b_name}-k{k}.csv", mime="text/csv", key="cmp_csv",
+                       on_click="ignore", icon=":material/download:")
+    e2.download_button("HTML report", data=lambda: compare_report(result, a_name, b_name,
+                                                                  examples=[label]).encode("utf-8"),
+                       file_name=f"{a_name}-vs-{b_name}-k{k}.html", mime="text/html", key="cmp_html",
+                       on_click="ignore", icon=":material/description:")

@@ -1,0 +1,59 @@
+"""Neighbours: a term or a vector expression, its nearest labels in each space, side by side."""
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from embeddings.neighbours import neighbours, parse_expression
+from embeddings.space import OOVError
+from pages.common import guard, query_list, space, space_choices, sync_query_params
+
+st.title("Neighbours")
+st.caption("Type a word or an expression such as `king - man + woman` or `2*paris - france + italy` "
+           "(spaces around + and -). Each space answers by cosine similarity.")
+
+choices = space_choices()
+if not choices:
+    st.info("No space yet: train or add one on the Models page.")
+    st.stop()
+names = list(choices)
+default_spaces = [n for n in query_list("spaces") if n in choices] or names[:4]
+c1, c2, c3, c4 = st.columns([3, 3, 1, 1])
+selected = c1.multiselect("Spaces", names, default=default_spaces, max_selections=4, key="nb_spaces")
+query = c2.text_input("Query", value=st.query_params.get("q", "government"), key="nb_query")
+k = c3.number_input("k", 1, 100, int(st.query_params.get("k", 10)), key="nb_k")
+exclude = c4.toggle("Hide query words", value=True, key="nb_exclude",
+                    help="As gensim's most_similar does, the words of the query are left out of the results.")
+sync_query_params(spaces=",".join(selected), q=query, k=int(k))
+
+if not selected or not query.strip():
+    st.stop()
+with guard("the query"):
+    terms = parse_expression(query)
+    st.caption("Query: " + " ".join(f"{'+' if w > 0 else '−'} {abs(w):g}·{t}" if abs(w) != 1 else
+                                    f"{'+' if w > 0 else '−'} {t}" for w, t in terms).lstrip("+ "))
+
+columns = st.columns(len(selected))
+for col, name in zip(columns, selected):
+    with col, guard(name):
+        s = space(choices[name])
+        st.markdown(f"**{name}**  \n<small>{s.family} · {len(s):,} × {s.dim}</small>", unsafe_allow_html=True)
+        try:
+            result = neighbours(s, query, int(k), exclude_query=exclude)
+        except OOVError as exc:
+            st.warning(str(exc), icon=":material/help:")
+            continue
+        unseen = [t for _, t in terms if (t if s.cased else t.lower()) not in s.index and t not in s.index]
+        if unseen:
+            how = "subword n-grams" if s.family == "fasttext" else "the sentence encoder"
+            st.caption(f"Not in the vocabulary, embedded with {how}: {', '.join(unseen)}")
+        table = pd.DataFrame([{"label": n.label, "cosine": n.cosine} for n in result])
+        st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 420),
+                     column_config={"cosine": st.column_config.ProgressColumn("cosine", format="%.3f",
+                                                                              min_value=-1.0, max_value=1.0)})
+        chart = go.Figure(go.Bar(x=table["cosine"][::-1], y=table["label"][::-1], orientation="h",
+                                 marker={"color": "#3b5bdb"}, hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
+        chart.update_layout(height=max(160, 22 * len(table) + 40), margin={"l": 10, "r": 10, "t": 10, "b": 30},
+                            template="plotly_white", yaxis={"automargin": True},
+                            xaxis={"title": "cosine", "range": [min(0.0, float(table["cosine"].min())), 1.0]})
+        st.plotly_chart(chart, width="stretch", key=f"nb_chart_{name}")

@@ -1,0 +1,199 @@
+"""Projection: 1 to 4 spaces side by side in 2-D, with a trust score on every panel."""
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from embeddings.projection import METHODS, align, cached_project, cluster, select_rows
+from pages.common import guard, progress_reporter, query_list, space, space_choices, sync_query_params, workspace
+
+PALETTE = ["#3b5bdb", "#e8590c", "#2b8a3e", "#c2255c", "#5f3dc4", "#0b7285", "#e67700", "#862e9c", "#1864ab",
+           "#a61e4d", "#5c940d", "#d9480f", "#364fc7", "#087f5b", "#9c36b5", "#495057"]
+ws = workspace()
+
+st.title("Projection")
+st.caption("Up to four spaces side by side. Each panel says how far to trust it: trustworthiness (are 2-D neighbours "
+           "true neighbours?) and kNN preservation (the share of each point's 10 nearest neighbours kept in 2-D).")
+
+choices = space_choices()
+if not choices:
+    st.info("No space yet: train or add one on the Models page.")
+    st.stop()
+names = list(choices)
+default = [n for n in query_list("spaces") if n in choices] or names[:2]
+
+c1, c2, c3 = st.columns([4, 2, 2])
+selected = c1.multiselect("Spaces", names, default=default, max_selections=4, key="pj_spaces")
+method = c2.radio("Method", METHODS, index=METHODS.index(st.query_params.get("method", "umap"))
+                  if st.query_params.get("method", "umap") in METHODS else 0, horizontal=True, key="pj_method",
+                  format_func=str.upper)
+mode = c3.selectbox("Points", ["Most frequent", "All", "Word list", "Regex"], key="pj_mode")
+params: dict = {}
+with st.expander("Settings", icon=":material/tune:"):
+    s1, s2, s3, s4 = st.columns(4)
+    top = s1.number_input("How many (most frequent)", 50, 100_000, 5000, step=500, key="pj_top")
+    seed = int(s2.number_input("Seed", 0, 10_000, 1, key="pj_seed"))
+    if method == "umap":
+        params = {"n_neighbors": int(s3.slider("n_neighbors", 2, 100, 15, key="pj_nn")),
+                  "min_dist": float(s4.slider("min_dist", 0.0, 0.99, 0.1, key="pj_md"))}
+    elif method == "tsne":
+        params = {"perplexity": float(s3.slider("perplexity", 5.0, 100.0, 30.0, key="pj_perp"))}
+words_text = st.text_area("Words, one per line or comma-separated", key="pj_words", height=80) \
+    if mode == "Word list" else ""
+regex = st.text_input("Regular expression over the labels", key="pj_regex", placeholder="^(new|south)_") \
+    if mode == "Regex" else ""
+
+c1, c2, c3 = st.columns([3, 3, 2])
+colour_by = c1.selectbox("Colour by", ["log frequency", "cluster (KMeans)", "cluster (HDBSCAN)", "word lists",
+                                        "metadata column"], key="pj_colour")
+search = c2.text_input("Highlight a term in every panel", value=st.query_params.get("highlight", ""),
+                       key="pj_search").strip()
+aligned = c3.toggle("Align layouts", key="pj_align", value=False, disabled=len(selected) < 2,
+                    help="Rotate, scale and shift each layout onto the first over their shared labels "
+                         "(2-D Procrustes), so the same word sits in a comparable place.")
+n_clusters = 12
+lists: dict[str, set[str]] = {}
+meta_column = None
+if colour_by == "cluster (KMeans)":
+    n_clusters = st.slider("Clusters", 2, 40, 12, key="pj_k")
+elif colour_by == "word lists":
+    raw = st.text_area("One list per line: `name: word, word, ...`", key="pj_lists",
+                       value="people: man, woman, boy, girl, king, queen\nplaces: sydney, melbourne, london, paris")
+    for line in raw.splitlines():
+        if ":" in line:
+            name, items = line.split(":", 1)
+            lists[name.strip()] = {w.strip() for w in items.split(",") if w.strip()}
+sync_query_params(spaces=",".join(selected), method=method, highlight=search)
+if not selected:
+    st.stop()
+
+
+def rows_for(s):
+    words = [w for w in words_text.replace(",", "\n").splitlines() if w.strip()] if mode == "Word list" else None
+    return select_rows(s, top=None if mode == "All" else int(top), words=words, regex=regex or None)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def clusters_for(space_id: str, rows_key: bytes, how: str, n: int):
+    s = space(space_id)
+    rows = np.frombuffer(rows_key, dtype=np.int64)
+    return cluster(np.asarray(s.vectors[rows]), [s.labels[i] for i in rows], how, n_clusters=n)
+
+
+# -- compute every panel first (alignment needs them all) ------------------------------------
+panels = []
+for name in selected:
+    with guard(name):
+        s = space(choices[name])
+        rows = rows_for(s)
+        progress, done = progress_reporter(f"{method.upper()} of {name}")
+        try:
+            proj = cached_project(ws, s, rows, method, params=params, seed=seed, progress=progress)
+        finally:
+            done()
+        panels.append((name, s, proj))
+if not panels:
+    st.stop()
+if aligned and len(panels) > 1:
+    reference = panels[0][2]
+    panels = [panels[0]] + [(n, s, type(p)(**{**p.__dict__, "coords": align(reference, p)})) for n, s, p in panels[1:]]
+if meta_column is None and colour_by == "metadata column":
+    columns = sorted({c for _, s, _ in panels for c in s.meta.columns})
+    meta_column = st.selectbox("Column", columns, key="pj_meta") if columns else None
+
+picked: set[str] = set()
+for name, _, _ in panels:
+    state = st.session_state.get(f"pj_chart_{name}")
+    if state and state.get("selection"):
+        picked |= {p["customdata"][0] for p in state["selection"].get("points", []) if p.get("customdata")}
+
+
+def figure(name, s, proj):
+    frame = proj.frame()
+    freq = s.meta["frequency"].to_numpy()[proj.rows] if "frequency" in s.meta else np.zeros(len(proj.rows))
+    freq = np.nan_to_num(freq.astype(float), nan=0.0)
+    frame["frequency"] = freq
+    if "neighbours" not in frame:
+        frame["neighbours"] = ""
+    custom = np.stack([frame["label"], frame["frequency"].map(lambda f: f"{f:,.0f}" if f else "n/a"),
+                       frame["neighbours"]], axis=1)
+    hover = "<b>%{customdata[0]}</b><br>frequency %{customdata[1]}<br>near: %{customdata[2]}<extra></extra>"
+    fig = go.Figure()
+    size = 4 if len(frame) > 20_000 else 6
+    groups = None
+    if colour_by.startswith("cluster"):
+        how = "kmeans" if "KMeans" in colour_by else "hdbscan"
+        assignment, cnames = clusters_for(choices[name], proj.rows.astype(np.int64).tobytes(), how, n_clusters)
+        groups = [(cnames[c], assignment == c) for c in sorted(cnames)]
+    elif colour_by == "word lists":
+        member = np.array(["other"] * len(frame), dtype=object)
+        for lname, items in lists.items():
+            member[frame["label"].isin(items).to_numpy()] = lname
+        groups = [(g, member == g) for g in ["other", *lists] if (member == g).any()]
+    elif colour_by == "metadata column" and meta_column and meta_column in s.meta:
+        values = s.meta[meta_column].to_numpy()[proj.rows]
+        if np.issubdtype(np.asarray(values).dtype, np.number):
+            fig.add_trace(go.Scattergl(x=frame["x"], y=frame["y"], mode="markers", customdata=custom,
+                                       hovertemplate=hover, marker={"size": size, "color": values,
+                                                                    "colorscale": "Viridis", "showscale": True,
+                                                                    "colorbar": {"title": meta_column}}))
+        else:
+            cats = [str(v) for v in values]
+            top_cats = list(dict.fromkeys(cats))[:15]
+            grouped = np.array([c if c in top_cats else "other" for c in cats], dtype=object)
+            groups = [(g, grouped == g) for g in dict.fromkeys(grouped.tolist())]
+    else:
+        colour = np.log10(frame["frequency"] + 1) if freq.any() else -np.log10(np.arange(1, len(frame) + 1))
+        fig.add_trace(go.Scattergl(x=frame["x"], y=frame["y"], mode="markers", customdata=custom, hovertemplate=hover,
+                                   marker={"size": size, "color": colour, "colorscale": "Viridis", "opacity": 0.8,
+                                           "showscale": True, "colorbar": {"title": "log₁₀ freq" if freq.any()
+                                                                           else "−log₁₀ rank", "thickness": 10}}))
+    for i, (gname, mask) in enumerate(groups or []):
+        fig.add_trace(go.Scattergl(x=frame["x"][mask], y=frame["y"][mask], mode="markers", name=str(gname)[:40],
+                                   customdata=custom[mask], hovertemplate=hover,
+                                   marker={"size": size, "opacity": 0.8,
+                                           "color": "#ced4da" if gname in ("other", "unclustered")
+                                           else PALETTE[i % len(PALETTE)]}))
+    marks = frame[frame["label"].isin(picked)]
+    if len(marks):
+        fig.add_trace(go.Scattergl(x=marks["x"], y=marks["y"], mode="markers", name="selected", hoverinfo="skip",
+                                   marker={"size": 11, "color": "rgba(0,0,0,0)", "line": {"width": 2,
+                                                                                          "color": "#c92a2a"}}))
+    if search:
+        hit = frame[(frame["label"] == search) | (frame["label"] == search.lower())]
+        if len(hit):  # a WebGL star (drawn in the same layer, on top) plus an annotation above the canvas
+            fig.add_trace(go.Scattergl(x=hit["x"], y=hit["y"], mode="markers", name=search, hoverinfo="skip",
+                                       marker={"size": 18, "symbol": "star", "color": "#c92a2a",
+                                               "line": {"width": 1.5, "color": "white"}}))
+            for _, h in hit.iterrows():
+                fig.add_annotation(x=h["x"], y=h["y"], text=f"<b>{h['label']}</b>", showarrow=True, arrowhead=2,
+                                   ax=0, ay=-34, font={"size": 14, "color": "#c92a2a"},
+                                   bgcolor="rgba(255,255,255,0.85)", bordercolor="#c92a2a")
+    fig.update_layout(height=520 if len(panels) <= 2 else 420, template="plotly_white", dragmode="lasso",
+                      margin={"l": 0, "r": 0, "t": 10, "b": 0}, showlegend=groups is not None,
+                      legend={"orientation": "h", "y": -0.05, "font": {"size": 10}},
+                      xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x"})
+    return fig, len(frame[(frame["label"] == search) | (frame["label"] == search.lower())]) if search else None
+
+
+per_row = 2 if len(panels) > 1 else 1
+for start in range(0, len(panels), per_row):
+    cols = st.columns(per_row)
+    for col, (name, s, proj) in zip(cols, panels[start:start + per_row]):
+        with col, guard(name):
+            fig, found = figure(name, s, proj)
+            tw = "n/a" if proj.trustworthiness is None else f"{proj.trustworthiness:.3f}"
+            kp = "n/a" if proj.knn_preservation is None else f"{proj.knn_preservation:.3f}"
+            st.markdown(f"**{name}** · {len(proj.labels):,} points · {method.upper()}")
+            st.caption(f"Trustworthiness **{tw}** · kNN preservation **{kp}** · "
+                       f"{'cached' if proj.cached else f'{proj.seconds:.1f} s'}"
+                       + (f" · trust on a sample of {proj.trust_sample:,}" if proj.trust_sample < len(proj.labels)
+                          else ""))
+            st.plotly_chart(fig, width="stretch", key=f"pj_chart_{name}", on_select="rerun",
+                            selection_mode=("box", "lasso"))
+            if search and not found:
+                st.caption(f"“{search}” is not among the points shown in {name}.")
+
+if picked:
+    st.markdown(f"**Selected ({len(picked):,})**, highlighted in every panel:")
+    st.write(", ".join(sorted(picked)[:300]) + (" …" if len(picked) > 300 else ""))
