@@ -136,14 +136,18 @@ def trust_scores(vectors: np.ndarray, coords: np.ndarray, knn_idx: np.ndarray | 
 
 
 # -- methods ----------------------------------------------------------------------------
+# We never transform new points, so a precomputed graph without a search index is fine; and a
+# seed makes UMAP single-threaded on purpose (reproducible layouts).
+warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]", module="umap")
+warnings.filterwarnings("ignore", message=r"n_jobs value .* overridden", module="umap")
+
+
 def _umap(vectors, graph, params, seed):
     import umap
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # precomputed_knn without a search index: fine, we never transform
-        reducer = umap.UMAP(n_neighbors=params["n_neighbors"], min_dist=params["min_dist"], metric="cosine",
-                            random_state=seed, precomputed_knn=graph, n_components=2)
-        return reducer.fit_transform(vectors)
+    reducer = umap.UMAP(n_neighbors=params["n_neighbors"], min_dist=params["min_dist"], metric="cosine",
+                        random_state=seed, precomputed_knn=graph, n_components=2)
+    return reducer.fit_transform(vectors)
 
 
 def _tsne(vectors, params, seed):

@@ -202,3 +202,50 @@ def test_models_page_delete_a_space(app):
     assert_clean(app)
     assert "lee-word2vec" not in [a.name for a in app.workspace.list("space")]
     assert [c.name for c in app.workspace.list("corpus")] == ["lee"]
+
+
+# -- Neighbours, Compare, Projection ---------------------------------------------------------
+def test_neighbours_page_side_by_side_with_oov_and_url_state(app):
+    app.switch_page("pages/neighbours.py").run()
+    assert_clean(app)
+    assert len(app.dataframe) == 4  # the four demo spaces
+    app.text_input(key="nb_query").input("king - man + woman").run()
+    assert_clean(app)
+    glove = app.dataframe[2].value
+    assert glove["label"].iloc[0] == "queen"
+    assert app.query_params["q"] == ["king - man + woman"] or app.query_params["q"] == "king - man + woman"
+    app.text_input(key="nb_query").input("governmnt").run()
+    assert any("Did you mean: government" in w.value for w in app.warning)  # word2vec cannot embed it
+    assert any("subword" in c.value for c in app.caption)  # fasttext can
+
+
+def test_compare_page_cross_family_with_domino(app):
+    app.switch_page("pages/compare.py").run()
+    assert_clean(app)
+    m = metrics(app)
+    assert int(m["Shared labels"].replace(",", "")) > 2000
+    assert any("Cross-family" in c.value for c in app.caption)
+    app.selectbox(key="cmp_label").set_value("sydney").run()
+    assert_clean(app)
+    assert any(md.value.startswith("**In both**") for md in app.markdown)
+    app.selectbox(key="cmp_b").set_value("lee-fasttext").run()
+    assert_clean(app)
+    assert len(app.get("plotly_chart")) == 2  # Jaccard histogram and, with equal dimensions, drift
+
+
+def test_projection_page_pca_two_panels_highlight_and_align(app):
+    app.switch_page("pages/projection.py").run()
+    app.radio(key="pj_method").set_value("pca").run()
+    app.text_input(key="pj_search").input("government").run()
+    assert_clean(app)
+    charts = app.get("plotly_chart")
+    assert len(charts) == 2
+    trust = [c.value for c in app.caption if c.value.startswith("Trustworthiness")]
+    assert len(trust) == 2 and all("kNN preservation" in t for t in trust)
+    app.toggle(key="pj_align").set_value(True).run()
+    app.selectbox(key="pj_colour").set_value("cluster (KMeans)").run()
+    assert_clean(app)
+    app.selectbox(key="pj_mode").set_value("Regex").run()
+    app.text_input(key="pj_regex").input("^gov").run()
+    assert_clean(app)
+    assert any("· PCA" in md.value and "points" in md.value for md in app.markdown)

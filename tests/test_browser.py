@@ -126,3 +126,46 @@ def test_deep_link_on_a_fresh_server_goes_through_the_router(browser, demo_templ
         pg.close()
     finally:
         server.stop()
+
+
+def test_projection_two_panels_and_a_highlighted_word(page, app_server):
+    page.goto(f"{app_server.url}/projection?spaces=lee-word2vec,lee-minilm&method=pca")
+    wait_for_app(page)
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    expect(charts).to_have_count(2, timeout=180_000)
+    expect(page.get_by_text(re.compile(r"^Trustworthiness [\d.]+ · kNN preservation"))).to_have_count(2)
+    page.get_by_label("Highlight a term in every panel").fill("government")
+    page.get_by_label("Highlight a term in every panel").press("Enter")
+    wait_for_app(page)
+    for i in range(2):
+        expect(charts.nth(i).locator(".annotation-text")).to_contain_text("government", timeout=60_000)
+    assert "highlight=government" in page.url  # shareable state
+    screenshot(page, "projection")
+    assert page.js_errors == []
+
+
+def test_neighbours_expression_in_every_space(page, app_server):
+    page.goto(f"{app_server.url}/neighbours")
+    wait_for_app(page)
+    page.get_by_label("Query", exact=True).fill("king - man + woman")
+    page.get_by_label("Query", exact=True).press("Enter")
+    wait_for_app(page)
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    expect(charts).to_have_count(4, timeout=60_000)
+    expect(charts.nth(2)).to_contain_text("queen")  # GloVe's bar chart, best first
+    expect(page.get_by_text("Query: king − man + woman")).to_be_visible()
+    screenshot(page, "neighbours")
+    assert page.js_errors == []
+
+
+def test_compare_with_domino_view(page, app_server):
+    page.goto(f"{app_server.url}/compare?a=lee-word2vec&b=lee-minilm&k=10&label=sydney")
+    wait_for_app(page)
+    expect(page.get_by_text("Cross-family comparison")).to_be_visible(timeout=120_000)
+    expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(1)
+    expect(page.get_by_text("Only in lee-word2vec")).to_be_visible()
+    expect(page.get_by_text("Only in lee-minilm")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Jaccard@10 [\d.]+ · ordered overlap"))).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("HTML report"))).to_be_visible()
+    screenshot(page, "compare")
+    assert page.js_errors == []

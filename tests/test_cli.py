@@ -176,3 +176,25 @@ def test_pickled_model_is_refused_on_the_cli(tmp_path, capsys):
     code, _, err = run(capsys, "--workspace", tmp_path / "ws", "space", "import", tmp_path / "w2v.model",
                        "--format", "word2vec", "--name", "m")
     assert code == 2 and "pickle-based" in err and "would run code" in err
+
+
+def test_neighbours_compare_and_project_on_the_demo(demo_ws, tmp_path, capsys):
+    ws = demo_ws.root
+    code, out, err = run(capsys, "--workspace", ws, "neighbours", "glove-50d", "king - man + woman", "-k", "3", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["query"] == "king - man + woman" and doc["neighbours"][0]["label"] == "queen"
+    code, _, err = run(capsys, "--workspace", ws, "neighbours", "lee-word2vec", "governmnt")
+    assert code == 2 and "Did you mean: government" in err
+    code, out, _ = run(capsys, "--workspace", ws, "compare", "lee-word2vec", "lee-minilm", "-k", "5", "--json")
+    doc = json.loads(out)
+    assert {"k", "shared", "mean_jaccard", "median_jaccard", "labels"} <= set(doc) and doc["k"] == 5
+    assert {"label", "jaccard", "ordered"} <= set(doc["labels"][0])
+    code, out, err = run(capsys, "--workspace", ws, "project", "lee-word2vec", "--method", "pca", "--limit", "500",
+                         "--out", tmp_path / "p.parquet", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["points"] == 500 and 0 < doc["trustworthiness"] <= 1 and "knn_preservation" in doc
+    import pandas as pd
+
+    assert len(pd.read_parquet(tmp_path / "p.parquet")) == 500
