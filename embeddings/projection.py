@@ -138,8 +138,8 @@ def trust_scores(vectors: np.ndarray, coords: np.ndarray, knn_idx: np.ndarray | 
 # -- methods ----------------------------------------------------------------------------
 # We never transform new points, so a precomputed graph without a search index is fine; and a
 # seed makes UMAP single-threaded on purpose (reproducible layouts).
-warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]", module="umap")
-warnings.filterwarnings("ignore", message=r"n_jobs value .* overridden", module="umap")
+warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
+warnings.filterwarnings("ignore", message=r"n_jobs value .* overridden")
 
 
 def _umap(vectors, graph, params, seed):

@@ -1,0 +1,110 @@
+"""Explore-side figures in one run, as JSON:
+
+- ``first_umap_10k``: a fresh process, as at app start: the background warm-up starts,
+  then the user's first UMAP of 10k GloVe words (seconds from process start to layout);
+  also the same without the warm-up;
+- ``warm_umap_10k``: our path (kNN graph + UMAP with ``precomputed_knn``; and with the
+  trust scores) against plain ``umap.UMAP(metric="cosine")`` on the same vectors and
+  parameters, both warm;
+- ``neighbour_query_glove_400k``: p50 / p95 of one query over all 400k GloVe words;
+- ``neighbours_page_rerun``: server time of a Neighbours-page rerun for a new query
+  (AppTest, four demo spaces), p50.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+_FIRST = r"""
+import sys, time, json
+t0 = time.perf_counter()
+from embeddings.models.vectors import load_glove
+from embeddings.projection import project, select_rows, warm_up_in_background, _warm
+if sys.argv[1] == "warm":
+    warm_up_in_background()
+g = load_glove("g", 10_000)
+if sys.argv[1] == "warm":
+    _warm.wait()
+t1 = time.perf_counter()
+p = project(g, select_rows(g, top=10_000), "umap")
+print(json.dumps({"since_start": time.perf_counter() - t0, "umap_call": time.perf_counter() - t1}))
+"""
+
+
+def first_umap(mode: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", _FIRST, mode], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return {k: round(v, 2) for k, v in json.loads(out.stdout.strip().splitlines()[-1]).items()}
+
+
+def main() -> None:
+    import umap
+
+    from embeddings.models.vectors import load_glove
+    from embeddings.neighbours import knn_graph, neighbours
+    from embeddings.projection import _umap, project, select_rows, warm_up
+
+    result = {"benchmark": "explore", "cpus": os.cpu_count()}
+    result["first_umap_10k"] = {"with_warm_up": first_umap("warm"), "without_warm_up": first_umap("cold")}
+
+    glove = load_glove("glove", None)
+    warm_up()
+    rows = select_rows(glove, top=10_000)
+    x = np.asarray(glove.vectors[rows])
+    t = time.perf_counter()
+    umap.UMAP(n_neighbors=15, min_dist=0.1, metric="cosine", random_state=1).fit_transform(x)
+    plain = time.perf_counter() - t
+    t = time.perf_counter()
+    graph = knn_graph(x, 15)
+    _umap(x, graph, {"n_neighbors": 15, "min_dist": 0.1}, 1)
+    ours_layout = time.perf_counter() - t
+    t = time.perf_counter()
+    p = project(glove, rows, "umap")
+    ours_total = time.perf_counter() - t
+    result["warm_umap_10k"] = {"plain_umap_seconds": round(plain, 2), "ours_layout_seconds": round(ours_layout, 2),
+                               "ours_with_trust_scores_seconds": round(ours_total, 2),
+                               "ratio_layout": round(ours_layout / plain, 3),
+                               "trustworthiness": round(p.trustworthiness, 4),
+                               "knn_preservation": round(p.knn_preservation, 4)}
+
+    times = []
+    for word in ["king", "paris", "computer", "river", "music", "science", "bank", "apple"] * 8:
+        t = time.perf_counter()
+        neighbours(glove, word, 10)
+        times.append(time.perf_counter() - t)
+    result["neighbour_query_glove_400k"] = {"p50_ms": round(1000 * float(np.median(times)), 2),
+                                            "p95_ms": round(1000 * float(np.percentile(times, 95)), 2)}
+
+    from streamlit.testing.v1 import AppTest
+
+    from embeddings.seed import seed_demo
+    from embeddings.workspace import Workspace
+
+    with tempfile.TemporaryDirectory() as tmp:
+        seed_demo(Workspace(tmp))
+        os.environ["EMBEDDINGS_WORKSPACE"] = tmp
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
+        at.switch_page("pages/neighbours.py").run()
+        reruns = []
+        for q in ["king", "river", "sydney", "police", "fire", "water", "king - man + woman", "election"]:
+            at.text_input(key="nb_query").input(q)
+            t = time.perf_counter()
+            at.run()
+            reruns.append(time.perf_counter() - t)
+    result["neighbours_page_rerun"] = {"p50_ms": round(1000 * float(np.median(reruns)), 1),
+                                       "max_ms": round(1000 * max(reruns), 1), "spaces": 4}
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
