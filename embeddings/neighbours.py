@@ -94,14 +94,18 @@ def query_vector(space: EmbeddingSpace, query: str) -> tuple[np.ndarray, list[st
 
 
 def top_k(scores: np.ndarray, k: int, exclude: np.ndarray | None = None) -> np.ndarray:
-    """Indices of the k largest scores, best first (argpartition, then a small sort)."""
-    if exclude is not None and len(exclude):
-        scores = scores.copy()
-        scores[exclude] = -np.inf
-    k = min(k, len(scores))
-    idx = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    """Indices of the k largest scores, best first, leaving out ``exclude``.
+
+    One argpartition over k + len(exclude) candidates (no copy of the scores), then a
+    small sort; the excluded rows are dropped from the candidates."""
+    n_ex = 0 if exclude is None else len(exclude)
+    n = len(scores)
+    m = min(k + n_ex, n)
+    idx = np.argpartition(scores, n - m)[n - m:] if m < n else np.arange(n)
     idx = idx[np.argsort(-scores[idx], kind="stable")]
-    return idx[np.isfinite(scores[idx])]
+    if n_ex:
+        idx = idx[~np.isin(idx, exclude)]
+    return idx[:k]
 
 
 def neighbours(space: EmbeddingSpace, query: str, k: int = 10, *, exclude_query: bool = True) -> list[Neighbour]:

@@ -18,7 +18,7 @@ if not choices:
     st.stop()
 names = list(choices)
 default_spaces = [n for n in query_list("spaces") if n in choices] or names[:4]
-c1, c2, c3, c4 = st.columns([3, 3, 1, 1])
+c1, c2, c3, c4 = st.columns([3, 3, 1, 2])
 selected = c1.multiselect("Spaces", names, default=default_spaces, max_selections=4, key="nb_spaces")
 query = c2.text_input("Query", value=st.query_params.get("q", "government"), key="nb_query")
 k = c3.number_input("k", 1, 100, int(st.query_params.get("k", 10)), key="nb_k")
@@ -49,8 +49,7 @@ for col, name in zip(columns, selected):
             st.caption(f"Not in the vocabulary, embedded with {how}: {', '.join(unseen)}")
         table = pd.DataFrame([{"label": n.label, "cosine": n.cosine} for n in result])
         st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 420),
-                     column_config={"cosine": st.column_config.ProgressColumn("cosine", format="%.3f",
-                                                                              min_value=-1.0, max_value=1.0)})
+                     column_config={"cosine": st.column_config.NumberColumn("cosine", format="%.3f")})
         chart = go.Figure(go.Bar(x=table["cosine"][::-1], y=table["label"][::-1], orientation="h",
                                  marker={"color": "#3b5bdb"}, hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
         chart.update_layout(height=max(160, 22 * len(table) + 40), margin={"l": 10, "r": 10, "t": 10, "b": 30},

@@ -32,7 +32,11 @@ params: dict = {}
 with st.expander("Settings", icon=":material/tune:"):
     s1, s2, s3, s4 = st.columns(4)
     top = s1.number_input("How many (most frequent)", 50, 100_000, 5000, step=500, key="pj_top")
-    seed = int(s2.number_input("Seed", 0, 10_000, 1, key="pj_seed"))
+    reproducible = s2.toggle("Reproducible", value=False, key="pj_repro",
+                             help="Seeded layouts are identical run to run, but umap-learn then uses one core. "
+                                  "Either way a finished layout is cached and reopens as it was.")
+    seed = int(s2.number_input("Seed", 0, 10_000, 1, key="pj_seed", disabled=not reproducible)) \
+        if reproducible else None
     if method == "umap":
         params = {"n_neighbors": int(s3.slider("n_neighbors", 2, 100, 15, key="pj_nn")),
                   "min_dist": float(s4.slider("min_dist", 0.0, 0.99, 0.1, key="pj_md"))}
