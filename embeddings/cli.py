@@ -331,7 +331,8 @@ def cmd_compare(ws, args) -> None:
     out["labels"] = table.to_dict("records")
     changed = table.sort_values("jaccard").head(10)["label"].tolist()
     _emit(args, out, f"{args.a} vs {args.b}: {out['shared']:,} shared labels, mean Jaccard@{args.k} "
-                     f"{out['mean_jaccard']:.3f}, median {out['median_jaccard']:.3f}\nmost changed: {', '.join(changed)}")
+                     f"{out['mean_jaccard']:.3f}, median {out['median_jaccard']:.3f}\n"
+                     f"most changed: {', '.join(changed)}")
 
 
 def cmd_project(ws, args) -> None:
@@ -355,6 +356,14 @@ def cmd_project(ws, args) -> None:
                      f"kNN preservation {out['knn_preservation']}")
 
 
+def _command(subparsers, func, name: str, **kwargs) -> argparse.ArgumentParser:
+    """A subcommand that runs ``func(ws, args)`` and takes --json."""
+    parser = subparsers.add_parser(name, **kwargs)
+    _add_json(parser)
+    parser.set_defaults(func=func)
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m embeddings", description="Embedding Explorer: corpora and embedding spaces.")
     p.add_argument("--workspace", metavar="DIR",
@@ -363,39 +372,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     corpus = sub.add_parser("corpus", help="add, list, show, rename and delete corpora")
     csub = corpus.add_subparsers(dest="action", required=True, parser_class=_Parser)
-    add = csub.add_parser("add", help="read files (or a sample) into a new corpus")
+    add = _command(csub, cmd_corpus_add, "add", help="read files (or a sample) into a new corpus")
     add.add_argument("files", nargs="*", metavar="FILE")
     add.add_argument("--name", required=True)
     add.add_argument("--sample", metavar="KEY", help="a bundled sample instead of files (see 'samples')")
     _preprocessing_args(add)
-    _add_json(add)
-    add.set_defaults(func=cmd_corpus_add)
-    lst = csub.add_parser("list", help="list corpora")
-    _add_json(lst)
-    lst.set_defaults(func=cmd_corpus_list)
-    show = csub.add_parser("show", help="one corpus with its top terms")
+    _command(csub, cmd_corpus_list, "list", help="list corpora")
+    show = _command(csub, cmd_corpus_show, "show", help="one corpus with its top terms")
     show.add_argument("name")
     show.add_argument("--top", type=int, default=20)
-    _add_json(show)
-    show.set_defaults(func=cmd_corpus_show)
-    ren = csub.add_parser("rename", help="rename a corpus")
+    ren = _command(csub, cmd_corpus_rename, "rename", help="rename a corpus")
     ren.add_argument("name")
     ren.add_argument("new_name")
-    _add_json(ren)
-    ren.set_defaults(func=cmd_corpus_rename)
-    dele = csub.add_parser("delete", help="delete a corpus")
+    dele = _command(csub, cmd_corpus_delete, "delete", help="delete a corpus")
     dele.add_argument("name")
-    _add_json(dele)
-    dele.set_defaults(func=cmd_corpus_delete)
 
-    samples = sub.add_parser("samples", help="list the bundled sample corpora")
-    _add_json(samples)
-    samples.set_defaults(func=cmd_samples)
-    seed = sub.add_parser("seed", help="seed the demo workspace (once; no-op afterwards)")
-    _add_json(seed)
-    seed.set_defaults(func=cmd_seed)
+    _command(sub, cmd_samples, "samples", help="list the bundled sample corpora")
+    _command(sub, cmd_seed, "seed", help="seed the demo workspace (once; no-op afterwards)")
 
-    train = sub.add_parser("train", help="train word2vec, fasttext or ppmi-svd on a corpus")
+    train = _command(sub, cmd_train, "train", help="train word2vec, fasttext or ppmi-svd on a corpus")
     train.add_argument("--corpus", required=True)
     train.add_argument("--model", required=True, choices=("word2vec", "fasttext", "ppmi-svd"))
     train.add_argument("--name", required=True)
@@ -404,61 +399,45 @@ def build_parser() -> argparse.ArgumentParser:
                        ("--negative", int), ("--sample", float), ("--workers", int), ("--min-n", int),
                        ("--max-n", int), ("--bucket", int)):
         train.add_argument(flag, type=kind, default=None)
-    _add_json(train)
-    train.set_defaults(func=cmd_train)
 
     space = sub.add_parser("space", help="pretrained, imported and derived spaces")
     ssub = space.add_subparsers(dest="action", required=True, parser_class=_Parser)
-    pre = ssub.add_parser("add-pretrained", help="minilm (or a local model folder) over a corpus, or glove-6b-50d")
+    pre = _command(ssub, cmd_space_add_pretrained, "add-pretrained",
+                   help="minilm (or a local model folder) over a corpus, or glove-6b-50d")
     pre.add_argument("model", metavar="minilm|glove-6b-50d|FOLDER")
     pre.add_argument("--name", required=True)
     pre.add_argument("--terms-from", metavar="CORPUS", help="encode the corpus's vocabulary terms")
     pre.add_argument("--unit", choices=("term", "sentence", "document"), default="term")
     pre.add_argument("--corpus", metavar="CORPUS", help="with --unit: the corpus to encode")
     pre.add_argument("--top", type=int, default=None, help="only the N most frequent terms (or first N units)")
-    _add_json(pre)
-    pre.set_defaults(func=cmd_space_add_pretrained)
-    imp = ssub.add_parser("import", help="import a vectors file (never a pickle)")
+    imp = _command(ssub, cmd_space_import, "import", help="import a vectors file (never a pickle)")
     imp.add_argument("file")
     imp.add_argument("--format", required=True, choices=("word2vec", "word2vec-binary", "glove", "fasttext-vec"))
     imp.add_argument("--name", required=True)
     imp.add_argument("--max-mb", type=float, default=None, metavar="MB")
-    _add_json(imp)
-    imp.set_defaults(func=cmd_space_import)
-    slist = ssub.add_parser("list", help="list spaces")
-    _add_json(slist)
-    slist.set_defaults(func=cmd_space_list)
-    sshow = ssub.add_parser("show", help="one space: its model card")
+    _command(ssub, cmd_space_list, "list", help="list spaces")
+    sshow = _command(ssub, cmd_space_show, "show", help="one space: its model card")
     sshow.add_argument("name")
     sshow.add_argument("--top", type=int, default=10)
-    _add_json(sshow)
-    sshow.set_defaults(func=cmd_space_show)
-    sdel = ssub.add_parser("delete", help="delete a space")
+    sdel = _command(ssub, cmd_space_delete, "delete", help="delete a space")
     sdel.add_argument("name")
-    _add_json(sdel)
-    sdel.set_defaults(func=cmd_space_delete)
-    red = ssub.add_parser("reduce", help="PCA down to --dim, saved as a new space")
+    red = _command(ssub, cmd_space_reduce, "reduce", help="PCA down to --dim, saved as a new space")
     red.add_argument("name")
     red.add_argument("--dim", type=int, required=True)
     red.add_argument("--name", dest="new_name", required=True)
-    _add_json(red)
-    red.set_defaults(func=cmd_space_reduce)
 
-    nb = sub.add_parser("neighbours", help="nearest neighbours of a term or expression (king - man + woman)")
+    nb = _command(sub, cmd_neighbours, "neighbours",
+                  help="nearest neighbours of a term or expression (king - man + woman)")
     nb.add_argument("space")
     nb.add_argument("query")
     nb.add_argument("-k", type=int, default=10)
     nb.add_argument("--include-query", action="store_true", help="keep the query's own words in the results")
-    _add_json(nb)
-    nb.set_defaults(func=cmd_neighbours)
-    cmp_ = sub.add_parser("compare", help="neighbourhood overlap of two spaces over their shared labels")
+    cmp_ = _command(sub, cmd_compare, "compare", help="neighbourhood overlap of two spaces over their shared labels")
     cmp_.add_argument("a")
     cmp_.add_argument("b")
     cmp_.add_argument("-k", type=int, default=10)
     cmp_.add_argument("--max-labels", type=int, default=None, help="only the N most frequent shared labels")
-    _add_json(cmp_)
-    cmp_.set_defaults(func=cmd_compare)
-    proj = sub.add_parser("project", help="a 2-D layout with trust scores (cached in the workspace)")
+    proj = _command(sub, cmd_project, "project", help="a 2-D layout with trust scores (cached in the workspace)")
     proj.add_argument("space")
     proj.add_argument("--method", choices=("umap", "pca", "tsne"), default="umap")
     proj.add_argument("--limit", type=int, default=5000, help="the N most frequent labels")
@@ -467,15 +446,11 @@ def build_parser() -> argparse.ArgumentParser:
     proj.add_argument("--min-dist", type=float, default=0.1)
     proj.add_argument("--perplexity", type=float, default=30.0)
     proj.add_argument("--out", metavar="FILE.parquet")
-    _add_json(proj)
-    proj.set_defaults(func=cmd_project)
 
-    export = sub.add_parser("export", help="write a space to word2vec text, projector TSV or npy")
+    export = _command(sub, cmd_export, "export", help="write a space to word2vec text, projector TSV or npy")
     export.add_argument("space")
     export.add_argument("--format", required=True, choices=("word2vec", "projector-tsv", "npy"))
     export.add_argument("--out", required=True)
-    _add_json(export)
-    export.set_defaults(func=cmd_export)
     return p
 
 
