@@ -329,7 +329,7 @@ def cmd_compare(ws, args) -> None:
     out["aligned"] = result.aligned
     table = result.table.round(6)
     out["labels"] = table.to_dict("records")
-    changed = table.sort_values("jaccard").head(10)["label"].tolist()
+    changed = table.sort_values("jaccard", kind="stable").head(10)["label"].tolist()  # frequent first among ties
     _emit(args, out, f"{args.a} vs {args.b}: {out['shared']:,} shared labels, mean Jaccard@{args.k} "
                      f"{out['mean_jaccard']:.3f}, median {out['median_jaccard']:.3f}\n"
                      f"most changed: {', '.join(changed)}")
