@@ -49,3 +49,46 @@ def test_corpus_page_offline(demo_ws, monkeypatch, no_network):
     assert not at.exception and not at.error
     assert "Added **n**" in at.success[0].value
     assert no_network == []
+
+
+def test_streamlit_config_keeps_the_app_local():
+    """No usage statistics, no external-IP lookup (Streamlit asks checkip.amazonaws.com
+    unless an address is set), and the server listens on this machine only."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["browser"]["gatherUsageStats"] is False
+    assert config["browser"]["serverAddress"] == "localhost"
+    assert config["server"]["address"] == "localhost"
+
+
+def test_make_run_style_server_does_not_look_up_an_external_ip(tmp_path):
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tests.conftest import _free_port
+
+    port = _free_port()
+    log = tmp_path / "server.log"
+    with open(log, "w") as fh:  # as `make run` starts it: only the port on the command line
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)],
+                                cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT,
+                                env={**os.environ, "EMBEDDINGS_WORKSPACE": str(tmp_path / "ws")})
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.3)
+        time.sleep(1)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    text = log.read_text()
+    assert f"  URL: http://localhost:{port}" in text
+    # the fallback branch that prints "Network URL" is the one that looks up the external IP
+    assert "Network URL" not in text and "External URL" not in text and "auto detect external IP" not in text
