@@ -32,6 +32,14 @@ def test_first_start_seeds_the_demo_once(demo_template):
     assert [c.name for c in ws.list("corpus")] == ["lee"]
     assert [s.name for s in ws.list("space")] == ["lee-word2vec", "lee-fasttext", "glove-50d", "lee-minilm"]
     assert metrics(at)["Corpora"] == "1" and metrics(at)["Embedding spaces"] == "4"
+    assert len(ws.list("projection")) == 2  # the Projection page's opening layouts, cached
+
+
+def test_projection_page_opens_instantly_on_the_demo(app):
+    app.switch_page("pages/projection.py").run()
+    assert_clean(app)
+    trust = [c.value for c in app.caption if c.value.startswith("Trustworthiness")]
+    assert len(trust) == 2 and all(t.endswith("cached") for t in trust)
 
 
 def test_home_opens_on_the_seeded_demo(app):
