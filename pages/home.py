@@ -8,8 +8,8 @@ from pages.common import corpora, fmt_int, workspace
 st.title("Embedding Explorer")
 st.markdown(
     "Bring a corpus, train or pick embedding models, and compare them side by side: "
-    "projections, nearest neighbours, neighbourhood overlap, bias probes and a domain-vocabulary audit. "
-    "Everything runs on this machine; nothing is sent anywhere."
+    "projections with a trust score, nearest neighbours and vector expressions, and how each word's "
+    "neighbourhood changes between two models. Everything runs on this machine; nothing is sent anywhere."
 )
 
 ws = workspace()
@@ -43,12 +43,20 @@ if items:
 else:
     st.info("The workspace holds no corpus yet. Add one on the Corpora page.")
 
-st.page_link("pages/corpus.py", label="Add or inspect a corpus", icon=":material/library_books:")
+st.subheader("Where to go")
+links = st.columns(5)
+links[0].page_link("pages/corpus.py", label="Bring a corpus", icon=":material/library_books:")
+links[1].page_link("pages/models.py", label="Train or pick a model", icon=":material/model_training:")
+links[2].page_link("pages/projection.py", label="See spaces in 2-D", icon=":material/scatter_plot:")
+links[3].page_link("pages/neighbours.py", label="Ask for neighbours", icon=":material/hub:")
+links[4].page_link("pages/compare.py", label="Compare two models", icon=":material/compare_arrows:")
 
 with st.expander("What can I do here?"):
     st.markdown(
         "- **Explore**: bring your own text (txt, md, csv, jsonl, html, pdf, docx or a zip of them), "
-        "or start from a bundled sample, and see its vocabulary, phrases and Zipf curve.\n"
-        "- **Demo**: the workspace opens on the Lee news corpus, ready to show.\n"
-        "- **Audit**: compare a domain corpus against general-purpose models to see which terms they miss."
+        "or start from a bundled sample; train Word2Vec, FastText or a count-based model on it, or take "
+        "MiniLM or GloVe; then look at the spaces side by side.\n"
+        "- **Demo**: the workspace opens on the Lee news corpus with four models, ready to show.\n"
+        "- **Compare**: see which words' neighbourhoods change between two models, even between a word "
+        "model and a sentence encoder, and mail the report."
     )
