@@ -17,7 +17,7 @@ import streamlit as st  # noqa: E402
 
 from embeddings.projection import warm_up_in_background  # noqa: E402
 from embeddings.seed import SEEDED_KEY, seed_demo  # noqa: E402
-from pages.common import guard, progress_reporter, show_flash, workspace  # noqa: E402
+from pages.common import guard, progress_reporter, workspace  # noqa: E402
 
 st.set_page_config(page_title="Embedding Explorer", page_icon=":material/scatter_plot:", layout="wide")
 

@@ -28,7 +28,6 @@ False
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -250,14 +249,3 @@ def list_spaces(ws: Workspace) -> list[Artefact]:
 def delete_space(ws: Workspace, name_or_id: str) -> None:
     ws.delete(KIND, name_or_id)
 
-
-class Timer:
-    """``with Timer() as t: ...; t.seconds``"""
-
-    def __enter__(self) -> "Timer":
-        self.start = time.perf_counter()
-        self.seconds = 0.0
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.seconds = time.perf_counter() - self.start
