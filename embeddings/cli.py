@@ -182,23 +182,25 @@ def cmd_seed(ws, args) -> None:
 
 
 # -- spaces ---------------------------------------------------------------------
-def _space_summary(space) -> dict:
-    p = space.provenance
+def _space_summary(ws, name_or_id: str) -> dict:
+    """A space's model card from the catalogue alone (no vectors or labels are read)."""
+    art = ws.get("space", name_or_id)
+    p, summary = art.params, art.summary
     return {
-        "id": space.id,
-        "name": space.name,
-        "family": space.family,
-        "vocabulary": len(space),
-        "dim": space.dim,
-        "unit": p.get("unit", "term"),
+        "id": art.id,
+        "name": art.name,
+        "family": summary.get("family"),
+        "vocabulary": summary.get("vocabulary"),
+        "dim": summary.get("dim"),
+        "unit": summary.get("unit", "term"),
         "corpus": p.get("corpus"),
         "parent": p.get("parent_name"),
         "seconds": p.get("seconds"),
         "words_per_second": p.get("words_per_second"),
         "seed": p.get("seed"),
         "params": p.get("params", {}),
-        "can_embed": space.can_embed,
-        "created_at": p.get("created_at"),
+        "can_embed": summary.get("can_embed", False),
+        "created_at": art.created_at,
     }
 
 
@@ -230,7 +232,7 @@ def cmd_train(ws, args) -> None:
                         progress=_progress_printer(args), **settings)
     if not args.json and sys.stderr.isatty():
         print(file=sys.stderr)
-    s = _space_summary(space)
+    s = _space_summary(ws, space.id)
     _emit(args, s, f"trained {s['name']} ({s['family']}): {s['vocabulary']:,} terms x {s['dim']} in "
                    f"{s['seconds']:.1f}s, {s['words_per_second']:,} words/s")
 
@@ -246,7 +248,7 @@ def cmd_space_add_pretrained(ws, args) -> None:
         raise InputError("Give --terms-from CORPUS, or --unit sentence|document --corpus CORPUS.")
     space = add_pretrained(ws, args.model, args.name, corpus=corpus, unit=unit, top=args.top,
                            progress=_progress_printer(args))
-    s = _space_summary(space)
+    s = _space_summary(ws, space.id)
     _emit(args, s, f"added {_space_line(s)}")
 
 
@@ -260,14 +262,14 @@ def cmd_space_import(ws, args) -> None:
     if args.max_mb is not None:
         limits = replace(limits, max_file_bytes=int(args.max_mb * MB))
     space = import_space(ws, args.file, args.format, args.name, limits=limits)
-    s = _space_summary(space)
+    s = _space_summary(ws, space.id)
     _emit(args, s, f"imported {_space_line(s)}")
 
 
 def cmd_space_list(ws, args) -> None:
-    from .space import list_spaces, load_space
+    from .space import list_spaces
 
-    rows = [_space_summary(load_space(ws, a.id, mmap=True)) for a in list_spaces(ws)]
+    rows = [_space_summary(ws, a.id) for a in list_spaces(ws)]
     _emit(args, rows, "\n".join(_space_line(r) for r in rows) if rows else "(no spaces)")
 
 
@@ -275,11 +277,10 @@ def cmd_space_show(ws, args) -> None:
     from .space import load_space
 
     space = load_space(ws, args.name, mmap=True)
-    s = _space_summary(space)
+    s = _space_summary(ws, space.id)
     s["provenance"] = space.provenance
     s["cased"] = space.cased
-    top = space.meta.assign(label=space.labels).head(args.top)
-    s["top_labels"] = [str(x) for x in top["label"]]
+    s["top_labels"] = space.labels[:args.top]
     _emit(args, s, f"{_space_line(s)}\nparams: {json.dumps(s['params'])}\nfirst labels: {', '.join(s['top_labels'])}")
 
 
@@ -293,7 +294,7 @@ def cmd_space_reduce(ws, args) -> None:
     from .models import reduce_space
 
     space = reduce_space(ws, args.name, args.dim, args.new_name)
-    s = _space_summary(space)
+    s = _space_summary(ws, space.id)
     s["explained_variance"] = space.provenance.get("explained_variance")
     _emit(args, s, f"added {_space_line(s)} (PCA of {args.name}, {s['explained_variance']:.1%} of the variance)")
 

@@ -77,6 +77,21 @@ def space_choices(unit: str | None = None) -> dict[str, str]:
             if unit is None or a.summary.get("unit", "term") == unit}
 
 
+def spaces_or_stop(minimum: int = 1) -> dict[str, str]:
+    """The workspace's spaces (name -> id); with fewer than ``minimum``, say so and stop the page."""
+    choices = space_choices()
+    if len(choices) < minimum:
+        st.info("No space yet: train or add one on the Models page." if not choices else
+                f"This page needs {minimum} spaces: add another on the Models page.")
+        st.stop()
+    return choices
+
+
+def default_spaces(choices: dict[str, str], n: int) -> list[str]:
+    """The spaces named in the URL (``?spaces=a,b``) that exist, else the first ``n``."""
+    return [name for name in query_list("spaces") if name in choices] or list(choices)[:n]
+
+
 def query_list(key: str) -> list[str]:
     """A comma-separated URL query parameter as a list."""
     value = st.query_params.get(key, "")

@@ -4,17 +4,14 @@ import streamlit as st
 
 from embeddings.neighbours import compare
 from embeddings.report import compare_report, drift_histogram, jaccard_histogram
-from pages.common import guard, space, space_choices, sync_query_params, workspace_root
+from pages.common import guard, space, spaces_or_stop, sync_query_params, workspace_root
 
 st.title("Compare two spaces")
 st.caption("Over the labels both spaces share, each label's k nearest neighbours (searched among the shared labels) "
            "are compared: Jaccard@k, as in the Embedding Comparator, and the ordered overlap, which rewards "
            "agreement at the top of the list. Raw coordinates of different models are never compared.")
 
-choices = space_choices()
-if len(choices) < 2:
-    st.info("Comparing needs two spaces: add another on the Models page.")
-    st.stop()
+choices = spaces_or_stop(2)
 names = list(choices)
 
 

@@ -6,20 +6,17 @@ import streamlit as st
 
 from embeddings.neighbours import neighbours, parse_expression
 from embeddings.space import OOVError
-from pages.common import guard, query_list, space, space_choices, sync_query_params
+from pages.common import default_spaces, guard, space, spaces_or_stop, sync_query_params
 
 st.title("Neighbours")
 st.caption("Type a word or an expression such as `king - man + woman` or `2*paris - france + italy` "
            "(spaces around + and -). Each space answers by cosine similarity.")
 
-choices = space_choices()
-if not choices:
-    st.info("No space yet: train or add one on the Models page.")
-    st.stop()
+choices = spaces_or_stop()
 names = list(choices)
-default_spaces = [n for n in query_list("spaces") if n in choices] or names[:4]
+default = default_spaces(choices, 4)
 c1, c2, c3, c4 = st.columns([3, 3, 1, 2])
-selected = c1.multiselect("Spaces", names, default=default_spaces, max_selections=4, key="nb_spaces")
+selected = c1.multiselect("Spaces", names, default=default, max_selections=4, key="nb_spaces")
 query = c2.text_input("Query", value=st.query_params.get("q", "government"), key="nb_query")
 k = c3.number_input("k", 1, 100, int(st.query_params.get("k", 10)), key="nb_k")
 exclude = c4.toggle("Hide query words", value=True, key="nb_exclude",

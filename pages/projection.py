@@ -1,11 +1,14 @@
 """Projection: 1 to 4 spaces side by side in 2-D, with a trust score on every panel."""
 
+from dataclasses import replace
+
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
 from embeddings.projection import METHODS, align, cached_project, cluster, select_rows
-from pages.common import guard, progress_reporter, query_list, space, space_choices, sync_query_params, workspace
+from pages.common import (default_spaces, guard, progress_reporter, space, spaces_or_stop, sync_query_params,
+                          workspace)
 
 PALETTE = ["#3b5bdb", "#e8590c", "#2b8a3e", "#c2255c", "#5f3dc4", "#0b7285", "#e67700", "#862e9c", "#1864ab",
            "#a61e4d", "#5c940d", "#d9480f", "#364fc7", "#087f5b", "#9c36b5", "#495057"]
@@ -15,12 +18,9 @@ st.title("Projection")
 st.caption("Up to four spaces side by side. Each panel says how far to trust it: trustworthiness (are 2-D neighbours "
            "true neighbours?) and kNN preservation (the share of each point's 10 nearest neighbours kept in 2-D).")
 
-choices = space_choices()
-if not choices:
-    st.info("No space yet: train or add one on the Models page.")
-    st.stop()
+choices = spaces_or_stop()
 names = list(choices)
-default = [n for n in query_list("spaces") if n in choices] or names[:2]
+default = default_spaces(choices, 2)
 
 c1, c2, c3 = st.columns([4, 2, 2])
 selected = c1.multiselect("Spaces", names, default=default, max_selections=4, key="pj_spaces")
@@ -100,7 +100,7 @@ if not panels:
     st.stop()
 if aligned and len(panels) > 1:
     reference = panels[0][2]
-    panels = [panels[0]] + [(n, s, type(p)(**{**p.__dict__, "coords": align(reference, p)})) for n, s, p in panels[1:]]
+    panels = [panels[0]] + [(n, s, replace(p, coords=align(reference, p))) for n, s, p in panels[1:]]
 if meta_column is None and colour_by == "metadata column":
     columns = sorted({c for _, s, _ in panels for c in s.meta.columns})
     meta_column = st.selectbox("Column", columns, key="pj_meta") if columns else None
