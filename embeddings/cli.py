@@ -357,6 +357,86 @@ def cmd_project(ws, args) -> None:
                      f"kNN preservation {out['knn_preservation']}")
 
 
+# -- bias ---------------------------------------------------------------------------
+def _weat_test(ws, args):
+    from .bias import custom_test, get_test, parse_words, read_text_file
+
+    files = [args.x, args.y, args.a, args.b]
+    if args.test and any(files):
+        raise InputError("Give --test or the four word files --x --y --a --b, not both.")
+    if args.test:
+        return get_test(args.test, ws)
+    if not all(files):
+        raise InputError("Give --test weat1..weat10 (or a saved custom test), or all four of --x --y --a --b.")
+    sets = [(Path(f).stem, parse_words(read_text_file(f))) for f in files]
+    return custom_test("custom", *sets)
+
+
+def cmd_bias_weat(ws, args) -> None:
+    from .bias import weat
+    from .space import load_space
+
+    space = load_space(ws, args.space)
+    result = weat(space, _weat_test(ws, args), ddof=args.ddof, permutations=args.permutations, seed=args.seed,
+                  max_missing=args.max_missing, lowercase_fallback=args.lowercase_fallback)
+    out = result.to_dict()
+    human = (f"{result.test} on {space.name} ({out['method']}): d = {result.effect_size:.3f}, "
+             f"p = {result.p_value:.4g} ({result.p_method}, {result.permutations:,} partitions), "
+             f"S = {result.S:.4f}, sizes {'/'.join(map(str, result.sizes))}"
+             + (f"; missing: {', '.join(result.missing_words)}" if result.missing_words else ""))
+    _emit(args, out, human)
+    if args.fail_above is not None and abs(result.effect_size) > args.fail_above:
+        raise BiasGateFailed(f"{result.test} on {space.name}: |d| = {abs(result.effect_size):.3f} is above "
+                             f"the gate of {args.fail_above}.")
+
+
+class BiasGateFailed(Exception):
+    """``bias weat --fail-above``: the effect size is over the user's threshold (exit 3)."""
+
+
+def cmd_bias_axis(ws, args) -> None:
+    from .bias import axis_report, parse_pairs, parse_words, read_text_file
+    from .space import load_space
+
+    space = load_space(ws, args.space)
+    report = axis_report(space, parse_pairs(read_text_file(args.pairs)), parse_words(read_text_file(args.words)),
+                         method=args.method, c=args.c, lowercase_fallback=args.lowercase_fallback)
+    out = report.to_dict()
+    p = report.projections
+    lo = ", ".join(f"{w} {v:+.3f}" for w, v in zip(p["word"][:5], p["projection"][:5]))
+    hi = ", ".join(f"{w} {v:+.3f}" for w, v in zip(p["word"][::-1][:5], p["projection"][::-1][:5]))
+    _emit(args, out, f"axis on {space.name} ({report.axis.method}, {len(report.axis.pairs)} pairs, first component "
+                     f"{report.axis.explained_variance[0]:.1%} of the variance): DirectBias_{args.c:g} = "
+                     f"{report.direct_bias:.4f} over {len(p)} words\n"
+                     f"towards {report.axis.ends[0]}: {lo}\ntowards {report.axis.ends[1]}: {hi}")
+
+
+def cmd_bias_debias(ws, args) -> None:
+    from .bias import debias_space, parse_pairs, parse_words, read_text_file
+
+    kwargs = {}
+    if args.definitional:
+        kwargs["definitional"] = parse_pairs(read_text_file(args.definitional))
+    if args.equalize:
+        kwargs["equalize"] = parse_pairs(read_text_file(args.equalize))
+    if args.specific:
+        kwargs["specific"] = parse_words(read_text_file(args.specific))
+    space = debias_space(ws, args.space, args.name, **kwargs)
+    info = {k: v for k, v in space.provenance["debias"].items() if k != "direction"}
+    out = {**_space_summary(ws, space.id), "debias": info}
+    _emit(args, out, f"saved {space.name}: {info['neutralised']:,} words neutralised, "
+                     f"{len(info['equalised_pairs'])} pairs equalised, parent {args.space}")
+
+
+def cmd_bias_tests(ws, args) -> None:
+    from .bias import builtin_tests, saved_tests
+
+    tests = list(builtin_tests()) + saved_tests(ws)
+    out = [{"id": t.id, "title": t.title, "sets": {s.name: list(s.words) for s in t.sets},
+            "sources": list(t.sources), "published_effect_size": t.published, "builtin": t.builtin} for t in tests]
+    _emit(args, out, "\n".join(f"{t.id:<10} {t.title}" for t in tests))
+
+
 def _command(subparsers, func, name: str, **kwargs) -> argparse.ArgumentParser:
     """A subcommand that runs ``func(ws, args)`` and takes --json."""
     parser = subparsers.add_parser(name, **kwargs)
@@ -448,6 +528,38 @@ def build_parser() -> argparse.ArgumentParser:
     proj.add_argument("--perplexity", type=float, default=30.0)
     proj.add_argument("--out", metavar="FILE.parquet")
 
+    bias = sub.add_parser("bias", help="WEAT/SEAT tests, bias axes and hard debiasing")
+    bsub = bias.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    bw = _command(bsub, cmd_bias_weat, "weat", help="one WEAT (SEAT for sentence encoders) with its permutation p")
+    bw.add_argument("space")
+    bw.add_argument("--test", metavar="ID", help="weat1..weat10, or a custom test saved in the workspace")
+    for flag in ("--x", "--y", "--a", "--b"):
+        bw.add_argument(flag, metavar="FILE", help="a word list, one word per line")
+    bw.add_argument("--ddof", type=int, choices=(0, 1), default=1,
+                    help="1: sample std, as Caliskan et al. (default); 0: population std, as WEFE")
+    bw.add_argument("--permutations", type=int, default=100_000, metavar="N",
+                    help="random partitions when exact enumeration is over 100,000")
+    bw.add_argument("--seed", type=int, default=0)
+    bw.add_argument("--max-missing", type=float, default=0.2, metavar="SHARE",
+                    help="refuse a test when a set loses more than this share of its words")
+    bw.add_argument("--lowercase-fallback", action="store_true", help="cased spaces: try lowercase when missing")
+    bw.add_argument("--fail-above", type=float, default=None, metavar="D",
+                    help="exit 3 when |d| is above D (a bias gate for CI)")
+    ba = _command(bsub, cmd_bias_axis, "axis", help="a bias direction from pairs; projections, DirectBias, RIPA")
+    ba.add_argument("space")
+    ba.add_argument("--pairs", required=True, metavar="FILE", help="one pair per line: 'woman man'")
+    ba.add_argument("--words", required=True, metavar="FILE", help="words to project, one per line")
+    ba.add_argument("--method", choices=("pca", "pair"), default="pca")
+    ba.add_argument("--c", type=float, default=1.0, help="DirectBias strictness c")
+    ba.add_argument("--lowercase-fallback", action="store_true")
+    bd = _command(bsub, cmd_bias_debias, "debias", help="hard debiasing (Bolukbasi et al.) into a new space")
+    bd.add_argument("space")
+    bd.add_argument("--name", required=True)
+    bd.add_argument("--definitional", metavar="FILE", help="pairs (default: the published gender pairs)")
+    bd.add_argument("--equalize", metavar="FILE", help="pairs to equalise (default: the published list)")
+    bd.add_argument("--specific", metavar="FILE", help="words never neutralised (default: the published seed)")
+    _command(bsub, cmd_bias_tests, "tests", help="list the built-in and saved WEAT tests")
+
     export = _command(sub, cmd_export, "export", help="write a space to word2vec text, projector TSV or npy")
     export.add_argument("space")
     export.add_argument("--format", required=True, choices=("word2vec", "projector-tsv", "npy"))
@@ -466,6 +578,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EmbeddingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BiasGateFailed as exc:
+        print(f"bias gate: {exc}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

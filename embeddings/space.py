@@ -232,7 +232,7 @@ def _embedder_for(art: Artefact, provenance: dict) -> Callable[[list[str]], np.n
 
 def load_space(ws: Workspace, name_or_id: str, *, mmap: bool = False) -> EmbeddingSpace:
     """Load a saved space (vectors memory-mapped when ``mmap``)."""
-    art = ws.get(KIND, name_or_id)
+    art = ws.get(KIND, name_or_id, fuzzy=True)
     vectors = np.load(art.path / "vectors.npy", mmap_mode="r" if mmap else None, allow_pickle=False)
     meta = pd.read_parquet(art.path / "meta.parquet")
     labels = meta.pop("label").astype(str).tolist()

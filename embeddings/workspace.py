@@ -236,9 +236,18 @@ class Workspace:
         arts = [self._row_to_artefact(r) for r in rows]
         return [a for a in arts if a.path.is_dir()]
 
-    def get(self, kind: str, name_or_id: str) -> Artefact:
-        """Look an artefact up by name, or by id."""
+    def get(self, kind: str, name_or_id: str, *, fuzzy: bool = False) -> Artefact:
+        """Look an artefact up by name, or by id.
+
+        With ``fuzzy`` (for reading, never for deleting), a name that matches no
+        artefact exactly may be a unique prefix (``glove`` for ``glove-50d``) or a unique
+        part of one name, with the usual abbreviations (``w2v`` for ``word2vec``).
+        """
         _check_kind(kind)
+        if fuzzy:
+            match = self._fuzzy(kind, name_or_id)
+            if match is not None:
+                return match
         with self._connect() as con:
             row = con.execute(
                 f"SELECT {self._COLUMNS} FROM artefacts WHERE kind=? AND (name=? OR id=?) "
@@ -250,6 +259,24 @@ class Workspace:
             hint = f" Known: {', '.join(names[:10])}." if names else f" The workspace has no {kind} yet."
             raise NotFoundError(f"No {kind} named {name_or_id!r}.{hint}")
         return art
+
+    _ABBREVIATIONS = {"w2v": "word2vec", "ft": "fasttext", "st": "minilm"}
+
+    def _fuzzy(self, kind: str, query: str) -> Artefact | None:
+        arts = self.list(kind)
+        if any(a.name == query or a.id == query for a in arts):
+            return None  # the exact lookup takes it
+        q = query.lower()
+        for test in (lambda n: n.startswith(q),
+                     lambda n: q in n,
+                     lambda n: self._ABBREVIATIONS.get(q, "\0") in n):
+            hits = [a for a in arts if test(a.name.lower())]
+            if len(hits) == 1:
+                return hits[0]
+            if len(hits) > 1:
+                raise NotFoundError(f"{query!r} matches several {kind} names: "
+                                    f"{', '.join(a.name for a in hits[:6])}; give the full name.")
+        return None
 
     def exists(self, kind: str, name: str) -> bool:
         _check_kind(kind)

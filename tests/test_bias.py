@@ -1,0 +1,358 @@
+"""Bias probes: WEAT/SEAT statistics against independent computations, missing words,
+bias axes, DirectBias, RIPA and hard debiasing, and the ``bias`` CLI."""
+
+import itertools
+import json
+import math
+import statistics
+
+import numpy as np
+import pytest
+
+from embeddings import bias
+from embeddings.bias import (RefusedTest, axis_report, bias_axis, custom_test, direct_bias, get_test, hard_debias,
+                             permutation_p, project_words, resolve, ripa, weat)
+from embeddings.cli import main
+from embeddings.errors import InputError
+from embeddings.space import EmbeddingSpace
+
+# Effect sizes on GloVe 6B 50-d (lowercased, missing words dropped, ddof=1) from an
+# independent computation, as given in the issue.
+GLOVE_D = {"weat1": 1.080, "weat2": 1.544, "weat3": 0.953, "weat4": 0.959, "weat5": 1.072, "weat6": 1.708,
+           "weat7": 1.495, "weat8": 1.485, "weat9": 1.118, "weat10": 0.680}
+
+
+@pytest.fixture(scope="module")
+def glove():
+    from embeddings.models.vectors import load_glove
+
+    return load_glove("glove", None)
+
+
+def _space(words_vectors: dict, name="toy") -> EmbeddingSpace:
+    return EmbeddingSpace.from_arrays(name, list(words_vectors), np.array(list(words_vectors.values()), dtype=float))
+
+
+# -- independent reference implementations (plain Python, no code shared with bias.py) --
+def ref_cos(u, v):
+    return sum(a * b for a, b in zip(u, v)) / math.sqrt(sum(a * a for a in u) * sum(b * b for b in v))
+
+
+def ref_s(w, A, B):
+    return statistics.fmean(ref_cos(w, a) for a in A) - statistics.fmean(ref_cos(w, b) for b in B)
+
+
+def ref_weat(X, Y, A, B):
+    """(S, d with sample std, exact one-sided p) by brute force over all partitions."""
+    sx = [ref_s(x, A, B) for x in X]
+    sy = [ref_s(y, A, B) for y in Y]
+    S = sum(sx) - sum(sy)
+    d = (statistics.fmean(sx) - statistics.fmean(sy)) / statistics.stdev(sx + sy)
+    pool = sx + sy
+    greater = total = 0
+    for xi in itertools.combinations(range(len(pool)), len(X)):
+        chosen = set(xi)
+        Si = sum(pool[i] for i in chosen) - sum(pool[i] for i in range(len(pool)) if i not in chosen)
+        total += 1
+        greater += Si > S + 1e-9
+    return S, d, greater / total
+
+
+# -- WEAT maths -------------------------------------------------------------------------
+def test_hand_checkable_values():
+    # A = (1,0), B = (0,1): s(w) = w_0 - w_1 for unit w.
+    sp = _space({"a": [1, 0], "b": [0, 1], "x1": [1, 0], "x2": [0.6, 0.8], "y1": [0, 1], "y2": [0.8, 0.6],
+                 "a2": [1, 0.0001], "b2": [0.0001, 1]})
+    t = custom_test("toy", ("X", ["x1", "x2"]), ("Y", ["y1", "y2"]), ("A", ["a", "a2"]), ("B", ["b", "b2"]))
+    r = weat(sp, t)
+    # s = 1, -0.2 for X; -1, 0.2 for Y (to 1e-4 from a2/b2)
+    assert r.scores["s"].tolist() == pytest.approx([1.0, -0.2, -1.0, 0.2], abs=2e-4)
+    assert r.S == pytest.approx(1.6, abs=5e-4)
+    assert r.effect_size == pytest.approx(0.8 / math.sqrt(2.08 / 3), abs=5e-4)       # sample std
+    r0 = weat(sp, t, ddof=0)
+    assert r0.effect_size == pytest.approx(0.8 / math.sqrt(2.08 / 4), abs=5e-4)      # population std
+    # partitions' X-sums: 0.8 (observed), 0, 1.2, -1.2, 0, -0.8: one of six is greater
+    assert (r.p_value, r.p_method, r.permutations) == (pytest.approx(1 / 6), "exact", 6)
+    assert r.sizes == (2, 2, 2, 2) and r.missing_words == []
+
+
+@pytest.mark.parametrize("nx,ny,seed", [(7, 6, 0), (5, 9, 1), (8, 8, 2)])
+def test_exact_p_equals_brute_force(nx, ny, seed):
+    rng = np.random.default_rng(seed)
+    dim = 12
+    X, Y, A, B = (rng.normal(size=(n, dim)) + shift for n, shift in ((nx, 0.3), (ny, 0), (6, 0.2), (5, 0)))
+    words = {f"x{i}": v for i, v in enumerate(X)} | {f"y{i}": v for i, v in enumerate(Y)} \
+        | {f"a{i}": v for i, v in enumerate(A)} | {f"b{i}": v for i, v in enumerate(B)}
+    sp = _space(words)
+    t = custom_test("rand", ("X", [f"x{i}" for i in range(nx)]), ("Y", [f"y{i}" for i in range(ny)]),
+                    ("A", [f"a{i}" for i in range(6)]), ("B", [f"b{i}" for i in range(5)]))
+    r = weat(sp, t)
+    S, d, p = ref_weat(*(m.tolist() for m in (X, Y, A, B)))
+    assert r.p_method == "exact" and r.permutations == math.comb(nx + ny, nx)
+    assert r.S == pytest.approx(S, abs=1e-5)
+    assert r.effect_size == pytest.approx(d, abs=1e-5)
+    assert r.p_value == pytest.approx(p, abs=1e-12)
+    assert 0 < r.p_value < 1 or seed != 1  # the data are not degenerate
+
+
+def test_sampled_p_is_close_to_exact_and_seeded():
+    rng = np.random.default_rng(7)
+    s = rng.normal(size=18)
+    s[:9] += 0.4                      # a mid-range p
+    exact = permutation_p(s, 9)
+    assert exact.method == "exact" and exact.permutations == math.comb(18, 9)
+    sampled = permutation_p(s, 9, exact_limit=0, permutations=100_000, seed=3)
+    assert sampled.method == "sampled" and sampled.permutations == 100_000
+    assert 0.02 < exact.p_value < 0.5
+    assert abs(sampled.p_value - exact.p_value) < 0.01
+    assert permutation_p(s, 9, exact_limit=0, permutations=5000, seed=3) == \
+        permutation_p(s, 9, exact_limit=0, permutations=5000, seed=3)
+
+
+def test_unequal_sizes_and_large_sets_sample():
+    rng = np.random.default_rng(0)
+    s = rng.normal(size=60)
+    r = permutation_p(s, 25, permutations=2000)
+    assert r.method == "sampled" and r.permutations == 2000  # C(60, 25) is far over 100,000
+
+
+@pytest.mark.parametrize("test_id", list(GLOVE_D))
+def test_glove_effect_sizes_match_the_independent_computation(glove, test_id):
+    r = weat(glove, get_test(test_id))
+    assert r.effect_size == pytest.approx(GLOVE_D[test_id], abs=0.005)
+    if test_id == "weat1":
+        assert r.missing_words == ["gladiola"] and r.sizes == (24, 25, 25, 25)
+    else:
+        assert r.missing_words == []
+    assert r.p_method == ("exact" if math.comb(r.sizes[0] + r.sizes[1], r.sizes[0]) <= 100_000 else "sampled")
+
+
+def test_weat6_on_glove_against_reference(glove):
+    t = get_test("weat6")
+    vec = lambda words: [glove.vector(w.lower()).astype(float).tolist() for w in words]  # noqa: E731
+    S, d, p = ref_weat(vec(t.x.words), vec(t.y.words), vec(t.a.words), vec(t.b.words))
+    r = weat(glove, t)
+    assert (r.S, r.effect_size, r.p_value) == (pytest.approx(S, abs=1e-5), pytest.approx(d, abs=1e-5),
+                                               pytest.approx(p, abs=1e-12))
+
+
+# -- missing words and casing -------------------------------------------------------------
+def test_missing_words_refuse_over_the_limit_and_are_listed():
+    rng = np.random.default_rng(0)
+    names = [f"w{i}" for i in range(20)]
+    sp = _space({n: rng.normal(size=5) for n in names})
+    t = custom_test("t", ("X", names[:5]), ("Y", names[5:10]), ("A", names[10:15] + ["ghost1", "ghost2"]),
+                    ("B", names[15:20]))
+    with pytest.raises(RefusedTest, match=r"2 of 7 words of 'A' \(29%\).*ghost1, ghost2.*limit is 20%"):
+        weat(sp, t)
+    r = weat(sp, t, max_missing=0.3)
+    assert r.missing == {"A": ["ghost1", "ghost2"]} and r.sizes == (5, 5, 5, 5)
+    table = bias.weat_table([sp], [t])
+    assert "ghost1" in table.loc[0, "refused"] and math.isnan(table.loc[0, "d"])
+
+
+def test_uncased_space_lowercases_cased_space_is_exact_with_fallback():
+    vecs = {"amy": [1, 0, 0], "john": [0, 1, 0], "Paris": [0, 0, 1]}
+    uncased = _space({k.lower(): v for k, v in vecs.items()})
+    assert not uncased.cased
+    r = resolve(uncased, ["Amy", "JOHN", "paris"])
+    assert r.words == ["Amy", "JOHN", "paris"] and r.missing == []
+    cased = _space(vecs)
+    assert cased.cased
+    r = resolve(cased, ["Amy", "john", "Paris"])
+    assert r.missing == ["Amy"] and r.words == ["john", "Paris"]
+    r = resolve(cased, ["Amy"], lowercase_fallback=True)
+    assert r.words == ["Amy"] and r.lowered == ["Amy"]
+
+
+def test_fasttext_embeds_missing_words_and_says_so(lee_ws):
+    from embeddings.models import train_space
+
+    ft = train_space(lee_ws, "lee", "fasttext", "ft-bias", dim=32, epochs=2, min_count=3, seed=1, workers=1)
+    r = weat(ft, get_test("weat6"))
+    assert r.missing_words == []
+    embedded = r.to_dict()["embedded"]
+    assert embedded and all(w.lower() not in ft.index for w in embedded)
+    assert r.sizes == (8, 8, 8, 8)
+
+
+def test_seat_on_a_sentence_encoder_equals_weat_maths_on_encoded_templates():
+    from sentence_transformers import SentenceTransformer
+
+    from embeddings.models.sentence import minilm_path, sentence_embedder
+
+    provenance = {"family": "sentence-transformer", "model": "minilm", "unit": "term"}
+    sp = EmbeddingSpace.from_arrays("minilm-terms", ["placeholder"], np.ones((1, 384)), provenance=provenance,
+                                    embedder=sentence_embedder(provenance))
+    t = get_test("weat9")
+    r = weat(sp, t)
+    assert r.seat and r.to_dict()["method"] == "SEAT"
+    n_t = len(bias.SEAT_TEMPLATES)
+    assert r.sizes == tuple(len(s.words) * n_t for s in t.sets)
+    assert r.p_method == "sampled"  # C(72, 36) partitions
+    model = SentenceTransformer(str(minilm_path()), device="cpu")
+    enc = lambda ws: model.encode([tpl.format(w) for w in ws for tpl in bias.SEAT_TEMPLATES]).tolist()  # noqa
+    A, B = enc(t.a.words), enc(t.b.words)
+    sx = [ref_s(x, A, B) for x in enc(t.x.words)]
+    sy = [ref_s(y, A, B) for y in enc(t.y.words)]
+    d = (statistics.fmean(sx) - statistics.fmean(sy)) / statistics.stdev(sx + sy)
+    assert r.effect_size == pytest.approx(d, abs=1e-4)
+    assert r.scores.loc[0, "item"] == bias.SEAT_TEMPLATES[0].format(t.x.words[0])
+
+
+# -- bias axes ----------------------------------------------------------------------------
+def test_axis_pca_matches_numpy_svd_and_is_oriented(glove):
+    pairs = [tuple(p) for p in bias.bolukbasi_gender()["definitional_pairs"]]
+    ax = bias_axis(glove, pairs)
+    rows = []
+    for a, b in pairs:
+        va, vb = glove.vector(a.lower()).astype(float), glove.vector(b.lower()).astype(float)
+        c = (va + vb) / 2
+        rows += [va - c, vb - c]
+    m = np.array(rows)
+    _, sv, vt = np.linalg.svd(m - m.mean(0), full_matrices=False)
+    assert abs(float(ax.direction @ vt[0])) == pytest.approx(1.0, abs=1e-9)
+    assert ax.explained_variance[0] == pytest.approx(sv[0] ** 2 / (sv ** 2).sum(), abs=1e-9)
+    # oriented from the first words (woman, she, ...) towards the second (man, he, ...)
+    assert float((glove.vector("man") - glove.vector("woman")) @ ax.direction) > 0
+    one = bias_axis(glove, [("she", "he")], method="pair")
+    diff = glove.vector("he").astype(float) - glove.vector("she").astype(float)
+    assert one.direction == pytest.approx(diff / np.linalg.norm(diff), abs=1e-9)
+
+
+def test_projection_direct_bias_and_ripa_match_direct_computation(glove):
+    pairs = [("woman", "man"), ("she", "he"), ("xqzzy", "man")]
+    words = ["nurse", "engineer", "receptionist", "carpenter", "notaword123"]
+    rep = axis_report(glove, pairs, words, c=0.8)
+    assert rep.axis.missing_pairs == [("xqzzy", "man")] and rep.missing_words == ["notaword123"]
+    g = rep.axis.direction
+    for w, v in zip(rep.projections["word"], rep.projections["projection"]):
+        assert v == pytest.approx(ref_cos(glove.vector(w).tolist(), g.tolist()), abs=1e-6)
+    expected = statistics.fmean(abs(ref_cos(glove.vector(w).tolist(), g.tolist())) ** 0.8 for w in words[:4])
+    assert rep.direct_bias == pytest.approx(expected, abs=1e-6)
+    assert rep.projections["projection"].is_monotonic_increasing
+    table = ripa(glove, pairs[:2], words[:4])
+    for a, b in pairs[:2]:
+        rel = glove.vector(a).astype(float) - glove.vector(b).astype(float)
+        for w in words[:4]:
+            ref = float(glove.vector(w).astype(float) @ rel) / float(np.linalg.norm(rel))
+            assert table.loc[w, f"{a}/{b}"] == pytest.approx(ref, abs=1e-6)
+    assert direct_bias([0.5, -0.5], c=2) == pytest.approx(0.25)
+    with pytest.raises(InputError):
+        bias_axis(glove, [("xqzzy", "yqzzy")])
+
+
+# -- hard debiasing -------------------------------------------------------------------------
+def test_hard_debias_neutralises_and_equalises(glove):
+    deb = hard_debias(glove, "glove-debiased")
+    g = bias.debias_direction(deb)
+    assert deb.provenance["derived"] == "hard-debias" and deb.provenance["parent_name"] == "glove"
+    neutral = bias.neutral_professions()
+    before, _ = project_words(glove, g, neutral)
+    after, _ = project_words(deb, g, neutral)
+    assert direct_bias(before["projection"]) > 0.1
+    assert direct_bias(after["projection"]) <= 1e-6
+    # gender-specific words keep their vectors; everything stays unit length
+    equalised = {w for pair in deb.provenance["debias"]["equalised_pairs"] for w in pair}
+    kept = [w for w in bias.bolukbasi_gender()["specific_seed"] if w in glove and w not in equalised]
+    assert len(kept) > 100
+    for w in kept:
+        assert deb.vector(w) == pytest.approx(glove.vector(w), abs=1e-6)
+    assert np.linalg.norm(deb.vectors[:1000], axis=1) == pytest.approx(np.ones(1000), abs=1e-5)
+    # equalised pairs: symmetric about the neutral subspace
+    for a, b in deb.provenance["debias"]["equalised_pairs"][:10]:
+        va, vb = deb.vector(a).astype(float), deb.vector(b).astype(float)
+        assert va @ g == pytest.approx(-(vb @ g), abs=1e-5)
+        rest = (va - vb) - ((va - vb) @ g) * g
+        assert np.linalg.norm(rest) < 1e-5
+    t = get_test("weat6")
+    assert abs(weat(deb, t).effect_size) < abs(weat(glove, t).effect_size)
+
+
+# -- CLI --------------------------------------------------------------------------------------
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_weat_axis_and_debias_on_the_demo(demo_ws, capsys, tmp_path):
+    root = demo_ws.root
+    code, out, err = run(capsys, "--workspace", root, "bias", "weat", "glove", "--test", "weat6", "--json")
+    assert code == 0, err
+    res = json.loads(out)
+    assert {"test", "S", "effect_size", "p_value", "p_method", "permutations", "missing", "sizes"} <= set(res)
+    assert res["effect_size"] == pytest.approx(1.708, abs=0.005) and res["p_method"] == "exact"
+    assert res["sizes"] == [8, 8, 8, 8] and res["permutations"] == 12870 and res["missing"] == []
+
+    # the demo Word2Vec (60k tokens) lacks most names: refused with the words listed
+    code, _, err = run(capsys, "--workspace", root, "bias", "weat", "lee-word2vec", "--test", "weat6", "--json")
+    assert code == 2 and "not in the space" in err and err.count("\n") == 1
+
+    # a bias gate for CI
+    code, _, err = run(capsys, "--workspace", root, "bias", "weat", "glove-50d", "--test", "weat6",
+                       "--fail-above", "0.5")
+    assert code == 3 and "above the gate" in err
+
+    files = {}
+    t = get_test("weat7")
+    for role, s in zip("xyab", t.sets):
+        files[role] = tmp_path / f"{s.name}.txt"
+        files[role].write_text("\n".join(s.words), encoding="utf-8")
+    code, out, err = run(capsys, "--workspace", root, "bias", "weat", "glove-50d", "--x", files["x"], "--y",
+                         files["y"], "--a", files["a"], "--b", files["b"], "--ddof", "0", "--json")
+    assert code == 0, err
+    custom = json.loads(out)
+    ref = weat(bias_space(root, "glove-50d"), t, ddof=0)
+    assert custom["effect_size"] == pytest.approx(ref.effect_size, abs=1e-12)
+
+    (tmp_path / "pairs.txt").write_text("woman man\nshe he\ngirl boy\n")
+    (tmp_path / "words.txt").write_text("nurse\nengineer\nzzzqqq\n")
+    code, out, err = run(capsys, "--workspace", root, "bias", "axis", "glove-50d", "--pairs", tmp_path / "pairs.txt",
+                         "--words", tmp_path / "words.txt", "--json")
+    assert code == 0, err
+    ax = json.loads(out)
+    assert [w["word"] for w in ax["words"]] == ["nurse", "engineer"] and ax["missing_words"] == ["zzzqqq"]
+    assert set(ax["ripa"]) == {"woman/man", "she/he", "girl/boy"}
+
+    code, out, err = run(capsys, "--workspace", root, "bias", "debias", "glove-50d", "--name", "glove-hd", "--json")
+    assert code == 0, err
+    card = json.loads(out)
+    assert card["parent"] == "glove-50d" and card["debias"]["neutralised"] > 390_000
+    code, out, _ = run(capsys, "--workspace", root, "bias", "weat", "glove-hd", "--test", "weat6", "--json")
+    assert abs(json.loads(out)["effect_size"]) < res["effect_size"]
+
+
+def bias_space(root, name):
+    from embeddings.space import load_space
+    from embeddings.workspace import Workspace
+
+    return load_space(Workspace(root), name)
+
+
+def test_cli_bad_inputs_are_one_line(tmp_path, capsys, demo_ws):
+    root = demo_ws.root
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    binary = tmp_path / "bin.txt"
+    binary.write_bytes(b"\x00\x01\x02\xff" * 50)
+    for argv, needle in [
+        (("bias", "weat", "glove-50d"), "Give --test"),
+        (("bias", "weat", "glove-50d", "--test", "weat99"), "Unknown test"),
+        (("bias", "weat", "glove-50d", "--x", empty, "--y", empty, "--a", empty, "--b", empty), "empty"),
+        (("bias", "weat", "glove-50d", "--x", binary, "--y", binary, "--a", binary, "--b", binary), "binary"),
+        (("bias", "axis", "glove-50d", "--pairs", tmp_path / "nope.txt", "--words", empty), "no such file"),
+        (("bias", "weat", "nosuchspace", "--test", "weat1"), "No space named"),
+    ]:
+        code, _, err = run(capsys, "--workspace", root, *argv)
+        assert code == 2 and needle in err and err.count("\n") == 1, (argv, err)
+
+
+def test_saved_custom_test_round_trips(ws):
+    t = custom_test("Pets vs pests", ("pets", ["cat", "dog"]), ("pests", ["rat", "flea"]),
+                    ("good", ["love", "joy"]), ("bad", ["hate", "pain"]))
+    saved = bias.save_test(ws, t, "pets")
+    assert get_test("pets", ws) == saved
+    assert [x.id for x in bias.saved_tests(ws)] == ["pets"]
+    with pytest.raises(InputError, match="at least two words"):
+        custom_test("bad", ("x", ["one"]), ("y", ["a", "b"]), ("a", ["c", "d"]), ("b", ["e", "f"]))
