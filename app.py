@@ -28,6 +28,7 @@ PAGES = [
     st.Page("pages/projection.py", title="Projection", icon=":material/scatter_plot:", url_path="projection"),
     st.Page("pages/neighbours.py", title="Neighbours", icon=":material/hub:", url_path="neighbours"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
+    st.Page("pages/bias.py", title="Bias", icon=":material/balance:", url_path="bias"),
 ]
 
 

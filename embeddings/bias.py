@@ -37,7 +37,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -329,7 +329,7 @@ def permutation_p(s: np.ndarray, nx: int, *, exact_limit: int = EXACT_LIMIT, per
     done = 0
     while done < permutations:
         m = min(chunk, permutations - done)
-        idx = np.argsort(rng.random((m, n)), axis=1)[:, :nx]  # a uniform random nx-subset per row
+        idx = np.argpartition(rng.random((m, n)), nx - 1, axis=1)[:, :nx]  # a uniform random nx-subset per row
         exceed += int((s[idx].sum(axis=1) > observed + tol).sum())
         done += m
     return PermutationTest(exceed / permutations, "sampled", permutations, exceed)
@@ -392,8 +392,13 @@ def weat_from_vectors(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray
 
 def weat(space: EmbeddingSpace, test: WeatTest, *, ddof: int = 1, permutations: int = PERMUTATIONS, seed: int = 0,
          max_missing: float = MAX_MISSING, lowercase_fallback: bool = False, exact_limit: int = EXACT_LIMIT,
-         seat: bool | None = None, templates: Sequence[str] = SEAT_TEMPLATES) -> WeatResult:
-    """Run one WEAT (or SEAT for sentence encoders) on a space. See the module docs."""
+         seat: bool | None = None, templates: Sequence[str] = SEAT_TEMPLATES,
+         sentence_cache: dict[str, np.ndarray] | None = None) -> WeatResult:
+    """Run one WEAT (or SEAT for sentence encoders) on a space. See the module docs.
+
+    ``sentence_cache`` (SEAT) keeps encoded sentences between calls on the same space,
+    so tests sharing attribute sets encode them once.
+    """
     if ddof not in (0, 1):
         raise InputError("ddof must be 1 (sample std, as Caliskan et al.) or 0 (population std, as WEFE).")
     if not 0 <= max_missing <= 1:
@@ -404,7 +409,7 @@ def weat(space: EmbeddingSpace, test: WeatTest, *, ddof: int = 1, permutations: 
     for ws_ in test.sets:
         if seat:
             sentences = [t.format(w) for w in ws_.words for t in templates]
-            vecs = np.asarray(space.embed(sentences), dtype=np.float64)
+            vecs = _encode_sentences(space, sentences, sentence_cache)
             resolved.append(Resolved(list(ws_.words), vecs))
             items.append(sentences)
             continue
@@ -437,17 +442,34 @@ def weat(space: EmbeddingSpace, test: WeatTest, *, ddof: int = 1, permutations: 
         seat=seat, scores=pd.DataFrame(rows, columns=["set", "word", "item", "s"]))
 
 
-def weat_table(spaces: Sequence[EmbeddingSpace], tests: Sequence[WeatTest], **kwargs) -> pd.DataFrame:
+def _encode_sentences(space: EmbeddingSpace, sentences: list[str], cache: dict[str, np.ndarray] | None
+                      ) -> np.ndarray:
+    if cache is None:
+        return np.asarray(space.embed(sentences), dtype=np.float64)
+    todo = [x for x in dict.fromkeys(sentences) if x not in cache]
+    if todo:
+        cache.update(zip(todo, np.asarray(space.embed(todo), dtype=np.float64)))
+    return np.array([cache[x] for x in sentences])
+
+
+def refused_row(test: WeatTest, space: EmbeddingSpace, reason: str) -> dict:
+    return {"test": test.id, "space": space.name, "probe": "SEAT" if uses_seat(space) else "WEAT", "d": np.nan,
+            "p": np.nan, "p_method": "", "S": np.nan, "sizes": "", "missing": "", "embedded": "", "refused": reason}
+
+
+def weat_table(spaces: Sequence[EmbeddingSpace], tests: Sequence[WeatTest], *,
+               progress: Callable[[float, str], None] | None = None, **kwargs) -> pd.DataFrame:
     """Test × space, one row each; refused tests keep their row with the reason."""
     rows = []
-    for t in tests:
-        for sp in spaces:
-            try:
-                rows.append(weat(sp, t, **kwargs).row())
-            except RefusedTest as exc:
-                rows.append({"test": t.id, "space": sp.name, "probe": "SEAT" if uses_seat(sp) else "WEAT",
-                             "d": np.nan, "p": np.nan, "p_method": "", "S": np.nan, "sizes": "", "missing": "",
-                             "embedded": "", "refused": str(exc)})
+    caches: dict[int, dict] = {}
+    n = max(1, len(spaces) * len(tests))
+    for i, (t, sp) in enumerate(itertools.product(tests, spaces)):
+        if progress:
+            progress(i / n, f"{t.id} on {sp.name}{' (SEAT)' if uses_seat(sp) else ''}")
+        try:
+            rows.append(weat(sp, t, sentence_cache=caches.setdefault(id(sp), {}), **kwargs).row())
+        except RefusedTest as exc:
+            rows.append(refused_row(t, sp, str(exc)))
     return pd.DataFrame(rows)
 
 
@@ -465,7 +487,7 @@ class BiasAxis:
 
     @property
     def ends(self) -> tuple[str, str]:
-        return (", ".join(p[0] for p in self.pairs[:3]), ", ".join(p[1] for p in self.pairs[:3]))
+        return (", ".join(p[0] for p in self.pairs[:2]), ", ".join(p[1] for p in self.pairs[:2]))
 
     def to_dict(self) -> dict:
         return {"space": self.space, "method": self.method, "pairs": [list(p) for p in self.pairs],

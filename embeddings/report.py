@@ -77,3 +77,109 @@ def compare_report(comparison: Comparison, name_a: str, name_b: str, *, examples
                   f"<p><b>in both</b><br>{chips(d['shared'])}</p>"]
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+# -- bias ------------------------------------------------------------------------------
+def _p_text(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def weat_heatmap(table: pd.DataFrame, titles: dict[str, str] | None = None) -> go.Figure:
+    """Effect size d, test × space, diverging around 0; refused cells say so."""
+    tests = list(dict.fromkeys(table["test"]))
+    spaces = list(dict.fromkeys(table["space"]))
+    cell = {(r.test, r.space): r for r in table.itertuples()}
+    z, text, hover = [], [], []
+    for t in tests:
+        zr, tr, hr = [], [], []
+        for s in spaces:
+            r = cell.get((t, s))
+            if r is None or r.refused:
+                zr.append(None)
+                tr.append("refused" if r is not None else "")
+                hr.append(r.refused if r is not None else "")
+            else:
+                zr.append(r.d)
+                tr.append(f"{r.d:+.2f}<br>{_p_text(r.p)}")
+                hr.append(f"d = {r.d:+.3f}, {_p_text(r.p)} ({r.p_method}), sizes {r.sizes}")
+        z.append(zr)
+        text.append(tr)
+        hover.append(hr)
+    labels = [f"{t} · {(titles or {}).get(t, '')}"[:72].rstrip(" ·") for t in tests]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=spaces, y=labels, text=text, texttemplate="%{text}", textfont={"size": 12}, customdata=hover,
+        hovertemplate="%{y}<br>%{x}: %{customdata}<extra></extra>", zmid=0, zmin=-2, zmax=2,
+        colorscale="RdBu_r", colorbar={"title": "d"}, xgap=2, ygap=2))
+    fig.update_layout(template="plotly_white", height=max(220, 80 + 44 * len(tests)),
+                      margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      yaxis={"autorange": "reversed", "automargin": True}, xaxis={"side": "top"},
+                      plot_bgcolor="#f1f3f5")
+    return fig
+
+
+def weat_strip(scores: pd.DataFrame, title: str = "") -> go.Figure:
+    """Per-word s(w, A, B) of the two target sets, one row per word, sorted (SEAT: the mean
+    over templates, with the range across them)."""
+    per = scores.groupby(["set", "word"], sort=False)["s"].agg(["mean", "min", "max", "count"]).reset_index()
+    per = per.sort_values("mean", kind="stable")
+    sets = list(dict.fromkeys(scores["set"]))
+    colours = {sets[0]: "#3b5bdb", sets[-1]: "#e8590c"}
+    fig = go.Figure()
+    for s in sets:
+        part = per[per["set"] == s]
+        err = None
+        if (part["count"] > 1).any():
+            err = {"type": "data", "symmetric": False, "array": part["max"] - part["mean"],
+                   "arrayminus": part["mean"] - part["min"], "thickness": 1, "width": 0}
+        fig.add_trace(go.Scatter(x=part["mean"], y=part["word"], mode="markers", name=s, error_x=err,
+                                 marker={"size": 10, "color": colours.get(s)},
+                                 hovertemplate="%{y}: s = %{x:.4f}<extra>" + s + "</extra>"))
+    fig.add_vline(x=0, line={"color": "#adb5bd", "width": 1})
+    fig.update_layout(template="plotly_white", height=max(260, 20 * len(per) + 90), title=title,
+                      margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 40},
+                      xaxis={"title": "s(w, A, B) = mean cos(w, A) − mean cos(w, B)", "zeroline": False},
+                      yaxis={"categoryorder": "array", "categoryarray": per["word"].tolist(), "automargin": True},
+                      legend={"orientation": "h", "y": 1.02, "x": 0, "yanchor": "bottom"})
+    return fig
+
+
+def axis_strip(projections: pd.DataFrame, ends: tuple[str, str], *, extremes: int = 15, title: str = "") -> go.Figure:
+    """The words furthest towards each end of a bias axis, ranked (cos(w, g))."""
+    p = projections.sort_values("projection", kind="stable")
+    shown = pd.concat([p.head(extremes), p.tail(extremes)]).drop_duplicates("word") if len(p) > 2 * extremes else p
+    colours = ["#c2255c" if v < 0 else "#1864ab" for v in shown["projection"]]
+    fig = go.Figure(go.Scatter(x=shown["projection"], y=shown["word"], mode="markers", marker={"size": 9,
+                                                                                              "color": colours},
+                               hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
+    fig.add_vline(x=0, line={"color": "#adb5bd", "width": 1})
+    fig.update_layout(template="plotly_white", height=max(260, 19 * len(shown) + 100), title=title,
+                      margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 40},
+                      xaxis={"title": f"← {ends[0]}   cos(w, g)   {ends[1]} →"},
+                      yaxis={"categoryorder": "array", "categoryarray": shown["word"].tolist(), "automargin": True})
+    return fig
+
+
+def bias_report(table: pd.DataFrame, tests: list, *, drill: tuple | None = None) -> str:
+    """WEAT/SEAT results as one HTML document: the heatmap, the table, the tests' sources
+    and word sets, and optionally one drill-down ``(result)``."""
+    titles = {t.id: t.title for t in tests}
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>Bias probes: WEAT/SEAT</title>",
+        f"<style>{_STYLE}</style></head><body><h1>Bias probes: WEAT / SEAT</h1>",
+        f"<p class='muted'>Embedding Explorer · {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · effect size d of "
+        "Caliskan et al. (2017); one-sided permutation p, exact when there are at most 100,000 partitions, "
+        "else sampled (seeded). Sentence encoders are probed with SEAT (May et al. 2019).</p>",
+        weat_heatmap(table, titles).to_html(full_html=False, include_plotlyjs="inline"),
+        "<h2>Results</h2>", _table(table),
+    ]
+    if drill is not None:
+        parts += [f"<h2>{html.escape(drill.test)} on {html.escape(drill.space)}: s(w) per word</h2>",
+                  weat_strip(drill.scores).to_html(full_html=False, include_plotlyjs=False)]
+    parts.append("<h2>Tests</h2>")
+    for t in tests:
+        sets = "".join(f"<p><b>{html.escape(s.name)}</b>: {html.escape(', '.join(s.words))}</p>" for s in t.sets)
+        cites = "".join(f"<li>{html.escape(c)}</li>" for c in t.sources)
+        parts.append(f"<h3>{html.escape(t.id)}: {html.escape(t.title)}</h3>{sets}"
+                     + (f"<ul class='muted'>{cites}</ul>" if cites else ""))
+    parts.append("</body></html>")
+    return "\n".join(parts)

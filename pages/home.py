@@ -44,12 +44,13 @@ else:
     st.info("The workspace holds no corpus yet. Add one on the Corpora page.")
 
 st.subheader("Where to go")
-links = st.columns(5)
+links = st.columns(3)
 links[0].page_link("pages/corpus.py", label="Bring a corpus", icon=":material/library_books:")
 links[1].page_link("pages/models.py", label="Train or pick a model", icon=":material/model_training:")
 links[2].page_link("pages/projection.py", label="See spaces in 2-D", icon=":material/scatter_plot:")
-links[3].page_link("pages/neighbours.py", label="Ask for neighbours", icon=":material/hub:")
-links[4].page_link("pages/compare.py", label="Compare two models", icon=":material/compare_arrows:")
+links[0].page_link("pages/neighbours.py", label="Ask for neighbours", icon=":material/hub:")
+links[1].page_link("pages/compare.py", label="Compare two models", icon=":material/compare_arrows:")
+links[2].page_link("pages/bias.py", label="Probe for bias", icon=":material/balance:")
 
 with st.expander("What can I do here?"):
     st.markdown(
@@ -58,5 +59,7 @@ with st.expander("What can I do here?"):
         "MiniLM or GloVe; then look at the spaces side by side.\n"
         "- **Demo**: the workspace opens on the Lee news corpus with four models, ready to show.\n"
         "- **Compare**: see which words' neighbourhoods change between two models, even between a word "
-        "model and a sentence encoder, and mail the report."
+        "model and a sentence encoder, and mail the report.\n"
+        "- **Probe for bias**: the ten WEAT tests of Caliskan et al. with exact permutation p-values across "
+        "models (SEAT for sentence encoders), bias axes with DirectBias and RIPA, and hard debiasing."
     )

@@ -257,3 +257,55 @@ def test_projection_page_pca_two_panels_highlight_and_align(app):
     app.text_input(key="pj_regex").input("^gov").run()
     assert_clean(app)
     assert any("· PCA" in md.value and "points" in md.value for md in app.markdown)
+
+
+def test_bias_page_side_by_side_drill_custom_axis_and_debias(app):
+    from embeddings import bias
+    from embeddings.space import load_space
+
+    app.switch_page("pages/bias.py").run()
+    assert_clean(app)
+    table = app.dataframe[0].value
+    assert len(table) == 30  # ten tests × the three word spaces
+    glove = load_space(app.workspace, "glove-50d")
+    row = table[(table.test == "weat6") & (table.space == "glove-50d")].iloc[0]
+    ref = bias.weat(glove, bias.get_test("weat6"))
+    assert row["d"] == pytest.approx(ref.effect_size, abs=1e-12) and row["p_method"] == "exact"
+    refused = table[table.space == "lee-word2vec"]
+    assert refused["refused"].str.contains("not in the space").all()  # a reason, not an error
+    assert len(app.get("plotly_chart")) >= 2  # heatmap and the drill-down strip
+    assert metrics(app)["effect size d"] == f"{ref.effect_size:+.3f}"  # weat6 on glove-50d by default
+
+    # a sentence encoder is probed with SEAT, and the page says so
+    app.multiselect(key="bias_spaces").set_value(["glove-50d", "lee-minilm"]).run()
+    app.multiselect(key="bias_tests").set_value(["weat6"]).run()
+    assert_clean(app)
+    assert any("SEAT" in i.value for i in app.info)
+    table = app.dataframe[0].value
+    assert table.set_index("space").loc["lee-minilm", "probe"] == "SEAT"
+
+    # a custom test, typed and saved in the workspace
+    for role, name, words in (("X", "pets", "cat, dog, puppy"), ("Y", "pests", "rat, flea, cockroach"),
+                              ("A", "pleasant", "love, joy, peace"), ("B", "unpleasant", "hate, pain, war")):
+        app.text_input(key=f"bias_c_{role}_name").input(name)
+        app.text_area(key=f"bias_c_{role}_words").input(words)
+    next(b for b in app.button if b.label == "Save test").click().run()
+    assert_clean(app)
+    assert [t.id for t in bias.saved_tests(app.workspace)] == ["custom"]
+    assert "custom" in app.multiselect(key="bias_tests").value
+
+    # the bias axis on the default gender pairs and professions
+    axis = next(d.value for d in app.dataframe if "DirectBias (c=1)" in d.value.columns).set_index("space")
+    rep = bias.axis_report(glove, [tuple(p) for p in bias.bolukbasi_gender()["definitional_pairs"]],
+                           bias.neutral_professions())
+    assert axis.loc["glove-50d", "DirectBias (c=1)"] == pytest.approx(rep.direct_bias, abs=1e-9)
+
+    # hard debias: a new derived space, and the before/after view
+    app.selectbox(key="debias_source").set_value("glove-50d").run()
+    app.button(key="debias_go").click().run()
+    assert_clean(app)
+    art = app.workspace.get("space", "glove-50d-debiased")
+    assert art.parent == glove.id and art.params["derived"] == "hard-debias"
+    m = metrics(app)
+    assert float(m["DirectBias, glove-50d-debiased"]) <= 1e-6
+    assert float(m["DirectBias, glove-50d"]) == pytest.approx(rep.direct_bias, abs=1e-4)

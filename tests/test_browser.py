@@ -169,3 +169,20 @@ def test_compare_with_domino_view(page, app_server):
     expect(page.get_by_role("button", name=re.compile("HTML report"))).to_be_visible()
     screenshot(page, "compare")
     assert page.js_errors == []
+
+
+def test_bias_weat6_on_two_spaces_with_heatmap(page, app_server):
+    page.goto(f"{app_server.url}/bias?spaces=glove-50d,lee-fasttext&tests=weat6")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Bias probes").wait_for()
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    expect(charts.first).to_contain_text("weat6", timeout=120_000)  # the heatmap's row
+    expect(charts.first).to_contain_text("+1.71")                   # d on glove-50d, as in the paper's table
+    expect(charts.first).to_contain_text("lee-fasttext")
+    expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()  # the side-by-side table
+    expect_metric(page, "effect size d", "+1.708")
+    partitions = page.locator('[data-testid="stMetric"]').filter(has=page.get_by_text("partitions", exact=True))
+    expect(partitions).to_contain_text("12,870")
+    expect(partitions).to_contain_text("exact")
+    screenshot(page, "bias")
+    assert page.js_errors == []
