@@ -29,6 +29,8 @@ PAGES = [
     st.Page("pages/neighbours.py", title="Neighbours", icon=":material/hub:", url_path="neighbours"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("pages/bias.py", title="Bias", icon=":material/balance:", url_path="bias"),
+    st.Page("pages/audit.py", title="Audit", icon=":material/fact_check:", url_path="audit"),
+    st.Page("pages/evaluate.py", title="Evaluate", icon=":material/leaderboard:", url_path="evaluate"),
 ]
 
 

@@ -437,6 +437,41 @@ def cmd_bias_tests(ws, args) -> None:
     _emit(args, out, "\n".join(f"{t.id:<10} {t.title}" for t in tests))
 
 
+# -- audit and evaluation ------------------------------------------------------------
+def cmd_audit(ws, args) -> None:
+    from .audit import audit
+    from .bias import parse_words, read_text_file
+    from .corpus import get_corpus
+    from .space import load_space
+
+    if (args.terms is None) == (args.mine is None):
+        raise InputError("Give --terms FILE or --mine N.")
+    names = [n.strip() for n in args.spaces.split(",") if n.strip()]
+    spaces = [load_space(ws, n) for n in names]
+    terms = parse_words(read_text_file(args.terms)) if args.terms else None
+    result = audit(get_corpus(ws, args.corpus), spaces, terms, mine=args.mine, k=args.k,
+                   domain=load_space(ws, args.domain).name if args.domain else None)
+    out = result.to_dict()
+    flagged = [t["term"] for t in out["terms"] if t["flags"]]
+    _emit(args, out, f"{len(out['terms'])} terms of {result.corpus}, domain space {result.domain}\n"
+                     + "\n".join(f"  {r['space']:<20} coverage {r['coverage']:.0%} "
+                                  f"(by frequency {r['coverage_by_frequency']:.0%})" for r in out["summary"])
+                     + f"\nflagged: {', '.join(flagged[:30])}")
+
+
+def cmd_evaluate(ws, args) -> None:
+    from .evaluation import BENCHMARKS, evaluate
+    from .space import load_space
+
+    space = load_space(ws, args.space)
+    bench = args.benchmark if args.benchmark in BENCHMARKS else Path(args.benchmark)
+    result = evaluate(space, bench, restrict_vocab=args.restrict_vocab, progress=_progress_printer(args))
+    out = result.to_dict()
+    extra = f", Pearson {out['pearson']:.4f}" if out["kind"] == "pairs" else ""
+    _emit(args, out, f"{out['benchmark']} on {space.name}: {out['score']:.4f}{extra} "
+                     f"({out['missing_ratio']:.1%} missing)")
+
+
 def _command(subparsers, func, name: str, **kwargs) -> argparse.ArgumentParser:
     """A subcommand that runs ``func(ws, args)`` and takes --json."""
     parser = subparsers.add_parser(name, **kwargs)
@@ -559,6 +594,18 @@ def build_parser() -> argparse.ArgumentParser:
     bd.add_argument("--equalize", metavar="FILE", help="pairs to equalise (default: the published list)")
     bd.add_argument("--specific", metavar="FILE", help="words never neutralised (default: the published seed)")
     _command(bsub, cmd_bias_tests, "tests", help="list the built-in and saved WEAT tests")
+
+    au = _command(sub, cmd_audit, "audit", help="domain-vocabulary audit of a corpus's terms against spaces")
+    au.add_argument("--corpus", required=True)
+    au.add_argument("--spaces", required=True, metavar="A,B,...")
+    au.add_argument("--terms", metavar="FILE", help="one term per line")
+    au.add_argument("--mine", type=int, metavar="N", help="the N terms most over-represented against GloVe")
+    au.add_argument("-k", type=int, default=10)
+    au.add_argument("--domain", metavar="SPACE", help="the space trained on the corpus (default: guessed)")
+    ev = _command(sub, cmd_evaluate, "evaluate", help="analogy accuracy or word-pair correlation, as gensim")
+    ev.add_argument("space")
+    ev.add_argument("--benchmark", required=True, metavar="analogy|ws353|simlex|FILE")
+    ev.add_argument("--restrict-vocab", type=int, default=300_000, metavar="N")
 
     export = _command(sub, cmd_export, "export", help="write a space to word2vec text, projector TSV or npy")
     export.add_argument("space")

@@ -183,3 +183,76 @@ def bias_report(table: pd.DataFrame, tests: list, *, drill: tuple | None = None)
                      + (f"<ul class='muted'>{cites}</ul>" if cites else ""))
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+# -- audit and evaluation ----------------------------------------------------------------
+def coverage_chart(summary: pd.DataFrame) -> go.Figure:
+    """Coverage by type and weighted by frequency, per space."""
+    fig = go.Figure([
+        go.Bar(x=summary["space"], y=summary["coverage"], name="by type", marker={"color": "#3b5bdb"},
+               text=[f"{v:.0%}" for v in summary["coverage"]], textposition="outside",
+               hovertemplate="%{x}: %{y:.1%} of the terms<extra></extra>"),
+        go.Bar(x=summary["space"], y=summary["coverage_by_frequency"], name="weighted by frequency",
+               marker={"color": "#74c0fc"}, text=[f"{v:.0%}" for v in summary["coverage_by_frequency"]],
+               textposition="outside", hovertemplate="%{x}: %{y:.1%} of the occurrences<extra></extra>")])
+    fig.update_layout(barmode="group", template="plotly_white", height=320, yaxis={"range": [0, 1.12],
+                      "tickformat": ".0%", "title": "terms the space knows"},
+                      margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h", "y": 1.12})
+    return fig
+
+
+def drift_chart(terms: pd.DataFrame, general: list[str], k: int) -> go.Figure:
+    """Distribution of each general space's Jaccard@k against the domain space."""
+    fig = go.Figure([go.Box(y=terms[f"drift:{g}"].dropna(), name=g, boxpoints="all", jitter=0.4,
+                            text=terms.loc[terms[f"drift:{g}"].notna(), "term"],
+                            hovertemplate="%{text}: %{y:.2f}<extra></extra>") for g in general])
+    fig.update_layout(template="plotly_white", height=320, showlegend=False,
+                      yaxis={"title": f"Jaccard@{k} with the domain space", "range": [-0.05, 1.05]},
+                      margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    return fig
+
+
+def pieces_chart(terms: pd.DataFrame) -> go.Figure:
+    counts = terms["n_pieces"].value_counts().sort_index()
+    fig = go.Figure(go.Bar(x=counts.index.astype(str), y=counts.values, marker={
+        "color": ["#e8590c" if int(i) >= 3 else "#adb5bd" for i in counts.index]},
+        hovertemplate="%{x} pieces: %{y} terms<extra></extra>"))
+    fig.update_layout(template="plotly_white", height=320, xaxis_title="MiniLM word pieces per term",
+                      yaxis_title="terms", margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    return fig
+
+
+def audit_report(audit) -> str:
+    """The audit as one HTML document for a stakeholder."""
+    general = [s for s in audit.spaces if s != audit.domain]
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>Vocabulary audit: {html.escape(audit.corpus)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>Vocabulary audit: {html.escape(audit.corpus)}</h1>",
+        f"<p class='muted'>Embedding Explorer · {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · "
+        f"{len(audit.terms)} terms ({'mined; reference: ' + html.escape(audit.reference) if audit.mined else 'given'})"
+        f" · domain space {html.escape(audit.domain)} · k = {audit.k}</p>",
+        "<h2>Coverage</h2>", _table(audit.summary),
+        coverage_chart(audit.summary).to_html(full_html=False, include_plotlyjs="inline"),
+    ]
+    if general:
+        parts += ["<h2>Drift: how much each term's neighbourhood changed</h2>",
+                  drift_chart(audit.terms, general, audit.k).to_html(full_html=False, include_plotlyjs=False)]
+    parts += ["<h2>Word pieces</h2>", pieces_chart(audit.terms).to_html(full_html=False, include_plotlyjs=False),
+              "<h2>Terms</h2>", _table(audit.table()), "</body></html>"]
+    return "\n".join(parts)
+
+
+def scores_chart(board: pd.DataFrame) -> go.Figure:
+    """Score per benchmark and space, the missing share written on each bar."""
+    fig = go.Figure()
+    for space in dict.fromkeys(board["space"]):
+        part = board[board["space"] == space]
+        fig.add_trace(go.Bar(x=part["benchmark"], y=part["score"], name=space,
+                             text=[f"{s:.3f}<br>{m:.0%} missing" for s, m in zip(part["score"], part["missing"])],
+                             textposition="outside", hovertemplate="%{x}: %{y:.4f}<extra>" + space + "</extra>"))
+    lo = min(0.0, float(board["score"].min()) - 0.25)
+    fig.update_layout(barmode="group", template="plotly_white", height=380, yaxis={"range": [lo, 1.1],
+                      "title": "accuracy (analogy) / Spearman (pairs)"}, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      legend={"orientation": "h", "y": 1.1})
+    return fig

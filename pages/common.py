@@ -42,8 +42,6 @@ def _route_through_app() -> None:
         st.rerun()
 
 
-_route_through_app()
-
 # session-state keys
 SELECTED_CORPUS = "selected_corpus_id"
 
@@ -176,3 +174,8 @@ def show_flash() -> None:
     message = st.session_state.pop(FLASH, None)
     if message:
         st.success(message, icon=":material/check_circle:")
+
+
+# Last, so that a session importing this module while another one's import is cut short
+# by the rerun never sees a half-defined module.
+_route_through_app()

@@ -51,6 +51,8 @@ links[2].page_link("pages/projection.py", label="See spaces in 2-D", icon=":mate
 links[0].page_link("pages/neighbours.py", label="Ask for neighbours", icon=":material/hub:")
 links[1].page_link("pages/compare.py", label="Compare two models", icon=":material/compare_arrows:")
 links[2].page_link("pages/bias.py", label="Probe for bias", icon=":material/balance:")
+links[0].page_link("pages/audit.py", label="Audit a domain's vocabulary", icon=":material/fact_check:")
+links[1].page_link("pages/evaluate.py", label="Score on benchmarks", icon=":material/leaderboard:")
 
 with st.expander("What can I do here?"):
     st.markdown(
@@ -61,5 +63,7 @@ with st.expander("What can I do here?"):
         "- **Compare**: see which words' neighbourhoods change between two models, even between a word "
         "model and a sentence encoder, and mail the report.\n"
         "- **Probe for bias**: the ten WEAT tests of Caliskan et al. with exact permutation p-values across "
-        "models (SEAT for sentence encoders), bias axes with DirectBias and RIPA, and hard debiasing."
+        "models (SEAT for sentence encoders), bias axes with DirectBias and RIPA, and hard debiasing.\n"
+        "- **Audit**: which of your corpus's terms general models do not know, split into word pieces, or "
+        "place among different neighbours; and the standard benchmarks with their missing share."
     )

@@ -281,3 +281,12 @@ def screenshot(pg, name: str) -> Path:
     pg.screenshot(path=str(path), full_page=True)
     pg.set_viewport_size(size)
     return path
+
+
+def run_cli(capsys, *argv):
+    """Run ``python -m embeddings`` in process; return (exit code, stdout, stderr)."""
+    from embeddings.cli import main
+
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -12,7 +12,7 @@ import pytest
 from embeddings import bias
 from embeddings.bias import (RefusedTest, axis_report, bias_axis, custom_test, direct_bias, get_test, hard_debias,
                              permutation_p, project_words, resolve, ripa, weat)
-from embeddings.cli import main
+from tests.conftest import run_cli as run
 from embeddings.errors import InputError
 from embeddings.space import EmbeddingSpace
 
@@ -165,10 +165,13 @@ def test_uncased_space_lowercases_cased_space_is_exact_with_fallback():
     assert r.words == ["Amy"] and r.lowered == ["Amy"]
 
 
-def test_fasttext_embeds_missing_words_and_says_so(lee_ws):
+def test_fasttext_embeds_missing_words_and_says_so(lee_ws, tmp_path):
     from embeddings.models import train_space
+    from embeddings.workspace import Workspace
+    from tests.conftest import copy_workspace
 
-    ft = train_space(lee_ws, "lee", "fasttext", "ft-bias", dim=32, epochs=2, min_count=3, seed=1, workers=1)
+    ws = Workspace(copy_workspace(lee_ws.root, tmp_path / "ws"))
+    ft = train_space(ws, "lee", "fasttext", "ft-bias", dim=32, epochs=2, min_count=3, seed=1, workers=1)
     r = weat(ft, get_test("weat6"))
     assert r.missing_words == []
     embedded = r.to_dict()["embedded"]
@@ -270,12 +273,6 @@ def test_hard_debias_neutralises_and_equalises(glove):
 
 
 # -- CLI --------------------------------------------------------------------------------------
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_cli_weat_axis_and_debias_on_the_demo(demo_ws, capsys, tmp_path):
     root = demo_ws.root
     code, out, err = run(capsys, "--workspace", root, "bias", "weat", "glove", "--test", "weat6", "--json")

@@ -1,0 +1,275 @@
+"""Domain-vocabulary audit: which of a corpus's terms general models do not know, split
+into many word pieces, or know differently.
+
+For each term: corpus frequency and document frequency; whether each space has it; how
+MiniLM's WordPiece tokenizer splits it; its nearest neighbours in each space; and its
+*drift*: Jaccard@k between its neighbours in the domain space and in each other space,
+both searched among the labels the two spaces share (as on the Compare page), so a
+low value means the term's neighbourhood changed. Flags: ``unknown`` (missing from
+some general space), ``fragmented`` (3 or more word pieces), ``rare`` (below the domain
+model's ``min_count``), ``unstable`` (drift below 0.1 against some general space).
+
+Terms can be mined from the corpus: words and detected phrases over-represented against
+general English. The reference is the bundled GloVe 6B vocabulary (Wikipedia 2014 +
+Gigaword 5), whose frequency rank is turned into a relative frequency with Zipf's law
+(p ∝ 1/rank). A word missing from GloVe gets the frequency of rank 400,001; a phrase
+(or a word GloVe's tokenizer splits, such as "it's") gets that of its rarest part, an
+upper bound on its own frequency, so such scores are conservative.
+
+>>> round(zipf_probability(1), 4)
+0.0744
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from .corpus import Corpus
+from .errors import InputError
+from .space import EmbeddingSpace
+
+FRAGMENTED = 3
+UNSTABLE = 0.1
+DEFAULT_MIN_COUNT = 5
+GLOVE_SIZE = 400_000
+_HARMONIC = math.log(GLOVE_SIZE + 1) + 0.5772156649  # ≈ H(400,000)
+FLAGS = ("unknown", "fragmented", "rare", "unstable")
+
+
+def zipf_probability(rank: int | np.ndarray) -> float | np.ndarray:
+    """Zipf's law over the GloVe vocabulary: p(rank) = 1 / (rank · H_N)."""
+    return 1.0 / (np.asarray(rank, dtype=np.float64) * _HARMONIC)
+
+
+@lru_cache(maxsize=1)
+def glove_ranks() -> dict[str, int]:
+    """word -> frequency rank (1 = most frequent) in the bundled GloVe 6B vocabulary."""
+    from .models.vectors import glove_files
+
+    words = pd.read_parquet(glove_files()[1])["index"].astype(str).tolist()
+    return {w: i + 1 for i, w in enumerate(words)}
+
+
+@lru_cache(maxsize=1)
+def _tokenizer():
+    from transformers import AutoTokenizer
+
+    from .models.sentence import minilm_path
+
+    return AutoTokenizer.from_pretrained(str(minilm_path()))
+
+
+def pieces(terms: Sequence[str]) -> list[list[str]]:
+    """MiniLM's WordPiece split of each term (phrases are split at ``_`` first)."""
+    tok = _tokenizer()
+    return [tok.tokenize(t.replace("_", " ")) for t in terms]
+
+
+def mine_terms(corpus: Corpus, n: int = 50, *, min_count: int = DEFAULT_MIN_COUNT, min_documents: int = 2
+               ) -> pd.DataFrame:
+    """The ``n`` terms most over-represented in the corpus against general English.
+
+    ``score = log(p_corpus / p_reference)``; terms need ``min_count`` occurrences in
+    ``min_documents`` documents and a letter. Columns: term, count, documents, p_corpus,
+    p_reference, reference_rank, score.
+    """
+    if n < 1:
+        raise InputError("Ask for at least one term to mine.")
+    vocab = corpus.vocabulary()
+    vocab = vocab[(vocab["count"] >= min_count) & (vocab["documents"] >= min_documents)
+                  & vocab["term"].str.contains(r"[^\W\d_]", regex=True)].copy()
+    if vocab.empty:
+        raise InputError(f"No term of {corpus.name} occurs {min_count} times in {min_documents} documents; "
+                         "lower the thresholds or type the terms.")
+    ranks = glove_ranks()
+
+    def rank_of(term: str) -> int:
+        # GloVe's tokenizer splits "it's" into "it" and "'s" and hyphenated words at the
+        # hyphen: compare like with like, part by part
+        parts = [p for p in re.split(r"[_\-'\u2019]", term.lower()) if p]
+        return max(ranks.get(p, ranks.get("'" + p, GLOVE_SIZE + 1)) for p in parts)
+
+    total = corpus.stats["tokens"]
+    vocab["reference_rank"] = [rank_of(t) for t in vocab["term"]]
+    vocab["p_corpus"] = vocab["count"] / total
+    vocab["p_reference"] = zipf_probability(vocab["reference_rank"].to_numpy())
+    vocab["score"] = np.log(vocab["p_corpus"] / vocab["p_reference"])
+    out = vocab.sort_values(["score", "count"], ascending=False, kind="stable").head(n)
+    return out[["term", "count", "documents", "p_corpus", "p_reference", "reference_rank", "score"]] \
+        .reset_index(drop=True)
+
+
+def _key(space: EmbeddingSpace, term: str) -> str:
+    return term if space.cased else term.lower()
+
+
+def _neighbours(space: EmbeddingSpace, terms: list[str], k: int, rows: np.ndarray | None = None
+                ) -> dict[str, list[str]]:
+    """k nearest labels of each term known to the space (searched among ``rows`` if given)."""
+    from .neighbours import top_k
+
+    known = [t for t in terms if _key(space, t) in space.index]
+    if not known:
+        return {}
+    idx = np.array([space.index[_key(space, t)] for t in known])
+    pool = np.arange(len(space)) if rows is None else rows
+    sims = np.asarray(space.vectors[idx], dtype=np.float32) @ np.asarray(space.vectors[pool], dtype=np.float32).T
+    pos = {r: i for i, r in enumerate(pool.tolist())}
+    out = {}
+    for j, t in enumerate(known):
+        exclude = np.array([pos[idx[j]]]) if idx[j] in pos else None
+        best = top_k(sims[j], k, exclude)
+        out[t] = [space.labels[pool[i]] for i in best]
+    return out
+
+
+@dataclass
+class Audit:
+    corpus: str
+    domain: str                   #: the space other spaces are compared with
+    spaces: list[str]
+    k: int
+    terms: pd.DataFrame           #: one row per term (see :meth:`records`)
+    summary: pd.DataFrame         #: one row per space
+    mined: bool
+    reference: str
+
+    def records(self) -> list[dict]:
+        return self.terms.to_dict("records")
+
+    def to_dict(self) -> dict:
+        terms = []
+        for r in self.records():
+            terms.append({"term": r["term"], "frequency": int(r["frequency"]), "documents": int(r["documents"]),
+                          "known": {s: bool(r[f"known:{s}"]) for s in self.spaces},
+                          "pieces": list(r["pieces"]),
+                          "neighbours": {s: list(r[f"neighbours:{s}"]) for s in self.spaces},
+                          "drift": {s: (None if pd.isna(r[f"drift:{s}"]) else float(r[f"drift:{s}"]))
+                                    for s in self.spaces if s != self.domain},
+                          "flags": list(r["flags"])})
+        cov = {r["space"]: float(r["coverage"]) for r in self.summary.to_dict("records")}
+        return {"corpus": self.corpus, "domain": self.domain, "k": self.k, "mined": self.mined,
+                "reference": self.reference, "terms": terms, "coverage": cov,
+                "summary": self.summary.to_dict("records")}
+
+    def table(self) -> pd.DataFrame:
+        """Flat, export-friendly: lists joined with spaces/commas."""
+        t = self.terms.copy()
+        for c in t.columns:
+            if c == "pieces":
+                t[c] = t[c].map(" ".join)
+            elif c.startswith("neighbours:") or c == "flags":
+                t[c] = t[c].map(", ".join)
+        return t
+
+
+def audit(corpus: Corpus, spaces: Sequence[EmbeddingSpace], terms: Sequence[str] | None = None, *,
+          mine: int | None = None, k: int = 10, domain: str | None = None,
+          progress: Callable[[float, str], None] | None = None) -> Audit:
+    """Audit ``terms`` (or the ``mine`` most over-represented ones) against ``spaces``.
+
+    ``domain`` names the space trained on this corpus (default: the first space whose
+    provenance names the corpus, else the first space).
+    """
+    say = progress or (lambda f, m: None)
+    if not spaces:
+        raise InputError("Pick at least one space to audit.")
+    if (terms is None) == (mine is None):
+        raise InputError("Give a term list or a number of terms to mine, not both.")
+    if not 1 <= k <= 100:
+        raise InputError("k is between 1 and 100.")
+    names = [s.name for s in spaces]
+    if len(set(names)) != len(names):
+        raise InputError("Each space can be audited once.")
+    by_name = {s.name: s for s in spaces}
+    if domain is None:
+        domain = next((s.name for s in spaces if s.provenance.get("corpus") in (corpus.name, corpus.id)
+                       and s.provenance.get("unit", "term") == "term"
+                       and s.family in ("word2vec", "fasttext", "ppmi-svd")), names[0])
+    if domain not in by_name:
+        raise InputError(f"The domain space {domain!r} is not among the audited spaces.")
+    say(0.05, "Choosing terms")
+    vocab = corpus.vocabulary().set_index("term")
+    if mine is not None:
+        chosen = mine_terms(corpus, mine)["term"].tolist()
+    else:
+        chosen = list(dict.fromkeys(t.strip() for t in terms if t.strip()))
+        if not chosen:
+            raise InputError("The term list is empty.")
+        if len(chosen) > 5000:
+            raise InputError(f"{len(chosen):,} terms: an audit takes at most 5,000; split the list.")
+        if corpus.params.get("preprocessing", {}).get("lowercase", True):
+            chosen = list(dict.fromkeys(t.lower() for t in chosen))
+    dom = by_name[domain]
+    min_count = int(dom.provenance.get("params", {}).get("min_count", DEFAULT_MIN_COUNT))
+
+    say(0.15, "Splitting terms into word pieces (MiniLM tokenizer)")
+    split = pieces(chosen)
+    frame = pd.DataFrame({
+        "term": chosen,
+        "frequency": [int(vocab["count"].get(t, 0)) for t in chosen],
+        "documents": [int(vocab["documents"].get(t, 0)) for t in chosen],
+        "pieces": split,
+        "n_pieces": [len(p) for p in split],
+    })
+    for i, s in enumerate(spaces):
+        say(0.2 + 0.6 * i / len(spaces), f"Neighbours in {s.name}")
+        frame[f"known:{s.name}"] = [_key(s, t) in s.index for t in chosen]
+        near = _neighbours(s, chosen, k)
+        frame[f"neighbours:{s.name}"] = [near.get(t, []) for t in chosen]
+    say(0.85, "Drift against the domain space")
+    for s in spaces:
+        if s.name == domain:
+            continue
+        shared = [lab for lab in dom.labels if _key(s, lab) in s.index]
+        drift = [np.nan] * len(chosen)
+        if shared:
+            rows_d = np.array([dom.index[lab] for lab in shared])
+            rows_s = np.array([s.index[_key(s, lab)] for lab in shared])
+            in_both = [t for t in chosen if _key(dom, t) in dom.index and _key(s, t) in s.index]
+            near_d = _neighbours(dom, in_both, k, rows_d)
+            near_s = _neighbours(s, in_both, k, rows_s)
+            for j, t in enumerate(chosen):
+                if t in near_d:
+                    a = {_key(s, x) for x in near_d[t]}
+                    b = set(near_s[t])
+                    drift[j] = len(a & b) / len(a | b) if a | b else np.nan
+        frame[f"drift:{s.name}"] = drift
+    general = [s.name for s in spaces if s.name != domain]
+    flags = []
+    for _, r in frame.iterrows():
+        f = []
+        if any(not r[f"known:{g}"] for g in general):
+            f.append("unknown")
+        if r["n_pieces"] >= FRAGMENTED:
+            f.append("fragmented")
+        if r["frequency"] < min_count:
+            f.append("rare")
+        if any(not pd.isna(r[f"drift:{g}"]) and r[f"drift:{g}"] < UNSTABLE for g in general):
+            f.append("unstable")
+        flags.append(f)
+    frame["flags"] = flags
+
+    freq = frame["frequency"].to_numpy(dtype=float)
+    summary = []
+    for s in spaces:
+        known = frame[f"known:{s.name}"].to_numpy()
+        row = {"space": s.name, "role": "domain" if s.name == domain else "general",
+               "coverage": float(known.mean()),
+               "coverage_by_frequency": float(freq[known].sum() / freq.sum()) if freq.sum() else float("nan"),
+               "median_drift": (float(np.nanmedian(frame[f"drift:{s.name}"]))
+                                if s.name != domain and frame[f"drift:{s.name}"].notna().any() else float("nan")),
+               "mean_fragmentation": float(frame["n_pieces"].mean())
+               if s.family == "sentence-transformer" else float("nan")}
+        summary.append(row)
+    say(1.0, "Done")
+    reference = ("GloVe 6B vocabulary rank (Wikipedia 2014 + Gigaword 5) as relative frequency by Zipf's law; "
+                 "a phrase takes its rarest word's frequency") if mine is not None else "typed or uploaded"
+    return Audit(corpus.name, domain, names, k, frame, pd.DataFrame(summary), mine is not None, reference)

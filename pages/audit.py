@@ -1,0 +1,109 @@
+"""Audit: which of a corpus's terms general models do not know, fragment, or know differently."""
+
+import streamlit as st
+
+from embeddings.audit import FLAGS, audit
+from embeddings.bias import parse_words
+from embeddings.errors import InputError
+from embeddings.report import audit_report, coverage_chart, drift_chart, pieces_chart
+from pages.common import corpora, guard, progress_reporter, query_list, space, spaces_or_stop, workspace_root
+
+st.title("Vocabulary audit")
+st.caption("Term by term: does each model know the word, how does MiniLM's tokenizer split it, what are its "
+           "neighbours, and how far do they drift from the model trained on your corpus?")
+
+choices = spaces_or_stop()
+names = list(choices)
+items = corpora()
+if not items:
+    st.info("No corpus yet: add one on the Corpora page.")
+    st.stop()
+by_name = {c.name: c for c in items}
+
+c1, c2, c3 = st.columns([2, 2, 4])
+corpus_name = c1.selectbox("Corpus", list(by_name), key="au_corpus")
+corpus = by_name[corpus_name]
+source = c2.radio("Terms", ["Mine from the corpus", "Type or upload"], key="au_source")
+trained = [n for n in names if space(choices[n]).provenance.get("corpus") in (corpus.name, corpus.id)
+           and space(choices[n]).family in ("word2vec", "fasttext", "ppmi-svd")]
+general = [n for n in names if n not in trained and space(choices[n]).provenance.get("unit", "term") == "term"]
+default = [n for n in query_list("spaces") if n in choices] or (trained[:1] + general[:2]) or names[:2]
+selected = c3.multiselect("Spaces", names, default=default, key="au_spaces",
+                          help="Typically the model trained on the corpus beside GloVe and MiniLM.")
+d1, d2, d3 = st.columns([2, 2, 4])
+domain = d1.selectbox("Domain space (trained on the corpus)", selected or ["—"], key="au_domain",
+                      index=selected.index(trained[0]) if trained and trained[0] in selected else 0)
+k = int(d2.number_input("k neighbours", 2, 50, 10, key="au_k"))
+terms = None
+mine = None
+if source == "Mine from the corpus":
+    mine = int(d3.number_input("How many terms", 10, 2000, 50, step=10, key="au_mine",
+                               help="Words and phrases most over-represented against general English (GloVe "
+                                    "6B frequency ranks through Zipf's law)."))
+else:
+    typed = d3.text_area("Terms, one per line or comma-separated", key="au_terms", height=100)
+    upload = st.file_uploader("or a term list (.txt)", type=["txt", "csv"], key="au_upload")
+    with guard("the term list"):
+        if upload is not None:
+            from embeddings.readers import decode
+
+            if not upload.getvalue().strip():
+                raise InputError(f"{upload.name} is empty.")
+            typed = decode(upload.name, upload.getvalue())[0]
+        terms = parse_words(typed)
+    if not terms:
+        st.info("Type or upload some terms to audit.")
+        st.stop()
+if not selected:
+    st.info("Pick the spaces to audit.")
+    st.stop()
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def run_audit(root: str, corpus_id: str, space_ids: tuple, terms: tuple | None, mine: int | None, k: int,
+              domain: str):
+    from embeddings.corpus import get_corpus
+    from pages.common import workspace
+
+    progress, done = progress_reporter("Auditing")
+    try:
+        return audit(get_corpus(workspace(), corpus_id), [space(i) for i in space_ids], terms, mine=mine, k=k,
+                     domain=domain, progress=progress)
+    finally:
+        done()
+
+
+with guard("the audit"):
+    result = run_audit(workspace_root(), corpus.id, tuple(choices[n] for n in selected),
+                       tuple(terms) if terms else None, mine, k, domain)
+    st.caption(f"{len(result.terms)} terms · domain space **{result.domain}** · "
+               + (f"mined; reference: {result.reference}" if result.mined else "given terms"))
+    m = st.columns(len(result.summary))
+    for col, row in zip(m, result.summary.to_dict("records")):
+        drift = "" if row["role"] == "domain" else f" · median drift {row['median_drift']:.2f}"
+        col.metric(row["space"], f"{row['coverage']:.0%} known",
+                   f"{row['coverage_by_frequency']:.0%} of occurrences{drift}", delta_color="off", delta_arrow="off")
+    g = [s for s in result.spaces if s != result.domain]
+    a, b, c = st.columns(3)
+    a.markdown("**Coverage**")
+    a.plotly_chart(coverage_chart(result.summary), width="stretch", key="au_cov")
+    b.markdown(f"**Drift** (Jaccard@{k} with {result.domain})")
+    if g:
+        b.plotly_chart(drift_chart(result.terms, g, k), width="stretch", key="au_drift")
+    c.markdown(f"**Fragmentation** (mean {result.terms['n_pieces'].mean():.2f} pieces)")
+    c.plotly_chart(pieces_chart(result.terms), width="stretch", key="au_pieces")
+
+    f1, f2 = st.columns([3, 2])
+    wanted = f1.multiselect("Show terms flagged", list(FLAGS), key="au_flags")
+    search = f2.text_input("Filter terms", key="au_search").strip().lower()
+    table = result.table()
+    if wanted:
+        table = table[table["flags"].map(lambda f: all(w in f for w in wanted))]
+    if search:
+        table = table[table["term"].str.contains(search, regex=False)]
+    st.dataframe(table, hide_index=True, width="stretch", height=460, key="au_table")
+    e1, e2 = st.columns(2)
+    e1.download_button("Download CSV", result.table().to_csv(index=False).encode(), f"audit-{corpus.name}.csv",
+                       "text/csv", icon=":material/download:", key="au_csv")
+    e2.download_button("Download HTML report", audit_report(result), f"audit-{corpus.name}.html", "text/html",
+                       icon=":material/description:", key="au_html")

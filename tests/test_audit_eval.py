@@ -1,0 +1,209 @@
+"""Evaluation equals gensim; the audit's coverage, pieces and drift match direct
+computations; mining finds jargon; the CLI for both."""
+
+import importlib
+import json
+import keyword
+import sys
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+
+from embeddings import audit as A
+from embeddings import evaluation as ev
+from tests.conftest import run_cli as run
+from embeddings.corpus import get_corpus
+from embeddings.errors import InputError
+from embeddings.space import load_space
+
+
+def keyed_vectors(space) -> KeyedVectors:
+    kv = KeyedVectors(space.dim)
+    kv.add_vectors(space.labels, np.asarray(space.vectors))
+    return kv
+
+
+def gensim_section_scores(sections):
+    return [len(s["correct"]) / (len(s["correct"]) + len(s["incorrect"])) if s["correct"] or s["incorrect"] else 0.0
+            for s in sections[:-1]]
+
+
+@pytest.fixture(scope="module")
+def demo(demo_template, tmp_path_factory):
+    from embeddings.workspace import Workspace
+    from tests.conftest import copy_workspace
+
+    return Workspace(copy_workspace(demo_template[0], tmp_path_factory.mktemp("auditws") / "ws"))
+
+
+@pytest.mark.parametrize("name,restrict", [("lee-word2vec", 300_000), ("glove-50d", 30_000)])
+def test_evaluation_equals_gensim(demo, name, restrict):
+    space = load_space(demo, name)
+    kv = keyed_vectors(space)
+    g_score, g_sections = kv.evaluate_word_analogies(ev.benchmark_path("analogy"), restrict_vocab=restrict)
+    ours = ev.analogies(space, restrict_vocab=restrict)
+    assert ours.score == pytest.approx(g_score, abs=1e-9)
+    assert [s["score"] for s in ours.sections] == pytest.approx(gensim_section_scores(g_sections), abs=1e-9)
+    assert ours.correct == len(g_sections[-1]["correct"])
+    assert ours.answered == len(g_sections[-1]["correct"]) + len(g_sections[-1]["incorrect"])
+    for bench in ("ws353", "simlex"):
+        pearson, spearman, oov = kv.evaluate_word_pairs(ev.benchmark_path(bench))
+        r = ev.word_pairs(space, ev.benchmark_path(bench))
+        assert r.spearman == pytest.approx(spearman[0], abs=1e-9)
+        assert r.pearson == pytest.approx(pearson[0], abs=1e-9)
+        assert 100 * r.missing_ratio == pytest.approx(oov, abs=1e-9)
+    if name == "lee-word2vec":
+        assert ours.missing_ratio > 0.9  # the Lee vocabulary lacks most analogy words: shown, not hidden
+
+
+def test_analogy_on_a_cased_vocabulary_with_case_collisions():
+    """gensim's rule with duplicates across case (Paris/paris) and a tiny vocabulary."""
+    rng = np.random.default_rng(0)
+    labels = ["paris", "Paris", "france", "rome", "italy", "Rome", "berlin", "germany", "madrid", "spain",
+              "x1", "x2", "x3"]
+    from embeddings.space import EmbeddingSpace
+
+    space = EmbeddingSpace.from_arrays("toy", labels, rng.normal(size=(len(labels), 8)))
+    text = (": capitals\nparis france rome italy\nrome italy berlin germany\nberlin germany madrid spain\n"
+            "madrid spain paris france\nparis france nowhere land\n")
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.mkdtemp()) / "mini.txt"
+    path.write_text(text)
+    kv = keyed_vectors(space)
+    g_score, _ = kv.evaluate_word_analogies(str(path))
+    ours = ev.analogies(space, path)
+    assert ours.score == pytest.approx(g_score, abs=1e-12)
+    assert ours.questions == 5 and ours.missing == 1
+
+
+def test_bad_benchmark_files(tmp_path, demo):
+    space = load_space(demo, "glove-50d")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    junk = tmp_path / "junk.tsv"
+    junk.write_text("just some words\nnot pairs\n")
+    binary = tmp_path / "bin.txt"
+    binary.write_bytes(b"\x00\x01\x02" * 100)
+    for path, needle in ((empty, "empty"), (junk, "no word pairs"), (binary, "binary")):
+        with pytest.raises(InputError, match=needle):
+            ev.evaluate(space, path)
+    unknown = tmp_path / "unknown.tsv"
+    unknown.write_text("qqqzz\tzzqqq\t5\nqqqzz1\tzzqqq1\t3\n")
+    with pytest.raises(InputError, match="only 0 of the 2 pairs"):
+        ev.evaluate(space, unknown)
+
+
+# -- audit ---------------------------------------------------------------------------------
+def python_identifiers() -> set[str]:
+    """Names a Python programmer uses: keywords, builtins, stdlib modules and their attributes."""
+    names = set(keyword.kwlist) | set(dir(__builtins__) if isinstance(__builtins__, dict) else dir(__builtins__))
+    names |= set(sys.stdlib_module_names)
+    for mod in sorted(sys.stdlib_module_names):
+        if mod.startswith("_") or mod in ("antigravity", "this", "idlelib", "tkinter", "turtle", "turtledemo"):
+            continue
+        try:
+            m = importlib.import_module(mod)
+        except Exception:
+            continue
+        names |= set(dir(m))
+        for v in vars(m).values():
+            if isinstance(v, type):
+                names |= set(dir(v))
+    return {n.lower() for n in names}
+
+
+def test_mined_terms_of_python_docs_are_jargon(tmp_path):
+    from embeddings.corpus import add_corpus
+    from embeddings.samples import SAMPLES
+    from embeddings.workspace import Workspace
+
+    c = add_corpus(Workspace(tmp_path / "ws"), "py", documents=SAMPLES["python-docs"].load())
+    mined = A.mine_terms(c, 50)
+    assert len(mined) == 50 and mined["score"].is_monotonic_decreasing
+    ids = python_identifiers()
+    jargon = [t for t in mined["term"] if t in ids or t.replace("-", "") in ids]
+    assert len(jargon) >= 30, (len(jargon), sorted(set(mined["term"]) - set(jargon)))
+    # general English words are not mined
+    assert not {"the", "and", "number", "value", "return"} & set(mined["term"])
+
+
+def test_audit_matches_direct_computation(demo):
+    from transformers import AutoTokenizer
+
+    from embeddings.models.sentence import minilm_path
+
+    corpus = get_corpus(demo, "lee")
+    spaces = [load_space(demo, n) for n in ("lee-word2vec", "glove-50d", "lee-minilm")]
+    terms = ["qantas", "centrelink", "government", "united_states", "tora_bora", "xyzzyq"]
+    result = A.audit(corpus, spaces, terms, k=10)
+    assert result.domain == "lee-word2vec"
+    t = result.terms.set_index("term")
+    vocab = corpus.vocabulary().set_index("term")
+    tok = AutoTokenizer.from_pretrained(str(minilm_path()))
+    for term in terms:
+        assert t.loc[term, "frequency"] == int(vocab["count"].get(term, 0))
+        assert t.loc[term, "documents"] == int(vocab["documents"].get(term, 0))
+        assert t.loc[term, "pieces"] == tok.tokenize(term.replace("_", " "))
+    for s in spaces:
+        known = np.array([term in s.index for term in terms])
+        assert t[f"known:{s.name}"].tolist() == known.tolist()
+        row = result.summary.set_index("space").loc[s.name]
+        assert row["coverage"] == pytest.approx(known.mean())
+        freq = np.array([vocab["count"].get(x, 0) for x in terms], dtype=float)
+        assert row["coverage_by_frequency"] == pytest.approx(freq[known].sum() / freq.sum())
+    minilm = result.summary.set_index("space").loc["lee-minilm"]
+    assert minilm["mean_fragmentation"] == pytest.approx(np.mean([len(tok.tokenize(x.replace("_", " ")))
+                                                                  for x in terms]))
+    # drift: an independent Jaccard over the shared labels
+    dom, glove = spaces[0], spaces[1]
+    shared = [lab for lab in dom.labels if lab in glove.index]
+
+    def near(space, term):
+        vecs = np.array([space.vectors[space.index[lab]] for lab in shared], dtype=np.float64)
+        q = np.asarray(space.vectors[space.index[term]], dtype=np.float64)
+        order = [shared[i] for i in np.argsort(-(vecs @ q), kind="stable") if shared[i] != term]
+        return set(order[:10])
+
+    for term in ("government", "qantas"):
+        a, b = near(dom, term), near(glove, term)
+        assert t.loc[term, "drift:glove-50d"] == pytest.approx(len(a & b) / len(a | b))
+    assert np.isnan(t.loc["tora_bora", "drift:glove-50d"])  # GloVe has no phrases
+    assert "unknown" in t.loc["tora_bora", "flags"] and "rare" in t.loc["xyzzyq", "flags"]
+    assert t.loc["government", "neighbours:glove-50d"][:1] == [
+        glove.labels[int(np.argsort(-(glove.vectors @ glove.vector("government")))[1])]]
+
+
+def test_cli_evaluate_and_audit(demo, capsys, tmp_path):
+    root = demo.root
+    code, out, err = run(capsys, "--workspace", root, "evaluate", "glove", "--benchmark", "ws353", "--json")
+    assert code == 0, err
+    res = json.loads(out)
+    _, spearman, oov = keyed_vectors(load_space(demo, "glove-50d")).evaluate_word_pairs(ev.benchmark_path("ws353"))
+    assert res["score"] == pytest.approx(spearman[0], abs=1e-9) and res["missing_ratio"] == oov / 100
+    assert {"benchmark", "score", "missing_ratio", "sections", "pearson"} <= set(res)
+
+    analogy = tmp_path / "mine.txt"
+    analogy.write_text(": family\nman woman king queen\nboy girl brother sister\n")
+    code, out, err = run(capsys, "--workspace", root, "evaluate", "glove-50d", "--benchmark", analogy, "--json")
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["sections"][0]["section"] == "family" and res["missing_ratio"] == 0.0
+
+    code, out, err = run(capsys, "--workspace", root, "audit", "--corpus", "lee", "--spaces", "w2v,glove",
+                         "--mine", "50", "--json")
+    assert code == 0, err
+    res = json.loads(out)
+    assert len(res["terms"]) == 50 and set(res["coverage"]) == {"lee-word2vec", "glove-50d"}
+    for term in res["terms"]:
+        assert {"term", "frequency", "documents", "known", "pieces", "neighbours", "drift", "flags"} <= set(term)
+        assert term["frequency"] > 0 and term["documents"] > 0 and term["pieces"]
+        assert set(term["known"]) == {"lee-word2vec", "glove-50d"} and len(term["neighbours"]["lee-word2vec"]) == 10
+        assert set(term["drift"]) == {"glove-50d"}
+
+    code, _, err = run(capsys, "--workspace", root, "audit", "--corpus", "lee", "--spaces", "glove", "--json")
+    assert code == 2 and "--terms FILE or --mine N" in err
+    code, _, err = run(capsys, "--workspace", root, "evaluate", "glove", "--benchmark", "nosuch.txt")
+    assert code == 2 and "no such file" in err
