@@ -310,3 +310,57 @@ def test_bias_page_side_by_side_drill_custom_axis_and_debias(app):
     m = metrics(app)
     assert float(m["DirectBias, glove-50d-debiased"]) <= 1e-6
     assert float(m["DirectBias, glove-50d"]) == pytest.approx(rep.direct_bias, abs=1e-4)
+
+
+def test_audit_page_mines_terms_and_filters(app):
+    from embeddings.audit import audit
+
+    app.switch_page("pages/audit.py").run()
+    assert_clean(app)
+    assert app.multiselect(key="au_spaces").value == ["lee-word2vec", "glove-50d", "lee-minilm"]
+    table = app.dataframe[0].value
+    assert len(table) == 50
+    ws = app.workspace
+    from embeddings.corpus import get_corpus
+    from embeddings.space import load_space
+
+    ref = audit(get_corpus(ws, "lee"), [load_space(ws, n) for n in ("lee-word2vec", "glove-50d", "lee-minilm")],
+                mine=50)
+    assert table["term"].tolist() == ref.terms["term"].tolist()
+    cov = ref.summary.set_index("space")["coverage"]
+    assert metrics(app)["glove-50d"] == f"{cov['glove-50d']:.0%} known"
+    assert len(app.get("plotly_chart")) == 3
+    app.multiselect(key="au_flags").set_value(["unknown"]).run()
+    filtered = app.dataframe[0].value
+    assert 0 < len(filtered) < 50 and filtered["flags"].str.contains("unknown").all()
+    # typed terms, including one the corpus never saw
+    app.multiselect(key="au_flags").set_value([])
+    app.radio(key="au_source").set_value("Type or upload").run()
+    app.text_area(key="au_terms").input("qantas\ngovernment\nzzqqxx").run()
+    assert_clean(app)
+    typed = app.dataframe[0].value.set_index("term")
+    assert list(typed.index) == ["qantas", "government", "zzqqxx"]
+    assert typed.loc["zzqqxx", "frequency"] == 0 and "rare" in typed.loc["zzqqxx", "flags"]
+
+
+def test_evaluate_page_side_by_side_with_missing_share(app):
+    from embeddings import evaluation as ev
+    from embeddings.space import load_space
+
+    app.switch_page("pages/evaluate.py").run()
+    assert_clean(app)
+    board = next(d.value for d in app.dataframe if "metric" in d.value.columns)
+    assert set(board["space"]) == {"lee-word2vec", "lee-fasttext", "glove-50d"}
+    row = board[(board.space == "glove-50d") & (board.benchmark == "ws353")].iloc[0]
+    ref = ev.word_pairs(load_space(app.workspace, "glove-50d"), ev.benchmark_path("ws353"))
+    assert row["score"] == pytest.approx(ref.spearman, abs=1e-12) and row["missing"] == ref.missing_ratio
+    w2v = board[(board.space == "lee-word2vec") & (board.benchmark == "simlex")].iloc[0]
+    assert w2v["missing"] > 0.5
+    # the user's own analogy file, scored per section
+    app.multiselect(key="ev_spaces").set_value(["glove-50d"]).run()
+    app.file_uploader(key="ev_upload").set_value(
+        ("family.txt", b": family\nman woman king queen\nboy girl brother sister\n", "text/plain")).run()
+    assert_clean(app)
+    board = next(d.value for d in app.dataframe if "metric" in d.value.columns)
+    assert "family" in set(board["benchmark"])
+    assert any("section" in d.value.columns for d in app.dataframe)

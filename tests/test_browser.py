@@ -186,3 +186,30 @@ def test_bias_weat6_on_two_spaces_with_heatmap(page, app_server):
     expect(partitions).to_contain_text("exact")
     screenshot(page, "bias")
     assert page.js_errors == []
+
+
+def test_audit_on_the_demo_corpus(page, app_server):
+    page.goto(f"{app_server.url}/audit")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Vocabulary audit").wait_for()
+    expect(page.get_by_text(re.compile(r"^50 terms · domain space"))).to_be_visible(timeout=120_000)
+    expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(3, timeout=60_000)
+    box = page.locator('[data-testid="stMetric"]').filter(has=page.get_by_text("glove-50d", exact=True)).first
+    expect(box.locator('[data-testid="stMetricValue"]')).to_have_text(re.compile(r"^\d+% known$"))
+    expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("HTML report"))).to_be_visible()
+    screenshot(page, "audit")
+    assert page.js_errors == []
+
+
+def test_evaluate_two_spaces_side_by_side(page, app_server):
+    page.goto(f"{app_server.url}/evaluate?spaces=glove-50d,lee-word2vec")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Evaluate").wait_for()
+    chart = page.locator('[data-testid="stPlotlyChart"]').first
+    expect(chart).to_contain_text("0.503", timeout=120_000)   # GloVe's Spearman on WordSim-353
+    expect(chart).to_contain_text("% missing")
+    expect(chart).to_contain_text("lee-word2vec")
+    expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(2)
+    screenshot(page, "evaluate")
+    assert page.js_errors == []
