@@ -415,7 +415,12 @@ def weat(space: EmbeddingSpace, test: WeatTest, *, ddof: int = 1, permutations: 
             continue
         r = resolve(space, ws_.words, lowercase_fallback=lowercase_fallback)
         share = len(r.missing) / max(1, len(ws_.words))
-        if share > max_missing or len(r.words) < 2:
+        if len(r.words) < 2:
+            raise RefusedTest(
+                f"{test.id} on {space.name}: only {len(r.words)} of the {len(ws_.words)} words of '{ws_.name}' "
+                f"are in the space ({', '.join(r.missing[:8])}{' …' if len(r.missing) > 8 else ''} are not); "
+                "a set needs at least two.")
+        if share > max_missing:
             raise RefusedTest(
                 f"{test.id} on {space.name}: {len(r.missing)} of {len(ws_.words)} words of '{ws_.name}' "
                 f"({share:.0%}) are not in the space ({', '.join(r.missing[:8])}"
