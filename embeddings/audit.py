@@ -106,19 +106,15 @@ def mine_terms(corpus: Corpus, n: int = 50, *, min_count: int = DEFAULT_MIN_COUN
         .reset_index(drop=True)
 
 
-def _key(space: EmbeddingSpace, term: str) -> str:
-    return term if space.cased else term.lower()
-
-
 def _neighbours(space: EmbeddingSpace, terms: list[str], k: int, rows: np.ndarray | None = None
                 ) -> dict[str, list[str]]:
     """k nearest labels of each term known to the space (searched among ``rows`` if given)."""
     from .neighbours import top_k
 
-    known = [t for t in terms if _key(space, t) in space.index]
+    known = [t for t in terms if space.key(t) in space.index]
     if not known:
         return {}
-    idx = np.array([space.index[_key(space, t)] for t in known])
+    idx = np.array([space.index[space.key(t)] for t in known])
     pool = np.arange(len(space)) if rows is None else rows
     sims = np.asarray(space.vectors[idx], dtype=np.float32) @ np.asarray(space.vectors[pool], dtype=np.float32).T
     pos = {r: i for i, r in enumerate(pool.tolist())}
@@ -221,24 +217,24 @@ def audit(corpus: Corpus, spaces: Sequence[EmbeddingSpace], terms: Sequence[str]
     })
     for i, s in enumerate(spaces):
         say(0.2 + 0.6 * i / len(spaces), f"Neighbours in {s.name}")
-        frame[f"known:{s.name}"] = [_key(s, t) in s.index for t in chosen]
+        frame[f"known:{s.name}"] = [s.key(t) in s.index for t in chosen]
         near = _neighbours(s, chosen, k)
         frame[f"neighbours:{s.name}"] = [near.get(t, []) for t in chosen]
     say(0.85, "Drift against the domain space")
     for s in spaces:
         if s.name == domain:
             continue
-        shared = [lab for lab in dom.labels if _key(s, lab) in s.index]
+        shared = [lab for lab in dom.labels if s.key(lab) in s.index]
         drift = [np.nan] * len(chosen)
         if shared:
             rows_d = np.array([dom.index[lab] for lab in shared])
-            rows_s = np.array([s.index[_key(s, lab)] for lab in shared])
-            in_both = [t for t in chosen if _key(dom, t) in dom.index and _key(s, t) in s.index]
+            rows_s = np.array([s.index[s.key(lab)] for lab in shared])
+            in_both = [t for t in chosen if dom.key(t) in dom.index and s.key(t) in s.index]
             near_d = _neighbours(dom, in_both, k, rows_d)
             near_s = _neighbours(s, in_both, k, rows_s)
             for j, t in enumerate(chosen):
                 if t in near_d:
-                    a = {_key(s, x) for x in near_d[t]}
+                    a = {s.key(x) for x in near_d[t]}
                     b = set(near_s[t])
                     drift[j] = len(a & b) / len(a | b) if a | b else np.nan
         frame[f"drift:{s.name}"] = drift

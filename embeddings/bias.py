@@ -240,17 +240,12 @@ class Resolved:
     lowered: list[str] = field(default_factory=list)    #: found only in lowercase (cased space, fallback on)
 
 
-def lookup_key(space: EmbeddingSpace, word: str) -> str:
-    """The label to look up: lowercase for an uncased space, as given for a cased one."""
-    return word if space.cased else word.lower()
-
-
 def resolve(space: EmbeddingSpace, words: Iterable[str], *, lowercase_fallback: bool = False,
             embed_oov: bool = True) -> Resolved:
     words = list(dict.fromkeys(words))
     found, rows, missing, lowered, to_embed = [], [], [], [], []
     for w in words:
-        key = lookup_key(space, w)
+        key = space.key(w)
         row = space.index.get(key)
         if row is None and lowercase_fallback and space.cased:
             row = space.index.get(w.lower())
@@ -265,7 +260,7 @@ def resolve(space: EmbeddingSpace, words: Iterable[str], *, lowercase_fallback: 
             missing.append(w)
     vecs = [np.asarray(space.vectors[rows], dtype=np.float64)]
     if to_embed:
-        vecs.append(np.asarray(space.embed([lookup_key(space, w) for w in to_embed]), dtype=np.float64))
+        vecs.append(np.asarray(space.embed([space.key(w) for w in to_embed]), dtype=np.float64))
     vectors = np.vstack(vecs) if len(vecs) > 1 else vecs[0]
     return Resolved(found + to_embed, vectors.reshape(-1, space.dim), missing, to_embed, lowered)
 
@@ -639,7 +634,7 @@ def hard_debias(space: EmbeddingSpace, name: str, *, definitional: Sequence[tupl
     specific = list(specific if specific is not None else g_data["specific_seed"])
     axis = bias_axis(space, definitional, method="pca" if len(definitional) > 1 else "pair")
     g = axis.direction
-    keys = {lookup_key(space, w) for w in specific}
+    keys = {space.key(w) for w in specific}
     vectors = np.array(space.vectors, dtype=np.float64)
     keep = np.array([label in keys for label in space.labels])
     neutral = ~keep

@@ -70,17 +70,12 @@ def parse_expression(query: str) -> list[tuple[float, str]]:
     return terms
 
 
-def _lookup_key(space: EmbeddingSpace, term: str) -> str:
-    """An uncased space (all lowercase) is queried in lowercase."""
-    return term if space.cased or term in space.index else term.lower()
-
-
 def query_vector(space: EmbeddingSpace, query: str) -> tuple[np.ndarray, list[str], list[str]]:
     """(unit vector, the query's labels, the labels that had to be embedded).
 
     Raises :class:`OOVError` with close spellings where the space cannot embed a term."""
     terms = parse_expression(query)
-    keys = [_lookup_key(space, t) for _, t in terms]
+    keys = [space.key(t) for _, t in terms]
     missing = [k for k in keys if k not in space.index]
     if missing and not space.can_embed:
         raise OOVError(space.name, missing, {m: space.suggest(m) for m in missing[:1]})

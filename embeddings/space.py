@@ -135,6 +135,10 @@ class EmbeddingSpace:
         """True when some label has an upper-case letter (an all-lowercase space is uncased)."""
         return any(label != label.lower() for label in self.labels)
 
+    def key(self, term: str) -> str:
+        """The label to look ``term`` up under: lowercase in an uncased space, as given in a cased one."""
+        return term if self.cased else term.lower()
+
     @property
     def can_embed(self) -> bool:
         return self.embedder is not None
@@ -177,7 +181,7 @@ class EmbeddingSpace:
         import difflib
 
         pool = self.labels[:50_000]
-        return difflib.get_close_matches(word.lower() if not self.cased else word, pool, n=n, cutoff=0.75)
+        return difflib.get_close_matches(self.key(word), pool, n=n, cutoff=0.75)
 
     # -- persistence ------------------------------------------------------------------
     def save(self, ws: Workspace, name: str | None = None, *, extra_files: dict[str, np.ndarray] | None = None

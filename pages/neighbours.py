@@ -40,7 +40,7 @@ for col, name in zip(columns, selected):
         except OOVError as exc:
             st.warning(str(exc), icon=":material/help:")
             continue
-        unseen = [t for _, t in terms if (t if s.cased else t.lower()) not in s.index and t not in s.index]
+        unseen = [t for _, t in terms if s.key(t) not in s.index]
         if unseen:
             how = "subword n-grams" if s.family == "fasttext" else "the sentence encoder"
             st.caption(f"Not in the vocabulary, embedded with {how}: {', '.join(unseen)}")
