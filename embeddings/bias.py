@@ -169,17 +169,9 @@ def parse_pairs(text: str) -> list[tuple[str, str]]:
 
 def read_text_file(path: Path | str) -> str:
     """A small text file (word or pair list), decoded like any upload."""
-    from .readers import decode
+    from .readers import read_small_text
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file.")
-    if path.stat().st_size > 10 * 1024 * 1024:
-        raise InputError(f"{path.name} is larger than 10 MB; a word list should be a few KB.")
-    data = path.read_bytes()
-    if not data.strip():
-        raise InputError(f"{path.name} is empty.")
-    return decode(path.name, data)[0]
+    return read_small_text(path, max_bytes=10 * 1024 * 1024, what="a word list should be a few KB")
 
 
 def custom_test(title: str, x: tuple[str, Sequence[str]], y: tuple[str, Sequence[str]],

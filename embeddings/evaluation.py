@@ -55,24 +55,15 @@ def benchmark_path(name: str) -> Path:
     return _test_data() / BENCHMARKS[name][0]
 
 
-def benchmark_kind(path: Path | str) -> str:
-    """'analogy' for a file with ': section' lines and four words per line, else 'pairs'."""
-    text = _read(path)
+def _kind(text: str) -> str:
+    """'analogy' for a file with ': section' lines, else 'pairs'."""
     return "analogy" if any(line.startswith(": ") for line in text.splitlines()) else "pairs"
 
 
 def _read(path: Path | str) -> str:
-    from .readers import decode
+    from .readers import read_small_text
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file.")
-    if path.stat().st_size > 50 * 1024 * 1024:
-        raise InputError(f"{path.name} is larger than 50 MB; a benchmark file is a few hundred KB.")
-    data = path.read_bytes()
-    if not data.strip():
-        raise InputError(f"{path.name} is empty.")
-    return decode(path.name, data)[0]
+    return read_small_text(path, max_bytes=50 * 1024 * 1024, what="a benchmark file is a few hundred KB")
 
 
 def _ok_vocab(space: EmbeddingSpace, restrict_vocab: int, case_insensitive: bool) -> dict[str, int]:
@@ -128,12 +119,13 @@ def parse_analogies(text: str, name: str = "analogies") -> list[tuple[str, list[
 
 def analogies(space: EmbeddingSpace, path: Path | str | None = None, *, restrict_vocab: int = RESTRICT_VOCAB,
               case_insensitive: bool = True, batch: int = BATCH,
-              progress: Callable[[float, str], None] | None = None) -> AnalogyResult:
-    """3CosAdd analogy accuracy, equal to gensim's ``evaluate_word_analogies``."""
+              progress: Callable[[float, str], None] | None = None, text: str | None = None) -> AnalogyResult:
+    """3CosAdd analogy accuracy, equal to gensim's ``evaluate_word_analogies``
+    (``text``: the file's contents, when the caller has read it already)."""
     from gensim import matutils
 
     path = Path(path) if path is not None else benchmark_path("analogy")
-    sections = parse_analogies(_read(path), path.name)
+    sections = parse_analogies(_read(path) if text is None else text, path.name)
     ok_vocab = _ok_vocab(space, restrict_vocab, case_insensitive)
     clip = min(restrict_vocab, len(space))
     vectors = np.asarray(space.vectors[:clip], dtype=np.float32)
@@ -167,7 +159,7 @@ def analogies(space: EmbeddingSpace, path: Path | str | None = None, *, restrict
         mean = unit[ib] + unit[ic]
         mean -= unit[ia]
         means = np.stack([matutils.unitvec(m).astype(np.float32) for m in mean.astype(np.float64) / 3.0])
-        candidates = search.batch(ia, ib, ic, mean)
+        candidates = search.batch(ib, ic, mean)
         for j, r in enumerate(chunk):
             cj = candidates[j]
             # exact pass: gensim's own arithmetic on the candidates, its ordering and its rule
@@ -237,7 +229,7 @@ class _CandidateSearch:
                 out.append(torch.topk(u[w] @ u.T, k, dim=1, sorted=False).indices.numpy())
         return np.concatenate(out) if out else np.empty((0, k), dtype=np.int64)
 
-    def batch(self, ia: np.ndarray, ib: np.ndarray, ic: np.ndarray, queries: np.ndarray) -> list[np.ndarray]:
+    def batch(self, ib: np.ndarray, ic: np.ndarray, queries: np.ndarray) -> list[np.ndarray]:
         """Candidate rows for each query (``queries[j] = u_b + u_c − u_a``, float32)."""
         if self.n <= self.need:
             return [np.arange(self.n)] * len(queries)
@@ -301,14 +293,14 @@ def parse_pairs(text: str, name: str = "pairs", delimiter: str = "\t") -> list[t
 
 
 def word_pairs(space: EmbeddingSpace, path: Path | str, *, restrict_vocab: int = RESTRICT_VOCAB,
-               case_insensitive: bool = True) -> PairsResult:
+               case_insensitive: bool = True, text: str | None = None) -> PairsResult:
     """Spearman and Pearson correlation with human judgements, equal to gensim's
     ``evaluate_word_pairs`` (pairs with an unknown word skipped)."""
     from gensim import matutils
     from scipy import stats
 
     path = Path(path)
-    pairs = parse_pairs(_read(path), path.name)
+    pairs = parse_pairs(_read(path) if text is None else text, path.name)
     ok_vocab = _ok_vocab(space, restrict_vocab, case_insensitive)
     norm = (str.upper if case_insensitive else str)
     gold, model, items, missing = [], [], [], 0
@@ -333,19 +325,15 @@ def word_pairs(space: EmbeddingSpace, path: Path | str, *, restrict_vocab: int =
                        float(pearson[1]), len(pairs), missing, pd.DataFrame(items))
 
 
-def evaluate(space: EmbeddingSpace, benchmark: str | Path, **kwargs) -> AnalogyResult | PairsResult:
-    """A named benchmark (analogy, ws353, simlex) or a file in one of their formats."""
-    if isinstance(benchmark, str) and benchmark in BENCHMARKS:
-        path = benchmark_path(benchmark)
-        kind = "analogy" if benchmark == "analogy" else "pairs"
-    else:
-        path = Path(benchmark)
-        kind = benchmark_kind(path)
-    if kind == "analogy":
-        return analogies(space, path, **kwargs)
-    kwargs.pop("progress", None)
-    kwargs.pop("batch", None)
-    return word_pairs(space, path, **kwargs)
+def evaluate(space: EmbeddingSpace, benchmark: str | Path, *, restrict_vocab: int = RESTRICT_VOCAB,
+             progress: Callable[[float, str], None] | None = None) -> AnalogyResult | PairsResult:
+    """A named benchmark (analogy, ws353, simlex) or a file in one of their formats
+    (read once: its ': section' lines say it holds analogies)."""
+    path = benchmark_path(benchmark) if isinstance(benchmark, str) and benchmark in BENCHMARKS else Path(benchmark)
+    text = _read(path)
+    if _kind(text) == "analogy":
+        return analogies(space, path, restrict_vocab=restrict_vocab, progress=progress, text=text)
+    return word_pairs(space, path, restrict_vocab=restrict_vocab, text=text)
 
 
 def scoreboard(results: Sequence[AnalogyResult | PairsResult]) -> pd.DataFrame:

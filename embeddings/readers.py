@@ -33,6 +33,7 @@ import posixpath
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .errors import InputError
 
@@ -130,6 +131,21 @@ def check_size(name: str, size: int, limits: Limits) -> None:
         raise InputError(f"{name} is {_size(size)}, over the {_size(limits.max_file_bytes)} limit.")
     if size == 0:
         raise InputError(f"{name} is empty.")
+
+
+def read_small_text(path: Path | str, *, max_bytes: int, what: str) -> str:
+    """A small text file given by path (a word list, a benchmark), decoded like an upload.
+
+    ``what`` finishes the too-large message, e.g. "a word list should be a few KB"."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file.")
+    if path.stat().st_size > max_bytes:
+        raise InputError(f"{path.name} is larger than {max_bytes // MB} MB; {what}.")
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputError(f"{path.name} is empty.")
+    return decode(path.name, data)[0]
 
 
 # -- decoding -------------------------------------------------------------------
