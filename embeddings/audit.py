@@ -33,6 +33,7 @@ import pandas as pd
 
 from .corpus import Corpus
 from .errors import InputError
+from .models import TRAIN_FAMILIES
 from .space import EmbeddingSpace
 
 FRAGMENTED = 3
@@ -188,7 +189,7 @@ def audit(corpus: Corpus, spaces: Sequence[EmbeddingSpace], terms: Sequence[str]
     if domain is None:
         domain = next((s.name for s in spaces if s.provenance.get("corpus") in (corpus.name, corpus.id)
                        and s.provenance.get("unit", "term") == "term"
-                       and s.family in ("word2vec", "fasttext", "ppmi-svd")), names[0])
+                       and s.family in TRAIN_FAMILIES), names[0])
     if domain not in by_name:
         raise InputError(f"The domain space {domain!r} is not among the audited spaces.")
     say(0.05, "Choosing terms")

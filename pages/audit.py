@@ -5,8 +5,10 @@ import streamlit as st
 from embeddings.audit import FLAGS, audit
 from embeddings.bias import parse_words
 from embeddings.errors import InputError
+from embeddings.models import TRAIN_FAMILIES
 from embeddings.report import audit_report, coverage_chart, drift_chart, pieces_chart
-from pages.common import corpora, guard, progress_reporter, query_list, space, spaces_or_stop, workspace_root
+from pages.common import (corpora, guard, progress_reporter, query_list, space, space_cards, spaces_or_stop,
+                          workspace_root)
 
 st.title("Vocabulary audit")
 st.caption("Term by term: does each model know the word, how does MiniLM's tokenizer split it, what are its "
@@ -24,9 +26,10 @@ c1, c2, c3 = st.columns([2, 2, 4])
 corpus_name = c1.selectbox("Corpus", list(by_name), key="au_corpus")
 corpus = by_name[corpus_name]
 source = c2.radio("Terms", ["Mine from the corpus", "Type or upload"], key="au_source")
-trained = [n for n in names if space(choices[n]).provenance.get("corpus") in (corpus.name, corpus.id)
-           and space(choices[n]).family in ("word2vec", "fasttext", "ppmi-svd")]
-general = [n for n in names if n not in trained and space(choices[n]).provenance.get("unit", "term") == "term"]
+cards = space_cards()  # the catalogue: no space is loaded to choose the defaults
+trained = [n for n in names if cards[n].params.get("corpus") in (corpus.name, corpus.id)
+           and cards[n].summary.get("family") in TRAIN_FAMILIES]
+general = [n for n in names if n not in trained and cards[n].summary.get("unit", "term") == "term"]
 default = [n for n in query_list("spaces") if n in choices] or (trained[:1] + general[:2]) or names[:2]
 selected = c3.multiselect("Spaces", names, default=default, key="au_spaces",
                           help="Typically the model trained on the corpus beside GloVe and MiniLM.")

@@ -10,7 +10,7 @@ import streamlit as st
 from embeddings import bias
 from embeddings.errors import InputError
 from embeddings.report import axis_strip, bias_report, weat_heatmap, weat_strip
-from pages.common import (flash, guard, plural, progress_reporter, show_flash, space, spaces_or_stop,
+from pages.common import (flash, guard, plural, progress_reporter, show_flash, space, space_cards, spaces_or_stop,
                           sync_query_params, query_list, workspace, workspace_root)
 
 ws = workspace()
@@ -21,7 +21,7 @@ show_flash()
 
 choices = spaces_or_stop()
 names = list(choices)
-cards = {a.name: a for a in ws.list("space")}  # catalogue rows: no vectors loaded
+cards = space_cards()
 
 
 def is_seat(name: str) -> bool:
@@ -309,7 +309,8 @@ with debias_tab:
                 rows = []
                 for t in bias.builtin_tests():
                     for n in (parent_name, pick):
-                        r = weat_cell(workspace_root(), choices[n], test_json(t), 1, 100_000, 0, 0.2, False)
+                        r = weat_cell(workspace_root(), choices[n], test_json(t), 1, bias.PERMUTATIONS, 0,
+                                      bias.MAX_MISSING, False)
                         rows.append({"test": t.id, "space": n, "d": r.effect_size if not isinstance(r, str) else np.nan,
                                      "p": r.p_value if not isinstance(r, str) else np.nan})
                 ba = pd.DataFrame(rows)

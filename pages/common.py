@@ -19,7 +19,7 @@ import streamlit as st
 from embeddings.corpus import Corpus, get_corpus, list_corpora
 from embeddings.errors import EmbeddingsError
 from embeddings.space import EmbeddingSpace, load_space
-from embeddings.workspace import Workspace, default_root
+from embeddings.workspace import Artefact, Workspace, default_root
 
 log = logging.getLogger("embeddings.app")
 
@@ -67,12 +67,17 @@ def corpora() -> list[Corpus]:
     return list_corpora(workspace())
 
 
-def space_choices(unit: str | None = None) -> dict[str, str]:
-    """name -> id of the workspace's spaces (optionally of one unit), oldest first."""
+def space_cards() -> dict[str, Artefact]:
+    """name -> catalogue row of each space, oldest first: provenance in ``params``, the model
+    card in ``summary``. Reads the catalogue only, no vectors."""
     from embeddings.space import list_spaces
 
-    return {a.name: a.id for a in list_spaces(workspace())
-            if unit is None or a.summary.get("unit", "term") == unit}
+    return {a.name: a for a in list_spaces(workspace())}
+
+
+def space_choices(unit: str | None = None) -> dict[str, str]:
+    """name -> id of the workspace's spaces (optionally of one unit), oldest first."""
+    return {name: a.id for name, a in space_cards().items() if unit is None or a.summary.get("unit", "term") == unit}
 
 
 def spaces_or_stop(minimum: int = 1) -> dict[str, str]:
