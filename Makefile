@@ -6,6 +6,8 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8501
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
+# see embeddings/__init__.py: Arrow through malloc, which returns freed memory (streamlit imports Arrow first)
+export ARROW_DEFAULT_MEMORY_POOL := system
 
 .PHONY: run test e2e bench clean
 

@@ -6,18 +6,12 @@ hands over to the page the user picked. Pages live in ``pages/``; every number t
 show comes from the ``embeddings`` package.
 """
 
-import os
+import embeddings  # noqa: F401  (first: it sets the offline environment before any library reads it)
+import streamlit as st
 
-# Privacy: never reach a model hub, whatever a library tries.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-
-import streamlit as st  # noqa: E402
-
-from embeddings.projection import warm_up_in_background  # noqa: E402
-from embeddings.seed import SEEDED_KEY, seed_demo  # noqa: E402
-from pages.common import guard, progress_reporter, workspace  # noqa: E402
+from embeddings.projection import warm_up_in_background
+from embeddings.seed import SEEDED_KEY, seed_demo
+from pages.common import guard, progress_reporter, workspace
 
 st.set_page_config(page_title="Embedding Explorer", page_icon=":material/scatter_plot:", layout="wide")
 

@@ -4,4 +4,16 @@ It never imports streamlit; the pages in ``pages/`` and the CLI (``python -m emb
 are thin layers over it.
 """
 
+import os
+
+# The process environment every entry point (the app, the CLI, the tests, bench/) gets on
+# its first ``import embeddings``, before any library that reads it is imported:
+# - privacy: no model hub and no telemetry, whatever a library tries;
+# - memory: Arrow allocates through the C library's malloc, which gives freed memory back
+#   to the system, rather than mimalloc, which keeps it; the server runs for days and
+#   ingests uploads of up to 200 MB.
+for _key, _value in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
+                     "ARROW_DEFAULT_MEMORY_POOL": "system"}.items():
+    os.environ.setdefault(_key, _value)
+
 __version__ = "0.1.0"

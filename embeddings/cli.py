@@ -28,9 +28,35 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(f"{message} (see '{self.prog} --help')")
 
 
+def json_safe(obj):
+    """``obj`` with every NaN or infinity (Python or numpy) as None, numpy scalars and arrays as
+    Python values: JSON has no NaN, so ``--json`` prints null there.
+
+    >>> import numpy as np
+    >>> json_safe({"cosine": float("nan"), "d": np.float32(0.5), "xs": [np.inf, 1]})
+    {'cosine': None, 'd': 0.5, 'xs': [None, 1]}
+    """
+    import math
+
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return json_safe(obj.tolist())
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
 def _emit(args, obj, human: str) -> None:
     if args.json:
-        print(json.dumps(obj, ensure_ascii=False, indent=None, default=str))
+        # allow_nan=False: a NaN that slipped past json_safe is a bug, never invalid JSON on stdout
+        print(json.dumps(json_safe(obj), ensure_ascii=False, indent=None, default=str, allow_nan=False))
     else:
         print(human)
 
@@ -55,6 +81,8 @@ def _preprocessing_args(p: argparse.ArgumentParser) -> None:
     r = p.add_argument_group("reading")
     r.add_argument("--text-column", metavar="NAME", help="csv/tsv column or jsonl field holding the text")
     r.add_argument("--lines", action="store_true", help=".txt/.md: every line is a document")
+    r.add_argument("--no-header", dest="header", action="store_false",
+                   help="csv/tsv: the first row is data; columns are named 'column 1', 'column 2'...")
     r.add_argument("--max-mb", type=float, default=None, metavar="MB",
                    help="size limit per file (default 200, or $EMBEDDINGS_MAX_UPLOAD_MB)")
 
@@ -76,17 +104,20 @@ def _preprocessing_from(args):
 
 
 def _read_file_sources(paths: Sequence[str], args, limits):
+    """The files as sources, every path checked first; each file is read only when its turn
+    comes, so its bytes can be freed once it is parsed (ingest streams file by file)."""
     from .readers import Source, check_size, format_of
 
-    sources = []
+    checked = []
     for p in paths:
         path = Path(p)
         if not path.is_file():
             raise InputError(f"{p}: no such file.")
         format_of(path.name)
         check_size(path.name, path.stat().st_size, limits)  # before reading it into memory
-        sources.append(Source(path.name, path.read_bytes(), args.text_column, args.lines))
-    return sources
+        checked.append(path)
+    return (Source(path.name, path.read_bytes(), args.text_column, args.lines, args.header)
+            for path in checked)
 
 
 def _progress_printer(args):
@@ -96,16 +127,12 @@ def _progress_printer(args):
 
 
 def cmd_corpus_add(ws, args) -> None:
-    from dataclasses import replace
-
     from .corpus import add_corpus
-    from .readers import MB, Limits
+    from .readers import Limits
     from .samples import SAMPLES
 
     prep = _preprocessing_from(args)
-    limits = Limits.from_env()
-    if args.max_mb is not None:
-        limits = replace(limits, max_file_bytes=int(args.max_mb * MB))
+    limits = Limits.from_env(args.max_mb)
     progress = _progress_printer(args)
     if args.sample:
         if args.files:
@@ -199,6 +226,7 @@ def _space_summary(ws, name_or_id: str) -> dict:
         "words_per_second": p.get("words_per_second"),
         "seed": p.get("seed"),
         "params": p.get("params", {}),
+        "warnings": p.get("warnings", []),
         "can_embed": summary.get("can_embed", False),
         "created_at": art.created_at,
     }
@@ -253,17 +281,16 @@ def cmd_space_add_pretrained(ws, args) -> None:
 
 
 def cmd_space_import(ws, args) -> None:
-    from dataclasses import replace
-
     from .models import import_space
-    from .readers import MB, Limits
+    from .readers import Limits
 
-    limits = Limits.from_env()
-    if args.max_mb is not None:
-        limits = replace(limits, max_file_bytes=int(args.max_mb * MB))
+    limits = Limits.from_env(args.max_mb)
     space = import_space(ws, args.file, args.format, args.name, limits=limits)
     s = _space_summary(ws, space.id)
     _emit(args, s, f"imported {_space_line(s)}")
+    if not args.json:
+        for warning in s["warnings"]:
+            print(f"warning: {warning}", file=sys.stderr)
 
 
 def cmd_space_list(ws, args) -> None:

@@ -4,7 +4,9 @@ A corpus is made from documents (see :mod:`embeddings.readers` and
 :mod:`embeddings.samples`) by :func:`add_corpus`, which tokenises them with the
 options of :class:`Preprocessing` and saves one folder in the workspace::
 
-    documents.parquet   doc, source, text, tokens, sentences, meta.<column>...
+    documents.parquet   doc, source, text, meta.<column>...
+    document_counts.parquet  doc, tokens, sentences (kept apart so that the documents are
+                        written before the sentence pass, while memory is lowest)
     sentences.txt       one sentence per line, tokens separated by spaces
                         (gensim's LineSentence / corpus_file format, ready to train on)
     sentences.parquet   doc, text: the raw text of each line of sentences.txt
@@ -27,6 +29,7 @@ Example
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import time
@@ -114,12 +117,47 @@ a.m p.m u.s u.k u.n e.u d.c ph.d
 """.split())
 
 
-def split_sentences(text: str) -> list[str]:
-    """Split a document into sentences: blank lines first, then NLTK's Punkt.
+#: the longest stretch of text handed to Punkt or the tokeniser at once. A longer paragraph
+#: is cut at its last sentence end (else whitespace) before this, so memory stays bounded
+#: and Punkt's regex time limit is never reached; 50,000 characters is about 8,000 tokens,
+#: under the 10,000 at which gensim's training cuts a sentence anyway.
+MAX_BLOCK_CHARS = 50_000
+_BREAK_RE = re.compile(r"[.!?][\"')\]]*\s")
 
-    >>> split_sentences("Mr. Smith arrived at 4 p.m. on Monday. He left.")
-    ['Mr. Smith arrived at 4 p.m. on Monday.', 'He left.']
+
+def _paragraphs(text: str) -> Iterator[str]:
+    """The paragraphs of a text (split at blank lines), one at a time."""
+    start = 0
+    for match in _PARAGRAPH_RE.finditer(text):
+        yield text[start:match.start()]
+        start = match.end()
+    yield text[start:] if start else text
+
+
+def blocks(text: str, max_chars: int = MAX_BLOCK_CHARS) -> Iterator[str]:
+    """Pieces of at most ``max_chars`` characters, cut after a sentence end where there is
+    one, else at whitespace, else hard.
+
+    >>> list(blocks("One two. Three four. Five", 12))
+    ['One two.', 'Three four.', 'Five']
     """
+    start, n = 0, len(text)
+    while n - start > max_chars:
+        window = text[start:start + max_chars]
+        ends = [m.end() for m in _BREAK_RE.finditer(window)]
+        cut = ends[-1] if ends else max(window.rfind(" "), window.rfind("\n")) + 1 or max_chars
+        piece = window[:cut].strip()
+        if piece:
+            yield piece
+        start += cut
+    piece = text[start:].strip() if start else text.strip()
+    if piece:
+        yield piece
+
+
+def iter_sentences(text: str) -> Iterator[str]:
+    """The sentences of a document, lazily: blank lines first, then NLTK's Punkt on blocks
+    of at most :data:`MAX_BLOCK_CHARS` characters."""
     global _punkt
     if _punkt is None:
         from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
@@ -127,12 +165,31 @@ def split_sentences(text: str) -> list[str]:
         params = PunktParameters()
         params.abbrev_types = set(ABBREVIATIONS)
         _punkt = PunktSentenceTokenizer(params)
-    out = []
-    for para in _PARAGRAPH_RE.split(text):
-        para = para.strip()
-        if para:
-            out.extend(s.strip() for s in _punkt.tokenize(para) if s.strip())
-    return out
+    for para in _paragraphs(text):
+        for block in blocks(para):
+            for start, end in _punkt.span_tokenize(block):
+                sentence = block[start:end].strip()
+                if sentence:
+                    yield sentence
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split a document into sentences: blank lines first, then NLTK's Punkt.
+
+    >>> split_sentences("Mr. Smith arrived at 4 p.m. on Monday. He left.")
+    ['Mr. Smith arrived at 4 p.m. on Monday.', 'He left.']
+    """
+    return list(iter_sentences(text))
+
+
+def units(text: str, prep: "Preprocessing") -> Iterator[str]:
+    """The units a document is cut into before tokenising: its sentences, or (without
+    sentence splitting) the document itself with its white space folded, in blocks."""
+    if prep.sentences:
+        yield from iter_sentences(text)
+    else:
+        for block in blocks(text):
+            yield " ".join(block.split())
 
 
 class _Tokeniser:
@@ -167,7 +224,8 @@ def tokenize(text: str, prep: Preprocessing | None = None) -> list[str]:
 
 @dataclass
 class Tokenised:
-    """The result of preprocessing: aligned lists, one entry per kept sentence."""
+    """The result of preprocessing in memory: aligned lists, one entry per kept sentence.
+    (For small inputs and tests; a saved corpus streams the same steps to disk.)"""
 
     sentences: list[list[str]]
     sentence_text: list[str]
@@ -176,79 +234,126 @@ class Tokenised:
     phrase_scores: dict[str, float] = field(default_factory=dict)
 
 
-def preprocess(documents: Sequence[Document], prep: Preprocessing, progress: Progress = _no_progress) -> Tokenised:
-    """Tokenise documents, detect phrases, remove stopwords."""
+Unit = tuple[int, str, list[str]]  # (document index, text, tokens)
+
+
+def _tokenised_units(documents: Sequence[Document], prep: Preprocessing, progress: Progress) -> Iterator[Unit]:
+    """Every unit (sentence) of every document with its tokens, one at a time."""
     tok = _Tokeniser(prep)
-    sentences: list[list[str]] = []
-    texts: list[str] = []
-    owners: list[int] = []
     step = max(1, len(documents) // 50)
     for i, doc in enumerate(documents):
-        units = split_sentences(doc.text) if prep.sentences else [doc.text]
-        for unit in units:
+        for unit in units(doc.text, prep):
             tokens = tok(unit)
             if tokens:
-                sentences.append(tokens)
-                texts.append(unit if prep.sentences else " ".join(unit.split()))
-                owners.append(i)
+                yield i, unit, tokens
         if i % step == 0:
-            progress(0.7 * (i + 1) / len(documents), f"Tokenising document {i + 1:,} of {len(documents):,}")
+            progress((i + 1) / len(documents), f"Tokenising document {i + 1:,} of {len(documents):,}")
 
-    scores: dict[str, float] = {}
-    if prep.phrases != "none" and sentences:
+
+class _Finisher:
+    """The corpus-level steps after tokenising: phrases (learnt over the whole corpus by
+    gensim's Phrases, one pass per layer) and stopword removal."""
+
+    def __init__(self, prep: Preprocessing):
+        self.prep = prep
+        self.layers: list = []
+        self.delimiters = _PHRASE_DELIMITERS[: 2 if prep.phrases == "trigrams" else 1] if prep.phrases != "none" \
+            else ()
+        self.table = str.maketrans({d: "_" for d in self.delimiters})
+        self.stopwords: frozenset[str] = frozenset()
+        if prep.stopwords:
+            from gensim.parsing.preprocessing import STOPWORDS
+
+            self.stopwords = frozenset(STOPWORDS)
+
+    def learn(self, sentences: Callable[[], Iterable[list[str]]], progress: Progress) -> dict[str, float]:
+        """Learn the phrase layers from a restartable stream of token lists; return phrase -> score.
+
+        Each pass joins with its own control character: gensim's freeze()/export_phrases split a
+        phrase on the delimiter, so a trigram pass over "new_york" + "city" with one shared
+        delimiter (or a corpus token like "__init__") would be mis-scored. The delimiters
+        become "_" at the end.
+        """
         from gensim.models.phrases import ENGLISH_CONNECTOR_WORDS, Phrases
 
-        # Each pass joins with its own control character: gensim's freeze()/export_phrases
-        # split a phrase on the delimiter, so a trigram pass over "new_york" + "city" with one
-        # shared delimiter (or a corpus token like "__init__") would be mis-scored. The
-        # delimiters become "_" at the end.
-        delimiters = _PHRASE_DELIMITERS[: 2 if prep.phrases == "trigrams" else 1]
-        for layer, delimiter in enumerate(delimiters):
-            progress(0.7 + 0.1 * layer, f"Detecting phrases (pass {layer + 1} of {len(delimiters)})")
+        scores: dict[str, float] = {}
+        for layer, delimiter in enumerate(self.delimiters):
+            progress(layer / len(self.delimiters), f"Detecting phrases (pass {layer + 1} of {len(self.delimiters)})")
+            done = list(self.layers)
             model = Phrases(
-                sentences,
-                min_count=prep.phrase_min_count,
-                threshold=prep.phrase_threshold,
+                (self._apply(s, done) for s in sentences()),
+                min_count=self.prep.phrase_min_count,
+                threshold=self.prep.phrase_threshold,
                 delimiter=delimiter,
                 connector_words=ENGLISH_CONNECTOR_WORDS,
             ).freeze()
             scores.update(model.phrasegrams)
-            sentences = [model[s] for s in sentences]
-        table = str.maketrans({d: "_" for d in delimiters})
-        sentences = [[t.translate(table) for t in s] for s in sentences]
-        scores = {p.translate(table): score for p, score in scores.items()}
+            self.layers.append(model)
+        return {p.translate(self.table): score for p, score in scores.items()}
 
-    if prep.stopwords:
-        from gensim.parsing.preprocessing import STOPWORDS
+    @staticmethod
+    def _apply(tokens: list[str], layers: list) -> list[str]:
+        for model in layers:
+            tokens = model[tokens]
+        return tokens
 
-        sentences = [[t for t in s if t.lower() not in STOPWORDS] for s in sentences]
-    keep = [i for i, s in enumerate(sentences) if s]
-    if len(keep) != len(sentences):
-        sentences = [sentences[i] for i in keep]
-        texts = [texts[i] for i in keep]
-        owners = [owners[i] for i in keep]
-    return Tokenised(sentences, texts, owners, scores)
+    def __call__(self, tokens: list[str]) -> list[str]:
+        if self.layers:
+            tokens = [t.translate(self.table) for t in self._apply(tokens, self.layers)]
+        if self.stopwords:
+            tokens = [t for t in tokens if t.lower() not in self.stopwords]
+        return tokens
+
+
+def preprocess(documents: Sequence[Document], prep: Preprocessing, progress: Progress = _no_progress) -> Tokenised:
+    """Tokenise documents, detect phrases, remove stopwords, in memory."""
+    raw = list(_tokenised_units(documents, prep, lambda f, m: progress(0.7 * f, m)))
+    finish = _Finisher(prep)
+    scores = finish.learn(lambda: (tokens for _, _, tokens in raw), lambda f, m: progress(0.7 + 0.2 * f, m)) \
+        if finish.delimiters else {}
+    out = Tokenised([], [], [], scores)
+    for doc, text, tokens in raw:
+        tokens = finish(tokens)
+        if tokens:
+            out.sentences.append(tokens)
+            out.sentence_text.append(text)
+            out.sentence_doc.append(doc)
+    return out
 
 
 # -- statistics -----------------------------------------------------------------
-def _vocabulary(tok: Tokenised) -> pd.DataFrame:
-    counts: Counter[str] = Counter()
-    doc_sets: dict[int, set[str]] = {}
-    for doc, sent in zip(tok.sentence_doc, tok.sentences):
-        counts.update(sent)
-        doc_sets.setdefault(doc, set()).update(sent)
-    doc_freq: Counter[str] = Counter()
-    for terms in doc_sets.values():
-        doc_freq.update(terms)
-    vocab = pd.DataFrame(
-        {"term": list(counts), "count": list(counts.values()), "documents": [doc_freq[t] for t in counts]}
-    )
-    return vocab.sort_values(["count", "term"], ascending=[False, True], ignore_index=True)
+class _Tally:
+    """Term counts and document frequencies, fed one sentence at a time (the sentences of a
+    document arrive together, in document order)."""
+
+    def __init__(self, n_docs: int):
+        self.counts: Counter[str] = Counter()
+        self.doc_freq: Counter[str] = Counter()
+        self.doc_tokens = np.zeros(n_docs, dtype=np.int64)
+        self.doc_sentences = np.zeros(n_docs, dtype=np.int64)
+        self._doc, self._terms = -1, set()
+
+    def add(self, doc: int, tokens: list[str]) -> None:
+        if doc != self._doc:
+            self.doc_freq.update(self._terms)
+            self._doc, self._terms = doc, set()
+        self.counts.update(tokens)
+        self._terms.update(tokens)
+        self.doc_tokens[doc] += len(tokens)
+        self.doc_sentences[doc] += 1
+
+    def vocabulary(self) -> pd.DataFrame:
+        self.doc_freq.update(self._terms)
+        self._terms = set()
+        counts = self.counts
+        vocab = pd.DataFrame({"term": list(counts), "count": np.fromiter(counts.values(), np.int64, len(counts)),
+                              "documents": np.fromiter((self.doc_freq[t] for t in counts), np.int64, len(counts))})
+        return vocab.sort_values(["count", "term"], ascending=[False, True], ignore_index=True)
 
 
-def _phrase_table(tok: Tokenised, vocab: pd.DataFrame) -> pd.DataFrame:
+def _phrase_table(scores: dict[str, float], vocab: pd.DataFrame) -> pd.DataFrame:
     counts = dict(zip(vocab["term"], vocab["count"]))
-    rows = [(p, counts[p], float(s)) for p, s in tok.phrase_scores.items() if p in counts]
+    rows = [(p, counts[p], float(s)) for p, s in scores.items() if p in counts]
     table = pd.DataFrame(rows, columns=["phrase", "count", "score"])
     return table.sort_values(["score", "count"], ascending=False, ignore_index=True)
 
@@ -289,7 +394,15 @@ class Corpus:
                 yield line.split()
 
     def documents(self) -> pd.DataFrame:
-        return pd.read_parquet(self.path / "documents.parquet")
+        """``doc, source, text, tokens, sentences, meta.<column>...``, one row per document."""
+        docs = pd.read_parquet(self.path / "documents.parquet")
+        counts_path = self.path / "document_counts.parquet"
+        if "tokens" in docs or not counts_path.exists():  # written before the counts had a file of their own
+            return docs
+        counts = pd.read_parquet(counts_path)
+        docs.insert(3, "tokens", counts["tokens"].to_numpy())
+        docs.insert(4, "sentences", counts["sentences"].to_numpy())
+        return docs
 
     def sentence_table(self) -> pd.DataFrame:
         return pd.read_parquet(self.path / "sentences.parquet")
@@ -325,39 +438,167 @@ class Corpus:
         return f"Corpus({self.name!r}, documents={s['documents']}, tokens={s['tokens']}, vocabulary={s['vocabulary']})"
 
 
-def _write_corpus(folder: Path, documents: Sequence[Document], files: list[FileInfo], tok: Tokenised,
+class _SentenceWriter:
+    """``sentences.parquet`` (doc, text), written in row groups as the sentences stream by."""
+
+    BATCH_CHARS = 8_000_000
+
+    def __init__(self, path: Path):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.pa = pa
+        self.schema = pa.schema([("doc", pa.int32()), ("text", pa.string())])
+        self.writer = pq.ParquetWriter(path, self.schema, use_dictionary=["doc"], write_statistics=["doc"])
+        self.docs: list[int] = []
+        self.texts: list[str] = []
+        self.chars = 0
+
+    def add(self, doc: int, text: str) -> None:
+        self.docs.append(doc)
+        self.texts.append(text)
+        self.chars += len(text)
+        if self.chars > self.BATCH_CHARS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.docs:
+            self.writer.write_table(self.pa.table({"doc": self.pa.array(self.docs, self.pa.int32()),
+                                                   "text": self.pa.array(self.texts, self.pa.string())},
+                                                  schema=self.schema))
+        self.docs, self.texts, self.chars = [], [], 0
+
+    def write_batch(self, batch) -> None:
+        """Append a record batch of the same schema (already filtered or staged)."""
+        self.flush()
+        self.writer.write_batch(batch)
+
+    def close(self) -> None:
+        self.flush()
+        self.writer.close()
+
+
+def _token_lines(path: Path) -> Iterator[list[str]]:
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            yield line.rstrip("\n").split(" ")
+
+
+def _write_sentences(folder: Path, documents: Sequence[Document], prep: Preprocessing, progress: Progress
+                     ) -> tuple[_Tally, dict[str, float], int, str]:
+    """Stream the documents through tokenising, phrases and stopwords into ``sentences.txt`` and
+    ``sentences.parquet``, counting terms on the way. Nothing but the vocabulary is held in
+    memory: without phrases it is one pass; with phrases the raw tokens go to a scratch file
+    that Phrases reads once per layer, then a last pass applies them.
+
+    Returns the tally, the phrase scores, the number of sentences and the SHA-256 of sentences.txt.
+    """
+    finish = _Finisher(prep)
+    tally = _Tally(len(documents))
+    digest = hashlib.sha256()
+    texts = _SentenceWriter(folder / "sentences.parquet")
+    n_sentences = 0
+    scores: dict[str, float] = {}
+    with open(folder / "sentences.txt", "w", encoding="utf-8", newline="\n") as out:
+        def keep(doc: int, text: str | None, tokens: list[str]) -> bool:
+            nonlocal n_sentences
+            tokens = finish(tokens)
+            if not tokens:
+                return False
+            line = " ".join(tokens) + "\n"
+            out.write(line)
+            digest.update(line.encode("utf-8"))
+            tally.add(doc, tokens)
+            if text is not None:
+                texts.add(doc, text)
+            n_sentences += 1
+            return True
+
+        stream = _tokenised_units(documents, prep, lambda f, m: progress(0.75 * f if finish.delimiters else 0.85 * f,
+                                                                         m))
+        if not finish.delimiters:
+            for doc, text, tokens in stream:
+                keep(doc, text, tokens)
+        else:
+            raw_path, raw_texts = folder / "tokens.scratch", folder / "texts.scratch.parquet"
+            staged = _SentenceWriter(raw_texts)
+            owners = []
+            with open(raw_path, "w", encoding="utf-8", newline="\n") as raw:
+                for doc, text, tokens in stream:
+                    raw.write(" ".join(tokens) + "\n")
+                    staged.add(doc, text)
+                    owners.append(doc)
+            staged.close()
+            scores = finish.learn(lambda: _token_lines(raw_path), lambda f, m: progress(0.75 + 0.05 * f, m))
+            progress(0.8, "Applying phrases")
+            kept = np.fromiter((keep(doc, None, tokens) for doc, tokens in zip(owners, _token_lines(raw_path))),
+                               dtype=bool, count=len(owners))
+            import pyarrow.parquet as pq
+
+            at = 0
+            for batch in pq.ParquetFile(raw_texts).iter_batches(batch_size=20_000):
+                mask = kept[at:at + batch.num_rows]
+                at += batch.num_rows
+                texts.write_batch(batch.filter(mask))
+            raw_path.unlink()
+            raw_texts.unlink()
+    texts.close()
+    return tally, scores, n_sentences, digest.hexdigest()
+
+
+def _release_memory() -> None:
+    """Hand freed memory back to the system (glibc keeps it by default); a no-op elsewhere."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def _write_documents(path: Path, documents: Sequence[Document], batch: int = 2_000) -> None:
+    """``documents.parquet`` in row groups: doc, source, text, meta.<column>..."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    meta_cols = list(dict.fromkeys(k for d in documents for k in d.meta))
+    schema = pa.schema([("doc", pa.int32()), ("source", pa.string()), ("text", pa.string()),
+                        *[(f"meta.{c}", pa.string()) for c in meta_cols]])
+    # No dictionary, statistics or compression for the text: for a long document each one
+    # makes another copy of it (a 50 MB document would cost about 400 MB to write).
+    small = ["doc", "source", *[f"meta.{c}" for c in meta_cols]]
+    with pq.ParquetWriter(path, schema, use_dictionary=small[1:], write_statistics=small,
+                          compression={c: "snappy" for c in small} | {"text": "none"}) as writer:
+        for start in range(0, len(documents), batch):
+            chunk = documents[start:start + batch]
+            columns = {"doc": np.arange(start, start + len(chunk), dtype=np.int32),
+                       "source": [d.source for d in chunk], "text": [d.text for d in chunk]}
+            for c in meta_cols:
+                columns[f"meta.{c}"] = [d.meta.get(c) for d in chunk]
+            writer.write_table(pa.table(columns, schema=schema))
+
+
+def _write_corpus(folder: Path, documents: Sequence[Document], files: list[FileInfo], prep: Preprocessing,
                   progress: Progress) -> dict:
+    progress(0.0, "Writing the documents")
+    _write_documents(folder / "documents.parquet", documents)  # first: memory is lowest now
+    _release_memory()
+    tally, scores, n_sentences, sha = _write_sentences(folder, documents, prep, progress)
+    if not n_sentences:
+        raise InputError(
+            f"No tokens are left after preprocessing ({prep.describe()}); relax the options "
+            "(keep stopwords or numbers, lower the minimum length)."
+        )
     progress(0.85, "Computing statistics")
-    vocab = _vocabulary(tok)
-    phrases = _phrase_table(tok, vocab)
-    n_docs = len(documents)
-    doc_tokens = np.bincount(np.asarray(tok.sentence_doc, dtype=np.int64),
-                             weights=[len(s) for s in tok.sentences], minlength=n_docs).astype(np.int64)
-    doc_sents = np.bincount(np.asarray(tok.sentence_doc, dtype=np.int64), minlength=n_docs)
+    vocab = tally.vocabulary()
+    phrases = _phrase_table(scores, vocab)
     tokens_per_file: Counter[str] = Counter()
-    for d, n in zip(documents, doc_tokens):
+    for d, n in zip(documents, tally.doc_tokens):
         tokens_per_file[d.source] += int(n)
 
     progress(0.9, "Writing files")
-    digest = hashlib.sha256()
-    with open(folder / "sentences.txt", "w", encoding="utf-8", newline="\n") as fh:
-        for sent in tok.sentences:
-            line = " ".join(sent) + "\n"
-            fh.write(line)
-            digest.update(line.encode("utf-8"))
-    meta_frame = pd.DataFrame([d.meta for d in documents]).add_prefix("meta.")
-    doc_frame = pd.DataFrame({
-        "doc": np.arange(n_docs, dtype=np.int32),
-        "source": [d.source for d in documents],
-        "text": [d.text for d in documents],
-        "tokens": doc_tokens,
-        "sentences": doc_sents,
-    })
-    if not meta_frame.empty:
-        doc_frame = pd.concat([doc_frame, meta_frame.astype("string")], axis=1)
-    doc_frame.to_parquet(folder / "documents.parquet", index=False)
-    pd.DataFrame({"doc": np.asarray(tok.sentence_doc, dtype=np.int32), "text": tok.sentence_text}).to_parquet(
-        folder / "sentences.parquet", index=False)
+    pd.DataFrame({"doc": np.arange(len(documents), dtype=np.int32), "tokens": tally.doc_tokens,
+                  "sentences": tally.doc_sentences}).to_parquet(folder / "document_counts.parquet", index=False)
     vocab.to_parquet(folder / "vocab.parquet", index=False)
     phrases.to_parquet(folder / "phrases.parquet", index=False)
 
@@ -369,16 +610,16 @@ def _write_corpus(folder: Path, documents: Sequence[Document], files: list[FileI
             row["tokens"] = tokens_per_file.get(f.file, 0)
         file_rows.append(row)
     stats = {
-        "documents": n_docs,
-        "sentences": len(tok.sentences),
+        "documents": len(documents),
+        "sentences": n_sentences,
         "tokens": n_tokens,
         "vocabulary": len(vocab),
         "type_token_ratio": round(len(vocab) / n_tokens, 6),
         "hapax": int((vocab["count"] == 1).sum()),
-        "mean_document_tokens": round(float(doc_tokens.mean()), 2),
+        "mean_document_tokens": round(float(tally.doc_tokens.mean()), 2),
         "phrases": len(phrases),
         "files": file_rows,
-        "sha256": digest.hexdigest(),
+        "sha256": sha,
     }
     atomic_write_json(folder / "stats.json", stats)
     return stats
@@ -386,13 +627,15 @@ def _write_corpus(folder: Path, documents: Sequence[Document], files: list[FileI
 
 def read_documents(sources: Iterable[Source], limits: Limits | None = None,
                    progress: Progress = _no_progress) -> tuple[list[Document], list[FileInfo]]:
-    """Read every source; the first unusable one raises :class:`InputError`."""
-    sources = list(sources)
+    """Read every source; the first unusable one raises :class:`InputError`.
+
+    ``sources`` may be a generator: each file's bytes are then dropped once it is read."""
     documents: list[Document] = []
     files: list[FileInfo] = []
     for i, src in enumerate(sources):
-        progress(0.0, f"Reading {src.name} ({i + 1} of {len(sources)})")
+        progress(0.0, f"Reading {src.name} (file {i + 1})")
         docs, infos = read_source(src, limits)
+        del src  # the bytes: only the decoded documents are kept
         documents.extend(docs)
         files.extend(infos)
     return documents, files
@@ -422,23 +665,17 @@ def add_corpus(
         if not sources:
             raise InputError("Give at least one file, some text or a sample.")
         documents, files = read_documents(sources, limits, progress)
-    documents = [d for d in documents if d.text.strip()]
+    documents = [d for d in documents if d.text and not d.text.isspace()]  # isspace: no copy of a long text
     if not documents:
         raise InputError("There is no text to make a corpus from.")
     files = files or _infos_by_source(documents)
-    tok = preprocess(documents, prep, lambda f, m: progress(0.1 + 0.75 * f, m))
-    if not tok.sentences:
-        raise InputError(
-            f"No tokens are left after preprocessing ({prep.describe()}); relax the options "
-            "(keep stopwords or numbers, lower the minimum length)."
-        )
     params = {
         "preprocessing": asdict(prep),
         "source": source_label or ", ".join(f.file for f in files if "/" not in f.file)[:500],
     }
 
     def build(folder: Path) -> dict:
-        stats = _write_corpus(folder, documents, files, tok, progress)
+        stats = _write_corpus(folder, documents, files, prep, lambda f, m: progress(0.1 + 0.9 * f, m))
         stats["seconds"] = round(time.perf_counter() - started, 3)
         atomic_write_json(folder / "params.json", params)
         return stats

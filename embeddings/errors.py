@@ -27,3 +27,15 @@ class DuplicateNameError(EmbeddingsError):
 
 class WorkspaceError(EmbeddingsError):
     """The workspace folder or catalogue cannot be used."""
+
+
+class DamagedError(EmbeddingsError):
+    """A saved artefact whose files are missing or unreadable (a crash, a disk problem, a hand edit)."""
+
+    def __init__(self, kind: str, name: str, why: str):
+        self.kind, self.name, self.why = kind, name, why
+        super().__init__(f"{kind} {name!r} is damaged ({why}): delete it or create it again.")
+
+
+class Cancelled(EmbeddingsError):
+    """A long job stopped on the user's request; nothing was saved."""

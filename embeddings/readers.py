@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import os
 import posixpath
 import unicodedata
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,10 +72,31 @@ class Limits:
     max_zip_ratio: float = 100.0
     max_zip_members: int = 10_000
 
+    #: total uncompressed size of the parts of a container format (a .docx is a zip of XML)
+    max_container_bytes: int = 100 * MB
+
     @classmethod
-    def from_env(cls) -> "Limits":
-        mb = os.environ.get("EMBEDDINGS_MAX_UPLOAD_MB")
-        return cls(max_file_bytes=int(float(mb) * MB)) if mb else cls()
+    def from_env(cls, max_mb: float | str | None = None) -> "Limits":
+        """The limits in force: ``max_mb`` if given (the CLI's ``--max-mb``), else
+        ``$EMBEDDINGS_MAX_UPLOAD_MB``, else 200 MB per file.
+
+        >>> Limits.from_env("abc")
+        Traceback (most recent call last):
+        ...
+        embeddings.errors.InputError: The size limit must be a positive number of MB, not 'abc'.
+        """
+        where = "The size limit"
+        if max_mb is None:
+            max_mb, where = os.environ.get("EMBEDDINGS_MAX_UPLOAD_MB") or None, "EMBEDDINGS_MAX_UPLOAD_MB"
+            if max_mb is None:
+                return cls()
+        try:
+            value = float(max_mb)
+        except (TypeError, ValueError):
+            value = float("nan")
+        if not (0 < value < 1e9):  # also refuses NaN and infinity
+            raise InputError(f"{where} must be a positive number of MB, not {max_mb!r}.")
+        return cls(max_file_bytes=max(1, int(value * MB)))
 
 
 @dataclass(frozen=True)
@@ -86,6 +109,8 @@ class Source:
     text_field: str | None = None
     #: for .txt/.md: every non-empty line is a document (as in gensim's .cor files)
     lines_as_documents: bool = False
+    #: for .csv/.tsv: the first row names the columns; without one they are "column 1", "column 2"...
+    header: bool = True
 
 
 @dataclass
@@ -193,7 +218,7 @@ def decode(name: str, data: bytes) -> tuple[str, str]:
 
 
 def _require_text(name: str, text: str) -> str:
-    if not text.strip():
+    if not text or text.isspace():
         raise InputError(f"{name} contains no text.")
     bad = sum(1 for c in text[:20000] if unicodedata.category(c) == "Cc" and c not in "\t\n\r\f\v")
     if bad > 0.01 * min(len(text), 20000):
@@ -210,32 +235,60 @@ def _read_text(src: Source, info: FileInfo) -> list[Document]:
     return [Document(text, src.name)]
 
 
-def _read_table(src: Source, info: FileInfo) -> list[Document]:
-    import pandas as pd
+def _table_rows(src: Source, text: str, fmt: str) -> Iterator[tuple[int, list[str]]]:
+    """``(line, fields)`` of each non-blank row of a CSV/TSV text (``line`` is where the row starts)."""
+    reader = csv.reader(io.StringIO(text), delimiter="\t" if fmt == "tsv" else ",", strict=True)
+    line = 1
+    try:
+        for row in reader:
+            if row:
+                yield line, row
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError(f"{src.name}, line {reader.line_num}: not valid {fmt.upper()} ({exc}).") from exc
 
+
+def _columns(src: Source, first: list[str], fmt: str) -> list[str]:
+    """The column names: the header row, or "column 1"... when the file has none."""
+    if not src.header:
+        return [f"column {i + 1}" for i in range(len(first))]
+    names = [c.strip() for c in first]
+    repeated = sorted({c for c in names if names.count(c) > 1})
+    if repeated:
+        raise InputError(f"{src.name}, line 1: the header repeats the column name(s) {', '.join(map(repr, repeated))}"
+                         f"; if the file has no header, say so.")
+    return names
+
+
+def _read_table(src: Source, info: FileInfo) -> list[Document]:
+    """Rows of a CSV/TSV file. A row with more or fewer fields than the header is refused
+    with its line: guessing which field moved would silently misread the text."""
     text, info.encoding = decode(src.name, src.data)
     _require_text(src.name, text)
-    sep = "\t" if info.format == "tsv" else ","
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                            on_bad_lines="error", engine="python")
-    except (pd.errors.ParserError, csv.Error, ValueError) as exc:
-        raise InputError(f"{src.name}: not a valid {info.format.upper()} file ({_first_line(exc)}).") from exc
-    if frame.empty:
+    rows = _table_rows(src, text, info.format)
+    first = next(rows, None)
+    if first is None:
+        raise InputError(f"{src.name} contains no rows.")
+    columns = _columns(src, first[1], info.format)
+    records = []
+    for line, row in itertools.chain([] if src.header else [first], rows):
+        if len(row) != len(columns):
+            raise InputError(f"{src.name}, line {line}: {len(row)} fields where the "
+                             f"{'header has' if src.header else 'first row has'} {len(columns)}; "
+                             "quote fields that contain the separator.")
+        records.append(row)
+    if not records:
         raise InputError(f"{src.name} has a header but no rows.")
-    column = src.text_field or guess_text_field(frame.to_dict("records"), list(frame.columns))
-    if column not in frame.columns:
-        raise InputError(
-            f"{src.name} has no column {column!r}; its columns are: {', '.join(map(str, frame.columns))}."
-        )
+    column = src.text_field or guess_text_field([dict(zip(columns, r)) for r in records[:200]], columns)
+    if column not in columns:
+        raise InputError(f"{src.name} has no column {column!r}; its columns are: {', '.join(columns)}.")
+    at = columns.index(column)
     docs = []
-    meta_cols = [c for c in frame.columns if c != column]
-    for row in frame.itertuples(index=False, name=None):
-        record = dict(zip(frame.columns, row))
-        if not str(record[column]).strip():
+    for row in records:
+        if not row[at].strip():
             info.skipped += 1
             continue
-        docs.append(Document(str(record[column]), src.name, {str(c): str(record[c]) for c in meta_cols}))
+        docs.append(Document(row[at], src.name, {c: v for i, (c, v) in enumerate(zip(columns, row)) if i != at}))
     info.note = f"text column: {column}"
     return docs
 
@@ -302,10 +355,13 @@ def _read_pdf(src: Source, info: FileInfo) -> list[Document]:
     return [Document("\n\n".join(pages), src.name, {"pages": str(len(pages))})]
 
 
-def _read_docx(src: Source, info: FileInfo) -> list[Document]:
+def _read_docx(src: Source, info: FileInfo, limits: Limits) -> list[Document]:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    # A .docx is a zip of XML parts: the zip guards apply before python-docx unpacks it, with a
+    # tighter total, since parsed XML takes several times its size in memory.
+    open_archive(src.name, src.data, limits, max_total=limits.max_container_bytes, what="Word (.docx) document")
     try:
         document = docx.Document(io.BytesIO(src.data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
@@ -362,11 +418,14 @@ def inspect_fields(src: Source) -> list[str]:
         fields = list(dict.fromkeys(k for r in records for k in r))
     else:
         reader = csv.reader(io.StringIO(text), delimiter="\t" if fmt == "tsv" else ",")
-        rows = [row for _, row in zip(range(201), reader)]
+        try:
+            rows = [row for _, row in zip(range(201), reader) if row]
+        except csv.Error:
+            return []
         if not rows:
             return []
-        fields = rows[0]
-        records = [dict(zip(fields, r)) for r in rows[1:]]
+        fields = [c.strip() for c in rows[0]] if src.header else [f"column {i + 1}" for i in range(len(rows[0]))]
+        records = [dict(zip(fields, r)) for r in (rows[1:] if src.header else rows)]
     if not fields:
         return []
     best = guess_text_field(records, fields)
@@ -374,31 +433,44 @@ def inspect_fields(src: Source) -> list[str]:
 
 
 # -- zip ------------------------------------------------------------------------
-def _read_zip(src: Source, info: FileInfo, limits: Limits) -> tuple[list[Document], list[FileInfo]]:
+def open_archive(name: str, data: bytes, limits: Limits, *, max_total: int, what: str = "zip archive"
+                 ) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
+    """Open a zip container (a ``.zip`` upload, a ``.docx``...) and apply the zip guards
+    before anything is unpacked: the entry count, unsafe paths, the declared total size
+    against ``max_total`` and the compression ratio.
+
+    Declared sizes can be trusted as upper bounds: Python's zipfile never returns more of
+    a member than its declared size (and checks the CRC), so a member that lies about its
+    size fails instead of growing.
+    """
     try:
-        archive = zipfile.ZipFile(io.BytesIO(src.data))
+        archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
-        raise InputError(f"{src.name} is not a readable zip archive ({_first_line(exc)}).") from exc
+        raise InputError(f"{name} is not a readable {what} ({_first_line(exc)}).") from exc
     if len(members) > limits.max_zip_members:
-        raise InputError(f"{src.name} holds {len(members):,} entries, over the {limits.max_zip_members:,} limit.")
+        raise InputError(f"{name} holds {len(members):,} entries, over the {limits.max_zip_members:,} limit.")
     for m in members:
-        name = m.filename
-        parts = name.replace("\\", "/").split("/")
-        if name.startswith(("/", "\\")) or posixpath.isabs(name) or ".." in parts or (len(name) > 1 and name[1] == ":"):
-            raise InputError(f"{src.name} contains an unsafe path ({name!r}); nothing was read from it.")
-    files = [m for m in members if not m.is_dir() and not _is_junk(m.filename)]
-    declared = sum(m.file_size for m in files)
-    compressed = sum(m.compress_size for m in files) or 1
-    if declared > limits.max_unzipped_bytes:
-        raise InputError(
-            f"{src.name} would unpack to {_size(declared)}, over the {_size(limits.max_unzipped_bytes)} limit."
-        )
+        member = m.filename
+        parts = member.replace("\\", "/").split("/")
+        if member.startswith(("/", "\\")) or posixpath.isabs(member) or ".." in parts or \
+                (len(member) > 1 and member[1] == ":"):
+            raise InputError(f"{name} contains an unsafe path ({member!r}); nothing was read from it.")
+    declared = sum(m.file_size for m in members if not m.is_dir())
+    compressed = sum(m.compress_size for m in members if not m.is_dir()) or 1
+    if declared > max_total:
+        raise InputError(f"{name} would unpack to {_size(declared)}, over the {_size(max_total)} limit.")
     if declared > MB and declared / compressed > limits.max_zip_ratio:
         raise InputError(
-            f"{src.name} expands {declared / compressed:,.0f}-fold when unpacked, which looks like a zip bomb "
+            f"{name} expands {declared / compressed:,.0f}-fold when unpacked, which looks like a zip bomb "
             f"(limit {limits.max_zip_ratio:.0f}-fold)."
         )
+    return archive, members
+
+
+def _read_zip(src: Source, info: FileInfo, limits: Limits) -> tuple[list[Document], list[FileInfo]]:
+    archive, members = open_archive(src.name, src.data, limits, max_total=limits.max_unzipped_bytes)
+    files = [m for m in members if not m.is_dir() and not _is_junk(m.filename)]
     docs: list[Document] = []
     infos: list[FileInfo] = []
     skipped: list[str] = []
@@ -422,7 +494,7 @@ def _read_zip(src: Source, info: FileInfo, limits: Limits) -> tuple[list[Documen
         if len(data) > m.file_size or len(data) > budget:
             raise InputError(f"{src.name} unpacks to more than it declares; refusing it as a zip bomb.")
         budget -= len(data)
-        inner_docs, inner_infos = read_source(Source(inner, data, src.text_field, src.lines_as_documents), limits)
+        inner_docs, inner_infos = read_source(Source(inner, data, src.text_field, src.lines_as_documents, src.header), limits)
         docs.extend(inner_docs)
         infos.extend(inner_infos)
     if not docs:
@@ -446,7 +518,6 @@ _READERS = {
     "jsonl": _read_jsonl,
     "html": _read_html,
     "pdf": _read_pdf,
-    "docx": _read_docx,
 }
 
 
@@ -462,8 +533,8 @@ def read_source(src: Source, limits: Limits | None = None) -> tuple[list[Documen
     info = FileInfo(file=src.name, format=fmt, bytes=len(src.data))
     if fmt == "zip":
         return _read_zip(src, info, limits)
-    docs = _READERS[fmt](src, info)
-    docs = [d for d in docs if d.text.strip()]
+    docs = _read_docx(src, info, limits) if fmt == "docx" else _READERS[fmt](src, info)
+    docs = [d for d in docs if d.text and not d.text.isspace()]  # isspace: no copy of a long text
     if not docs:
         raise InputError(f"{src.name} contains no text.")
     info.documents = len(docs)

@@ -36,10 +36,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import EmbeddingsError, InputError
+from .errors import DamagedError, EmbeddingsError, InputError
 from .workspace import Artefact, Workspace, atomic_write_json, read_json, utc_now
 
 KIND = "space"
+
+
+def nonfinite_rows(vectors: np.ndarray, chunk: int = 65536) -> np.ndarray:
+    """Indices of the rows holding a NaN or an infinity (checked block by block)."""
+    hits = [start + np.flatnonzero(~np.isfinite(vectors[start:start + chunk]).all(axis=1))
+            for start in range(0, len(vectors), chunk)]
+    return np.concatenate(hits) if hits else np.zeros(0, dtype=np.int64)
+
+
+def zero_rows(vectors: np.ndarray, chunk: int = 65536) -> np.ndarray:
+    """Indices of the all-zero rows: they have no direction, so every cosine with them is 0."""
+    hits = [start + np.flatnonzero(~vectors[start:start + chunk].any(axis=1))
+            for start in range(0, len(vectors), chunk)]
+    return np.concatenate(hits) if hits else np.zeros(0, dtype=np.int64)
 
 
 class OOVError(EmbeddingsError):
@@ -97,8 +111,16 @@ class EmbeddingSpace:
         """Build a space from raw vectors (normalised here unless ``normalised``)."""
         labels = [str(x) for x in labels]
         if len(set(labels)) != len(labels):
-            raise InputError("The labels of a space must be unique.")
+            seen: set[str] = set()
+            dup = next(x for x in labels if x in seen or seen.add(x))
+            raise InputError(f"The labels of a space must be unique; {dup!r} appears more than once.")
         vectors = np.asarray(vectors)
+        if vectors.ndim != 2 or vectors.shape[1] == 0:
+            raise InputError("Vectors must have at least one dimension.")
+        bad = nonfinite_rows(vectors)
+        if len(bad):
+            raise InputError(f"{len(bad):,} vectors contain NaN or infinite values, the first at row {bad[0] + 1:,} "
+                             f"({labels[bad[0]]!r}).")
         vectors = vectors.astype(np.float32, copy=False) if normalised else normalise(vectors)
         frame = meta.reset_index(drop=True).copy() if meta is not None else pd.DataFrame(index=range(len(labels)))
         if frequency is not None:
@@ -234,14 +256,59 @@ def _embedder_for(art: Artefact, provenance: dict) -> Callable[[list[str]], np.n
     return None
 
 
+#: the files every saved space has
+SPACE_FILES = ("vectors.npy", "meta.parquet", "provenance.json")
+
+
+def space_problem(art: Artefact) -> str | None:
+    """Why a saved space cannot be loaded (a missing, truncated or unreadable file), or None.
+
+    Cheap: it reads the ``.npy`` header (memory-mapped), the parquet footer and the small
+    JSON, not the vectors, so the pages can check every space they list.
+    """
+    import pyarrow.parquet as pq
+
+    for fname in SPACE_FILES:
+        if not (art.path / fname).is_file():
+            return f"{fname} is missing"
+    try:
+        vectors = np.load(art.path / "vectors.npy", mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        return f"vectors.npy is unreadable: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+    if vectors.ndim != 2:
+        return "vectors.npy is not a matrix"
+    try:
+        rows = pq.read_metadata(art.path / "meta.parquet").num_rows
+    except (OSError, ValueError) as exc:
+        return f"meta.parquet is unreadable: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+    if rows != vectors.shape[0]:
+        return f"meta.parquet has {rows:,} rows for {vectors.shape[0]:,} vectors"
+    try:
+        if not isinstance(read_json(art.path / "provenance.json"), dict):
+            return "provenance.json is not a JSON object"
+    except (ValueError, OSError):
+        return "provenance.json is unreadable"
+    return None
+
+
 def load_space(ws: Workspace, name_or_id: str, *, mmap: bool = False) -> EmbeddingSpace:
-    """Load a saved space (vectors memory-mapped when ``mmap``)."""
+    """Load a saved space (vectors memory-mapped when ``mmap``).
+
+    A space whose files are damaged raises :class:`~embeddings.errors.DamagedError`.
+    """
     art = ws.get(KIND, name_or_id, fuzzy=True)
-    vectors = np.load(art.path / "vectors.npy", mmap_mode="r" if mmap else None, allow_pickle=False)
-    meta = pd.read_parquet(art.path / "meta.parquet")
-    labels = meta.pop("label").astype(str).tolist()
-    provenance = read_json(art.path / "provenance.json")
-    space = EmbeddingSpace(art.name, labels, vectors, meta, provenance, id=art.id)
+    problem = space_problem(art)
+    if problem:
+        raise DamagedError(KIND, art.name, problem)
+    try:
+        vectors = np.load(art.path / "vectors.npy", mmap_mode="r" if mmap else None, allow_pickle=False)
+        meta = pd.read_parquet(art.path / "meta.parquet")
+        labels = meta.pop("label").astype(str).tolist()
+        provenance = read_json(art.path / "provenance.json")
+        space = EmbeddingSpace(art.name, labels, vectors, meta, provenance, id=art.id)
+    except (ValueError, OSError, KeyError, EOFError) as exc:  # damaged in a way the cheap check cannot see
+        raise DamagedError(KIND, art.name, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                           ) from exc
     space.embedder = _embedder_for(art, provenance)
     return space
 

@@ -11,7 +11,10 @@ An artefact is created by :meth:`Workspace.create`: its files are written into a
 fresh folder under ``.tmp/``, and only once they are all there is the folder renamed
 into place and the catalogue row committed, in one SQLite transaction. A reader
 therefore sees either the whole artefact or nothing, a crash mid-build leaves only
-a stale ``.tmp`` folder (swept on the next open), and two sessions writing at once
+a ``.tmp`` build folder (swept on the next open once no process holds its lock), a
+kill between the rename and the commit leaves a folder with no catalogue row (swept
+too, under SQLite's write lock so no build in flight is touched), and two sessions
+writing at once
 are serialised by SQLite's lock (the ``UNIQUE(kind, name)`` constraint settles races
 on a name).
 
@@ -39,10 +42,10 @@ import datetime as _dt
 import fcntl
 import json
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -56,8 +59,9 @@ DEFAULT_DIR = "workspace"
 CATALOGUE = "catalogue.sqlite"
 KINDS = ("corpus", "space", "projection", "wordset")
 _SCHEMA_VERSION = 1
-_STALE_TMP_SECONDS = 6 * 3600
 MAX_NAME_LENGTH = 80
+#: what an artefact id looks like; names of that shape are refused so ids and names never collide
+ID_RE = re.compile(r"[0-9a-f]{12}")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS artefacts (
@@ -143,7 +147,23 @@ def clean_name(name: str) -> str:
         raise WorkspaceError(f"Names are at most {MAX_NAME_LENGTH} characters; this one has {len(name)}.")
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
         raise WorkspaceError("Names cannot contain control characters.")
+    if ID_RE.fullmatch(name):
+        raise WorkspaceError(f"{name!r} looks like an artefact id (12 hex digits); pick a name of another shape.")
     return name
+
+
+def _try_lock(path: Path) -> int | None:
+    """An exclusive, non-blocking ``flock`` on a folder: its descriptor, or None if another process holds it."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
 
 
 class Workspace:
@@ -169,7 +189,7 @@ class Workspace:
                 )
             con.executescript(_SCHEMA)
             con.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
-        self._sweep_tmp()
+        self._sweep()
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
@@ -202,13 +222,35 @@ class Workspace:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def _sweep_tmp(self) -> None:
-        """Remove build folders left behind by a crash (older than a few hours)."""
-        now = time.time()
+    def _sweep(self) -> None:
+        """Remove what a killed process left behind.
+
+        - Build folders in ``.tmp/`` that no process holds: a build holds an ``flock`` on its
+          folder for as long as it runs, and the kernel drops it when the process dies.
+        - Artefact folders with no catalogue row (a kill between the rename and the commit).
+          This runs inside a write transaction: a build renames its folder inside its own
+          write transaction, so none is half-way while we look.
+        """
         for child in (self.root / ".tmp").iterdir():
-            with contextlib.suppress(OSError):
-                if now - child.stat().st_mtime > _STALE_TMP_SECONDS:
+            fd = _try_lock(child) if child.is_dir() else None
+            if fd is not None:
+                try:
                     shutil.rmtree(child, ignore_errors=True)
+                finally:
+                    os.close(fd)
+        with self._connect() as con:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                known = {(k, i) for i, k in con.execute("SELECT id, kind FROM artefacts")}
+                for kind in KINDS:
+                    for child in (self.root / kind).iterdir():
+                        if (kind, child.name) not in known:
+                            trash = self.root / ".tmp" / f"orphan-{kind}-{child.name}-{uuid.uuid4().hex[:6]}"
+                            with contextlib.suppress(OSError):
+                                os.rename(child, trash)
+                                shutil.rmtree(trash, ignore_errors=True)
+            finally:
+                con.execute("COMMIT")
 
     # -- catalogue ---------------------------------------------------------------
     def _row_to_artefact(self, row: tuple) -> Artefact:
@@ -237,7 +279,10 @@ class Workspace:
         return [a for a in arts if a.path.is_dir()]
 
     def get(self, kind: str, name_or_id: str, *, fuzzy: bool = False) -> Artefact:
-        """Look an artefact up by name, or by id.
+        """Look an artefact up by id, or by name.
+
+        Ids win: names can never have an id's shape (see :func:`clean_name`), and a row
+        written before that rule cannot take over another artefact's id.
 
         With ``fuzzy`` (for reading, never for deleting), a name that matches no
         artefact exactly may be a unique prefix (``glove`` for ``glove-50d``) or a unique
@@ -251,7 +296,7 @@ class Workspace:
         with self._connect() as con:
             row = con.execute(
                 f"SELECT {self._COLUMNS} FROM artefacts WHERE kind=? AND (name=? OR id=?) "
-                "ORDER BY (name=?) DESC LIMIT 1",
+                "ORDER BY (id=?) DESC LIMIT 1",
                 (kind, name_or_id, name_or_id, name_or_id),
             ).fetchone()
         if row is None or not (art := self._row_to_artefact(row)).path.is_dir():
@@ -311,6 +356,7 @@ class Workspace:
         art_id = uuid.uuid4().hex[:12]
         tmp = self.root / ".tmp" / f"{kind}-{art_id}"
         tmp.mkdir(parents=True)
+        held = _try_lock(tmp)  # tells another process's sweep that this build is alive
         try:
             summary = build(tmp) or {}
             final = self.root / kind / art_id
@@ -335,6 +381,8 @@ class Workspace:
                 con.execute("COMMIT")
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+            if held is not None:
+                os.close(held)
         return self.get(kind, art_id)
 
     def rename(self, kind: str, name_or_id: str, new_name: str) -> Artefact:

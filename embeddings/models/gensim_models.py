@@ -20,14 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from ..corpus import Corpus
-from ..errors import EmbeddingsError, InputError
+from ..errors import Cancelled, InputError  # noqa: F401  (Cancelled is re-exported for callers)
 from ..space import EmbeddingSpace
 
 FAMILIES = ("word2vec", "fasttext")
-
-
-class Cancelled(EmbeddingsError):
-    """Training was stopped by the user; nothing was saved."""
 
 
 @dataclass(frozen=True)
