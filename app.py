@@ -7,13 +7,18 @@ show comes from the ``embeddings`` package.
 """
 
 import embeddings  # noqa: F401  (first: it sets the offline environment before any library reads it)
+
+from pathlib import Path
+
 import streamlit as st
 
 from embeddings.projection import warm_up_in_background
 from embeddings.seed import SEEDED_KEY, seed_demo
-from pages.common import guard, progress_reporter, workspace
+from pages.common import guard, md_list, plural, progress_reporter, workspace
 
-st.set_page_config(page_title="Embedding Explorer", page_icon=":material/scatter_plot:", layout="wide")
+# A local file: an icon name (":material/...:" or an emoji) makes the browser fetch the favicon from a remote host.
+FAVICON = Path(__file__).parent / "data" / "favicon.png"
+st.set_page_config(page_title="Embedding Explorer", page_icon=str(FAVICON), layout="wide")
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
@@ -44,7 +49,7 @@ def ensure_seeded() -> None:
         added = seed_demo(ws, progress)
         done()
         if added:
-            st.toast(f"Demo workspace ready: added {', '.join(added)}.", icon=":material/check_circle:")
+            st.toast(f"Demo workspace ready: added {md_list(added)}.", icon=":material/check_circle:")
     st.session_state["_seed_checked"] = True
 
 
@@ -54,7 +59,8 @@ def sidebar() -> None:
     with st.sidebar:
         st.caption("Workspace")
         st.code(str(ws.root), language=None, wrap_lines=True)
-        st.caption(f"{counts['corpus']} corpora · {counts['space']} spaces · runs offline")
+        st.caption(f"{plural(counts['corpus'], 'corpus', 'corpora')} · {plural(counts['space'], 'space')} · "
+                   "runs offline")
 
 
 page = st.navigation(PAGES)

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from .errors import DamagedError, InputError
 from .readers import Document, FileInfo, Limits, Source, read_source
 from .workspace import Artefact, Workspace, atomic_write_json
 
@@ -387,32 +387,60 @@ class Corpus:
         """Path of ``sentences.txt``, for gensim's ``corpus_file`` training mode."""
         return self.path / "sentences.txt"
 
+    #: the files every saved corpus has (document_counts.parquet came later and is optional)
+    FILES = ("documents.parquet", "sentences.txt", "sentences.parquet", "vocab.parquet", "phrases.parquet",
+             "stats.json")
+
+    def problem(self) -> str | None:
+        """Why this corpus cannot be read (a missing or unreadable file), or None. Cheap:
+        file checks and parquet footers only."""
+        import pyarrow.parquet as pq
+
+        for fname in self.FILES:
+            if not (self.path / fname).is_file():
+                return f"{fname} is missing"
+        for fname in self.FILES:
+            if fname.endswith(".parquet"):
+                try:
+                    pq.read_metadata(self.path / fname)
+                except (OSError, ValueError) as exc:
+                    return f"{fname} is unreadable: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        return None
+
+    def _table(self, fname: str) -> pd.DataFrame:
+        try:
+            return pd.read_parquet(self.path / fname)
+        except (OSError, ValueError) as exc:
+            raise DamagedError(KIND, self.name, self.problem() or f"{fname} is unreadable") from exc
+
     def sentences(self) -> Iterator[list[str]]:
         """Tokenised sentences, streamed from disk (restartable, as gensim needs)."""
+        if not self.sentences_path.is_file():
+            raise DamagedError(KIND, self.name, "sentences.txt is missing")
         with open(self.sentences_path, encoding="utf-8") as fh:
             for line in fh:
                 yield line.split()
 
     def documents(self) -> pd.DataFrame:
         """``doc, source, text, tokens, sentences, meta.<column>...``, one row per document."""
-        docs = pd.read_parquet(self.path / "documents.parquet")
+        docs = self._table("documents.parquet")
         counts_path = self.path / "document_counts.parquet"
         if "tokens" in docs or not counts_path.exists():  # written before the counts had a file of their own
             return docs
-        counts = pd.read_parquet(counts_path)
+        counts = self._table("document_counts.parquet")
         docs.insert(3, "tokens", counts["tokens"].to_numpy())
         docs.insert(4, "sentences", counts["sentences"].to_numpy())
         return docs
 
     def sentence_table(self) -> pd.DataFrame:
-        return pd.read_parquet(self.path / "sentences.parquet")
+        return self._table("sentences.parquet")
 
     def vocabulary(self) -> pd.DataFrame:
         """``term, count, documents``, most frequent first."""
-        return pd.read_parquet(self.path / "vocab.parquet")
+        return self._table("vocab.parquet")
 
     def phrases(self) -> pd.DataFrame:
-        return pd.read_parquet(self.path / "phrases.parquet")
+        return self._table("phrases.parquet")
 
     def top_terms(self, n: int = 20) -> pd.DataFrame:
         return self.vocabulary().head(n)

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import pandas as pd
 import plotly.graph_objects as go
 
+from .display import MARKUP_SAFE, plot_text, safe_figure
 from .neighbours import Comparison
 
 _STYLE = """
@@ -25,7 +26,8 @@ def jaccard_histogram(comparison: Comparison, name_a: str, name_b: str) -> go.Fi
     fig = go.Figure(go.Histogram(x=comparison.table["jaccard"], xbins={"start": 0, "end": 1.0001, "size": 0.05},
                                  marker={"color": "#3b5bdb"},
                                  hovertemplate="Jaccard %{x}: %{y} labels<extra></extra>"))
-    fig.update_layout(xaxis_title=f"Jaccard@{comparison.k} of the neighbour sets ({name_a} vs {name_b})",
+    fig.update_layout(xaxis_title=f"Jaccard@{comparison.k} of the neighbour sets "
+                                  f"({plot_text(name_a)} vs {plot_text(name_b)})",
                       yaxis_title="labels", template="plotly_white", height=320, bargap=0.05,
                       margin={"l": 10, "r": 10, "t": 10, "b": 10})
     return fig
@@ -37,6 +39,12 @@ def drift_histogram(comparison: Comparison) -> go.Figure:
     fig.update_layout(xaxis_title="cosine drift after orthogonal Procrustes (1 − cos)", yaxis_title="labels",
                       template="plotly_white", height=320, bargap=0.05, margin={"l": 10, "r": 10, "t": 10, "b": 10})
     return fig
+
+
+def _figure_html(fig: go.Figure, include_plotlyjs) -> str:
+    """A figure as an HTML fragment, its data strings escaped; plotly.js inlined by the first
+    figure of a report (``"inline"``), so the report opens with no network."""
+    return safe_figure(fig).to_html(full_html=False, include_plotlyjs=include_plotlyjs)
 
 
 def _table(frame: pd.DataFrame) -> str:
@@ -61,11 +69,11 @@ def compare_report(comparison: Comparison, name_a: str, name_b: str, *, examples
         f"</tr><tr><td>{s['shared']:,}</td><td>{s['mean_jaccard']:.3f}</td><td>{s['median_jaccard']:.3f}</td>"
         f"<td>{s['mean_ordered']:.3f}</td></tr></table>",
         "<h2>How much each label's neighbourhood changed</h2>",
-        jaccard_histogram(comparison, name_a, name_b).to_html(full_html=False, include_plotlyjs="inline"),
+        _figure_html(jaccard_histogram(comparison, name_a, name_b), "inline"),
     ]
     if comparison.aligned:
         parts += ["<h2>Drift after aligning the two spaces (orthogonal Procrustes)</h2>",
-                  drift_histogram(comparison).to_html(full_html=False, include_plotlyjs=False)]
+                  _figure_html(drift_histogram(comparison), False)]
     parts += ["<div class='grid'><div><h2>Most changed</h2>", _table(most), "</div>",
               "<div><h2>Least changed</h2>", _table(least), "</div></div>"]
     for label in examples or []:
@@ -109,7 +117,8 @@ def weat_heatmap(table: pd.DataFrame, titles: dict[str, str] | None = None) -> g
     fig = go.Figure(go.Heatmap(
         z=z, x=spaces, y=labels, text=text, texttemplate="%{text}", textfont={"size": 12}, customdata=hover,
         hovertemplate="%{y}<br>%{x}: %{customdata}<extra></extra>", zmid=0, zmin=-2, zmax=2,
-        colorscale="RdBu_r", colorbar={"title": "d"}, xgap=2, ygap=2))
+        colorscale="RdBu_r", colorbar={"title": "d"}, xgap=2, ygap=2,
+        meta=MARKUP_SAFE("text")))  # the cell texts are numbers and "refused", with our <br>
     fig.update_layout(template="plotly_white", height=max(220, 80 + 44 * len(tests)),
                       margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       yaxis={"autorange": "reversed", "automargin": True}, xaxis={"side": "top"},
@@ -133,9 +142,9 @@ def weat_strip(scores: pd.DataFrame, title: str = "") -> go.Figure:
                    "arrayminus": part["mean"] - part["min"], "thickness": 1, "width": 0}
         fig.add_trace(go.Scatter(x=part["mean"], y=part["word"], mode="markers", name=s, error_x=err,
                                  marker={"size": 10, "color": colours.get(s)},
-                                 hovertemplate="%{y}: s = %{x:.4f}<extra>" + s + "</extra>"))
+                                 hovertemplate="%{y}: s = %{x:.4f}<extra>" + plot_text(s) + "</extra>"))
     fig.add_vline(x=0, line={"color": "#adb5bd", "width": 1})
-    fig.update_layout(template="plotly_white", height=max(260, 20 * len(per) + 90), title=title,
+    fig.update_layout(template="plotly_white", height=max(260, 20 * len(per) + 90), title=plot_text(title),
                       margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 40},
                       xaxis={"title": "s(w, A, B) = mean cos(w, A) − mean cos(w, B)", "zeroline": False},
                       yaxis={"categoryorder": "array", "categoryarray": per["word"].tolist(), "automargin": True},
@@ -152,9 +161,9 @@ def axis_strip(projections: pd.DataFrame, ends: tuple[str, str], *, extremes: in
                                                                                               "color": colours},
                                hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
     fig.add_vline(x=0, line={"color": "#adb5bd", "width": 1})
-    fig.update_layout(template="plotly_white", height=max(260, 19 * len(shown) + 100), title=title,
+    fig.update_layout(template="plotly_white", height=max(260, 19 * len(shown) + 100), title=plot_text(title),
                       margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 40},
-                      xaxis={"title": f"← {ends[0]}   cos(w, g)   {ends[1]} →"},
+                      xaxis={"title": f"← {plot_text(ends[0])}   cos(w, g)   {plot_text(ends[1])} →"},
                       yaxis={"categoryorder": "array", "categoryarray": shown["word"].tolist(), "automargin": True})
     return fig
 
@@ -169,12 +178,12 @@ def bias_report(table: pd.DataFrame, tests: list, *, drill: tuple | None = None)
         f"<p class='muted'>Embedding Explorer · {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · effect size d of "
         "Caliskan et al. (2017); one-sided permutation p, exact when there are at most 100,000 partitions, "
         "else sampled (seeded). Sentence encoders are probed with SEAT (May et al. 2019).</p>",
-        weat_heatmap(table, titles).to_html(full_html=False, include_plotlyjs="inline"),
+        _figure_html(weat_heatmap(table, titles), "inline"),
         "<h2>Results</h2>", _table(table),
     ]
     if drill is not None:
         parts += [f"<h2>{html.escape(drill.test)} on {html.escape(drill.space)}: s(w) per word</h2>",
-                  weat_strip(drill.scores).to_html(full_html=False, include_plotlyjs=False)]
+                  _figure_html(weat_strip(drill.scores), False)]
     parts.append("<h2>Tests</h2>")
     for t in tests:
         sets = "".join(f"<p><b>{html.escape(s.name)}</b>: {html.escape(', '.join(s.words))}</p>" for s in t.sets)
@@ -233,12 +242,12 @@ def audit_report(audit) -> str:
         f"{len(audit.terms)} terms ({'mined; reference: ' + html.escape(audit.reference) if audit.mined else 'given'})"
         f" · domain space {html.escape(audit.domain)} · k = {audit.k}</p>",
         "<h2>Coverage</h2>", _table(audit.summary),
-        coverage_chart(audit.summary).to_html(full_html=False, include_plotlyjs="inline"),
+        _figure_html(coverage_chart(audit.summary), "inline"),
     ]
     if general:
         parts += ["<h2>Drift: how much each term's neighbourhood changed</h2>",
-                  drift_chart(audit.terms, general, audit.k).to_html(full_html=False, include_plotlyjs=False)]
-    parts += ["<h2>Word pieces</h2>", pieces_chart(audit.terms).to_html(full_html=False, include_plotlyjs=False),
+                  _figure_html(drift_chart(audit.terms, general, audit.k), False)]
+    parts += ["<h2>Word pieces</h2>", _figure_html(pieces_chart(audit.terms), False),
               "<h2>Terms</h2>", _table(audit.table()), "</body></html>"]
     return "\n".join(parts)
 
@@ -250,7 +259,8 @@ def scores_chart(board: pd.DataFrame) -> go.Figure:
         part = board[board["space"] == space]
         fig.add_trace(go.Bar(x=part["benchmark"], y=part["score"], name=space,
                              text=[f"{s:.3f}<br>{m:.0%} missing" for s, m in zip(part["score"], part["missing"])],
-                             textposition="outside", hovertemplate="%{x}: %{y:.4f}<extra>" + space + "</extra>"))
+                             textposition="outside", meta=MARKUP_SAFE("text"),  # numbers with our <br>
+                             hovertemplate="%{x}: %{y:.4f}<extra>" + plot_text(space) + "</extra>"))
     lo = min(0.0, float(board["score"].min()) - 0.25)
     fig.update_layout(barmode="group", template="plotly_white", height=380, yaxis={"range": [lo, 1.1],
                       "title": "accuracy (analogy) / Spearman (pairs)"}, margin={"l": 10, "r": 10, "t": 10, "b": 10},

@@ -7,7 +7,8 @@ from embeddings.bias import parse_words
 from embeddings.errors import InputError
 from embeddings.models import TRAIN_FAMILIES
 from embeddings.report import audit_report, coverage_chart, drift_chart, pieces_chart
-from pages.common import (corpora, guard, progress_reporter, query_list, space, space_cards, spaces_or_stop,
+from pages.common import (corpora, download_name, guard, md, plotly_chart, progress_reporter, query_list, space,
+                          space_cards, spaces_or_stop,
                           workspace_root)
 
 st.title("Vocabulary audit")
@@ -79,22 +80,25 @@ def run_audit(root: str, corpus_id: str, space_ids: tuple, terms: tuple | None, 
 with guard("the audit"):
     result = run_audit(workspace_root(), corpus.id, tuple(choices[n] for n in selected),
                        tuple(terms) if terms else None, mine, k, domain)
-    st.caption(f"{len(result.terms)} terms · domain space **{result.domain}** · "
-               + (f"mined; reference: {result.reference}" if result.mined else "given terms"))
+    st.caption(f"{len(result.terms)} terms · domain space **{md(result.domain)}** · "
+               + (f"mined; reference: {md(result.reference)}" if result.mined else "given terms"))
     m = st.columns(len(result.summary))
     for col, row in zip(m, result.summary.to_dict("records")):
         drift = "" if row["role"] == "domain" else f" · median drift {row['median_drift']:.2f}"
-        col.metric(row["space"], f"{row['coverage']:.0%} known",
+        col.metric(md(row["space"]), f"{row['coverage']:.0%} known",
                    f"{row['coverage_by_frequency']:.0%} of occurrences{drift}", delta_color="off", delta_arrow="off")
     g = [s for s in result.spaces if s != result.domain]
     a, b, c = st.columns(3)
     a.markdown("**Coverage**")
-    a.plotly_chart(coverage_chart(result.summary), width="stretch", key="au_cov")
-    b.markdown(f"**Drift** (Jaccard@{k} with {result.domain})")
+    with a:
+        plotly_chart(coverage_chart(result.summary), width="stretch", key="au_cov")
+    b.markdown(f"**Drift** (Jaccard@{k} with {md(result.domain)})")
     if g:
-        b.plotly_chart(drift_chart(result.terms, g, k), width="stretch", key="au_drift")
+        with b:
+            plotly_chart(drift_chart(result.terms, g, k), width="stretch", key="au_drift")
     c.markdown(f"**Fragmentation** (mean {result.terms['n_pieces'].mean():.2f} pieces)")
-    c.plotly_chart(pieces_chart(result.terms), width="stretch", key="au_pieces")
+    with c:
+        plotly_chart(pieces_chart(result.terms), width="stretch", key="au_pieces")
 
     f1, f2 = st.columns([3, 2])
     wanted = f1.multiselect("Show terms flagged", list(FLAGS), key="au_flags")
@@ -106,7 +110,7 @@ with guard("the audit"):
         table = table[table["term"].str.contains(search, regex=False)]
     st.dataframe(table, hide_index=True, width="stretch", height=460, key="au_table")
     e1, e2 = st.columns(2)
-    e1.download_button("Download CSV", result.table().to_csv(index=False).encode(), f"audit-{corpus.name}.csv",
+    e1.download_button("Download CSV", result.table().to_csv(index=False).encode(), download_name(f"audit-{corpus.name}", ".csv"),
                        "text/csv", icon=":material/download:", key="au_csv")
-    e2.download_button("Download HTML report", audit_report(result), f"audit-{corpus.name}.html", "text/html",
+    e2.download_button("Download HTML report", audit_report(result), download_name(f"audit-{corpus.name}", ".html"), "text/html",
                        icon=":material/description:", key="au_html")

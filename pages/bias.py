@@ -10,8 +10,9 @@ import streamlit as st
 from embeddings import bias
 from embeddings.errors import InputError
 from embeddings.report import axis_strip, bias_report, weat_heatmap, weat_strip
-from pages.common import (flash, guard, plural, progress_reporter, show_flash, space, space_cards, spaces_or_stop,
-                          sync_query_params, query_list, workspace, workspace_root)
+from embeddings.display import plot_text
+from pages.common import (download_name, flash, guard, md, md_list, plotly_chart, plural, progress_reporter, show_flash,
+                          space, space_cards, spaces_or_stop, sync_query_params, query_list, workspace, workspace_root)
 
 ws = workspace()
 st.title("Bias probes")
@@ -93,7 +94,7 @@ with weat_tab:
 
     seat_spaces = [n for n in chosen if is_seat(n)]
     if seat_spaces:
-        st.info(f"{', '.join(seat_spaces)}: sentence encoder, so probed with **SEAT** (May et al. 2019): each word "
+        st.info(f"{md_list(seat_spaces)}: sentence encoder, so probed with **SEAT** (May et al. 2019): each word "
                 f"is put into {len(bias.SEAT_TEMPLATES)} bleached templates ({', '.join(bias.SEAT_TEMPLATES[:3])} …) "
                 "and each sentence is one element of its set.", icon=":material/info:")
 
@@ -112,7 +113,7 @@ with weat_tab:
         for (t, n), r in results.items():
             rows.append(r.row() if isinstance(r, bias.WeatResult) else bias.refused_row(tests[t], space(choices[n]), r))
         table = pd.DataFrame(rows)
-        st.plotly_chart(weat_heatmap(table, {t: tests[t].title for t in chosen_tests}), width="stretch",
+        plotly_chart(weat_heatmap(table, {t: tests[t].title for t in chosen_tests}), width="stretch",
                         key="bias_heatmap")
         st.caption("Cells: effect size d (red: X with A, Y with B; blue: the reverse) and the one-sided permutation p. "
                    "Grey cells were refused: too many of the test's words are not in that space.")
@@ -136,12 +137,12 @@ with weat_tab:
         with right:
             for role, ws_ in zip(("X", "Y", "A", "B"), t.sets):
                 lost = set(r.missing.get(ws_.name, [])) if isinstance(r, bias.WeatResult) else set()
-                words = ", ".join(f"~~{w}~~" if w in lost else w for w in ws_.words)
-                st.markdown(f"**{role} · {ws_.name}** ({len(ws_.words)}): {words}")
+                words = ", ".join(f"~~{md(w)}~~" if w in lost else md(w) for w in ws_.words)
+                st.markdown(f"**{role} · {md(ws_.name)}** ({len(ws_.words)}): {words}")
             if t.sources:
-                st.caption("Sources: " + " · ".join(t.sources))
+                st.caption("Sources: " + md_list(t.sources, " · "))
             if t.published:
-                st.caption("Published d: " + ", ".join(f"{k} {v}" for k, v in t.published.items()))
+                st.caption("Published d: " + ", ".join(f"{md(k)} {md(v)}" for k, v in t.published.items()))
         with left:
             if isinstance(r, bias.WeatResult):
                 m = st.columns(4)
@@ -150,14 +151,14 @@ with weat_tab:
                 m[2].metric("partitions", f"{r.permutations:,}", r.p_method, delta_color="off",
                             delta_arrow="off")
                 m[3].metric("sizes X/Y/A/B", "/".join(map(str, r.sizes)))
-                st.plotly_chart(weat_strip(r.scores), width="stretch", key="bias_strip")
+                plotly_chart(weat_strip(r.scores), width="stretch", key="bias_strip")
                 if r.missing_words:
-                    st.caption(f"Dropped, not in {drill_space}: {', '.join(r.missing_words)}")
+                    st.caption(f"Dropped, not in {md(drill_space)}: {md_list(r.missing_words)}")
                 embedded = r.to_dict()["embedded"]
                 if embedded:
-                    st.caption(f"Not in the vocabulary, embedded by the model: {', '.join(embedded)}")
+                    st.caption(f"Not in the vocabulary, embedded by the model: {md_list(embedded)}")
             elif r is not None:
-                st.warning(r, icon=":material/block:")
+                st.warning(md(r), icon=":material/block:")
         drill = r if isinstance(r, bias.WeatResult) else None
         e1, e2 = st.columns(2)
         e1.download_button("Download CSV", table.to_csv(index=False).encode(), "weat.csv", "text/csv",
@@ -195,7 +196,7 @@ with weat_tab:
                     new = bias.custom_test(title or "custom", *sets)
                 saved = bias.save_test(ws, new, title or new.title)
                 st.session_state["_bias_new_test"] = saved.id
-                flash(f"Saved the test {saved.id}.")
+                flash(f"Saved the test {md(saved.id)}.")
                 st.rerun()
 
 # -- bias axis ---------------------------------------------------------------------------
@@ -225,7 +226,7 @@ with axis_tab:
             try:
                 reports[n] = bias.axis_report(sp, pairs, words, method=method, c=c_exp)
             except InputError as exc:
-                st.warning(f"{n}: {exc}", icon=":material/block:")
+                st.warning(f"{md(n)}: {md(exc)}", icon=":material/block:")
         if reports:
             summary = pd.DataFrame([{
                 "space": n, "pairs used": len(r.axis.pairs), "pairs missing": len(r.axis.missing_pairs),
@@ -238,11 +239,12 @@ with axis_tab:
             cols = st.columns(len(reports))
             for col, (n, r) in zip(cols, reports.items()):
                 with col:
-                    st.markdown(f"**{n}**")
-                    st.plotly_chart(axis_strip(r.projections, r.axis.ends), width="stretch", key=f"axis_strip_{n}")
+                    st.markdown(f"**{md(n)}**")
+                    plotly_chart(axis_strip(r.projections, r.axis.ends), width="stretch",
+                                 key=f"axis_strip_{choices[n]}")
                     if r.missing_words:
-                        st.caption(f"Not in {n}: {plural(len(r.missing_words), 'word')} "
-                                   f"({', '.join(r.missing_words[:12])}{' …' if len(r.missing_words) > 12 else ''})")
+                        st.caption(f"Not in {md(n)}: {plural(len(r.missing_words), 'word')} "
+                                   f"({md_list(r.missing_words[:12])}{' …' if len(r.missing_words) > 12 else ''})")
             r1, r2 = st.columns([2, 5])
             ripa_space = r1.selectbox("RIPA per pair, in", list(reports), key="axis_ripa_space")
             rep = reports[ripa_space]
@@ -251,7 +253,7 @@ with axis_tab:
             st.dataframe(rep.ripa.reset_index(), hide_index=True, width="stretch", height=300, key="axis_ripa")
             st.download_button("Download projections and RIPA (CSV)",
                                rep.projections.merge(rep.ripa.reset_index(), on="word").to_csv(index=False).encode(),
-                               f"axis-{ripa_space}.csv", "text/csv", icon=":material/download:", key="axis_csv")
+                               download_name(f"axis-{ripa_space}", ".csv"), "text/csv", icon=":material/download:", key="axis_csv")
 
 # -- hard debias -------------------------------------------------------------------------
 with debias_tab:
@@ -277,10 +279,10 @@ with debias_tab:
         st.markdown(f"**Gender-specific words, never neutralised** ({len(g['specific_seed'])}): "
                     + ", ".join(g["specific_seed"]))
     if go_ and source:
-        with guard("debiasing"), st.spinner(f"Debiasing {source}…"):
+        with guard("debiasing"), st.spinner(f"Debiasing {md(source)}…"):
             new = bias.debias_space(ws, choices[source], new_name)
             info = new.provenance["debias"]
-            flash(f"Saved {new.name}: {info['neutralised']:,} words neutralised, "
+            flash(f"Saved {md(new.name)}: {info['neutralised']:,} words neutralised, "
                   f"{len(info['equalised_pairs'])} pairs equalised.")
             st.rerun()
 
@@ -293,7 +295,8 @@ with debias_tab:
         parent_id = child.provenance.get("parent")
         parent_name = next((n for n, i in choices.items() if i == parent_id), None)
         if parent_name is None:
-            st.warning(f"The parent of {pick} ({child.provenance.get('parent_name')}) is no longer in the workspace.")
+            st.warning(f"The parent of {md(pick)} ({md(child.provenance.get('parent_name'))}) is no longer in the "
+                       "workspace.")
         else:
             with guard("the before/after view"):
                 direction = bias.debias_direction(child)
@@ -301,8 +304,8 @@ with debias_tab:
                 before, _ = bias.project_words(space(parent_id), direction, neutral)
                 after, _ = bias.project_words(child, direction, neutral)
                 m = st.columns(3)
-                m[0].metric(f"DirectBias, {parent_name}", f"{bias.direct_bias(before['projection']):.4f}")
-                m[1].metric(f"DirectBias, {pick}", f"{bias.direct_bias(after['projection']):.2e}")
+                m[0].metric(f"DirectBias, {md(parent_name)}", f"{bias.direct_bias(before['projection']):.4f}")
+                m[1].metric(f"DirectBias, {md(pick)}", f"{bias.direct_bias(after['projection']):.2e}")
                 m[2].metric("neutral professions measured", f"{len(after):,}")
                 st.caption("DirectBias (c = 1) over the gender-neutral professions, along the direction that was "
                            "removed.")
@@ -315,10 +318,10 @@ with debias_tab:
                                      "p": r.p_value if not isinstance(r, str) else np.nan})
                 ba = pd.DataFrame(rows)
                 fig = go.Figure([go.Bar(x=ba[ba.space == n]["test"], y=ba[ba.space == n]["d"], name=n,
-                                        marker={"color": c}, hovertemplate="%{x}: d = %{y:.3f}<extra>" + n + "</extra>")
+                                        marker={"color": c}, hovertemplate="%{x}: d = %{y:.3f}<extra>" + plot_text(n) + "</extra>")
                                  for n, c in ((parent_name, "#adb5bd"), (pick, "#3b5bdb"))])
                 fig.update_layout(barmode="group", template="plotly_white", height=340, yaxis_title="WEAT d",
                                   margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h", "y": 1.1})
-                st.plotly_chart(fig, width="stretch", key="debias_bars")
+                plotly_chart(fig, width="stretch", key="debias_bars")
                 st.dataframe(ba.pivot(index="test", columns="space", values=["d", "p"]).reset_index(),
                              hide_index=True, width="stretch", key="debias_table")

@@ -11,12 +11,14 @@ import argparse
 import contextlib
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 
 import streamlit as st
 
 from embeddings.corpus import Corpus, get_corpus, list_corpora
+from embeddings.display import safe_figure, safe_filename
 from embeddings.errors import EmbeddingsError
 from embeddings.space import EmbeddingSpace, load_space
 from embeddings.workspace import Artefact, Workspace, default_root
@@ -67,21 +69,43 @@ def corpora() -> list[Corpus]:
     return list_corpora(workspace())
 
 
-def space_cards() -> dict[str, Artefact]:
-    """name -> catalogue row of each space, oldest first: provenance in ``params``, the model
-    card in ``summary``. Reads the catalogue only, no vectors."""
-    from embeddings.space import list_spaces
+def _space_rows() -> tuple[dict[str, Artefact], dict[str, str]]:
+    """The catalogue's spaces split into healthy (name -> row) and damaged (name -> why)."""
+    from embeddings.space import list_spaces, space_problem
 
-    return {a.name: a for a in list_spaces(workspace())}
+    healthy, damaged = {}, {}
+    for a in list_spaces(workspace()):
+        problem = space_problem(a)
+        if problem:
+            damaged[a.name] = problem
+        else:
+            healthy[a.name] = a
+    return healthy, damaged
+
+
+def space_cards() -> dict[str, Artefact]:
+    """name -> catalogue row of each usable space, oldest first: provenance in ``params``, the
+    model card in ``summary``. Reads the catalogue and file headers only, no vectors; a
+    damaged space is left out (see :func:`damaged_notice`)."""
+    return _space_rows()[0]
+
+
+def damaged_notice() -> None:
+    """Say which spaces are damaged (the page goes on without them)."""
+    damaged = _space_rows()[1]
+    if damaged:
+        st.warning("Left out, damaged: " + "; ".join(f"{md(n)} ({md(why)})" for n, why in damaged.items())
+                   + ". Delete them on the Models page, or create them again.", icon=":material/broken_image:")
 
 
 def space_choices(unit: str | None = None) -> dict[str, str]:
-    """name -> id of the workspace's spaces (optionally of one unit), oldest first."""
+    """name -> id of the workspace's usable spaces (optionally of one unit), oldest first."""
     return {name: a.id for name, a in space_cards().items() if unit is None or a.summary.get("unit", "term") == unit}
 
 
 def spaces_or_stop(minimum: int = 1) -> dict[str, str]:
-    """The workspace's spaces (name -> id); with fewer than ``minimum``, say so and stop the page."""
+    """The workspace's usable spaces (name -> id); with fewer than ``minimum``, say so and stop the page."""
+    damaged_notice()
     choices = space_choices()
     if len(choices) < minimum:
         st.info("No space yet: train or add one on the Models page." if not choices else
@@ -126,6 +150,41 @@ def corpus_tables(root: str, corpus_id: str) -> dict:
     return {"vocab": c.vocabulary(), "phrases": c.phrases(), "documents": c.documents().drop(columns=["text"])}
 
 
+# -- a user's string is text ---------------------------------------------------------
+# Streamlit reads Markdown (and its own :icon: / :color[...] / $LaTeX$ directives) in every
+# body, caption, label, tab, toast and message. A user's string (a name, a label, a file
+# name, a word, an error message quoting them) goes through md() before it joins one, so
+# `![x](http://host/y.png)` cannot fetch anything and `**` cannot restyle the page. Raw HTML
+# is never enabled (no unsafe_allow_html anywhere).
+# the marks that mean something anywhere in a line, and a colon that opens an :icon: or :emoji: code
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#~$&|!]|:(?=[\w/+-]+:))")
+_MD_LINE_START = re.compile(r"^([-+=]|\d+(?=[.)]))")  # a list item or heading only at the start of a line
+
+
+def md(value: object) -> str:
+    """A user's string as literal Markdown text: every mark that would style, link, embed an
+    image, raw HTML, an icon, a colour or LaTeX is backslash-escaped (CommonMark renders an
+    escaped mark as itself), and runs of white space, newlines included, fold to one space,
+    so nothing can start a block. ``md("**x** ![i](http://h/i.png)")`` shows those characters."""
+    text = _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+    return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" if m.group(1).isdigit() else "\\" + m.group(1), text)
+
+
+def md_list(values, sep: str = ", ") -> str:
+    """Several user strings, each escaped, joined by ``sep``."""
+    return sep.join(md(v) for v in values)
+
+
+def plotly_chart(fig, **kwargs):
+    """``st.plotly_chart`` after every data string of the figure is escaped (see embeddings.display)."""
+    return st.plotly_chart(safe_figure(fig), **kwargs)
+
+
+def download_name(name: str, suffix: str) -> str:
+    """A download's file name from a user's name (no path, no markup)."""
+    return safe_filename(name) + suffix
+
+
 @contextlib.contextmanager
 def guard(what: str = "this page") -> Iterator[None]:
     """Show a user mistake as ``st.error`` and a bug as a short message (traceback to the log).
@@ -134,12 +193,12 @@ def guard(what: str = "this page") -> Iterator[None]:
     """
     try:
         yield
-    except EmbeddingsError as exc:
-        st.error(str(exc), icon=":material/error:")
+    except EmbeddingsError as exc:  # messages quote names, words and file names: text, not Markdown
+        st.error(md(str(exc)), icon=":material/error:")
     except Exception as exc:  # a bug: never a traceback in front of a stakeholder
         log.exception("error in %s", what)
         st.error(
-            f"Something went wrong in {what} ({type(exc).__name__}: {exc}). "
+            f"Something went wrong in {md(what)} ({type(exc).__name__}: {md(exc)}). "
             "Nothing saved in the workspace was changed; the details are in the server log.",
             icon=":material/bug_report:",
         )
@@ -148,12 +207,13 @@ def guard(what: str = "this page") -> Iterator[None]:
 def progress_reporter(label: str) -> tuple[Callable[[float, str], None], Callable[[], None]]:
     """A progress bar for the core's ``progress(fraction, message)`` callbacks.
 
-    Returns ``(progress, done)``; ``done()`` removes the bar.
+    Returns ``(progress, done)``; ``done()`` removes the bar. The label and the messages are
+    plain text (they name spaces and files): both are escaped here.
     """
-    bar = st.progress(0.0, text=label)
+    bar = st.progress(0.0, text=md(label))
 
     def progress(fraction: float, message: str) -> None:
-        bar.progress(min(max(float(fraction), 0.0), 1.0), text=f"{label}: {message}")
+        bar.progress(min(max(float(fraction), 0.0), 1.0), text=f"{md(label)}: {md(message)}")
 
     return progress, bar.empty
 

@@ -4,7 +4,8 @@ import streamlit as st
 
 from embeddings.neighbours import compare
 from embeddings.report import compare_report, drift_histogram, jaccard_histogram
-from pages.common import guard, space, spaces_or_stop, sync_query_params, workspace_root
+from pages.common import (download_name, guard, md, plotly_chart, space, spaces_or_stop, sync_query_params,
+                          workspace_root)
 
 st.title("Compare two spaces")
 st.caption("Over the labels both spaces share, each label's k nearest neighbours (searched among the shared labels) "
@@ -42,13 +43,14 @@ with guard("the comparison"):
     s = result.summary()
     a_space, b_space = space(choices[a_name]), space(choices[b_name])
     if a_space.family != b_space.family:
-        st.caption(f"Cross-family comparison: {a_space.family} against {b_space.family}, through shared labels.")
+        st.caption(f"Cross-family comparison: {md(a_space.family)} against {md(b_space.family)}, "
+                   "through shared labels.")
     m = st.columns(4)
     m[0].metric("Shared labels", f"{s['shared']:,}")
     m[1].metric(f"Mean Jaccard@{k}", f"{s['mean_jaccard']:.3f}")
     m[2].metric("Median Jaccard", f"{s['median_jaccard']:.3f}")
     m[3].metric("Mean ordered overlap", f"{s['mean_ordered']:.3f}")
-    st.plotly_chart(jaccard_histogram(result, a_name, b_name), width="stretch", key="cmp_hist")
+    plotly_chart(jaccard_histogram(result, a_name, b_name), width="stretch", key="cmp_hist")
 
     table = result.table
     left, right = st.columns(2)
@@ -64,7 +66,7 @@ with guard("the comparison"):
 
     if result.aligned:
         st.markdown("**Drift after aligning the full spaces** (orthogonal Procrustes; equal dimensions)")
-        st.plotly_chart(drift_histogram(result), width="stretch", key="cmp_drift")
+        plotly_chart(drift_histogram(result), width="stretch", key="cmp_drift")
 
     st.subheader("Domino view")
     default_label = st.query_params.get("label") or ("government" if "government" in result.shared
@@ -77,19 +79,19 @@ with guard("the comparison"):
     st.caption(f"Jaccard@{k} {row['jaccard']:.2f} · ordered overlap {row['ordered']:.2f}")
 
     def chips(items, colour):
-        return " ".join(f":{colour}-badge[{x}]" for x in items) or "—"
+        return " ".join(f":{colour}-badge[{md(x)}]" for x in items) or "—"
 
     d1, d2, d3 = st.columns(3)
-    d1.markdown(f"**Only in {a_name}**\n\n{chips(d['only_a'], 'blue')}")
+    d1.markdown(f"**Only in {md(a_name)}**\n\n{chips(d['only_a'], 'blue')}")
     d2.markdown(f"**In both**\n\n{chips(d['shared'], 'green')}")
-    d3.markdown(f"**Only in {b_name}**\n\n{chips(d['only_b'], 'orange')}")
+    d3.markdown(f"**Only in {md(b_name)}**\n\n{chips(d['only_b'], 'orange')}")
 
     st.subheader("Export")
     e1, e2 = st.columns(2)
     e1.download_button("Table as CSV", data=lambda: table.to_csv(index=False).encode("utf-8"),
-                       file_name=f"{a_name}-vs-{b_name}-k{k}.csv", mime="text/csv", key="cmp_csv",
+                       file_name=download_name(f"{a_name}-vs-{b_name}-k{k}", ".csv"), mime="text/csv", key="cmp_csv",
                        on_click="ignore", icon=":material/download:")
     e2.download_button("HTML report", data=lambda: compare_report(result, a_name, b_name,
                                                                   examples=[label]).encode("utf-8"),
-                       file_name=f"{a_name}-vs-{b_name}-k{k}.html", mime="text/html", key="cmp_html",
+                       file_name=download_name(f"{a_name}-vs-{b_name}-k{k}", ".html"), mime="text/html", key="cmp_html",
                        on_click="ignore", icon=":material/description:")

@@ -8,10 +8,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from embeddings.corpus import PHRASE_MODES, Preprocessing, add_corpus, delete_corpus, rename_corpus, zipf_table
+from embeddings.errors import InputError
 from embeddings.readers import Limits, Source, format_of, inspect_fields, UPLOAD_TYPES
 from embeddings.samples import SAMPLES
-from pages.common import (SELECTED_CORPUS, corpora, corpus_tables, flash, fmt_int, guard, plural, progress_reporter,
-                          show_flash, workspace)
+from pages.common import (SELECTED_CORPUS, corpora, corpus_tables, flash, fmt_int, guard, md, plotly_chart, plural,
+                          progress_reporter, show_flash, workspace)
 
 INSPECT_KEY = "inspect_corpus"
 ws = workspace()
@@ -53,7 +54,7 @@ def add_and_select(name: str, **kwargs) -> None:
     finally:
         done()
     s = corpus.stats
-    flash(f"Added **{corpus.name}**: {plural(s['documents'], 'document')}, {plural(s['tokens'], 'token')}, "
+    flash(f"Added **{md(corpus.name)}**: {plural(s['documents'], 'document')}, {plural(s['tokens'], 'token')}, "
           f"{plural(s['vocabulary'], 'distinct term')}.")
     st.session_state[INSPECT_KEY] = corpus.id
     st.session_state[SELECTED_CORPUS] = corpus.id
@@ -66,27 +67,34 @@ prep = preprocessing_options()
 tab_upload, tab_paste, tab_sample = st.tabs(["Upload files", "Paste text", "Bundled sample"])
 
 with tab_upload:
-    limits = Limits.from_env()
+    try:
+        limits = Limits.from_env()
+    except InputError as exc:  # a bad EMBEDDINGS_MAX_UPLOAD_MB: say so, and keep the default
+        st.error(md(exc), icon=":material/error:")
+        limits = Limits()
     files = st.file_uploader(
         "Files: .txt .md .csv .tsv .jsonl .html .pdf .docx, or a .zip of them",
         type=UPLOAD_TYPES, accept_multiple_files=True, key="uploads",
     ) or []
-    lines_as_docs = st.checkbox("Each line of a .txt/.md file is a document", key="lines_as_docs")
+    c1, c2 = st.columns(2)
+    lines_as_docs = c1.checkbox("Each line of a .txt/.md file is a document", key="lines_as_docs")
+    header = c2.checkbox("The first row of a .csv/.tsv file names its columns", value=True, key="csv_header",
+                         help="Off: the first row is data, and the columns are called column 1, column 2…")
     text_fields: dict[str, str] = {}
     for f in files:
         with guard(f.name):
             if format_of(f.name) in ("csv", "tsv", "jsonl"):
-                fields = inspect_fields(Source(f.name, f.getvalue()))
+                fields = inspect_fields(Source(f.name, f.getvalue(), header=header))
                 if fields:
                     text_fields[f.name] = st.selectbox(
-                        f"Text column in {f.name} (other columns are kept as metadata)", fields,
+                        f"Text column in {md(f.name)} (other columns are kept as metadata)", fields,
                         key=f"field_{f.name}",
                     )
     default_name = Path(files[0].name).stem if files else ""
     upload_name = st.text_input("Corpus name", placeholder=default_name or "my-corpus", key="upload_name")
     if st.button("Add corpus", type="primary", disabled=not files, key="add_upload"):
         with guard("adding the corpus"):
-            sources = [Source(f.name, f.getvalue(), text_fields.get(f.name), lines_as_docs) for f in files]
+            sources = [Source(f.name, f.getvalue(), text_fields.get(f.name), lines_as_docs, header) for f in files]
             add_and_select(upload_name or default_name, sources=sources, preprocessing=prep, limits=limits)
 
 with tab_paste:
@@ -126,12 +134,39 @@ if st.session_state.get(INSPECT_KEY) not in by_id:
     st.session_state[INSPECT_KEY] = chosen if chosen in by_id else items[-1].id
 corpus_id = st.selectbox("Corpus", list(by_id), format_func=lambda i: by_id[i].name, key=INSPECT_KEY)
 st.session_state[SELECTED_CORPUS] = corpus_id
+
+
+def manage(corpus) -> None:
+    """Rename or delete the corpus shown."""
+    with st.expander("Rename or delete", icon=":material/edit:"):
+        c1, c2 = st.columns(2)
+        with c1:
+            new_name = st.text_input("New name", value=corpus.name, key=f"rename_{corpus.id}")
+            if st.button("Rename", key="rename_btn"):
+                with guard("renaming"):
+                    rename_corpus(ws, corpus.id, new_name)
+                    st.rerun()
+        with c2:
+            sure = st.checkbox(f"Yes, delete {md(corpus.name)}", key=f"confirm_delete_{corpus.id}")
+            if st.button("Delete", disabled=not sure, key="delete_btn"):
+                with guard("deleting"):
+                    delete_corpus(ws, corpus.id)
+                    st.session_state.pop(INSPECT_KEY, None)
+                    st.rerun()
+
+
 corpus = by_id[corpus_id]
+problem = corpus.problem()
+if problem:
+    st.error(f"{md(corpus.name)} is damaged ({md(problem)}): delete it, or add it again.",
+             icon=":material/broken_image:")
+    manage(corpus)
+    st.stop()
 stats = corpus.stats
 tables = corpus_tables(str(ws.root), corpus.id)
 vocab: pd.DataFrame = tables["vocab"]
 
-st.caption(f"Source: {corpus.params.get('source') or '?'} · {Preprocessing(**corpus.params['preprocessing']).describe()}"
+st.caption(f"Source: {md(corpus.params.get('source') or '?')} · {Preprocessing(**corpus.params['preprocessing']).describe()}"
            f" · added {corpus.created_at.replace('T', ' ')[:16]} UTC")
 m = st.columns(5)
 m[0].metric("Documents", fmt_int(stats["documents"]))
@@ -178,7 +213,7 @@ with right:
                       yaxis={"type": "log", "title": "frequency", "dtick": 1},
                       height=430, margin={"l": 10, "r": 10, "t": 10, "b": 10}, template="plotly_white",
                       legend={"x": 0.98, "xanchor": "right", "y": 0.98})
-    st.plotly_chart(fig, width="stretch", key="zipf")
+    plotly_chart(fig, width="stretch", key="zipf")
 
 left, right = st.columns(2)
 with left:
@@ -199,24 +234,10 @@ with right:
                                       hovertemplate="%{x} tokens: %{y} documents<extra></extra>"))
         hist.update_layout(xaxis_title="tokens per document", yaxis_title="documents", height=320, bargap=0.05,
                            margin={"l": 10, "r": 10, "t": 10, "b": 10}, template="plotly_white")
-        st.plotly_chart(hist, width="stretch", key="doclen")
+        plotly_chart(hist, width="stretch", key="doclen")
 
 st.markdown("**Files**")
 files_table = pd.DataFrame(stats.get("files", []))
 st.dataframe(files_table, hide_index=True, width="stretch")
 
-with st.expander("Rename or delete", icon=":material/edit:"):
-    c1, c2 = st.columns(2)
-    with c1:
-        new_name = st.text_input("New name", value=corpus.name, key=f"rename_{corpus.id}")
-        if st.button("Rename", key="rename_btn"):
-            with guard("renaming"):
-                rename_corpus(ws, corpus.id, new_name)
-                st.rerun()
-    with c2:
-        sure = st.checkbox(f"Yes, delete {corpus.name}", key=f"confirm_delete_{corpus.id}")
-        if st.button("Delete", disabled=not sure, key="delete_btn"):
-            with guard("deleting"):
-                delete_corpus(ws, corpus.id)
-                st.session_state.pop(INSPECT_KEY, None)
-                st.rerun()
+manage(corpus)

@@ -6,11 +6,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from embeddings.display import safe_filename
 from embeddings.errors import InputError
 from embeddings.evaluation import BENCHMARKS, evaluate, scoreboard
 from embeddings.report import scores_chart
-from pages.common import (default_spaces, guard, progress_reporter, space, spaces_or_stop, sync_query_params,
-                          workspace_root)
+from pages.common import (default_spaces, guard, md, plotly_chart, progress_reporter, space, spaces_or_stop,
+                          sync_query_params, workspace_root)
 
 st.title("Evaluate")
 st.caption("The standard intrinsic benchmarks, scored exactly as gensim's evaluate_word_analogies and "
@@ -37,7 +38,7 @@ def run(root: str, space_id: str, bench: str, data: bytes | None, name: str | No
         if data is None:
             return evaluate(space(space_id), bench, progress=progress)
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / name
+            path = Path(tmp) / safe_filename(name, "benchmark.txt")  # an upload's name is never a path
             path.write_bytes(data)
             return evaluate(space(space_id), path, progress=progress)
     finally:
@@ -57,10 +58,10 @@ for bench, data, fname in jobs:
             try:
                 results.append(run(workspace_root(), choices[n], bench, data, fname))
             except InputError as exc:
-                st.warning(f"{bench} on {n}: {exc}", icon=":material/block:")
+                st.warning(f"{md(bench)} on {md(n)}: {md(exc)}", icon=":material/block:")
 if results:
     board = scoreboard(results)
-    st.plotly_chart(scores_chart(board), width="stretch", key="ev_chart")
+    plotly_chart(scores_chart(board), width="stretch", key="ev_chart")
     wide = board.pivot_table(index="benchmark", columns="space", values=["score", "missing"], sort=False)
     wide.columns = [f"{s} · {'score' if v == 'score' else 'missing'}" for v, s in wide.columns]
     wide = wide[[c for s in selected for c in (f"{s} · score", f"{s} · missing") if c in wide.columns]]

@@ -6,9 +6,9 @@ import streamlit as st
 from embeddings.models import add_pretrained, import_upload, reduce_space, train_space
 from embeddings.models.vectors import EXPORT_FORMATS, IMPORT_FORMATS, export_bytes
 from embeddings.readers import Limits
-from embeddings.space import list_spaces
-from pages.common import (SELECTED_CORPUS, corpora, flash, fmt_int, guard, plural, progress_reporter, show_flash,
-                          space, workspace)
+from embeddings.space import list_spaces, space_problem
+from pages.common import (SELECTED_CORPUS, corpora, download_name, flash, fmt_int, guard, md, plural,
+                          progress_reporter, show_flash, space, workspace)
 
 TRAINING_FLAG = "training_in_progress"
 FAMILY_LABELS = {"word2vec": "Word2Vec (gensim)", "fasttext": "FastText (gensim, subwords)",
@@ -29,8 +29,9 @@ default_corpus = next((i for i, c in enumerate(items) if c.id == selected), max(
 
 
 def saved(space_obj, verb: str) -> None:
-    flash(f"{verb} **{space_obj.name}**: {plural(len(space_obj), space_obj.provenance.get('unit', 'term'))} "
-          f"× {space_obj.dim} dimensions.")
+    warnings = space_obj.provenance.get("warnings", [])
+    flash(f"{verb} **{md(space_obj.name)}**: {plural(len(space_obj), space_obj.provenance.get('unit', 'term'))} "
+          f"× {space_obj.dim} dimensions." + "".join(f"  \n:warning: {md(w)}" for w in warnings))
     st.session_state["card_space"] = space_obj.id  # show its model card
     st.rerun()
 
@@ -159,7 +160,7 @@ with tab_reduce:
         source = st.selectbox("Space", list(by_name), key="reduce_source")
         parent_dim = by_name[source].summary.get("dim", 2)
         if parent_dim < 3:
-            st.info(f"{source} has only {parent_dim} dimensions.")
+            st.info(f"{md(source)} has only {parent_dim} dimensions.")
         else:
             k = st.number_input("Keep dimensions", 2, parent_dim - 1, min(50, parent_dim - 1), key="reduce_dim")
             name = st.text_input("Space name", placeholder=f"{source}-pca{int(k)}", key="reduce_name") \
@@ -178,10 +179,13 @@ if not arts:
     st.stop()
 
 
+problems = {a.id: space_problem(a) for a in arts}
+
+
 def card_row(a) -> dict:
     p, s = a.params, a.summary
     return {
-        "name": a.name,
+        "name": a.name + (" (damaged)" if problems[a.id] else ""),
         "family": s.get("family"),
         "unit": s.get("unit", "term"),
         "corpus": p.get("corpus") or p.get("model") or p.get("source") or "",
@@ -205,7 +209,7 @@ chosen = st.selectbox("Model card", list(by_id), format_func=lambda i: by_id[i].
 art = by_id[chosen]
 p = art.params
 with st.container(border=True):
-    st.markdown(f"### {art.name}")
+    st.markdown(f"### {md(art.name)}")
     m = st.columns(4)
     m[0].metric("Family", art.summary.get("family", "?"))
     m[1].metric("Labels", fmt_int(art.summary.get("vocabulary", 0)))
@@ -224,13 +228,18 @@ with st.container(border=True):
         "Created": art.created_at.replace("T", " ") + " UTC",
         "Library": p.get("library"),
     }
-    st.markdown("\n".join(f"- **{k}:** {v}" for k, v in facts.items() if v not in (None, "")))
+    st.markdown("\n".join(f"- **{k}:** {md(v)}" for k, v in facts.items() if v not in (None, "")))
+    for warning in p.get("warnings", []):
+        st.warning(md(warning), icon=":material/warning:")
+    if problems[art.id]:
+        st.error(f"This space is damaged ({md(problems[art.id])}): delete it or create it again.",
+                 icon=":material/broken_image:")
     if p.get("params"):
         st.markdown("**Parameters**")
         st.json(p["params"], expanded=True)
 
     st.markdown("**Export**")
-    cols = st.columns(len(EXPORT_FORMATS))
+    cols = st.columns(len(EXPORT_FORMATS)) if not problems[art.id] else []
     labels = {"word2vec": "word2vec text", "projector-tsv": "Projector TSV (zip)", "npy": ".npy + labels (zip)"}
     for col, fmt in zip(cols, EXPORT_FORMATS):
         with col:
@@ -240,11 +249,11 @@ with st.container(border=True):
                 return export_bytes(space(space_id), fmt)[1]
 
             ext = ".word2vec.txt" if fmt == "word2vec" else f".{fmt}.zip"
-            st.download_button(labels[fmt], data=make, file_name=f"{art.name}{ext}", key=f"export_{fmt}",
+            st.download_button(labels[fmt], data=make, file_name=download_name(art.name, ext), key=f"export_{fmt}",
                                disabled=disabled, on_click="ignore", icon=":material/download:")
 
     with st.expander("Delete", icon=":material/delete:"):
-        sure = st.checkbox(f"Yes, delete {art.name}", key=f"confirm_delete_space_{art.id}")
+        sure = st.checkbox(f"Yes, delete {md(art.name)}", key=f"confirm_delete_space_{art.id}")
         if st.button("Delete", disabled=not sure, key="delete_space_btn"):
             with guard("deleting"):
                 ws.delete("space", art.id)

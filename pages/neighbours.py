@@ -6,7 +6,7 @@ import streamlit as st
 
 from embeddings.neighbours import neighbours, parse_expression
 from embeddings.space import OOVError
-from pages.common import default_spaces, guard, space, spaces_or_stop, sync_query_params
+from pages.common import default_spaces, guard, md, md_list, plotly_chart, space, spaces_or_stop, sync_query_params
 
 st.title("Neighbours")
 st.caption("Type a word or an expression such as `king - man + woman` or `2*paris - france + italy` "
@@ -27,23 +27,24 @@ if not selected or not query.strip():
     st.stop()
 with guard("the query"):
     terms = parse_expression(query)
-    st.caption("Query: " + " ".join(f"{'+' if w > 0 else '−'} {abs(w):g}·{t}" if abs(w) != 1 else
-                                    f"{'+' if w > 0 else '−'} {t}" for w, t in terms).lstrip("+ "))
+    st.caption("Query: " + " ".join(f"{'+' if w > 0 else '−'} {abs(w):g}·{md(t)}" if abs(w) != 1 else
+                                    f"{'+' if w > 0 else '−'} {md(t)}" for w, t in terms).lstrip("+ "))
 
 columns = st.columns(len(selected))
 for col, name in zip(columns, selected):
     with col, guard(name):
         s = space(choices[name])
-        st.markdown(f"**{name}**  \n<small>{s.family} · {len(s):,} × {s.dim}</small>", unsafe_allow_html=True)
+        st.markdown(f"**{md(name)}**")
+        st.caption(f"{md(s.family)} · {len(s):,} × {s.dim}")
         try:
             result = neighbours(s, query, int(k), exclude_query=exclude)
         except OOVError as exc:
-            st.warning(str(exc), icon=":material/help:")
+            st.warning(md(exc), icon=":material/help:")
             continue
         unseen = [t for _, t in terms if s.key(t) not in s.index]
         if unseen:
             how = "subword n-grams" if s.family == "fasttext" else "the sentence encoder"
-            st.caption(f"Not in the vocabulary, embedded with {how}: {', '.join(unseen)}")
+            st.caption(f"Not in the vocabulary, embedded with {how}: {md_list(unseen)}")
         table = pd.DataFrame([{"label": n.label, "cosine": n.cosine} for n in result])
         st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 420),
                      column_config={"cosine": st.column_config.NumberColumn("cosine", format="%.3f")})
@@ -52,4 +53,4 @@ for col, name in zip(columns, selected):
         chart.update_layout(height=max(160, 22 * len(table) + 40), margin={"l": 10, "r": 10, "t": 10, "b": 30},
                             template="plotly_white", yaxis={"automargin": True},
                             xaxis={"title": "cosine", "range": [min(0.0, float(table["cosine"].min())), 1.0]})
-        st.plotly_chart(chart, width="stretch", key=f"nb_chart_{name}")
+        plotly_chart(chart, width="stretch", key=f"nb_chart_{choices[name]}")

@@ -6,9 +6,10 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from embeddings.display import label_from_plot, plot_text
 from embeddings.projection import METHODS, align, cached_project, cluster, select_rows
-from pages.common import (default_spaces, guard, progress_reporter, space, spaces_or_stop, sync_query_params,
-                          workspace)
+from pages.common import (default_spaces, guard, md, md_list, plotly_chart, progress_reporter, space, spaces_or_stop,
+                          sync_query_params, workspace)
 
 PALETTE = ["#3b5bdb", "#e8590c", "#2b8a3e", "#c2255c", "#5f3dc4", "#0b7285", "#e67700", "#862e9c", "#1864ab",
            "#a61e4d", "#5c940d", "#d9480f", "#364fc7", "#087f5b", "#9c36b5", "#495057"]
@@ -109,7 +110,8 @@ picked: set[str] = set()
 for name, _, _ in panels:
     state = st.session_state.get(f"pj_chart_{name}")
     if state and state.get("selection"):
-        picked |= {p["customdata"][0] for p in state["selection"].get("points", []) if p.get("customdata")}
+        picked |= {label_from_plot(p["customdata"][0]) for p in state["selection"].get("points", [])
+                   if p.get("customdata")}
 
 
 def figure(name, s, proj):
@@ -140,7 +142,7 @@ def figure(name, s, proj):
             fig.add_trace(go.Scattergl(x=frame["x"], y=frame["y"], mode="markers", customdata=custom,
                                        hovertemplate=hover, marker={"size": size, "color": values,
                                                                     "colorscale": "Viridis", "showscale": True,
-                                                                    "colorbar": {"title": meta_column}}))
+                                                                    "colorbar": {"title": plot_text(meta_column)}}))
         else:
             cats = [str(v) for v in values]
             top_cats = list(dict.fromkeys(cats))[:15]
@@ -170,7 +172,7 @@ def figure(name, s, proj):
                                        marker={"size": 18, "symbol": "star", "color": "#c92a2a",
                                                "line": {"width": 1.5, "color": "white"}}))
             for _, h in hit.iterrows():
-                fig.add_annotation(x=h["x"], y=h["y"], text=f"<b>{h['label']}</b>", showarrow=True, arrowhead=2,
+                fig.add_annotation(x=h["x"], y=h["y"], text=f"<b>{plot_text(h['label'])}</b>", showarrow=True, arrowhead=2,
                                    ax=0, ay=-34, font={"size": 14, "color": "#c92a2a"},
                                    bgcolor="rgba(255,255,255,0.85)", bordercolor="#c92a2a")
     fig.update_layout(height=520 if len(panels) <= 2 else 420, template="plotly_white", dragmode="lasso",
@@ -188,16 +190,16 @@ for start in range(0, len(panels), per_row):
             fig, found = figure(name, s, proj)
             tw = "n/a" if proj.trustworthiness is None else f"{proj.trustworthiness:.3f}"
             kp = "n/a" if proj.knn_preservation is None else f"{proj.knn_preservation:.3f}"
-            st.markdown(f"**{name}** · {len(proj.labels):,} points · {method.upper()}")
+            st.markdown(f"**{md(name)}** · {len(proj.labels):,} points · {method.upper()}")
             st.caption(f"Trustworthiness **{tw}** · kNN preservation **{kp}** · "
                        f"{'cached' if proj.cached else f'{proj.seconds:.1f} s'}"
                        + (f" · trust on a sample of {proj.trust_sample:,}" if proj.trust_sample < len(proj.labels)
                           else ""))
-            st.plotly_chart(fig, width="stretch", key=f"pj_chart_{name}", on_select="rerun",
-                            selection_mode=("box", "lasso"))
+            plotly_chart(fig, width="stretch", key=f"pj_chart_{name}", on_select="rerun",
+                         selection_mode=("box", "lasso"))
             if search and not found:
-                st.caption(f"“{search}” is not among the points shown in {name}.")
+                st.caption(f"“{md(search)}” is not among the points shown in {md(name)}.")
 
 if picked:
     st.markdown(f"**Selected ({len(picked):,})**, highlighted in every panel:")
-    st.write(", ".join(sorted(picked)[:300]) + (" …" if len(picked) > 300 else ""))
+    st.markdown(md_list(sorted(picked)[:300]) + (" …" if len(picked) > 300 else ""))

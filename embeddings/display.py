@@ -1,0 +1,110 @@
+"""A user's string is text, wherever it is shown.
+
+Names, labels, file names, metadata values and word lists come from users, and every
+renderer we use gives some characters a meaning: plotly reads a pseudo-HTML subset
+(``<a href>``, ``<span style>``, ``<b>``...) in every piece of text it draws, HTML reports
+are HTML, and a download's file name is a path. This module is the one place where a user
+string is made safe for each of them:
+
+- :func:`safe_figure` escapes every data string of a plotly figure (``x``, ``y``, ``text``,
+  ``hovertext``, ``customdata``, trace names, category arrays, tick labels) just before
+  the figure is drawn or written into a report. Templates, titles and annotations are
+  ours: a user string that goes into one passes through :func:`plot_text` where the
+  string is built. Data strings must therefore be plain text (numbers and labels), never markup.
+- :func:`plot_text` / :func:`label_from_plot` escape and un-escape one string (a selection
+  event hands back the escaped label).
+- :func:`safe_filename` makes a download name from a user's name.
+
+(Streamlit markdown has its own escaping helper, ``pages.common.md``; reports use
+:func:`html.escape`.)
+
+>>> plot_text('<a href="http://x">& co</a>')
+'&lt;a href="http://x"&gt;&amp; co&lt;/a&gt;'
+>>> label_from_plot(plot_text("R&D <team>")) == "R&D <team>"
+True
+>>> safe_filename("../../etc/passwd <b>")
+'etc_passwd__b'
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import numpy as np
+
+#: the trace attributes that carry data (escaped); templates stay as written
+_TRACE_DATA = ("x", "y", "z", "text", "hovertext", "customdata", "labels", "name", "legendgrouptitle")
+#: the axis attributes that repeat data values
+_AXIS_DATA = ("categoryarray", "tickvals", "ticktext")
+
+
+def MARKUP_SAFE(*attrs: str) -> dict:  # noqa: N802 (reads as a marker)
+    """A trace's ``meta`` that says its builder wrote these data attributes itself, with markup
+    such as ``<br>`` and no user string (numbers, fixed words): :func:`safe_figure` leaves
+    them as they are. Use it only where that is true.
+
+    >>> MARKUP_SAFE("text")
+    {'markup_safe': ['text']}
+    """
+    return {"markup_safe": list(attrs)}
+
+
+def plot_text(value: str) -> str:
+    """Escape a string for plotly, which reads ``<`` and ``&`` as markup (quotes are harmless)."""
+    return html.escape(str(value), quote=False)
+
+
+def label_from_plot(value: str) -> str:
+    """The original string of a :func:`plot_text`-escaped one (as a selection event returns it)."""
+    return html.unescape(value)
+
+
+def _escape(value: Any) -> Any:
+    if isinstance(value, str):
+        return plot_text(value)
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "OUS":
+            flat = [_escape(v) for v in value.ravel().tolist()]
+            out = np.empty(len(flat), dtype=object)
+            out[:] = flat
+            return out.reshape(value.shape)
+        return value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_escape(v) for v in value)
+    return value
+
+
+def safe_figure(fig):
+    """Escape every data string of a plotly figure in place, and return it.
+
+    Call it once, just before the figure is drawn (``pages.common.plotly_chart``) or
+    written (:mod:`embeddings.report`).
+    """
+    for trace in fig.data:
+        meta = trace.meta if isinstance(trace.meta, dict) else {}
+        for attr in _TRACE_DATA:
+            if attr in meta.get("markup_safe", ()):
+                continue
+            if attr in trace and trace[attr] is not None:
+                value = trace[attr]
+                if attr == "legendgrouptitle":
+                    if value.text:
+                        value.text = plot_text(value.text)
+                    continue
+                trace[attr] = _escape(value)
+    for key in fig.layout:
+        if re.match(r"[xy]axis\d*$", key):
+            axis = fig.layout[key]
+            for attr in _AXIS_DATA:
+                if axis[attr] is not None:
+                    axis[attr] = _escape(axis[attr])
+    return fig
+
+
+def safe_filename(name: str, default: str = "export") -> str:
+    """A file name made from a user's name: letters, digits, ``-``, ``_`` and inner dots only."""
+    safe = re.sub(r"[^\w.-]", "_", str(name), flags=re.ASCII)
+    safe = re.sub(r"\.{2,}", ".", safe).strip("._") or default
+    return safe[:120]
