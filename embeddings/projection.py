@@ -20,6 +20,7 @@ labels (2-D orthogonal Procrustes), so the same word sits in a comparable place.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import threading
@@ -37,9 +38,13 @@ from .space import EmbeddingSpace
 from .workspace import Workspace
 
 METHODS = ("umap", "pca", "tsne")
+#: how each method is written for people
+METHOD_LABELS = {"umap": "UMAP", "pca": "PCA", "tsne": "t-SNE"}
 KIND = "projection"
 TRUST_K = 10
 TRUST_SAMPLE = 5000
+#: the most points one panel shows (a larger selection keeps the most frequent); said in the page before it runs
+MAX_POINTS = 100_000
 Progress = Callable[[float, str], None]
 
 
@@ -93,7 +98,7 @@ def frequency_order(space: EmbeddingSpace) -> np.ndarray:
 
 
 def select_rows(space: EmbeddingSpace, *, top: int | None = 5000, words: Sequence[str] | None = None,
-                regex: str | None = None, limit: int = 100_000) -> np.ndarray:
+                regex: str | None = None, limit: int = MAX_POINTS) -> np.ndarray:
     """Rows to show: a word list, or the labels matching a regex, or the ``top`` most
     frequent (``top=None``: all), capped at ``limit``."""
     if words:
@@ -142,27 +147,76 @@ warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
 warnings.filterwarnings("ignore", message=r"n_jobs value .* overridden")
 
 
-def _umap(vectors, graph, params, seed):
+class _TqdmProgress(io.TextIOBase):
+    """A file for tqdm, umap-learn's one progress hook (``tqdm_kwds``): tqdm writes ``n/total``
+    (our ``bar_format``) here after each epoch, and we report it. An exception raised by
+    the report (the user cancelled) propagates out of umap-learn's epoch loop."""
+
+    def __init__(self, report: Callable[[int, int], None]):
+        self.report = report
+
+    def write(self, text: str) -> int:
+        match = re.search(r"(\d+)/(\d+)", text)
+        if match:
+            self.report(int(match[1]), int(match[2]))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def _umap(vectors, graph, params, seed, epoch: Callable[[int, int], None]):
     import umap
 
     reducer = umap.UMAP(n_neighbors=params["n_neighbors"], min_dist=params["min_dist"], metric="cosine",
                         n_epochs=params.get("n_epochs", 200), random_state=seed, precomputed_knn=graph,
-                        n_components=2)
+                        n_components=2, tqdm_kwds={"disable": False, "file": _TqdmProgress(epoch),
+                                                   "bar_format": "{n}/{total}", "mininterval": 0.2})
     return reducer.fit_transform(vectors)
 
 
-def _tsne(vectors, params, seed):
-    from sklearn.manifold import TSNE
+#: openTSNE's schedule: early exaggeration, then the main phase (its defaults)
+TSNE_ITERATIONS = (250, 500)
+
+
+def _tsne(vectors, params, seed, iteration: Callable[[int, int], None]):
+    """openTSNE (FFT-accelerated interpolation, Linderman et al. 2019): much faster than
+    scikit-learn's Barnes-Hut on large sets, and its callbacks report progress."""
+    import openTSNE
+
+    total = sum(TSNE_ITERATIONS)
+    done = [0]
+
+    def callback(it, error, embedding):  # called every 25 iterations of each phase
+        done[0] += 25
+        iteration(min(done[0], total), total)
+        return False
 
     perplexity = min(params["perplexity"], max(2.0, (len(vectors) - 1) / 3))
-    return TSNE(n_components=2, perplexity=perplexity, metric="cosine", init="pca", random_state=seed,
-                n_jobs=2).fit_transform(vectors)
+    tsne = openTSNE.TSNE(n_components=2, perplexity=perplexity, metric="cosine", initialization="pca",
+                         early_exaggeration_iter=TSNE_ITERATIONS[0], n_iter=TSNE_ITERATIONS[1],
+                         random_state=seed, n_jobs=2, callbacks=callback, callbacks_every_iters=25)
+    return np.asarray(tsne.fit(vectors))
 
 
 def _pca(vectors, seed):
     from sklearn.decomposition import PCA
 
     return PCA(n_components=2, random_state=seed).fit_transform(vectors)
+
+
+#: seconds per point of a whole projection (kNN graph, layout, trust scores) on this project's
+#: 2-core machines, from bench/explore.py and a GloVe run at 20,000 points; rough on purpose
+SECONDS_PER_POINT = {"umap": 0.0008, "tsne": 0.004, "pca": 0.00035}
+
+
+def estimate_seconds(method: str, n: int) -> float:
+    """A rough duration of :func:`project` for ``n`` points, to say before the user waits.
+
+    >>> round(estimate_seconds("tsne", 100_000))
+    400
+    """
+    return SECONDS_PER_POINT[method] * n
 
 
 def default_params(method: str) -> dict:
@@ -189,13 +243,19 @@ def project(space: EmbeddingSpace, rows: np.ndarray, method: str = "umap", *, pa
     k_graph = max(TRUST_K, int(params.get("n_neighbors", TRUST_K)))
     progress(0.05, f"kNN graph of {len(rows):,} points")
     idx, dist = knn_graph(vectors, min(k_graph, len(rows) - 1))
-    progress(0.3, f"{method.upper()} layout")
+    progress(0.3, f"{METHOD_LABELS[method]} layout")
+
+    unit = "epoch" if method == "umap" else "iteration"
+
+    def step(done: int, total: int) -> None:
+        progress(0.3 + 0.55 * done / max(total, 1), f"{METHOD_LABELS[method]} layout, {unit} {done:,} of {total:,}")
+
     if method == "umap":
         if params["n_neighbors"] >= len(rows):
             params["n_neighbors"] = len(rows) - 1
-        coords = _umap(vectors, (idx, dist), params, seed)
+        coords = _umap(vectors, (idx, dist), params, seed, step)
     elif method == "tsne":
-        coords = _tsne(vectors, params, seed)
+        coords = _tsne(vectors, params, seed, step)
     else:
         coords = _pca(vectors, seed)
     seconds = time.perf_counter() - start

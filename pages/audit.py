@@ -7,7 +7,7 @@ from embeddings.bias import parse_words
 from embeddings.errors import InputError
 from embeddings.models import TRAIN_FAMILIES
 from embeddings.report import audit_report, coverage_chart, drift_chart, pieces_chart
-from pages.common import (corpora, download_name, guard, md, plotly_chart, progress_reporter, query_list, space,
+from pages.common import (cancellable, corpora, download_name, guard, md, plotly_chart, progress_reporter, query_list, space,
                           space_cards, spaces_or_stop,
                           workspace_root)
 
@@ -78,8 +78,9 @@ def run_audit(root: str, corpus_id: str, space_ids: tuple, terms: tuple | None, 
 
 
 with guard("the audit"):
-    result = run_audit(workspace_root(), corpus.id, tuple(choices[n] for n in selected),
-                       tuple(terms) if terms else None, mine, k, domain)
+    job = (corpus.id, tuple(choices[n] for n in selected), tuple(terms) if terms else None, mine, k, domain)
+    with cancellable("au", "The audit", job):
+        result = run_audit(workspace_root(), *job)
     st.caption(f"{len(result.terms)} terms · domain space **{md(result.domain)}** · "
                + (f"mined; reference: {md(result.reference)}" if result.mined else "given terms"))
     m = st.columns(len(result.summary))

@@ -11,7 +11,7 @@ from embeddings import bias
 from embeddings.errors import InputError
 from embeddings.report import axis_strip, bias_report, weat_heatmap, weat_strip
 from embeddings.display import plot_text
-from pages.common import (download_name, flash, guard, md, md_list, plotly_chart, plural, progress_reporter, show_flash,
+from pages.common import (cancellable, download_name, flash, guard, md, md_list, plotly_chart, plural, progress_reporter, show_flash,
                           space, space_cards, spaces_or_stop, sync_query_params, query_list, workspace, workspace_root)
 
 ws = workspace()
@@ -100,7 +100,8 @@ with weat_tab:
 
     results: dict[tuple[str, str], object] = {}
     if chosen and chosen_tests:
-        with guard("the WEAT tests"):
+        signature = (chosen, chosen_tests, ddof, permutations, seed, max_missing, fallback)
+        with guard("the WEAT tests"), cancellable("bias", "The WEAT tests", signature):
             cells = [(t, n) for t in chosen_tests for n in chosen]
             progress, done = progress_reporter("Running the tests")
             for i, (t, n) in enumerate(cells):

@@ -10,7 +10,7 @@ from embeddings.display import safe_filename
 from embeddings.errors import InputError
 from embeddings.evaluation import BENCHMARKS, evaluate, scoreboard
 from embeddings.report import scores_chart
-from pages.common import (default_spaces, guard, md, plotly_chart, progress_reporter, space, spaces_or_stop,
+from pages.common import (cancellable, default_spaces, guard, md, plotly_chart, progress_reporter, space, spaces_or_stop,
                           sync_query_params, workspace_root)
 
 st.title("Evaluate")
@@ -52,13 +52,15 @@ results = []
 jobs = [(b, None, None) for b in benchmarks]
 if upload is not None:
     jobs.append((Path(upload.name).stem, upload.getvalue(), upload.name))
-for bench, data, fname in jobs:
-    for n in selected:
-        with guard(f"{bench} on {n}"):
-            try:
-                results.append(run(workspace_root(), choices[n], bench, data, fname))
-            except InputError as exc:
-                st.warning(f"{md(bench)} on {md(n)}: {md(exc)}", icon=":material/block:")
+signature = ([choices[n] for n in selected], benchmarks, upload.file_id if upload is not None else None)
+with cancellable("ev", "The evaluation", signature):
+    for bench, data, fname in jobs:
+        for n in selected:
+            with guard(f"{bench} on {n}"):
+                try:
+                    results.append(run(workspace_root(), choices[n], bench, data, fname))
+                except InputError as exc:
+                    st.warning(f"{md(bench)} on {md(n)}: {md(exc)}", icon=":material/block:")
 if results:
     board = scoreboard(results)
     plotly_chart(scores_chart(board), width="stretch", key="ev_chart")

@@ -7,7 +7,7 @@ from embeddings.models import add_pretrained, import_upload, reduce_space, train
 from embeddings.models.vectors import EXPORT_FORMATS, IMPORT_FORMATS, export_bytes
 from embeddings.readers import Limits
 from embeddings.space import list_spaces, space_problem
-from pages.common import (SELECTED_CORPUS, corpora, download_name, flash, fmt_int, guard, md, plural,
+from pages.common import (SELECTED_CORPUS, cancellable, corpora, download_name, flash, fmt_int, guard, md, plural,
                           progress_reporter, show_flash, space, workspace)
 
 TRAINING_FLAG = "training_in_progress"
@@ -126,7 +126,7 @@ with tab_pre:
         default_name = f"{corpus_name}-minilm-{unit}s" if model == "minilm" else f"{corpus_name}-encoder-{unit}s"
         name = st.text_input("Space name", placeholder=default_name, key="pre_name") or default_name
         if st.button("Encode", type="primary", key="pre_btn", disabled=not model):
-            with guard("encoding"):
+            with guard("encoding"), cancellable("pre", f"Encoding {name}"):
                 progress, done = progress_reporter(f"Encoding {unit}s")
                 try:
                     result = add_pretrained(ws, model, name, corpus=corpus_name, unit=unit, top=int(top) or None,

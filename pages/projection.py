@@ -7,9 +7,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from embeddings.display import label_from_plot, plot_text
-from embeddings.projection import METHODS, align, cached_project, cluster, select_rows
-from pages.common import (default_spaces, guard, md, md_list, plotly_chart, progress_reporter, space, spaces_or_stop,
-                          sync_query_params, workspace)
+from embeddings.projection import (MAX_POINTS, METHOD_LABELS, METHODS, align, cached_project, cluster,
+                                   estimate_seconds, select_rows)
+from pages.common import (cancellable, default_spaces, guard, md, md_list, plotly_chart, progress_reporter, space,
+                          spaces_or_stop, sync_query_params, workspace)
 
 PALETTE = ["#3b5bdb", "#e8590c", "#2b8a3e", "#c2255c", "#5f3dc4", "#0b7285", "#e67700", "#862e9c", "#1864ab",
            "#a61e4d", "#5c940d", "#d9480f", "#364fc7", "#087f5b", "#9c36b5", "#495057"]
@@ -27,12 +28,14 @@ c1, c2, c3 = st.columns([4, 2, 2])
 selected = c1.multiselect("Spaces", names, default=default, max_selections=4, key="pj_spaces")
 method = c2.radio("Method", METHODS, index=METHODS.index(st.query_params.get("method", "umap"))
                   if st.query_params.get("method", "umap") in METHODS else 0, horizontal=True, key="pj_method",
-                  format_func=str.upper)
-mode = c3.selectbox("Points", ["Most frequent", "All", "Word list", "Regex"], key="pj_mode")
+                  format_func=METHOD_LABELS.get)
+mode = c3.selectbox("Points", ["Most frequent", "All", "Word list", "Regex"], key="pj_mode",
+                    format_func=lambda m: f"All (at most {MAX_POINTS:,})" if m == "All" else m,
+                    help=f"A panel shows at most {MAX_POINTS:,} points: beyond that, the most frequent.")
 params: dict = {}
 with st.expander("Settings", icon=":material/tune:"):
     s1, s2, s3, s4 = st.columns(4)
-    top = s1.number_input("How many (most frequent)", 50, 100_000, 5000, step=500, key="pj_top")
+    top = s1.number_input("How many (most frequent)", 50, MAX_POINTS, 5000, step=500, key="pj_top")
     reproducible = s2.toggle("Reproducible", value=False, key="pj_repro",
                              help="Seeded layouts are identical run to run, but umap-learn then uses one core. "
                                   "Either way a finished layout is cached and reopens as it was.")
@@ -85,18 +88,35 @@ def clusters_for(space_id: str, rows_key: bytes, how: str, n: int):
     return cluster(np.asarray(s.vectors[rows]), [s.labels[i] for i in rows], how, n_clusters=n)
 
 
-# -- compute every panel first (alignment needs them all) ------------------------------------
-panels = []
+# -- say what will happen before anyone waits ------------------------------------------------
+jobs = []
 for name in selected:
     with guard(name):
         s = space(choices[name])
         rows = rows_for(s)
-        progress, done = progress_reporter(f"{method.upper()} of {name}")
-        try:
-            proj = cached_project(ws, s, rows, method, params=params, seed=seed, progress=progress)
-        finally:
-            done()
-        panels.append((name, s, proj))
+        if mode == "All" and len(s) > MAX_POINTS:
+            st.caption(f"{md(name)} has {len(s):,} labels: its {MAX_POINTS:,} most frequent are shown, the most one "
+                       "panel holds.")
+        jobs.append((name, s, rows))
+estimate = sum(estimate_seconds(method, len(rows)) for _, _, rows in jobs)
+if estimate > 20:
+    others = ", ".join(f"{METHOD_LABELS[m]} about {estimate_seconds(m, sum(len(r) for _, _, r in jobs)):.0f} s"
+                       for m in METHODS if m != method)
+    st.caption(f"{METHOD_LABELS[method]} of {sum(len(r) for _, _, r in jobs):,} points takes about {estimate:.0f} s "
+               f"on this machine unless it is cached ({others}). Progress and a Cancel button show below.")
+
+# -- compute every panel first (alignment needs them all) ------------------------------------
+panels = []
+signature = (method, params, seed, mode, int(top), words_text, regex, [choices[n] for n in selected])
+with cancellable("pj", "The projection", signature):
+    for name, s, rows in jobs:
+        with guard(name):
+            progress, done = progress_reporter(f"{METHOD_LABELS[method]} of {name}")
+            try:
+                proj = cached_project(ws, s, rows, method, params=params, seed=seed, progress=progress)
+            finally:
+                done()
+            panels.append((name, s, proj))
 if not panels:
     st.stop()
 if aligned and len(panels) > 1:
@@ -190,7 +210,7 @@ for start in range(0, len(panels), per_row):
             fig, found = figure(name, s, proj)
             tw = "n/a" if proj.trustworthiness is None else f"{proj.trustworthiness:.3f}"
             kp = "n/a" if proj.knn_preservation is None else f"{proj.knn_preservation:.3f}"
-            st.markdown(f"**{md(name)}** · {len(proj.labels):,} points · {method.upper()}")
+            st.markdown(f"**{md(name)}** · {len(proj.labels):,} points · {METHOD_LABELS[method]}")
             st.caption(f"Trustworthiness **{tw}** · kNN preservation **{kp}** · "
                        f"{'cached' if proj.cached else f'{proj.seconds:.1f} s'}"
                        + (f" · trust on a sample of {proj.trust_sample:,}" if proj.trust_sample < len(proj.labels)

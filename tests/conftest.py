@@ -13,6 +13,7 @@ import time
 import urllib.request
 import zipfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -236,10 +237,41 @@ def browser():
         b.close()
 
 
+#: the hosts a page may talk to: this machine (the app, and Ray's processes, live on loopback)
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def guarded_context(browser, **kwargs):
+    """A browser context in which every request to another host is aborted and recorded
+    (``context.external``), and every JavaScript dialog is dismissed and recorded
+    (``context.dialogs``): a test that leaves either non-empty has found a leak or an
+    injected script. file:, data: and blob: URLs stay on the machine and pass."""
+    context = browser.new_context(**kwargs)
+    context.external, context.dialogs = [], []
+
+    def route(r):
+        parts = urlsplit(r.request.url)
+        if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOCAL_HOSTS:
+            context.external.append(r.request.url)
+            r.abort()
+        else:
+            r.continue_()
+
+    context.route("**/*", route)
+    context.on("page", lambda pg: pg.on("dialog", lambda d: (context.dialogs.append(d.message), d.dismiss())))
+    return context
+
+
+def assert_nothing_left_the_machine(context) -> None:
+    assert context.external == [], f"requests to other hosts: {context.external[:5]}"
+    assert context.dialogs == [], f"JavaScript dialogs opened (injected script?): {context.dialogs[:5]}"
+
+
 @pytest.fixture
 def page(browser, app_server, request):
-    """A fresh browser page; on failure a screenshot is kept under artifacts/."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    """A fresh browser page; on failure a screenshot is kept under artifacts/. The test
+    fails if the page asked any host but this machine for anything, or opened a dialog."""
+    context = guarded_context(browser, viewport={"width": 1400, "height": 1000})
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     errors: list[str] = []
@@ -252,6 +284,7 @@ def page(browser, app_server, request):
         with contextlib.suppress(Exception):
             pg.screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}.png"), full_page=True)
     context.close()
+    assert_nothing_left_the_machine(context)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

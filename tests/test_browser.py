@@ -28,7 +28,7 @@ def test_home_opens_on_the_demo(page, app_server):
     expect_metric(page, "Corpora", "1")
     sidebar = page.locator('[data-testid="stSidebar"]')
     expect(sidebar).to_contain_text(str(app_server.workspace))
-    expect(sidebar).to_contain_text("1 corpora")
+    expect(sidebar).to_contain_text("1 corpus")
     nav = sidebar.locator('[data-testid="stSidebarNav"]')
     expect(nav).to_contain_text("Home")
     expect(nav).to_contain_text("Corpora")
@@ -111,11 +111,12 @@ def test_models_train_word2vec_and_see_the_card(page, app_server):
 def test_deep_link_on_a_fresh_server_goes_through_the_router(browser, demo_template, tmp_path):
     """The first session of a new server opening /models must get the app's router and
     sidebar, not Streamlit's legacy pages/ mode (which would list pages/common.py)."""
-    from tests.conftest import ARTIFACTS, AppServer, copy_workspace
+    from tests.conftest import ARTIFACTS, AppServer, assert_nothing_left_the_machine, copy_workspace, guarded_context
 
     server = AppServer(copy_workspace(demo_template[0], tmp_path / "ws"), ARTIFACTS / "deep-link-server.log")
     try:
-        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        context = guarded_context(browser, viewport={"width": 1400, "height": 1000})
+        pg = context.new_page()
         pg.goto(f"{server.url}/models")
         wait_for_app(pg)
         pg.get_by_role("heading", name="Models").first.wait_for()
@@ -123,7 +124,8 @@ def test_deep_link_on_a_fresh_server_goes_through_the_router(browser, demo_templ
         expect(nav).to_contain_text("Corpora")
         expect(nav).not_to_contain_text("common")
         expect(pg.locator('[data-testid="stSidebar"]')).to_contain_text("4 spaces")
-        pg.close()
+        context.close()
+        assert_nothing_left_the_machine(context)
     finally:
         server.stop()
 
@@ -212,4 +214,142 @@ def test_evaluate_two_spaces_side_by_side(page, app_server):
     expect(chart).to_contain_text("lee-word2vec")
     expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(2)
     screenshot(page, "evaluate")
+    assert page.js_errors == []
+
+
+# -- issue #10: hostile names, reports offline, cancel ---------------------------------------------
+SPACE_PAYLOAD = '<iframe srcdoc="<script>parent.alert(13)</script>"></iframe>'
+CORPUS_PAYLOAD = "<img src=x onerror=alert(7)>![p](http://203.0.113.9/p.png)"
+FILE_PAYLOAD = "<svg onload=alert(5)>.txt"
+LABEL_PAYLOADS = ["<img/src=x/onerror=alert(1)>", "![x](http://203.0.113.9/x.png)", ":red[x]",
+                  "<b>bold</b>", "&amp;"]
+# what a rendered payload would leave in the DOM (Streamlit itself puts none of these there)
+INJECTED = "[onerror], [onload], iframe[srcdoc], img[src='x'], img[src^='http://203.0.113.9']"
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory, demo_template):
+    """A server on a copy of the demo workspace plus a corpus, a file, a space and labels named
+    with script and Markdown payloads."""
+    from embeddings.corpus import add_corpus
+    from embeddings.models.vectors import import_vectors
+    from embeddings.readers import Source
+    from embeddings.space import load_space
+    from tests.conftest import ARTIFACTS, AppServer, _require_chromium, copy_workspace
+
+    _require_chromium()
+    root = copy_workspace(demo_template[0], tmp_path_factory.mktemp("hostile") / "ws")
+    ws = Workspace(root)
+    text = ("The government met the minister. " * 40 + " ".join(LABEL_PAYLOADS) + ".\n").encode()
+    add_corpus(ws, CORPUS_PAYLOAD, sources=[Source(FILE_PAYLOAD, text)])
+    glove = load_space(ws, "glove-50d")
+    words = ["government", "minister", "police", "people", "president", "country", "king", "queen", "man",
+             "woman", "city", "state", "week", "year", "said", "australia", "sydney", "fire", "election", "party"]
+    lines = [f"{w} " + " ".join(f"{v:.5f}" for v in glove.vector(w)) for w in words]
+    base = glove.vector("government")
+    lines += [f"{p} " + " ".join(f"{v + 0.01 * (i + 1):.5f}" for v in base) for i, p in enumerate(LABEL_PAYLOADS)]
+    vec = tmp_path_factory.mktemp("vec") / "hostile.vec"
+    vec.write_text(f"{len(lines)} {glove.dim}\n" + "\n".join(lines) + "\n")
+    import_vectors(vec, "word2vec", SPACE_PAYLOAD).save(ws)
+    server = AppServer(root, ARTIFACTS / "hostile-server.log")
+    yield server
+    server.stop()
+
+
+def _assert_rendered_as_text(pg, must_show: list[str]) -> None:
+    wait_for_app(pg)
+    pg.wait_for_timeout(1500)  # let plotly draw its SVG text
+    assert pg.locator(INJECTED).count() == 0, pg.locator(INJECTED).first.evaluate("e => e.outerHTML")
+    for text in must_show:
+        expect(pg.get_by_text(text, exact=False).first).to_be_attached()
+    assert pg.locator("[data-testid='stException']").count() == 0
+
+
+def test_script_and_markdown_in_names_and_labels_render_as_text(browser, hostile_server):
+    """Every page that shows the hostile names and labels: no dialog, no injected element, no
+    request to another host (the guarded context), and the payloads visible as literal text."""
+    from urllib.parse import quote
+
+    from tests.conftest import assert_nothing_left_the_machine, guarded_context
+
+    context = guarded_context(browser, viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.set_default_timeout(120_000)
+    url, sp, label = hostile_server.url, quote(SPACE_PAYLOAD), quote(LABEL_PAYLOADS[0])
+    visits = [
+        ("", []),
+        ("/corpus", [CORPUS_PAYLOAD, FILE_PAYLOAD]),
+        (f"/projection?spaces={sp}&method=pca&highlight={label}", [SPACE_PAYLOAD]),
+        (f"/neighbours?spaces={sp},glove-50d&q={label}", [SPACE_PAYLOAD, LABEL_PAYLOADS[0]]),
+        (f"/compare?a={sp}&b=glove-50d&label=government", [SPACE_PAYLOAD]),
+        (f"/bias?spaces={sp},glove-50d&tests=weat6", [SPACE_PAYLOAD]),
+        (f"/audit?spaces={sp},glove-50d", [SPACE_PAYLOAD]),
+        (f"/evaluate?spaces={sp},glove-50d", []),
+        ("/models", []),
+    ]
+    for path, shown in visits:
+        pg.goto(url + path)
+        _assert_rendered_as_text(pg, shown)
+    # the model card of the hostile space: pick it in the card selector
+    pg.get_by_label("Model card").click()
+    pg.get_by_role("option", name=SPACE_PAYLOAD).click()
+    _assert_rendered_as_text(pg, [SPACE_PAYLOAD])
+    icon = pg.evaluate("() => document.querySelector(\"link[rel~='icon']\").href")
+    assert icon.startswith(url), icon  # the favicon is served by the app itself
+    screenshot(pg, "hostile-names")
+    context.close()
+    assert_nothing_left_the_machine(context)
+
+
+def test_exported_reports_open_offline_and_escape_names(browser, demo_ws, tmp_path):
+    """The three HTML reports, written with hostile names, opened from disk in a guarded
+    browser: plotly draws (inlined, no CDN), nothing is fetched, nothing is injected."""
+    import pandas as pd
+
+    from embeddings import bias
+    from embeddings.audit import audit
+    from embeddings.corpus import get_corpus
+    from embeddings.neighbours import compare
+    from embeddings.report import audit_report, bias_report, compare_report
+    from embeddings.space import load_space
+    from tests.conftest import assert_nothing_left_the_machine, guarded_context
+
+    glove, w2v = load_space(demo_ws, "glove-50d"), load_space(demo_ws, "lee-word2vec")
+    reports = {
+        "compare.html": compare_report(compare(w2v, glove, 5, max_labels=500), SPACE_PAYLOAD, LABEL_PAYLOADS[1],
+                                       examples=["government"]),
+        "bias.html": bias_report(pd.DataFrame([bias.weat(glove, bias.builtin_tests()[5]).row()]),
+                                 [bias.builtin_tests()[5]]),
+        "audit.html": audit_report(audit(get_corpus(demo_ws, "lee"), [w2v, glove], LABEL_PAYLOADS + ["government"],
+                                         k=5)),
+    }
+    context = guarded_context(browser)
+    pg = context.new_page()
+    for name, body in reports.items():
+        path = tmp_path / name
+        path.write_text(body, encoding="utf-8")
+        pg.goto(path.as_uri())
+        pg.wait_for_selector(".plotly-graph-div .main-svg", timeout=30_000)
+        assert pg.locator(INJECTED).count() == 0, name
+    expect(pg.get_by_text(LABEL_PAYLOADS[0]).first).to_be_attached()  # the audit's term table, as text
+    context.close()
+    assert_nothing_left_the_machine(context)
+
+
+def test_projection_shows_progress_with_eta_and_can_be_cancelled(page, app_server):
+    """t-SNE of 8,000 GloVe words: the bar shows the stage, the percentage and the time left;
+    Cancel stops it, nothing is cached, and the page waits for Run again."""
+    before = len(Workspace(app_server.workspace).list("projection"))
+    page.goto(f"{app_server.url}/projection?spaces=glove-50d&method=tsne")
+    wait_for_app(page)
+    page.get_by_text("Settings").click()
+    page.get_by_label("How many (most frequent)").fill("8000")
+    page.get_by_label("How many (most frequent)").press("Enter")
+    page.get_by_text(re.compile(r"t-SNE layout, iteration [\d,]+ of 750 · \d+% · about .* left")).first.wait_for(
+        timeout=180_000)
+    screenshot(page, "projection-progress")
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_text("The projection was cancelled; nothing was saved.").wait_for(timeout=60_000)
+    expect(page.get_by_role("button", name="Run again")).to_be_visible()
+    assert len(Workspace(app_server.workspace).list("projection")) == before
     assert page.js_errors == []
