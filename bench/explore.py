@@ -6,6 +6,8 @@
 - ``warm_umap_10k``: our path (kNN graph + UMAP with ``precomputed_knn``; and with the
   trust scores) against plain ``umap.UMAP(metric="cosine")`` on the same vectors and
   parameters (seed 1, 200 epochs), both warm; and ours unseeded on both cores;
+- ``tsne_5k``: our t-SNE (openTSNE) against scikit-learn's on 5,000 GloVe words, seconds and
+  trustworthiness;
 - ``neighbour_query_glove_400k``: p50 / p95 of one query over all 400k GloVe words;
 - ``neighbours_page_rerun``: server time of a Neighbours-page rerun for a new query
   (AppTest, four demo spaces), p50.
@@ -81,6 +83,24 @@ def main() -> None:
                                "trustworthiness": round(p.trustworthiness, 4),
                                "knn_preservation": round(p.knn_preservation, 4)}
 
+    # t-SNE: ours (openTSNE, FFT) against scikit-learn's Barnes-Hut, 5,000 words, same perplexity
+    from sklearn.manifold import TSNE, trustworthiness
+
+    from embeddings.projection import _tsne
+
+    x5 = np.asarray(glove.vectors[select_rows(glove, top=5_000)])
+    t = time.perf_counter()
+    sk = TSNE(n_components=2, perplexity=30, metric="cosine", init="pca", random_state=1, n_jobs=2).fit_transform(x5)
+    sk_seconds = time.perf_counter() - t
+    t = time.perf_counter()
+    ours = _tsne(x5, {"perplexity": 30.0}, 1)
+    ours_seconds = time.perf_counter() - t
+    result["tsne_5k"] = {"sklearn_seconds": round(sk_seconds, 2), "ours_opentsne_seconds": round(ours_seconds, 2),
+                         "ratio": round(ours_seconds / sk_seconds, 3),
+                         "sklearn_trustworthiness": round(float(trustworthiness(x5, sk, n_neighbors=10,
+                                                                                metric="cosine")), 4),
+                         "ours_trustworthiness": round(float(trustworthiness(x5, ours, n_neighbors=10,
+                                                                             metric="cosine")), 4)}
     times = []
     for word in ["king", "paris", "computer", "river", "music", "science", "bank", "apple"] * 8:
         t = time.perf_counter()

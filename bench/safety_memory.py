@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -97,7 +96,6 @@ def main() -> None:
         files = make_inputs(tmp)
         ws = str(tmp / "ws")
         cli = [py, "-m", "embeddings", "--workspace", ws]
-        env_note = os.environ.get("ARROW_DEFAULT_MEMORY_POOL", "default")
         cases = {
             "baseline": cli + ["corpus", "add", str(files["tiny"]), "--name", "tiny"],
             "ingest_50mb": cli + ["corpus", "add", str(files["big"]), "--name", "big"],
@@ -118,7 +116,6 @@ def main() -> None:
     print(json.dumps({
         "bench": "safety_memory",
         "repo": str(args.repo),
-        "arrow_memory_pool": env_note,
         "address_space_cap_gb": CAP_BYTES / 1024 ** 3,
         "cases": results,
         "ingest_file_mb": round(mb, 1),

@@ -165,13 +165,14 @@ class _TqdmProgress(io.TextIOBase):
         pass
 
 
-def _umap(vectors, graph, params, seed, epoch: Callable[[int, int], None]):
+def _umap(vectors, graph, params, seed, epoch: Callable[[int, int], None] | None = None):
     import umap
 
+    hook = {"disable": False, "file": _TqdmProgress(epoch), "bar_format": "{n}/{total}", "mininterval": 0.2} \
+        if epoch else None
     reducer = umap.UMAP(n_neighbors=params["n_neighbors"], min_dist=params["min_dist"], metric="cosine",
                         n_epochs=params.get("n_epochs", 200), random_state=seed, precomputed_knn=graph,
-                        n_components=2, tqdm_kwds={"disable": False, "file": _TqdmProgress(epoch),
-                                                   "bar_format": "{n}/{total}", "mininterval": 0.2})
+                        n_components=2, tqdm_kwds=hook)
     return reducer.fit_transform(vectors)
 
 
@@ -179,7 +180,7 @@ def _umap(vectors, graph, params, seed, epoch: Callable[[int, int], None]):
 TSNE_ITERATIONS = (250, 500)
 
 
-def _tsne(vectors, params, seed, iteration: Callable[[int, int], None]):
+def _tsne(vectors, params, seed, iteration: Callable[[int, int], None] = lambda done, total: None):
     """openTSNE (FFT-accelerated interpolation, Linderman et al. 2019): much faster than
     scikit-learn's Barnes-Hut on large sets, and its callbacks report progress."""
     import openTSNE
@@ -248,7 +249,8 @@ def project(space: EmbeddingSpace, rows: np.ndarray, method: str = "umap", *, pa
     unit = "epoch" if method == "umap" else "iteration"
 
     def step(done: int, total: int) -> None:
-        progress(0.3 + 0.55 * done / max(total, 1), f"{METHOD_LABELS[method]} layout, {unit} {done:,} of {total:,}")
+        progress(round(0.3 + 0.55 * done / max(total, 1), 4),
+                 f"{METHOD_LABELS[method]} layout, {unit} {done:,} of {total:,}")
 
     if method == "umap":
         if params["n_neighbors"] >= len(rows):

@@ -151,7 +151,7 @@ def test_a_header_claim_is_checked_against_the_file_size(tmp_path, fmt, data):
                        limit_mb=1500)
     assert proc.returncode == 2, proc.stderr
     line = one_error_line(proc)
-    assert "announces" in line and "MemoryError" not in line
+    assert "is not a valid" in line and "MemoryError" not in line  # refused from the header and the file size
 
 
 def test_header_claim_rule_against_a_direct_computation():
@@ -258,7 +258,7 @@ def test_json_output_never_contains_nan(demo_ws, capsys, tmp_path):
     strict = {"parse_constant": lambda c: pytest.fail(f"{c} in --json output")}
     pairs = tmp_path / "pairs.txt"
     pairs.write_text("qqqq\tzzzz\t5.0\nwwww\tvvvv\t3.0\n")  # no pair known: the score is undefined
-    for argv in (["space", "show", "glove-50d"], ["neighbours", "king", "--spaces", "glove-50d"],
+    for argv in (["space", "show", "glove-50d"], ["neighbours", "glove-50d", "king"],
                  ["space", "list"], ["evaluate", "glove-50d", "--benchmark", pairs]):
         code, out, err = run_cli(capsys, "--workspace", demo_ws.root, *argv, "--json")
         if code == 0:
@@ -400,7 +400,7 @@ def _damage(ws: Workspace, name: str, how: str) -> None:
 @pytest.mark.parametrize("how", ["truncated vectors", "missing meta", "bad provenance"])
 def test_the_cli_names_a_damaged_space(demo_ws, capsys, how):
     _damage(demo_ws, "lee-word2vec", how)
-    for argv in (["space", "show", "lee-word2vec"], ["neighbours", "king", "--spaces", "lee-word2vec"]):
+    for argv in (["space", "show", "lee-word2vec"], ["neighbours", "lee-word2vec", "king"]):
         code, _, err = run_cli(capsys, "--workspace", demo_ws.root, *argv)
         assert code == 2, err
         assert "space 'lee-word2vec' is damaged (" in err and "delete it or create it again" in err
@@ -429,3 +429,64 @@ def test_pages_list_a_damaged_space_and_keep_working(demo_ws, monkeypatch):
             assert "damaged" in shown and "lee\\-word2vec" in shown or "lee-word2vec" in shown, shown
     at.switch_page("pages/audit.py").run()
     assert any("known" in m.value for m in at.metric)  # the audit ran on the other spaces
+
+
+# -- 7. long jobs report progress and can be stopped -----------------------------------------------
+@pytest.mark.parametrize("method", ["umap", "tsne"])
+def test_layouts_report_their_epochs_and_stop_when_asked(demo_ws, method):
+    """UMAP's epochs (through umap-learn's tqdm hook) and openTSNE's iterations reach the
+    progress callback in order; raising from it (what a Cancel does) stops the layout, and
+    nothing is cached."""
+    from sklearn.manifold import trustworthiness
+
+    from embeddings.errors import Cancelled
+    from embeddings.projection import cached_project, project, select_rows
+    from embeddings.space import load_space
+
+    glove = load_space(demo_ws, "glove-50d")
+    rows = select_rows(glove, top=1500)
+    seen = []
+    proj = project(glove, rows, method, seed=1, progress=lambda f, m: seen.append((f, m)))
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] <= 1
+    steps = [m for _, m in seen if " of " in m and ("epoch" in m or "iteration" in m)]
+    assert len(steps) >= 5, seen
+    x = np.asarray(glove.vectors[rows])
+    assert proj.trustworthiness == pytest.approx(trustworthiness(x, proj.coords, n_neighbors=10, metric="cosine"),
+                                                 abs=1e-9)
+    assert proj.trustworthiness > 0.85
+
+    def cancel_midway(f, m):
+        if " of " in m and f > 0.45:
+            raise Cancelled("stopped")
+
+    before = len(demo_ws.list("projection"))
+    with pytest.raises(Cancelled):
+        cached_project(demo_ws, glove, rows[:1200], method, seed=1, progress=cancel_midway)
+    assert len(demo_ws.list("projection")) == before
+
+
+def test_our_tsne_is_as_trustworthy_as_scikit_learns(demo_ws):
+    from sklearn.manifold import TSNE, trustworthiness
+
+    from embeddings.projection import _tsne, select_rows
+    from embeddings.space import load_space
+
+    glove = load_space(demo_ws, "glove-50d")
+    x = np.asarray(glove.vectors[select_rows(glove, top=1000)])
+    ours = trustworthiness(x, _tsne(x, {"perplexity": 30.0}, 1), n_neighbors=10, metric="cosine")
+    theirs = trustworthiness(x, TSNE(perplexity=30, metric="cosine", init="pca", random_state=1).fit_transform(x),
+                             n_neighbors=10, metric="cosine")
+    assert ours > theirs - 0.03
+
+
+def test_the_point_cap_and_a_time_estimate_are_said_before_the_run(demo_ws, monkeypatch):
+    monkeypatch.setenv("EMBEDDINGS_WORKSPACE", str(demo_ws.root))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
+    at.switch_page("pages/projection.py").run()
+    at.multiselect(key="pj_spaces").set_value(["glove-50d"])
+    at.radio(key="pj_method").set_value("pca")
+    at.selectbox(key="pj_mode").set_value("All").run()
+    captions = " ".join(c.value for c in at.caption)
+    assert "400,000 labels: its 100,000 most frequent are shown" in captions
+    assert re.search(r"PCA of 100,000 points takes about \d+ s on this machine", captions)
