@@ -494,7 +494,8 @@ def _read_zip(src: Source, info: FileInfo, limits: Limits) -> tuple[list[Documen
         if len(data) > m.file_size or len(data) > budget:
             raise InputError(f"{src.name} unpacks to more than it declares; refusing it as a zip bomb.")
         budget -= len(data)
-        inner_docs, inner_infos = read_source(Source(inner, data, src.text_field, src.lines_as_documents, src.header), limits)
+        inner = Source(inner, data, src.text_field, src.lines_as_documents, src.header)
+        inner_docs, inner_infos = read_source(inner, limits)
         docs.extend(inner_docs)
         infos.extend(inner_infos)
     if not docs:

@@ -7,8 +7,8 @@ from embeddings.bias import parse_words
 from embeddings.errors import InputError
 from embeddings.models import TRAIN_FAMILIES
 from embeddings.report import audit_report, coverage_chart, drift_chart, pieces_chart
-from pages.common import (cancellable, corpora, download_name, guard, md, plotly_chart, progress_reporter, query_list, space,
-                          space_cards, spaces_or_stop,
+from pages.common import (cancellable, corpora, download_name, guard, md, plotly_chart, progress_reporter, query_list,
+                          space, space_cards, spaces_or_stop,
                           workspace_root)
 
 st.title("Vocabulary audit")
@@ -111,7 +111,9 @@ with guard("the audit"):
         table = table[table["term"].str.contains(search, regex=False)]
     st.dataframe(table, hide_index=True, width="stretch", height=460, key="au_table")
     e1, e2 = st.columns(2)
-    e1.download_button("Download CSV", result.table().to_csv(index=False).encode(), download_name(f"audit-{corpus.name}", ".csv"),
+    e1.download_button("Download CSV", result.table().to_csv(index=False).encode(),
+                       download_name(f"audit-{corpus.name}", ".csv"),
                        "text/csv", icon=":material/download:", key="au_csv")
-    e2.download_button("Download HTML report", audit_report(result), download_name(f"audit-{corpus.name}", ".html"), "text/html",
+    e2.download_button("Download HTML report", audit_report(result), download_name(f"audit-{corpus.name}", ".html"),
+                       "text/html",
                        icon=":material/description:", key="au_html")

@@ -11,8 +11,9 @@ from embeddings import bias
 from embeddings.errors import InputError
 from embeddings.report import axis_strip, bias_report, weat_heatmap, weat_strip
 from embeddings.display import plot_text
-from pages.common import (cancellable, download_name, flash, guard, md, md_list, plotly_chart, plural, progress_reporter, show_flash,
-                          space, space_cards, spaces_or_stop, sync_query_params, query_list, workspace, workspace_root)
+from pages.common import (cancellable, download_name, flash, guard, md, md_list, plotly_chart, plural, progress_reporter,
+                          show_flash, space, space_cards, spaces_or_stop, sync_query_params, query_list, workspace,
+                          workspace_root)
 
 ws = workspace()
 st.title("Bias probes")
@@ -254,7 +255,8 @@ with axis_tab:
             st.dataframe(rep.ripa.reset_index(), hide_index=True, width="stretch", height=300, key="axis_ripa")
             st.download_button("Download projections and RIPA (CSV)",
                                rep.projections.merge(rep.ripa.reset_index(), on="word").to_csv(index=False).encode(),
-                               download_name(f"axis-{ripa_space}", ".csv"), "text/csv", icon=":material/download:", key="axis_csv")
+                               download_name(f"axis-{ripa_space}", ".csv"), "text/csv", icon=":material/download:",
+                               key="axis_csv")
 
 # -- hard debias -------------------------------------------------------------------------
 with debias_tab:
@@ -319,7 +321,8 @@ with debias_tab:
                                      "p": r.p_value if not isinstance(r, str) else np.nan})
                 ba = pd.DataFrame(rows)
                 fig = go.Figure([go.Bar(x=ba[ba.space == n]["test"], y=ba[ba.space == n]["d"], name=n,
-                                        marker={"color": c}, hovertemplate="%{x}: d = %{y:.3f}<extra>" + plot_text(n) + "</extra>")
+                                        marker={"color": c},
+                                        hovertemplate="%{x}: d = %{y:.3f}<extra>" + plot_text(n) + "</extra>")
                                  for n, c in ((parent_name, "#adb5bd"), (pick, "#3b5bdb"))])
                 fig.update_layout(barmode="group", template="plotly_white", height=340, yaxis_title="WEAT d",
                                   margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h", "y": 1.1})

@@ -166,7 +166,8 @@ stats = corpus.stats
 tables = corpus_tables(str(ws.root), corpus.id)
 vocab: pd.DataFrame = tables["vocab"]
 
-st.caption(f"Source: {md(corpus.params.get('source') or '?')} · {Preprocessing(**corpus.params['preprocessing']).describe()}"
+st.caption(f"Source: {md(corpus.params.get('source') or '?')} · "
+           f"{Preprocessing(**corpus.params['preprocessing']).describe()}"
            f" · added {corpus.created_at.replace('T', ' ')[:16]} UTC")
 m = st.columns(5)
 m[0].metric("Documents", fmt_int(stats["documents"]))
