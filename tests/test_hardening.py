@@ -37,6 +37,14 @@ def cli_limited(*argv, limit_mb: int, env: dict | None = None, cwd=ROOT) -> subp
                           cwd=cwd, env={**os.environ, **(env or {})}, timeout=300)
 
 
+def cli_on_file(capsys, tmp_path, filename: str, text: str, *argv) -> tuple[int, str, str]:
+    """Write ``text`` to ``filename`` and run ``python -m embeddings --workspace WS <argv>``,
+    where the argument ``"FILE"`` stands for the file's path."""
+    path = tmp_path / filename
+    path.write_text(text)
+    return run_cli(capsys, "--workspace", tmp_path / "ws", *[path if a == "FILE" else a for a in argv])
+
+
 def one_error_line(proc) -> str:
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, proc.stderr
@@ -241,10 +249,8 @@ def test_streamed_corpus_equals_the_in_memory_pipeline_with_phrases_and_stopword
 
 # -- 8. NaN and infinity --------------------------------------------------------------------------
 def test_nan_vectors_are_refused_naming_the_line(tmp_path, capsys):
-    path = tmp_path / "nan.txt"
-    path.write_text("4 2\na 1 2\nb 1 1\nc nan 1\nd 1 inf\n")
-    code, _, err = run_cli(capsys, "--workspace", tmp_path / "ws", "space", "import", path, "--format", "word2vec",
-                           "--name", "n")
+    code, _, err = cli_on_file(capsys, tmp_path, "nan.txt", "4 2\na 1 2\nb 1 1\nc nan 1\nd 1 inf\n",
+                               "space", "import", "FILE", "--format", "word2vec", "--name", "n")
     assert code == 2 and "line 4 ('c') holds a NaN or infinite value (2 such vectors" in err
 
 
@@ -270,10 +276,8 @@ def test_json_output_never_contains_nan(demo_ws, capsys, tmp_path):
 def test_duplicate_labels_keep_the_first_and_say_which(tmp_path, capsys):
     from embeddings.space import load_space
 
-    path = tmp_path / "dup.txt"
-    path.write_text("4 2\na 1 2\nb 2 1\na 5 5\nz 1 1\n")
-    code, out, err = run_cli(capsys, "--workspace", tmp_path / "ws", "space", "import", path, "--format", "word2vec",
-                             "--name", "d", "--json")
+    code, out, err = cli_on_file(capsys, tmp_path, "dup.txt", "4 2\na 1 2\nb 2 1\na 5 5\nz 1 1\n",
+                                 "space", "import", "FILE", "--format", "word2vec", "--name", "d", "--json")
     assert code == 0, err
     s = load_space(Workspace(tmp_path / "ws"), "d")
     assert s.labels == ["a", "b", "z"] and "None" not in s.labels
@@ -284,19 +288,16 @@ def test_duplicate_labels_keep_the_first_and_say_which(tmp_path, capsys):
 
 # -- 10. ragged CSV rows --------------------------------------------------------------------------
 def test_ragged_csv_rows_are_refused_with_their_line(tmp_path, capsys):
-    path = tmp_path / "r.csv"
-    path.write_text('id,text\n1,"fine, quoted"\n2,hello world,extra,more\n')
-    code, _, err = run_cli(capsys, "--workspace", tmp_path / "ws", "corpus", "add", path, "--name", "r")
+    code, _, err = cli_on_file(capsys, tmp_path, "r.csv", 'id,text\n1,"fine, quoted"\n2,hello world,extra,more\n',
+                               "corpus", "add", "FILE", "--name", "r")
     assert code == 2 and "r.csv, line 3: 4 fields where the header has 2" in err
 
 
 def test_a_csv_without_header_is_a_visible_choice(tmp_path, capsys):
     from embeddings.corpus import get_corpus
 
-    path = tmp_path / "nh.csv"
-    path.write_text("1,the first document text\n2,the second document text\n")
-    code, _, err = run_cli(capsys, "--workspace", tmp_path / "ws", "corpus", "add", path, "--name", "nh",
-                           "--no-header", "--text-column", "column 2")
+    code, _, err = cli_on_file(capsys, tmp_path, "nh.csv", "1,the first document text\n2,the second document text\n",
+                               "corpus", "add", "FILE", "--name", "nh", "--no-header", "--text-column", "column 2")
     assert code == 0, err
     docs = get_corpus(Workspace(tmp_path / "ws"), "nh").documents()
     assert docs["text"].tolist() == ["the first document text", "the second document text"]
@@ -306,18 +307,14 @@ def test_a_csv_without_header_is_a_visible_choice(tmp_path, capsys):
 # -- 11. bad limits and shapes ---------------------------------------------------------------------
 def test_zero_dimensional_files_are_refused(tmp_path, capsys):
     for fmt, text in (("word2vec", "2 0\na\nb\n"), ("glove", "a\nb\n")):
-        path = tmp_path / f"z-{fmt}.txt"
-        path.write_text(text)
-        code, _, err = run_cli(capsys, "--workspace", tmp_path / "ws", "space", "import", path, "--format", fmt,
-                               "--name", f"z{fmt}")
+        code, _, err = cli_on_file(capsys, tmp_path, f"z-{fmt}.txt", text, "space", "import", "FILE", "--format", fmt,
+                                   "--name", f"z{fmt}")
         assert code == 2 and ("0 dimensions" in err or "no numbers" in err), err
 
 
 def test_all_zero_vectors_are_reported(tmp_path, capsys):
-    path = tmp_path / "zeros.txt"
-    path.write_text("a 1 2\nb 0 0\nc 0.5 0.5\nd 0 0\n")
-    code, out, err = run_cli(capsys, "--workspace", tmp_path / "ws", "space", "import", path, "--format", "glove",
-                             "--name", "zz")
+    code, out, err = cli_on_file(capsys, tmp_path, "zeros.txt", "a 1 2\nb 0 0\nc 0.5 0.5\nd 0 0\n",
+                                 "space", "import", "FILE", "--format", "glove", "--name", "zz")
     assert code == 0, err
     assert "warning: 2 all-zero vectors" in err and "'b', 'd'" in err
 
