@@ -46,6 +46,7 @@ import re
 import shutil
 import sqlite3
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -60,6 +61,8 @@ CATALOGUE = "catalogue.sqlite"
 KINDS = ("corpus", "space", "projection", "wordset")
 _SCHEMA_VERSION = 1
 MAX_NAME_LENGTH = 80
+#: a build folder younger than this is never swept (see Workspace._sweep)
+_NEW_BUILD_SECONDS = 10
 #: what an artefact id looks like; names of that shape are refused so ids and names never collide
 ID_RE = re.compile(r"[0-9a-f]{12}")
 
@@ -226,12 +229,18 @@ class Workspace:
         """Remove what a killed process left behind.
 
         - Build folders in ``.tmp/`` that no process holds: a build holds an ``flock`` on its
-          folder for as long as it runs, and the kernel drops it when the process dies.
+          folder for as long as it runs, and the kernel drops it when the process dies. (A
+          folder younger than a few seconds is left alone: between its ``mkdir`` and its
+          ``flock`` a build's folder is not yet held.)
         - Artefact folders with no catalogue row (a kill between the rename and the commit).
           This runs inside a write transaction: a build renames its folder inside its own
           write transaction, so none is half-way while we look.
         """
+        now = time.time()
         for child in (self.root / ".tmp").iterdir():
+            with contextlib.suppress(OSError):
+                if now - child.stat().st_mtime < _NEW_BUILD_SECONDS:
+                    continue
             fd = _try_lock(child) if child.is_dir() else None
             if fd is not None:
                 try:

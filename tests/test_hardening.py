@@ -14,6 +14,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 import zipfile
 from collections import Counter
 
@@ -362,7 +363,7 @@ def test_a_kill_between_rename_and_commit_leaves_nothing_after_the_next_open(tmp
     assert list((root / "space").iterdir()) == [] and ws.list("space") == []
 
 
-def test_build_folders_are_swept_at_once_unless_a_live_process_holds_them(tmp_path):
+def test_build_folders_are_swept_unless_a_live_process_holds_them(tmp_path):
     import fcntl
 
     root = tmp_path / "ws"
@@ -370,11 +371,16 @@ def test_build_folders_are_swept_at_once_unless_a_live_process_holds_them(tmp_pa
     dead, alive = root / ".tmp" / "space-dead", root / ".tmp" / "space-alive"
     dead.mkdir()
     alive.mkdir()
+    young = root / ".tmp" / "space-just-made"  # made a moment ago, not yet locked by its build
+    young.mkdir()
+    minute_ago = time.time() - 60
+    for folder in (dead, alive):
+        os.utime(folder, (minute_ago, minute_ago))
     fd = os.open(alive, os.O_RDONLY)
     fcntl.flock(fd, fcntl.LOCK_EX)  # what a running build holds
     try:
         Workspace(root)
-        assert not dead.exists() and alive.exists()
+        assert not dead.exists() and alive.exists() and young.exists()
     finally:
         os.close(fd)
     Workspace(root)
