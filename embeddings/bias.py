@@ -10,7 +10,11 @@ WEAT (Caliskan, Bryson & Narayanan, Science 2017), on the unit vectors a space h
   ``X ∪ Y`` into sets of sizes ``|X|`` and ``|Y|``: enumerated exactly when there are at
   most ``exact_limit`` (100,000) of them, else estimated from ``permutations`` seeded
   random partitions (drawn *without* replacement within a partition; WEFE's sampler
-  is not a permutation test).
+  is not a permutation test). A sampled p is ``(b + 1) / (m + 1)``, with ``b`` of the ``m``
+  sampled partitions beyond the observed one (Phipson & Smyth 2010): never 0, since the
+  observed partition is itself one of the possible ones;
+- several tests run together on one space also get Holm's (1979) step-down adjusted p
+  (:func:`holm`, :func:`with_holm`), shown beside the raw p.
 
 SEAT (May et al., NAACL 2019) runs the same maths on sentence vectors: every word is
 put into "bleached" templates (``This is X.``) and each sentence is one element of its
@@ -281,13 +285,14 @@ class PermutationTest:
     p_value: float
     method: str          #: "exact" or "sampled"
     permutations: int    #: partitions enumerated or sampled
-    exceed: int          #: how many had S_i > S
+    exceed: int          #: how many had S_i > S (``b``)
 
 
 def permutation_p(s: np.ndarray, nx: int, *, exact_limit: int = EXACT_LIMIT, permutations: int = PERMUTATIONS,
                   seed: int = 0, chunk: int = 10_000) -> PermutationTest:
     """One-sided p = Pr[S(X_i, Y_i) > S(X, Y)] where ``s[:nx]`` are the s-values of X and
-    ``s[nx:]`` those of Y.
+    ``s[nx:]`` those of Y: exact over every partition, or ``(b + 1) / (m + 1)`` from ``m``
+    sampled ones (Phipson & Smyth 2010), which is never 0.
 
     ``S_i = sum(X_i) - sum(Y_i) = 2 sum(X_i) - sum(s)``, so ``S_i > S`` exactly when the
     partition's X-sum exceeds the observed one; a tolerance of 1e-12 of the scale keeps
@@ -319,7 +324,24 @@ def permutation_p(s: np.ndarray, nx: int, *, exact_limit: int = EXACT_LIMIT, per
         idx = np.argpartition(rng.random((m, n)), nx - 1, axis=1)[:, :nx]  # a uniform random nx-subset per row
         exceed += int((s[idx].sum(axis=1) > observed + tol).sum())
         done += m
-    return PermutationTest(exceed / permutations, "sampled", permutations, exceed)
+    return PermutationTest((exceed + 1) / (permutations + 1), "sampled", permutations, exceed)
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm's (1979) step-down adjustment of p-values tested together, in their order:
+    the i-th smallest p times (m − i + 1), made monotone, capped at 1.
+
+    >>> holm([0.01, 0.04, 0.03, 0.005])
+    [0.03, 0.06, 0.06, 0.02]
+    """
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * float(p_values[i])))
+        adjusted[i] = round(running, 15)
+    return adjusted
 
 
 @dataclass
@@ -340,6 +362,8 @@ class WeatResult:
     lowered: dict[str, list[str]]
     seat: bool
     scores: pd.DataFrame   #: per target item: set, word, item (sentence for SEAT), s
+    #: Holm-adjusted p among the tests run together on this space (None when run alone)
+    p_holm: float | None = None
 
     @property
     def missing_words(self) -> list[str]:
@@ -348,8 +372,8 @@ class WeatResult:
     def to_dict(self) -> dict:
         """The CLI's JSON shape."""
         return {"test": self.test, "space": self.space, "S": self.S, "effect_size": self.effect_size,
-                "p_value": self.p_value, "p_method": self.p_method, "permutations": self.permutations,
-                "missing": self.missing_words, "sizes": list(self.sizes), "ddof": self.ddof,
+                "p_value": self.p_value, "p_holm": self.p_holm, "p_method": self.p_method,
+                "permutations": self.permutations, "missing": self.missing_words, "sizes": list(self.sizes), "ddof": self.ddof,
                 "method": "SEAT" if self.seat else "WEAT", "missing_by_set": self.missing,
                 "embedded": [w for ws in self.embedded.values() for w in ws],
                 "lowercase_fallback": [w for ws in self.lowered.values() for w in ws]}
@@ -357,9 +381,26 @@ class WeatResult:
     def row(self) -> dict:
         """One line of the side-by-side table."""
         return {"test": self.test, "space": self.space, "probe": "SEAT" if self.seat else "WEAT",
-                "d": self.effect_size, "p": self.p_value, "p_method": self.p_method, "S": self.S,
+                "d": self.effect_size, "p": self.p_value, "p (Holm)": self.p_holm, "p_method": self.p_method,
+                "S": self.S,
                 "sizes": "/".join(map(str, self.sizes)), "missing": ", ".join(self.missing_words),
                 "embedded": ", ".join(w for ws in self.embedded.values() for w in ws), "refused": ""}
+
+
+def with_holm(results: Iterable[WeatResult]) -> list[WeatResult]:
+    """The results with ``p_holm`` set: Holm's adjustment over the tests that ran together on
+    each space (each space is its own family; refused tests are not in it)."""
+    import dataclasses
+
+    results = list(results)
+    by_space: dict[str, list[int]] = {}
+    for i, r in enumerate(results):
+        by_space.setdefault(r.space, []).append(i)
+    out = list(results)
+    for idx in by_space.values():
+        for i, p in zip(idx, holm([results[i].p_value for i in idx])):
+            out[i] = dataclasses.replace(results[i], p_holm=p)
+    return out
 
 
 class RefusedTest(InputError):
@@ -446,23 +487,25 @@ def _encode_sentences(space: EmbeddingSpace, sentences: list[str], cache: dict[s
 
 def refused_row(test: WeatTest, space: EmbeddingSpace, reason: str) -> dict:
     return {"test": test.id, "space": space.name, "probe": "SEAT" if uses_seat(space) else "WEAT", "d": np.nan,
-            "p": np.nan, "p_method": "", "S": np.nan, "sizes": "", "missing": "", "embedded": "", "refused": reason}
+            "p": np.nan, "p (Holm)": np.nan, "p_method": "", "S": np.nan, "sizes": "", "missing": "", "embedded": "", "refused": reason}
 
 
 def weat_table(spaces: Sequence[EmbeddingSpace], tests: Sequence[WeatTest], *,
                progress: Callable[[float, str], None] | None = None, **kwargs) -> pd.DataFrame:
-    """Test × space, one row each; refused tests keep their row with the reason."""
-    rows = []
+    """Test × space, one row each, with Holm's p over each space's tests; refused tests keep
+    their row with the reason."""
+    cells: list[WeatResult | dict] = []
     caches: dict[int, dict] = {}
     n = max(1, len(spaces) * len(tests))
     for i, (t, sp) in enumerate(itertools.product(tests, spaces)):
         if progress:
             progress(i / n, f"{t.id} on {sp.name}{' (SEAT)' if uses_seat(sp) else ''}")
         try:
-            rows.append(weat(sp, t, sentence_cache=caches.setdefault(id(sp), {}), **kwargs).row())
+            cells.append(weat(sp, t, sentence_cache=caches.setdefault(id(sp), {}), **kwargs))
         except RefusedTest as exc:
-            rows.append(refused_row(t, sp, str(exc)))
-    return pd.DataFrame(rows)
+            cells.append(refused_row(t, sp, str(exc)))
+    ran = iter(with_holm(c for c in cells if isinstance(c, WeatResult)))
+    return pd.DataFrame([next(ran).row() if isinstance(c, WeatResult) else c for c in cells])
 
 
 # -- bias axes ---------------------------------------------------------------------------

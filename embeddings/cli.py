@@ -394,26 +394,51 @@ def _weat_test(ws, args):
     if args.test:
         return get_test(args.test, ws)
     if not all(files):
-        raise InputError("Give --test weat1..weat10 (or a saved custom test), or all four of --x --y --a --b.")
+        raise InputError("Give all four of --x --y --a --b (or --test weat1..weat10, or a saved custom test).")
     sets = [(Path(f).stem, parse_words(read_text_file(f))) for f in files]
     return custom_test("custom", *sets)
 
 
+def _weat_line(result, space_name: str) -> str:
+    holm = f", Holm p = {result.p_holm:.4g}" if result.p_holm is not None else ""
+    return (f"{result.test} on {space_name} ({'SEAT' if result.seat else 'WEAT'}): d = {result.effect_size:.3f}, "
+            f"p = {result.p_value:.4g} ({result.p_method}, {result.permutations:,} partitions){holm}, "
+            f"S = {result.S:.4f}, sizes {'/'.join(map(str, result.sizes))}"
+            + (f"; missing: {', '.join(result.missing_words)}" if result.missing_words else ""))
+
+
 def cmd_bias_weat(ws, args) -> None:
-    from .bias import weat
+    """One test (``--test`` or four word files), or, with neither, every built-in test, with
+    Holm's adjusted p beside each raw p."""
+    from .bias import RefusedTest, builtin_tests, weat, with_holm
     from .space import load_space
 
     space = load_space(ws, args.space)
-    result = weat(space, _weat_test(ws, args), ddof=args.ddof, permutations=args.permutations, seed=args.seed,
-                  max_missing=args.max_missing, lowercase_fallback=args.lowercase_fallback)
-    out = result.to_dict()
-    human = (f"{result.test} on {space.name} ({out['method']}): d = {result.effect_size:.3f}, "
-             f"p = {result.p_value:.4g} ({result.p_method}, {result.permutations:,} partitions), "
-             f"S = {result.S:.4f}, sizes {'/'.join(map(str, result.sizes))}"
-             + (f"; missing: {', '.join(result.missing_words)}" if result.missing_words else ""))
-    _emit(args, out, human)
-    if args.fail_above is not None and abs(result.effect_size) > args.fail_above:
-        raise BiasGateFailed(f"{result.test} on {space.name}: |d| = {abs(result.effect_size):.3f} is above "
+    settings = dict(ddof=args.ddof, permutations=args.permutations, seed=args.seed, max_missing=args.max_missing,
+                    lowercase_fallback=args.lowercase_fallback)
+    if args.test or any([args.x, args.y, args.a, args.b]):
+        results, refused = [weat(space, _weat_test(ws, args), **settings)], []
+    else:
+        ran, refused, cache = [], [], {}
+        for test in builtin_tests():
+            try:
+                ran.append(weat(space, test, sentence_cache=cache, **settings))
+            except RefusedTest as exc:
+                refused.append({"test": test.id, "space": space.name, "refused": str(exc)})
+        results = with_holm(ran)
+    if len(results) == 1 and not refused and (args.test or args.x):
+        _emit(args, results[0].to_dict(), _weat_line(results[0], space.name))
+    else:
+        order = {t.id: i for i, t in enumerate(builtin_tests())}
+        entries = sorted([r.to_dict() for r in results] + refused, key=lambda e: order.get(e["test"], 99))
+        human = "\n".join(_weat_line(r, space.name) for r in results) + "".join(
+            f"\n{e['test']} on {space.name}: refused ({e['refused']})" for e in refused)
+        _emit(args, {"space": space.name, "p_adjustment": "Holm (1979), over the tests that ran on this space",
+                     "tests": entries}, human + "\np: one-sided permutation p; Holm p: adjusted for the tests run "
+                                                "together")
+    worst = max(results, key=lambda r: abs(r.effect_size), default=None)
+    if args.fail_above is not None and worst is not None and abs(worst.effect_size) > args.fail_above:
+        raise BiasGateFailed(f"{worst.test} on {space.name}: |d| = {abs(worst.effect_size):.3f} is above "
                              f"the gate of {args.fail_above}.")
 
 
@@ -592,9 +617,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     bias = sub.add_parser("bias", help="WEAT/SEAT tests, bias axes and hard debiasing")
     bsub = bias.add_subparsers(dest="action", required=True, parser_class=_Parser)
-    bw = _command(bsub, cmd_bias_weat, "weat", help="one WEAT (SEAT for sentence encoders) with its permutation p")
+    bw = _command(bsub, cmd_bias_weat, "weat", help="WEAT (SEAT for sentence encoders) with its permutation p; "
+                                                  "without --test, all ten built-in tests with Holm's p")
     bw.add_argument("space")
-    bw.add_argument("--test", metavar="ID", help="weat1..weat10, or a custom test saved in the workspace")
+    bw.add_argument("--test", metavar="ID", help="weat1..weat10, or a custom test saved in the workspace "
+                                                 "(default: all built-in tests)")
     for flag in ("--x", "--y", "--a", "--b"):
         bw.add_argument(flag, metavar="FILE", help="a word list, one word per line")
     bw.add_argument("--ddof", type=int, choices=(0, 1), default=1,

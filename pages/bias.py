@@ -111,17 +111,23 @@ with weat_tab:
                                             permutations, seed, float(max_missing), bool(fallback))
             done()
     if results:
+        ran = [r for r in results.values() if isinstance(r, bias.WeatResult)]
+        results.update({(r.test, r.space): r for r in bias.with_holm(ran)})  # Holm over each space's tests
         rows = []
         for (t, n), r in results.items():
             rows.append(r.row() if isinstance(r, bias.WeatResult) else bias.refused_row(tests[t], space(choices[n]), r))
         table = pd.DataFrame(rows)
         plotly_chart(weat_heatmap(table, {t: tests[t].title for t in chosen_tests}), width="stretch",
                         key="bias_heatmap")
-        st.caption("Cells: effect size d (red: X with A, Y with B; blue: the reverse) and the one-sided permutation p. "
-                   "Grey cells were refused: too many of the test's words are not in that space.")
+        st.caption("Cells: effect size d (red: X with A, Y with B; blue: the reverse) and the one-sided permutation p "
+                   "of that test alone. In the table, *p (Holm)* is adjusted for all the tests run together on the "
+                   "same space (Holm 1979): read that one when several tests are compared. Grey cells were refused: "
+                   "too many of the test's words are not in that space.")
         st.dataframe(table, hide_index=True, width="stretch", key="bias_table", column_config={
             "d": st.column_config.NumberColumn("d", format="%.3f"),
-            "p": st.column_config.NumberColumn("p", format="%.5f"),
+            "p": st.column_config.NumberColumn("p", format="%.5f", help="one-sided permutation p of the test alone"),
+            "p (Holm)": st.column_config.NumberColumn("p (Holm)", format="%.5f",
+                                                      help="adjusted for the tests run together on this space"),
             "S": st.column_config.NumberColumn("S", format="%.4f"),
             "refused": st.column_config.TextColumn("refused because", width="large")})
 

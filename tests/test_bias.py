@@ -334,7 +334,7 @@ def test_cli_bad_inputs_are_one_line(tmp_path, capsys, demo_ws):
     binary = tmp_path / "bin.txt"
     binary.write_bytes(b"\x00\x01\x02\xff" * 50)
     for argv, needle in [
-        (("bias", "weat", "glove-50d"), "Give --test"),
+        (("bias", "weat", "glove-50d", "--x", empty), "Give all four"),
         (("bias", "weat", "glove-50d", "--test", "weat99"), "Unknown test"),
         (("bias", "weat", "glove-50d", "--x", empty, "--y", empty, "--a", empty, "--b", empty), "empty"),
         (("bias", "weat", "glove-50d", "--x", binary, "--y", binary, "--a", binary, "--b", binary), "binary"),
@@ -353,3 +353,44 @@ def test_saved_custom_test_round_trips(ws):
     assert [x.id for x in bias.saved_tests(ws)] == ["pets"]
     with pytest.raises(InputError, match="at least two words"):
         custom_test("bad", ("x", ["one"]), ("y", ["a", "b"]), ("a", ["c", "d"]), ("b", ["e", "f"]))
+
+
+# -- issue #11: p-values a reviewer would accept ---------------------------------------------------
+def test_a_sampled_p_is_never_zero_phipson_smyth():
+    """No sampled partition beats a perfectly separated observation: p = (0 + 1)/(m + 1)."""
+    s = np.concatenate([np.linspace(1.0, 2.0, 10), -np.linspace(1.0, 2.0, 10)])
+    r = permutation_p(s, 10, exact_limit=0, permutations=999, seed=0)
+    assert (r.method, r.exceed) == ("sampled", 0)
+    assert r.p_value == pytest.approx(1 / 1000)
+    exact = permutation_p(s[3:-3], 7)  # exact stays exact: none of the C(14, 7) partitions beats it
+    assert (exact.method, exact.p_value, exact.permutations) == ("exact", 0.0, math.comb(14, 7))
+
+
+def test_holm_against_a_hand_computation():
+    from embeddings.bias import holm
+
+    p = [0.01, 0.04, 0.03, 0.005, 0.5]
+    # by hand: sorted 0.005, 0.01, 0.03, 0.04, 0.5 times 5, 4, 3, 2, 1 = 0.025, 0.04, 0.09, 0.08, 0.5;
+    # running maximum 0.025, 0.04, 0.09, 0.09, 0.5; back in the original order:
+    assert holm(p) == pytest.approx([0.04, 0.09, 0.09, 0.025, 0.5])
+    assert holm([0.9, 0.8]) == pytest.approx([1.0, 1.0])  # capped at 1
+    assert holm([]) == []
+
+
+def test_cli_runs_every_builtin_test_with_holm_p(demo_ws, capsys):
+    code, out, err = run(capsys, "--workspace", demo_ws.root, "bias", "weat", "glove-50d", "--permutations", "2000",
+                         "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    tests = doc["tests"]
+    assert [t["test"] for t in tests] == [f"weat{i}" for i in range(1, 11)]
+    ran = [t for t in tests if "p_value" in t]
+    p = np.array([t["p_value"] for t in ran])
+    order = np.argsort(p, kind="stable")
+    expected = np.empty(len(p))
+    expected[order] = np.minimum(1, np.maximum.accumulate((len(p) - np.arange(len(p))) * p[order]))
+    assert [t["p_holm"] for t in ran] == pytest.approx(expected.tolist())
+    assert all(t["p_value"] > 0 for t in ran if t["p_method"] == "sampled")
+    code, out, _ = run(capsys, "--workspace", demo_ws.root, "bias", "weat", "glove", "--test", "weat1", "--json")
+    one = json.loads(out)
+    assert one["p_method"] == "sampled" and one["p_value"] > 0 and one["p_holm"] is None
