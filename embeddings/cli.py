@@ -460,7 +460,8 @@ def cmd_bias_axis(ws, args) -> None:
     _emit(args, out, f"axis on {space.name} ({report.axis.method}, {len(report.axis.pairs)} pairs, first component "
                      f"{report.axis.explained_variance[0]:.1%} of the variance): DirectBias_{args.c:g} = "
                      f"{report.direct_bias:.4f} over {len(p)} words\n"
-                     f"towards {report.axis.ends[0]}: {lo}\ntowards {report.axis.ends[1]}: {hi}")
+                     f"towards {report.axis.ends[0]}: {lo}\ntowards {report.axis.ends[1]}: {hi}"
+                     + (f"\nwarning: {report.axis.warning}" if report.axis.warning else ""))
 
 
 def cmd_bias_debias(ws, args) -> None:

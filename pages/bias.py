@@ -233,6 +233,8 @@ with axis_tab:
             sp = space(choices[n])
             try:
                 reports[n] = bias.axis_report(sp, pairs, words, method=method, c=c_exp)
+                if reports[n].axis.warning:
+                    st.warning(f"{md(n)}: {md(reports[n].axis.warning)}", icon=":material/warning:")
             except InputError as exc:
                 st.warning(f"{md(n)}: {md(exc)}", icon=":material/block:")
         if reports:

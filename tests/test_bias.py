@@ -394,3 +394,30 @@ def test_cli_runs_every_builtin_test_with_holm_p(demo_ws, capsys):
     code, out, _ = run(capsys, "--workspace", demo_ws.root, "bias", "weat", "glove", "--test", "weat1", "--json")
     one = json.loads(out)
     assert one["p_method"] == "sampled" and one["p_value"] > 0 and one["p_holm"] is None
+
+
+def test_a_weak_axis_is_flagged_and_a_strong_one_is_not(demo_ws, capsys, tmp_path):
+    """GloVe-50d's definitional gender pairs: the first component explains under half the
+    variance (49.4%, as numpy's SVD of the centred pairs says), so the axis is flagged."""
+    from embeddings.space import load_space
+
+    glove = load_space(demo_ws, "glove-50d")
+    g = bias.bolukbasi_gender()
+    axis = bias_axis(glove, g["definitional_pairs"])
+    centred = []
+    for a, b in axis.pairs:
+        va, vb = (glove.vector(glove.key(w)).astype(np.float64) for w in (a, b))
+        centred += [va - (va + vb) / 2, vb - (va + vb) / 2]
+    sv = np.linalg.svd(np.array(centred), compute_uv=False) ** 2
+    share = sv[0] / sv.sum()
+    assert axis.explained_variance[0] == pytest.approx(share, abs=1e-6) and share < 0.5
+    assert "49.4%" in axis.warning
+    pairs = tmp_path / "pairs.txt"
+    pairs.write_text("\n".join(f"{a} {b}" for a, b in g["definitional_pairs"]))
+    words = tmp_path / "words.txt"
+    words.write_text("nurse\nengineer\n")
+    code, out, err = run(capsys, "--workspace", demo_ws.root, "bias", "axis", "glove-50d", "--pairs", pairs,
+                         "--words", words, "--json")
+    assert code == 0, err
+    assert json.loads(out)["warning"].startswith("Weak axis")
+    assert bias_axis(glove, [("he", "she")], method="pair").warning is None
