@@ -2,12 +2,13 @@
 into many word pieces, or know differently.
 
 For each term: corpus frequency and document frequency; whether each space has it; how
-MiniLM's WordPiece tokenizer splits it; its nearest neighbours in each space; and its
-*drift*: Jaccard@k between its neighbours in the domain space and in each other space,
-both searched among the labels the two spaces share (as on the Compare page), so a
-low value means the term's neighbourhood changed. Flags: ``unknown`` (missing from
+MiniLM's WordPiece tokenizer splits it; its nearest neighbours in each space; its
+*overlap*: Jaccard@k between its neighbours in the domain space and in each other space,
+both searched among the labels the two spaces share (as on the Compare page), where 1
+means the same neighbours and 0 none in common; and its *drift* = 1 − overlap, which
+reads the other way round (1: every neighbour changed). Flags: ``unknown`` (missing from
 some general space), ``fragmented`` (3 or more word pieces), ``rare`` (below the domain
-model's ``min_count``), ``unstable`` (drift below 0.1 against some general space).
+model's ``min_count``), ``unstable`` (overlap below 0.1 against some general space).
 
 Terms can be mined from the corpus: words and detected phrases over-represented against
 general English. The reference is the bundled GloVe 6B vocabulary (Wikipedia 2014 +
@@ -148,6 +149,8 @@ class Audit:
                           "known": {s: bool(r[f"known:{s}"]) for s in self.spaces},
                           "pieces": list(r["pieces"]),
                           "neighbours": {s: list(r[f"neighbours:{s}"]) for s in self.spaces},
+                          "overlap": {s: (None if pd.isna(r[f"overlap:{s}"]) else float(r[f"overlap:{s}"]))
+                                      for s in self.spaces if s != self.domain},
                           "drift": {s: (None if pd.isna(r[f"drift:{s}"]) else float(r[f"drift:{s}"]))
                                     for s in self.spaces if s != self.domain},
                           "flags": list(r["flags"])})
@@ -221,12 +224,12 @@ def audit(corpus: Corpus, spaces: Sequence[EmbeddingSpace], terms: Sequence[str]
         frame[f"known:{s.name}"] = [s.key(t) in s.index for t in chosen]
         near = _neighbours(s, chosen, k)
         frame[f"neighbours:{s.name}"] = [near.get(t, []) for t in chosen]
-    say(0.85, "Drift against the domain space")
+    say(0.85, "Neighbour overlap with the domain space")
     for s in spaces:
         if s.name == domain:
             continue
         shared = [lab for lab in dom.labels if s.key(lab) in s.index]
-        drift = [np.nan] * len(chosen)
+        overlap = [np.nan] * len(chosen)
         if shared:
             rows_d = np.array([dom.index[lab] for lab in shared])
             rows_s = np.array([s.index[s.key(lab)] for lab in shared])
@@ -237,8 +240,9 @@ def audit(corpus: Corpus, spaces: Sequence[EmbeddingSpace], terms: Sequence[str]
                 if t in near_d:
                     a = {s.key(x) for x in near_d[t]}
                     b = set(near_s[t])
-                    drift[j] = len(a & b) / len(a | b) if a | b else np.nan
-        frame[f"drift:{s.name}"] = drift
+                    overlap[j] = len(a & b) / len(a | b) if a | b else np.nan
+        frame[f"overlap:{s.name}"] = overlap
+        frame[f"drift:{s.name}"] = 1.0 - np.asarray(overlap, dtype=float)
     general = [s.name for s in spaces if s.name != domain]
     flags = []
     for _, r in frame.iterrows():
@@ -249,7 +253,7 @@ def audit(corpus: Corpus, spaces: Sequence[EmbeddingSpace], terms: Sequence[str]
             f.append("fragmented")
         if r["frequency"] < min_count:
             f.append("rare")
-        if any(not pd.isna(r[f"drift:{g}"]) and r[f"drift:{g}"] < UNSTABLE for g in general):
+        if any(not pd.isna(r[f"overlap:{g}"]) and r[f"overlap:{g}"] < UNSTABLE for g in general):
             f.append("unstable")
         flags.append(f)
     frame["flags"] = flags
@@ -261,10 +265,12 @@ def audit(corpus: Corpus, spaces: Sequence[EmbeddingSpace], terms: Sequence[str]
         row = {"space": s.name, "role": "domain" if s.name == domain else "general",
                "coverage": float(known.mean()),
                "coverage_by_frequency": float(freq[known].sum() / freq.sum()) if freq.sum() else float("nan"),
-               "median_drift": (float(np.nanmedian(frame[f"drift:{s.name}"]))
-                                if s.name != domain and frame[f"drift:{s.name}"].notna().any() else float("nan")),
+               "median_overlap": (float(np.nanmedian(frame[f"overlap:{s.name}"])) if s.name != domain
+                                  and frame[f"overlap:{s.name}"].notna().any() else float("nan")),
+               "overlap_n": int(frame[f"overlap:{s.name}"].notna().sum()) if s.name != domain else 0,
                "mean_fragmentation": float(frame["n_pieces"].mean())
                if s.family == "sentence-transformer" else float("nan")}
+        row["median_drift"] = 1.0 - row["median_overlap"]  # the median of 1 − x is 1 − the median of x
         summary.append(row)
     say(1.0, "Done")
     reference = ("GloVe 6B vocabulary rank (Wikipedia 2014 + Gigaword 5) as relative frequency by Zipf's law; "

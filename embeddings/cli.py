@@ -508,7 +508,10 @@ def cmd_audit(ws, args) -> None:
     flagged = [t["term"] for t in out["terms"] if t["flags"]]
     _emit(args, out, f"{len(out['terms'])} terms of {result.corpus}, domain space {result.domain}\n"
                      + "\n".join(f"  {r['space']:<20} coverage {r['coverage']:.0%} "
-                                  f"(by frequency {r['coverage_by_frequency']:.0%})" for r in out["summary"])
+                                  f"(by frequency {r['coverage_by_frequency']:.0%})"
+                                  + (f", median neighbour overlap {r['median_overlap']:.2f} (drift "
+                                     f"{r['median_drift']:.2f}) on {r['overlap_n']} terms" if r["overlap_n"] else "")
+                                  for r in out["summary"])
                      + f"\nflagged: {', '.join(flagged[:30])}")
 
 

@@ -210,13 +210,15 @@ def coverage_chart(summary: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def drift_chart(terms: pd.DataFrame, general: list[str], k: int) -> go.Figure:
-    """Distribution of each general space's Jaccard@k against the domain space."""
-    fig = go.Figure([go.Box(y=terms[f"drift:{g}"].dropna(), name=g, boxpoints="all", jitter=0.4,
-                            text=terms.loc[terms[f"drift:{g}"].notna(), "term"],
-                            hovertemplate="%{text}: %{y:.2f}<extra></extra>") for g in general])
+def overlap_chart(terms: pd.DataFrame, general: list[str], k: int) -> go.Figure:
+    """Distribution of each general space's neighbour overlap (Jaccard@k) with the domain
+    space: high means the same neighbours, low means the neighbourhood changed."""
+    fig = go.Figure([go.Box(y=terms[f"overlap:{g}"].dropna(), name=g, boxpoints="all", jitter=0.4,
+                            text=terms.loc[terms[f"overlap:{g}"].notna(), "term"],
+                            hovertemplate="%{text}: overlap %{y:.2f}<extra></extra>") for g in general])
     fig.update_layout(template="plotly_white", height=320, showlegend=False,
-                      yaxis={"title": f"Jaccard@{k} with the domain space", "range": [-0.05, 1.05]},
+                      yaxis={"title": f"overlap with the domain space (Jaccard@{k}; 1 = same neighbours)",
+                             "range": [-0.05, 1.05]},
                       margin={"l": 10, "r": 10, "t": 10, "b": 10})
     return fig
 
@@ -246,7 +248,7 @@ def audit_report(audit) -> str:
     ]
     if general:
         parts += ["<h2>Drift: how much each term's neighbourhood changed</h2>",
-                  _figure_html(drift_chart(audit.terms, general, audit.k), False)]
+                  _figure_html(overlap_chart(audit.terms, general, audit.k), False)]
     parts += ["<h2>Word pieces</h2>", _figure_html(pieces_chart(audit.terms), False),
               "<h2>Terms</h2>", _table(audit.table()), "</body></html>"]
     return "\n".join(parts)

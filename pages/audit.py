@@ -6,7 +6,7 @@ from embeddings.audit import FLAGS, audit
 from embeddings.bias import parse_words
 from embeddings.errors import InputError
 from embeddings.models import TRAIN_FAMILIES
-from embeddings.report import audit_report, coverage_chart, drift_chart, pieces_chart
+from embeddings.report import audit_report, coverage_chart, overlap_chart, pieces_chart
 from pages.common import (cancellable, corpora, download_name, guard, md, plotly_chart, progress_reporter, query_list,
                           space, space_cards, spaces_or_stop,
                           workspace_root)
@@ -85,18 +85,21 @@ with guard("the audit"):
                + (f"mined; reference: {md(result.reference)}" if result.mined else "given terms"))
     m = st.columns(len(result.summary))
     for col, row in zip(m, result.summary.to_dict("records")):
-        drift = "" if row["role"] == "domain" else f" · median drift {row['median_drift']:.2f}"
+        overlap = "" if row["role"] == "domain" or not row["overlap_n"] else \
+            f" · median neighbour overlap {row['median_overlap']:.2f} (drift {row['median_drift']:.2f}) " \
+            f"on {row['overlap_n']} of {len(result.terms)} terms"
         col.metric(md(row["space"]), f"{row['coverage']:.0%} known",
-                   f"{row['coverage_by_frequency']:.0%} of occurrences{drift}", delta_color="off", delta_arrow="off")
+                   f"{row['coverage_by_frequency']:.0%} of occurrences{overlap}", delta_color="off",
+                   delta_arrow="off")
     g = [s for s in result.spaces if s != result.domain]
     a, b, c = st.columns(3)
     a.markdown("**Coverage**")
     with a:
         plotly_chart(coverage_chart(result.summary), width="stretch", key="au_cov")
-    b.markdown(f"**Drift** (Jaccard@{k} with {md(result.domain)})")
+    b.markdown(f"**Neighbour overlap** with {md(result.domain)} (Jaccard@{k}: high = same neighbours)")
     if g:
         with b:
-            plotly_chart(drift_chart(result.terms, g, k), width="stretch", key="au_drift")
+            plotly_chart(overlap_chart(result.terms, g, k), width="stretch", key="au_overlap")
     c.markdown(f"**Fragmentation** (mean {result.terms['n_pieces'].mean():.2f} pieces)")
     with c:
         plotly_chart(pieces_chart(result.terms), width="stretch", key="au_pieces")

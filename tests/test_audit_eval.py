@@ -157,7 +157,7 @@ def test_audit_matches_direct_computation(demo):
     minilm = result.summary.set_index("space").loc["lee-minilm"]
     assert minilm["mean_fragmentation"] == pytest.approx(np.mean([len(tok.tokenize(x.replace("_", " ")))
                                                                   for x in terms]))
-    # drift: an independent Jaccard over the shared labels
+    # overlap: an independent Jaccard over the shared labels; drift reads it the other way round
     dom, glove = spaces[0], spaces[1]
     shared = [lab for lab in dom.labels if lab in glove.index]
 
@@ -169,8 +169,14 @@ def test_audit_matches_direct_computation(demo):
 
     for term in ("government", "qantas"):
         a, b = near(dom, term), near(glove, term)
-        assert t.loc[term, "drift:glove-50d"] == pytest.approx(len(a & b) / len(a | b))
-    assert np.isnan(t.loc["tora_bora", "drift:glove-50d"])  # GloVe has no phrases
+        assert t.loc[term, "overlap:glove-50d"] == pytest.approx(len(a & b) / len(a | b))
+        assert t.loc[term, "drift:glove-50d"] == pytest.approx(1 - len(a & b) / len(a | b))
+    assert np.isnan(t.loc["tora_bora", "overlap:glove-50d"])  # GloVe has no phrases
+    assert np.isnan(t.loc["tora_bora", "drift:glove-50d"])
+    g = result.summary.set_index("space").loc["glove-50d"]
+    assert g["median_overlap"] == pytest.approx(np.nanmedian(t["overlap:glove-50d"]))
+    assert g["median_drift"] == pytest.approx(np.nanmedian(1 - t["overlap:glove-50d"]))
+    assert g["overlap_n"] == int(t["overlap:glove-50d"].notna().sum())
     assert "unknown" in t.loc["tora_bora", "flags"] and "rare" in t.loc["xyzzyq", "flags"]
     assert t.loc["government", "neighbours:glove-50d"][:1] == [
         glove.labels[int(np.argsort(-(glove.vectors @ glove.vector("government")))[1])]]
@@ -198,10 +204,13 @@ def test_cli_evaluate_and_audit(demo, capsys, tmp_path):
     res = json.loads(out)
     assert len(res["terms"]) == 50 and set(res["coverage"]) == {"lee-word2vec", "glove-50d"}
     for term in res["terms"]:
-        assert {"term", "frequency", "documents", "known", "pieces", "neighbours", "drift", "flags"} <= set(term)
+        assert {"term", "frequency", "documents", "known", "pieces", "neighbours", "overlap", "drift",
+                "flags"} <= set(term)
         assert term["frequency"] > 0 and term["documents"] > 0 and term["pieces"]
         assert set(term["known"]) == {"lee-word2vec", "glove-50d"} and len(term["neighbours"]["lee-word2vec"]) == 10
-        assert set(term["drift"]) == {"glove-50d"}
+        assert set(term["drift"]) == set(term["overlap"]) == {"glove-50d"}
+        o, d = term["overlap"]["glove-50d"], term["drift"]["glove-50d"]
+        assert (o is None and d is None) or d == pytest.approx(1 - o)
 
     code, _, err = run(capsys, "--workspace", root, "audit", "--corpus", "lee", "--spaces", "glove", "--json")
     assert code == 2 and "--terms FILE or --mine N" in err
