@@ -357,10 +357,10 @@ def cmd_compare(ws, args) -> None:
     out["aligned"] = result.aligned
     table = result.table.round(6)
     out["labels"] = table.to_dict("records")
-    changed = table.sort_values("jaccard", kind="stable").head(10)["label"].tolist()  # frequent first among ties
+    changed = result.most_changed(10, content_only=not args.all_labels)["label"].tolist()
     _emit(args, out, f"{args.a} vs {args.b}: {out['shared']:,} shared labels, mean Jaccard@{args.k} "
                      f"{out['mean_jaccard']:.3f}, median {out['median_jaccard']:.3f}\n"
-                     f"most changed: {', '.join(changed)}")
+                     f"most changed{'' if args.all_labels else ' content words'}: {', '.join(changed)}")
 
 
 def cmd_project(ws, args) -> None:
@@ -609,6 +609,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("b")
     cmp_.add_argument("-k", type=int, default=10)
     cmp_.add_argument("--max-labels", type=int, default=None, help="only the N most frequent shared labels")
+    cmp_.add_argument("--all-labels", action="store_true",
+                      help="list stopwords, numbers and rare labels among the most changed too")
     proj = _command(sub, cmd_project, "project", help="a 2-D layout with trust scores (cached in the workspace)")
     proj.add_argument("space")
     proj.add_argument("--method", choices=("umap", "pca", "tsne"), default="umap")

@@ -162,6 +162,24 @@ class Comparison:
             "mean_ordered": round(float(self.table["ordered"].mean()), 6),
         }
 
+    def ranked(self, n: int | None = None, *, changed: bool = True, content_only: bool = True) -> pd.DataFrame:
+        """The most changed labels (lowest Jaccard, then lowest ordered overlap) or, with
+        ``changed=False``, the least changed; the most frequent first among ties (the shared
+        labels are in frequency order). ``content_only`` leaves out what says nothing about
+        a domain: stopwords, tokens without a letter (numbers), labels under 3 characters,
+        and labels seen fewer than :data:`RARE_COUNT` times where the first space has counts."""
+        table = self.table
+        if content_only:
+            table = table[content_mask(table["label"], table.get("frequency"))]
+        order = table.sort_values(["jaccard", "ordered"], ascending=changed, kind="stable")
+        return order if n is None else order.head(n)
+
+    def most_changed(self, n: int | None = None, *, content_only: bool = True) -> pd.DataFrame:
+        return self.ranked(n, changed=True, content_only=content_only)
+
+    def least_changed(self, n: int | None = None, *, content_only: bool = True) -> pd.DataFrame:
+        return self.ranked(n, changed=False, content_only=content_only)
+
     def domino(self, label: str) -> dict:
         """Neighbours of ``label`` shared by both spaces and unique to each (in rank order)."""
         try:
@@ -173,6 +191,28 @@ class Comparison:
         both = [x for x in a if x in set(b)]
         return {"label": label, "shared": both, "only_a": [x for x in a if x not in set(b)],
                 "only_b": [x for x in b if x not in set(a)]}
+
+
+#: below this count (where the space has counts) a label is too rare for a most/least-changed list
+RARE_COUNT = 5
+
+
+def content_mask(labels: pd.Series, frequency: pd.Series | None = None) -> np.ndarray:
+    """True for content words: not a stopword (gensim's English list), at least one letter,
+    at least 3 characters, and (where counts are known, > 0) seen at least :data:`RARE_COUNT` times.
+
+    >>> content_mask(pd.Series(["the", "2001", "qantas", "of", "x"])).tolist()
+    [False, False, True, False, False]
+    """
+    from gensim.parsing.preprocessing import STOPWORDS
+
+    text = labels.astype(str)
+    keep = (~text.str.lower().isin(STOPWORDS) & text.str.contains(r"[^\W\d_]", regex=True)
+            & (text.str.len() >= 3)).to_numpy()
+    if frequency is not None:
+        f = pd.to_numeric(frequency, errors="coerce").fillna(0).to_numpy()
+        keep = keep & ((f <= 0) | (f >= RARE_COUNT))
+    return keep
 
 
 def shared_labels(a: EmbeddingSpace, b: EmbeddingSpace) -> list[str]:
@@ -218,6 +258,9 @@ def compare(a: EmbeddingSpace, b: EmbeddingSpace, k: int = 10, *, max_labels: in
     nb = knn_graph(vb, k)[0][:, 1:k + 1]
     jaccard, ordered = overlap_scores(na, nb)
     table = pd.DataFrame({"label": shared, "jaccard": jaccard, "ordered": ordered})
+    freq = a.frequency if "frequency" in a.meta else None
+    if freq is not None and np.nansum(freq) > 0:  # counts of the first space (GloVe has ranks instead)
+        table["frequency"] = np.asarray(freq)[[a.index[x] for x in shared]]
     aligned = False
     if a.dim == b.dim:
         from scipy.linalg import orthogonal_procrustes

@@ -55,9 +55,8 @@ def compare_report(comparison: Comparison, name_a: str, name_b: str, *, examples
                    top: int = 25) -> str:
     """One HTML document: summary, histograms, most/least changed labels, domino views."""
     s = comparison.summary()
-    t = comparison.table
-    most = t.sort_values(["jaccard", "ordered"], kind="stable").head(top)
-    least = t.sort_values(["jaccard", "ordered"], ascending=False, kind="stable").head(top)
+    most = comparison.most_changed(top)
+    least = comparison.least_changed(top)
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>{html.escape(name_a)} vs {html.escape(name_b)}: neighbourhood comparison</title>",

@@ -53,12 +53,15 @@ with guard("the comparison"):
     plotly_chart(jaccard_histogram(result, a_name, b_name), width="stretch", key="cmp_hist")
 
     table = result.table
+    content_only = st.toggle("Content words only", value=True, key="cmp_content",
+                             help="Leave stopwords, numbers, labels under 3 characters and labels seen fewer than "
+                                  "5 times out of the most and least changed lists.")
     left, right = st.columns(2)
     cols = {"jaccard": st.column_config.ProgressColumn("Jaccard", format="%.2f", min_value=0.0, max_value=1.0),
             "ordered": st.column_config.NumberColumn("ordered", format="%.3f"),
             "drift": st.column_config.NumberColumn("drift", format="%.3f")}
-    most = table.sort_values(["jaccard", "ordered"], kind="stable")
-    least = table.sort_values(["jaccard", "ordered"], ascending=False, kind="stable")
+    most = result.most_changed(content_only=content_only)
+    least = result.least_changed(content_only=content_only)
     left.markdown("**Most changed** (most frequent first among ties)")
     left.dataframe(most.head(200), hide_index=True, height=320, width="stretch", column_config=cols)
     right.markdown("**Least changed**")
@@ -69,8 +72,8 @@ with guard("the comparison"):
         plotly_chart(drift_histogram(result), width="stretch", key="cmp_drift")
 
     st.subheader("Domino view")
-    default_label = st.query_params.get("label") or ("government" if "government" in result.shared
-                                                      else most["label"].iloc[0])
+    # a demo opens on a content word whose neighbourhood changed, not on "the"
+    default_label = st.query_params.get("label") or (most["label"].iloc[0] if len(most) else result.shared[0])
     label = st.selectbox("Label", result.shared, index=result.shared.index(default_label)
                          if default_label in result.shared else 0, key="cmp_label")
     sync_query_params(label=label)

@@ -290,10 +290,13 @@ def test_script_and_markdown_in_names_and_labels_render_as_text(browser, hostile
     for path, shown in visits:
         pg.goto(url + path)
         _assert_rendered_as_text(pg, shown)
-    # the model card of the hostile space: pick it in the card selector
-    pg.get_by_label("Model card").click()
-    pg.get_by_role("option", name=SPACE_PAYLOAD).click()
+    # the model card of the hostile space: type into the card selector to filter, then take the match
+    picker = pg.get_by_label("Model card")
+    picker.click()
+    picker.press_sequentially("iframe")
+    picker.press("Enter")
     _assert_rendered_as_text(pg, [SPACE_PAYLOAD])
+    expect(pg.get_by_role("heading", name=SPACE_PAYLOAD)).to_be_visible()
     icon = pg.evaluate("() => document.querySelector(\"link[rel~='icon']\").href")
     assert icon.startswith(url), icon  # the favicon is served by the app itself
     screenshot(pg, "hostile-names")

@@ -182,3 +182,33 @@ def test_align_undoes_a_rotation_and_scaling():
     pa = Projection(labels, a, "pca", {}, 0, None, None, 0)
     pb = Projection(labels[::-1], b[::-1], "pca", {}, 0, None, None, 0)
     assert np.allclose(align(pa, pb)[::-1], a, atol=1e-4)
+
+
+def test_most_and_least_changed_leave_out_stopwords_numbers_and_rare_labels(demo_ws, capsys):
+    """#11: the lists a demo reads are content words, sorted by Jaccard then ordered overlap,
+    the most frequent first among ties; the filter is a toggle."""
+    from gensim.parsing.preprocessing import STOPWORDS
+
+    from embeddings.neighbours import compare
+    from embeddings.space import load_space
+    from tests.conftest import run_cli
+
+    w2v, glove = load_space(demo_ws, "lee-word2vec"), load_space(demo_ws, "glove-50d")
+    result = compare(w2v, glove, 10, max_labels=1500)
+    most = result.most_changed(50)
+    freq = dict(zip(w2v.labels, w2v.frequency))
+    for label in most["label"]:
+        assert label.lower() not in STOPWORDS and any(c.isalpha() for c in label) and len(label) >= 3
+        assert freq[label] >= 5
+    t = result.table.assign(pos=range(len(result.table)))
+    keep = t[[x.lower() not in STOPWORDS and any(c.isalpha() for c in x) and len(x) >= 3 and freq[x] >= 5
+              for x in t["label"]]]
+    by_hand = sorted(keep.itertuples(), key=lambda r: (r.jaccard, r.ordered, r.pos))[:50]
+    assert most["label"].tolist() == [r.label for r in by_hand]
+    everything = result.most_changed(200, content_only=False)["label"].tolist()
+    assert any(x.lower() in STOPWORDS or not any(c.isalpha() for c in x) for x in everything)
+    least = result.least_changed(5)
+    assert least["jaccard"].is_monotonic_decreasing
+    code, out, err = run_cli(capsys, "--workspace", demo_ws.root, "compare", "w2v", "glove", "--max-labels", "1500")
+    assert code == 0, err
+    assert out.strip().endswith(", ".join(most["label"].head(10)))
