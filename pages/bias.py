@@ -11,6 +11,7 @@ from embeddings import bias
 from embeddings.errors import InputError
 from embeddings.report import axis_strip, bias_report, weat_heatmap, weat_strip
 from embeddings.display import plot_text
+from embeddings.glossary import GLOSSARY
 from pages.common import (cancellable, download_name, flash, guard, md, md_list, plotly_chart, plural, progress_reporter,
                           show_flash, space, space_cards, spaces_or_stop, sync_query_params, query_list, workspace,
                           workspace_root)
@@ -245,7 +246,8 @@ with axis_tab:
                 for n, r in reports.items()])
             st.dataframe(summary, hide_index=True, width="stretch", key="axis_summary", column_config={
                 "PC1 explained variance": st.column_config.NumberColumn(format="%.3f"),
-                f"DirectBias (c={c_exp:g})": st.column_config.NumberColumn(format="%.4f")})
+                f"DirectBias (c={c_exp:g})": st.column_config.NumberColumn(format="%.4f",
+                                                                           help=GLOSSARY["DirectBias"])})
             cols = st.columns(len(reports))
             for col, (n, r) in zip(cols, reports.items()):
                 with col:

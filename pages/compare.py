@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from embeddings.glossary import GLOSSARY
 from embeddings.neighbours import compare
 from embeddings.report import compare_report, drift_histogram, jaccard_histogram
 from pages.common import (download_name, guard, md, plotly_chart, space, spaces_or_stop, sync_query_params,
@@ -47,9 +48,9 @@ with guard("the comparison"):
                    "through shared labels.")
     m = st.columns(4)
     m[0].metric("Shared labels", f"{s['shared']:,}")
-    m[1].metric(f"Mean Jaccard@{k}", f"{s['mean_jaccard']:.3f}")
-    m[2].metric("Median Jaccard", f"{s['median_jaccard']:.3f}")
-    m[3].metric("Mean ordered overlap", f"{s['mean_ordered']:.3f}")
+    m[1].metric(f"Mean Jaccard@{k}", f"{s['mean_jaccard']:.3f}", help=GLOSSARY["Jaccard@k"])
+    m[2].metric("Median Jaccard", f"{s['median_jaccard']:.3f}", help=GLOSSARY["Jaccard@k"])
+    m[3].metric("Mean ordered overlap", f"{s['mean_ordered']:.3f}", help=GLOSSARY["ordered overlap"])
     plotly_chart(jaccard_histogram(result, a_name, b_name), width="stretch", key="cmp_hist")
 
     table = result.table

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from embeddings.glossary import GLOSSARY
 from pages.common import corpora, fmt_int, workspace
 
 st.title("Embedding Explorer")
@@ -67,3 +68,6 @@ with st.expander("What can I do here?"):
         "- **Audit**: which of your corpus's terms general models do not know, split into word pieces, or "
         "place among different neighbours; and the standard benchmarks with their missing share."
     )
+
+with st.expander("What the numbers mean"):
+    st.markdown("\n".join(f"- **{term}**: {line}" for term, line in GLOSSARY.items()))

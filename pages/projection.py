@@ -7,11 +7,14 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from embeddings.display import label_from_plot, plot_text
+from embeddings.glossary import GLOSSARY
 from embeddings.projection import (MAX_POINTS, METHOD_LABELS, METHODS, align, cached_project, cluster,
                                    estimate_seconds, select_rows)
 from pages.common import (cancellable, default_spaces, guard, md, md_list, plotly_chart, progress_reporter, space,
                           spaces_or_stop, sync_query_params, workspace)
 
+TRUST_HELP = (f"**Trustworthiness**: {GLOSSARY['trustworthiness']}\n\n"
+              f"**kNN preservation**: {GLOSSARY['kNN preservation']}")
 PALETTE = ["#3b5bdb", "#e8590c", "#2b8a3e", "#c2255c", "#5f3dc4", "#0b7285", "#e67700", "#862e9c", "#1864ab",
            "#a61e4d", "#5c940d", "#d9480f", "#364fc7", "#087f5b", "#9c36b5", "#495057"]
 ws = workspace()
@@ -214,7 +217,7 @@ for start in range(0, len(panels), per_row):
             st.caption(f"Trustworthiness **{tw}** · kNN preservation **{kp}** · "
                        f"{'cached' if proj.cached else f'{proj.seconds:.1f} s'}"
                        + (f" · trust on a sample of {proj.trust_sample:,}" if proj.trust_sample < len(proj.labels)
-                          else ""))
+                          else ""), help=TRUST_HELP)
             plotly_chart(fig, width="stretch", key=f"pj_chart_{name}", on_select="rerun",
                          selection_mode=("box", "lasso"))
             if search and not found:

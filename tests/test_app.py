@@ -364,3 +364,13 @@ def test_evaluate_page_side_by_side_with_missing_share(app):
     board = next(d.value for d in app.dataframe if "metric" in d.value.columns)
     assert "family" in set(board["benchmark"])
     assert any("section" in d.value.columns for d in app.dataframe)
+
+
+def test_home_explains_every_measure_in_one_line(app):
+    from embeddings.glossary import GLOSSARY
+
+    text = " ".join(m.value for m in app.markdown)
+    for term, line in GLOSSARY.items():
+        assert f"**{term}**: {line}" in text
+    assert {"trustworthiness", "kNN preservation", "Jaccard@k", "ordered overlap", "SEAT", "DirectBias",
+            "RIPA"} == set(GLOSSARY)
