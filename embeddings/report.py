@@ -216,8 +216,7 @@ def overlap_chart(terms: pd.DataFrame, general: list[str], k: int) -> go.Figure:
                             text=terms.loc[terms[f"overlap:{g}"].notna(), "term"],
                             hovertemplate="%{text}: overlap %{y:.2f}<extra></extra>") for g in general])
     fig.update_layout(template="plotly_white", height=320, showlegend=False,
-                      yaxis={"title": f"overlap with the domain space (Jaccard@{k}; 1 = same neighbours)",
-                             "range": [-0.05, 1.05]},
+                      yaxis={"title": f"overlap (Jaccard@{k})", "range": [-0.05, 1.05]},
                       margin={"l": 10, "r": 10, "t": 10, "b": 10})
     return fig
 
@@ -246,7 +245,8 @@ def audit_report(audit) -> str:
         _figure_html(coverage_chart(audit.summary), "inline"),
     ]
     if general:
-        parts += ["<h2>Drift: how much each term's neighbourhood changed</h2>",
+        parts += [f"<h2>Neighbour overlap with {html.escape(audit.domain)} (Jaccard@{audit.k}: 1 = the same "
+                  "neighbours, 0 = every neighbour changed; drift = 1 − overlap)</h2>",
                   _figure_html(overlap_chart(audit.terms, general, audit.k), False)]
     parts += ["<h2>Word pieces</h2>", _figure_html(pieces_chart(audit.terms), False),
               "<h2>Terms</h2>", _table(audit.table()), "</body></html>"]

@@ -85,12 +85,11 @@ with guard("the audit"):
                + (f"mined; reference: {md(result.reference)}" if result.mined else "given terms"))
     m = st.columns(len(result.summary))
     for col, row in zip(m, result.summary.to_dict("records")):
-        overlap = "" if row["role"] == "domain" or not row["overlap_n"] else \
-            f" · median neighbour overlap {row['median_overlap']:.2f} (drift {row['median_drift']:.2f}) " \
-            f"on {row['overlap_n']} of {len(result.terms)} terms"
         col.metric(md(row["space"]), f"{row['coverage']:.0%} known",
-                   f"{row['coverage_by_frequency']:.0%} of occurrences{overlap}", delta_color="off",
-                   delta_arrow="off")
+                   f"{row['coverage_by_frequency']:.0%} of occurrences", delta_color="off", delta_arrow="off")
+        if row["role"] != "domain" and row["overlap_n"]:
+            col.caption(f"Median neighbour overlap **{row['median_overlap']:.2f}** (drift "
+                        f"{row['median_drift']:.2f}) on {row['overlap_n']} of {len(result.terms)} terms")
     g = [s for s in result.spaces if s != result.domain]
     a, b, c = st.columns(3)
     a.markdown("**Coverage**")
