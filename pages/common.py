@@ -91,23 +91,25 @@ def space_cards() -> dict[str, Artefact]:
     return _space_rows()[0]
 
 
-def damaged_notice() -> None:
-    """Say which spaces are damaged (the page goes on without them)."""
-    damaged = _space_rows()[1]
+def damaged_notice(damaged: dict[str, str]) -> None:
+    """Say which spaces are damaged (name -> why); the page goes on without them."""
     if damaged:
         st.warning("Left out, damaged: " + "; ".join(f"{md(n)} ({md(why)})" for n, why in damaged.items())
                    + ". Delete them on the Models page, or create them again.", icon=":material/broken_image:")
 
 
-def space_choices(unit: str | None = None) -> dict[str, str]:
+def space_choices(unit: str | None = None, cards: dict[str, Artefact] | None = None) -> dict[str, str]:
     """name -> id of the workspace's usable spaces (optionally of one unit), oldest first."""
-    return {name: a.id for name, a in space_cards().items() if unit is None or a.summary.get("unit", "term") == unit}
+    cards = space_cards() if cards is None else cards
+    return {name: a.id for name, a in cards.items() if unit is None or a.summary.get("unit", "term") == unit}
 
 
 def spaces_or_stop(minimum: int = 1) -> dict[str, str]:
-    """The workspace's usable spaces (name -> id); with fewer than ``minimum``, say so and stop the page."""
-    damaged_notice()
-    choices = space_choices()
+    """The workspace's usable spaces (name -> id); with fewer than ``minimum``, say so and stop the page.
+    The spaces are checked once for the notice and the choices alike."""
+    healthy, damaged = _space_rows()
+    damaged_notice(damaged)
+    choices = space_choices(cards=healthy)
     if len(choices) < minimum:
         st.info("No space yet: train or add one on the Models page." if not choices else
                 f"This page needs {minimum} spaces: add another on the Models page.")
