@@ -42,7 +42,7 @@ import itertools
 import json
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -85,6 +85,9 @@ class WeatTest:
     sources: tuple[str, ...] = ()
     published: dict = field(default_factory=dict, hash=False, compare=False)
     builtin: bool = False
+    #: words the published test left out of the lists it cites, with the reason (``note``)
+    removed: tuple[str, ...] = ()
+    note: str = ""
 
     @property
     def sets(self) -> tuple[WordSet, WordSet, WordSet, WordSet]:
@@ -111,11 +114,27 @@ def _test_from_json(obj: dict, *, sources: dict | None = None, builtin: bool = F
                     sources=cites, published=dict(obj.get("published_effect_size", {})), builtin=builtin)
 
 
+REMOVED_NOTE = ("Caliskan et al. (2017) dropped {words} from the IAT lists because they were rare in their "
+                "corpus, keeping the two target sets the same size; they are dropped here too, so the effect size "
+                "is comparable with the published one.")
+
+
+def _caliskan_removal(test: WeatTest, removed: Sequence[str]) -> WeatTest:
+    """The test as Caliskan et al. ran it: the names they removed taken out of the targets."""
+    gone = set(removed)
+    x, y = (WordSet(s.name, tuple(w for w in s.words if w not in gone)) for s in (test.x, test.y))
+    dropped = tuple(w for s in (test.x, test.y) for w in s.words if w in gone)
+    return replace(test, x=x, y=y, removed=dropped, note=REMOVED_NOTE.format(words=", ".join(dropped)))
+
+
 @lru_cache(maxsize=1)
 def builtin_tests() -> tuple[WeatTest, ...]:
-    """The ten tests of Caliskan et al. (2017), from ``data/wordsets/``."""
+    """The ten tests of Caliskan et al. (2017), from ``data/wordsets/``, with the names they
+    removed (``caliskan_removed``) taken out of weat4 and weat5 as in the paper."""
     data = json.loads(CALISKAN_FILE.read_text(encoding="utf-8"))
-    return tuple(_test_from_json(t, sources=data["sources"], builtin=True) for t in data["tests"])
+    removed = data.get("caliskan_removed", {})
+    tests = (_test_from_json(t, sources=data["sources"], builtin=True) for t in data["tests"])
+    return tuple(_caliskan_removal(t, removed[t.id]) if t.id in removed else t for t in tests)
 
 
 @lru_cache(maxsize=1)

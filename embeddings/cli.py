@@ -486,7 +486,8 @@ def cmd_bias_tests(ws, args) -> None:
 
     tests = list(builtin_tests()) + saved_tests(ws)
     out = [{"id": t.id, "title": t.title, "sets": {s.name: list(s.words) for s in t.sets},
-            "sources": list(t.sources), "published_effect_size": t.published, "builtin": t.builtin} for t in tests]
+            "sources": list(t.sources), "published_effect_size": t.published, "builtin": t.builtin,
+            **({"removed": list(t.removed), "note": t.note} if t.removed else {})} for t in tests]
     _emit(args, out, "\n".join(f"{t.id:<10} {t.title}" for t in tests))
 
 

