@@ -474,11 +474,22 @@ def cmd_bias_debias(ws, args) -> None:
         kwargs["equalize"] = parse_pairs(read_text_file(args.equalize))
     if args.specific:
         kwargs["specific"] = parse_words(read_text_file(args.specific))
+    from .bias import debias_report
+    from .space import load_space
+
     space = debias_space(ws, args.space, args.name, **kwargs)
     info = {k: v for k, v in space.provenance["debias"].items() if k != "direction"}
-    out = {**_space_summary(ws, space.id), "debias": info}
+    report = debias_report(load_space(ws, args.space), space)
+    out = {**_space_summary(ws, space.id), "debias": info, "report": report.to_dict()}
+    res = report.residual
     _emit(args, out, f"saved {space.name}: {info['neutralised']:,} words neutralised, "
-                     f"{len(info['equalised_pairs'])} pairs equalised, parent {args.space}")
+                     f"{len(info['equalised_pairs'])} pairs equalised, parent {args.space}\n"
+                     f"DirectBias over {report.professions} neutral professions: {report.before:.4f} before; after, "
+                     f"{report.after_removed:.1e} along the removed direction (0 by construction) and "
+                     f"{report.after_recomputed:.4f} along a direction recomputed from {space.name}\n"
+                     + (f"k-means (k=2) separates the {res.n:,} most biased words with accuracy {res.before:.3f} "
+                        f"before and {res.after:.3f} after (0.5 = chance; Gonen & Goldberg 2019)" if res else
+                        f"clustering check not run: {report.residual_problem}"))
 
 
 def cmd_bias_tests(ws, args) -> None:
@@ -653,7 +664,7 @@ def build_parser() -> argparse.ArgumentParser:
     bd.add_argument("--name", required=True)
     bd.add_argument("--definitional", metavar="FILE", help="pairs (default: the published gender pairs)")
     bd.add_argument("--equalize", metavar="FILE", help="pairs to equalise (default: the published list)")
-    bd.add_argument("--specific", metavar="FILE", help="words never neutralised (default: the published seed)")
+    bd.add_argument("--specific", metavar="FILE", help="words never neutralised (default: the published full list of 1,441)")
     _command(bsub, cmd_bias_tests, "tests", help="list the built-in and saved WEAT tests")
 
     au = _command(sub, cmd_audit, "audit", help="domain-vocabulary audit of a corpus's terms against spaces")

@@ -54,6 +54,11 @@ def weat_cell(root: str, space_id: str, test_json: str, ddof: int, permutations:
         return str(exc)
 
 
+@st.cache_data(max_entries=16, show_spinner="Measuring what debiasing left…")
+def debias_report(root: str, parent_id: str, child_id: str) -> dict:
+    return bias.debias_report(space(parent_id), space(child_id)).to_dict()
+
+
 def all_tests() -> dict[str, bias.WeatTest]:
     return {t.id: t for t in list(bias.builtin_tests()) + bias.saved_tests(ws)}
 
@@ -62,7 +67,8 @@ def test_json(t: bias.WeatTest) -> str:
     return json.dumps({**t.to_json(), "sources": list(t.sources), "published_effect_size": t.published})
 
 
-weat_tab, axis_tab, debias_tab = st.tabs(["WEAT / SEAT", "Bias axis", "Hard debias"])
+weat_tab, axis_tab, debias_tab = st.tabs(["WEAT / SEAT", "Bias axis", "Hard debias"], key="bias_tab",
+                                         bind="query-params")
 
 # -- WEAT / SEAT -----------------------------------------------------------------------
 with weat_tab:
@@ -159,7 +165,7 @@ with weat_tab:
                 m = st.columns(4)
                 m[0].metric("effect size d", f"{r.effect_size:+.3f}")
                 m[1].metric("p (one-sided)", f"{r.p_value:.4f}" if r.p_value >= 1e-4 else "< 0.0001")
-                m[2].metric("partitions", f"{r.permutations:,}", r.p_method, delta_color="off",
+                m[2].metric("partitions", f"{r.permutations:,}", r.p_method, delta_color="off", delta_arrow="off",
                             delta_arrow="off")
                 m[3].metric("sizes X/Y/A/B", "/".join(map(str, r.sizes)))
                 plotly_chart(weat_strip(r.scores), width="stretch", key="bias_strip")
@@ -291,8 +297,10 @@ with debias_tab:
                     + ", ".join(f"{a}/{b}" for a, b in g["definitional_pairs"]))
         st.markdown(f"**Equalise pairs** ({len(g['equalize_pairs'])}): "
                     + ", ".join(f"{a}/{b}" for a, b in g["equalize_pairs"]))
-        st.markdown(f"**Gender-specific words, never neutralised** ({len(g['specific_seed'])}): "
-                    + ", ".join(g["specific_seed"]))
+        specific = bias.gender_specific()
+        st.markdown(f"**Gender-specific words, never neutralised** ({len(specific):,}, Bolukbasi et al.'s full "
+                    f"learned list): " + ", ".join(specific[:150]) + f" … and {len(specific) - 150:,} more "
+                    "(data/wordsets/bolukbasi2016_gender.json, `specific_full`)")
     if go_ and source:
         with guard("debiasing"), st.spinner(f"Debiasing {md(source)}…"):
             new = bias.debias_space(ws, choices[source], new_name)
@@ -314,16 +322,35 @@ with debias_tab:
                        "workspace.")
         else:
             with guard("the before/after view"):
-                direction = bias.debias_direction(child)
-                neutral = bias.neutral_professions()
-                before, _ = bias.project_words(space(parent_id), direction, neutral)
-                after, _ = bias.project_words(child, direction, neutral)
+                rep = debias_report(workspace_root(), parent_id, choices[pick])
                 m = st.columns(3)
-                m[0].metric(f"DirectBias, {md(parent_name)}", f"{bias.direct_bias(before['projection']):.4f}")
-                m[1].metric(f"DirectBias, {md(pick)}", f"{bias.direct_bias(after['projection']):.2e}")
-                m[2].metric("neutral professions measured", f"{len(after):,}")
-                st.caption("DirectBias (c = 1) over the gender-neutral professions, along the direction that was "
-                           "removed.")
+                m[0].metric(f"DirectBias before ({md(parent_name)})", f"{rep['direct_bias_before']:.4f}",
+                            help=GLOSSARY["DirectBias"])
+                m[1].metric("after, along the removed direction", "0 by construction",
+                            f"{rep['direct_bias_after_removed_direction']:.0e}", delta_color="off", delta_arrow="off",
+                            help="Hard debiasing takes this direction out of every neutral word, so this reading "
+                                 "is zero whatever bias is left. It is shown only to say so.")
+                m[2].metric("after, along a recomputed direction", f"{rep['direct_bias_after_recomputed_direction']:.4f}",
+                            help="The same definitional pairs, PCA'd again in the debiased space: what a new "
+                                 "measurement of the gender direction finds.")
+                st.caption(f"DirectBias (c = 1) over the {rep['professions']:,} gender-neutral professions of "
+                           "Bolukbasi et al. found in both spaces.")
+                res = rep["residual_clustering"]
+                if res:
+                    k = st.columns(3)
+                    k[0].metric("k-means accuracy before", f"{res['accuracy_before']:.3f}")
+                    k[1].metric("k-means accuracy after", f"{res['accuracy_after']:.3f}",
+                                f"{res['accuracy_after'] - res['accuracy_before']:+.3f}", delta_color="inverse")
+                    k[2].metric("words clustered", f"{res['n']:,}",
+                                f"of {res['candidates']:,} candidates", delta_color="off", delta_arrow="off")
+                    st.caption(
+                        f"Residual bias (Gonen & Goldberg 2019): the {res['per_end']:,} words most biased towards "
+                        f"each end ({md(res['ends'][0])} · {md(res['ends'][1])}) in the original space, clustered "
+                        "with k-means (k = 2). 0.5 is chance; an accuracy that stays high after debiasing means "
+                        "the words still group by gender, only no longer along the removed direction. Examples: "
+                        + md_list(res["examples"][0][:5]) + " · " + md_list(res["examples"][1][:5]))
+                else:
+                    st.caption(f"Clustering check not run: {md(rep['residual_problem'])}")
                 rows = []
                 for t in bias.builtin_tests():
                     for n in (parent_name, pick):

@@ -308,8 +308,12 @@ def test_bias_page_side_by_side_drill_custom_axis_and_debias(app):
     art = app.workspace.get("space", "glove-50d-debiased")
     assert art.parent == glove.id and art.params["derived"] == "hard-debias"
     m = metrics(app)
-    assert float(m["DirectBias, glove-50d-debiased"]) <= 1e-6
-    assert float(m["DirectBias, glove-50d"]) == pytest.approx(rep.direct_bias, abs=1e-4)
+    assert m["after, along the removed direction"] == "0 by construction"
+    assert float(m["DirectBias before (glove-50d)"]) == pytest.approx(rep.direct_bias, abs=1e-4)
+    honest = bias.debias_report(glove, load_space(app.workspace, "glove-50d-debiased"))
+    assert float(m["after, along a recomputed direction"]) == pytest.approx(honest.after_recomputed, abs=1e-4)
+    assert float(m["k-means accuracy after"]) == pytest.approx(honest.residual.after, abs=1e-3)
+    assert float(m["k-means accuracy before"]) > float(m["k-means accuracy after"])
 
 
 def test_audit_page_mines_terms_and_filters(app):

@@ -356,3 +356,19 @@ def test_projection_shows_progress_with_eta_and_can_be_cancelled(page, app_serve
     expect(page.get_by_role("button", name="Run again")).to_be_visible()
     assert len(Workspace(app_server.workspace).list("projection")) == before
     assert page.js_errors == []
+
+
+def test_bias_debias_stays_on_its_tab_and_reads_honestly(page, app_server):
+    """The tab is in the URL; Debias reruns the page and it stays on the tab; the removed
+    direction reads '0 by construction' beside the recomputed one and the clustering check."""
+    page.goto(f"{app_server.url}/bias?bias_tab=Hard+debias")
+    wait_for_app(page)
+    tab = page.get_by_role("tab", name="Hard debias")
+    expect(tab).to_have_attribute("aria-selected", "true")
+    page.get_by_role("button", name="Debias").click()
+    expect(page.get_by_text("0 by construction")).to_be_visible(timeout=120_000)
+    expect(tab).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_text("k-means accuracy after")).to_be_visible()
+    assert "bias_tab=Hard+debias" in page.url or "bias_tab=Hard%20debias" in page.url
+    screenshot(page, "bias-debias")
+    assert page.js_errors == []
