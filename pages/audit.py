@@ -86,7 +86,7 @@ with guard("the audit"):
     m = st.columns(len(result.summary))
     for col, row in zip(m, result.summary.to_dict("records")):
         col.metric(md(row["space"]), f"{row['coverage']:.0%} known",
-                   f"{row['coverage_by_frequency']:.0%} of occurrences", delta_color="off", delta_arrow="off", delta_arrow="off")
+                   f"{row['coverage_by_frequency']:.0%} of occurrences", delta_color="off", delta_arrow="off")
         if row["role"] != "domain" and row["overlap_n"]:
             col.caption(f"Median neighbour overlap **{row['median_overlap']:.2f}** (drift "
                         f"{row['median_drift']:.2f}) on {row['overlap_n']} of {len(result.terms)} terms")

@@ -165,8 +165,7 @@ with weat_tab:
                 m = st.columns(4)
                 m[0].metric("effect size d", f"{r.effect_size:+.3f}")
                 m[1].metric("p (one-sided)", f"{r.p_value:.4f}" if r.p_value >= 1e-4 else "< 0.0001")
-                m[2].metric("partitions", f"{r.permutations:,}", r.p_method, delta_color="off", delta_arrow="off",
-                            delta_arrow="off")
+                m[2].metric("partitions", f"{r.permutations:,}", r.p_method, delta_color="off", delta_arrow="off")
                 m[3].metric("sizes X/Y/A/B", "/".join(map(str, r.sizes)))
                 plotly_chart(weat_strip(r.scores), width="stretch", key="bias_strip")
                 if r.missing_words:
