@@ -254,16 +254,25 @@ def audit_report(audit) -> str:
 
 
 def scores_chart(board: pd.DataFrame) -> go.Figure:
-    """Score per benchmark and space, the missing share written on each bar."""
+    """Score per benchmark and space with the items it rests on written on each bar. A score
+    on fewer than half the items (``ranked`` False) is drawn hatched and faded and says it
+    is not ranked."""
     fig = go.Figure()
     for space in dict.fromkeys(board["space"]):
         part = board[board["space"] == space]
-        fig.add_trace(go.Bar(x=part["benchmark"], y=part["score"], name=space,
-                             text=[f"{s:.3f}<br>{m:.0%} missing" for s, m in zip(part["score"], part["missing"])],
-                             textposition="outside", meta=MARKUP_SAFE("text"),  # numbers with our <br>
-                             hovertemplate="%{x}: %{y:.4f}<extra>" + plot_text(space) + "</extra>"))
+        low = ~part["ranked"].to_numpy(dtype=bool)
+        fig.add_trace(go.Bar(
+            x=part["benchmark"], y=part["score"], name=space,
+            text=[f"{s:.3f}<br>n {u:,}/{t:,}" + ("<br>not ranked" if lo else "")
+                  for s, u, t, lo in zip(part["score"], part["used"], part["total"], low)],
+            textposition="outside", meta=MARKUP_SAFE("text"),  # numbers with our <br>
+            marker={"pattern": {"shape": ["/" if lo else "" for lo in low], "solidity": 0.35},
+                    "opacity": [0.45 if lo else 1.0 for lo in low]},
+            customdata=[f"{u:,} of {t:,} items" + (" (under half: not ranked)" if lo else "")
+                        for u, t, lo in zip(part["used"], part["total"], low)],
+            hovertemplate="%{x}: %{y:.4f} on %{customdata}<extra>" + plot_text(space) + "</extra>"))
     lo = min(0.0, float(board["score"].min()) - 0.25)
-    fig.update_layout(barmode="group", template="plotly_white", height=380, yaxis={"range": [lo, 1.1],
+    fig.update_layout(barmode="group", template="plotly_white", height=400, yaxis={"range": [lo, 1.2],
                       "title": "accuracy (analogy) / Spearman (pairs)"}, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                      legend={"orientation": "h", "y": 1.1})
+                      legend={"orientation": "h", "y": 1.12})
     return fig

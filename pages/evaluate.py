@@ -1,4 +1,4 @@
-"""Evaluate: analogy accuracy and word-pair correlations, spaces side by side, missing share always shown."""
+"""Evaluate: analogy accuracy and word-pair correlations, spaces side by side, n (answered of total) next to every score."""
 
 import tempfile
 from pathlib import Path
@@ -8,7 +8,7 @@ import streamlit as st
 
 from embeddings.display import safe_filename
 from embeddings.errors import InputError
-from embeddings.evaluation import BENCHMARKS, evaluate, scoreboard
+from embeddings.evaluation import BENCHMARKS, MIN_COVERAGE, evaluate, n_of, scoreboard
 from embeddings.report import scores_chart
 from pages.common import (cancellable, default_spaces, guard, md, plotly_chart, progress_reporter, space, spaces_or_stop,
                           sync_query_params, workspace_root)
@@ -16,7 +16,7 @@ from pages.common import (cancellable, default_spaces, guard, md, plotly_chart, 
 st.title("Evaluate")
 st.caption("The standard intrinsic benchmarks, scored exactly as gensim's evaluate_word_analogies and "
            "evaluate_word_pairs (top 300,000 words, case-insensitive, questions with unknown words skipped). "
-           "A score computed on a fraction of the questions is not the same score: the missing share is "
+           "A score computed on a fraction of the questions is not the same score: n (answered of total) is "
            "next to every number.")
 
 choices = spaces_or_stop()
@@ -24,8 +24,8 @@ names = list(choices)
 c1, c2 = st.columns([3, 3])
 selected = c1.multiselect("Spaces", names, default=default_spaces(choices, 3), key="ev_spaces")
 benchmarks = c2.multiselect("Benchmarks", list(BENCHMARKS), default=["ws353", "simlex"], key="ev_bench",
-                            format_func=lambda b: f"{b} · {BENCHMARKS[b][1].split(',')[0]}",
-                            help="The analogy set (19,544 questions) takes about 20 s on GloVe's 300k words.")
+                            help="; ".join(f"{b}: {BENCHMARKS[b][1].split(',')[0]}" for b in BENCHMARKS)
+                            + ". The analogy set (19,544 questions) takes about 20 s on GloVe's 300k words.")
 upload = st.file_uploader("Your own benchmark: word pairs (word1<TAB>word2<TAB>score) or analogies (': section' "
                           "lines, then 'a b c d')", type=["txt", "tsv"], key="ev_upload")
 sync_query_params(spaces=",".join(selected))
@@ -64,14 +64,33 @@ with cancellable("ev", "The evaluation", signature):
 if results:
     board = scoreboard(results)
     plotly_chart(scores_chart(board), width="stretch", key="ev_chart")
-    wide = board.pivot_table(index="benchmark", columns="space", values=["score", "missing"], sort=False)
-    wide.columns = [f"{s} · {'score' if v == 'score' else 'missing'}" for v, s in wide.columns]
-    wide = wide[[c for s in selected for c in (f"{s} · score", f"{s} · missing") if c in wide.columns]]
-    st.dataframe(wide.reset_index(), hide_index=True, width="stretch", key="ev_table", column_config={
-        c: st.column_config.NumberColumn(format="%.3f" if c.endswith("score") else "percent") for c in wide.columns})
-    st.dataframe(board, hide_index=True, width="stretch", key="ev_board", column_config={
-        "score": st.column_config.NumberColumn(format="%.4f"), "pearson": st.column_config.NumberColumn(format="%.4f"),
-        "missing": st.column_config.NumberColumn("missing", format="percent")})
+    st.caption(f"n = items answered of the benchmark's total. A score on fewer than {MIN_COVERAGE:.0%} of the items "
+               "is hatched and left out of the ranking; *common items* scores every space on the questions all of "
+               "them answer, so they are compared on the same questions.")
+    best = board[board["rank"].eq(1).fillna(False).astype(bool)]
+    unranked = board[~board["ranked"]]
+    if len(selected) > 1 and not best.empty:
+        st.markdown("**Best on each benchmark** (ranked spaces only): " + " · ".join(
+            f"{md(b)}: {md(s)} ({v:.3f}, n {n_of(u, t)})"
+            for b, s, v, u, t in best[["benchmark", "space", "score", "used", "total"]].itertuples(index=False)))
+    if not unranked.empty:
+        st.caption("Not ranked (under half the items answered): " + " · ".join(
+            f"{md(s)} on {md(b)} ({n_of(u, t)})"
+            for s, b, u, t in unranked[["space", "benchmark", "used", "total"]].itertuples(index=False)))
+    table = board.assign(n=[n_of(u, t) for u, t in zip(board["used"], board["total"])],
+                         common_n=[f"{c:,}" for c in board["common_n"]],
+                         rank=["not ranked" if pd.isna(r) else f"{r}" for r in board["rank"]])
+    st.dataframe(table[["benchmark", "space", "metric", "score", "n", "coverage", "rank", "common", "common_n",
+                        "pearson"]],
+                 hide_index=True, width="stretch", key="ev_board", column_config={
+                     "score": st.column_config.NumberColumn(format="%.4f"),
+                     "n": st.column_config.TextColumn("n (answered of total)"),
+                     "coverage": st.column_config.NumberColumn(format="percent"),
+                     "rank": st.column_config.TextColumn("rank", help=f"1 = best; spaces under {MIN_COVERAGE:.0%} "
+                                                                        "coverage are not ranked"),
+                     "common": st.column_config.NumberColumn("score on common items", format="%.4f"),
+                     "common_n": st.column_config.TextColumn("common items"),
+                     "pearson": st.column_config.NumberColumn(format="%.4f")})
     analogy = [r for r in results if hasattr(r, "sections") and r.sections]
     if analogy:
         st.subheader("Analogy accuracy per section")

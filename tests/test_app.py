@@ -1,5 +1,6 @@
 """AppTest for every page, driven from app.py with switch_page."""
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -357,9 +358,15 @@ def test_evaluate_page_side_by_side_with_missing_share(app):
     assert set(board["space"]) == {"lee-word2vec", "lee-fasttext", "glove-50d"}
     row = board[(board.space == "glove-50d") & (board.benchmark == "ws353")].iloc[0]
     ref = ev.word_pairs(load_space(app.workspace, "glove-50d"), ev.benchmark_path("ws353"))
-    assert row["score"] == pytest.approx(ref.spearman, abs=1e-12) and row["missing"] == ref.missing_ratio
+    assert row["score"] == pytest.approx(ref.spearman, abs=1e-12)
+    assert row["n"] == f"{ref.pairs - ref.missing:,} of {ref.pairs:,}"
+    assert row["coverage"] == pytest.approx(1 - ref.missing_ratio)
     w2v = board[(board.space == "lee-word2vec") & (board.benchmark == "simlex")].iloc[0]
-    assert w2v["missing"] > 0.5
+    assert w2v["coverage"] < 0.5 and w2v["rank"] == "not ranked"          # shown, not ranked
+    simlex = board[board.benchmark == "simlex"]
+    assert "1" in simlex["rank"].tolist() and "None" not in board.astype(str).to_numpy()
+    assert set(simlex["common_n"]) == {simlex["common_n"].iloc[0]}      # one set of common items
+    assert any("Not ranked" in c.value and "lee-word2vec" in c.value for c in app.caption)
     # the user's own analogy file, scored per section
     app.multiselect(key="ev_spaces").set_value(["glove-50d"]).run()
     app.file_uploader(key="ev_upload").set_value(

@@ -7,6 +7,7 @@ import keyword
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 from gensim.models import KeyedVectors
 
@@ -55,6 +56,47 @@ def test_evaluation_equals_gensim(demo, name, restrict):
         assert 100 * r.missing_ratio == pytest.approx(oov, abs=1e-9)
     if name == "lee-word2vec":
         assert ours.missing_ratio > 0.9  # the Lee vocabulary lacks most analogy words: shown, not hidden
+
+
+def test_common_items_equal_gensim_on_the_intersected_file(demo, tmp_path):
+    """Each space scored on the questions every space answers: gensim on a file holding
+    only those questions gives the same numbers. Ranking leaves out scores on < 50%."""
+    spaces = [load_space(demo, n) for n in ("glove-50d", "lee-word2vec", "lee-fasttext")]
+    kvs = [keyed_vectors(s) for s in spaces]
+    # word pairs: keep the lines every space knows both words of (case-insensitive, as gensim)
+    lines = [ln for ln in ev.benchmark_path("ws353").read_text().splitlines() if ln and not ln.startswith("#")]
+    known = lambda kv, w: w.upper() in {k.upper() for k in kv.index_to_key[:300_000]}  # noqa: E731
+    vocab = [{k.upper() for k in kv.index_to_key[:300_000]} for kv in kvs]
+    common = [ln for ln in lines if len(ln.split("\t")) == 3
+              and all(ln.split("\t")[0].upper() in v and ln.split("\t")[1].upper() in v for v in vocab)]
+    assert 3 < len(common) < len(lines) and known(kvs[0], "tiger")
+    (tmp_path / "common.txt").write_text("\n".join(common) + "\n")
+    results = [ev.word_pairs(s, ev.benchmark_path("ws353")) for s in spaces]
+    board = ev.scoreboard(results).set_index("space")
+    for s, kv in zip(spaces, kvs):
+        _, spearman, oov = kv.evaluate_word_pairs(tmp_path / "common.txt")
+        assert oov == 0
+        assert board.loc[s.name, "common"] == pytest.approx(spearman[0], abs=1e-9)
+        assert board.loc[s.name, "common_n"] == len(common)
+    # analogies (two spaces, top 30k words): the questions both answer, section by section,
+    # from gensim's own lists of what it answered
+    two, kv2 = spaces[:2], kvs[:2]
+    per = [kv.evaluate_word_analogies(ev.benchmark_path("analogy"), restrict_vocab=30_000)[1][:-1] for kv in kv2]
+    shared = [(a["section"], [q for q in a["correct"] + a["incorrect"] if q in set(b["correct"] + b["incorrect"])])
+              for a, b in zip(*per)]
+    (tmp_path / "common-analogy.txt").write_text("".join(
+        f": {sec}\n" + "".join(" ".join(q) + "\n" for q in qs) for sec, qs in shared if qs))
+    results = [ev.analogies(s, restrict_vocab=30_000) for s in two]
+    board = ev.scoreboard(results).set_index("space")
+    for s, kv in zip(two, kv2):
+        score, _ = kv.evaluate_word_analogies(tmp_path / "common-analogy.txt", restrict_vocab=30_000)
+        assert board.loc[s.name, "common"] == pytest.approx(score, abs=1e-9)
+        assert board.loc[s.name, "common_n"] == sum(len(qs) for _, qs in shared) > 0
+    # coverage and ranking: lee-word2vec answers < 10% of the analogies: shown, never ranked
+    w2v = board.loc["lee-word2vec"]
+    assert w2v["coverage"] == pytest.approx(w2v["used"] / w2v["total"]) and w2v["coverage"] < ev.MIN_COVERAGE
+    assert not w2v["ranked"] and w2v["rank"] is pd.NA
+    assert board.loc["glove-50d", "rank"] == 1
 
 
 def test_analogy_on_a_cased_vocabulary_with_case_collisions():
@@ -190,6 +232,18 @@ def test_cli_evaluate_and_audit(demo, capsys, tmp_path):
     _, spearman, oov = keyed_vectors(load_space(demo, "glove-50d")).evaluate_word_pairs(ev.benchmark_path("ws353"))
     assert res["score"] == pytest.approx(spearman[0], abs=1e-9) and res["missing_ratio"] == oov / 100
     assert {"benchmark", "score", "missing_ratio", "sections", "pearson"} <= set(res)
+
+    code, out, err = run(capsys, "--workspace", root, "evaluate", "glove-50d", "lee-word2vec", "--benchmark",
+                         "simlex", "--json")
+    assert code == 0, err
+    res = json.loads(out)
+    by = {r["space"]: r for r in res["results"]}
+    assert by["lee-word2vec"]["ranked"] is False and by["lee-word2vec"]["rank"] is None
+    assert by["glove-50d"]["rank"] == 1 and by["lee-word2vec"]["coverage"] < 0.5
+    assert by["glove-50d"]["common_n"] == by["lee-word2vec"]["n"]       # w2v's words are all in GloVe's
+    code, out, err = run(capsys, "--workspace", root, "evaluate", "glove-50d", "lee-word2vec", "--benchmark",
+                         "simlex")
+    assert "under half: not ranked" in out and "common items" in out
 
     analogy = tmp_path / "mine.txt"
     analogy.write_text(": family\nman woman king queen\nboy girl brother sister\n")
