@@ -54,7 +54,7 @@ def main() -> None:
         corpus = add_corpus(ws, "bench", documents=docs, preprocessing=Preprocessing())
         words = corpus.stats["tokens"]
         assert words >= args.min_tokens, words
-        params = TrainParams(dim=100, window=5, min_count=5, epochs=args.epochs, seed=1, workers=2)
+        params = TrainParams(sg=False, dim=100, window=5, min_count=5, epochs=args.epochs, seed=1, workers=2)
         common = dict(corpus_file=str(corpus.sentences_path), vector_size=params.dim, window=params.window,
                       min_count=params.min_count, negative=params.negative, sample=params.sample,
                       epochs=params.epochs, seed=params.seed, workers=params.workers, sg=0)
@@ -66,6 +66,7 @@ def main() -> None:
             t_gensim = best(args.repeat, lambda: cls(**common, **extra))
             t_ours = best(args.repeat, lambda: train(corpus, family, params, "x"))
             t_save = best(args.repeat, lambda: train_space(ws, "bench", family, f"s{next(counter)}", dim=100,
+                                                           sg=False, min_count=5,
                                                            epochs=args.epochs, seed=1, workers=2))
             wps = lambda t: round(words * args.epochs / t)  # noqa: E731
             out["families"][family] = {

@@ -74,13 +74,20 @@ def _preprocessing_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--stopwords", action="store_true", help="remove gensim's English stopwords")
     g.add_argument("--drop-numbers", action="store_true", help="drop tokens without a letter")
     g.add_argument("--no-sentences", action="store_true", help="do not split documents into sentences")
-    g.add_argument("--phrases", choices=("none", "bigrams", "trigrams"), default="none",
+    from .corpus import PHRASE_MODES, PHRASE_SCORING, Preprocessing as P
+
+    g.add_argument("--phrases", choices=PHRASE_MODES, default=P.phrases,
                    help="detect phrases with gensim Phrases (new_york)")
-    g.add_argument("--phrase-threshold", type=float, default=10.0, metavar="X")
-    g.add_argument("--phrase-min-count", type=int, default=5, metavar="N")
+    g.add_argument("--phrase-scoring", choices=PHRASE_SCORING, default=P.phrase_scoring,
+                   help=f"gensim's scorer (default {P.phrase_scoring}: normalised PMI in [-1, 1])")
+    g.add_argument("--phrase-threshold", type=float, default=P.phrase_threshold, metavar="X",
+                   help=f"default {P.phrase_threshold:g} (npmi); gensim's default scorer uses about 10")
+    g.add_argument("--phrase-min-count", type=int, default=P.phrase_min_count, metavar="N")
     r = p.add_argument_group("reading")
     r.add_argument("--text-column", metavar="NAME", help="csv/tsv column or jsonl field holding the text")
     r.add_argument("--lines", action="store_true", help=".txt/.md: every line is a document")
+    r.add_argument("--whole-file", action="store_true",
+                   help=".txt/.md: the whole file is one document (default: one per paragraph, at blank lines)")
     r.add_argument("--no-header", dest="header", action="store_false",
                    help="csv/tsv: the first row is data; columns are named 'column 1', 'column 2'...")
     r.add_argument("--max-mb", type=float, default=None, metavar="MB",
@@ -98,6 +105,7 @@ def _preprocessing_from(args):
         numbers=not args.drop_numbers,
         sentences=not args.no_sentences,
         phrases=args.phrases,
+        phrase_scoring=args.phrase_scoring,
         phrase_threshold=args.phrase_threshold,
         phrase_min_count=args.phrase_min_count,
     )
@@ -116,7 +124,8 @@ def _read_file_sources(paths: Sequence[str], args, limits):
         format_of(path.name)
         check_size(path.name, path.stat().st_size, limits)  # before reading it into memory
         checked.append(path)
-    return (Source(path.name, path.read_bytes(), args.text_column, args.lines, args.header)
+    return (Source(path.name, path.read_bytes(), args.text_column, lines_as_documents=args.lines,
+                   whole_file=args.whole_file, header=args.header)
             for path in checked)
 
 
@@ -254,7 +263,7 @@ def cmd_train(ws, args) -> None:
 
     settings = {k: getattr(args, k) for k in ("dim", "window", "min_count", "epochs", "seed", "negative", "sample",
                                                "workers", "min_n", "max_n", "bucket") if getattr(args, k) is not None}
-    if args.model in ("word2vec", "fasttext"):
+    if args.model in ("word2vec", "fasttext") and args.sg is not None:
         settings["sg"] = args.sg
     space = train_space(ws, args.corpus, args.model, args.name, on_epoch=_epoch_printer(args),
                         progress=_progress_printer(args), **settings)
@@ -593,11 +602,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--corpus", required=True)
     train.add_argument("--model", required=True, choices=("word2vec", "fasttext", "ppmi-svd"))
     train.add_argument("--name", required=True)
-    train.add_argument("--sg", action="store_true", help="skip-gram (default: CBOW)")
+    arch = train.add_mutually_exclusive_group()
+    arch.add_argument("--sg", dest="sg", action="store_true", default=None, help="skip-gram (the default)")
+    arch.add_argument("--cbow", dest="sg", action="store_false", default=None, help="CBOW instead of skip-gram")
     for flag, kind in (("--dim", int), ("--window", int), ("--min-count", int), ("--epochs", int), ("--seed", int),
                        ("--negative", int), ("--sample", float), ("--workers", int), ("--min-n", int),
                        ("--max-n", int), ("--bucket", int)):
-        train.add_argument(flag, type=kind, default=None)
+        train.add_argument(flag, type=kind, default=None, help="default: as the training form (see TrainParams)")
 
     space = sub.add_parser("space", help="pretrained, imported and derived spaces")
     ssub = space.add_subparsers(dest="action", required=True, parser_class=_Parser)

@@ -42,13 +42,14 @@ import numpy as np
 import pandas as pd
 
 from .errors import DamagedError, InputError
-from .readers import Document, FileInfo, Limits, Source, read_source
+from .readers import Document, FileInfo, Limits, Source, paragraphs, read_source
 from .workspace import Artefact, Workspace, atomic_write_json
 
 KIND = "corpus"
 #: progress(fraction in [0, 1], message)
 Progress = Callable[[float, str], None]
 PHRASE_MODES = ("none", "bigrams", "trigrams")
+PHRASE_SCORING = ("npmi", "default")
 _PHRASE_DELIMITERS = ("\x1f", "\x1e")  # one per Phrases pass; both shown as "_"
 
 # A token is a run of word characters, with inner hyphens or apostrophes kept
@@ -76,7 +77,9 @@ class Preprocessing:
     sentences: bool = True
     #: gensim Phrases: "none", "bigrams" or "trigrams" (two passes)
     phrases: str = "none"
-    phrase_threshold: float = 10.0
+    #: gensim's scorer: "npmi" (normalised PMI, in [-1, 1]; Bouma 2009) or "default" (Mikolov et al. 2013)
+    phrase_scoring: str = "npmi"
+    phrase_threshold: float = 0.7
     phrase_min_count: int = 5
 
     def __post_init__(self):
@@ -84,8 +87,20 @@ class Preprocessing:
             raise InputError(f"phrases must be one of {', '.join(PHRASE_MODES)}, not {self.phrases!r}.")
         if self.min_length < 1:
             raise InputError("The minimum token length must be at least 1.")
-        if self.phrase_threshold <= 0 or self.phrase_min_count < 1:
-            raise InputError("The phrase threshold must be positive and the phrase min count at least 1.")
+        if self.phrase_scoring not in PHRASE_SCORING:
+            raise InputError(f"phrase scoring must be one of {', '.join(PHRASE_SCORING)}, not {self.phrase_scoring!r}.")
+        if self.phrase_scoring == "npmi" and not -1 < self.phrase_threshold <= 1:
+            raise InputError("An NPMI phrase threshold lies between -1 and 1 (0.7 keeps strong phrases).")
+        if self.phrase_scoring == "default" and self.phrase_threshold <= 0:
+            raise InputError("The phrase threshold must be positive.")
+        if self.phrase_min_count < 1:
+            raise InputError("The phrase min count must be at least 1.")
+
+    @classmethod
+    def from_params(cls, params: dict) -> Preprocessing:
+        """The settings recorded with a corpus. Corpora made before NPMI scoring recorded no
+        scorer: theirs was gensim's default."""
+        return cls(**{"phrase_scoring": "default", **params})
 
     def describe(self) -> str:
         parts = ["lowercase" if self.lowercase else "cased"]
@@ -99,12 +114,17 @@ class Preprocessing:
             parts.append("numbers dropped")
         parts.append("sentence split" if self.sentences else "one line per document")
         if self.phrases != "none":
-            parts.append(f"{self.phrases} (threshold {self.phrase_threshold:g})")
+            parts.append(f"{self.phrases} ({self.phrase_scoring} ≥ {self.phrase_threshold:g}, "
+                         f"seen ≥ {self.phrase_min_count})")
         return ", ".join(parts)
 
 
+#: what the upload form starts from and the demo uses: bigrams scored by NPMI ≥ 0.7
+#: (strong pairs such as al_qaeda, tora_bora, new_zealand; not he_said or 4_000)
+RECOMMENDED = Preprocessing(phrases="bigrams")
+
+
 # -- tokenising -----------------------------------------------------------------
-_PARAGRAPH_RE = re.compile(r"\n\s*\n")
 _punkt = None
 # Punkt's trained English model is a download; instead its parameters are seeded with
 # common English abbreviations (lowercase, without the final period), so "Mr. Smith"
@@ -123,15 +143,6 @@ a.m p.m u.s u.k u.n e.u d.c ph.d
 #: under the 10,000 at which gensim's training cuts a sentence anyway.
 MAX_BLOCK_CHARS = 50_000
 _BREAK_RE = re.compile(r"[.!?][\"')\]]*\s")
-
-
-def _paragraphs(text: str) -> Iterator[str]:
-    """The paragraphs of a text (split at blank lines), one at a time."""
-    start = 0
-    for match in _PARAGRAPH_RE.finditer(text):
-        yield text[start:match.start()]
-        start = match.end()
-    yield text[start:] if start else text
 
 
 def blocks(text: str, max_chars: int = MAX_BLOCK_CHARS) -> Iterator[str]:
@@ -165,7 +176,7 @@ def iter_sentences(text: str) -> Iterator[str]:
         params = PunktParameters()
         params.abbrev_types = set(ABBREVIATIONS)
         _punkt = PunktSentenceTokenizer(params)
-    for para in _paragraphs(text):
+    for para in paragraphs(text):
         for block in blocks(para):
             for start, end in _punkt.span_tokenize(block):
                 sentence = block[start:end].strip()
@@ -250,6 +261,17 @@ def _tokenised_units(documents: Sequence[Document], prep: Preprocessing, progres
             progress((i + 1) / len(documents), f"Tokenising document {i + 1:,} of {len(documents):,}")
 
 
+def is_content_phrase(parts: Sequence[str]) -> bool:
+    """False for a phrase made only of numbers, single characters or code-like pieces with
+    digits ("427_640", "n_1", "j1_j2"): a phrase needs one part with two letters or more
+    and no digit.
+
+    >>> is_content_phrase(["new", "york"]), is_content_phrase(["iso", "8601"]), is_content_phrase(["4", "000"])
+    (True, True, False)
+    """
+    return any(sum(c.isalpha() for c in p) >= 2 and not any(c.isdigit() for c in p) for p in parts)
+
+
 class _Finisher:
     """The corpus-level steps after tokenising: phrases (learnt over the whole corpus by
     gensim's Phrases, one pass per layer) and stopword removal."""
@@ -284,9 +306,12 @@ class _Finisher:
                 (self._apply(s, done) for s in sentences()),
                 min_count=self.prep.phrase_min_count,
                 threshold=self.prep.phrase_threshold,
+                scoring=self.prep.phrase_scoring,
                 delimiter=delimiter,
                 connector_words=ENGLISH_CONNECTOR_WORDS,
             ).freeze()
+            for phrase in [p for p in model.phrasegrams if not is_content_phrase(p.split(delimiter))]:
+                del model.phrasegrams[phrase]       # frozen phrases apply only what is left here
             scores.update(model.phrasegrams)
             self.layers.append(model)
         return {p.translate(self.table): score for p, score in scores.items()}
@@ -319,6 +344,43 @@ def preprocess(documents: Sequence[Document], prep: Preprocessing, progress: Pro
             out.sentence_text.append(text)
             out.sentence_doc.append(doc)
     return out
+
+
+#: phrase preview: detect on the first this-many characters of the documents
+PREVIEW_CHARS = 2_000_000
+
+
+@dataclass(frozen=True)
+class PhrasePreview:
+    """The phrases a setting would detect, on the documents' first ``PREVIEW_CHARS``."""
+
+    table: pd.DataFrame          #: phrase, count, score (best first)
+    documents: int               #: documents looked at
+    total: int                   #: documents given
+    prep: Preprocessing
+
+    @property
+    def partial(self) -> bool:
+        return self.documents < self.total
+
+
+def preview_phrases(documents: Sequence[Document], prep: Preprocessing, *, max_chars: int = PREVIEW_CHARS,
+                    progress: Progress = _no_progress) -> PhrasePreview:
+    """What ``prep``'s phrase detection makes of (the start of) the documents, before
+    anything is saved. On a part, counts are lower than on the whole, so fewer pairs reach
+    the min count."""
+    if prep.phrases == "none":
+        raise InputError("Phrase detection is off; choose bigrams or trigrams to preview phrases.")
+    taken, size = [], 0
+    for doc in documents:
+        if taken and size + len(doc.text) > max_chars:
+            break
+        taken.append(Document(doc.text[:max_chars], doc.source))
+        size += len(taken[-1].text)
+    tok = preprocess(taken, prep, progress)
+    counts = Counter(t for sentence in tok.sentences for t in sentence)
+    vocab = pd.DataFrame({"term": list(counts), "count": list(counts.values())})
+    return PhrasePreview(_phrase_table(tok.phrase_scores, vocab), len(taken), len(documents), prep)
 
 
 # -- statistics -----------------------------------------------------------------
@@ -380,7 +442,7 @@ class Corpus:
 
     @property
     def preprocessing(self) -> Preprocessing:
-        return Preprocessing(**self.params["preprocessing"])
+        return Preprocessing.from_params(self.params["preprocessing"])
 
     @property
     def sentences_path(self) -> Path:

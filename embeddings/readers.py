@@ -5,7 +5,7 @@ documents in it, or raises :class:`~embeddings.errors.InputError` with a message
 that names the file and says what is wrong. Formats are chosen by extension:
 
 =============  ==============================================================
-``.txt .md``   one document per file (or per line with ``lines_as_documents``)
+``.txt .md``   one document per paragraph (blank lines between), or per line, or per file
 ``.csv .tsv``  one document per row; ``text_field`` picks the text column, the
                other columns become per-document metadata
 ``.jsonl``     one document per line; ``text_field`` picks the field
@@ -31,6 +31,7 @@ import itertools
 import json
 import os
 import posixpath
+import re
 import unicodedata
 import zipfile
 from collections.abc import Iterator
@@ -109,6 +110,8 @@ class Source:
     text_field: str | None = None
     #: for .txt/.md: every non-empty line is a document (as in gensim's .cor files)
     lines_as_documents: bool = False
+    #: for .txt/.md: the whole file is one document (by default each paragraph, between blank lines, is one)
+    whole_file: bool = False
     #: for .csv/.tsv: the first row names the columns; without one they are "column 1", "column 2"...
     header: bool = True
 
@@ -227,12 +230,33 @@ def _require_text(name: str, text: str) -> str:
 
 
 # -- formats --------------------------------------------------------------------
+PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
+def paragraphs(text: str) -> Iterator[str]:
+    """The paragraphs of a text (split at blank lines), one at a time.
+
+    >>> list(paragraphs("One.\n\nTwo,\nstill two.\n  \nThree."))
+    ['One.', 'Two,\nstill two.', 'Three.']
+    """
+    start = 0
+    for match in PARAGRAPH_BREAK.finditer(text):
+        yield text[start:match.start()]
+        start = match.end()
+    yield text[start:] if start else text
+
+
 def _read_text(src: Source, info: FileInfo) -> list[Document]:
     text, info.encoding = decode(src.name, src.data)
     _require_text(src.name, text)
     if src.lines_as_documents:
         return [Document(line, src.name) for line in text.splitlines() if line.strip()]
-    return [Document(text, src.name)]
+    if src.whole_file:
+        return [Document(text, src.name)]
+    parts = [p for p in paragraphs(text) if p.strip()]
+    if len(parts) < 2:
+        return [Document(text, src.name)]
+    return [Document(p, src.name, {"paragraph": str(i)}) for i, p in enumerate(parts, 1)]
 
 
 def _table_rows(src: Source, text: str, fmt: str) -> Iterator[tuple[int, list[str]]]:
@@ -494,7 +518,8 @@ def _read_zip(src: Source, info: FileInfo, limits: Limits) -> tuple[list[Documen
         if len(data) > m.file_size or len(data) > budget:
             raise InputError(f"{src.name} unpacks to more than it declares; refusing it as a zip bomb.")
         budget -= len(data)
-        inner = Source(inner, data, src.text_field, src.lines_as_documents, src.header)
+        inner = Source(inner, data, src.text_field, lines_as_documents=src.lines_as_documents,
+                       whole_file=src.whole_file, header=src.header)
         inner_docs, inner_infos = read_source(inner, limits)
         docs.extend(inner_docs)
         infos.extend(inner_infos)

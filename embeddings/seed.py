@@ -2,7 +2,7 @@
 so the app never opens empty:
 
 - ``lee`` (corpus), then
-- ``lee-word2vec`` and ``lee-fasttext`` trained on it (skip-gram, 100-d, 10 epochs),
+- ``lee-word2vec`` and ``lee-fasttext`` trained on it with the training defaults (skip-gram, 100-d, 10 epochs),
 - ``glove-50d`` (GloVe 6B 50-d, all 400k words),
 - ``lee-minilm``: all-MiniLM-L6-v2 over the Lee vocabulary,
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 
-from .corpus import Preprocessing, Progress, _no_progress, add_corpus
+from .corpus import RECOMMENDED, Progress, _no_progress, add_corpus
 from .samples import SAMPLES
 from .workspace import Workspace, utc_now
 
@@ -27,9 +27,11 @@ log = logging.getLogger(__name__)
 SEEDED_KEY = "demo_seeded_at"
 DEMO_CORPUS = "lee"
 #: the demo corpus keeps stopwords (the models need context) and joins strong phrases
-#: (united_states, al_qaeda); threshold 50 keeps out pairs like he_said (score 22)
-DEMO_PREPROCESSING = Preprocessing(phrases="bigrams", phrase_threshold=50.0)
-DEMO_TRAINING = dict(sg=True, dim=100, window=5, min_count=3, epochs=10, seed=1)
+#: (al_qaeda, tora_bora) with the settings the upload form starts from
+DEMO_PREPROCESSING = RECOMMENDED
+#: the training defaults (TrainParams: skip-gram, 100-d, window 5, min count 3, 10 epochs, seed 1),
+#: so a model trained from the form with its defaults is like the demo's
+DEMO_TRAINING: dict = {}
 
 
 def _demo_spaces(ws: Workspace, progress: Progress) -> list[tuple[str, object]]:

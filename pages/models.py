@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from embeddings.models import add_pretrained, import_upload, reduce_space, train_space
+from embeddings.models.gensim_models import TrainParams
 from embeddings.models.vectors import EXPORT_FORMATS, IMPORT_FORMATS, export_bytes
 from embeddings.readers import Limits
 from embeddings.space import list_spaces, space_problem
@@ -46,22 +47,27 @@ with tab_train:
         corpus_name = c1.selectbox("Corpus", corpus_names, index=default_corpus, key="train_corpus")
         family = c2.radio("Model", list(FAMILY_LABELS), format_func=FAMILY_LABELS.get, key="train_family")
         c1, c2, c3, c4 = st.columns(4)
-        dim = c1.number_input("Dimensions", 2, 1000, 100, key="train_dim")
-        window = c2.number_input("Window", 1, 20, 5, key="train_window")
-        min_count = c3.number_input("Min count", 1, 1000, 5, key="train_min_count")
-        seed = c4.number_input("Seed", 0, 2**31 - 1, 1, key="train_seed")
+        d = TrainParams()                       # the defaults the CLI and the demo use too
+        dim = c1.number_input("Dimensions", 2, 1000, d.dim, key="train_dim")
+        window = c2.number_input("Window", 1, 20, d.window, key="train_window")
+        min_count = c3.number_input("Min count", 1, 1000, d.min_count, key="train_min_count",
+                                    help="Terms seen fewer times get no vector.")
+        seed = c4.number_input("Seed", 0, 2**31 - 1, d.seed, key="train_seed")
         settings = dict(dim=int(dim), window=int(window), min_count=int(min_count), seed=int(seed))
         if family != "ppmi-svd":
             c1, c2, c3, c4 = st.columns(4)
-            sg = c1.radio("Architecture", ["CBOW", "Skip-gram"], key="train_arch") == "Skip-gram"
-            epochs = c2.number_input("Epochs", 1, 200, 5, key="train_epochs")
-            negative = c3.number_input("Negative samples", 0, 30, 5, key="train_negative")
-            sample = c4.number_input("Down-sampling", 0.0, 0.1, 1e-3, step=1e-4, format="%.4f", key="train_sample")
-            settings.update(sg=sg, epochs=int(epochs), negative=int(negative), sample=float(sample), workers=2)
+            sg = c1.radio("Architecture", ["Skip-gram", "CBOW"], index=0 if d.sg else 1, key="train_arch",
+                          help="Skip-gram learns rare words better; CBOW is faster on large corpora.") == "Skip-gram"
+            epochs = c2.number_input("Epochs", 1, 200, d.epochs, key="train_epochs")
+            negative = c3.number_input("Negative samples", 0, 30, d.negative, key="train_negative")
+            sample = c4.number_input("Down-sampling", 0.0, 0.1, d.sample, step=1e-4, format="%.4f",
+                                     key="train_sample")
+            settings.update(sg=sg, epochs=int(epochs), negative=int(negative), sample=float(sample),
+                            workers=d.workers)
             if family == "fasttext":
                 c1, c2, _, _ = st.columns(4)
-                settings["min_n"] = int(c1.number_input("Min n-gram", 1, 10, 3, key="train_min_n"))
-                settings["max_n"] = int(c2.number_input("Max n-gram", 1, 12, 6, key="train_max_n"))
+                settings["min_n"] = int(c1.number_input("Min n-gram", 1, 10, d.min_n, key="train_min_n"))
+                settings["max_n"] = int(c2.number_input("Max n-gram", 1, 12, d.max_n, key="train_max_n"))
         default_name = f"{corpus_name}-{family}-{int(dim)}d"
         name = st.text_input("Space name", placeholder=default_name, key="train_name") or default_name
         if st.button("Train", type="primary", key="train_btn"):

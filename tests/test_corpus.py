@@ -84,7 +84,7 @@ def test_phrases_join_frequent_pairs_and_match_gensim():
     from gensim.models.phrases import ENGLISH_CONNECTOR_WORDS, Phrases
 
     docs = SAMPLES["lee"].load()
-    prep = Preprocessing(phrases="bigrams", phrase_threshold=10.0, phrase_min_count=5)
+    prep = Preprocessing(phrases="bigrams", phrase_scoring="default", phrase_threshold=10.0, phrase_min_count=5)
     tok = preprocess(docs, prep)
     flat = Counter(t for s in tok.sentences for t in s)
     assert flat["united_states"] > 30 and flat["al_qaeda"] > 20 and "new_south" not in flat or flat["new_south"] > 0
@@ -92,22 +92,70 @@ def test_phrases_join_frequent_pairs_and_match_gensim():
     plain = preprocess(docs, Preprocessing())
     ref = Phrases(plain.sentences, min_count=5, threshold=10.0, delimiter="_",
                   connector_words=ENGLISH_CONNECTOR_WORDS).freeze()
-    assert set(tok.phrase_scores) == set(ref.phrasegrams)
+    assert set(tok.phrase_scores) == {p for p in ref.phrasegrams if not junk(p)}
+    assert {p for p in ref.phrasegrams if junk(p)} >= {"4_000", "1_000"}        # numbers only: dropped
     assert tok.phrase_scores["al_qaeda"] == pytest.approx(ref.phrasegrams["al_qaeda"])
+
+
+def junk(phrase: str) -> bool:
+    """Independent of corpus.is_content_phrase: no part is a word of two letters or more without digits."""
+    return not any(re.fullmatch(r"[^\d]*[^\W\d_][^\d]*[^\W\d_][^\d]*", part) for part in phrase.split("_"))
+
+
+def test_recommended_phrases_are_npmi_and_match_gensim():
+    """The one default (upload form, CLI thresholds and the demo): bigrams by NPMI ≥ 0.7,
+    equal to gensim's Phrases(scoring="npmi") less the phrases of numbers/single letters."""
+    from gensim.models.phrases import ENGLISH_CONNECTOR_WORDS, Phrases
+
+    from embeddings.corpus import RECOMMENDED
+    from embeddings.seed import DEMO_PREPROCESSING
+
+    assert DEMO_PREPROCESSING == RECOMMENDED and RECOMMENDED.phrase_scoring == "npmi"
+    docs = SAMPLES["lee"].load()
+    tok = preprocess(docs, RECOMMENDED)
+    plain = preprocess(docs, Preprocessing())
+    ref = Phrases(plain.sentences, min_count=RECOMMENDED.phrase_min_count, threshold=RECOMMENDED.phrase_threshold,
+                  scoring="npmi", delimiter="_", connector_words=ENGLISH_CONNECTOR_WORDS).freeze()
+    assert set(tok.phrase_scores) == {p for p in ref.phrasegrams if not junk(p)}
+    assert {"al_qaeda", "tora_bora", "new_zealand"} <= set(tok.phrase_scores)
+    assert not {"he_said", "it_was", "3_000"} & set(tok.phrase_scores)
+    assert all(-1 <= v <= 1 for v in tok.phrase_scores.values())
+    # and the dropped ones are never applied: no token made of two numbers
+    assert not any(re.fullmatch(r"\d+_\d+", t) for s in tok.sentences for t in s)
+    with pytest.raises(InputError, match="between -1 and 1"):
+        Preprocessing(phrases="bigrams", phrase_threshold=10.0)
+    # a corpus saved before NPMI recorded no scorer: it reads back as gensim's default
+    assert Preprocessing.from_params({"phrases": "bigrams", "phrase_threshold": 50.0}).phrase_scoring == "default"
+
+
+def test_phrase_preview_detects_before_saving(ws):
+    from embeddings.corpus import RECOMMENDED, preview_phrases
+
+    docs = SAMPLES["lee"].load()
+    pv = preview_phrases(docs, RECOMMENDED)
+    full = preprocess(docs, RECOMMENDED)
+    assert not pv.partial and set(pv.table["phrase"]) <= set(full.phrase_scores)
+    assert pv.table["score"].is_monotonic_decreasing and "al_qaeda" in set(pv.table["phrase"])
+    part = preview_phrases(docs, RECOMMENDED, max_chars=20_000)
+    assert part.partial and 0 < part.documents < part.total
+    assert ws.list("corpus") == []                                   # nothing saved
+    with pytest.raises(InputError, match="off"):
+        preview_phrases(docs, Preprocessing())
 
 
 def test_trigrams_build_on_bigrams():
     filler = [f"word{i} word{i + 1} word{i + 2}" for i in range(0, 900, 3)]  # a realistic vocabulary size
     cities = [f"word{i} new york city word{i + 500}" for i in range(30)]
     doc = Document(". ".join(cities + ["york is old", "city life", "new things"] * 5 + filler), "x")
-    tok = preprocess([doc], Preprocessing(phrases="trigrams", phrase_threshold=10.0, phrase_min_count=3))
+    tok = preprocess([doc], Preprocessing(phrases="trigrams", phrase_scoring="default", phrase_threshold=10.0, phrase_min_count=3))
     assert tok.sentences[0] == ["word0", "new_york_city", "word500"]
     assert "new_york" in tok.phrase_scores and "new_york_city" in tok.phrase_scores
 
 
 def test_tokens_with_underscores_are_not_mistaken_for_phrases():
     text = ". ".join(f"call __init__ then self_test number{i}" for i in range(40))
-    tok = preprocess([Document(text, "x")], Preprocessing(phrases="trigrams", phrase_min_count=3))
+    tok = preprocess([Document(text, "x")], Preprocessing(phrases="trigrams", phrase_scoring="default",
+                                                      phrase_threshold=10.0, phrase_min_count=3))
     assert "__init__" in tok.sentences[0] or "call___init__" in tok.sentences[0]
     assert all("\x1f" not in t and "\x1e" not in t for s in tok.sentences for t in s)
 

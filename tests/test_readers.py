@@ -17,12 +17,22 @@ def read(name, data, **kw):
 
 
 # -- formats ------------------------------------------------------------------------
-def test_txt_is_one_document_and_md_too():
+def test_txt_without_blank_lines_is_one_document_and_md_too():
     docs, infos = read("a.txt", b"First line.\nSecond line.")
     assert [d.text for d in docs] == ["First line.\nSecond line."]
     assert infos[0].format == "text" and infos[0].documents == 1
     docs, _ = read("notes.md", "# Title\n\nSome *markdown* text.".encode())
-    assert docs[0].source == "notes.md" and "markdown" in docs[0].text
+    assert docs[1].source == "notes.md" and "markdown" in docs[1].text and len(docs) == 2
+
+
+def test_txt_paragraphs_are_documents_by_default():
+    docs, (info,) = read("a.txt", b"First paragraph,\nstill first.\n\nSecond one.\n \n\nThird.\n")
+    assert [d.text for d in docs] == ["First paragraph,\nstill first.", "Second one.", "Third.\n"]
+    assert [d.meta["paragraph"] for d in docs] == ["1", "2", "3"] and info.documents == 3
+    docs, _ = read("a.txt", b"No blank lines.\nJust one document.\n")
+    assert len(docs) == 1 and docs[0].meta == {}
+    docs, _ = read("a.txt", b"One.\n\nTwo.\n", whole_file=True)
+    assert [d.text for d in docs] == ["One.\n\nTwo.\n"]
 
 
 def test_txt_lines_as_documents():

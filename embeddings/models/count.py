@@ -27,7 +27,7 @@ from ..space import EmbeddingSpace
 class CountParams:
     dim: int = 100
     window: int = 5
-    min_count: int = 5
+    min_count: int = 3            #: as TrainParams, so the form's shared fields mean the same
     cds: float = 0.75
     eig: float = 0.5
     seed: int = 1
