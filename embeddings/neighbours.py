@@ -113,6 +113,17 @@ def neighbours(space: EmbeddingSpace, query: str, k: int = 10, *, exclude_query:
     return [Neighbour(space.labels[i], float(scores[i])) for i in top_k(scores, k, exclude)]
 
 
+def label_neighbours(space: EmbeddingSpace, label: str, k: int = 10) -> list[Neighbour] | None:
+    """The k nearest labels to one label of the space, taken as it is (never parsed as an
+    expression: a sentence label may hold " - "); None when the space lacks it."""
+    key = label if label in space.index else space.key(label)
+    row = space.index.get(key)
+    if row is None:
+        return None
+    scores = space.vectors @ np.asarray(space.vectors[row], dtype=np.float32)
+    return [Neighbour(space.labels[i], float(scores[i])) for i in top_k(scores, k, np.array([row]))]
+
+
 # -- kNN graphs -----------------------------------------------------------------------
 def knn_graph(vectors: np.ndarray, k: int, *, seed: int = 1, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
     """(indices, cosine distances), shape (n, k+1), each row starting with the point

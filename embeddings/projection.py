@@ -335,7 +335,8 @@ CLUSTERERS = ("kmeans", "hdbscan")
 def cluster(vectors: np.ndarray, labels: Sequence[str], method: str = "kmeans", *, n_clusters: int = 12,
             min_cluster_size: int = 10, seed: int = 1) -> tuple[np.ndarray, dict[int, str]]:
     """Cluster the original (not projected) vectors; name each cluster by its first
-    three labels (the labels come most frequent first). HDBSCAN's noise is -1."""
+    three content labels (the labels come most frequent first; stopwords, numbers and
+    one- or two-letter labels only when a cluster has nothing else). HDBSCAN's noise is -1."""
     if method == "kmeans":
         from sklearn.cluster import KMeans
 
@@ -347,9 +348,13 @@ def cluster(vectors: np.ndarray, labels: Sequence[str], method: str = "kmeans", 
         assignment = HDBSCAN(min_cluster_size=int(min_cluster_size)).fit_predict(vectors)
     else:
         raise InputError(f"Unknown clustering {method!r}; expected one of {', '.join(CLUSTERERS)}.")
+    from .neighbours import content_mask
+
+    content = content_mask(pd.Series(list(labels), dtype=object))
     names: dict[int, str] = {}
     for c in sorted(set(assignment.tolist())):
-        members = [labels[i] for i in np.flatnonzero(assignment == c)[:3]]
+        rows = np.flatnonzero(assignment == c)
+        members = [labels[i] for i in rows[content[rows]][:3]] or [labels[i] for i in rows[:3]]
         names[c] = "unclustered" if c == -1 else f"{c}: {', '.join(members)}"
     return assignment, names
 

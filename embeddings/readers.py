@@ -234,7 +234,7 @@ PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 
 def paragraphs(text: str) -> Iterator[str]:
-    """The paragraphs of a text (split at blank lines), one at a time.
+    r"""The paragraphs of a text (split at blank lines), one at a time.
 
     >>> list(paragraphs("One.\n\nTwo,\nstill two.\n  \nThree."))
     ['One.', 'Two,\nstill two.', 'Three.']

@@ -136,6 +136,23 @@ def sync_query_params(**values) -> None:
             st.query_params[key] = value
 
 
+def view_link(page: str) -> str:
+    """This view's shareable address: the browser's origin, the page, and every query
+    parameter (the synced ones and the widgets bound to the URL)."""
+    from urllib.parse import urlencode, urlsplit
+
+    origin = urlsplit(st.context.url or "http://localhost:8501")
+    pairs = [(k, v) for k in st.query_params for v in st.query_params.get_all(k)]
+    return f"{origin.scheme}://{origin.netloc}/{page}" + (f"?{urlencode(pairs)}" if pairs else "")
+
+
+def copy_link(page: str, container=None) -> None:
+    """A "Copy link" popover holding this view's address with a copy button."""
+    with (container or st).popover("Copy link", icon=":material/link:"):
+        st.caption("This link reopens the view as it is now: spaces, points, colours and settings.")
+        st.code(view_link(page), language=None, wrap_lines=True)
+
+
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _space(root: str, space_id: str) -> EmbeddingSpace:
     return load_space(_workspace(root), space_id)

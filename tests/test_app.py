@@ -253,7 +253,17 @@ def test_projection_page_pca_two_panels_highlight_and_align(app):
     assert len(trust) == 2 and all("kNN preservation" in t for t in trust)
     app.toggle(key="pj_align").set_value(True).run()
     app.selectbox(key="pj_colour").set_value("cluster (KMeans)").run()
+    app.number_input(key="pj_labels").set_value(15).run()
     assert_clean(app)
+    # the labelled map: every cluster named at its centre, the 15 most frequent words written
+    import json
+
+    for chart in app.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        named = [a["text"] for a in spec["layout"]["annotations"] if a["text"] != "<b>government</b>"]
+        assert len(named) == 12 and all(t.startswith("<b>") for t in named)
+        words = next(t for t in spec["data"] if t.get("name") == "most frequent")
+        assert len(words["text"]) == 15
     app.selectbox(key="pj_mode").set_value("Regex").run()
     app.text_input(key="pj_regex").input("^gov").run()
     assert_clean(app)

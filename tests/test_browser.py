@@ -49,15 +49,19 @@ def test_corpus_upload_shows_statistics(page, app_server, tmp_path):
     page.get_by_label("Corpus name").first.fill("notes")
     page.get_by_label("Corpus name").first.press("Enter")
     wait_for_app(page)
+    # the phrase preview runs before anything is saved (two sentences: no pair is frequent enough)
+    page.locator("button:visible", has_text="Preview phrases").first.click()
+    expect(page.get_by_text(re.compile(r"No phrase passes .* on all 2 documents"))).to_be_visible()
+    assert "notes" not in [a.name for a in Workspace(app_server.workspace).list("corpus")]
     page.locator("button:visible", has_text="Add corpus").first.click()
-    page.get_by_text(re.compile(r"Added notes: 1 document, \d+ tokens")).wait_for()
+    page.get_by_text(re.compile(r"Added notes: 2 documents, \d+ tokens")).wait_for()   # one per paragraph
     wait_for_app(page)
     saved = get_corpus(Workspace(app_server.workspace), "notes").stats
-    assert saved["sentences"] == 4
-    expect_metric(page, "Documents", "1")
+    assert saved["sentences"] == 4 and saved["documents"] == 2
+    expect_metric(page, "Documents", "2")
     expect_metric(page, "Sentences", "4")
     expect_metric(page, "Tokens", str(saved["tokens"]))
-    expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(1)  # Zipf; one document: no histogram
+    expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(1)  # Zipf; two documents: no histogram
     screenshot(page, "corpus-uploaded")
     assert page.js_errors == []
 
@@ -375,4 +379,65 @@ def test_bias_debias_stays_on_its_tab_and_reads_honestly(page, app_server):
     expect(page.get_by_text("k-means accuracy after")).to_be_visible()
     assert "bias_tab=Hard+debias" in page.url or "bias_tab=Hard%20debias" in page.url
     screenshot(page, "bias-debias")
+    assert page.js_errors == []
+
+
+def _click_first_point(pg, chart):
+    """Click the first point of a panel's first trace (its screen position from plotly's axes)."""
+    plot = chart.locator(".js-plotly-plot")
+    pos = plot.evaluate("""gd => { const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, t = gd._fullData[0];
+        return {x: xa._offset + xa.l2p(t.x[0]), y: ya._offset + ya.l2p(t.y[0]), label: t.customdata[0][0]}; }""")
+    box = plot.bounding_box()
+    pg.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
+    return pos["label"]
+
+
+def test_projection_labelled_map_click_selection_and_full_deep_link(page, app_server, browser):
+    """#11: cluster names on the map; a click in one panel rings the point in the other and
+    lists its neighbours in both spaces; the whole view reopens from its link in a new
+    browser context."""
+    from tests.conftest import assert_nothing_left_the_machine, guarded_context
+
+    page.goto(f"{app_server.url}/projection?spaces=lee-word2vec,glove-50d&method=pca")
+    wait_for_app(page)
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    expect(charts).to_have_count(2, timeout=180_000)
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Colour by").click()
+    page.get_by_role("option", name="cluster (KMeans)", exact=True).click()
+    wait_for_app(page)
+    page.get_by_role("spinbutton", name="Label top words").fill("10")
+    page.get_by_role("spinbutton", name="Label top words").press("Enter")
+    wait_for_app(page)
+    for i in range(2):   # twelve clusters, each named on the map
+        expect(charts.nth(i).locator(".annotation-text")).to_have_count(12, timeout=60_000)
+    expect(charts.first.locator(".textpoint")).to_have_count(10)     # the ten most frequent words
+    screenshot(page, "projection-labelled")
+
+    charts.first.scroll_into_view_if_needed()
+    label = _click_first_point(page, charts.first)
+    expect(page.get_by_text("selected: its 10 nearest neighbours in each space")).to_be_visible(timeout=60_000)
+    for i in range(2):   # ringed in both panels (a "selected" trace in each legend)
+        expect(charts.nth(i).locator(".legendtext", has_text="selected")).to_have_count(1)
+    table = page.locator('[data-testid="stDataFrame"]').last
+    expect(table).to_be_visible()
+    assert label
+
+    # the full view in the URL: open the link from "Copy link" in a fresh context
+    page.get_by_role("button", name="Copy link").click()
+    link = page.locator('[data-testid="stCode"]').last.inner_text().strip()
+    assert "pj_colour=cluster" in link and "pj_labels=10" in link and "method=pca" in link
+    fresh = guarded_context(browser, viewport={"width": 1400, "height": 1000})
+    try:
+        pg2 = fresh.new_page()
+        pg2.goto(link)
+        wait_for_app(pg2)
+        charts2 = pg2.locator('[data-testid="stPlotlyChart"]')
+        expect(charts2).to_have_count(2, timeout=180_000)
+        expect(pg2.get_by_role("combobox", name="Colour by")).to_have_value("cluster (KMeans)")
+        expect(pg2.get_by_role("spinbutton", name="Label top words")).to_have_value("10")
+        expect(pg2.get_by_role("radio", name="PCA")).to_be_checked()
+        expect(charts2.first.locator(".annotation-text")).to_have_count(12, timeout=60_000)
+    finally:
+        fresh.close()
+    assert_nothing_left_the_machine(fresh)
     assert page.js_errors == []

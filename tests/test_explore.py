@@ -1,6 +1,7 @@
 """Neighbours, comparison and projection, checked against independent computations."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from embeddings import neighbours as nb
@@ -212,3 +213,60 @@ def test_most_and_least_changed_leave_out_stopwords_numbers_and_rare_labels(demo
     code, out, err = run_cli(capsys, "--workspace", demo_ws.root, "compare", "w2v", "glove", "--max-labels", "1500")
     assert code == 0, err
     assert out.strip().endswith(", ".join(most["label"].head(10)))
+
+
+# -- #11: a labelled map --------------------------------------------------------------------
+def test_projection_figure_names_groups_at_their_centres_and_labels_top_words():
+    import json
+
+    from embeddings.figures import MapLayers, projection_figure, short_name
+
+    rng = np.random.default_rng(3)
+    a = rng.normal(loc=(0, 0), scale=0.3, size=(40, 2))
+    b = rng.normal(loc=(10, 5), scale=0.3, size=(40, 2))
+    xy = np.vstack([a, b, [[50.0, 50.0]]])                         # one far outlier in group a
+    labels = [f"w{i}" for i in range(81)]
+    frame = pd.DataFrame({"label": labels, "x": xy[:, 0], "y": xy[:, 1],
+                          "frequency": np.arange(81, 0, -1, dtype=float), "neighbours": ""})
+    in_a = np.r_[np.ones(40, bool), np.zeros(40, bool), [True]]
+    layers = MapLayers(groups=[("0: alpha, beta, gamma", in_a), ("1: delta", ~in_a)], word_labels=5,
+                       picked={"w3"}, near={"w4", "w5"}, search="w7")
+    fig, found = projection_figure(frame, layers)
+    spec = json.loads(fig.to_json())
+    notes = {n["text"]: (n["x"], n["y"]) for n in spec["layout"]["annotations"]}
+    assert notes["<b>alpha · beta</b>"] == pytest.approx((np.median(xy[in_a, 0]), np.median(xy[in_a, 1])))
+    assert notes["<b>delta</b>"] == pytest.approx((np.median(b[:, 0]), np.median(b[:, 1])))
+    assert "<b>w7</b>" in notes and found == 1
+    traces = {t.get("name"): t for t in spec["data"]}
+    assert list(traces["most frequent"]["text"]) == ["w0", "w1", "w2", "w3", "w4"]   # by frequency
+    assert list(traces["selected"]["text"]) == ["w3"] and sorted(traces["its neighbours"]["text"]) == ["w4", "w5"]
+    assert short_name("unclustered") == "unclustered"
+    # background groups are never named
+    fig, _ = projection_figure(frame, MapLayers(groups=[("other", in_a), ("people", ~in_a)]))
+    assert [n["text"] for n in json.loads(fig.to_json())["layout"]["annotations"]] == ["<b>people</b>"]
+
+
+def test_label_neighbours_take_the_label_as_it_is():
+    from embeddings.neighbours import label_neighbours
+
+    rng = np.random.default_rng(5)
+    labels = ["a - b", "a", "b", "c", "d"]
+    v = rng.normal(size=(5, 8))
+    sp = EmbeddingSpace.from_arrays("s", labels, v)
+    unit = v / np.linalg.norm(v, axis=1, keepdims=True)
+    sims = unit @ unit[0]
+    order = [i for i in np.argsort(-sims) if i != 0][:3]
+    got = label_neighbours(sp, "a - b", 3)                         # a sentence label, not an expression
+    assert [n.label for n in got] == [labels[i] for i in order]
+    assert [n.cosine for n in got] == pytest.approx([sims[i] for i in order], abs=1e-6)
+    assert label_neighbours(sp, "zzz") is None
+
+
+def test_cluster_names_prefer_content_words(demo_ws):
+    s = load_space(demo_ws, "glove-50d")
+    rows = select_rows(s, top=300)
+    _, names = cluster(np.asarray(s.vectors[rows]), [s.labels[i] for i in rows], "kmeans", n_clusters=6)
+    from gensim.parsing.preprocessing import STOPWORDS
+
+    words = [w.strip() for n in names.values() for w in n.split(": ", 1)[1].split(",")]
+    assert sum(w in STOPWORDS for w in words) <= 3          # the most frequent words are mostly stopwords
