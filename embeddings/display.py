@@ -108,3 +108,41 @@ def safe_filename(name: str, default: str = "export") -> str:
     safe = re.sub(r"[^\w.-]", "_", str(name), flags=re.ASCII)
     safe = re.sub(r"\.{2,}", ".", safe).strip("._") or default
     return safe[:120]
+
+
+#: how a space's training and loading parameters are named on its card
+PARAM_NAMES = {
+    "sg": "architecture", "dim": "dimensions", "window": "window", "min_count": "min count",
+    "negative": "negative samples", "sample": "down-sampling", "epochs": "epochs", "seed": "seed",
+    "workers": "threads", "min_n": "shortest character n-gram", "max_n": "longest character n-gram",
+    "bucket": "n-gram buckets", "cds": "context distribution smoothing", "eig": "eigenvalue weighting",
+    "top": "how many", "batch_size": "batch size", "unit": "unit", "format": "file format", "pca_dim": "PCA dimensions",
+}
+
+
+def param_text(name: str, value) -> str:
+    """One parameter's value as a reader wants it (never ``None``, ``True`` or raw JSON).
+
+    >>> param_text("sg", True), param_text("top", None), param_text("bucket", 200000), param_text("sample", 0.001)
+    ('skip-gram', 'all', '200,000', '0.001')
+    """
+    if name == "sg":
+        return "skip-gram" if value else "CBOW"
+    if value is None:
+        return "all" if name == "top" else "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items())
+    return str(value)
+
+
+def param_rows(params: dict) -> list[tuple[str, str]]:
+    """(name, value) rows for a space's parameters, in a reader's words."""
+    return [(PARAM_NAMES.get(k, k.replace("_", " ")), param_text(k, v)) for k, v in params.items()]

@@ -147,3 +147,29 @@ def neighbour_table(per_space: dict[str, Sequence[tuple[str, float]]]) -> pd.Dat
         table[name] = words
         table[f"{name} · cos"] = sims
     return table
+
+
+def shorten(text: str, n: int = 40) -> str:
+    """A label cut to ``n`` characters with an ellipsis, for axes (the hover keeps it whole).
+
+    >>> shorten("a" * 50, 10)
+    'aaaaaaaaa…'
+    """
+    text = str(text)
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def neighbour_bars(labels: Sequence[str], cosines: Sequence[float]) -> go.Figure:
+    """Cosine of each neighbour as a horizontal bar, nearest on top. Long labels (sentences,
+    documents) are cut on the axis and whole in the hover; one row per neighbour even when
+    two cut labels read the same."""
+    labels = [str(x) for x in labels][::-1]
+    cos = np.asarray(cosines, dtype=float)[::-1]
+    rows = list(range(len(labels)))
+    fig = go.Figure(go.Bar(x=cos, y=rows, orientation="h", marker={"color": "#3b5bdb"}, customdata=labels,
+                           hovertemplate="%{customdata}: %{x:.3f}<extra></extra>"))
+    fig.update_layout(height=max(160, 22 * len(labels) + 40), margin={"l": 10, "r": 10, "t": 10, "b": 30},
+                      template="plotly_white",
+                      yaxis={"automargin": True, "tickvals": rows, "ticktext": [shorten(x) for x in labels]},
+                      xaxis={"title": "cosine", "range": [min(0.0, float(cos.min()) if len(cos) else 0.0), 1.0]})
+    return fig

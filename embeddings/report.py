@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 from datetime import datetime, timezone
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -16,7 +17,8 @@ _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;color:#222;
 padding:0 1em}
 h1{font-size:1.6em}h2{font-size:1.2em;margin-top:1.6em}
-table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ddd;padding:.3em .6em;text-align:left}
+table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ddd;padding:.3em .6em;text-align:left;
+vertical-align:top;max-width:24em;overflow-wrap:anywhere}.table{max-width:100%;overflow-x:auto}
 th{background:#f4f5f7}.muted{color:#666;font-size:.9em}.grid{display:grid;grid-template-columns:1fr 1fr;gap:1.5em}
 .chip{display:inline-block;border-radius:1em;padding:.1em .6em;margin:.15em;background:#eef}
 """
@@ -47,8 +49,26 @@ def _figure_html(fig: go.Figure, include_plotlyjs) -> str:
     return safe_figure(fig).to_html(full_html=False, include_plotlyjs=include_plotlyjs)
 
 
+def _cell(value) -> str:
+    """A table cell as a reader wants it: no NaN or None (a dash), yes/no for booleans,
+    thousands separators, three decimals."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return "—"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):,.3f}"
+    return str(value)
+
+
 def _table(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, float_format=lambda x: f"{x:.3f}", border=0, escape=True)
+    """An HTML table (every cell escaped) that wraps inside the page instead of widening it."""
+    shown = frame.copy()
+    for column in shown.columns:
+        shown[column] = [_cell(v) for v in shown[column]]
+    return "<div class='table'>" + shown.to_html(index=False, border=0, escape=True) + "</div>"
 
 
 def compare_report(comparison: Comparison, name_a: str, name_b: str, *, examples: list[str] | None = None,
@@ -203,9 +223,11 @@ def coverage_chart(summary: pd.DataFrame) -> go.Figure:
         go.Bar(x=summary["space"], y=summary["coverage_by_frequency"], name="weighted by frequency",
                marker={"color": "#74c0fc"}, text=[f"{v:.0%}" for v in summary["coverage_by_frequency"]],
                textposition="outside", hovertemplate="%{x}: %{y:.1%} of the occurrences<extra></extra>")])
-    fig.update_layout(barmode="group", template="plotly_white", height=320, yaxis={"range": [0, 1.12],
+    # the legend sits under the axis, so it never covers a bar or its label
+    fig.update_layout(barmode="group", template="plotly_white", height=340, yaxis={"range": [0, 1.12],
                       "tickformat": ".0%", "title": "terms the space knows"},
-                      margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h", "y": 1.12})
+                      margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0})
     return fig
 
 
@@ -221,13 +243,24 @@ def overlap_chart(terms: pd.DataFrame, general: list[str], k: int) -> go.Figure:
     return fig
 
 
+#: a term split into this many word pieces or more counts as fragmented
+FRAGMENTED_PIECES = 3
+
+
 def pieces_chart(terms: pd.DataFrame) -> go.Figure:
+    """Terms per number of MiniLM word pieces; the fragmented ones (3 pieces or more) in
+    orange, with a legend saying so."""
     counts = terms["n_pieces"].value_counts().sort_index()
-    fig = go.Figure(go.Bar(x=counts.index.astype(str), y=counts.values, marker={
-        "color": ["#e8590c" if int(i) >= 3 else "#adb5bd" for i in counts.index]},
-        hovertemplate="%{x} pieces: %{y} terms<extra></extra>"))
-    fig.update_layout(template="plotly_white", height=320, xaxis_title="MiniLM word pieces per term",
-                      yaxis_title="terms", margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    frag = counts.index.astype(int) >= FRAGMENTED_PIECES
+    fig = go.Figure([go.Bar(x=counts.index[m].astype(str), y=counts.values[m], name=name, marker={"color": colour},
+                            hovertemplate="%{x} pieces: %{y} terms<extra></extra>")
+                     for m, name, colour in ((~frag, f"whole or in {FRAGMENTED_PIECES - 1} pieces", "#adb5bd"),
+                                             (frag, f"fragmented ({FRAGMENTED_PIECES}+ pieces)", "#e8590c"))
+                     if m.any()])
+    fig.update_layout(template="plotly_white", height=340, xaxis={"title": "MiniLM word pieces per term",
+                      "type": "category", "categoryorder": "array", "categoryarray": counts.index.astype(str)},
+                      yaxis_title="terms", margin={"l": 10, "r": 10, "t": 10, "b": 10}, showlegend=True,
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0})
     return fig
 
 

@@ -67,16 +67,17 @@ def test_json(t: bias.WeatTest) -> str:
     return json.dumps({**t.to_json(), "sources": list(t.sources), "published_effect_size": t.published})
 
 
+# one choice of spaces for the WEAT and axis tabs (hard debiasing picks its own source)
+default_sp = [n for n in query_list("spaces") if n in choices] or [n for n in names if not is_seat(n)][:3] or names[:2]
+chosen = st.multiselect("Spaces", names, default=default_sp, key="bias_spaces",
+                        help="Used by the WEAT / SEAT and Bias axis tabs.")
 weat_tab, axis_tab, debias_tab = st.tabs(["WEAT / SEAT", "Bias axis", "Hard debias"], key="bias_tab",
                                          bind="query-params")
 
 # -- WEAT / SEAT -----------------------------------------------------------------------
 with weat_tab:
     tests = all_tests()
-    c1, c2 = st.columns([2, 3])
-    default_sp = [n for n in query_list("spaces") if n in choices] or \
-        [n for n in names if not is_seat(n)][:3] or names[:2]
-    chosen = c1.multiselect("Spaces", names, default=default_sp, key="bias_spaces")
+    c2 = st.container()
     default_tests = [t for t in query_list("tests") if t in tests] or list(tests)[:10]
     if "bias_tests" not in st.session_state:
         st.session_state["bias_tests"] = default_tests
@@ -226,8 +227,8 @@ with axis_tab:
                               value="\n".join(bias.neutral_professions()),
                               help="Default: the gender-neutral professions of Bolukbasi et al. (2016).")
     a1, a2, a3 = st.columns([4, 2, 2])
-    axis_default = [n for n in chosen if n not in seat_spaces][:3] or names[:2]
-    axis_spaces = a1.multiselect("Spaces", names, default=axis_default, key="axis_spaces")
+    axis_spaces = chosen
+    a1.caption(f"On {md_list(chosen) or 'no space: choose spaces above'}.")
     method = a2.radio("Direction", ["pca", "pair"], horizontal=True, key="axis_method",
                       format_func=lambda m: "PCA of the pairs" if m == "pca" else "first pair's difference")
     c_exp = a3.slider("DirectBias c", 0.1, 3.0, 1.0, 0.1, key="axis_c")

@@ -244,9 +244,9 @@ with left:
         shown.head(200), hide_index=True, height=380, width="stretch",
         column_config={
             "term": st.column_config.TextColumn("term"),
-            "count": st.column_config.ProgressColumn("count", format="%d", min_value=0,
+            "count": st.column_config.ProgressColumn("count", format="localized", min_value=0,
                                                      max_value=int(shown["count"].max()) if len(shown) else 1),
-            "documents": st.column_config.NumberColumn("documents", help="document frequency"),
+            "documents": st.column_config.NumberColumn("documents", help="document frequency", format="localized"),
         },
     )
 with right:
@@ -277,7 +277,8 @@ with left:
         st.caption("No phrases: phrase detection was off, or no pair passed the threshold.")
     else:
         st.dataframe(phrases.head(200), hide_index=True, height=320, width="stretch",
-                     column_config={"score": st.column_config.NumberColumn("score", format="%.1f")})
+                     column_config={"score": st.column_config.NumberColumn("score", format="%.3f"),
+                                    "count": st.column_config.NumberColumn("count", format="localized")})
 with right:
     st.markdown("**Document length**")
     docs = tables["documents"]
@@ -292,6 +293,7 @@ with right:
 
 st.markdown("**Files**")
 files_table = pd.DataFrame(stats.get("files", []))
-st.dataframe(files_table, hide_index=True, width="stretch")
+st.dataframe(files_table, hide_index=True, width="stretch", column_config={
+    c: st.column_config.NumberColumn(format="localized") for c in ("bytes", "documents", "skipped")})
 
 manage(corpus)

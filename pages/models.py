@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from embeddings.display import param_rows
 from embeddings.models import add_pretrained, import_upload, reduce_space, train_space
 from embeddings.models.gensim_models import TrainParams
 from embeddings.models.vectors import EXPORT_FORMATS, IMPORT_FORMATS, export_bytes
@@ -197,18 +198,19 @@ def card_row(a) -> dict:
         "corpus": p.get("corpus") or p.get("model") or p.get("source") or "",
         "vocabulary": s.get("vocabulary"),
         "dim": s.get("dim"),
-        "seconds": p.get("seconds"),
-        "words/s": p.get("words_per_second"),
-        "seed": p.get("seed"),
-        "derived": p.get("derived", ""),
+        # text, so a missing value reads "—" and not "None"
+        "seconds": f"{p['seconds']:,.1f}" if p.get("seconds") is not None else "—",
+        "words/s": f"{p['words_per_second']:,.0f}" if p.get("words_per_second") else "—",
+        "seed": str(p["seed"]) if p.get("seed") is not None else "—",
+        "derived": p.get("derived") or "—",
         "created": a.created_at.replace("T", " ")[:16],
     }
 
 
 st.dataframe(pd.DataFrame([card_row(a) for a in arts]), hide_index=True, width="stretch",
              column_config={"vocabulary": st.column_config.NumberColumn(format="localized"),
-                            "words/s": st.column_config.NumberColumn(format="localized"),
-                            "seconds": st.column_config.NumberColumn(format="%.1f")})
+                            "words/s": st.column_config.TextColumn(),
+                            "seconds": st.column_config.TextColumn()})
 
 by_id = {a.id: a for a in arts}
 chosen = st.selectbox("Model card", list(by_id), format_func=lambda i: by_id[i].name, key="card_space")
@@ -219,7 +221,7 @@ with st.container(border=True):
     m = st.columns(4)
     m[0].metric("Family", art.summary.get("family", "?"))
     m[1].metric("Labels", fmt_int(art.summary.get("vocabulary", 0)))
-    m[2].metric("Dimensions", art.summary.get("dim"))
+    m[2].metric("Dimensions", fmt_int(art.summary.get("dim") or 0))
     m[3].metric("Training time", f"{p['seconds']:.1f} s" if p.get("seconds") is not None else "—")
     facts = {
         "Unit": art.summary.get("unit", "term"),
@@ -242,7 +244,8 @@ with st.container(border=True):
                  icon=":material/broken_image:")
     if p.get("params"):
         st.markdown("**Parameters**")
-        st.json(p["params"], expanded=True)
+        st.dataframe(pd.DataFrame(param_rows(p["params"]), columns=["parameter", "value"]), hide_index=True,
+                     key="card_params", width=520)
 
     st.markdown("**Export**")
     cols = st.columns(len(EXPORT_FORMATS)) if not problems[art.id] else []

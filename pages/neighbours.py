@@ -1,9 +1,9 @@
 """Neighbours: a term or a vector expression, its nearest labels in each space, side by side."""
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
+from embeddings.figures import neighbour_bars
 from embeddings.neighbours import neighbours, parse_expression
 from embeddings.space import OOVError
 from pages.common import default_spaces, guard, md, md_list, plotly_chart, space, spaces_or_stop, sync_query_params
@@ -47,10 +47,7 @@ for col, name in zip(columns, selected):
             st.caption(f"Not in the vocabulary, embedded with {how}: {md_list(unseen)}")
         table = pd.DataFrame([{"label": n.label, "cosine": n.cosine} for n in result])
         st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 420),
-                     column_config={"cosine": st.column_config.NumberColumn("cosine", format="%.3f")})
-        chart = go.Figure(go.Bar(x=table["cosine"][::-1], y=table["label"][::-1], orientation="h",
-                                 marker={"color": "#3b5bdb"}, hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
-        chart.update_layout(height=max(160, 22 * len(table) + 40), margin={"l": 10, "r": 10, "t": 10, "b": 30},
-                            template="plotly_white", yaxis={"automargin": True},
-                            xaxis={"title": "cosine", "range": [min(0.0, float(table["cosine"].min())), 1.0]})
-        plotly_chart(chart, width="stretch", key=f"nb_chart_{choices[name]}")
+                     column_config={"label": st.column_config.TextColumn("label", width="large"),
+                                    "cosine": st.column_config.NumberColumn("cosine", format="%.3f", width="small")})
+        plotly_chart(neighbour_bars(table["label"], table["cosine"]), width="stretch",
+                     key=f"nb_chart_{choices[name]}")

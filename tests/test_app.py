@@ -145,6 +145,15 @@ def test_models_page_lists_the_seeded_spaces_with_cards(app):
     assert int(table.loc[table["name"] == "glove-50d", "vocabulary"].iloc[0]) == 400_000
     m = metrics(app)
     assert m["Family"] == "word2vec" and m["Dimensions"] == "100"
+    # nothing reads "None", parameters are a table in words, not JSON
+    assert "None" not in table.astype(str).to_numpy() and table.loc[table["name"] == "glove-50d", "seed"].iloc[0] == "—"
+    params = next(d.value for d in app.dataframe if list(d.value.columns) == ["parameter", "value"])
+    row = dict(zip(params["parameter"], params["value"]))
+    assert row["architecture"] == "skip-gram" and row["min count"] == "3" and row["epochs"] == "10"
+    assert not app.get("json")
+    # the training form starts from the demo's settings (TrainParams)
+    assert app.radio(key="train_arch").value == "Skip-gram" and app.number_input(key="train_min_count").value == 3
+    assert app.number_input(key="train_epochs").value == 10
 
 
 def test_models_page_trains_word2vec_and_shows_its_card(app):
@@ -285,6 +294,9 @@ def test_bias_page_side_by_side_drill_custom_axis_and_debias(app):
     refused = table[table.space == "lee-word2vec"]
     assert refused["refused"].str.contains("in the space").all()  # a reason, not an error
     assert len(app.get("plotly_chart")) >= 2  # heatmap and the drill-down strip
+    # the drill-down opens on a space the test ran on, never on a refused one
+    opened = app.selectbox(key="bias_drill_space").value
+    assert not table.set_index(["test", "space"]).loc[("weat6", opened), "refused"]
     app.selectbox(key="bias_drill_space").set_value("glove-50d").run()  # weat6 is the default test
     assert metrics(app)["effect size d"] == f"{ref.effect_size:+.3f}"
 
@@ -308,6 +320,7 @@ def test_bias_page_side_by_side_drill_custom_axis_and_debias(app):
 
     # the bias axis on the default gender pairs and professions
     axis = next(d.value for d in app.dataframe if "DirectBias (c=1)" in d.value.columns).set_index("space")
+    assert list(axis.index) == ["glove-50d", "lee-minilm"]          # the spaces chosen once, for every tab
     rep = bias.axis_report(glove, [tuple(p) for p in bias.bolukbasi_gender()["definitional_pairs"]],
                            bias.neutral_professions())
     assert axis.loc["glove-50d", "DirectBias (c=1)"] == pytest.approx(rep.direct_bias, abs=1e-9)

@@ -334,7 +334,7 @@ def test_exported_reports_open_offline_and_escape_names(browser, demo_ws, tmp_pa
         "audit.html": audit_report(audit(get_corpus(demo_ws, "lee"), [w2v, glove], LABEL_PAYLOADS + ["government"],
                                          k=5)),
     }
-    context = guarded_context(browser)
+    context = guarded_context(browser, viewport={"width": 1280, "height": 900})
     pg = context.new_page()
     for name, body in reports.items():
         path = tmp_path / name
@@ -342,6 +342,11 @@ def test_exported_reports_open_offline_and_escape_names(browser, demo_ws, tmp_pa
         pg.goto(path.as_uri())
         pg.wait_for_selector(".plotly-graph-div .main-svg", timeout=30_000)
         assert pg.locator(INJECTED).count() == 0, name
+        # it fits a laptop screen and reads as prose: no NaN, None or True/False in its tables
+        width = pg.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 1280, (name, width)
+        cells = pg.locator("td").all_inner_texts()
+        assert not {"nan", "NaN", "None", "True", "False", "<NA>"} & set(cells), name
     expect(pg.get_by_text(LABEL_PAYLOADS[0]).first).to_be_attached()  # the audit's term table, as text
     context.close()
     assert_nothing_left_the_machine(context)

@@ -270,3 +270,17 @@ def test_cluster_names_prefer_content_words(demo_ws):
 
     words = [w.strip() for n in names.values() for w in n.split(": ", 1)[1].split(",")]
     assert sum(w in STOPWORDS for w in words) <= 3          # the most frequent words are mostly stopwords
+
+
+def test_neighbour_bars_keep_long_labels_whole_in_the_hover_and_apart_on_the_axis():
+    import json
+
+    from embeddings.figures import neighbour_bars
+
+    long_a, long_b = "x" * 60 + "a", "x" * 60 + "b"      # the same once cut
+    spec = json.loads(neighbour_bars([long_a, long_b, "short"], [0.9, 0.8, 0.7]).to_json())
+    bar = spec["data"][0]
+    assert list(bar["customdata"]) == ["short", long_b, long_a]            # nearest on top
+    assert len(set(bar["y"] if isinstance(bar["y"], list) else [0, 1, 2])) == 3
+    ticks = spec["layout"]["yaxis"]["ticktext"]
+    assert ticks[0] == "short" and all(len(t) <= 40 for t in ticks) and ticks[1].endswith("…")
