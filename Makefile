@@ -15,10 +15,12 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: requirements.txt | $(PY)
+	@echo "Installing the pinned requirements into $(VENV) (first time: a few minutes; torch is a CPU wheel)..."
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	@echo "Installing the test extras (pytest, Playwright's Python package; the browser is Debian's Chromium)..."
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
 	touch $@
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -129,10 +130,42 @@ def _read_file_sources(paths: Sequence[str], args, limits):
             for path in checked)
 
 
-def _progress_printer(args):
-    if args.json or not sys.stderr.isatty():
+class _TerminalProgress:
+    """Progress on stderr as ``[ 42%] stage · ETA 1 min 10 s``: rewritten in place on a
+    terminal; in a log (not a terminal), one line per stage and per tenth, so a long first
+    start never looks stuck."""
+
+    def __init__(self, tty: bool):
+        import time
+
+        self.tty, self.clock, self.start, self.last = tty, time.monotonic, time.monotonic(), None
+
+    def __call__(self, fraction: float, message: str) -> None:
+        f = min(max(float(fraction), 0.0), 1.0)
+        elapsed = self.clock() - self.start
+        eta = elapsed * (1 - f) / f if 0.03 < f < 1 and elapsed > 2 else None
+        when = "" if eta is None else f" · ETA {int(eta) // 60} min {int(eta) % 60:02d} s" if eta >= 60 \
+            else f" · ETA {eta:.0f} s"
+        text = f"[{f:4.0%}] {message[:64]}{when}"
+        if self.tty:
+            print(f"\r{text:<92}", end="", file=sys.stderr, flush=True)
+            return
+        key = (re.sub(r"[\d,]+", "#", message), int(f * 10))   # "Tokenising document # of #"
+        if key != self.last:
+            self.last = key
+            print(text, file=sys.stderr, flush=True)
+
+    def finish(self) -> None:
+        if self.tty:
+            print(file=sys.stderr, flush=True)
+
+
+def _progress_printer(args, *, in_logs: bool = False):
+    """Progress on a terminal; with ``in_logs`` also line by line when stderr is a file or a
+    pipe (the demo seeding of ``make run``, whose first start takes minutes)."""
+    if args.json or not (sys.stderr.isatty() or in_logs):
         return lambda f, m: None
-    return lambda f, m: print(f"\r[{f:4.0%}] {m[:70]:<70}", end="", file=sys.stderr, flush=True)
+    return _TerminalProgress(sys.stderr.isatty())
 
 
 def cmd_corpus_add(ws, args) -> None:
@@ -210,9 +243,14 @@ def cmd_samples(ws, args) -> None:
 
 
 def cmd_seed(ws, args) -> None:
-    from .seed import seed_demo
+    from .seed import SEEDED_KEY, seed_demo
 
-    added = seed_demo(ws, _progress_printer(args))
+    progress = _progress_printer(args, in_logs=True)
+    if not args.json and not ws.get_setting(SEEDED_KEY):
+        print(f"Seeding the demo workspace in {ws.root} (first start only; about 2 minutes on two cores)…",
+              file=sys.stderr, flush=True)
+    added = seed_demo(ws, progress)
+    getattr(progress, "finish", lambda: None)()
     _emit(args, {"added": added, "workspace": str(ws.root)},
           f"seeded {', '.join(added)}" if added else f"{ws.root}: already seeded")
 
