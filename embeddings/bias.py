@@ -352,6 +352,22 @@ def permutation_p(s: np.ndarray, nx: int, *, exact_limit: int = EXACT_LIMIT, per
     return PermutationTest((exceed + 1) / (permutations + 1), "sampled", permutations, exceed)
 
 
+def format_p(p: float, partitions: int) -> str:
+    """A p-value as a reader should see it. An exact p of 0 (no partition more extreme than
+    the observed one) is shown as the bound it is: under 1/partitions, rounded up to a
+    power of ten.
+
+    >>> format_p(0.0, 12_870), format_p(0.43077, 12_870), format_p(3.2e-6, 1_000_000), format_p(float("nan"), 10)
+    ('< 0.0001', '0.4308', '3.2e-06', '—')
+    """
+    if p is None or not math.isfinite(p):
+        return "—"
+    if p == 0:
+        bound = 10 ** math.ceil(math.log10(1 / max(int(partitions), 1)))
+        return f"< {bound:.10f}".rstrip("0") if bound >= 1e-6 else f"< {bound:.0e}"
+    return f"{p:.4f}" if p >= 1e-4 else f"{p:.1e}"
+
+
 def holm(p_values: Sequence[float]) -> list[float]:
     """Holm's (1979) step-down adjustment of p-values tested together, in their order:
     the i-th smallest p times (m − i + 1), made monotone, capped at 1.
@@ -407,7 +423,7 @@ class WeatResult:
         """One line of the side-by-side table."""
         return {"test": self.test, "space": self.space, "probe": "SEAT" if self.seat else "WEAT",
                 "d": self.effect_size, "p": self.p_value, "p (Holm)": self.p_holm, "p_method": self.p_method,
-                "S": self.S,
+                "partitions": self.permutations, "S": self.S,
                 "sizes": "/".join(map(str, self.sizes)), "missing": ", ".join(self.missing_words),
                 "embedded": ", ".join(w for ws in self.embedded.values() for w in ws), "refused": ""}
 

@@ -131,11 +131,15 @@ with weat_tab:
                    "of that test alone. In the table, *p (Holm)* is adjusted for all the tests run together on the "
                    "same space (Holm 1979): read that one when several tests are compared. Grey cells were refused: "
                    "too many of the test's words are not in that space.")
-        st.dataframe(table, hide_index=True, width="stretch", key="bias_table", column_config={
+        shown = table.copy()
+        for column in ("p", "p (Holm)"):   # text, so an exact p of 0 reads as the bound it is, never "0.00000"
+            shown[column] = [bias.format_p(v, n) if pd.notna(n) and n else "—"
+                             for v, n in zip(table[column], table.get("partitions", pd.Series(np.nan, table.index)))]
+        st.dataframe(shown, hide_index=True, width="stretch", key="bias_table", column_config={
             "d": st.column_config.NumberColumn("d", format="%.3f"),
-            "p": st.column_config.NumberColumn("p", format="%.5f", help="one-sided permutation p of the test alone"),
-            "p (Holm)": st.column_config.NumberColumn("p (Holm)", format="%.5f",
-                                                      help="adjusted for the tests run together on this space"),
+            "p": st.column_config.TextColumn("p", help="one-sided permutation p of the test alone"),
+            "p (Holm)": st.column_config.TextColumn("p (Holm)",
+                                                    help="adjusted for the tests run together on this space"),
             "S": st.column_config.NumberColumn("S", format="%.4f"),
             "refused": st.column_config.TextColumn("refused because", width="large")})
 
@@ -357,7 +361,8 @@ with debias_tab:
                         r = weat_cell(workspace_root(), choices[n], test_json(t), 1, bias.PERMUTATIONS, 0,
                                       bias.MAX_MISSING, False)
                         rows.append({"test": t.id, "space": n, "d": r.effect_size if not isinstance(r, str) else np.nan,
-                                     "p": r.p_value if not isinstance(r, str) else np.nan})
+                                     "p": bias.format_p(r.p_value, r.permutations) if not isinstance(r, str)
+                                     else "refused"})
                 ba = pd.DataFrame(rows)
                 fig = go.Figure([go.Bar(x=ba[ba.space == n]["test"], y=ba[ba.space == n]["d"], name=n,
                                         marker={"color": c},
@@ -366,5 +371,6 @@ with debias_tab:
                 fig.update_layout(barmode="group", template="plotly_white", height=340, yaxis_title="WEAT d",
                                   margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h", "y": 1.1})
                 plotly_chart(fig, width="stretch", key="debias_bars")
-                st.dataframe(ba.pivot(index="test", columns="space", values=["d", "p"]).reset_index(),
-                             hide_index=True, width="stretch", key="debias_table")
+                wide = ba.assign(d=ba["d"].round(3)).pivot(index="test", columns="space", values=["d", "p"])
+                wide.columns = [f"{n} · {v}" for v, n in wide.columns]
+                st.dataframe(wide.reset_index(), hide_index=True, width="stretch", key="debias_table")
