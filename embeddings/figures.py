@@ -38,7 +38,7 @@ class MapLayers:
     values_title: str = ""
     #: write each group's name at its centre
     name_groups: bool = True
-    #: write the N most frequent words on the map (0: none)
+    #: write the N most frequent content words on the map (0: none; no stopwords or numbers)
     word_labels: int = 0
     picked: set[str] = field(default_factory=set)
     near: set[str] = field(default_factory=set)
@@ -97,9 +97,13 @@ def projection_figure(frame: pd.DataFrame, layers: MapLayers, *, height: int = 5
                                    font={"size": 11, "color": PALETTE[i % len(PALETTE)]},
                                    bgcolor="rgba(255,255,255,0.7)", borderpad=1)
     if layers.word_labels > 0:
-        n = min(int(layers.word_labels), MAX_WORD_LABELS, len(frame))
+        from .neighbours import content_mask
+
         freq = frame["frequency"].to_numpy(dtype=float)
-        order = np.argsort(-freq, kind="stable")[:n] if freq.any() else np.arange(n)
+        order = np.argsort(-freq, kind="stable") if freq.any() else np.arange(len(frame))
+        content = content_mask(labels)[order]          # "the" and "of" say nothing about a region
+        order = order[content] if content.any() else order
+        order = order[: min(int(layers.word_labels), MAX_WORD_LABELS)]
         fig.add_trace(go.Scatter(x=x[order], y=y[order], mode="text", text=labels.to_numpy()[order],
                                  textposition="top center", textfont={"size": 10, "color": "#343a40"},
                                  hoverinfo="skip", name="most frequent", showlegend=False))
