@@ -23,7 +23,7 @@ if not items:
     st.stop()
 by_name = {c.name: c for c in items}
 
-c1, c2, c3 = st.columns([2, 2, 4])
+c1, c2, c3 = st.columns([2, 2, 5])  # room for four space chips: a cut chip hides a choice
 corpus_name = c1.selectbox("Corpus", list(by_name), key="au_corpus")
 corpus = by_name[corpus_name]
 source = c2.radio("Terms", ["Mine from the corpus", "Type or upload"], key="au_source")
@@ -34,7 +34,7 @@ general = [n for n in names if n not in trained and cards[n].summary.get("unit",
 default = [n for n in query_list("spaces") if n in choices] or (trained[:1] + general[:2]) or names[:2]
 selected = c3.multiselect("Spaces", names, default=default, key="au_spaces",
                           help="Typically the model trained on the corpus beside GloVe and MiniLM.")
-d1, d2, d3 = st.columns([2, 2, 4])
+d1, d2, d3 = st.columns([2, 2, 5])
 domain = d1.selectbox("Domain space (trained on the corpus)", selected or ["—"], key="au_domain",
                       index=selected.index(trained[0]) if trained and trained[0] in selected else 0)
 k = int(d2.number_input("k neighbours", 2, 50, 10, key="au_k"))

@@ -21,7 +21,7 @@ st.caption("The standard intrinsic benchmarks, scored exactly as gensim's evalua
 
 choices = spaces_or_stop()
 names = list(choices)
-c1, c2 = st.columns([3, 3])
+c1, c2 = st.columns([4, 3])  # room for four space chips
 selected = c1.multiselect("Spaces", names, default=default_spaces(choices, 3), key="ev_spaces")
 benchmarks = c2.multiselect("Benchmarks", list(BENCHMARKS), default=["ws353", "simlex"], key="ev_bench",
                             help="; ".join(f"{b}: {BENCHMARKS[b][1].split(',')[0]}" for b in BENCHMARKS)

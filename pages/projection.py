@@ -28,7 +28,7 @@ choices = spaces_or_stop()
 names = list(choices)
 default = default_spaces(choices, 2)
 
-c1, c2, c3 = st.columns([4, 2, 2])
+c1, c2, c3 = st.columns([6, 3, 2])  # room for four space chips: a cut chip hides a choice
 selected = c1.multiselect("Spaces", names, default=default, max_selections=4, key="pj_spaces")
 method = c2.radio("Method", METHODS, index=METHODS.index(st.query_params.get("method", "umap"))
                   if st.query_params.get("method", "umap") in METHODS else 0, horizontal=True, key="pj_method",
