@@ -168,10 +168,13 @@ class _TqdmProgress(io.TextIOBase):
 def _umap(vectors, graph, params, seed, epoch: Callable[[int, int], None] | None = None):
     import umap
 
-    hook = {"disable": False, "file": _TqdmProgress(epoch), "bar_format": "{n}/{total}", "mininterval": 0.2} \
-        if epoch else None
+    n_epochs = params.get("n_epochs", 200)
+    # a report every 2% of the epochs, however fast they run (a time interval would make
+    # the number of reports, and a Cancel's reaction, depend on the machine)
+    hook = {"disable": False, "file": _TqdmProgress(epoch), "bar_format": "{n}/{total}", "mininterval": 0,
+            "miniters": max(1, n_epochs // 50)} if epoch else None
     reducer = umap.UMAP(n_neighbors=params["n_neighbors"], min_dist=params["min_dist"], metric="cosine",
-                        n_epochs=params.get("n_epochs", 200), random_state=seed, precomputed_knn=graph,
+                        n_epochs=n_epochs, random_state=seed, precomputed_knn=graph,
                         n_components=2, tqdm_kwds=hook)
     return reducer.fit_transform(vectors)
 
