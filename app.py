@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from embeddings.projection import warm_up_in_background
-from embeddings.seed import SEEDED_KEY, seed_demo
+from embeddings.demo import SEEDED_KEY, seed_demo
 from pages.common import guard, md_list, plural, progress_reporter, workspace
 
 # A local file: an icon name (":material/...:" or an emoji) makes the browser fetch the favicon from a remote host.

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from embeddings.models.sentence import encode, load_encoder  # noqa: E402
 from embeddings.samples import SAMPLES  # noqa: E402

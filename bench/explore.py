@@ -25,7 +25,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 _FIRST = r"""
 import sys, time, json
@@ -111,7 +110,7 @@ def main() -> None:
 
     from streamlit.testing.v1 import AppTest
 
-    from embeddings.seed import seed_demo
+    from embeddings.demo import seed_demo
     from embeddings.workspace import Workspace
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -17,7 +17,6 @@ MATRIX_MB = 400_000 * 50 * 4 / 2**20
 
 _CHILD = r"""
 import json, os, resource, sys, tempfile, tracemalloc
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np, pandas as pd
 from embeddings.models import add_pretrained
 from embeddings.workspace import Workspace

@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from embeddings.corpus import Preprocessing, add_corpus  # noqa: E402
 from embeddings.models import train_space  # noqa: E402

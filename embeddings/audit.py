@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -34,6 +34,7 @@ import pandas as pd
 
 from .corpus import Corpus
 from .errors import InputError
+from .progress import Progress
 from .models import TRAIN_FAMILIES
 from .space import EmbeddingSpace
 
@@ -172,7 +173,7 @@ class Audit:
 
 def audit(corpus: Corpus, spaces: Sequence[EmbeddingSpace], terms: Sequence[str] | None = None, *,
           mine: int | None = None, k: int = 10, domain: str | None = None,
-          progress: Callable[[float, str], None] | None = None) -> Audit:
+          progress: Progress | None = None) -> Audit:
     """Audit ``terms`` (or the ``mine`` most over-represented ones) against ``spaces``.
 
     ``domain`` names the space trained on this corpus (default: the first space whose

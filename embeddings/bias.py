@@ -41,7 +41,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .progress import Progress
 from .space import EmbeddingSpace
 from .workspace import Workspace, atomic_write_json, read_json
 
@@ -532,7 +533,7 @@ def refused_row(test: WeatTest, space: EmbeddingSpace, reason: str) -> dict:
 
 
 def weat_table(spaces: Sequence[EmbeddingSpace], tests: Sequence[WeatTest], *,
-               progress: Callable[[float, str], None] | None = None, **kwargs) -> pd.DataFrame:
+               progress: Progress | None = None, **kwargs) -> pd.DataFrame:
     """Test × space, one row each, with Holm's p over each space's tests; refused tests keep
     their row with the reason."""
     cells: list[WeatResult | dict] = []

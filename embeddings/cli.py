@@ -18,9 +18,6 @@ from pathlib import Path
 
 from .errors import EmbeddingsError, InputError
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line, not a usage block."""
@@ -243,7 +240,7 @@ def cmd_samples(ws, args) -> None:
 
 
 def cmd_seed(ws, args) -> None:
-    from .seed import SEEDED_KEY, seed_demo
+    from .demo import SEEDED_KEY, seed_demo
 
     progress = _progress_printer(args, in_logs=True)
     if not args.json and not ws.get_setting(SEEDED_KEY):

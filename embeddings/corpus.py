@@ -42,12 +42,11 @@ import numpy as np
 import pandas as pd
 
 from .errors import DamagedError, InputError
+from .progress import Progress, no_progress
 from .readers import Document, FileInfo, Limits, Source, paragraphs, read_source
 from .workspace import Artefact, Workspace, atomic_write_json
 
 KIND = "corpus"
-#: progress(fraction in [0, 1], message)
-Progress = Callable[[float, str], None]
 PHRASE_MODES = ("none", "bigrams", "trigrams")
 PHRASE_SCORING = ("npmi", "default")
 _PHRASE_DELIMITERS = ("\x1f", "\x1e")  # one per Phrases pass; both shown as "_"
@@ -55,10 +54,6 @@ _PHRASE_DELIMITERS = ("\x1f", "\x1e")  # one per Phrases pass; both shown as "_"
 # A token is a run of word characters, with inner hyphens or apostrophes kept
 # ("south-west", "don't"). Phrases are joined with "_" afterwards ("new_york").
 TOKEN_RE = re.compile(r"\w+(?:[-'\u2019]\w+)*")
-
-
-def _no_progress(fraction: float, message: str) -> None:
-    pass
 
 
 @dataclass(frozen=True)
@@ -330,7 +325,7 @@ class _Finisher:
         return tokens
 
 
-def preprocess(documents: Sequence[Document], prep: Preprocessing, progress: Progress = _no_progress) -> Tokenised:
+def preprocess(documents: Sequence[Document], prep: Preprocessing, progress: Progress = no_progress) -> Tokenised:
     """Tokenise documents, detect phrases, remove stopwords, in memory."""
     raw = list(_tokenised_units(documents, prep, lambda f, m: progress(0.7 * f, m)))
     finish = _Finisher(prep)
@@ -365,7 +360,7 @@ class PhrasePreview:
 
 
 def preview_phrases(documents: Sequence[Document], prep: Preprocessing, *, max_chars: int = PREVIEW_CHARS,
-                    progress: Progress = _no_progress) -> PhrasePreview:
+                    progress: Progress = no_progress) -> PhrasePreview:
     """What ``prep``'s phrase detection makes of (the start of) the documents, before
     anything is saved. On a part, counts are lower than on the whole, so fewer pairs reach
     the min count."""
@@ -716,7 +711,7 @@ def _write_corpus(folder: Path, documents: Sequence[Document], files: list[FileI
 
 
 def read_documents(sources: Iterable[Source], limits: Limits | None = None,
-                   progress: Progress = _no_progress) -> tuple[list[Document], list[FileInfo]]:
+                   progress: Progress = no_progress) -> tuple[list[Document], list[FileInfo]]:
     """Read every source; the first unusable one raises :class:`InputError`.
 
     ``sources`` may be a generator: each file's bytes are then dropped once it is read."""
@@ -741,7 +736,7 @@ def add_corpus(
     preprocessing: Preprocessing | None = None,
     limits: Limits | None = None,
     source_label: str | None = None,
-    progress: Progress = _no_progress,
+    progress: Progress = no_progress,
 ) -> Corpus:
     """Read, preprocess and save a corpus; return it.
 

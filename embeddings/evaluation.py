@@ -21,7 +21,7 @@ same formats.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .progress import Progress
 from .space import EmbeddingSpace
 
 RESTRICT_VOCAB = 300_000
@@ -119,7 +120,7 @@ def parse_analogies(text: str, name: str = "analogies") -> list[tuple[str, list[
 
 def analogies(space: EmbeddingSpace, path: Path | str | None = None, *, restrict_vocab: int = RESTRICT_VOCAB,
               case_insensitive: bool = True, batch: int = BATCH,
-              progress: Callable[[float, str], None] | None = None, text: str | None = None) -> AnalogyResult:
+              progress: Progress | None = None, text: str | None = None) -> AnalogyResult:
     """3CosAdd analogy accuracy, equal to gensim's ``evaluate_word_analogies``
     (``text``: the file's contents, when the caller has read it already)."""
     from gensim import matutils
@@ -326,7 +327,7 @@ def word_pairs(space: EmbeddingSpace, path: Path | str, *, restrict_vocab: int =
 
 
 def evaluate(space: EmbeddingSpace, benchmark: str | Path, *, restrict_vocab: int = RESTRICT_VOCAB,
-             progress: Callable[[float, str], None] | None = None) -> AnalogyResult | PairsResult:
+             progress: Progress | None = None) -> AnalogyResult | PairsResult:
     """A named benchmark (analogy, ws353, simlex) or a file in one of their formats
     (read once: its ': section' lines say it holds analogies)."""
     path = benchmark_path(benchmark) if isinstance(benchmark, str) and benchmark in BENCHMARKS else Path(benchmark)

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .display import plot_text
+from .display import MARKUP_SAFE, plot_text
+from .neighbours import Comparison
 
 PALETTE = ["#3b5bdb", "#e8590c", "#2b8a3e", "#c2255c", "#5f3dc4", "#0b7285", "#e67700", "#862e9c", "#1864ab",
            "#a61e4d", "#5c940d", "#d9480f", "#364fc7", "#087f5b", "#9c36b5", "#495057"]
@@ -176,4 +177,215 @@ def neighbour_bars(labels: Sequence[str], cosines: Sequence[float]) -> go.Figure
                       template="plotly_white",
                       yaxis={"automargin": True, "tickvals": rows, "ticktext": [shorten(x) for x in labels]},
                       xaxis={"title": "cosine", "range": [min(0.0, float(cos.min()) if len(cos) else 0.0), 1.0]})
+    return fig
+
+
+# -- corpus figures ----------------------------------------------------------------------------
+def zipf_figure(vocab: pd.DataFrame, max_points: int = 3000) -> go.Figure:
+    """Rank against frequency on log-log axes, with Zipf's law (slope −1) from the top
+    term's count; at most ``max_points`` log-spaced ranks, which keep the curve's shape."""
+    from .corpus import zipf_table
+
+    z = zipf_table(vocab)
+    if len(z) > max_points:
+        z = z.iloc[np.unique(np.geomspace(1, len(z), max_points).astype(int) - 1)]
+    fig = go.Figure()
+    fig.add_trace(go.Scattergl(x=z["rank"], y=z["count"], mode="markers+lines", name="this corpus",
+                               text=z["term"], hovertemplate="#%{x}: %{text} (%{y:,})<extra></extra>",
+                               marker={"size": 4}))
+    top = float(vocab["count"].iloc[0])
+    ranks = np.array([1, len(vocab)])
+    fig.add_trace(go.Scatter(x=ranks, y=top / ranks, mode="lines", name="Zipf's law (slope −1)",
+                             line={"dash": "dash", "color": "grey"}, hoverinfo="skip"))
+    fig.update_layout(xaxis={"type": "log", "title": "rank", "dtick": 1},
+                      yaxis={"type": "log", "title": "frequency", "dtick": 1},
+                      height=430, margin={"l": 10, "r": 10, "t": 10, "b": 10}, template="plotly_white",
+                      legend={"x": 0.98, "xanchor": "right", "y": 0.98})
+    return fig
+
+
+def length_histogram(tokens: pd.Series) -> go.Figure:
+    """Tokens per document."""
+    fig = go.Figure(go.Histogram(x=tokens, nbinsx=40, marker={"color": "#3b5bdb"},
+                                 hovertemplate="%{x} tokens: %{y} documents<extra></extra>"))
+    fig.update_layout(xaxis_title="tokens per document", yaxis_title="documents", height=320, bargap=0.05,
+                      margin={"l": 10, "r": 10, "t": 10, "b": 10}, template="plotly_white")
+    return fig
+
+
+def debias_bars(before_after: pd.DataFrame, parent: str, child: str) -> go.Figure:
+    """WEAT d per test, the parent space beside its debiased child (columns test, space, d)."""
+    part = {n: before_after[before_after.space == n] for n in (parent, child)}
+    fig = go.Figure([go.Bar(x=part[n]["test"], y=part[n]["d"], name=n, marker={"color": c},
+                            hovertemplate="%{x}: d = %{y:.3f}<extra>" + plot_text(n) + "</extra>")
+                     for n, c in ((parent, "#adb5bd"), (child, "#3b5bdb"))])
+    fig.update_layout(barmode="group", template="plotly_white", height=340, yaxis_title="WEAT d",
+                      margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h", "y": 1.1})
+    return fig
+
+
+# -- comparison, bias, audit and evaluation figures (also drawn into the HTML reports) ----------
+def jaccard_histogram(comparison: Comparison, name_a: str, name_b: str) -> go.Figure:
+    fig = go.Figure(go.Histogram(x=comparison.table["jaccard"], xbins={"start": 0, "end": 1.0001, "size": 0.05},
+                                 marker={"color": "#3b5bdb"},
+                                 hovertemplate="Jaccard %{x}: %{y} labels<extra></extra>"))
+    fig.update_layout(xaxis_title=f"Jaccard@{comparison.k} of the neighbour sets "
+                                  f"({plot_text(name_a)} vs {plot_text(name_b)})",
+                      yaxis_title="labels", template="plotly_white", height=320, bargap=0.05,
+                      margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    return fig
+
+def drift_histogram(comparison: Comparison) -> go.Figure:
+    fig = go.Figure(go.Histogram(x=comparison.table["drift"], nbinsx=40, marker={"color": "#e8590c"},
+                                 hovertemplate="drift %{x}: %{y} labels<extra></extra>"))
+    fig.update_layout(xaxis_title="cosine drift after orthogonal Procrustes (1 − cos)", yaxis_title="labels",
+                      template="plotly_white", height=320, bargap=0.05, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    return fig
+
+# -- bias ------------------------------------------------------------------------------
+def _p_text(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+def weat_heatmap(table: pd.DataFrame, titles: dict[str, str] | None = None) -> go.Figure:
+    """Effect size d, test × space, diverging around 0; refused cells say so."""
+    tests = list(dict.fromkeys(table["test"]))
+    spaces = list(dict.fromkeys(table["space"]))
+    cell = {(r.test, r.space): r for r in table.itertuples()}
+    z, text, hover = [], [], []
+    for t in tests:
+        zr, tr, hr = [], [], []
+        for s in spaces:
+            r = cell.get((t, s))
+            if r is None or r.refused:
+                zr.append(None)
+                tr.append("refused" if r is not None else "")
+                hr.append(r.refused if r is not None else "")
+            else:
+                zr.append(r.d)
+                tr.append(f"{r.d:+.2f}<br>{_p_text(r.p)}")
+                hr.append(f"d = {r.d:+.3f}, {_p_text(r.p)} ({r.p_method}), sizes {r.sizes}")
+        z.append(zr)
+        text.append(tr)
+        hover.append(hr)
+    labels = [f"{t} · {(titles or {}).get(t, '')}"[:72].rstrip(" ·") for t in tests]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=spaces, y=labels, text=text, texttemplate="%{text}", textfont={"size": 12}, customdata=hover,
+        hovertemplate="%{y}<br>%{x}: %{customdata}<extra></extra>", zmid=0, zmin=-2, zmax=2,
+        colorscale="RdBu_r", colorbar={"title": "d"}, xgap=2, ygap=2,
+        meta=MARKUP_SAFE("text")))  # the cell texts are numbers and "refused", with our <br>
+    fig.update_layout(template="plotly_white", height=max(220, 80 + 44 * len(tests)),
+                      margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      yaxis={"autorange": "reversed", "automargin": True}, xaxis={"side": "top"},
+                      plot_bgcolor="#f1f3f5")
+    return fig
+
+def weat_strip(scores: pd.DataFrame, title: str = "") -> go.Figure:
+    """Per-word s(w, A, B) of the two target sets, one row per word, sorted (SEAT: the mean
+    over templates, with the range across them)."""
+    per = scores.groupby(["set", "word"], sort=False)["s"].agg(["mean", "min", "max", "count"]).reset_index()
+    per = per.sort_values("mean", kind="stable")
+    sets = list(dict.fromkeys(scores["set"]))
+    colours = {sets[0]: "#3b5bdb", sets[-1]: "#e8590c"}
+    fig = go.Figure()
+    for s in sets:
+        part = per[per["set"] == s]
+        err = None
+        if (part["count"] > 1).any():
+            err = {"type": "data", "symmetric": False, "array": part["max"] - part["mean"],
+                   "arrayminus": part["mean"] - part["min"], "thickness": 1, "width": 0}
+        fig.add_trace(go.Scatter(x=part["mean"], y=part["word"], mode="markers", name=s, error_x=err,
+                                 marker={"size": 10, "color": colours.get(s)},
+                                 hovertemplate="%{y}: s = %{x:.4f}<extra>" + plot_text(s) + "</extra>"))
+    fig.add_vline(x=0, line={"color": "#adb5bd", "width": 1})
+    fig.update_layout(template="plotly_white", height=max(260, 20 * len(per) + 90), title=plot_text(title),
+                      margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 40},
+                      xaxis={"title": "s(w, A, B) = mean cos(w, A) − mean cos(w, B)", "zeroline": False},
+                      yaxis={"categoryorder": "array", "categoryarray": per["word"].tolist(), "automargin": True},
+                      legend={"orientation": "h", "y": 1.02, "x": 0, "yanchor": "bottom"})
+    return fig
+
+def axis_strip(projections: pd.DataFrame, ends: tuple[str, str], *, extremes: int = 15, title: str = "") -> go.Figure:
+    """The words furthest towards each end of a bias axis, ranked (cos(w, g))."""
+    p = projections.sort_values("projection", kind="stable")
+    shown = pd.concat([p.head(extremes), p.tail(extremes)]).drop_duplicates("word") if len(p) > 2 * extremes else p
+    colours = ["#c2255c" if v < 0 else "#1864ab" for v in shown["projection"]]
+    fig = go.Figure(go.Scatter(x=shown["projection"], y=shown["word"], mode="markers", marker={"size": 9,
+                                                                                              "color": colours},
+                               hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
+    fig.add_vline(x=0, line={"color": "#adb5bd", "width": 1})
+    fig.update_layout(template="plotly_white", height=max(260, 19 * len(shown) + 100), title=plot_text(title),
+                      margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 40},
+                      xaxis={"title": f"← {plot_text(ends[0])}   cos(w, g)   {plot_text(ends[1])} →"},
+                      yaxis={"categoryorder": "array", "categoryarray": shown["word"].tolist(), "automargin": True})
+    return fig
+
+# -- audit and evaluation ----------------------------------------------------------------
+def coverage_chart(summary: pd.DataFrame) -> go.Figure:
+    """Coverage by type and weighted by frequency, per space."""
+    fig = go.Figure([
+        go.Bar(x=summary["space"], y=summary["coverage"], name="by type", marker={"color": "#3b5bdb"},
+               text=[f"{v:.0%}" for v in summary["coverage"]], textposition="outside",
+               hovertemplate="%{x}: %{y:.1%} of the terms<extra></extra>"),
+        go.Bar(x=summary["space"], y=summary["coverage_by_frequency"], name="weighted by frequency",
+               marker={"color": "#74c0fc"}, text=[f"{v:.0%}" for v in summary["coverage_by_frequency"]],
+               textposition="outside", hovertemplate="%{x}: %{y:.1%} of the occurrences<extra></extra>")])
+    # the legend sits under the axis, so it never covers a bar or its label
+    fig.update_layout(barmode="group", template="plotly_white", height=340, yaxis={"range": [0, 1.12],
+                      "tickformat": ".0%", "title": "terms the space knows"},
+                      margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0})
+    return fig
+
+def overlap_chart(terms: pd.DataFrame, general: list[str], k: int) -> go.Figure:
+    """Distribution of each general space's neighbour overlap (Jaccard@k) with the domain
+    space: high means the same neighbours, low means the neighbourhood changed."""
+    fig = go.Figure([go.Box(y=terms[f"overlap:{g}"].dropna(), name=g, boxpoints="all", jitter=0.4,
+                            text=terms.loc[terms[f"overlap:{g}"].notna(), "term"],
+                            hovertemplate="%{text}: overlap %{y:.2f}<extra></extra>") for g in general])
+    fig.update_layout(template="plotly_white", height=320, showlegend=False,
+                      yaxis={"title": f"overlap (Jaccard@{k})", "range": [-0.05, 1.05]},
+                      margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    return fig
+
+#: a term split into this many word pieces or more counts as fragmented
+FRAGMENTED_PIECES = 3
+
+def pieces_chart(terms: pd.DataFrame) -> go.Figure:
+    """Terms per number of MiniLM word pieces; the fragmented ones (3 pieces or more) in
+    orange, with a legend saying so."""
+    counts = terms["n_pieces"].value_counts().sort_index()
+    frag = counts.index.astype(int) >= FRAGMENTED_PIECES
+    fig = go.Figure([go.Bar(x=counts.index[m].astype(str), y=counts.values[m], name=name, marker={"color": colour},
+                            hovertemplate="%{x} pieces: %{y} terms<extra></extra>")
+                     for m, name, colour in ((~frag, f"whole or in {FRAGMENTED_PIECES - 1} pieces", "#adb5bd"),
+                                             (frag, f"fragmented ({FRAGMENTED_PIECES}+ pieces)", "#e8590c"))
+                     if m.any()])
+    fig.update_layout(template="plotly_white", height=340, xaxis={"title": "MiniLM word pieces per term",
+                      "type": "category", "categoryorder": "array", "categoryarray": counts.index.astype(str)},
+                      yaxis_title="terms", margin={"l": 10, "r": 10, "t": 10, "b": 10}, showlegend=True,
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0})
+    return fig
+
+def scores_chart(board: pd.DataFrame) -> go.Figure:
+    """Score per benchmark and space with the items it rests on written on each bar. A score
+    on fewer than half the items (``ranked`` False) is drawn hatched and faded and says it
+    is not ranked."""
+    fig = go.Figure()
+    for space in dict.fromkeys(board["space"]):
+        part = board[board["space"] == space]
+        low = ~part["ranked"].to_numpy(dtype=bool)
+        fig.add_trace(go.Bar(
+            x=part["benchmark"], y=part["score"], name=space,
+            text=[f"{s:.3f}<br>n {u:,}/{t:,}" + ("<br>not ranked" if lo else "")
+                  for s, u, t, lo in zip(part["score"], part["used"], part["total"], low)],
+            textposition="outside", meta=MARKUP_SAFE("text"),  # numbers with our <br>
+            marker={"pattern": {"shape": ["/" if lo else "" for lo in low], "solidity": 0.35},
+                    "opacity": [0.45 if lo else 1.0 for lo in low]},
+            customdata=[f"{u:,} of {t:,} items" + (" (under half: not ranked)" if lo else "")
+                        for u, t, lo in zip(part["used"], part["total"], low)],
+            hovertemplate="%{x}: %{y:.4f} on %{customdata}<extra>" + plot_text(space) + "</extra>"))
+    lo = min(0.0, float(board["score"].min()) - 0.25)
+    fig.update_layout(barmode="group", template="plotly_white", height=400, yaxis={"range": [lo, 1.2],
+                      "title": "accuracy (analogy) / Spearman (pairs)"}, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      legend={"orientation": "h", "y": 1.12})
     return fig

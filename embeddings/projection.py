@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, NotFoundError
+from .progress import Progress, no_progress
 from .neighbours import knn_graph
 from .space import EmbeddingSpace
 from .workspace import Workspace
@@ -45,11 +46,6 @@ TRUST_K = 10
 TRUST_SAMPLE = 5000
 #: the most points one panel shows (a larger selection keeps the most frequent); said in the page before it runs
 MAX_POINTS = 100_000
-Progress = Callable[[float, str], None]
-
-
-def _quiet(fraction: float, message: str) -> None:
-    pass
 
 
 @dataclass
@@ -230,7 +226,7 @@ def default_params(method: str) -> dict:
 
 
 def project(space: EmbeddingSpace, rows: np.ndarray, method: str = "umap", *, params: dict | None = None,
-            seed: int | None = 1, progress: Progress = _quiet) -> Projection:
+            seed: int | None = 1, progress: Progress = no_progress) -> Projection:
     """Lay out ``rows`` of ``space`` in 2-D and score the layout.
 
     With a ``seed`` the layout is reproducible; umap-learn then runs single-threaded.
@@ -301,7 +297,7 @@ def cache_key(space: EmbeddingSpace, rows: np.ndarray, method: str, params: dict
 
 
 def cached_project(ws: Workspace, space: EmbeddingSpace, rows: np.ndarray, method: str = "umap", *,
-                   params: dict | None = None, seed: int | None = 1, progress: Progress = _quiet) -> Projection:
+                   params: dict | None = None, seed: int | None = 1, progress: Progress = no_progress) -> Projection:
     """:func:`project`, reading and writing the workspace cache (saved spaces only)."""
     params = {**default_params(method), **(params or {})} if method in METHODS else params
     if space.id is None:

@@ -6,7 +6,8 @@ from embeddings.audit import FLAGS, audit
 from embeddings.bias import parse_words
 from embeddings.errors import InputError
 from embeddings.models import TRAIN_FAMILIES
-from embeddings.report import audit_report, coverage_chart, overlap_chart, pieces_chart
+from embeddings.figures import coverage_chart, overlap_chart, pieces_chart
+from embeddings.reports import audit_report
 from pages.common import (cancellable, corpora, download_name, guard, md, plotly_chart, progress_reporter, query_list,
                           space, space_cards, spaces_or_stop,
                           workspace_root)

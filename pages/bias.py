@@ -4,13 +4,12 @@ import json
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from embeddings import bias
 from embeddings.errors import InputError
-from embeddings.report import axis_strip, bias_report, weat_heatmap, weat_strip
-from embeddings.display import plot_text
+from embeddings.figures import axis_strip, debias_bars, weat_heatmap, weat_strip
+from embeddings.reports import bias_report
 from embeddings.glossary import GLOSSARY
 from pages.common import (cancellable, download_name, flash, guard, md, md_list, plotly_chart, plural, progress_reporter,
                           show_flash, space, space_cards, spaces_or_stop, sync_query_params, query_list, workspace,
@@ -364,12 +363,7 @@ with debias_tab:
                                      "p": bias.format_p(r.p_value, r.permutations) if not isinstance(r, str)
                                      else "refused"})
                 ba = pd.DataFrame(rows)
-                fig = go.Figure([go.Bar(x=ba[ba.space == n]["test"], y=ba[ba.space == n]["d"], name=n,
-                                        marker={"color": c},
-                                        hovertemplate="%{x}: d = %{y:.3f}<extra>" + plot_text(n) + "</extra>")
-                                 for n, c in ((parent_name, "#adb5bd"), (pick, "#3b5bdb"))])
-                fig.update_layout(barmode="group", template="plotly_white", height=340, yaxis_title="WEAT d",
-                                  margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h", "y": 1.1})
+                fig = debias_bars(ba, parent_name, pick)
                 plotly_chart(fig, width="stretch", key="debias_bars")
                 wide = ba.assign(d=ba["d"].round(3)).pivot(index="test", columns="space", values=["d", "p"])
                 wide.columns = [f"{n} · {v}" for v, n in wide.columns]

@@ -4,7 +4,8 @@ import streamlit as st
 
 from embeddings.glossary import GLOSSARY
 from embeddings.neighbours import compare
-from embeddings.report import compare_report, drift_histogram, jaccard_histogram
+from embeddings.figures import drift_histogram, jaccard_histogram
+from embeddings.reports import compare_report
 from pages.common import (download_name, guard, md, plotly_chart, space, spaces_or_stop, sync_query_params,
                           workspace_root)
 

@@ -2,14 +2,13 @@
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from embeddings.corpus import (PHRASE_MODES, PHRASE_SCORING, RECOMMENDED, Preprocessing, add_corpus, delete_corpus,
-                               preview_phrases, read_documents, rename_corpus, zipf_table)
+                               preview_phrases, read_documents, rename_corpus)
 from embeddings.errors import InputError
+from embeddings.figures import length_histogram, zipf_figure
 from embeddings.readers import Limits, Source, format_of, inspect_fields, UPLOAD_TYPES
 from embeddings.samples import SAMPLES
 from pages.common import (SELECTED_CORPUS, corpora, corpus_tables, flash, fmt_int, guard, md, plotly_chart, plural,
@@ -251,22 +250,7 @@ with left:
     )
 with right:
     st.markdown("**Rank / frequency (Zipf)**")
-    z = zipf_table(vocab)
-    if len(z) > 3000:  # log-spaced ranks keep the curve's shape with a bounded number of points
-        idx = np.unique(np.geomspace(1, len(z), 3000).astype(int) - 1)
-        z = z.iloc[idx]
-    fig = go.Figure()
-    fig.add_trace(go.Scattergl(x=z["rank"], y=z["count"], mode="markers+lines", name="this corpus",
-                               text=z["term"], hovertemplate="#%{x}: %{text} (%{y:,})<extra></extra>",
-                               marker={"size": 4}))
-    top = float(vocab["count"].iloc[0])
-    ranks = np.array([1, len(vocab)])
-    fig.add_trace(go.Scatter(x=ranks, y=top / ranks, mode="lines", name="Zipf's law (slope −1)",
-                             line={"dash": "dash", "color": "grey"}, hoverinfo="skip"))
-    fig.update_layout(xaxis={"type": "log", "title": "rank", "dtick": 1},
-                      yaxis={"type": "log", "title": "frequency", "dtick": 1},
-                      height=430, margin={"l": 10, "r": 10, "t": 10, "b": 10}, template="plotly_white",
-                      legend={"x": 0.98, "xanchor": "right", "y": 0.98})
+    fig = zipf_figure(vocab)
     plotly_chart(fig, width="stretch", key="zipf")
 
 left, right = st.columns(2)
@@ -285,10 +269,7 @@ with right:
     if len(docs) < 3:
         st.caption(f"{plural(len(docs), 'document')} of {', '.join(fmt_int(n) for n in docs['tokens'])} tokens.")
     else:
-        hist = go.Figure(go.Histogram(x=docs["tokens"], nbinsx=40, marker={"color": "#3b5bdb"},
-                                      hovertemplate="%{x} tokens: %{y} documents<extra></extra>"))
-        hist.update_layout(xaxis_title="tokens per document", yaxis_title="documents", height=320, bargap=0.05,
-                           margin={"l": 10, "r": 10, "t": 10, "b": 10}, template="plotly_white")
+        hist = length_histogram(docs["tokens"])
         plotly_chart(hist, width="stretch", key="doclen")
 
 st.markdown("**Files**")

@@ -9,7 +9,7 @@ import streamlit as st
 from embeddings.display import safe_filename
 from embeddings.errors import InputError
 from embeddings.evaluation import BENCHMARKS, MIN_COVERAGE, evaluate, n_of, scoreboard
-from embeddings.report import scores_chart
+from embeddings.figures import scores_chart
 from pages.common import (cancellable, default_spaces, guard, md, plotly_chart, progress_reporter, space, spaces_or_stop,
                           sync_query_params, workspace_root)
 

@@ -321,7 +321,7 @@ def test_exported_reports_open_offline_and_escape_names(browser, demo_ws, tmp_pa
     from embeddings.audit import audit
     from embeddings.corpus import get_corpus
     from embeddings.neighbours import compare
-    from embeddings.report import audit_report, bias_report, compare_report
+    from embeddings.reports import audit_report, bias_report, compare_report
     from embeddings.space import load_space
     from tests.conftest import assert_nothing_left_the_machine, guarded_context
 

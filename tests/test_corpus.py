@@ -108,7 +108,7 @@ def test_recommended_phrases_are_npmi_and_match_gensim():
     from gensim.models.phrases import ENGLISH_CONNECTOR_WORDS, Phrases
 
     from embeddings.corpus import RECOMMENDED
-    from embeddings.seed import DEMO_PREPROCESSING
+    from embeddings.demo import DEMO_PREPROCESSING
 
     assert DEMO_PREPROCESSING == RECOMMENDED and RECOMMENDED.phrase_scoring == "npmi"
     docs = SAMPLES["lee"].load()

@@ -8,7 +8,7 @@ from embeddings import neighbours as nb
 from embeddings.errors import InputError
 from embeddings.neighbours import compare, knn_graph, neighbours, overlap_scores, parse_expression
 from embeddings.projection import align, cached_project, cluster, project, select_rows, trust_scores
-from embeddings.report import compare_report
+from embeddings.reports import compare_report
 from embeddings.space import EmbeddingSpace, OOVError, load_space
 
 

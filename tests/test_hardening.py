@@ -108,7 +108,7 @@ def test_download_names_are_never_paths():
 
 def test_reports_escape_names_labels_and_words(demo_ws):
     from embeddings.neighbours import compare
-    from embeddings.report import compare_report
+    from embeddings.reports import compare_report
     from embeddings.space import EmbeddingSpace, load_space
 
     glove = load_space(demo_ws, "glove-50d")

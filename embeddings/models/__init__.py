@@ -14,25 +14,20 @@ Backends are imported lazily: loading the CLI or a page does not import torch.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from ..corpus import get_corpus
 from ..errors import InputError
 from ..readers import Limits
 from ..space import EmbeddingSpace, load_space
+from ..progress import Progress, no_progress
 from ..workspace import Workspace
 
 TRAIN_FAMILIES = ("word2vec", "fasttext", "ppmi-svd")
 PRETRAINED = ("minilm", "glove-6b-50d")
-Progress = Callable[[float, str], None]
 
 
-def _quiet(fraction: float, message: str) -> None:
-    pass
-
-
-def train_space(ws: Workspace, corpus: str, family: str, name: str, *, progress: Progress = _quiet,
+def train_space(ws: Workspace, corpus: str, family: str, name: str, *, progress: Progress = no_progress,
                 on_epoch=None, **settings) -> EmbeddingSpace:
     """Train a model on a workspace corpus and save it as a space.
 
@@ -64,7 +59,7 @@ def train_space(ws: Workspace, corpus: str, family: str, name: str, *, progress:
 
 
 def add_pretrained(ws: Workspace, model: str, name: str, *, corpus: str | None = None, unit: str = "term",
-                   top: int | None = None, progress: Progress = _quiet) -> EmbeddingSpace:
+                   top: int | None = None, progress: Progress = no_progress) -> EmbeddingSpace:
     """A pretrained model as a space.
 
     ``glove-6b-50d``: the GloVe vocabulary (``top`` most frequent words, default all 400k).

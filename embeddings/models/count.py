@@ -12,13 +12,13 @@ distributional similarity with lessons learned from word embeddings"):
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from ..corpus import Corpus
+from ..progress import Progress, no_progress
 from ..errors import InputError
 from ..space import EmbeddingSpace
 
@@ -68,7 +68,7 @@ def ppmi(counts: sp.csr_matrix, cds: float = 0.75) -> sp.csr_matrix:
 
 
 def train_ppmi_svd(corpus: Corpus, params: CountParams, name: str,
-                   progress: Callable[[float, str], None] = lambda f, m: None) -> EmbeddingSpace:
+                   progress: Progress = no_progress) -> EmbeddingSpace:
     from sklearn.utils.extmath import randomized_svd
 
     vocab_table = corpus.vocabulary()

