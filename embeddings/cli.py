@@ -255,25 +255,9 @@ def cmd_seed(ws, args) -> None:
 # -- spaces ---------------------------------------------------------------------
 def _space_summary(ws, name_or_id: str) -> dict:
     """A space's model card from the catalogue alone (no vectors or labels are read)."""
-    art = ws.get("space", name_or_id)
-    p, summary = art.params, art.summary
-    return {
-        "id": art.id,
-        "name": art.name,
-        "family": summary.get("family"),
-        "vocabulary": summary.get("vocabulary"),
-        "dim": summary.get("dim"),
-        "unit": summary.get("unit", "term"),
-        "corpus": p.get("corpus"),
-        "parent": p.get("parent_name"),
-        "seconds": p.get("seconds"),
-        "words_per_second": p.get("words_per_second"),
-        "seed": p.get("seed"),
-        "params": p.get("params", {}),
-        "warnings": p.get("warnings", []),
-        "can_embed": summary.get("can_embed", False),
-        "created_at": art.created_at,
-    }
+    from .cards import SpaceCard
+
+    return SpaceCard.from_artefact(ws.get("space", name_or_id)).to_dict()
 
 
 def _space_line(s: dict) -> str:

@@ -29,9 +29,8 @@ corpus_name = c1.selectbox("Corpus", list(by_name), key="au_corpus")
 corpus = by_name[corpus_name]
 source = c2.radio("Terms", ["Mine from the corpus", "Type or upload"], key="au_source")
 cards = space_cards()  # the catalogue: no space is loaded to choose the defaults
-trained = [n for n in names if cards[n].params.get("corpus") in (corpus.name, corpus.id)
-           and cards[n].summary.get("family") in TRAIN_FAMILIES]
-general = [n for n in names if n not in trained and cards[n].summary.get("unit", "term") == "term"]
+trained = [n for n in names if cards[n].trained_on(corpus.name, corpus.id) and cards[n].family in TRAIN_FAMILIES]
+general = [n for n in names if n not in trained and cards[n].is_terms]
 default = [n for n in query_list("spaces") if n in choices] or (trained[:1] + general[:2]) or names[:2]
 selected = c3.multiselect("Spaces", names, default=default, key="au_spaces",
                           help="Typically the model trained on the corpus beside GloVe and MiniLM.")

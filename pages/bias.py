@@ -27,11 +27,11 @@ cards = space_cards()
 
 
 def is_seat(name: str) -> bool:
-    return cards[name].summary.get("family") == "sentence-transformer" and cards[name].summary.get("can_embed")
+    return cards[name].is_sentence_encoder
 
 
 def is_debiased(name: str) -> bool:
-    return cards[name].params.get("derived") == "hard-debias"
+    return cards[name].is_debiased
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -286,9 +286,9 @@ with debias_tab:
                "made symmetric about the neutral subspace (equalise). The result is a new space; the original "
                "stays as it was.")
     word_spaces = [n for n in names if not is_seat(n) and not is_debiased(n)
-                   and cards[n].summary.get("unit", "term") == "term"]
+                   and cards[n].is_terms]
     d1, d2, d3 = st.columns([3, 3, 2])
-    largest = max(word_spaces, key=lambda n: cards[n].summary.get("vocabulary") or 0) if word_spaces else None
+    largest = max(word_spaces, key=lambda n: cards[n].vocabulary) if word_spaces else None
     source = d1.selectbox("Space to debias", word_spaces, key="debias_source",
                           index=word_spaces.index(largest) if largest else 0) if word_spaces else None
     new_name = d2.text_input("New space name", value=f"{source}-debiased" if source else "", key="debias_name")

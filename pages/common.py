@@ -20,6 +20,7 @@ import streamlit as st
 
 from embeddings.corpus import Corpus, get_corpus, list_corpora
 from embeddings.display import safe_figure, safe_filename
+from embeddings.cards import SpaceCard
 from embeddings.errors import EmbeddingsError
 from embeddings.space import EmbeddingSpace, load_space
 from embeddings.workspace import Artefact, Workspace, default_root
@@ -84,11 +85,10 @@ def _space_rows() -> tuple[dict[str, Artefact], dict[str, str]]:
     return healthy, damaged
 
 
-def space_cards() -> dict[str, Artefact]:
-    """name -> catalogue row of each usable space, oldest first: provenance in ``params``, the
-    model card in ``summary``. Reads the catalogue and file headers only, no vectors; a
-    damaged space is left out (see :func:`damaged_notice`)."""
-    return _space_rows()[0]
+def space_cards() -> dict[str, SpaceCard]:
+    """name -> model card of each usable space, oldest first. Reads the catalogue and file
+    headers only, no vectors; a damaged space is left out (see :func:`damaged_notice`)."""
+    return {name: SpaceCard.from_artefact(a) for name, a in _space_rows()[0].items()}
 
 
 def damaged_notice(damaged: dict[str, str]) -> None:
@@ -98,10 +98,10 @@ def damaged_notice(damaged: dict[str, str]) -> None:
                    + ". Delete them on the Models page, or create them again.", icon=":material/broken_image:")
 
 
-def space_choices(unit: str | None = None, cards: dict[str, Artefact] | None = None) -> dict[str, str]:
+def space_choices(unit: str | None = None, cards: dict[str, SpaceCard] | None = None) -> dict[str, str]:
     """name -> id of the workspace's usable spaces (optionally of one unit), oldest first."""
     cards = space_cards() if cards is None else cards
-    return {name: a.id for name, a in cards.items() if unit is None or a.summary.get("unit", "term") == unit}
+    return {name: c.id for name, c in cards.items() if unit is None or c.unit == unit}
 
 
 def spaces_or_stop(minimum: int = 1) -> dict[str, str]:

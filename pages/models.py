@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from embeddings.cards import SpaceCard
 from embeddings.display import param_rows
 from embeddings.models import add_pretrained, import_upload, reduce_space, train_space
 from embeddings.models.gensim_models import TrainParams
@@ -165,7 +166,7 @@ with tab_reduce:
     else:
         by_name = {a.name: a for a in arts}
         source = st.selectbox("Space", list(by_name), key="reduce_source")
-        parent_dim = by_name[source].summary.get("dim", 2)
+        parent_dim = SpaceCard.from_artefact(by_name[source]).dim
         if parent_dim < 3:
             st.info(f"{md(source)} has only {parent_dim} dimensions.")
         else:
@@ -187,84 +188,89 @@ if not arts:
 
 
 problems = {a.id: space_problem(a) for a in arts}
+cards = [SpaceCard.from_artefact(a) for a in arts]
 
 
-def card_row(a) -> dict:
-    p, s = a.params, a.summary
+def dash(value, fmt: str = "{}") -> str:
+    """A card value as text; a missing one reads "—", never "None"."""
+    return "—" if value is None or value == "" else fmt.format(value)
+
+
+def card_row(c: SpaceCard) -> dict:
+    p = c.provenance
     return {
-        "name": a.name + (" (damaged)" if problems[a.id] else ""),
-        "family": s.get("family"),
-        "unit": s.get("unit", "term"),
-        "corpus": p.get("corpus") or p.get("model") or p.get("source") or "",
-        "vocabulary": s.get("vocabulary"),
-        "dim": s.get("dim"),
-        # text, so a missing value reads "—" and not "None"
-        "seconds": f"{p['seconds']:,.1f}" if p.get("seconds") is not None else "—",
-        "words/s": f"{p['words_per_second']:,.0f}" if p.get("words_per_second") else "—",
-        "seed": str(p["seed"]) if p.get("seed") is not None else "—",
-        "derived": p.get("derived") or "—",
-        "created": a.created_at.replace("T", " ")[:16],
+        "name": c.name + (" (damaged)" if problems[c.id] else ""),
+        "family": c.family,
+        "unit": c.unit,
+        "corpus": c.corpus or p.get("model") or p.get("source") or "—",
+        "vocabulary": c.vocabulary,
+        "dim": c.dim,
+        "seconds": dash(c.seconds, "{:,.1f}"),
+        "words/s": dash(c.words_per_second or None, "{:,.0f}"),
+        "seed": dash(c.seed),
+        "derived": dash(c.derived),
+        "created": c.created_at.replace("T", " ")[:16],
     }
 
 
-st.dataframe(pd.DataFrame([card_row(a) for a in arts]), hide_index=True, width="stretch",
+st.dataframe(pd.DataFrame([card_row(c) for c in cards]), hide_index=True, width="stretch",
              column_config={"vocabulary": st.column_config.NumberColumn(format="localized"),
                             "words/s": st.column_config.TextColumn(),
                             "seconds": st.column_config.TextColumn()})
 
-by_id = {a.id: a for a in arts}
+by_id = {c.id: c for c in cards}
 chosen = st.selectbox("Model card", list(by_id), format_func=lambda i: by_id[i].name, key="card_space")
-art = by_id[chosen]
-p = art.params
+card = by_id[chosen]
+p = card.provenance
 with st.container(border=True):
-    st.markdown(f"### {md(art.name)}")
+    st.markdown(f"### {md(card.name)}")
     m = st.columns(4)
-    m[0].metric("Family", art.summary.get("family", "?"))
-    m[1].metric("Labels", fmt_int(art.summary.get("vocabulary", 0)))
-    m[2].metric("Dimensions", fmt_int(art.summary.get("dim") or 0))
-    m[3].metric("Training time", f"{p['seconds']:.1f} s" if p.get("seconds") is not None else "—")
+    m[0].metric("Family", card.family or "?")
+    m[1].metric("Labels", fmt_int(card.vocabulary))
+    m[2].metric("Dimensions", fmt_int(card.dim))
+    m[3].metric("Training time", dash(card.seconds, "{:.1f} s"))
+    how = (f" ({p['explained_variance']:.1%} of the variance)" if "explained_variance" in p else "")
     facts = {
-        "Unit": art.summary.get("unit", "term"),
-        "Corpus": p.get("corpus"),
+        "Unit": card.unit,
+        "Corpus": card.corpus,
         "Model": p.get("model"),
         "Source": p.get("source"),
-        "Derived from": f"{p.get('parent_name')} by {p.get('derived')} "
-                        f"({p.get('explained_variance', 0):.1%} of the variance)" if p.get("derived") else None,
-        "Seed": p.get("seed"),
-        "Words/s": fmt_int(p["words_per_second"]) if p.get("words_per_second") else None,
-        "Embeds unseen labels": "yes" if art.summary.get("can_embed") else "no",
-        "Created": art.created_at.replace("T", " ") + " UTC",
+        "Derived from": f"{card.parent_name} by {card.derived}{how}" if card.derived else None,
+        "Seed": card.seed,
+        "Words/s": fmt_int(card.words_per_second) if card.words_per_second else None,
+        "Embeds unseen labels": "yes" if card.can_embed else "no",
+        "Created": card.created_at.replace("T", " ") + " UTC",
         "Library": p.get("library"),
     }
     st.markdown("\n".join(f"- **{k}:** {md(v)}" for k, v in facts.items() if v not in (None, "")))
     for warning in p.get("warnings", []):
         st.warning(md(warning), icon=":material/warning:")
-    if problems[art.id]:
-        st.error(f"This space is damaged ({md(problems[art.id])}): delete it or create it again.",
+    if problems[card.id]:
+        st.error(f"This space is damaged ({md(problems[card.id])}): delete it or create it again.",
                  icon=":material/broken_image:")
-    if p.get("params"):
+    if card.params:
         st.markdown("**Parameters**")
-        st.dataframe(pd.DataFrame(param_rows(p["params"]), columns=["parameter", "value"]), hide_index=True,
+        st.dataframe(pd.DataFrame(param_rows(card.params), columns=["parameter", "value"]), hide_index=True,
                      key="card_params", width=520)
 
     st.markdown("**Export**")
-    cols = st.columns(len(EXPORT_FORMATS)) if not problems[art.id] else []
+    cols = st.columns(len(EXPORT_FORMATS)) if not problems[card.id] else []
     labels = {"word2vec": "word2vec text", "projector-tsv": "Projector TSV (zip)", "npy": ".npy + labels (zip)"}
     for col, fmt in zip(cols, EXPORT_FORMATS):
         with col:
-            disabled = fmt == "word2vec" and art.summary.get("unit", "term") != "term"
+            disabled = fmt == "word2vec" and not card.is_terms
 
-            def make(fmt=fmt, space_id=art.id):
+            def make(fmt=fmt, space_id=card.id):
                 return export_bytes(space(space_id), fmt)[1]
 
             ext = ".word2vec.txt" if fmt == "word2vec" else f".{fmt}.zip"
-            st.download_button(labels[fmt], data=make, file_name=download_name(art.name, ext), key=f"export_{fmt}",
+            st.download_button(labels[fmt], data=make, file_name=download_name(card.name, ext), key=f"export_{fmt}",
                                disabled=disabled, on_click="ignore", icon=":material/download:")
 
     with st.expander("Delete", icon=":material/delete:"):
-        sure = st.checkbox(f"Yes, delete {md(art.name)}", key=f"confirm_delete_space_{art.id}")
+        sure = st.checkbox(f"Yes, delete {md(card.name)}", key=f"confirm_delete_space_{card.id}")
         if st.button("Delete", disabled=not sure, key="delete_space_btn"):
             with guard("deleting"):
-                ws.delete("space", art.id)
+                ws.delete("space", card.id)
                 st.session_state.pop("card_space", None)
                 st.rerun()

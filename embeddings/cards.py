@@ -1,0 +1,73 @@
+"""The model card of a space, typed, from its catalogue row alone (no vectors are read).
+
+One home for what the pages and the CLI ask of a space before loading it: its unit, its
+family, whether it is a sentence encoder (probed with SEAT), whether it was derived (PCA,
+hard debiasing) and from which parent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .workspace import Artefact
+
+#: the units a space's labels can be
+UNITS = ("term", "sentence", "document")
+SENTENCE_ENCODER = "sentence-transformer"
+
+
+@dataclass(frozen=True)
+class SpaceCard:
+    """A space as the catalogue describes it."""
+
+    id: str
+    name: str
+    family: str | None
+    unit: str = "term"
+    vocabulary: int = 0
+    dim: int = 0
+    can_embed: bool = False
+    corpus: str | None = None
+    parent: str | None = None               #: the parent space's id, for a derived space
+    parent_name: str | None = None
+    derived: str | None = None              #: "pca", "hard-debias", ... or None
+    seconds: float | None = None
+    words_per_second: float | None = None
+    seed: int | None = None
+    created_at: str = ""
+    params: dict = field(default_factory=dict, hash=False, compare=False)      #: training/loading parameters
+    provenance: dict = field(default_factory=dict, hash=False, compare=False)  #: the whole record
+
+    @classmethod
+    def from_artefact(cls, art: Artefact) -> SpaceCard:
+        p, s = art.params or {}, art.summary or {}
+        return cls(id=art.id, name=art.name, family=s.get("family") or p.get("family"),
+                   unit=s.get("unit") or p.get("unit") or "term", vocabulary=int(s.get("vocabulary") or 0),
+                   dim=int(s.get("dim") or 0), can_embed=bool(s.get("can_embed", False)), corpus=p.get("corpus"),
+                   parent=p.get("parent"), parent_name=p.get("parent_name"), derived=p.get("derived"),
+                   seconds=p.get("seconds"), words_per_second=p.get("words_per_second"), seed=p.get("seed"),
+                   created_at=art.created_at, params=dict(p.get("params") or {}), provenance=dict(p))
+
+    @property
+    def is_sentence_encoder(self) -> bool:
+        """A sentence encoder that can embed new text: bias tests use SEAT on it."""
+        return self.family == SENTENCE_ENCODER and self.can_embed
+
+    @property
+    def is_terms(self) -> bool:
+        return self.unit == "term"
+
+    @property
+    def is_debiased(self) -> bool:
+        return self.derived == "hard-debias"
+
+    def trained_on(self, corpus_name: str, corpus_id: str) -> bool:
+        return self.corpus in (corpus_name, corpus_id)
+
+    def to_dict(self) -> dict:
+        """The card as ``space show --json`` prints it."""
+        return {"id": self.id, "name": self.name, "family": self.family, "vocabulary": self.vocabulary,
+                "dim": self.dim, "unit": self.unit, "corpus": self.corpus, "parent": self.parent_name,
+                "seconds": self.seconds, "words_per_second": self.words_per_second, "seed": self.seed,
+                "params": self.params, "warnings": list(self.provenance.get("warnings", [])),
+                "can_embed": self.can_embed, "created_at": self.created_at}
