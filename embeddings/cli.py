@@ -414,7 +414,8 @@ def cmd_project(ws, args) -> None:
 
 # -- bias ---------------------------------------------------------------------------
 def _weat_test(ws, args):
-    from .bias import custom_test, get_test, parse_words, read_text_file
+    from .bias import custom_test, get_test
+    from .wordlists import parse_words, read_text_file
 
     files = [args.x, args.y, args.a, args.b]
     if args.test and any(files):
@@ -475,7 +476,8 @@ class BiasGateFailed(Exception):
 
 
 def cmd_bias_axis(ws, args) -> None:
-    from .bias import axis_report, parse_pairs, parse_words, read_text_file
+    from .bias import axis_report
+    from .wordlists import parse_pairs, parse_words, read_text_file
     from .space import load_space
 
     space = load_space(ws, args.space)
@@ -493,7 +495,8 @@ def cmd_bias_axis(ws, args) -> None:
 
 
 def cmd_bias_debias(ws, args) -> None:
-    from .bias import debias_space, parse_pairs, parse_words, read_text_file
+    from .bias import debias_space
+    from .wordlists import parse_pairs, parse_words, read_text_file
 
     kwargs = {}
     if args.definitional:
@@ -533,7 +536,7 @@ def cmd_bias_tests(ws, args) -> None:
 # -- audit and evaluation ------------------------------------------------------------
 def cmd_audit(ws, args) -> None:
     from .audit import audit
-    from .bias import parse_words, read_text_file
+    from .wordlists import parse_words, read_text_file
     from .corpus import get_corpus
     from .space import load_space
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from embeddings.audit import FLAGS, audit
-from embeddings.bias import parse_words
+from embeddings.wordlists import parse_words
 from embeddings.errors import InputError
 from embeddings.models import TRAIN_FAMILIES
 from embeddings.figures import coverage_chart, overlap_chart, pieces_chart

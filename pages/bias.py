@@ -44,7 +44,7 @@ def _sentence_cache(root: str, space_id: str) -> dict:
 def weat_cell(root: str, space_id: str, test_json: str, ddof: int, permutations: int, seed: int,
               max_missing: float, fallback: bool):
     """One (test, space) result, or the reason it was refused."""
-    test = bias._test_from_json(json.loads(test_json))
+    test = bias.WeatTest.from_json(json.loads(test_json))
     sp = space(space_id)
     try:
         return bias.weat(sp, test, ddof=ddof, permutations=permutations, seed=seed, max_missing=max_missing,
@@ -210,7 +210,7 @@ with weat_tab:
                         raise InputError(f"{upload.name} is not valid JSON (line {exc.lineno}: {exc.msg}).") from exc
                     if isinstance(obj, dict) and "tests" in obj:
                         obj = obj["tests"][0]
-                    parsed = bias._test_from_json(obj)
+                    parsed = bias.WeatTest.from_json(obj)
                     new = bias.custom_test(parsed.title, *((s.name, s.words) for s in parsed.sets))
                 else:
                     new = bias.custom_test(title or "custom", *sets)

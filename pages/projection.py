@@ -9,6 +9,7 @@ from embeddings.display import label_from_plot
 from embeddings.figures import MAX_WORD_LABELS, MapLayers, neighbour_table, projection_figure
 from embeddings.glossary import GLOSSARY
 from embeddings.neighbours import label_neighbours
+from embeddings.wordlists import parse_named_lists, parse_words
 from embeddings.projection import (MAX_POINTS, METHOD_LABELS, METHODS, align, cached_project, cluster,
                                    estimate_seconds, select_rows)
 from pages.common import (cancellable, copy_link, default_spaces, guard, md, md_list, plotly_chart, progress_reporter, space,
@@ -73,10 +74,7 @@ if colour_by == "cluster (KMeans)":
 elif colour_by == "word lists":
     raw = st.text_area("One list per line: `name: word, word, ...`", key="pj_lists", bind=URL,
                        value="people: man, woman, boy, girl, king, queen\nplaces: sydney, melbourne, london, paris")
-    for line in raw.splitlines():
-        if ":" in line:
-            name, items = line.split(":", 1)
-            lists[name.strip()] = {w.strip() for w in items.split(",") if w.strip()}
+    lists = parse_named_lists(raw)
 sync_query_params(spaces=",".join(selected), method=method, highlight=search)
 copy_link("projection")
 if not selected:
@@ -84,7 +82,7 @@ if not selected:
 
 
 def rows_for(s):
-    words = [w for w in words_text.replace(",", "\n").splitlines() if w.strip()] if mode == "Word list" else None
+    words = parse_words(words_text) if mode == "Word list" else None
     return select_rows(s, top=None if mode == "All" else int(top), words=words, regex=regex or None)
 
 

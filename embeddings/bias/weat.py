@@ -1,0 +1,281 @@
+"""WEAT and SEAT: effect size, exact or sampled permutation p, Holm's adjustment."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..progress import Progress
+from ..space import EmbeddingSpace
+from .lookup import Resolved, resolve, uses_seat
+from .wordsets import WeatTest
+
+
+EXACT_LIMIT = 100_000
+PERMUTATIONS = 100_000
+MAX_MISSING = 0.2
+SEAT_TEMPLATES = ("This is {}.", "That is {}.", "{} is here.", "{} is there.", "This is a {}.", "That is a {}.")
+
+
+# -- WEAT maths --------------------------------------------------------------------------
+def association(w: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """s(w, A, B) for each row of ``w`` (rows of all three are unit vectors)."""
+    return (w @ a.T).mean(axis=1) - (w @ b.T).mean(axis=1)
+
+
+def effect_size(s_x: np.ndarray, s_y: np.ndarray, ddof: int = 1) -> float:
+    """Cohen's d of Caliskan et al.: difference of means over the std of s on X∪Y."""
+    std = np.concatenate([s_x, s_y]).std(ddof=ddof)
+    if std == 0:
+        return 0.0
+    return float((s_x.mean() - s_y.mean()) / std)
+
+
+@dataclass(frozen=True)
+class PermutationTest:
+    p_value: float
+    method: str          #: "exact" or "sampled"
+    permutations: int    #: partitions enumerated or sampled
+    exceed: int          #: how many had S_i > S (``b``)
+
+
+def permutation_p(s: np.ndarray, nx: int, *, exact_limit: int = EXACT_LIMIT, permutations: int = PERMUTATIONS,
+                  seed: int = 0, chunk: int = 10_000) -> PermutationTest:
+    """One-sided p = Pr[S(X_i, Y_i) > S(X, Y)] where ``s[:nx]`` are the s-values of X and
+    ``s[nx:]`` those of Y: exact over every partition, or ``(b + 1) / (m + 1)`` from ``m``
+    sampled ones (Phipson & Smyth 2010), which is never 0.
+
+    ``S_i = sum(X_i) - sum(Y_i) = 2 sum(X_i) - sum(s)``, so ``S_i > S`` exactly when the
+    partition's X-sum exceeds the observed one; a tolerance of 1e-12 of the scale keeps
+    float rounding from counting a partition equal to the observed one.
+    """
+    s = np.asarray(s, dtype=np.float64)
+    n = len(s)
+    if not 0 < nx < n:
+        raise InputError("Both target sets need at least one word.")
+    observed = s[:nx].sum()
+    tol = 1e-12 * max(1.0, float(np.abs(s).sum()))
+    total = math.comb(n, nx)
+    if total <= exact_limit:
+        exceed = 0
+        combos = itertools.combinations(range(n), nx)
+        while True:
+            block = np.array(list(itertools.islice(combos, chunk)), dtype=np.intp)
+            if block.size == 0:
+                break
+            exceed += int((s[block].sum(axis=1) > observed + tol).sum())
+        return PermutationTest(exceed / total, "exact", total, exceed)
+    if permutations < 1:
+        raise InputError("The number of permutations must be at least 1.")
+    rng = np.random.default_rng(seed)
+    exceed = 0
+    done = 0
+    while done < permutations:
+        m = min(chunk, permutations - done)
+        idx = np.argpartition(rng.random((m, n)), nx - 1, axis=1)[:, :nx]  # a uniform random nx-subset per row
+        exceed += int((s[idx].sum(axis=1) > observed + tol).sum())
+        done += m
+    return PermutationTest((exceed + 1) / (permutations + 1), "sampled", permutations, exceed)
+
+
+def format_p(p: float, partitions: int) -> str:
+    """A p-value as a reader should see it. An exact p of 0 (no partition more extreme than
+    the observed one) is shown as the bound it is: under 1/partitions, rounded up to a
+    power of ten.
+
+    >>> format_p(0.0, 12_870), format_p(0.43077, 12_870), format_p(3.2e-6, 1_000_000), format_p(float("nan"), 10)
+    ('< 0.0001', '0.4308', '3.2e-06', '—')
+    """
+    if p is None or not math.isfinite(p):
+        return "—"
+    if p == 0:
+        bound = 10 ** math.ceil(math.log10(1 / max(int(partitions), 1)))
+        return f"< {bound:.10f}".rstrip("0") if bound >= 1e-6 else f"< {bound:.0e}"
+    return f"{p:.4f}" if p >= 1e-4 else f"{p:.1e}"
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm's (1979) step-down adjustment of p-values tested together, in their order:
+    the i-th smallest p times (m − i + 1), made monotone, capped at 1.
+
+    >>> holm([0.01, 0.04, 0.03, 0.005])
+    [0.03, 0.06, 0.06, 0.02]
+    """
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * float(p_values[i])))
+        adjusted[i] = round(running, 15)
+    return adjusted
+
+
+@dataclass
+class WeatResult:
+    test: str
+    title: str
+    space: str
+    S: float
+    effect_size: float
+    p_value: float
+    p_method: str
+    permutations: int
+    ddof: int
+    sizes: tuple[int, int, int, int]
+    set_names: tuple[str, str, str, str]
+    missing: dict[str, list[str]]
+    embedded: dict[str, list[str]]
+    lowered: dict[str, list[str]]
+    seat: bool
+    scores: pd.DataFrame   #: per target item: set, word, item (sentence for SEAT), s
+    #: Holm-adjusted p among the tests run together on this space (None when run alone)
+    p_holm: float | None = None
+
+    @property
+    def missing_words(self) -> list[str]:
+        return [w for words in self.missing.values() for w in words]
+
+    def to_dict(self) -> dict:
+        """The CLI's JSON shape."""
+        return {"test": self.test, "space": self.space, "S": self.S, "effect_size": self.effect_size,
+                "p_value": self.p_value, "p_holm": self.p_holm, "p_method": self.p_method,
+                "permutations": self.permutations, "missing": self.missing_words, "sizes": list(self.sizes), "ddof": self.ddof,
+                "method": "SEAT" if self.seat else "WEAT", "missing_by_set": self.missing,
+                "embedded": [w for ws in self.embedded.values() for w in ws],
+                "lowercase_fallback": [w for ws in self.lowered.values() for w in ws]}
+
+    def row(self) -> dict:
+        """One line of the side-by-side table."""
+        return {"test": self.test, "space": self.space, "probe": "SEAT" if self.seat else "WEAT",
+                "d": self.effect_size, "p": self.p_value, "p (Holm)": self.p_holm, "p_method": self.p_method,
+                "partitions": self.permutations, "S": self.S,
+                "sizes": "/".join(map(str, self.sizes)), "missing": ", ".join(self.missing_words),
+                "embedded": ", ".join(w for ws in self.embedded.values() for w in ws), "refused": ""}
+
+
+def with_holm(results: Iterable[WeatResult]) -> list[WeatResult]:
+    """The results with ``p_holm`` set: Holm's adjustment over the tests that ran together on
+    each space (each space is its own family; refused tests are not in it)."""
+    import dataclasses
+
+    results = list(results)
+    by_space: dict[str, list[int]] = {}
+    for i, r in enumerate(results):
+        by_space.setdefault(r.space, []).append(i)
+    out = list(results)
+    for idx in by_space.values():
+        for i, p in zip(idx, holm([results[i].p_value for i in idx])):
+            out[i] = dataclasses.replace(results[i], p_holm=p)
+    return out
+
+
+class RefusedTest(InputError):
+    """A test that cannot run on a space, typically because too many words are missing."""
+
+
+def weat_from_vectors(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray, *, ddof: int = 1,
+                      exact_limit: int = EXACT_LIMIT, permutations: int = PERMUTATIONS, seed: int = 0
+                      ) -> tuple[np.ndarray, np.ndarray, float, float, PermutationTest]:
+    """(s_x, s_y, S, d, permutation test) for unit-vector rows."""
+    s_x, s_y = association(x, a, b), association(y, a, b)
+    S = float(s_x.sum() - s_y.sum())
+    perm = permutation_p(np.concatenate([s_x, s_y]), len(s_x), exact_limit=exact_limit,
+                         permutations=permutations, seed=seed)
+    return s_x, s_y, S, effect_size(s_x, s_y, ddof), perm
+
+
+def weat(space: EmbeddingSpace, test: WeatTest, *, ddof: int = 1, permutations: int = PERMUTATIONS, seed: int = 0,
+         max_missing: float = MAX_MISSING, lowercase_fallback: bool = False, exact_limit: int = EXACT_LIMIT,
+         seat: bool | None = None, templates: Sequence[str] = SEAT_TEMPLATES,
+         sentence_cache: dict[str, np.ndarray] | None = None) -> WeatResult:
+    """Run one WEAT (or SEAT for sentence encoders) on a space. See the module docs.
+
+    ``sentence_cache`` (SEAT) keeps encoded sentences between calls on the same space,
+    so tests sharing attribute sets encode them once.
+    """
+    if ddof not in (0, 1):
+        raise InputError("ddof must be 1 (sample std, as Caliskan et al.) or 0 (population std, as WEFE).")
+    if not 0 <= max_missing <= 1:
+        raise InputError("max_missing is a share between 0 and 1.")
+    seat = uses_seat(space) if seat is None else seat
+    resolved: list[Resolved] = []
+    items: list[list[str]] = []
+    for ws_ in test.sets:
+        if seat:
+            sentences = [t.format(w) for w in ws_.words for t in templates]
+            vecs = _encode_sentences(space, sentences, sentence_cache)
+            resolved.append(Resolved(list(ws_.words), vecs))
+            items.append(sentences)
+            continue
+        r = resolve(space, ws_.words, lowercase_fallback=lowercase_fallback)
+        share = len(r.missing) / max(1, len(ws_.words))
+        if len(r.words) < 2:
+            raise RefusedTest(
+                f"{test.id} on {space.name}: only {len(r.words)} of the {len(ws_.words)} words of '{ws_.name}' "
+                f"are in the space ({', '.join(r.missing[:8])}{' …' if len(r.missing) > 8 else ''} are not); "
+                "a set needs at least two.")
+        if share > max_missing:
+            raise RefusedTest(
+                f"{test.id} on {space.name}: {len(r.missing)} of {len(ws_.words)} words of '{ws_.name}' "
+                f"({share:.0%}) are not in the space ({', '.join(r.missing[:8])}"
+                f"{' …' if len(r.missing) > 8 else ''}); the limit is {max_missing:.0%}.")
+        resolved.append(r)
+        items.append(r.words)
+    x, y, a, b = (r.vectors for r in resolved)
+    s_x, s_y, S, d, perm = weat_from_vectors(x, y, a, b, ddof=ddof, exact_limit=exact_limit,
+                                             permutations=permutations, seed=seed)
+    rows = []
+    for set_, r, its, svals in ((test.x, resolved[0], items[0], s_x), (test.y, resolved[1], items[1], s_y)):
+        per = len(templates) if seat else 1
+        for i, (item, v) in enumerate(zip(its, svals)):
+            word = r.words[i // per]
+            rows.append({"set": set_.name, "word": word, "item": item, "s": float(v)})
+    names = tuple(s.name for s in test.sets)
+    return WeatResult(
+        test=test.id, title=test.title, space=space.name, S=S, effect_size=d, p_value=perm.p_value,
+        p_method=perm.method, permutations=perm.permutations, ddof=ddof,
+        sizes=tuple(len(v) for v in (x, y, a, b)), set_names=names,
+        missing={n: r.missing for n, r in zip(names, resolved) if r.missing},
+        embedded={n: r.embedded for n, r in zip(names, resolved) if r.embedded},
+        lowered={n: r.lowered for n, r in zip(names, resolved) if r.lowered},
+        seat=seat, scores=pd.DataFrame(rows, columns=["set", "word", "item", "s"]))
+
+
+def _encode_sentences(space: EmbeddingSpace, sentences: list[str], cache: dict[str, np.ndarray] | None
+                      ) -> np.ndarray:
+    if cache is None:
+        return np.asarray(space.embed(sentences), dtype=np.float64)
+    todo = [x for x in dict.fromkeys(sentences) if x not in cache]
+    if todo:
+        cache.update(zip(todo, np.asarray(space.embed(todo), dtype=np.float64)))
+    return np.array([cache[x] for x in sentences])
+
+
+def refused_row(test: WeatTest, space: EmbeddingSpace, reason: str) -> dict:
+    return {"test": test.id, "space": space.name, "probe": "SEAT" if uses_seat(space) else "WEAT", "d": np.nan,
+            "p": np.nan, "p (Holm)": np.nan, "p_method": "", "S": np.nan, "sizes": "", "missing": "", "embedded": "", "refused": reason}
+
+
+def weat_table(spaces: Sequence[EmbeddingSpace], tests: Sequence[WeatTest], *,
+               progress: Progress | None = None, **kwargs) -> pd.DataFrame:
+    """Test × space, one row each, with Holm's p over each space's tests; refused tests keep
+    their row with the reason."""
+    cells: list[WeatResult | dict] = []
+    caches: dict[int, dict] = {}
+    n = max(1, len(spaces) * len(tests))
+    for i, (t, sp) in enumerate(itertools.product(tests, spaces)):
+        if progress:
+            progress(i / n, f"{t.id} on {sp.name}{' (SEAT)' if uses_seat(sp) else ''}")
+        try:
+            cells.append(weat(sp, t, sentence_cache=caches.setdefault(id(sp), {}), **kwargs))
+        except RefusedTest as exc:
+            cells.append(refused_row(t, sp, str(exc)))
+    ran = iter(with_holm(c for c in cells if isinstance(c, WeatResult)))
+    return pd.DataFrame([next(ran).row() if isinstance(c, WeatResult) else c for c in cells])
