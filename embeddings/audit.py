@@ -131,6 +131,10 @@ def _neighbours(space: EmbeddingSpace, terms: list[str], k: int, rows: np.ndarra
 
 @dataclass
 class Audit:
+    """A domain-vocabulary audit: per term its frequencies, whether each space knows it, its
+    word pieces, neighbours, overlap and drift with the domain space, and flags; per space a
+    summary with the number of terms each figure rests on."""
+
     corpus: str
     domain: str                   #: the space other spaces are compared with
     spaces: list[str]

@@ -199,6 +199,9 @@ def units(text: str, prep: "Preprocessing") -> Iterator[str]:
 
 
 class _Tokeniser:
+    """Text to tokens under one :class:`Preprocessing` (case, accents, numbers, length);
+    compiled once, called per unit."""
+
     def __init__(self, prep: Preprocessing):
         from gensim.utils import deaccent
 

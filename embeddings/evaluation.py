@@ -79,6 +79,9 @@ def _ok_vocab(space: EmbeddingSpace, restrict_vocab: int, case_insensitive: bool
 # -- analogies ----------------------------------------------------------------------------
 @dataclass
 class AnalogyResult:
+    """3CosAdd analogy accuracy of one space on one file, overall and per section, with how
+    many questions it answered (the rest had an unknown word)."""
+
     space: str
     benchmark: str
     score: float                 #: accuracy over the questions with all four words known
@@ -250,6 +253,9 @@ class _CandidateSearch:
 # -- word pairs ---------------------------------------------------------------------------
 @dataclass
 class PairsResult:
+    """Spearman and Pearson correlation of a space's cosines with human similarity judgements,
+    on the pairs whose words it knows."""
+
     space: str
     benchmark: str
     spearman: float

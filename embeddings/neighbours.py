@@ -39,6 +39,8 @@ _TERM_RE = re.compile(r"^\s*(?:(?P<w1>\d+(?:\.\d*)?|\.\d+)\s*\*\s*)?(?P<term>.+?
 
 @dataclass(frozen=True)
 class Neighbour:
+    """One nearest label and its cosine to the query."""
+
     label: str
     cosine: float
 
@@ -157,6 +159,9 @@ def knn_graph(vectors: np.ndarray, k: int, *, seed: int = 1, block: int = 2048) 
 # -- comparing two spaces --------------------------------------------------------------
 @dataclass
 class Comparison:
+    """Two spaces' neighbourhoods over their shared labels: per label the Jaccard@k of the
+    neighbour sets, the ordered overlap and (equal dimensions) the Procrustes drift."""
+
     k: int
     shared: list[str]
     table: pd.DataFrame  # label, jaccard, ordered, [drift]

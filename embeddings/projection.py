@@ -50,6 +50,9 @@ MAX_POINTS = 100_000
 
 @dataclass
 class Projection:
+    """A 2-D layout of some rows of a space, with its trust scores (trustworthiness and kNN
+    preservation, on a sample above ``TRUST_SAMPLE`` points) and where it came from."""
+
     labels: list[str]
     coords: np.ndarray  # (n, 2) float32
     method: str
@@ -219,10 +222,16 @@ def estimate_seconds(method: str, n: int) -> float:
     return SECONDS_PER_POINT[method] * n
 
 
+#: each method's settings, as the page's widgets and the CLI start them. n_epochs=200 is
+#: umap-learn's own choice for large data; it would use 500 below 10k points
+DEFAULT_PARAMS = {"umap": {"n_neighbors": 15, "min_dist": 0.1, "n_epochs": 200}, "tsne": {"perplexity": 30.0},
+                  "pca": {}}
+#: how many of the most frequent labels a layout shows unless told otherwise
+DEFAULT_POINTS = 5000
+
+
 def default_params(method: str) -> dict:
-    # n_epochs=200 is umap-learn's own choice for large data; it would use 500 below 10k points
-    return {"umap": {"n_neighbors": 15, "min_dist": 0.1, "n_epochs": 200}, "tsne": {"perplexity": 30.0},
-            "pca": {}}[method]
+    return dict(DEFAULT_PARAMS[method])
 
 
 def project(space: EmbeddingSpace, rows: np.ndarray, method: str = "umap", *, params: dict | None = None,

@@ -118,6 +118,9 @@ class Source:
 
 @dataclass
 class Document:
+    """One document: its text, the file it came from and its metadata (other CSV columns, JSON
+    fields, paragraph number)."""
+
     text: str
     source: str
     meta: dict[str, str] = field(default_factory=dict)

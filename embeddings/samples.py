@@ -25,6 +25,8 @@ from .readers import Document
 
 @dataclass(frozen=True)
 class Sample:
+    """A bundled corpus: its title, description, licence and a loader of its documents."""
+
     key: str
     title: str
     description: str

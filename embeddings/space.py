@@ -315,8 +315,3 @@ def load_space(ws: Workspace, name_or_id: str, *, mmap: bool = False) -> Embeddi
 
 def list_spaces(ws: Workspace) -> list[Artefact]:
     return ws.list(KIND)
-
-
-def delete_space(ws: Workspace, name_or_id: str) -> None:
-    ws.delete(KIND, name_or_id)
-

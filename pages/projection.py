@@ -10,7 +10,7 @@ from embeddings.figures import MAX_WORD_LABELS, MapLayers, neighbour_table, proj
 from embeddings.glossary import GLOSSARY
 from embeddings.neighbours import label_neighbours
 from embeddings.wordlists import parse_named_lists, parse_words
-from embeddings.projection import (MAX_POINTS, METHOD_LABELS, METHODS, align, cached_project, cluster,
+from embeddings.projection import (DEFAULT_PARAMS, DEFAULT_POINTS, MAX_POINTS, METHOD_LABELS, METHODS, align, cached_project, cluster,
                                    estimate_seconds, select_rows)
 from pages.common import (cancellable, copy_link, default_spaces, guard, md, md_list, plotly_chart, progress_reporter, space,
                           spaces_or_stop, sync_query_params, workspace)
@@ -39,17 +39,19 @@ mode = c3.selectbox("Points", ["Most frequent", "All", "Word list", "Regex"], ke
 params: dict = {}
 with st.expander("Settings", icon=":material/tune:"):
     s1, s2, s3, s4 = st.columns(4)
-    top = s1.number_input("How many (most frequent)", 50, MAX_POINTS, 5000, step=500, key="pj_top", bind=URL)
+    top = s1.number_input("How many (most frequent)", 50, MAX_POINTS, DEFAULT_POINTS, step=500, key="pj_top", bind=URL)
     reproducible = s2.toggle("Reproducible", value=False, key="pj_repro", bind=URL,
                              help="Seeded layouts are identical run to run, but umap-learn then uses one core. "
                                   "Either way a finished layout is cached and reopens as it was.")
     seed = int(s2.number_input("Seed", 0, 10_000, 1, key="pj_seed", disabled=not reproducible, bind=URL)) \
         if reproducible else None
     if method == "umap":
-        params = {"n_neighbors": int(s3.slider("n_neighbors", 2, 100, 15, key="pj_nn", bind=URL)),
-                  "min_dist": float(s4.slider("min_dist", 0.0, 0.99, 0.1, key="pj_md", bind=URL))}
+        d = DEFAULT_PARAMS["umap"]
+        params = {"n_neighbors": int(s3.slider("n_neighbors", 2, 100, d["n_neighbors"], key="pj_nn", bind=URL)),
+                  "min_dist": float(s4.slider("min_dist", 0.0, 0.99, d["min_dist"], key="pj_md", bind=URL))}
     elif method == "tsne":
-        params = {"perplexity": float(s3.slider("perplexity", 5.0, 100.0, 30.0, key="pj_perp", bind=URL))}
+        params = {"perplexity": float(s3.slider("perplexity", 5.0, 100.0, DEFAULT_PARAMS["tsne"]["perplexity"],
+                                                key="pj_perp", bind=URL))}
 words_text = st.text_area("Words, one per line or comma-separated", key="pj_words", height=80, bind=URL) \
     if mode == "Word list" else ""
 regex = st.text_input("Regular expression over the labels", key="pj_regex", placeholder="^(new|south)_",

@@ -134,6 +134,9 @@ def ripa(space: EmbeddingSpace, pairs: Sequence[tuple[str, str]], words: Sequenc
 
 @dataclass
 class AxisReport:
+    """A bias axis applied to a word list: the projections, the missing words, DirectBias and
+    RIPA per pair."""
+
     axis: BiasAxis
     projections: pd.DataFrame
     missing_words: list[str]

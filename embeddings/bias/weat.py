@@ -39,6 +39,9 @@ def effect_size(s_x: np.ndarray, s_y: np.ndarray, ddof: int = 1) -> float:
 
 @dataclass(frozen=True)
 class PermutationTest:
+    """The one-sided permutation p of a WEAT statistic, how it was computed (exact or sampled),
+    over how many partitions, and how many exceeded the observed one."""
+
     p_value: float
     method: str          #: "exact" or "sampled"
     permutations: int    #: partitions enumerated or sampled
@@ -119,6 +122,9 @@ def holm(p_values: Sequence[float]) -> list[float]:
 
 @dataclass
 class WeatResult:
+    """One WEAT/SEAT test on one space: S, the effect size d, the permutation p (and Holm's
+    when run with others), the set sizes, and the words that were missing or embedded."""
+
     test: str
     title: str
     space: str

@@ -26,6 +26,8 @@ WORDSET_KIND = "wordset"
 # -- word sets and tests ---------------------------------------------------------------
 @dataclass(frozen=True)
 class WordSet:
+    """A named list of words (one of a test's four sets)."""
+
     name: str
     words: tuple[str, ...]
 

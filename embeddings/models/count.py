@@ -25,6 +25,9 @@ from ..space import EmbeddingSpace
 
 @dataclass(frozen=True)
 class CountParams:
+    """Settings of the count-based baseline: PPMI with context distribution smoothing
+    ``cds`` (Levy et al. 2015), then truncated SVD to ``dim`` with eigenvalue weighting ``eig``."""
+
     dim: int = 100
     window: int = 5
     min_count: int = 3            #: as TrainParams, so the form's shared fields mean the same

@@ -68,6 +68,9 @@ class TrainParams:
 
 @dataclass
 class EpochReport:
+    """What one finished training epoch reports: epoch number, loss (Word2Vec), elapsed seconds
+    and words per second."""
+
     epoch: int
     epochs: int
     loss: float | None
@@ -83,6 +86,9 @@ def _callback(epochs: int, words: int, on_epoch: EpochCallback | None, compute_l
     from gensim.models.callbacks import CallbackAny2Vec
 
     class Reporter(CallbackAny2Vec):
+        """gensim's epoch callback: each finished epoch becomes an :class:`EpochReport`, and a
+        :class:`Cancelled` raised by the caller stops training."""
+
         def __init__(self):
             self.epoch = 0
             self.start = time.perf_counter()

@@ -155,9 +155,3 @@ def sentence_embedder(provenance: dict):
         return encode(load_encoder(model), [_display(t) for t in texts])
 
     return embed
-
-
-def tokenizer_pieces(words: list[str], model: str = MINILM) -> list[list[str]]:
-    """How the model's tokenizer splits each word (WordPiece for MiniLM)."""
-    tok = load_encoder(model).tokenizer
-    return [tok.tokenize(_display(w)) for w in words]

@@ -1,0 +1,107 @@
+"""Shared by the subcommands: the one-line argparse, JSON output without NaN, progress on stderr, model cards."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+
+from ..errors import InputError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line, not a usage block."""
+
+    def error(self, message: str):  # noqa: D401
+        raise InputError(f"{message} (see '{self.prog} --help')")
+
+def json_safe(obj):
+    """``obj`` with every NaN or infinity (Python or numpy) as None, numpy scalars and arrays as
+    Python values: JSON has no NaN, so ``--json`` prints null there.
+
+    >>> import numpy as np
+    >>> json_safe({"cosine": float("nan"), "d": np.float32(0.5), "xs": [np.inf, 1]})
+    {'cosine': None, 'd': 0.5, 'xs': [None, 1]}
+    """
+    import math
+
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return json_safe(obj.tolist())
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+def _emit(args, obj, human: str) -> None:
+    if args.json:
+        # allow_nan=False: a NaN that slipped past json_safe is a bug, never invalid JSON on stdout
+        print(json.dumps(json_safe(obj), ensure_ascii=False, indent=None, default=str, allow_nan=False))
+    else:
+        print(human)
+
+def _add_json(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+def _command(subparsers, func, name: str, **kwargs) -> argparse.ArgumentParser:
+    """A subcommand that runs ``func(ws, args)`` and takes --json."""
+    parser = subparsers.add_parser(name, **kwargs)
+    _add_json(parser)
+    parser.set_defaults(func=func)
+    return parser
+
+class _TerminalProgress:
+    """Progress on stderr as ``[ 42%] stage · ETA 1 min 10 s``: rewritten in place on a
+    terminal; in a log (not a terminal), one line per stage and per tenth, so a long first
+    start never looks stuck."""
+
+    def __init__(self, tty: bool):
+        import time
+
+        self.tty, self.clock, self.start, self.last = tty, time.monotonic, time.monotonic(), None
+
+    def __call__(self, fraction: float, message: str) -> None:
+        f = min(max(float(fraction), 0.0), 1.0)
+        elapsed = self.clock() - self.start
+        eta = elapsed * (1 - f) / f if 0.03 < f < 1 and elapsed > 2 else None
+        when = "" if eta is None else f" · ETA {int(eta) // 60} min {int(eta) % 60:02d} s" if eta >= 60 \
+            else f" · ETA {eta:.0f} s"
+        text = f"[{f:4.0%}] {message[:64]}{when}"
+        if self.tty:
+            print(f"\r{text:<92}", end="", file=sys.stderr, flush=True)
+            return
+        key = (re.sub(r"[\d,]+", "#", message), int(f * 10))   # "Tokenising document # of #"
+        if key != self.last:
+            self.last = key
+            print(text, file=sys.stderr, flush=True)
+
+    def finish(self) -> None:
+        if self.tty:
+            print(file=sys.stderr, flush=True)
+
+def _progress_printer(args, *, in_logs: bool = False):
+    """Progress on a terminal; with ``in_logs`` also line by line when stderr is a file or a
+    pipe (the demo seeding of ``make run``, whose first start takes minutes)."""
+    if args.json or not (sys.stderr.isatty() or in_logs):
+        return lambda f, m: None
+    return _TerminalProgress(sys.stderr.isatty())
+
+def _space_summary(ws, name_or_id: str) -> dict:
+    """A space's model card from the catalogue alone (no vectors or labels are read)."""
+    from ..cards import SpaceCard
+
+    return SpaceCard.from_artefact(ws.get("space", name_or_id)).to_dict()
+
+def _space_line(s: dict) -> str:
+    extra = f" on {s['corpus']}" if s.get("corpus") else ""
+    return f"{s['name']:<24} {s['family']:<20} {s['vocabulary']:>9,} x {s['dim']:<4}{extra}"
+
+class BiasGateFailed(Exception):
+    """``bias weat --fail-above``: the effect size is over the user's threshold (exit 3)."""

@@ -1,0 +1,79 @@
+"""``neighbours``, ``compare`` and ``project``."""
+
+from __future__ import annotations
+
+
+from .common import _emit, _command, _progress_printer
+
+
+def cmd_neighbours(ws, args) -> None:
+    from ..neighbours import neighbours
+    from ..space import load_space
+
+    space = load_space(ws, args.space)
+    result = neighbours(space, args.query, args.k, exclude_query=not args.include_query)
+    out = {"query": args.query, "space": space.name,
+           "neighbours": [{"label": n.label, "cosine": round(n.cosine, 6)} for n in result]}
+    _emit(args, out, "\n".join(f"{n.cosine:7.4f}  {n.label}" for n in result))
+
+def cmd_compare(ws, args) -> None:
+    from ..neighbours import compare
+    from ..space import load_space
+
+    result = compare(load_space(ws, args.a), load_space(ws, args.b), args.k, max_labels=args.max_labels)
+    out = result.summary()
+    out["aligned"] = result.aligned
+    table = result.table.round(6)
+    out["labels"] = table.to_dict("records")
+    changed = result.most_changed(10, content_only=not args.all_labels)["label"].tolist()
+    _emit(args, out, f"{args.a} vs {args.b}: {out['shared']:,} shared labels, mean Jaccard@{args.k} "
+                     f"{out['mean_jaccard']:.3f}, median {out['median_jaccard']:.3f}\n"
+                     f"most changed{'' if args.all_labels else ' content words'}: {', '.join(changed)}")
+
+def cmd_project(ws, args) -> None:
+    from ..projection import cached_project, select_rows
+    from ..space import load_space
+
+    space = load_space(ws, args.space)
+    rows = select_rows(space, top=args.limit)
+    params = {"umap": {"n_neighbors": args.n_neighbors, "min_dist": args.min_dist},
+              "tsne": {"perplexity": args.perplexity}, "pca": {}}[args.method]
+    proj = cached_project(ws, space, rows, args.method, params=params, seed=args.seed,
+                          progress=_progress_printer(args))
+    if args.out:
+        frame = proj.frame()
+        frame.to_parquet(args.out, index=False)
+    out = proj.summary()
+    if args.out:
+        out["out"] = args.out
+    _emit(args, out, f"{out['points']:,} points by {args.method} in {out['seconds']:.1f}s"
+                     f"{' (cached)' if out['cached'] else ''}: trustworthiness {out['trustworthiness']}, "
+                     f"kNN preservation {out['knn_preservation']}")
+
+
+def register(sub) -> None:
+    """Add this module's subcommands (in the order ``--help`` lists them)."""
+    nb = _command(sub, cmd_neighbours, "neighbours",
+                  help="nearest neighbours of a term or expression (king - man + woman)")
+    nb.add_argument("space")
+    nb.add_argument("query")
+    nb.add_argument("-k", type=int, default=10)
+    nb.add_argument("--include-query", action="store_true", help="keep the query's own words in the results")
+    cmp_ = _command(sub, cmd_compare, "compare", help="neighbourhood overlap of two spaces over their shared labels")
+    cmp_.add_argument("a")
+    cmp_.add_argument("b")
+    cmp_.add_argument("-k", type=int, default=10)
+    cmp_.add_argument("--max-labels", type=int, default=None, help="only the N most frequent shared labels")
+    cmp_.add_argument("--all-labels", action="store_true",
+                      help="list stopwords, numbers and rare labels among the most changed too")
+    proj = _command(sub, cmd_project, "project", help="a 2-D layout with trust scores (cached in the workspace)")
+    proj.add_argument("space")
+    from ..projection import DEFAULT_PARAMS, DEFAULT_POINTS, METHODS
+
+    proj.add_argument("--method", choices=METHODS, default=METHODS[0])
+    proj.add_argument("--limit", type=int, default=DEFAULT_POINTS, help="the N most frequent labels")
+    proj.add_argument("--seed", type=int, default=1)
+    proj.add_argument("--n-neighbors", type=int, default=DEFAULT_PARAMS["umap"]["n_neighbors"])
+    proj.add_argument("--min-dist", type=float, default=DEFAULT_PARAMS["umap"]["min_dist"])
+    proj.add_argument("--perplexity", type=float, default=DEFAULT_PARAMS["tsne"]["perplexity"])
+    proj.add_argument("--out", metavar="FILE.parquet")

@@ -1,0 +1,154 @@
+"""``train``, ``space add-pretrained|import|list|show|delete|reduce`` and ``export``."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from ..errors import InputError
+from .common import _Parser, _emit, _command, _progress_printer, _space_summary, _space_line
+
+
+def _epoch_printer(args):
+    if args.json or not sys.stderr.isatty():
+        return None
+
+    def on_epoch(r):
+        loss = f", loss {r.loss:,.0f}" if r.loss is not None else ""
+        print(f"\repoch {r.epoch}/{r.epochs}{loss}, {r.seconds:.1f}s, {r.words_per_second:,.0f} words/s   ",
+              end="", file=sys.stderr, flush=True)
+
+    return on_epoch
+
+def cmd_train(ws, args) -> None:
+    from ..models import train_space
+
+    settings = {k: getattr(args, k) for k in ("dim", "window", "min_count", "epochs", "seed", "negative", "sample",
+                                               "workers", "min_n", "max_n", "bucket") if getattr(args, k) is not None}
+    if args.model in ("word2vec", "fasttext") and args.sg is not None:
+        settings["sg"] = args.sg
+    space = train_space(ws, args.corpus, args.model, args.name, on_epoch=_epoch_printer(args),
+                        progress=_progress_printer(args), **settings)
+    if not args.json and sys.stderr.isatty():
+        print(file=sys.stderr)
+    s = _space_summary(ws, space.id)
+    _emit(args, s, f"trained {s['name']} ({s['family']}): {s['vocabulary']:,} terms x {s['dim']} in "
+                   f"{s['seconds']:.1f}s, {s['words_per_second']:,} words/s")
+
+def cmd_space_add_pretrained(ws, args) -> None:
+    from ..models import add_pretrained
+
+    if args.model == "glove-6b-50d" and (args.terms_from or args.corpus):
+        raise InputError("GloVe is a fixed vocabulary: use --top N, not a corpus.")
+    corpus = args.terms_from or args.corpus
+    unit = "term" if args.terms_from else args.unit
+    if args.model != "glove-6b-50d" and not corpus:
+        raise InputError("Give --terms-from CORPUS, or --unit sentence|document --corpus CORPUS.")
+    space = add_pretrained(ws, args.model, args.name, corpus=corpus, unit=unit, top=args.top,
+                           progress=_progress_printer(args))
+    s = _space_summary(ws, space.id)
+    _emit(args, s, f"added {_space_line(s)}")
+
+def cmd_space_import(ws, args) -> None:
+    from ..models import import_space
+    from ..readers import Limits
+
+    limits = Limits.from_env(args.max_mb)
+    space = import_space(ws, args.file, args.format, args.name, limits=limits)
+    s = _space_summary(ws, space.id)
+    _emit(args, s, f"imported {_space_line(s)}")
+    if not args.json:
+        for warning in s["warnings"]:
+            print(f"warning: {warning}", file=sys.stderr)
+
+def cmd_space_list(ws, args) -> None:
+    from ..space import list_spaces
+
+    rows = [_space_summary(ws, a.id) for a in list_spaces(ws)]
+    _emit(args, rows, "\n".join(_space_line(r) for r in rows) if rows else "(no spaces)")
+
+def cmd_space_show(ws, args) -> None:
+    from ..space import load_space
+
+    space = load_space(ws, args.name, mmap=True)
+    s = _space_summary(ws, space.id)
+    s["provenance"] = space.provenance
+    s["cased"] = space.cased
+    s["top_labels"] = space.labels[:args.top]
+    _emit(args, s, f"{_space_line(s)}\nparams: {json.dumps(s['params'])}\nfirst labels: {', '.join(s['top_labels'])}")
+
+def cmd_space_delete(ws, args) -> None:
+    art = ws.get("space", args.name)
+    ws.delete("space", art.id)
+    _emit(args, {"deleted": art.name, "id": art.id}, f"deleted space {art.name}")
+
+def cmd_space_reduce(ws, args) -> None:
+    from ..models import reduce_space
+
+    space = reduce_space(ws, args.name, args.dim, args.new_name)
+    s = _space_summary(ws, space.id)
+    s["explained_variance"] = space.provenance.get("explained_variance")
+    _emit(args, s, f"added {_space_line(s)} (PCA of {args.name}, {s['explained_variance']:.1%} of the variance)")
+
+def cmd_export(ws, args) -> None:
+    from ..models.vectors import export_space
+    from ..space import load_space
+
+    paths = export_space(load_space(ws, args.space, mmap=True), args.format, args.out)
+    _emit(args, {"space": args.space, "format": args.format, "files": [str(p) for p in paths]},
+          "wrote " + ", ".join(str(p) for p in paths))
+
+
+def register(sub) -> None:
+    """Add this module's subcommands (in the order ``--help`` lists them)."""
+    train = _command(sub, cmd_train, "train", help="train word2vec, fasttext or ppmi-svd on a corpus")
+    train.add_argument("--corpus", required=True)
+    from ..cards import UNITS
+    from ..models import TRAIN_FAMILIES
+    from ..models.vectors import IMPORT_FORMATS
+
+    train.add_argument("--model", required=True, choices=TRAIN_FAMILIES)
+    train.add_argument("--name", required=True)
+    arch = train.add_mutually_exclusive_group()
+    arch.add_argument("--sg", dest="sg", action="store_true", default=None, help="skip-gram (the default)")
+    arch.add_argument("--cbow", dest="sg", action="store_false", default=None, help="CBOW instead of skip-gram")
+    for flag, kind in (("--dim", int), ("--window", int), ("--min-count", int), ("--epochs", int), ("--seed", int),
+                       ("--negative", int), ("--sample", float), ("--workers", int), ("--min-n", int),
+                       ("--max-n", int), ("--bucket", int)):
+        train.add_argument(flag, type=kind, default=None, help="default: as the training form (see TrainParams)")
+
+    space = sub.add_parser("space", help="pretrained, imported and derived spaces")
+    ssub = space.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    pre = _command(ssub, cmd_space_add_pretrained, "add-pretrained",
+                   help="minilm (or a local model folder) over a corpus, or glove-6b-50d")
+    pre.add_argument("model", metavar="minilm|glove-6b-50d|FOLDER")
+    pre.add_argument("--name", required=True)
+    pre.add_argument("--terms-from", metavar="CORPUS", help="encode the corpus's vocabulary terms")
+    pre.add_argument("--unit", choices=UNITS, default=UNITS[0])
+    pre.add_argument("--corpus", metavar="CORPUS", help="with --unit: the corpus to encode")
+    pre.add_argument("--top", type=int, default=None, help="only the N most frequent terms (or first N units)")
+    imp = _command(ssub, cmd_space_import, "import", help="import a vectors file (never a pickle)")
+    imp.add_argument("file")
+    imp.add_argument("--format", required=True, choices=IMPORT_FORMATS)
+    imp.add_argument("--name", required=True)
+    imp.add_argument("--max-mb", type=float, default=None, metavar="MB")
+    _command(ssub, cmd_space_list, "list", help="list spaces")
+    sshow = _command(ssub, cmd_space_show, "show", help="one space: its model card")
+    sshow.add_argument("name")
+    sshow.add_argument("--top", type=int, default=10)
+    sdel = _command(ssub, cmd_space_delete, "delete", help="delete a space")
+    sdel.add_argument("name")
+    red = _command(ssub, cmd_space_reduce, "reduce", help="PCA down to --dim, saved as a new space")
+    red.add_argument("name")
+    red.add_argument("--dim", type=int, required=True)
+    red.add_argument("--name", dest="new_name", required=True)
+
+
+def register_export(sub) -> None:
+    """``export`` comes last in ``--help``."""
+    export = _command(sub, cmd_export, "export", help="write a space to word2vec text, projector TSV or npy")
+    export.add_argument("space")
+    from ..models.vectors import EXPORT_FORMATS
+
+    export.add_argument("--format", required=True, choices=EXPORT_FORMATS)
+    export.add_argument("--out", required=True)
