@@ -35,7 +35,7 @@ import pandas as pd
 from .corpus import Corpus
 from .errors import InputError
 from .progress import Progress
-from .models import TRAIN_FAMILIES
+from .cards import domain_spaces
 from .space import EmbeddingSpace
 
 FRAGMENTED = 3
@@ -195,9 +195,8 @@ def audit(corpus: Corpus, spaces: Sequence[EmbeddingSpace], terms: Sequence[str]
         raise InputError("Each space can be audited once.")
     by_name = {s.name: s for s in spaces}
     if domain is None:
-        domain = next((s.name for s in spaces if s.provenance.get("corpus") in (corpus.name, corpus.id)
-                       and s.provenance.get("unit", "term") == "term"
-                       and s.family in TRAIN_FAMILIES), names[0])
+        trained = domain_spaces({s.name: {**s.provenance, "family": s.family} for s in spaces}, corpus.name, corpus.id)
+        domain = trained[0] if trained else names[0]
     if domain not in by_name:
         raise InputError(f"The domain space {domain!r} is not among the audited spaces.")
     say(0.05, "Choosing terms")

@@ -14,6 +14,25 @@ from .workspace import Artefact
 #: the units a space's labels can be
 UNITS = ("term", "sentence", "document")
 SENTENCE_ENCODER = "sentence-transformer"
+#: the families the app trains on a corpus
+TRAIN_FAMILIES = ("word2vec", "fasttext", "ppmi-svd")
+
+
+def is_sentence_encoder(family: str | None, can_embed: bool) -> bool:
+    """A sentence encoder that can embed new text: bias tests use SEAT on it (the one rule
+    for a loaded space and for a catalogue card)."""
+    return family == SENTENCE_ENCODER and bool(can_embed)
+
+
+def is_domain_space(provenance: dict, corpus_name: str, corpus_id: str) -> bool:
+    """A term space trained on this corpus: what the audit compares the others with."""
+    return (provenance.get("corpus") in (corpus_name, corpus_id) and provenance.get("unit", "term") == "term"
+            and provenance.get("family") in TRAIN_FAMILIES)
+
+
+def domain_spaces(provenances: dict[str, dict], corpus_name: str, corpus_id: str) -> list[str]:
+    """The names (in order) of the spaces trained on the corpus, from name -> provenance."""
+    return [n for n, p in provenances.items() if is_domain_space(p, corpus_name, corpus_id)]
 
 
 @dataclass(frozen=True)
@@ -51,7 +70,7 @@ class SpaceCard:
     @property
     def is_sentence_encoder(self) -> bool:
         """A sentence encoder that can embed new text: bias tests use SEAT on it."""
-        return self.family == SENTENCE_ENCODER and self.can_embed
+        return is_sentence_encoder(self.family, self.can_embed)
 
     @property
     def is_terms(self) -> bool:

@@ -61,10 +61,14 @@ def _kind(text: str) -> str:
     return "analogy" if any(line.startswith(": ") for line in text.splitlines()) else "pairs"
 
 
+#: the largest benchmark file read (the standard ones are a few hundred KB)
+MAX_BENCHMARK_BYTES = 50 * 1024 * 1024
+
+
 def _read(path: Path | str) -> str:
     from .readers import read_small_text
 
-    return read_small_text(path, max_bytes=50 * 1024 * 1024, what="a benchmark file is a few hundred KB")
+    return read_small_text(path, max_bytes=MAX_BENCHMARK_BYTES, what="a benchmark file is a few hundred KB")
 
 
 def _ok_vocab(space: EmbeddingSpace, restrict_vocab: int, case_insensitive: bool) -> dict[str, int]:
@@ -341,6 +345,20 @@ def evaluate(space: EmbeddingSpace, benchmark: str | Path, *, restrict_vocab: in
     if _kind(text) == "analogy":
         return analogies(space, path, restrict_vocab=restrict_vocab, progress=progress, text=text)
     return word_pairs(space, path, restrict_vocab=restrict_vocab, text=text)
+
+
+def evaluate_text(space: EmbeddingSpace, text: str, name: str, *, restrict_vocab: int = RESTRICT_VOCAB,
+                  progress: Progress | None = None) -> AnalogyResult | PairsResult:
+    """A benchmark given as text (an upload), in either format; ``name`` names it (its file
+    name). Nothing is written to disk."""
+    from .display import safe_filename
+
+    if len(text) > MAX_BENCHMARK_BYTES:
+        raise InputError(f"{name}: {len(text):,} characters; a benchmark file is a few hundred KB.")
+    label = Path(safe_filename(name, "benchmark.txt"))
+    if _kind(text) == "analogy":
+        return analogies(space, label, restrict_vocab=restrict_vocab, progress=progress, text=text)
+    return word_pairs(space, label, restrict_vocab=restrict_vocab, text=text)
 
 
 #: a score computed on fewer than this share of a benchmark's items is shown but not ranked

@@ -130,6 +130,18 @@ class EmbeddingSpace:
         return cls(name, labels, vectors, frame, dict(provenance or {}), embedder=embedder)
 
     # -- lookups --------------------------------------------------------------------
+    #: what a child does not inherit from its parent's record: they describe the parent's own making
+    NOT_INHERITED = ("seconds", "words_per_second", "created_at")
+
+    def derive(self, name: str, vectors: np.ndarray, *, how: str, **record) -> EmbeddingSpace:
+        """A child space over the same labels and metadata: new ``vectors``, a provenance that
+        keeps the parent's (family, corpus, parameters) and says ``derived=how``, ``parent``,
+        ``parent_name``, plus ``record``. The one way PCA reduction and hard debiasing make
+        a space (unsaved; call :meth:`save`)."""
+        provenance = {**{k: v for k, v in self.provenance.items() if k not in self.NOT_INHERITED},
+                      "family": self.family, "derived": how, "parent": self.id, "parent_name": self.name, **record}
+        return EmbeddingSpace.from_arrays(name, self.labels, vectors, meta=self.meta, provenance=provenance)
+
     def __len__(self) -> int:
         return len(self.labels)
 

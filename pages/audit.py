@@ -5,7 +5,7 @@ import streamlit as st
 from embeddings.audit import FLAGS, audit
 from embeddings.wordlists import parse_words
 from embeddings.errors import InputError
-from embeddings.models import TRAIN_FAMILIES
+from embeddings.cards import domain_spaces
 from embeddings.figures import coverage_chart, overlap_chart, pieces_chart
 from embeddings.reports import audit_report
 from pages.common import (cancellable, corpora, download_name, guard, md, plotly_chart, progress_reporter, query_list,
@@ -29,7 +29,7 @@ corpus_name = c1.selectbox("Corpus", list(by_name), key="au_corpus")
 corpus = by_name[corpus_name]
 source = c2.radio("Terms", ["Mine from the corpus", "Type or upload"], key="au_source")
 cards = space_cards()  # the catalogue: no space is loaded to choose the defaults
-trained = [n for n in names if cards[n].trained_on(corpus.name, corpus.id) and cards[n].family in TRAIN_FAMILIES]
+trained = domain_spaces({n: c.provenance for n, c in cards.items()}, corpus.name, corpus.id)
 general = [n for n in names if n not in trained and cards[n].is_terms]
 default = [n for n in query_list("spaces") if n in choices] or (trained[:1] + general[:2]) or names[:2]
 selected = c3.multiselect("Spaces", names, default=default, key="au_spaces",

@@ -1,14 +1,13 @@
 """Evaluate: analogy accuracy and word-pair correlations, spaces side by side, n (answered of total) next to every score."""
 
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from embeddings.display import safe_filename
 from embeddings.errors import InputError
-from embeddings.evaluation import BENCHMARKS, MIN_COVERAGE, evaluate, n_of, scoreboard
+from embeddings.evaluation import BENCHMARKS, MIN_COVERAGE, evaluate, evaluate_text, n_of, scoreboard
+from embeddings.readers import decode
 from embeddings.figures import scores_chart
 from pages.common import (cancellable, default_spaces, guard, md, plotly_chart, progress_reporter, space, spaces_or_stop,
                           sync_query_params, workspace_root)
@@ -37,10 +36,8 @@ def run(root: str, space_id: str, bench: str, data: bytes | None, name: str | No
     try:
         if data is None:
             return evaluate(space(space_id), bench, progress=progress)
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / safe_filename(name, "benchmark.txt")  # an upload's name is never a path
-            path.write_bytes(data)
-            return evaluate(space(space_id), path, progress=progress)
+        return evaluate_text(space(space_id), decode(name or "benchmark.txt", data)[0], name or "benchmark.txt",
+                             progress=progress)
     finally:
         done()
 

@@ -270,3 +270,15 @@ def test_cli_evaluate_and_audit(demo, capsys, tmp_path):
     assert code == 2 and "--terms FILE or --mine N" in err
     code, _, err = run(capsys, "--workspace", root, "evaluate", "glove", "--benchmark", "nosuch.txt")
     assert code == 2 and "no such file" in err
+
+
+def test_evaluate_text_scores_an_upload_without_a_file(demo):
+    """The Evaluate page's upload path: the same scores as the file, nothing written."""
+    glove = load_space(demo, "glove-50d")
+    text = ev.benchmark_path("ws353").read_text()
+    up = ev.evaluate_text(glove, text, "../../my ws353.tsv")
+    ref = ev.word_pairs(glove, ev.benchmark_path("ws353"))
+    assert (up.spearman, up.pairs, up.missing) == (pytest.approx(ref.spearman, abs=1e-12), ref.pairs, ref.missing)
+    assert "/" not in up.benchmark
+    an = ev.evaluate_text(glove, ": family\nman woman king queen\nboy girl brother sister\n", "family.txt")
+    assert an.sections[0]["section"] == "family" and an.questions == 2

@@ -69,18 +69,10 @@ def hard_debias(space: EmbeddingSpace, name: str, *, definitional: Sequence[tupl
         vectors[ia] = z * g + nu
         vectors[ib] = -z * g + nu
         equalised.append([a, b])
-    provenance = {
-        **{k: v for k, v in space.provenance.items() if k not in ("seconds", "words_per_second", "created_at")},
-        "family": space.family,
-        "derived": "hard-debias",
-        "parent": space.id,
-        "parent_name": space.name,
-        "debias": {"method": "hard (Bolukbasi et al. 2016)", "definitional_pairs": [list(p) for p in axis.pairs],
-                   "explained_variance": axis.explained_variance[:3], "neutralised": int(neutral.sum()),
-                   "kept_specific": int(keep.sum()), "equalised_pairs": equalised,
-                   "direction": [float(v) for v in g]},
-    }
-    return EmbeddingSpace.from_arrays(name, space.labels, vectors, meta=space.meta, provenance=provenance)
+    return space.derive(name, vectors, how="hard-debias", debias={
+        "method": "hard (Bolukbasi et al. 2016)", "definitional_pairs": [list(p) for p in axis.pairs],
+        "explained_variance": axis.explained_variance[:3], "neutralised": int(neutral.sum()),
+        "kept_specific": int(keep.sum()), "equalised_pairs": equalised, "direction": [float(v) for v in g]})
 
 
 def debias_space(ws: Workspace, source: str, name: str, **kwargs) -> EmbeddingSpace:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..cards import is_sentence_encoder
 from ..space import EmbeddingSpace
 
 
@@ -50,4 +51,4 @@ def resolve(space: EmbeddingSpace, words: Iterable[str], *, lowercase_fallback: 
 
 def uses_seat(space: EmbeddingSpace) -> bool:
     """Sentence encoders are probed with SEAT (words in templates), others with WEAT."""
-    return space.family == "sentence-transformer" and space.can_embed
+    return is_sentence_encoder(space.family, space.can_embed)

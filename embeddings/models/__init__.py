@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..cards import TRAIN_FAMILIES  # noqa: F401  (re-exported: callers import it from here)
 from ..corpus import get_corpus
 from ..errors import InputError
 from ..readers import Limits
@@ -23,7 +24,6 @@ from ..space import EmbeddingSpace, load_space
 from ..progress import Progress, no_progress
 from ..workspace import Workspace
 
-TRAIN_FAMILIES = ("word2vec", "fasttext", "ppmi-svd")
 PRETRAINED = ("minilm", "glove-6b-50d")
 
 
@@ -111,14 +111,7 @@ def reduce_space(ws: Workspace, source: str, dim: int, name: str, *, seed: int =
         raise InputError(f"{parent.name} has only {len(parent)} labels; PCA cannot keep {dim} dimensions.")
     pca = PCA(n_components=dim, random_state=seed)
     reduced = pca.fit_transform(parent.vectors)
-    provenance = {
-        **{k: v for k, v in parent.provenance.items() if k not in ("seconds", "words_per_second", "created_at")},
-        "family": parent.family,
-        "derived": f"pca({dim})",
-        "parent": parent.id,
-        "parent_name": parent.name,
-        "explained_variance": round(float(pca.explained_variance_ratio_.sum()), 6),
-        "params": {**parent.provenance.get("params", {}), "pca_dim": dim},
-    }
-    space = EmbeddingSpace.from_arrays(name, parent.labels, reduced, meta=parent.meta, provenance=provenance)
+    space = parent.derive(name, reduced, how=f"pca({dim})",
+                          explained_variance=round(float(pca.explained_variance_ratio_.sum()), 6),
+                          params={**parent.provenance.get("params", {}), "pca_dim": dim})
     return space.save(ws, name)
