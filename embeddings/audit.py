@@ -175,15 +175,7 @@ class Audit:
         return t
 
 
-def audit(corpus: Corpus, spaces: Sequence[EmbeddingSpace], terms: Sequence[str] | None = None, *,
-          mine: int | None = None, k: int = 10, domain: str | None = None,
-          progress: Progress | None = None) -> Audit:
-    """Audit ``terms`` (or the ``mine`` most over-represented ones) against ``spaces``.
-
-    ``domain`` names the space trained on this corpus (default: the first space whose
-    provenance names the corpus, else the first space).
-    """
-    say = progress or (lambda f, m: None)
+def _check_request(spaces: Sequence[EmbeddingSpace], terms, mine, k: int) -> None:
     if not spaces:
         raise InputError("Pick at least one space to audit.")
     if (terms is None) == (mine is None):
@@ -193,25 +185,109 @@ def audit(corpus: Corpus, spaces: Sequence[EmbeddingSpace], terms: Sequence[str]
     names = [s.name for s in spaces]
     if len(set(names)) != len(names):
         raise InputError("Each space can be audited once.")
-    by_name = {s.name: s for s in spaces}
+
+
+def choose_domain(corpus: Corpus, spaces: Sequence[EmbeddingSpace], domain: str | None) -> str:
+    """The space the others are compared with: ``domain`` if given, else the first space
+    trained on this corpus (:func:`~embeddings.cards.domain_spaces`), else the first space."""
+    names = [s.name for s in spaces]
     if domain is None:
         trained = domain_spaces({s.name: {**s.provenance, "family": s.family} for s in spaces}, corpus.name, corpus.id)
         domain = trained[0] if trained else names[0]
-    if domain not in by_name:
+    if domain not in names:
         raise InputError(f"The domain space {domain!r} is not among the audited spaces.")
+    return domain
+
+
+def choose_terms(corpus: Corpus, terms: Sequence[str] | None, mine: int | None) -> list[str]:
+    """The ``mine`` most over-represented terms, or the given ones (deduplicated, lowercased
+    when the corpus is, at most 5,000)."""
+    if mine is not None:
+        return mine_terms(corpus, mine)["term"].tolist()
+    chosen = list(dict.fromkeys(t.strip() for t in terms if t.strip()))
+    if not chosen:
+        raise InputError("The term list is empty.")
+    if len(chosen) > 5000:
+        raise InputError(f"{len(chosen):,} terms: an audit takes at most 5,000; split the list.")
+    if corpus.params.get("preprocessing", {}).get("lowercase", True):
+        chosen = list(dict.fromkeys(t.lower() for t in chosen))
+    return chosen
+
+
+def neighbour_overlap(dom: EmbeddingSpace, other: EmbeddingSpace, terms: Sequence[str], k: int) -> list[float]:
+    """Per term, Jaccard@k of its neighbours in ``dom`` and in ``other``, both searched among
+    the labels the two share (NaN where a term is not in both)."""
+    shared = [lab for lab in dom.labels if other.key(lab) in other.index]
+    overlap = [np.nan] * len(terms)
+    if not shared:
+        return overlap
+    rows_d = np.array([dom.index[lab] for lab in shared])
+    rows_s = np.array([other.index[other.key(lab)] for lab in shared])
+    in_both = [t for t in terms if dom.key(t) in dom.index and other.key(t) in other.index]
+    near_d = _neighbours(dom, in_both, k, rows_d)
+    near_s = _neighbours(other, in_both, k, rows_s)
+    for j, t in enumerate(terms):
+        if t in near_d:
+            a = {other.key(x) for x in near_d[t]}
+            b = set(near_s[t])
+            overlap[j] = len(a & b) / len(a | b) if a | b else np.nan
+    return overlap
+
+
+def term_flags(frame: pd.DataFrame, general: Sequence[str], min_count: int) -> list[list[str]]:
+    """Per term: unknown (to some general space), fragmented, rare (below the domain model's
+    min_count), unstable (overlap under ``UNSTABLE`` with some general space)."""
+    flags = []
+    for _, r in frame.iterrows():
+        f = []
+        if any(not r[f"known:{g}"] for g in general):
+            f.append("unknown")
+        if r["n_pieces"] >= FRAGMENTED:
+            f.append("fragmented")
+        if r["frequency"] < min_count:
+            f.append("rare")
+        if any(not pd.isna(r[f"overlap:{g}"]) and r[f"overlap:{g}"] < UNSTABLE for g in general):
+            f.append("unstable")
+        flags.append(f)
+    return flags
+
+
+def space_summary(frame: pd.DataFrame, spaces: Sequence[EmbeddingSpace], domain: str) -> pd.DataFrame:
+    """Per space: coverage by type and by frequency, the median overlap and drift with the
+    domain space and the number of terms they rest on, mean fragmentation (MiniLM)."""
+    freq = frame["frequency"].to_numpy(dtype=float)
+    summary = []
+    for s in spaces:
+        known = frame[f"known:{s.name}"].to_numpy()
+        row = {"space": s.name, "role": "domain" if s.name == domain else "general",
+               "coverage": float(known.mean()),
+               "coverage_by_frequency": float(freq[known].sum() / freq.sum()) if freq.sum() else float("nan"),
+               "median_overlap": (float(np.nanmedian(frame[f"overlap:{s.name}"])) if s.name != domain
+                                  and frame[f"overlap:{s.name}"].notna().any() else float("nan")),
+               "overlap_n": int(frame[f"overlap:{s.name}"].notna().sum()) if s.name != domain else 0,
+               "mean_fragmentation": float(frame["n_pieces"].mean())
+               if s.family == "sentence-transformer" else float("nan")}
+        row["median_drift"] = 1.0 - row["median_overlap"]  # the median of 1 − x is 1 − the median of x
+        summary.append(row)
+    return pd.DataFrame(summary)
+
+
+def audit(corpus: Corpus, spaces: Sequence[EmbeddingSpace], terms: Sequence[str] | None = None, *,
+          mine: int | None = None, k: int = 10, domain: str | None = None,
+          progress: Progress | None = None) -> Audit:
+    """Audit ``terms`` (or the ``mine`` most over-represented ones) against ``spaces``.
+
+    ``domain`` names the space trained on this corpus (default: the first space whose
+    provenance names the corpus, else the first space).
+    """
+    say = progress or (lambda f, m: None)
+    _check_request(spaces, terms, mine, k)
+    names = [s.name for s in spaces]
+    domain = choose_domain(corpus, spaces, domain)
+    dom = next(s for s in spaces if s.name == domain)
     say(0.05, "Choosing terms")
     vocab = corpus.vocabulary().set_index("term")
-    if mine is not None:
-        chosen = mine_terms(corpus, mine)["term"].tolist()
-    else:
-        chosen = list(dict.fromkeys(t.strip() for t in terms if t.strip()))
-        if not chosen:
-            raise InputError("The term list is empty.")
-        if len(chosen) > 5000:
-            raise InputError(f"{len(chosen):,} terms: an audit takes at most 5,000; split the list.")
-        if corpus.params.get("preprocessing", {}).get("lowercase", True):
-            chosen = list(dict.fromkeys(t.lower() for t in chosen))
-    dom = by_name[domain]
+    chosen = choose_terms(corpus, terms, mine)
     min_count = int(dom.provenance.get("params", {}).get("min_count", DEFAULT_MIN_COUNT))
 
     say(0.15, "Splitting terms into word pieces (MiniLM tokenizer)")
@@ -229,54 +305,14 @@ def audit(corpus: Corpus, spaces: Sequence[EmbeddingSpace], terms: Sequence[str]
         near = _neighbours(s, chosen, k)
         frame[f"neighbours:{s.name}"] = [near.get(t, []) for t in chosen]
     say(0.85, "Neighbour overlap with the domain space")
-    for s in spaces:
-        if s.name == domain:
-            continue
-        shared = [lab for lab in dom.labels if s.key(lab) in s.index]
-        overlap = [np.nan] * len(chosen)
-        if shared:
-            rows_d = np.array([dom.index[lab] for lab in shared])
-            rows_s = np.array([s.index[s.key(lab)] for lab in shared])
-            in_both = [t for t in chosen if dom.key(t) in dom.index and s.key(t) in s.index]
-            near_d = _neighbours(dom, in_both, k, rows_d)
-            near_s = _neighbours(s, in_both, k, rows_s)
-            for j, t in enumerate(chosen):
-                if t in near_d:
-                    a = {s.key(x) for x in near_d[t]}
-                    b = set(near_s[t])
-                    overlap[j] = len(a & b) / len(a | b) if a | b else np.nan
+    general = [s for s in spaces if s.name != domain]
+    for s in general:
+        overlap = neighbour_overlap(dom, s, chosen, k)
         frame[f"overlap:{s.name}"] = overlap
         frame[f"drift:{s.name}"] = 1.0 - np.asarray(overlap, dtype=float)
-    general = [s.name for s in spaces if s.name != domain]
-    flags = []
-    for _, r in frame.iterrows():
-        f = []
-        if any(not r[f"known:{g}"] for g in general):
-            f.append("unknown")
-        if r["n_pieces"] >= FRAGMENTED:
-            f.append("fragmented")
-        if r["frequency"] < min_count:
-            f.append("rare")
-        if any(not pd.isna(r[f"overlap:{g}"]) and r[f"overlap:{g}"] < UNSTABLE for g in general):
-            f.append("unstable")
-        flags.append(f)
-    frame["flags"] = flags
-
-    freq = frame["frequency"].to_numpy(dtype=float)
-    summary = []
-    for s in spaces:
-        known = frame[f"known:{s.name}"].to_numpy()
-        row = {"space": s.name, "role": "domain" if s.name == domain else "general",
-               "coverage": float(known.mean()),
-               "coverage_by_frequency": float(freq[known].sum() / freq.sum()) if freq.sum() else float("nan"),
-               "median_overlap": (float(np.nanmedian(frame[f"overlap:{s.name}"])) if s.name != domain
-                                  and frame[f"overlap:{s.name}"].notna().any() else float("nan")),
-               "overlap_n": int(frame[f"overlap:{s.name}"].notna().sum()) if s.name != domain else 0,
-               "mean_fragmentation": float(frame["n_pieces"].mean())
-               if s.family == "sentence-transformer" else float("nan")}
-        row["median_drift"] = 1.0 - row["median_overlap"]  # the median of 1 − x is 1 − the median of x
-        summary.append(row)
+    frame["flags"] = term_flags(frame, [s.name for s in general], min_count)
+    summary = space_summary(frame, spaces, domain)
     say(1.0, "Done")
     reference = ("GloVe 6B vocabulary rank (Wikipedia 2014 + Gigaword 5) as relative frequency by Zipf's law; "
                  "a phrase takes its rarest word's frequency") if mine is not None else "typed or uploaded"
-    return Audit(corpus.name, domain, names, k, frame, pd.DataFrame(summary), mine is not None, reference)
+    return Audit(corpus.name, domain, names, k, frame, summary, mine is not None, reference)
