@@ -49,7 +49,7 @@ from .weat import (EXACT_LIMIT, PERMUTATIONS, MAX_MISSING, SEAT_TEMPLATES, assoc
                    permutation_p, format_p, holm, WeatResult, with_holm, RefusedTest,
                    weat_from_vectors, weat, refused_row, weat_table)
 from .axis import (WEAK_AXIS_SHARE, BiasAxis, bias_axis, project_words, direct_bias, ripa, AxisReport, axis_report)
-from .debias import (hard_debias, debias_space, debias_direction, RESIDUAL_TOP, RESIDUAL_VOCAB, ResidualBias,
+from .debias import (HardDebias, hard_debias, debias_space, debias_direction, RESIDUAL_TOP, RESIDUAL_VOCAB, ResidualBias,
                      cluster_accuracy, residual_bias, DebiasReport, debias_report)
 from ..wordlists import parse_pairs, parse_words, read_text_file
 
@@ -60,7 +60,7 @@ __all__ = [
     "PERMUTATIONS", "MAX_MISSING", "SEAT_TEMPLATES", "association", "effect_size", "PermutationTest",
     "permutation_p", "format_p", "holm", "WeatResult", "with_holm", "RefusedTest", "weat_from_vectors", "weat",
     "refused_row", "weat_table", "WEAK_AXIS_SHARE", "BiasAxis", "bias_axis", "project_words", "direct_bias", "ripa",
-    "AxisReport", "axis_report", "hard_debias", "debias_space", "debias_direction", "RESIDUAL_TOP",
+    "AxisReport", "axis_report", "HardDebias", "hard_debias", "debias_space", "debias_direction", "RESIDUAL_TOP",
     "RESIDUAL_VOCAB", "ResidualBias", "cluster_accuracy", "residual_bias", "DebiasReport", "debias_report",
     "parse_pairs", "parse_words", "read_text_file",
 ]

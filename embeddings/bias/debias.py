@@ -29,50 +29,73 @@ def _case_variants(pairs: Iterable[Sequence[str]]) -> list[tuple[str, str]]:
     return out
 
 
+class HardDebias:
+    """Hard debiasing (Bolukbasi et al. 2016) in scikit-learn's shape: :meth:`fit` finds the
+    gender direction ``direction_`` (PCA of the definitional pairs, or one pair's
+    difference) in a space; :meth:`transform` removes it from every word outside the
+    gender-specific list (neutralise), makes each equalise pair symmetric about the
+    neutral subspace (equalise), and returns an unsaved derived space whose provenance
+    records the parent and the direction (to measure the child along the same axis).
+
+    Defaults are the published lists in ``data/wordsets/bolukbasi2016_gender.json``,
+    with the full learned gender-specific list.
+    """
+
+    def __init__(self, *, definitional: Sequence[tuple[str, str]] | None = None,
+                 equalize: Sequence[Sequence[str]] | None = None, specific: Iterable[str] | None = None):
+        g_data = bolukbasi_gender()
+        self.definitional = [tuple(p) for p in (definitional or g_data["definitional_pairs"])]
+        self.equalize = [tuple(p) for p in (equalize or g_data["equalize_pairs"])]
+        self.specific = list(specific if specific is not None else gender_specific())
+
+    def fit(self, space: EmbeddingSpace) -> HardDebias:
+        self.axis_ = bias_axis(space, self.definitional, method="pca" if len(self.definitional) > 1 else "pair")
+        self.direction_ = self.axis_.direction
+        return self
+
+    def transform(self, space: EmbeddingSpace, name: str) -> EmbeddingSpace:
+        g = self.direction_
+        keys = {space.key(w) for w in self.specific}
+        vectors = np.array(space.vectors, dtype=np.float64)
+        keep = np.array([label in keys for label in space.labels])
+        neutral = ~keep
+        vectors[neutral] -= np.outer(vectors[neutral] @ g, g)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        vectors /= norms
+        equalised = self._equalise(space, vectors, g)
+        return space.derive(name, vectors, how="hard-debias", debias={
+            "method": "hard (Bolukbasi et al. 2016)", "definitional_pairs": [list(p) for p in self.axis_.pairs],
+            "explained_variance": self.axis_.explained_variance[:3], "neutralised": int(neutral.sum()),
+            "kept_specific": int(keep.sum()), "equalised_pairs": equalised, "direction": [float(v) for v in g]})
+
+    def _equalise(self, space: EmbeddingSpace, vectors: np.ndarray, g: np.ndarray) -> list[list[str]]:
+        """Each equalise pair the space has (case variants in a cased space) made symmetric
+        about the neutral subspace, in place; returns the pairs equalised."""
+        equalised = []
+        idx = space.index
+        candidates = _case_variants(self.equalize) if space.cased else list(dict.fromkeys(
+            (a.lower(), b.lower()) for a, b in self.equalize))
+        for a, b in candidates:
+            if a not in idx or b not in idx:
+                continue
+            ia, ib = idx[a], idx[b]
+            mu = (vectors[ia] + vectors[ib]) / 2
+            nu = mu - (mu @ g) * g
+            z = math.sqrt(max(0.0, 1.0 - float(nu @ nu)))
+            if (vectors[ia] - vectors[ib]) @ g < 0:
+                z = -z
+            vectors[ia] = z * g + nu
+            vectors[ib] = -z * g + nu
+            equalised.append([a, b])
+        return equalised
+
+
 def hard_debias(space: EmbeddingSpace, name: str, *, definitional: Sequence[tuple[str, str]] | None = None,
                 equalize: Sequence[Sequence[str]] | None = None, specific: Iterable[str] | None = None
                 ) -> EmbeddingSpace:
-    """Hard debiasing (Bolukbasi et al. 2016): remove the gender direction g from every
-    word outside the gender-specific list (neutralise), then make each equalise pair
-    symmetric about the neutral subspace (equalise). Returns an unsaved derived space
-    whose provenance records the parent and g (to measure the child along the same axis).
-
-    Defaults are the published lists in ``data/wordsets/bolukbasi2016_gender.json``.
-    """
-    g_data = bolukbasi_gender()
-    definitional = [tuple(p) for p in (definitional or g_data["definitional_pairs"])]
-    equalize = [tuple(p) for p in (equalize or g_data["equalize_pairs"])]
-    specific = list(specific if specific is not None else gender_specific())
-    axis = bias_axis(space, definitional, method="pca" if len(definitional) > 1 else "pair")
-    g = axis.direction
-    keys = {space.key(w) for w in specific}
-    vectors = np.array(space.vectors, dtype=np.float64)
-    keep = np.array([label in keys for label in space.labels])
-    neutral = ~keep
-    vectors[neutral] -= np.outer(vectors[neutral] @ g, g)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    vectors /= norms
-    equalised = []
-    idx = space.index
-    candidates = _case_variants(equalize) if space.cased else list(dict.fromkeys(
-        (a.lower(), b.lower()) for a, b in equalize))
-    for a, b in candidates:
-        if a not in idx or b not in idx:
-            continue
-        ia, ib = idx[a], idx[b]
-        mu = (vectors[ia] + vectors[ib]) / 2
-        nu = mu - (mu @ g) * g
-        z = math.sqrt(max(0.0, 1.0 - float(nu @ nu)))
-        if (vectors[ia] - vectors[ib]) @ g < 0:
-            z = -z
-        vectors[ia] = z * g + nu
-        vectors[ib] = -z * g + nu
-        equalised.append([a, b])
-    return space.derive(name, vectors, how="hard-debias", debias={
-        "method": "hard (Bolukbasi et al. 2016)", "definitional_pairs": [list(p) for p in axis.pairs],
-        "explained_variance": axis.explained_variance[:3], "neutralised": int(neutral.sum()),
-        "kept_specific": int(keep.sum()), "equalised_pairs": equalised, "direction": [float(v) for v in g]})
+    """:class:`HardDebias` fitted on ``space`` and applied to it: the debiased child, unsaved."""
+    return HardDebias(definitional=definitional, equalize=equalize, specific=specific).fit(space).transform(space, name)
 
 
 def debias_space(ws: Workspace, source: str, name: str, **kwargs) -> EmbeddingSpace:
