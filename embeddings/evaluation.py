@@ -285,7 +285,7 @@ class PairsResult:
                 "used": self.pairs - self.missing, "sections": []}
 
 
-def parse_pairs(text: str, name: str = "pairs", delimiter: str = "\t") -> list[tuple[str, str, float]]:
+def parse_scored_pairs(text: str, name: str = "pairs", delimiter: str = "\t") -> list[tuple[str, str, float]]:
     """``word1<TAB>word2<TAB>score`` lines; ``#`` comments and malformed lines skipped, as gensim does."""
     out = []
     for line in text.splitlines():
@@ -311,7 +311,7 @@ def word_pairs(space: EmbeddingSpace, path: Path | str, *, restrict_vocab: int =
     from scipy import stats
 
     path = Path(path)
-    pairs = parse_pairs(_read(path) if text is None else text, path.name)
+    pairs = parse_scored_pairs(_read(path) if text is None else text, path.name)
     ok_vocab = _ok_vocab(space, restrict_vocab, case_insensitive)
     norm = (str.upper if case_insensitive else str)
     gold, model, items, missing = [], [], [], 0

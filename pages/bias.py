@@ -11,6 +11,7 @@ from embeddings.errors import InputError
 from embeddings.figures import axis_strip, debias_bars, weat_heatmap, weat_strip
 from embeddings.reports import bias_report
 from embeddings.glossary import GLOSSARY
+from embeddings.wordlists import parse_pairs, parse_words
 from pages.common import (cancellable, download_name, flash, guard, md, md_list, plotly_chart, plural, progress_reporter,
                           show_flash, space, space_cards, spaces_or_stop, sync_query_params, query_list, workspace,
                           workspace_root)
@@ -154,10 +155,10 @@ with weat_tab:
         r = results.get((drill_test, drill_space))
         left, right = st.columns([3, 2])
         with right:
-            for role, ws_ in zip(("X", "Y", "A", "B"), t.sets):
-                lost = set(r.missing.get(ws_.name, [])) if isinstance(r, bias.WeatResult) else set()
-                words = ", ".join(f"~~{md(w)}~~" if w in lost else md(w) for w in ws_.words)
-                st.markdown(f"**{role} · {md(ws_.name)}** ({len(ws_.words)}): {words}")
+            for role, word_set in zip(("X", "Y", "A", "B"), t.sets):
+                lost = set(r.missing.get(word_set.name, [])) if isinstance(r, bias.WeatResult) else set()
+                words = ", ".join(f"~~{md(w)}~~" if w in lost else md(w) for w in word_set.words)
+                st.markdown(f"**{role} · {md(word_set.name)}** ({len(word_set.words)}): {words}")
             if t.sources:
                 st.caption("Sources: " + md_list(t.sources, " · "))
             if t.note:
@@ -196,7 +197,7 @@ with weat_tab:
             for col, role, hint in zip(cols, "XYAB", ("target X", "target Y", "attribute A", "attribute B")):
                 set_name = col.text_input(f"{role}: set name", value=hint, key=f"bias_c_{role}_name")
                 words = col.text_area(f"{role}: words", key=f"bias_c_{role}_words", height=140)
-                sets.append((set_name, bias.parse_words(words)))
+                sets.append((set_name, parse_words(words)))
             upload = st.file_uploader("or a JSON test", type=["json"], key="bias_c_upload")
             submitted = st.form_submit_button("Save test", icon=":material/save:")
         if submitted:
@@ -236,8 +237,8 @@ with axis_tab:
                       format_func=lambda m: "PCA of the pairs" if m == "pca" else "first pair's difference")
     c_exp = a3.slider("DirectBias c", 0.1, 3.0, 1.0, 0.1, key="axis_c")
     with guard("the bias axis"):
-        pairs = bias.parse_pairs(pairs_text)
-        words = bias.parse_words(words_text)
+        pairs = parse_pairs(pairs_text)
+        words = parse_words(words_text)
         if not words:
             raise InputError("Give at least one word to project.")
         reports = {}

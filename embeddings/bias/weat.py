@@ -213,23 +213,23 @@ def weat(space: EmbeddingSpace, test: WeatTest, *, ddof: int = 1, permutations: 
     seat = uses_seat(space) if seat is None else seat
     resolved: list[Resolved] = []
     items: list[list[str]] = []
-    for ws_ in test.sets:
+    for word_set in test.sets:
         if seat:
-            sentences = [t.format(w) for w in ws_.words for t in templates]
+            sentences = [t.format(w) for w in word_set.words for t in templates]
             vecs = _encode_sentences(space, sentences, sentence_cache)
-            resolved.append(Resolved(list(ws_.words), vecs))
+            resolved.append(Resolved(list(word_set.words), vecs))
             items.append(sentences)
             continue
-        r = resolve(space, ws_.words, lowercase_fallback=lowercase_fallback)
-        share = len(r.missing) / max(1, len(ws_.words))
+        r = resolve(space, word_set.words, lowercase_fallback=lowercase_fallback)
+        share = len(r.missing) / max(1, len(word_set.words))
         if len(r.words) < 2:
             raise RefusedTest(
-                f"{test.id} on {space.name}: only {len(r.words)} of the {len(ws_.words)} words of '{ws_.name}' "
+                f"{test.id} on {space.name}: only {len(r.words)} of the {len(word_set.words)} words of '{word_set.name}' "
                 f"are in the space ({', '.join(r.missing[:8])}{' …' if len(r.missing) > 8 else ''} are not); "
                 "a set needs at least two.")
         if share > max_missing:
             raise RefusedTest(
-                f"{test.id} on {space.name}: {len(r.missing)} of {len(ws_.words)} words of '{ws_.name}' "
+                f"{test.id} on {space.name}: {len(r.missing)} of {len(word_set.words)} words of '{word_set.name}' "
                 f"({share:.0%}) are not in the space ({', '.join(r.missing[:8])}"
                 f"{' …' if len(r.missing) > 8 else ''}); the limit is {max_missing:.0%}.")
         resolved.append(r)
