@@ -323,3 +323,11 @@ def run_cli(capsys, *argv):
     code = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return code, out, err
+
+
+@pytest.fixture(scope="module")
+def glove():
+    """GloVe 6B 50-d, all 400k words (loaded once per test module)."""
+    from embeddings.models.vectors import load_glove
+
+    return load_glove("glove", None)

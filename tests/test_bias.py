@@ -23,13 +23,6 @@ GLOVE_D = {"weat1": 1.080, "weat2": 1.544, "weat3": 0.953, "weat4": 0.884, "weat
            "weat7": 1.495, "weat8": 1.485, "weat9": 1.118, "weat10": 0.680}
 
 
-@pytest.fixture(scope="module")
-def glove():
-    from embeddings.models.vectors import load_glove
-
-    return load_glove("glove", None)
-
-
 def _space(words_vectors: dict, name="toy") -> EmbeddingSpace:
     return EmbeddingSpace.from_arrays(name, list(words_vectors), np.array(list(words_vectors.values()), dtype=float))
 
