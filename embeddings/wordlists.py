@@ -56,8 +56,8 @@ def read_text_file(path: Path | str) -> str:
 def parse_named_lists(text: str) -> dict[str, set[str]]:
     r"""``name: word, word, ...`` lines (one list per line; lines without a colon skipped).
 
-    >>> parse_named_lists("people: man, woman\nplaces: paris")
-    {'people': {'man', 'woman'}, 'places': {'paris'}}
+    >>> {name: sorted(words) for name, words in parse_named_lists("people: man, woman\nplaces: paris").items()}
+    {'people': ['man', 'woman'], 'places': ['paris']}
     """
     lists: dict[str, set[str]] = {}
     for line in text.splitlines():
