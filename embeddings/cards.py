@@ -80,9 +80,6 @@ class SpaceCard:
     def is_debiased(self) -> bool:
         return self.derived == "hard-debias"
 
-    def trained_on(self, corpus_name: str, corpus_id: str) -> bool:
-        return self.corpus in (corpus_name, corpus_id)
-
     def to_dict(self) -> dict:
         """The card as ``space show --json`` prints it."""
         return {"id": self.id, "name": self.name, "family": self.family, "vocabulary": self.vocabulary,
