@@ -59,7 +59,7 @@ def _demo_projections(ws: Workspace, progress: Progress) -> None:
     labels of the first two spaces, unseeded as the page's default), so the demo's first
     view is instant."""
     from .projection import cached_project, select_rows
-    from .space import list_spaces, load_space
+    from .space_store import list_spaces, load_space
 
     for i, art in enumerate(list_spaces(ws)[:2]):
         try:

@@ -12,9 +12,8 @@ A space is a named set of labelled vectors:
 them (FastText through subwords, sentence encoders); otherwise it raises
 :class:`OOVError`.
 
-On disk (``space/<id>/`` in the workspace): ``vectors.npy``, ``meta.parquet`` (with a
-``label`` column), ``provenance.json``, and for FastText ``ngrams.npy`` (the subword
-buckets). No pickle anywhere.
+A space is a pure value: saving, loading and attaching a family's embedder live in
+:mod:`embeddings.space_store`.
 
 >>> import numpy as np
 >>> s = EmbeddingSpace.from_arrays("toy", ["cat", "dog"], np.array([[3.0, 4.0], [1.0, 0.0]]))
@@ -31,15 +30,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .errors import DamagedError, EmbeddingsError, InputError
-from .workspace import Artefact, Workspace, atomic_write_json, read_json, utc_now
-
-KIND = "space"
+from .errors import EmbeddingsError, InputError
 
 
 def nonfinite_rows(vectors: np.ndarray, chunk: int = 65536) -> np.ndarray:
@@ -137,7 +132,7 @@ class EmbeddingSpace:
         """A child space over the same labels and metadata: new ``vectors``, a provenance that
         keeps the parent's (family, corpus, parameters) and says ``derived=how``, ``parent``,
         ``parent_name``, plus ``record``. The one way PCA reduction and hard debiasing make
-        a space (unsaved; call :meth:`save`)."""
+        a space (unsaved; see :func:`embeddings.space_store.save_space`)."""
         provenance = {**{k: v for k, v in self.provenance.items() if k not in self.NOT_INHERITED},
                       "family": self.family, "derived": how, "parent": self.id, "parent_name": self.name, **record}
         return EmbeddingSpace.from_arrays(name, self.labels, vectors, meta=self.meta, provenance=provenance)
@@ -216,114 +211,3 @@ class EmbeddingSpace:
 
         pool = self.labels[:50_000]
         return difflib.get_close_matches(self.key(word), pool, n=n, cutoff=0.75)
-
-    # -- persistence ------------------------------------------------------------------
-    def save(self, ws: Workspace, name: str | None = None, *, extra_files: dict[str, np.ndarray] | None = None
-             ) -> "EmbeddingSpace":
-        """Write the space into the workspace as a new artefact; return this space,
-        now carrying the artefact's id (no second copy of the vectors is loaded)."""
-        name = ws.check_new_name(KIND, name or self.name)
-        provenance = {**self.provenance, "created_at": utc_now()}
-
-        def build(folder: Path) -> dict:
-            np.save(folder / "vectors.npy", self.vectors)
-            meta = self.meta.copy()
-            meta.insert(0, "label", self.labels)
-            meta.to_parquet(folder / "meta.parquet", index=False)
-            for fname, array in (extra_files or {}).items():
-                np.save(folder / fname, array)
-            atomic_write_json(folder / "provenance.json", provenance)
-            return self.summary_fields(provenance)
-
-        art = ws.create(KIND, name, build, params=provenance, parent=provenance.get("parent"))
-        self.id, self.name, self.provenance = art.id, art.name, provenance
-        return self
-
-    def summary_fields(self, provenance: dict | None = None) -> dict:
-        p = provenance or self.provenance
-        return {
-            "family": p.get("family"),
-            "vocabulary": len(self),
-            "dim": self.dim,
-            "unit": p.get("unit", "term"),
-            "corpus": p.get("corpus"),
-            "seconds": p.get("seconds"),
-            "words_per_second": p.get("words_per_second"),
-            "can_embed": self.can_embed,
-        }
-
-
-def _embedder_for(art: Artefact, provenance: dict) -> Callable[[list[str]], np.ndarray] | None:
-    if provenance.get("derived"):  # e.g. a PCA of FastText: the model's vectors live in another space
-        return None
-    family = provenance.get("family")
-    if family == "fasttext":
-        from .models.gensim_models import fasttext_embedder
-
-        return fasttext_embedder(art.path, provenance)
-    if family == "sentence-transformer":
-        from .models.sentence import sentence_embedder
-
-        return sentence_embedder(provenance)
-    return None
-
-
-#: the files every saved space has
-SPACE_FILES = ("vectors.npy", "meta.parquet", "provenance.json")
-
-
-def space_problem(art: Artefact) -> str | None:
-    """Why a saved space cannot be loaded (a missing, truncated or unreadable file), or None.
-
-    Cheap: it reads the ``.npy`` header (memory-mapped), the parquet footer and the small
-    JSON, not the vectors, so the pages can check every space they list.
-    """
-    import pyarrow.parquet as pq
-
-    for fname in SPACE_FILES:
-        if not (art.path / fname).is_file():
-            return f"{fname} is missing"
-    try:
-        vectors = np.load(art.path / "vectors.npy", mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        return f"vectors.npy is unreadable: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-    if vectors.ndim != 2:
-        return "vectors.npy is not a matrix"
-    try:
-        rows = pq.read_metadata(art.path / "meta.parquet").num_rows
-    except (OSError, ValueError) as exc:
-        return f"meta.parquet is unreadable: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-    if rows != vectors.shape[0]:
-        return f"meta.parquet has {rows:,} rows for {vectors.shape[0]:,} vectors"
-    try:
-        if not isinstance(read_json(art.path / "provenance.json"), dict):
-            return "provenance.json is not a JSON object"
-    except (ValueError, OSError):
-        return "provenance.json is unreadable"
-    return None
-
-
-def load_space(ws: Workspace, name_or_id: str, *, mmap: bool = False) -> EmbeddingSpace:
-    """Load a saved space (vectors memory-mapped when ``mmap``).
-
-    A space whose files are damaged raises :class:`~embeddings.errors.DamagedError`.
-    """
-    art = ws.get(KIND, name_or_id, fuzzy=True)
-    problem = space_problem(art)
-    if problem:
-        raise DamagedError(KIND, art.name, problem)
-    try:
-        vectors = np.load(art.path / "vectors.npy", mmap_mode="r" if mmap else None, allow_pickle=False)
-        meta = pd.read_parquet(art.path / "meta.parquet")
-        labels = meta.pop("label").astype(str).tolist()
-        provenance = read_json(art.path / "provenance.json")
-        space = EmbeddingSpace(art.name, labels, vectors, meta, provenance, id=art.id)
-    except (ValueError, OSError, KeyError, EOFError) as exc:  # damaged in a way the cheap check cannot see
-        raise DamagedError(KIND, art.name, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-                           ) from exc
-    space.embedder = _embedder_for(art, provenance)
-    return space
-
-
-def list_spaces(ws: Workspace) -> list[Artefact]:
-    return ws.list(KIND)

@@ -22,7 +22,8 @@ from embeddings.corpus import Corpus, get_corpus, list_corpora
 from embeddings.display import safe_figure, safe_filename
 from embeddings.cards import SpaceCard
 from embeddings.errors import EmbeddingsError
-from embeddings.space import EmbeddingSpace, load_space
+from embeddings.space import EmbeddingSpace
+from embeddings.space_store import load_space
 from embeddings.workspace import Artefact, Workspace, default_root
 
 log = logging.getLogger("embeddings.app")
@@ -73,7 +74,7 @@ def corpora() -> list[Corpus]:
 
 def _space_rows() -> tuple[dict[str, Artefact], dict[str, str]]:
     """The catalogue's spaces split into healthy (name -> row) and damaged (name -> why)."""
-    from embeddings.space import list_spaces, space_problem
+    from embeddings.space_store import list_spaces, space_problem
 
     healthy, damaged = {}, {}
     for a in list_spaces(workspace()):

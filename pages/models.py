@@ -9,7 +9,7 @@ from embeddings.models import add_pretrained, import_upload, reduce_space, train
 from embeddings.models.gensim_models import TrainParams
 from embeddings.models.vectors import EXPORT_FORMATS, IMPORT_FORMATS, export_bytes
 from embeddings.readers import Limits
-from embeddings.space import list_spaces, space_problem
+from embeddings.space_store import list_spaces, space_problem
 from pages.common import (SELECTED_CORPUS, cancellable, corpora, download_name, flash, fmt_int, guard, md, plural,
                           progress_reporter, show_flash, space, workspace)
 

@@ -281,7 +281,7 @@ def test_projection_page_pca_two_panels_highlight_and_align(app):
 
 def test_bias_page_side_by_side_drill_custom_axis_and_debias(app):
     from embeddings import bias
-    from embeddings.space import load_space
+    from embeddings.space_store import load_space
 
     app.switch_page("pages/bias.py").run()
     assert_clean(app)
@@ -350,7 +350,7 @@ def test_audit_page_mines_terms_and_filters(app):
     assert len(table) == 50
     ws = app.workspace
     from embeddings.corpus import get_corpus
-    from embeddings.space import load_space
+    from embeddings.space_store import load_space
 
     ref = audit(get_corpus(ws, "lee"), [load_space(ws, n) for n in ("lee-word2vec", "glove-50d", "lee-minilm")],
                 mine=50)
@@ -373,7 +373,7 @@ def test_audit_page_mines_terms_and_filters(app):
 
 def test_evaluate_page_side_by_side_with_missing_share(app):
     from embeddings import evaluation as ev
-    from embeddings.space import load_space
+    from embeddings.space_store import load_space
 
     app.switch_page("pages/evaluate.py").run()
     assert_clean(app)

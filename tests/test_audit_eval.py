@@ -16,7 +16,7 @@ from embeddings import evaluation as ev
 from tests.conftest import run_cli as run
 from embeddings.corpus import get_corpus
 from embeddings.errors import InputError
-from embeddings.space import load_space
+from embeddings.space_store import load_space
 
 
 def keyed_vectors(space) -> KeyedVectors:

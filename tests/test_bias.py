@@ -410,7 +410,7 @@ def test_cli_weat_axis_and_debias_on_the_demo(demo_ws, capsys, tmp_path):
 
 
 def bias_space(root, name):
-    from embeddings.space import load_space
+    from embeddings.space_store import load_space
     from embeddings.workspace import Workspace
 
     return load_space(Workspace(root), name)
@@ -488,7 +488,7 @@ def test_cli_runs_every_builtin_test_with_holm_p(demo_ws, capsys):
 def test_a_weak_axis_is_flagged_and_a_strong_one_is_not(demo_ws, capsys, tmp_path):
     """GloVe-50d's definitional gender pairs: the first component explains under half the
     variance (49.4%, as numpy's SVD of the centred pairs says), so the axis is flagged."""
-    from embeddings.space import load_space
+    from embeddings.space_store import load_space
 
     glove = load_space(demo_ws, "glove-50d")
     g = bias.bolukbasi_gender()

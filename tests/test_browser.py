@@ -242,7 +242,7 @@ def hostile_server(tmp_path_factory, demo_template):
     from embeddings.corpus import add_corpus
     from embeddings.models.vectors import import_vectors
     from embeddings.readers import Source
-    from embeddings.space import load_space
+    from embeddings.space_store import load_space, save_space
     from tests.conftest import ARTIFACTS, AppServer, _require_chromium, copy_workspace
 
     _require_chromium()
@@ -258,7 +258,7 @@ def hostile_server(tmp_path_factory, demo_template):
     lines += [f"{p} " + " ".join(f"{v + 0.01 * (i + 1):.5f}" for v in base) for i, p in enumerate(LABEL_PAYLOADS)]
     vec = tmp_path_factory.mktemp("vec") / "hostile.vec"
     vec.write_text(f"{len(lines)} {glove.dim}\n" + "\n".join(lines) + "\n")
-    import_vectors(vec, "word2vec", SPACE_PAYLOAD).save(ws)
+    save_space(ws, import_vectors(vec, "word2vec", SPACE_PAYLOAD))
     server = AppServer(root, ARTIFACTS / "hostile-server.log")
     yield server
     server.stop()
@@ -322,7 +322,7 @@ def test_exported_reports_open_offline_and_escape_names(browser, demo_ws, tmp_pa
     from embeddings.corpus import get_corpus
     from embeddings.neighbours import compare
     from embeddings.reports import audit_report, bias_report, compare_report
-    from embeddings.space import load_space
+    from embeddings.space_store import load_space
     from tests.conftest import assert_nothing_left_the_machine, guarded_context
 
     glove, w2v = load_space(demo_ws, "glove-50d"), load_space(demo_ws, "lee-word2vec")

@@ -109,7 +109,8 @@ def test_download_names_are_never_paths():
 def test_reports_escape_names_labels_and_words(demo_ws):
     from embeddings.neighbours import compare
     from embeddings.reports import compare_report
-    from embeddings.space import EmbeddingSpace, load_space
+    from embeddings.space import EmbeddingSpace
+    from embeddings.space_store import load_space
 
     glove = load_space(demo_ws, "glove-50d")
     words = ["government", "police", "people", "minister", "president", "country", "state", "city"]
@@ -275,7 +276,7 @@ def test_json_output_never_contains_nan(demo_ws, capsys, tmp_path):
 
 # -- 9. duplicate labels --------------------------------------------------------------------------
 def test_duplicate_labels_keep_the_first_and_say_which(tmp_path, capsys):
-    from embeddings.space import load_space
+    from embeddings.space_store import load_space
 
     code, out, err = cli_on_file(capsys, tmp_path, "dup.txt", "4 2\na 1 2\nb 2 1\na 5 5\nz 1 1\n",
                                  "space", "import", "FILE", "--format", "word2vec", "--name", "d", "--json")
@@ -340,6 +341,7 @@ import os, signal, sys
 import numpy as np
 sys.path.insert(0, {root!r})
 from embeddings.space import EmbeddingSpace
+from embeddings.space_store import save_space
 from embeddings.workspace import Workspace
 ws = Workspace({ws!r})
 real_rename = os.rename
@@ -348,7 +350,7 @@ def rename_then_die(src, dst):
     if "/space/" in str(dst):
         os.kill(os.getpid(), signal.SIGKILL)
 os.rename = rename_then_die
-EmbeddingSpace.from_arrays("doomed", ["a", "b"], np.eye(2)).save(ws)
+save_space(ws, EmbeddingSpace.from_arrays("doomed", ["a", "b"], np.eye(2)))
 """
 
 
@@ -443,7 +445,7 @@ def test_layouts_report_their_epochs_and_stop_when_asked(demo_ws, method):
 
     from embeddings.errors import Cancelled
     from embeddings.projection import cached_project, project, select_rows
-    from embeddings.space import load_space
+    from embeddings.space_store import load_space
 
     glove = load_space(demo_ws, "glove-50d")
     rows = select_rows(glove, top=1500)
@@ -472,7 +474,7 @@ def test_our_tsne_is_as_trustworthy_as_scikit_learns(demo_ws):
     from sklearn.manifold import TSNE, trustworthiness
 
     from embeddings.projection import _tsne, select_rows
-    from embeddings.space import load_space
+    from embeddings.space_store import load_space
 
     glove = load_space(demo_ws, "glove-50d")
     x = np.asarray(glove.vectors[select_rows(glove, top=1000)])

@@ -11,7 +11,8 @@ from embeddings.models import add_pretrained, import_space, reduce_space, train_
 from embeddings.models.count import cooccurrences, ppmi
 from embeddings.models.gensim_models import Cancelled
 from embeddings.models.vectors import export_space, load_glove
-from embeddings.space import EmbeddingSpace, OOVError, load_space
+from embeddings.space import EmbeddingSpace, OOVError
+from embeddings.space_store import load_space, save_space
 from embeddings.workspace import Workspace
 from tests.conftest import copy_workspace
 
@@ -30,7 +31,7 @@ def test_space_normalises_is_read_only_and_round_trips(ws):
     with pytest.raises(ValueError):
         s.vectors[0, 0] = 1.0
     assert s.cased and s.dim == 2 and len(s) == 3
-    back = load_space(ws, s.save(ws).id)
+    back = load_space(ws, save_space(ws, s).id)
     assert back.labels == s.labels and np.array_equal(back.vectors, s.vectors)
     assert list(back.meta["frequency"]) == [5, 3, 1] and back.provenance["family"] == "imported"
     assert not back.vectors.flags.writeable

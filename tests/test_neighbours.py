@@ -7,7 +7,8 @@ from embeddings import neighbours as nb
 from embeddings.errors import InputError
 from embeddings.neighbours import compare, knn_graph, neighbours, overlap_scores, parse_expression
 from embeddings.reports import compare_report
-from embeddings.space import EmbeddingSpace, OOVError, load_space
+from embeddings.space import EmbeddingSpace, OOVError
+from embeddings.space_store import load_space
 
 
 # -- neighbours ----------------------------------------------------------------------------
@@ -114,7 +115,7 @@ def test_most_and_least_changed_leave_out_stopwords_numbers_and_rare_labels(demo
     from gensim.parsing.preprocessing import STOPWORDS
 
     from embeddings.neighbours import compare
-    from embeddings.space import load_space
+    from embeddings.space_store import load_space
     from tests.conftest import run_cli
 
     w2v, glove = load_space(demo_ws, "lee-word2vec"), load_space(demo_ws, "glove-50d")

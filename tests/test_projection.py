@@ -5,7 +5,7 @@ import pytest
 
 from embeddings.errors import InputError
 from embeddings.projection import align, cached_project, cluster, project, select_rows, trust_scores
-from embeddings.space import load_space
+from embeddings.space_store import load_space
 
 
 # -- projection -----------------------------------------------------------------------------

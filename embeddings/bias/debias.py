@@ -100,13 +100,13 @@ def hard_debias(space: EmbeddingSpace, name: str, *, definitional: Sequence[tupl
 
 def debias_space(ws: Workspace, source: str, name: str, **kwargs) -> EmbeddingSpace:
     """Hard-debias a saved space into a new derived space in the workspace."""
-    from ..space import load_space
+    from ..space_store import load_space, save_space
 
     name = ws.check_new_name("space", name)
     parent = load_space(ws, source)
     if uses_seat(parent) and parent.provenance.get("unit", "term") != "term":
         raise InputError(f"{parent.name} holds sentences or documents; hard debiasing works on word spaces.")
-    return hard_debias(parent, name, **kwargs).save(ws, name)
+    return save_space(ws, hard_debias(parent, name, **kwargs), name)
 
 
 def debias_direction(space: EmbeddingSpace) -> np.ndarray | None:

@@ -11,7 +11,7 @@ def cmd_audit(ws, args) -> None:
     from ..audit import audit
     from ..wordlists import parse_words, read_text_file
     from ..corpus import get_corpus
-    from ..space import load_space
+    from ..space_store import load_space
 
     if (args.terms is None) == (args.mine is None):
         raise InputError("Give --terms FILE or --mine N.")

@@ -33,7 +33,7 @@ def cmd_bias_weat(ws, args) -> None:
     """One test (``--test`` or four word files), or, with neither, every built-in test, with
     Holm's adjusted p beside each raw p."""
     from ..bias import RefusedTest, builtin_tests, weat, with_holm
-    from ..space import load_space
+    from ..space_store import load_space
 
     space = load_space(ws, args.space)
     settings = dict(ddof=args.ddof, permutations=args.permutations, seed=args.seed, max_missing=args.max_missing,
@@ -66,7 +66,7 @@ def cmd_bias_weat(ws, args) -> None:
 def cmd_bias_axis(ws, args) -> None:
     from ..bias import axis_report
     from ..wordlists import parse_pairs, parse_words, read_text_file
-    from ..space import load_space
+    from ..space_store import load_space
 
     space = load_space(ws, args.space)
     report = axis_report(space, parse_pairs(read_text_file(args.pairs)), parse_words(read_text_file(args.words)),
@@ -93,7 +93,7 @@ def cmd_bias_debias(ws, args) -> None:
     if args.specific:
         kwargs["specific"] = parse_words(read_text_file(args.specific))
     from ..bias import debias_report
-    from ..space import load_space
+    from ..space_store import load_space
 
     space = debias_space(ws, args.space, args.name, **kwargs)
     info = {k: v for k, v in space.provenance["debias"].items() if k != "direction"}

@@ -11,7 +11,7 @@ def cmd_evaluate(ws, args) -> None:
     import pandas as pd
 
     from ..evaluation import BENCHMARKS, evaluate, n_of, scoreboard
-    from ..space import load_space
+    from ..space_store import load_space
 
     bench = args.benchmark if args.benchmark in BENCHMARKS else Path(args.benchmark)
     results = [evaluate(load_space(ws, name), bench, restrict_vocab=args.restrict_vocab,

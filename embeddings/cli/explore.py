@@ -8,7 +8,7 @@ from .common import _emit, _command, _progress_printer
 
 def cmd_neighbours(ws, args) -> None:
     from ..neighbours import neighbours
-    from ..space import load_space
+    from ..space_store import load_space
 
     space = load_space(ws, args.space)
     result = neighbours(space, args.query, args.k, exclude_query=not args.include_query)
@@ -18,7 +18,7 @@ def cmd_neighbours(ws, args) -> None:
 
 def cmd_compare(ws, args) -> None:
     from ..neighbours import compare
-    from ..space import load_space
+    from ..space_store import load_space
 
     result = compare(load_space(ws, args.a), load_space(ws, args.b), args.k, max_labels=args.max_labels)
     out = result.summary()
@@ -32,7 +32,7 @@ def cmd_compare(ws, args) -> None:
 
 def cmd_project(ws, args) -> None:
     from ..projection import cached_project, select_rows
-    from ..space import load_space
+    from ..space_store import load_space
 
     space = load_space(ws, args.space)
     rows = select_rows(space, top=args.limit)

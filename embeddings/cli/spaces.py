@@ -62,13 +62,13 @@ def cmd_space_import(ws, args) -> None:
             print(f"warning: {warning}", file=sys.stderr)
 
 def cmd_space_list(ws, args) -> None:
-    from ..space import list_spaces
+    from ..space_store import list_spaces
 
     rows = [_space_summary(ws, a.id) for a in list_spaces(ws)]
     _emit(args, rows, "\n".join(_space_line(r) for r in rows) if rows else "(no spaces)")
 
 def cmd_space_show(ws, args) -> None:
-    from ..space import load_space
+    from ..space_store import load_space
 
     space = load_space(ws, args.name, mmap=True)
     s = _space_summary(ws, space.id)
@@ -92,7 +92,7 @@ def cmd_space_reduce(ws, args) -> None:
 
 def cmd_export(ws, args) -> None:
     from ..models.vectors import export_space
-    from ..space import load_space
+    from ..space_store import load_space
 
     paths = export_space(load_space(ws, args.space, mmap=True), args.format, args.out)
     _emit(args, {"space": args.space, "format": args.format, "files": [str(p) for p in paths]},

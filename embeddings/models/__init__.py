@@ -20,11 +20,30 @@ from ..cards import TRAIN_FAMILIES  # noqa: F401  (re-exported: callers import i
 from ..corpus import get_corpus
 from ..errors import InputError
 from ..readers import Limits
-from ..space import EmbeddingSpace, load_space
+from ..space import EmbeddingSpace
+from ..space_store import load_space, register_embedder, save_space
 from ..progress import Progress, no_progress
 from ..workspace import Workspace
 
 PRETRAINED = ("minilm", "glove-6b-50d")
+
+
+# The families whose saved spaces can embed unseen texts. The factories import their
+# backend lazily, so loading a space of another family never imports gensim or torch.
+def _fasttext_embedder(folder: Path, provenance: dict):
+    from .gensim_models import fasttext_embedder
+
+    return fasttext_embedder(folder, provenance)
+
+
+def _sentence_embedder(folder: Path, provenance: dict):
+    from .sentence import sentence_embedder
+
+    return sentence_embedder(provenance)
+
+
+register_embedder("fasttext", _fasttext_embedder)
+register_embedder("sentence-transformer", _sentence_embedder)
 
 
 def train_space(ws: Workspace, corpus: str, family: str, name: str, *, progress: Progress = no_progress,
@@ -47,14 +66,14 @@ def train_space(ws: Workspace, corpus: str, family: str, name: str, *, progress:
             raise InputError(f"Unknown settings for {family}: {', '.join(sorted(unknown))}.")
         space, extra = train(c, family, TrainParams(**settings), name, on_epoch=on_epoch)
         progress(0.97, "Saving")
-        return space.save(ws, name, extra_files=extra)
+        return save_space(ws, space, name, extra_files=extra)
     if family == "ppmi-svd":
         from .count import CountParams, train_ppmi_svd
 
         allowed = set(CountParams.__dataclass_fields__)
         settings = {k: v for k, v in settings.items() if k in allowed}
         space = train_ppmi_svd(c, CountParams(**settings), name, progress=progress)
-        return space.save(ws, name)
+        return save_space(ws, space, name)
     raise InputError(f"Unknown model {family!r}; expected one of {', '.join(TRAIN_FAMILIES)}.")
 
 
@@ -80,7 +99,7 @@ def add_pretrained(ws: Workspace, model: str, name: str, *, corpus: str | None =
         space = encode_corpus(get_corpus(ws, corpus), name, model=model, unit=unit, top=top,
                               progress=lambda f, m: progress(0.05 + 0.9 * f, m))
     progress(0.97, "Saving")
-    return space.save(ws, name)
+    return save_space(ws, space, name)
 
 
 def import_space(ws: Workspace, path: Path | str, fmt: str, name: str, *, limits: Limits | None = None,
@@ -88,7 +107,7 @@ def import_space(ws: Workspace, path: Path | str, fmt: str, name: str, *, limits
     from .vectors import import_vectors
 
     name = ws.check_new_name("space", name)
-    return import_vectors(path, fmt, name, limits=limits, display_name=display_name).save(ws, name)
+    return save_space(ws, import_vectors(path, fmt, name, limits=limits, display_name=display_name), name)
 
 
 def import_upload(ws: Workspace, data: bytes, filename: str, fmt: str, name: str, *,
@@ -96,7 +115,7 @@ def import_upload(ws: Workspace, data: bytes, filename: str, fmt: str, name: str
     from .vectors import import_bytes
 
     name = ws.check_new_name("space", name)
-    return import_bytes(data, filename, fmt, name, limits=limits, tmp_dir=ws.root / ".tmp").save(ws, name)
+    return save_space(ws, import_bytes(data, filename, fmt, name, limits=limits, tmp_dir=ws.root / ".tmp"), name)
 
 
 def reduce_space(ws: Workspace, source: str, dim: int, name: str, *, seed: int = 1) -> EmbeddingSpace:
@@ -114,4 +133,4 @@ def reduce_space(ws: Workspace, source: str, dim: int, name: str, *, seed: int =
     space = parent.derive(name, reduced, how=f"pca({dim})",
                           explained_variance=round(float(pca.explained_variance_ratio_.sum()), 6),
                           params={**parent.provenance.get("params", {}), "pca_dim": dim})
-    return space.save(ws, name)
+    return save_space(ws, space, name)

@@ -174,7 +174,7 @@ def _make_fasttext_embedder(labels, vectors, ngrams, min_n, max_n, bucket):
 
 
 def fasttext_embedder(folder: Path, provenance: dict):
-    """The embedder of a saved FastText space (used by :func:`embeddings.space.load_space`).
+    """The embedder of a saved FastText space (attached by :func:`embeddings.space_store.load_space`).
 
     Word vectors come from the space's own files: ``vectors.npy`` holds them
     normalised, which is what the space serves; OOV vectors are normalised by

@@ -1,0 +1,155 @@
+"""Spaces on disk: save, check, load, list, and the registry of family embedders.
+
+:class:`~embeddings.space.EmbeddingSpace` is a pure value; this module is where it meets
+the workspace. A saved space is one artefact folder (``space/<id>/``):
+
+- ``vectors.npy``: float32, L2-normalised rows;
+- ``meta.parquet``: a ``label`` column and the per-label metadata;
+- ``provenance.json``: what made it;
+- any family extras, e.g. FastText's ``ngrams.npy`` (the subword buckets).
+
+No pickle anywhere.
+
+**Embedders.** A family that can embed unseen texts (FastText through subwords, sentence
+encoders) registers a factory with :func:`register_embedder`; :func:`load_space` attaches
+it. The factories are registered by :mod:`embeddings.models`, which this module finds the
+way a plug-in system finds its entry points (by name, on the first load), so the layers
+stay one-way: ``space`` ← ``space_store`` ← ``models``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import DamagedError
+from .space import EmbeddingSpace
+from .workspace import Artefact, Workspace, atomic_write_json, read_json, utc_now
+
+KIND = "space"
+
+#: the files every saved space has
+SPACE_FILES = ("vectors.npy", "meta.parquet", "provenance.json")
+
+#: family → factory(folder, provenance) → embedder or None
+EmbedderFactory = Callable[[Path, dict], Callable[[list[str]], np.ndarray] | None]
+_EMBEDDERS: dict[str, EmbedderFactory] = {}
+#: the package whose import registers the built-in families' embedders
+PLUGINS = f"{__package__}.models"
+
+
+def register_embedder(family: str, factory: EmbedderFactory) -> None:
+    """Make :func:`load_space` attach ``factory(folder, provenance)`` to spaces of ``family``."""
+    _EMBEDDERS[family] = factory
+
+
+def embedder_for(folder: Path, provenance: dict) -> Callable[[list[str]], np.ndarray] | None:
+    """The embedder of a saved space, or None (a derived space, e.g. a PCA of FastText, has
+    none: the model's vectors live in another space)."""
+    if provenance.get("derived"):
+        return None
+    importlib.import_module(PLUGINS)  # registers the built-in factories (once; cached by Python)
+    factory = _EMBEDDERS.get(provenance.get("family"))
+    return factory(folder, provenance) if factory else None
+
+
+def summary_fields(space: EmbeddingSpace, provenance: dict | None = None) -> dict:
+    """The catalogue row of a space: what the pages list without loading vectors."""
+    p = provenance or space.provenance
+    return {
+        "family": p.get("family"),
+        "vocabulary": len(space),
+        "dim": space.dim,
+        "unit": p.get("unit", "term"),
+        "corpus": p.get("corpus"),
+        "seconds": p.get("seconds"),
+        "words_per_second": p.get("words_per_second"),
+        "can_embed": space.can_embed,
+    }
+
+
+def save_space(ws: Workspace, space: EmbeddingSpace, name: str | None = None, *,
+               extra_files: dict[str, np.ndarray] | None = None) -> EmbeddingSpace:
+    """Write ``space`` into the workspace as a new artefact (atomically: all files or none)
+    and return it, now carrying the artefact's id and name (no second copy of the vectors)."""
+    name = ws.check_new_name(KIND, name or space.name)
+    provenance = {**space.provenance, "created_at": utc_now()}
+
+    def build(folder: Path) -> dict:
+        np.save(folder / "vectors.npy", space.vectors)
+        meta = space.meta.copy()
+        meta.insert(0, "label", space.labels)
+        meta.to_parquet(folder / "meta.parquet", index=False)
+        for fname, array in (extra_files or {}).items():
+            np.save(folder / fname, array)
+        atomic_write_json(folder / "provenance.json", provenance)
+        return summary_fields(space, provenance)
+
+    art = ws.create(KIND, name, build, params=provenance, parent=provenance.get("parent"))
+    space.id, space.name, space.provenance = art.id, art.name, provenance
+    return space
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def space_problem(art: Artefact) -> str | None:
+    """Why a saved space cannot be loaded (a missing, truncated or unreadable file), or None.
+
+    Cheap: it reads the ``.npy`` header (memory-mapped), the parquet footer and the small
+    JSON, not the vectors, so the pages can check every space they list.
+    """
+    import pyarrow.parquet as pq
+
+    for fname in SPACE_FILES:
+        if not (art.path / fname).is_file():
+            return f"{fname} is missing"
+    try:
+        vectors = np.load(art.path / "vectors.npy", mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        return f"vectors.npy is unreadable: {_first_line(exc)}"
+    if vectors.ndim != 2:
+        return "vectors.npy is not a matrix"
+    try:
+        rows = pq.read_metadata(art.path / "meta.parquet").num_rows
+    except (OSError, ValueError) as exc:
+        return f"meta.parquet is unreadable: {_first_line(exc)}"
+    if rows != vectors.shape[0]:
+        return f"meta.parquet has {rows:,} rows for {vectors.shape[0]:,} vectors"
+    try:
+        if not isinstance(read_json(art.path / "provenance.json"), dict):
+            return "provenance.json is not a JSON object"
+    except (ValueError, OSError):
+        return "provenance.json is unreadable"
+    return None
+
+
+def load_space(ws: Workspace, name_or_id: str, *, mmap: bool = False) -> EmbeddingSpace:
+    """Load a saved space (vectors memory-mapped when ``mmap``), with its family's embedder.
+
+    A space whose files are damaged raises :class:`~embeddings.errors.DamagedError`.
+    """
+    art = ws.get(KIND, name_or_id, fuzzy=True)
+    problem = space_problem(art)
+    if problem:
+        raise DamagedError(KIND, art.name, problem)
+    try:
+        vectors = np.load(art.path / "vectors.npy", mmap_mode="r" if mmap else None, allow_pickle=False)
+        meta = pd.read_parquet(art.path / "meta.parquet")
+        labels = meta.pop("label").astype(str).tolist()
+        provenance = read_json(art.path / "provenance.json")
+        space = EmbeddingSpace(art.name, labels, vectors, meta, provenance, id=art.id)
+    except (ValueError, OSError, KeyError, EOFError) as exc:  # damaged in a way the cheap check cannot see
+        raise DamagedError(KIND, art.name, f"{type(exc).__name__}: {_first_line(exc) if str(exc) else ''}"
+                           ) from exc
+    space.embedder = embedder_for(art.path, provenance)
+    return space
+
+
+def list_spaces(ws: Workspace) -> list[Artefact]:
+    return ws.list(KIND)
