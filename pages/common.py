@@ -1,4 +1,7 @@
-"""Streamlit helpers shared by the pages: the workspace, caches, progress and errors.
+"""Streamlit helpers shared by the pages: the workspace, its spaces and corpora, caches, links.
+
+Progress and errors live in :mod:`pages.ui.jobs`, a user's string as text in
+:mod:`pages.ui.text`; both are re-exported here.
 
 Not a page (app.py's navigation does not list it). Session state holds ids and
 selections only; tables come from ``st.cache_data`` keyed by artefact id, which is
@@ -8,25 +11,19 @@ safe because artefacts never change after they are written.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import logging
 import os
-import re
 import sys
-import time
-from collections.abc import Callable, Iterator
 
 import streamlit as st
 
-from embeddings.corpus import Corpus, get_corpus, list_corpora
-from embeddings.display import safe_figure, safe_filename
 from embeddings.cards import SpaceCard
-from embeddings.errors import EmbeddingsError
+from embeddings.corpus import Corpus, get_corpus, list_corpora
 from embeddings.space import EmbeddingSpace
 from embeddings.space_store import load_space
 from embeddings.workspace import Artefact, Workspace, default_root
-
-log = logging.getLogger("embeddings.app")
+# the pages import these from here, with the rest of what they share
+from pages.ui.jobs import cancellable, flash, guard, progress_reporter, show_flash  # noqa: F401
+from pages.ui.text import download_name, fmt_int, md, md_list, plotly_chart, plural  # noqa: F401
 
 
 def _route_through_app() -> None:
@@ -169,144 +166,6 @@ def corpus_tables(root: str, corpus_id: str) -> dict:
     """The tables the corpus page draws, read once per corpus."""
     c = get_corpus(_workspace(root), corpus_id)
     return {"vocab": c.vocabulary(), "phrases": c.phrases(), "documents": c.documents().drop(columns=["text"])}
-
-
-# -- a user's string is text ---------------------------------------------------------
-# Streamlit reads Markdown (and its own :icon: / :color[...] / $LaTeX$ directives) in every
-# body, caption, label, tab, toast and message. A user's string (a name, a label, a file
-# name, a word, an error message quoting them) goes through md() before it joins one, so
-# `![x](http://host/y.png)` cannot fetch anything and `**` cannot restyle the page. Raw HTML
-# is never enabled (no unsafe_allow_html anywhere).
-# the marks that mean something anywhere in a line, and a colon that opens an :icon: or :emoji: code
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#~$&|!]|:(?=[\w/+-]+:))")
-_MD_LINE_START = re.compile(r"^([-+=]|\d+(?=[.)]))")  # a list item or heading only at the start of a line
-
-
-def md(value: object) -> str:
-    """A user's string as literal Markdown text: every mark that would style, link, embed an
-    image, raw HTML, an icon, a colour or LaTeX is backslash-escaped (CommonMark renders an
-    escaped mark as itself), and runs of white space, newlines included, fold to one space,
-    so nothing can start a block. ``md("**x** ![i](http://h/i.png)")`` shows those characters."""
-    text = _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
-    return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" if m.group(1).isdigit() else "\\" + m.group(1), text)
-
-
-def md_list(values, sep: str = ", ") -> str:
-    """Several user strings, each escaped, joined by ``sep``."""
-    return sep.join(md(v) for v in values)
-
-
-def plotly_chart(fig, **kwargs):
-    """``st.plotly_chart`` after every data string of the figure is escaped (see embeddings.display)."""
-    return st.plotly_chart(safe_figure(fig), **kwargs)
-
-
-def download_name(name: str, suffix: str) -> str:
-    """A download's file name from a user's name (no path, no markup)."""
-    return safe_filename(name) + suffix
-
-
-@contextlib.contextmanager
-def guard(what: str = "this page") -> Iterator[None]:
-    """Show a user mistake as ``st.error`` and a bug as a short message (traceback to the log).
-
-    Streamlit's own control flow (rerun, stop) derives from BaseException and passes through.
-    """
-    try:
-        yield
-    except EmbeddingsError as exc:  # messages quote names, words and file names: text, not Markdown
-        st.error(md(str(exc)), icon=":material/error:")
-    except Exception as exc:  # a bug: never a traceback in front of a stakeholder
-        log.exception("error in %s", what)
-        st.error(
-            f"Something went wrong in {md(what)} ({type(exc).__name__}: {md(exc)}). "
-            "Nothing saved in the workspace was changed; the details are in the server log.",
-            icon=":material/bug_report:",
-        )
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
-
-
-def progress_reporter(label: str) -> tuple[Callable[[float, str], None], Callable[[], None]]:
-    """A progress bar for the core's ``progress(fraction, message)`` callbacks: the stage (the
-    message), the percentage and, once it can be estimated, the time left.
-
-    Returns ``(progress, done)``; ``done()`` removes the bar. The label and the messages are
-    plain text (they name spaces and files): both are escaped here.
-    """
-    bar = st.progress(0.0, text=md(label))
-    started = time.perf_counter()
-
-    def progress(fraction: float, message: str) -> None:
-        fraction = min(max(float(fraction), 0.0), 1.0)
-        elapsed = time.perf_counter() - started
-        eta = f" · about {_duration(elapsed * (1 - fraction) / fraction)} left" \
-            if fraction >= 0.05 and elapsed >= 2 and fraction < 1 else ""
-        bar.progress(fraction, text=f"{md(label)}: {md(message)} · {fraction:.0%}{eta}")
-
-    return progress, bar.empty
-
-
-@contextlib.contextmanager
-def cancellable(key: str, what: str, signature: object = None) -> Iterator[None]:
-    """Run a long job with a Cancel button beside its progress bar.
-
-    Pressing Cancel reruns the page; Streamlit stops this run at its next call (the next
-    progress update), so the job ends there and nothing is saved or cached. For a job that
-    starts by itself on every run (a projection, the WEAT grid, an audit), give its settings
-    as ``signature``: while they stay the same, the page says the job was cancelled and
-    waits for *Run again* instead of starting it anew. A job started by a button needs none
-    (the rerun does not press the button again); the page shows a one-time notice.
-    """
-    state_key = f"_cancelled_{key}"
-    sig = repr(signature)
-    if signature is not None and st.session_state.get(state_key) == sig:
-        st.info(f"{md(what)} was cancelled; nothing was saved. Change the settings, or run it again.",
-                icon=":material/cancel:")
-        if st.button("Run again", key=f"{key}_again", icon=":material/replay:"):
-            st.session_state.pop(state_key, None)
-            st.rerun()
-        st.stop()
-
-    def cancel() -> None:
-        if signature is not None:
-            st.session_state[state_key] = sig
-        else:
-            flash(f"{md(what)} was cancelled; nothing was saved.")
-
-    slot = st.empty()
-    slot.button("Cancel", key=f"{key}_cancel", icon=":material/cancel:", on_click=cancel,
-                help=f"Stop {what[:1].lower() + what[1:]}; nothing is saved.")
-    try:
-        yield
-    finally:
-        slot.empty()
-
-
-def fmt_int(n: int | float) -> str:
-    return f"{int(n):,}"
-
-
-def plural(n: int, word: str, words: str | None = None) -> str:
-    """``plural(1, "document") == "1 document"``, ``plural(2, "document") == "2 documents"``."""
-    return f"{int(n):,} {word if n == 1 else (words or word + 's')}"
-
-
-FLASH = "flash_message"
-
-
-def flash(message: str) -> None:
-    """Keep a success message across ``st.rerun()`` (shown once by :func:`show_flash`)."""
-    st.session_state[FLASH] = message
-
-
-def show_flash() -> None:
-    message = st.session_state.pop(FLASH, None)
-    if message:
-        st.success(message, icon=":material/check_circle:")
 
 
 # Last, so that a session importing this module while another one's import is cut short

@@ -1,175 +1,23 @@
 """Corpora: bring text (upload, paste or sample), preprocess it, and inspect the result."""
 
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
-from embeddings.corpus import (PHRASE_MODES, PHRASE_SCORING, RECOMMENDED, Preprocessing, add_corpus, delete_corpus,
-                               preview_phrases, read_documents, rename_corpus)
-from embeddings.errors import InputError
+from embeddings.corpus import delete_corpus, rename_corpus
 from embeddings.figures import length_histogram, zipf_figure
-from embeddings.readers import Limits, Source, format_of, inspect_fields, UPLOAD_TYPES
-from embeddings.samples import SAMPLES
-from pages.common import (SELECTED_CORPUS, corpora, corpus_tables, flash, fmt_int, guard, md, plotly_chart, plural,
-                          progress_reporter, show_flash, workspace)
+from pages.common import (SELECTED_CORPUS, corpora, corpus_tables, fmt_int, guard, md, plotly_chart, plural, show_flash,
+                          workspace)
+from pages.ui.corpus_add import INSPECT_KEY, add_corpus_tabs, preprocessing_options
 
-INSPECT_KEY = "inspect_corpus"
 ws = workspace()
 
 st.title("Corpora")
 st.caption("Bring text, choose how it is tokenised, and look at what you got. Nothing leaves this machine.")
 
 
-# -- preprocessing options --------------------------------------------------------
-def preprocessing_options() -> Preprocessing:
-    d = RECOMMENDED
-    with st.expander("Preprocessing options", icon=":material/tune:"):
-        c1, c2, c3 = st.columns(3)
-        lowercase = c1.checkbox("Lowercase", value=d.lowercase, key="pp_lower")
-        accents = c1.checkbox("Strip accents (café → cafe)", value=d.strip_accents, key="pp_accents")
-        min_length = c1.number_input("Minimum token length", 1, 20, d.min_length, key="pp_minlen")
-        stopwords = c2.checkbox("Remove stopwords (gensim's English list)", value=d.stopwords, key="pp_stop")
-        numbers = c2.checkbox("Keep numbers", value=d.numbers, key="pp_numbers")
-        sentences = c2.checkbox("Split into sentences", value=d.sentences, key="pp_sents",
-                                help="Paragraphs, then NLTK's Punkt. Off: one training line per document.")
-        phrases = c3.selectbox("Phrase detection (gensim Phrases)", PHRASE_MODES,
-                               index=PHRASE_MODES.index(d.phrases), key="pp_phrases",
-                               help="Frequent word pairs become single tokens such as new_york. Phrases made "
-                                    "only of numbers or single characters are dropped.")
-        scoring = c3.selectbox("Phrase score", PHRASE_SCORING, index=PHRASE_SCORING.index(d.phrase_scoring),
-                               key="pp_scoring", disabled=phrases == "none",
-                               format_func=lambda x: {"npmi": "NPMI (normalised PMI, −1…1)",
-                                                      "default": "gensim default (Mikolov et al.)"}[x])
-        if scoring == "npmi":
-            threshold = c3.slider("Phrase threshold", 0.0, 1.0, d.phrase_threshold, step=0.05, key="pp_threshold",
-                                  disabled=phrases == "none", help="NPMI: 1 = the words only ever appear together. "
-                                  f"Higher: fewer, stronger phrases (recommended {d.phrase_threshold:g}).")
-        else:
-            threshold = c3.slider("Phrase threshold ", 1.0, 200.0, 10.0, step=1.0, key="pp_threshold_default",
-                                  disabled=phrases == "none", help="Higher: fewer, stronger phrases (gensim's "
-                                  "default 10 lets through pairs such as he_said).")
-        min_count = c3.number_input("Phrase min count", 1, 1000, d.phrase_min_count, key="pp_phrase_min",
-                                    disabled=phrases == "none")
-    prep = Preprocessing(lowercase=lowercase, strip_accents=accents, min_length=int(min_length),
-                         stopwords=stopwords, numbers=numbers, sentences=sentences, phrases=phrases,
-                         phrase_scoring=scoring, phrase_threshold=float(threshold), phrase_min_count=int(min_count))
-    st.caption(f"Preprocessing: {prep.describe()}")
-    return prep
-
-
-def show_phrase_preview(key: str, documents) -> None:
-    """A 'Preview phrases' button: what the phrase setting makes of these documents, before
-    anything is saved (``documents``: a callable, so nothing is read until asked)."""
-    if not st.button("Preview phrases", icon=":material/visibility:", key=f"preview_{key}",
-                     disabled=prep.phrases == "none",
-                     help="Detect phrases on the text (its first 2 million characters) without saving anything."):
-        return
-    with guard("the phrase preview"), st.spinner("Detecting phrases…"):
-        pv = preview_phrases(documents(), prep)
-        what = (f"the first {pv.documents:,} of {pv.total:,} documents" if pv.partial
-                else f"all {plural(pv.total, 'document')}")
-        if pv.table.empty:
-            st.info(f"No phrase passes {md(prep.describe())} on {what}.", icon=":material/visibility:")
-            return
-        st.markdown(f"**{plural(len(pv.table), 'phrase')}** on {what} (nothing saved yet):")
-        st.dataframe(pv.table.head(100), hide_index=True, height=260, width="stretch", key=f"preview_table_{key}",
-                     column_config={"score": st.column_config.NumberColumn(format="%.3f"),
-                                    "count": st.column_config.NumberColumn(format="localized")})
-
-
-def add_and_select(name: str, **kwargs) -> None:
-    """Run the core's add_corpus with a progress bar, select the new corpus and rerun
-    (so the sidebar and lists include it)."""
-    progress, done = progress_reporter("Adding corpus")
-    try:
-        corpus = add_corpus(ws, name, progress=progress, **kwargs)
-    finally:
-        done()
-    s = corpus.stats
-    flash(f"Added **{md(corpus.name)}**: {plural(s['documents'], 'document')}, {plural(s['tokens'], 'token')}, "
-          f"{plural(s['vocabulary'], 'distinct term')}.")
-    st.session_state[INSPECT_KEY] = corpus.id
-    st.session_state[SELECTED_CORPUS] = corpus.id
-    st.rerun()
-
-
 st.subheader("Add a corpus")
 show_flash()
-prep = preprocessing_options()
-tab_upload, tab_paste, tab_sample = st.tabs(["Upload files", "Paste text", "Bundled sample"])
-
-with tab_upload:
-    try:
-        limits = Limits.from_env()
-    except InputError as exc:  # a bad EMBEDDINGS_MAX_UPLOAD_MB: say so, and keep the default
-        st.error(md(exc), icon=":material/error:")
-        limits = Limits()
-    files = st.file_uploader(
-        "Files: .txt .md .csv .tsv .jsonl .html .pdf .docx, or a .zip of them",
-        type=UPLOAD_TYPES, accept_multiple_files=True, key="uploads",
-    ) or []
-    c1, c2 = st.columns(2)
-    split = c1.radio("Documents in a .txt/.md file", ["paragraphs", "lines", "file"], key="txt_split",
-                     horizontal=True, format_func=lambda x: {"paragraphs": "one per paragraph", "lines": "one per line",
-                                                             "file": "the whole file"}[x],
-                     help="Paragraphs are separated by blank lines; a file without blank lines is one document.")
-    header = c2.checkbox("The first row of a .csv/.tsv file names its columns", value=True, key="csv_header",
-                         help="Off: the first row is data, and the columns are called column 1, column 2…")
-    text_fields: dict[str, str] = {}
-    for f in files:
-        with guard(f.name):
-            if format_of(f.name) in ("csv", "tsv", "jsonl"):
-                fields = inspect_fields(Source(f.name, f.getvalue(), header=header))
-                if fields:
-                    text_fields[f.name] = st.selectbox(
-                        f"Text column in {md(f.name)} (other columns are kept as metadata)", fields,
-                        key=f"field_{f.name}",
-                    )
-    default_name = Path(files[0].name).stem if files else ""
-    upload_name = st.text_input("Corpus name", placeholder=default_name or "my-corpus", key="upload_name")
-
-    def upload_sources() -> list[Source]:
-        return [Source(f.name, f.getvalue(), text_fields.get(f.name), lines_as_documents=split == "lines",
-                       whole_file=split == "file", header=header) for f in files]
-
-    b1, b2 = st.columns([1, 4])
-    if b1.button("Add corpus", type="primary", disabled=not files, key="add_upload"):
-        with guard("adding the corpus"):
-            add_and_select(upload_name or default_name, sources=upload_sources(), preprocessing=prep, limits=limits)
-    with b2:
-        if files:
-            show_phrase_preview("upload", lambda: read_documents(upload_sources(), limits)[0])
-
-with tab_paste:
-    pasted = st.text_area("Text", height=180, key="paste_text",
-                          placeholder="Paste any text. Blank lines separate paragraphs.")
-    paste_lines = st.checkbox("Each line is a document", key="paste_lines",
-                              help="Off: each paragraph (between blank lines) is a document.")
-    paste_name = st.text_input("Corpus name", placeholder="pasted", key="paste_name")
-    paste_src = Source("pasted text.txt", pasted.encode("utf-8"), lines_as_documents=paste_lines)
-    b1, b2 = st.columns([1, 4])
-    if b1.button("Add corpus", type="primary", disabled=not pasted.strip(), key="add_paste"):
-        with guard("adding the corpus"):
-            add_and_select(paste_name or "pasted", sources=[paste_src], preprocessing=prep)
-    with b2:
-        if pasted.strip():
-            show_phrase_preview("paste", lambda: read_documents([paste_src])[0])
-
-with tab_sample:
-    key = st.radio("Sample", list(SAMPLES), format_func=lambda k: SAMPLES[k].title, key="sample_key",
-                   horizontal=True)
-    sample = SAMPLES[key]
-    st.markdown(f"{sample.description}  \n*{sample.licence}*")
-    sample_name = st.text_input("Corpus name", placeholder=key, key="sample_name")
-    b1, b2 = st.columns([1, 4])
-    if b1.button("Add corpus", type="primary", key="add_sample"):
-        with guard("adding the sample"):
-            name = sample_name or key
-            ws.check_new_name("corpus", name)
-            add_and_select(name, documents=sample.load(), preprocessing=prep, source_label=f"sample:{key}")
-    with b2:
-        show_phrase_preview("sample", sample.load)
+add_corpus_tabs(ws, preprocessing_options())
 
 
 # -- inspect ------------------------------------------------------------------------

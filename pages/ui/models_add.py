@@ -1,0 +1,172 @@
+"""The Models page's "make a space" part: train, pretrained, import a file, reduce with PCA."""
+
+import streamlit as st
+
+from embeddings.cards import SpaceCard
+from embeddings.corpus import Corpus
+from embeddings.models import add_pretrained, import_upload, reduce_space, train_space
+from embeddings.models.gensim_models import TrainParams
+from embeddings.models.vectors import IMPORT_FORMATS
+from embeddings.readers import Limits
+from embeddings.workspace import Artefact, Workspace
+from pages.common import SELECTED_CORPUS, cancellable, flash, guard, md, plural, progress_reporter
+
+#: the session flag set while a training runs (a rerun that finds it set means Cancel was pressed)
+TRAINING_FLAG = "training_in_progress"
+FAMILY_LABELS = {"word2vec": "Word2Vec (gensim)", "fasttext": "FastText (gensim, subwords)",
+                 "ppmi-svd": "PPMI + SVD (count-based baseline)"}
+
+
+def saved(space_obj, verb: str) -> None:
+    warnings = space_obj.provenance.get("warnings", [])
+    flash(f"{verb} **{md(space_obj.name)}**: {plural(len(space_obj), space_obj.provenance.get('unit', 'term'))} "
+          f"× {space_obj.dim} dimensions." + "".join(f"  \n:warning: {md(w)}" for w in warnings))
+    st.session_state["card_space"] = space_obj.id  # show its model card
+    st.rerun()
+
+
+def add_space_tabs(ws: Workspace, items: list[Corpus], arts: list[Artefact]) -> None:
+    """Four ways to make a space; each saves it and shows its model card."""
+    corpus_names = [c.name for c in items]
+    selected = st.session_state.get(SELECTED_CORPUS)
+    default_corpus = next((i for i, c in enumerate(items) if c.id == selected), max(len(items) - 1, 0))
+
+
+    tab_train, tab_pre, tab_import, tab_reduce = st.tabs(["Train", "Pretrained", "Import a file", "Reduce (PCA)"])
+
+    with tab_train:
+        if not items:
+            st.info("Add a corpus first (Corpora page).")
+        else:
+            c1, c2 = st.columns(2)
+            corpus_name = c1.selectbox("Corpus", corpus_names, index=default_corpus, key="train_corpus")
+            family = c2.radio("Model", list(FAMILY_LABELS), format_func=FAMILY_LABELS.get, key="train_family")
+            c1, c2, c3, c4 = st.columns(4)
+            d = TrainParams()                       # the defaults the CLI and the demo use too
+            dim = c1.number_input("Dimensions", 2, 1000, d.dim, key="train_dim")
+            window = c2.number_input("Window", 1, 20, d.window, key="train_window")
+            min_count = c3.number_input("Min count", 1, 1000, d.min_count, key="train_min_count",
+                                        help="Terms seen fewer times get no vector.")
+            seed = c4.number_input("Seed", 0, 2**31 - 1, d.seed, key="train_seed")
+            settings = dict(dim=int(dim), window=int(window), min_count=int(min_count), seed=int(seed))
+            if family != "ppmi-svd":
+                c1, c2, c3, c4 = st.columns(4)
+                sg = c1.radio("Architecture", ["Skip-gram", "CBOW"], index=0 if d.sg else 1, key="train_arch",
+                              help="Skip-gram learns rare words better; CBOW is faster on large corpora.") == "Skip-gram"
+                epochs = c2.number_input("Epochs", 1, 200, d.epochs, key="train_epochs")
+                negative = c3.number_input("Negative samples", 0, 30, d.negative, key="train_negative")
+                sample = c4.number_input("Down-sampling", 0.0, 0.1, d.sample, step=1e-4, format="%.4f",
+                                         key="train_sample")
+                settings.update(sg=sg, epochs=int(epochs), negative=int(negative), sample=float(sample),
+                                workers=d.workers)
+                if family == "fasttext":
+                    c1, c2, _, _ = st.columns(4)
+                    settings["min_n"] = int(c1.number_input("Min n-gram", 1, 10, d.min_n, key="train_min_n"))
+                    settings["max_n"] = int(c2.number_input("Max n-gram", 1, 12, d.max_n, key="train_max_n"))
+            default_name = f"{corpus_name}-{family}-{int(dim)}d"
+            name = st.text_input("Space name", placeholder=default_name, key="train_name") or default_name
+            if st.button("Train", type="primary", key="train_btn"):
+                with guard("training"):
+                    ws.check_new_name("space", name)
+                    # Clicking Cancel reruns the page; Streamlit then stops this run at the next
+                    # progress update (between epochs), so nothing is saved. The flag tells the
+                    # next run that training was interrupted.
+                    st.session_state[TRAINING_FLAG] = name
+                    cancel = st.empty()
+                    cancel.button("Cancel training", key="cancel_train", icon=":material/cancel:",
+                                  help="Stops between epochs; nothing is saved.")
+                    progress, done = progress_reporter(f"Training {name}")
+                    stats = st.empty()
+
+                    def on_epoch(r):
+                        loss = f" · loss {r.loss:,.0f}" if r.loss is not None else ""
+                        progress(r.epoch / r.epochs, f"epoch {r.epoch}/{r.epochs}")
+                        stats.caption(f"Epoch {r.epoch} of {r.epochs}{loss} · {r.seconds:.1f} s elapsed · "
+                                      f"{r.words_per_second:,.0f} words/s")
+
+                    try:
+                        result = train_space(ws, corpus_name, family, name, on_epoch=on_epoch, progress=progress,
+                                             **settings)
+                    except Exception:  # a failure, not a cancel: no "cancelled" notice next time
+                        st.session_state.pop(TRAINING_FLAG, None)
+                        cancel.empty()
+                        stats.empty()
+                        raise
+                    finally:
+                        done()
+                    st.session_state.pop(TRAINING_FLAG, None)
+                    saved(result, "Trained")
+
+    with tab_pre:
+        kind = st.radio("Model", ["MiniLM (all-MiniLM-L6-v2, 384-d)", "GloVe 6B 50-d (400k words)",
+                                  "A local sentence-transformers folder"], key="pre_kind")
+        if kind.startswith("GloVe"):
+            top = st.number_input("Keep the N most frequent words", 1000, 400_000, 400_000, step=10_000, key="glove_top")
+            name = st.text_input("Space name", placeholder="glove-50d", key="glove_name") or "glove-50d"
+            if st.button("Add GloVe", type="primary", key="glove_btn"):
+                with guard("adding GloVe"):
+                    progress, done = progress_reporter("GloVe")
+                    try:
+                        result = add_pretrained(ws, "glove-6b-50d", name, top=int(top), progress=progress)
+                    finally:
+                        done()
+                    saved(result, "Added")
+        elif not items:
+            st.info("A sentence encoder encodes a corpus: add one first (Corpora page).")
+        else:
+            model = "minilm"
+            if kind.startswith("A local"):
+                model = st.text_input("Model folder", placeholder="/path/to/a/sentence-transformers/model",
+                                      key="pre_folder").strip()
+            c1, c2, c3 = st.columns(3)
+            corpus_name = c1.selectbox("Corpus", corpus_names, index=default_corpus, key="pre_corpus")
+            unit = c2.radio("Unit", ["term", "sentence", "document"], key="pre_unit",
+                            help="Terms: the vocabulary, phrases included. Sentences or documents: their text.")
+            top = c3.number_input("How many (0 = all)", 0, 1_000_000, 5000 if unit == "term" else 0, key="pre_top",
+                                  help="Terms: the N most frequent. Sentences/documents: the first N.")
+            default_name = f"{corpus_name}-minilm-{unit}s" if model == "minilm" else f"{corpus_name}-encoder-{unit}s"
+            name = st.text_input("Space name", placeholder=default_name, key="pre_name") or default_name
+            if st.button("Encode", type="primary", key="pre_btn", disabled=not model):
+                with guard("encoding"), cancellable("pre", f"Encoding {name}"):
+                    progress, done = progress_reporter(f"Encoding {unit}s")
+                    try:
+                        result = add_pretrained(ws, model, name, corpus=corpus_name, unit=unit, top=int(top) or None,
+                                                progress=progress)
+                    finally:
+                        done()
+                    saved(result, "Added")
+
+    with tab_import:
+        st.caption("Text or binary vector files. Pickled files (.model, .kv, .pkl) are refused: loading them would "
+                   "run code from the file.")
+        upload = st.file_uploader("Vectors file", key="import_file")
+        fmt = st.selectbox("Format", IMPORT_FORMATS, key="import_format",
+                           format_func={"word2vec": "word2vec text (header 'count dim')",
+                                        "word2vec-binary": "word2vec binary",
+                                        "glove": "GloVe text (no header)",
+                                        "fasttext-vec": "fastText .vec"}.get)
+        default_name = upload.name.rsplit(".", 1)[0] if upload else "imported"
+        name = st.text_input("Space name", placeholder=default_name, key="import_name") or default_name
+        if st.button("Import", type="primary", key="import_btn", disabled=upload is None):
+            with guard("importing"):
+                result = import_upload(ws, upload.getvalue(), upload.name, fmt, name, limits=Limits.from_env())
+                saved(result, "Imported")
+
+    with tab_reduce:
+        if not arts:
+            st.info("No space to reduce yet.")
+        else:
+            by_name = {a.name: a for a in arts}
+            source = st.selectbox("Space", list(by_name), key="reduce_source")
+            parent_dim = SpaceCard.from_artefact(by_name[source]).dim
+            if parent_dim < 3:
+                st.info(f"{md(source)} has only {parent_dim} dimensions.")
+            else:
+                k = st.number_input("Keep dimensions", 2, parent_dim - 1, min(50, parent_dim - 1), key="reduce_dim")
+                name = st.text_input("Space name", placeholder=f"{source}-pca{int(k)}", key="reduce_name") \
+                    or f"{source}-pca{int(k)}"
+                if st.button("Reduce", type="primary", key="reduce_btn"):
+                    with guard("reducing"):
+                        with st.spinner("PCA"):
+                            result = reduce_space(ws, source, int(k), name)
+                        saved(result, "Added")

@@ -1,0 +1,55 @@
+"""A user's string is text: how the pages show names, labels, words and messages.
+
+Not a page. Every page shows a user's string through :func:`md` (Markdown) or
+:func:`plotly_chart` (figures); file names through :func:`download_name`.
+"""
+
+import re
+
+import streamlit as st
+
+from embeddings.display import safe_figure, safe_filename
+
+
+# -- a user's string is text ---------------------------------------------------------
+# Streamlit reads Markdown (and its own :icon: / :color[...] / $LaTeX$ directives) in every
+# body, caption, label, tab, toast and message. A user's string (a name, a label, a file
+# name, a word, an error message quoting them) goes through md() before it joins one, so
+# `![x](http://host/y.png)` cannot fetch anything and `**` cannot restyle the page. Raw HTML
+# is never enabled (no unsafe_allow_html anywhere).
+# the marks that mean something anywhere in a line, and a colon that opens an :icon: or :emoji: code
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#~$&|!]|:(?=[\w/+-]+:))")
+_MD_LINE_START = re.compile(r"^([-+=]|\d+(?=[.)]))")  # a list item or heading only at the start of a line
+
+
+def md(value: object) -> str:
+    """A user's string as literal Markdown text: every mark that would style, link, embed an
+    image, raw HTML, an icon, a colour or LaTeX is backslash-escaped (CommonMark renders an
+    escaped mark as itself), and runs of white space, newlines included, fold to one space,
+    so nothing can start a block. ``md("**x** ![i](http://h/i.png)")`` shows those characters."""
+    text = _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+    return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" if m.group(1).isdigit() else "\\" + m.group(1), text)
+
+
+def md_list(values, sep: str = ", ") -> str:
+    """Several user strings, each escaped, joined by ``sep``."""
+    return sep.join(md(v) for v in values)
+
+
+def plotly_chart(fig, **kwargs):
+    """``st.plotly_chart`` after every data string of the figure is escaped (see embeddings.display)."""
+    return st.plotly_chart(safe_figure(fig), **kwargs)
+
+
+def download_name(name: str, suffix: str) -> str:
+    """A download's file name from a user's name (no path, no markup)."""
+    return safe_filename(name) + suffix
+
+
+def fmt_int(n: int | float) -> str:
+    return f"{int(n):,}"
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``plural(1, "document") == "1 document"``, ``plural(2, "document") == "2 documents"``."""
+    return f"{int(n):,} {word if n == 1 else (words or word + 's')}"
