@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from embeddings import evaluation as ev  # noqa: E402
-from embeddings.models.vectors import load_glove  # noqa: E402
+from embeddings.models.glove import load_glove  # noqa: E402
 
 
 def audit_timing(n_terms: int) -> dict:

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 _FIRST = r"""
 import sys, time, json
 t0 = time.perf_counter()
-from embeddings.models.vectors import load_glove
+from embeddings.models.glove import load_glove
 from embeddings.projection import project, select_rows, warm_up_in_background, _warm
 if sys.argv[1] == "warm":
     warm_up_in_background()
@@ -51,7 +51,7 @@ def first_umap(mode: str) -> dict:
 def main() -> None:
     import umap
 
-    from embeddings.models.vectors import load_glove
+    from embeddings.models.glove import load_glove
     from embeddings.neighbours import knn_graph, neighbours
     from embeddings.projection import _umap, project, select_rows, warm_up
 

@@ -54,7 +54,7 @@ def zipf_probability(rank: int | np.ndarray) -> float | np.ndarray:
 @lru_cache(maxsize=1)
 def glove_ranks() -> dict[str, int]:
     """word -> frequency rank (1 = most frequent) in the bundled GloVe 6B vocabulary."""
-    from .models.vectors import glove_files
+    from .models.glove import glove_files
 
     words = pd.read_parquet(glove_files()[1])["index"].astype(str).tolist()
     return {w: i + 1 for i, w in enumerate(words)}

@@ -5,7 +5,7 @@ import streamlit as st
 
 from embeddings.cards import SpaceCard
 from embeddings.display import param_rows
-from embeddings.models.vectors import EXPORT_FORMATS, export_bytes
+from embeddings.models.export import EXPORT_FORMATS, export_bytes
 from embeddings.space_store import list_spaces, space_problem
 from pages.common import corpora, download_name, fmt_int, guard, md, show_flash, space, workspace
 from pages.ui.models_add import TRAINING_FLAG, add_space_tabs

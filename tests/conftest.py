@@ -328,6 +328,6 @@ def run_cli(capsys, *argv):
 @pytest.fixture(scope="module")
 def glove():
     """GloVe 6B 50-d, all 400k words (loaded once per test module)."""
-    from embeddings.models.vectors import load_glove
+    from embeddings.models.glove import load_glove
 
     return load_glove("glove", None)

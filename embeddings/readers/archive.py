@@ -1,0 +1,97 @@
+"""Zip containers: the guards every zip passes before anything is unpacked (a ``.zip``
+upload, and a ``.docx``, which is a zip of XML parts), and reading a ``.zip`` of files."""
+
+from __future__ import annotations
+
+import io
+import os
+import posixpath
+import zipfile
+from collections.abc import Callable
+
+from ..errors import InputError
+from .base import FORMATS, MB, Document, FileInfo, Limits, Source, _first_line, _size
+
+#: how a zip reads each of its members: :func:`embeddings.readers.read_source`
+ReadSource = Callable[[Source, Limits], tuple[list[Document], list[FileInfo]]]
+
+
+def open_archive(name: str, data: bytes, limits: Limits, *, max_total: int, what: str = "zip archive"
+                 ) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
+    """Open a zip container (a ``.zip`` upload, a ``.docx``...) and apply the zip guards
+    before anything is unpacked: the entry count, unsafe paths, the declared total size
+    against ``max_total`` and the compression ratio.
+
+    Declared sizes can be trusted as upper bounds: Python's zipfile never returns more of
+    a member than its declared size (and checks the CRC), so a member that lies about its
+    size fails instead of growing.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+        raise InputError(f"{name} is not a readable {what} ({_first_line(exc)}).") from exc
+    if len(members) > limits.max_zip_members:
+        raise InputError(f"{name} holds {len(members):,} entries, over the {limits.max_zip_members:,} limit.")
+    for m in members:
+        member = m.filename
+        parts = member.replace("\\", "/").split("/")
+        if member.startswith(("/", "\\")) or posixpath.isabs(member) or ".." in parts or \
+                (len(member) > 1 and member[1] == ":"):
+            raise InputError(f"{name} contains an unsafe path ({member!r}); nothing was read from it.")
+    declared = sum(m.file_size for m in members if not m.is_dir())
+    compressed = sum(m.compress_size for m in members if not m.is_dir()) or 1
+    if declared > max_total:
+        raise InputError(f"{name} would unpack to {_size(declared)}, over the {_size(max_total)} limit.")
+    if declared > MB and declared / compressed > limits.max_zip_ratio:
+        raise InputError(
+            f"{name} expands {declared / compressed:,.0f}-fold when unpacked, which looks like a zip bomb "
+            f"(limit {limits.max_zip_ratio:.0f}-fold)."
+        )
+    return archive, members
+
+
+def read_zip(src: Source, info: FileInfo, limits: Limits, read_source: ReadSource
+             ) -> tuple[list[Document], list[FileInfo]]:
+    """The members of a ``.zip``, each read by ``read_source`` (nested zips and unknown types skipped)."""
+    archive, members = open_archive(src.name, src.data, limits, max_total=limits.max_unzipped_bytes)
+    files = [m for m in members if not m.is_dir() and not _is_junk(m.filename)]
+    docs: list[Document] = []
+    infos: list[FileInfo] = []
+    skipped: list[str] = []
+    budget = limits.max_unzipped_bytes
+    for m in files:
+        inner = f"{src.name}/{m.filename}"
+        ext = os.path.splitext(m.filename.lower())[1]
+        if ext == ".zip":
+            skipped.append(f"{m.filename} (nested zip)")
+            continue
+        if ext not in FORMATS:
+            skipped.append(f"{m.filename} (unsupported type)")
+            continue
+        if m.file_size > limits.max_file_bytes:
+            raise InputError(f"{inner} is {_size(m.file_size)}, over the {_size(limits.max_file_bytes)} limit.")
+        try:
+            with archive.open(m) as fh:  # read no more than declared: headers can lie
+                data = fh.read(min(m.file_size, budget) + 1)
+        except (zipfile.BadZipFile, OSError, RuntimeError, ValueError, EOFError) as exc:
+            raise InputError(f"{inner} could not be unpacked ({_first_line(exc)}).") from exc
+        if len(data) > m.file_size or len(data) > budget:
+            raise InputError(f"{src.name} unpacks to more than it declares; refusing it as a zip bomb.")
+        budget -= len(data)
+        inner = Source(inner, data, src.text_field, lines_as_documents=src.lines_as_documents,
+                       whole_file=src.whole_file, header=src.header)
+        inner_docs, inner_infos = read_source(inner, limits)
+        docs.extend(inner_docs)
+        infos.extend(inner_infos)
+    if not docs:
+        why = f" (skipped: {', '.join(skipped[:5])})" if skipped else ""
+        raise InputError(f"{src.name} holds no readable text files{why}.")
+    info.documents = len(docs)
+    info.note = f"{len(infos)} files" + (f"; skipped {', '.join(skipped[:5])}" if skipped else "")
+    return docs, [info, *infos]
+
+
+def _is_junk(name: str) -> bool:
+    base = posixpath.basename(name.rstrip("/"))
+    return name.startswith("__MACOSX/") or base.startswith(".") or base in ("Thumbs.db", "desktop.ini")

@@ -1,0 +1,228 @@
+"""The readers' shared ground: formats, limits, the source and document types, decoding.
+
+Everything here is used by every reader; see :mod:`embeddings.readers` for the entry point.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputError
+
+MB = 1024 * 1024
+TEXT_FORMATS = {".txt": "text", ".md": "markdown", ".markdown": "markdown"}
+TABLE_FORMATS = {".csv": "csv", ".tsv": "tsv"}
+FORMATS = {
+    **TEXT_FORMATS,
+    **TABLE_FORMATS,
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
+    ".docx": "docx",
+    ".zip": "zip",
+}
+#: Extensions the uploader accepts (without the dot).
+UPLOAD_TYPES = sorted(ext.lstrip(".") for ext in FORMATS)
+#: Extensions that can never be read: pickles and the like (see the models import).
+REFUSED = {".pkl", ".pickle", ".model", ".kv", ".npy", ".npz", ".joblib"}
+
+_TEXT_FIELD_GUESSES = ("text", "body", "content", "abstract", "document", "sentence", "review", "description")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Size caps for what is read. The defaults follow Streamlit's 200 MB upload limit."""
+
+    max_file_bytes: int = 200 * MB
+    #: total uncompressed size of a zip's members
+    max_unzipped_bytes: int = 1024 * MB
+    #: total uncompressed / compressed size of a zip, checked once it is over 1 MB
+    max_zip_ratio: float = 100.0
+    max_zip_members: int = 10_000
+
+    #: total uncompressed size of the parts of a container format (a .docx is a zip of XML)
+    max_container_bytes: int = 100 * MB
+
+    @classmethod
+    def from_env(cls, max_mb: float | str | None = None) -> "Limits":
+        """The limits in force: ``max_mb`` if given (the CLI's ``--max-mb``), else
+        ``$EMBEDDINGS_MAX_UPLOAD_MB``, else 200 MB per file.
+
+        >>> Limits.from_env("abc")
+        Traceback (most recent call last):
+        ...
+        embeddings.errors.InputError: The size limit must be a positive number of MB, not 'abc'.
+        """
+        where = "The size limit"
+        if max_mb is None:
+            max_mb, where = os.environ.get("EMBEDDINGS_MAX_UPLOAD_MB") or None, "EMBEDDINGS_MAX_UPLOAD_MB"
+            if max_mb is None:
+                return cls()
+        try:
+            value = float(max_mb)
+        except (TypeError, ValueError):
+            value = float("nan")
+        if not (0 < value < 1e9):  # also refuses NaN and infinity
+            raise InputError(f"{where} must be a positive number of MB, not {max_mb!r}.")
+        return cls(max_file_bytes=max(1, int(value * MB)))
+
+
+@dataclass(frozen=True)
+class Source:
+    """One file to read: its name (used for the format and in messages) and bytes."""
+
+    name: str
+    data: bytes
+    #: column (csv/tsv) or field (jsonl) holding the text; guessed when None
+    text_field: str | None = None
+    #: for .txt/.md: every non-empty line is a document (as in gensim's .cor files)
+    lines_as_documents: bool = False
+    #: for .txt/.md: the whole file is one document (by default each paragraph, between blank lines, is one)
+    whole_file: bool = False
+    #: for .csv/.tsv: the first row names the columns; without one they are "column 1", "column 2"...
+    header: bool = True
+
+
+@dataclass
+class Document:
+    """One document: its text, the file it came from and its metadata (other CSV columns, JSON
+    fields, paragraph number)."""
+
+    text: str
+    source: str
+    meta: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class FileInfo:
+    """Per-file summary, shown in the corpus statistics."""
+
+    file: str
+    format: str
+    bytes: int
+    encoding: str | None = None
+    documents: int = 0
+    skipped: int = 0
+    note: str = ""
+
+
+def format_of(name: str) -> str:
+    ext = os.path.splitext(name.lower())[1]
+    if ext in REFUSED:
+        raise InputError(
+            f"{name}: {ext} files are not read, because loading them would mean unpickling or "
+            "executing code from the file. Export the text (or vectors) to a plain format instead."
+        )
+    try:
+        return FORMATS[ext]
+    except KeyError:
+        supported = ", ".join(sorted(FORMATS))
+        raise InputError(f"{name}: unsupported file type {ext or '(none)'}; supported: {supported}.") from None
+
+
+def _size(n: int) -> str:
+    return f"{n / MB:.1f} MB" if n >= MB / 10 else f"{n:,} bytes"
+
+
+def check_size(name: str, size: int, limits: Limits) -> None:
+    if size > limits.max_file_bytes:
+        raise InputError(f"{name} is {_size(size)}, over the {_size(limits.max_file_bytes)} limit.")
+    if size == 0:
+        raise InputError(f"{name} is empty.")
+
+
+def read_small_text(path: Path | str, *, max_bytes: int, what: str) -> str:
+    """A small text file given by path (a word list, a benchmark), decoded like an upload.
+
+    ``what`` finishes the too-large message, e.g. "a word list should be a few KB"."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file.")
+    if path.stat().st_size > max_bytes:
+        raise InputError(f"{path.name} is larger than {max_bytes // MB} MB; {what}.")
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputError(f"{path.name} is empty.")
+    return decode(path.name, data)[0]
+
+
+# -- decoding -------------------------------------------------------------------
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+_CONTROL_BYTES = frozenset(range(0, 9)) | frozenset(range(14, 32)) | {127}
+
+
+def _looks_binary(data: bytes) -> bool:
+    """Git's test (a NUL byte) plus a share of control bytes, unless a BOM says UTF-16/32."""
+    head = data[:8192]
+    if head.startswith(_BOMS):
+        return False
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for b in head if b in _CONTROL_BYTES)
+    return controls > 0.05 * len(head)
+
+
+def decode(name: str, data: bytes) -> tuple[str, str]:
+    """Decode bytes to text; return ``(text, encoding)``.
+
+    Valid UTF-8 is taken as UTF-8. Otherwise charset-normalizer picks the encoding;
+    where it finds Windows-1252 about as plausible as its first choice, Windows-1252
+    wins (the WHATWG default for unlabelled Western text; charset-normalizer is
+    unreliable between the Latin code pages on short texts).
+    """
+    if _looks_binary(data):
+        raise InputError(f"{name} looks like a binary file, not text.")
+    try:
+        return data.decode("utf-8-sig"), "utf_8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    matches = from_bytes(data)
+    best = matches.best()
+    if best is None:
+        raise InputError(f"{name} could not be decoded as text in any known encoding.")
+    chosen = best
+    for m in matches:
+        if m.encoding == "cp1252" and m.chaos <= best.chaos + 0.25:
+            chosen = m
+            break
+    return str(chosen), chosen.encoding
+
+
+def _require_text(name: str, text: str) -> str:
+    if not text or text.isspace():
+        raise InputError(f"{name} contains no text.")
+    bad = sum(1 for c in text[:20000] if unicodedata.category(c) == "Cc" and c not in "\t\n\r\f\v")
+    if bad > 0.01 * min(len(text), 20000):
+        raise InputError(f"{name} decodes to control characters, not text; is it a binary file?")
+    return text
+
+
+# -- formats --------------------------------------------------------------------
+PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
+def paragraphs(text: str) -> Iterator[str]:
+    r"""The paragraphs of a text (split at blank lines), one at a time.
+
+    >>> list(paragraphs("One.\n\nTwo,\nstill two.\n  \nThree."))
+    ['One.', 'Two,\nstill two.', 'Three.']
+    """
+    start = 0
+    for match in PARAGRAPH_BREAK.finditer(text):
+        yield text[start:match.start()]
+        start = match.end()
+    yield text[start:] if start else text
+
+
+def _first_line(exc: BaseException) -> str:
+    msg = str(exc).strip().splitlines()
+    return msg[0] if msg else type(exc).__name__
