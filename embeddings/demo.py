@@ -21,7 +21,8 @@ import logging
 from .corpus import RECOMMENDED, add_corpus
 from .progress import Progress, no_progress
 from .samples import SAMPLES
-from .workspace import Workspace, utc_now
+from .workspace import Workspace
+from .files import utc_now
 
 log = logging.getLogger(__name__)
 

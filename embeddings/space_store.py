@@ -28,7 +28,8 @@ import pandas as pd
 
 from .errors import DamagedError
 from .space import EmbeddingSpace
-from .workspace import Artefact, Workspace, atomic_write_json, read_json, utc_now
+from .workspace import Artefact, Workspace
+from .files import atomic_write_json, read_json, utc_now
 
 KIND = "space"
 

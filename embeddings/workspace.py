@@ -38,22 +38,20 @@ Example
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import fcntl
 import json
 import os
 import re
 import shutil
 import sqlite3
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from .errors import DuplicateNameError, NotFoundError, WorkspaceError
+from .files import utc_now
 
 ENV_VAR = "EMBEDDINGS_WORKSPACE"
 DEFAULT_DIR = "workspace"
@@ -87,34 +85,6 @@ CREATE TABLE IF NOT EXISTS settings (
 def default_root() -> Path:
     """The workspace folder: ``$EMBEDDINGS_WORKSPACE`` if set, else ``./workspace``."""
     return Path(os.environ.get(ENV_VAR) or DEFAULT_DIR)
-
-
-def utc_now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def atomic_write_bytes(path: Path | str, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_json(path: Path | str, obj: Any) -> None:
-    atomic_write_bytes(path, json.dumps(obj, indent=1, ensure_ascii=False).encode("utf-8"))
-
-
-def read_json(path: Path | str) -> Any:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)

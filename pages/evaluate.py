@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from embeddings.errors import InputError
-from embeddings.evaluation import BENCHMARKS, MIN_COVERAGE, evaluate, evaluate_text, n_of, scoreboard
+from embeddings.evaluation import BENCHMARKS, evaluate, evaluate_text
+from embeddings.scoreboard import MIN_COVERAGE, n_of, scoreboard
 from embeddings.readers import decode
 from embeddings.figures import scores_chart
 from pages.common import (cancellable, default_spaces, guard, md, plotly_chart, progress_reporter, space, spaces_or_stop,

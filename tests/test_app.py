@@ -279,7 +279,7 @@ def test_projection_page_pca_two_panels_highlight_and_align(app):
     assert any("· PCA" in md.value and "points" in md.value for md in app.markdown)
 
 
-def test_bias_page_side_by_side_drill_custom_axis_and_debias(app):
+def test_bias_page_runs_the_grid_side_by_side_and_drills_into_a_cell(app):
     from embeddings import bias
     from embeddings.space_store import load_space
 
@@ -300,6 +300,9 @@ def test_bias_page_side_by_side_drill_custom_axis_and_debias(app):
     app.selectbox(key="bias_drill_space").set_value("glove-50d").run()  # weat6 is the default test
     assert metrics(app)["effect size d"] == f"{ref.effect_size:+.3f}"
 
+
+def test_bias_page_probes_a_sentence_encoder_with_seat(app):
+    app.switch_page("pages/bias.py").run()
     # a sentence encoder is probed with SEAT, and the page says so
     app.multiselect(key="bias_spaces").set_value(["glove-50d", "lee-minilm"]).run()
     app.multiselect(key="bias_tests").set_value(["weat6"]).run()
@@ -308,6 +311,11 @@ def test_bias_page_side_by_side_drill_custom_axis_and_debias(app):
     table = app.dataframe[0].value
     assert table.set_index("space").loc["lee-minilm", "probe"] == "SEAT"
 
+
+def test_bias_page_saves_a_typed_custom_test(app):
+    from embeddings import bias
+
+    app.switch_page("pages/bias.py").run()
     # a custom test, typed and saved in the workspace
     for role, name, words in (("X", "pets", "cat, dog, puppy"), ("Y", "pests", "rat, flea, cockroach"),
                               ("A", "pleasant", "love, joy, peace"), ("B", "unpleasant", "hate, pain, war")):
@@ -318,6 +326,14 @@ def test_bias_page_side_by_side_drill_custom_axis_and_debias(app):
     assert [t.id for t in bias.saved_tests(app.workspace)] == ["custom"]
     assert "custom" in app.multiselect(key="bias_tests").value
 
+
+def test_bias_page_axis_uses_the_spaces_chosen_once(app):
+    from embeddings import bias
+    from embeddings.space_store import load_space
+
+    app.switch_page("pages/bias.py").run()
+    app.multiselect(key="bias_spaces").set_value(["glove-50d", "lee-minilm"]).run()
+    glove = load_space(app.workspace, "glove-50d")
     # the bias axis on the default gender pairs and professions
     axis = next(d.value for d in app.dataframe if "DirectBias (c=1)" in d.value.columns).set_index("space")
     assert list(axis.index) == ["glove-50d", "lee-minilm"]          # the spaces chosen once, for every tab
@@ -325,6 +341,15 @@ def test_bias_page_side_by_side_drill_custom_axis_and_debias(app):
                            bias.neutral_professions())
     assert axis.loc["glove-50d", "DirectBias (c=1)"] == pytest.approx(rep.direct_bias, abs=1e-9)
 
+
+def test_bias_page_debiases_and_reads_before_and_after_honestly(app):
+    from embeddings import bias
+    from embeddings.space_store import load_space
+
+    app.switch_page("pages/bias.py").run()
+    glove = load_space(app.workspace, "glove-50d")
+    rep = bias.axis_report(glove, [tuple(p) for p in bias.bolukbasi_gender()["definitional_pairs"]],
+                           bias.neutral_professions())
     # hard debias: a new derived space, and the before/after view
     app.selectbox(key="debias_source").set_value("glove-50d").run()
     app.button(key="debias_go").click().run()

@@ -13,6 +13,7 @@ from gensim.models import KeyedVectors
 
 from embeddings import audit as A
 from embeddings import evaluation as ev
+from embeddings.scoreboard import MIN_COVERAGE, scoreboard
 from tests.conftest import run_cli as run
 from embeddings.corpus import get_corpus
 from embeddings.errors import InputError
@@ -72,7 +73,7 @@ def test_common_items_equal_gensim_on_the_intersected_file(demo, tmp_path):
     assert 3 < len(common) < len(lines) and known(kvs[0], "tiger")
     (tmp_path / "common.txt").write_text("\n".join(common) + "\n")
     results = [ev.word_pairs(s, ev.benchmark_path("ws353")) for s in spaces]
-    board = ev.scoreboard(results).set_index("space")
+    board = scoreboard(results).set_index("space")
     for s, kv in zip(spaces, kvs):
         _, spearman, oov = kv.evaluate_word_pairs(tmp_path / "common.txt")
         assert oov == 0
@@ -87,14 +88,14 @@ def test_common_items_equal_gensim_on_the_intersected_file(demo, tmp_path):
     (tmp_path / "common-analogy.txt").write_text("".join(
         f": {sec}\n" + "".join(" ".join(q) + "\n" for q in qs) for sec, qs in shared if qs))
     results = [ev.analogies(s, restrict_vocab=30_000) for s in two]
-    board = ev.scoreboard(results).set_index("space")
+    board = scoreboard(results).set_index("space")
     for s, kv in zip(two, kv2):
         score, _ = kv.evaluate_word_analogies(tmp_path / "common-analogy.txt", restrict_vocab=30_000)
         assert board.loc[s.name, "common"] == pytest.approx(score, abs=1e-9)
         assert board.loc[s.name, "common_n"] == sum(len(qs) for _, qs in shared) > 0
     # coverage and ranking: lee-word2vec answers < 10% of the analogies: shown, never ranked
     w2v = board.loc["lee-word2vec"]
-    assert w2v["coverage"] == pytest.approx(w2v["used"] / w2v["total"]) and w2v["coverage"] < ev.MIN_COVERAGE
+    assert w2v["coverage"] == pytest.approx(w2v["used"] / w2v["total"]) and w2v["coverage"] < MIN_COVERAGE
     assert not w2v["ranked"] and w2v["rank"] is pd.NA
     assert board.loc["glove-50d", "rank"] == 1
 

@@ -94,7 +94,7 @@ def test_markdown_escape_renders_payloads_literally():
 
 
 def test_no_page_enables_raw_html():
-    for path in [ROOT / "app.py", *(ROOT / "pages").glob("*.py")]:
+    for path in [ROOT / "app.py", *(ROOT / "pages").rglob("*.py")]:
         assert "unsafe_allow_html" not in path.read_text().replace("no unsafe_allow_html", ""), path
 
 

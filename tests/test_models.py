@@ -1,4 +1,4 @@
-"""EmbeddingSpace and every model family, on the Lee corpus and small real files."""
+"""Every model family, on the Lee corpus and small real files (the space itself: test_space.py)."""
 
 import struct
 
@@ -13,7 +13,7 @@ from embeddings.models.gensim_models import Cancelled
 from embeddings.models.export import export_space
 from embeddings.models.glove import load_glove
 from embeddings.space import EmbeddingSpace, OOVError
-from embeddings.space_store import load_space, save_space
+from embeddings.space_store import load_space
 from embeddings.workspace import Workspace
 from tests.conftest import copy_workspace
 
@@ -22,22 +22,6 @@ from tests.conftest import copy_workspace
 def lee(lee_ws, tmp_path) -> Workspace:
     """A private copy of the workspace holding the Lee corpus."""
     return Workspace(copy_workspace(lee_ws.root, tmp_path / "ws"))
-
-
-# -- EmbeddingSpace ----------------------------------------------------------------------
-def test_space_normalises_is_read_only_and_round_trips(ws):
-    s = EmbeddingSpace.from_arrays("toy", ["Cat", "dog", "zero"], np.array([[3.0, 4.0], [0.0, 2.0], [0.0, 0.0]]),
-                                   frequency=[5, 3, 1], provenance={"family": "imported"})
-    assert np.allclose(s.vectors, [[0.6, 0.8], [0.0, 1.0], [0.0, 0.0]]) and s.vectors.dtype == np.float32
-    with pytest.raises(ValueError):
-        s.vectors[0, 0] = 1.0
-    assert s.cased and s.dim == 2 and len(s) == 3
-    back = load_space(ws, save_space(ws, s).id)
-    assert back.labels == s.labels and np.array_equal(back.vectors, s.vectors)
-    assert list(back.meta["frequency"]) == [5, 3, 1] and back.provenance["family"] == "imported"
-    assert not back.vectors.flags.writeable
-    with pytest.raises(InputError, match="unique"):
-        EmbeddingSpace.from_arrays("dup", ["a", "a"], np.eye(2))
 
 
 # -- gensim training -----------------------------------------------------------------------

@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from embeddings.errors import DuplicateNameError, NotFoundError, WorkspaceError
-from embeddings.workspace import Workspace, atomic_write_json, default_root
+from embeddings.workspace import Workspace, default_root
+from embeddings.files import atomic_write_json
 from tests.conftest import ROOT
 
 

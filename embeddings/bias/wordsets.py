@@ -11,7 +11,8 @@ from pathlib import Path
 
 
 from ..errors import InputError
-from ..workspace import Workspace, atomic_write_json, read_json
+from ..workspace import Workspace
+from ..files import atomic_write_json, read_json
 
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "wordsets"

@@ -10,7 +10,8 @@ from .common import _emit, _command, _progress_printer
 def cmd_evaluate(ws, args) -> None:
     import pandas as pd
 
-    from ..evaluation import BENCHMARKS, evaluate, n_of, scoreboard
+    from ..evaluation import BENCHMARKS, evaluate
+    from ..scoreboard import n_of, scoreboard
     from ..space_store import load_space
 
     bench = args.benchmark if args.benchmark in BENCHMARKS else Path(args.benchmark)
