@@ -22,6 +22,7 @@ same formats.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 from pathlib import Path
 
 import numpy as np
@@ -79,9 +80,22 @@ def _ok_vocab(space: EmbeddingSpace, restrict_vocab: int, case_insensitive: bool
     return {k: i for i, k in reversed(list(enumerate(keys)))}
 
 
+class _Coverage:
+    """``missing_ratio``: the share of a benchmark's items a space could not answer (0 for an
+    empty benchmark). ``TOTAL`` names the field that counts the items."""
+
+    TOTAL: ClassVar[str]
+    missing: int
+
+    @property
+    def missing_ratio(self) -> float:
+        total = getattr(self, self.TOTAL)
+        return self.missing / total if total else 0.0
+
+
 # -- analogies ----------------------------------------------------------------------------
 @dataclass
-class AnalogyResult:
+class AnalogyResult(_Coverage):
     """3CosAdd analogy accuracy of one space on one file, overall and per section, with how
     many questions it answered (the rest had an unknown word)."""
 
@@ -94,10 +108,7 @@ class AnalogyResult:
     missing: int                 #: questions skipped for unknown words
     sections: list[dict]         #: {"section", "correct", "answered", "questions", "missing", "score"}
     items: pd.DataFrame = field(repr=False)  #: section, a, b, c, expected, predicted, correct
-
-    @property
-    def missing_ratio(self) -> float:
-        return self.missing / self.questions if self.questions else 0.0
+    TOTAL: ClassVar[str] = "questions"
 
     def to_dict(self) -> dict:
         return {"benchmark": self.benchmark, "space": self.space, "kind": "analogy", "score": self.score,
@@ -255,7 +266,7 @@ class _CandidateSearch:
 
 # -- word pairs ---------------------------------------------------------------------------
 @dataclass
-class PairsResult:
+class PairsResult(_Coverage):
     """Spearman and Pearson correlation of a space's cosines with human similarity judgements,
     on the pairs whose words it knows."""
 
@@ -268,14 +279,11 @@ class PairsResult:
     pairs: int
     missing: int
     items: pd.DataFrame = field(repr=False)   #: a, b, gold, model (NaN when skipped)
+    TOTAL: ClassVar[str] = "pairs"
 
     @property
     def score(self) -> float:
         return self.spearman
-
-    @property
-    def missing_ratio(self) -> float:
-        return self.missing / self.pairs if self.pairs else 0.0
 
     def to_dict(self) -> dict:
         return {"benchmark": self.benchmark, "space": self.space, "kind": "pairs", "score": self.spearman,

@@ -57,6 +57,16 @@ def _command(subparsers, func, name: str, **kwargs) -> argparse.ArgumentParser:
     parser.set_defaults(func=func)
     return parser
 
+
+def _named_command(subparsers, func, name: str, help: str, top: int | None = None) -> argparse.ArgumentParser:
+    """A subcommand on one named artefact (``show``, ``rename``, ``delete``...); ``top``
+    adds ``--top`` with that default."""
+    parser = _command(subparsers, func, name, help=help)
+    parser.add_argument("name")
+    if top is not None:
+        parser.add_argument("--top", type=int, default=top)
+    return parser
+
 class _TerminalProgress:
     """Progress on stderr as ``[ 42%] stage · ETA 1 min 10 s``: rewritten in place on a
     terminal; in a log (not a terminal), one line per stage and per tenth, so a long first

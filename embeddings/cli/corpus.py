@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import InputError
-from .common import _Parser, _emit, _command, _progress_printer
+from .common import _Parser, _command, _emit, _named_command, _progress_printer
 
 
 def _preprocessing_args(p: argparse.ArgumentParser) -> None:
@@ -162,14 +162,9 @@ def register(sub) -> None:
     add.add_argument("--sample", metavar="KEY", help="a bundled sample instead of files (see 'samples')")
     _preprocessing_args(add)
     _command(csub, cmd_corpus_list, "list", help="list corpora")
-    show = _command(csub, cmd_corpus_show, "show", help="one corpus with its top terms")
-    show.add_argument("name")
-    show.add_argument("--top", type=int, default=20)
-    ren = _command(csub, cmd_corpus_rename, "rename", help="rename a corpus")
-    ren.add_argument("name")
-    ren.add_argument("new_name")
-    dele = _command(csub, cmd_corpus_delete, "delete", help="delete a corpus")
-    dele.add_argument("name")
+    _named_command(csub, cmd_corpus_show, "show", "one corpus with its top terms", top=20)
+    _named_command(csub, cmd_corpus_rename, "rename", "rename a corpus").add_argument("new_name")
+    _named_command(csub, cmd_corpus_delete, "delete", "delete a corpus")
 
     _command(sub, cmd_samples, "samples", help="list the bundled sample corpora")
     _command(sub, cmd_seed, "seed", help="seed the demo workspace (once; no-op afterwards)")

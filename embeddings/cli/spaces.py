@@ -6,7 +6,7 @@ import json
 import sys
 
 from ..errors import InputError
-from .common import _Parser, _emit, _command, _progress_printer, _space_summary, _space_line
+from .common import _Parser, _command, _emit, _named_command, _progress_printer, _space_line, _space_summary
 
 
 def _epoch_printer(args):
@@ -133,13 +133,9 @@ def register(sub) -> None:
     imp.add_argument("--name", required=True)
     imp.add_argument("--max-mb", type=float, default=None, metavar="MB")
     _command(ssub, cmd_space_list, "list", help="list spaces")
-    sshow = _command(ssub, cmd_space_show, "show", help="one space: its model card")
-    sshow.add_argument("name")
-    sshow.add_argument("--top", type=int, default=10)
-    sdel = _command(ssub, cmd_space_delete, "delete", help="delete a space")
-    sdel.add_argument("name")
-    red = _command(ssub, cmd_space_reduce, "reduce", help="PCA down to --dim, saved as a new space")
-    red.add_argument("name")
+    _named_command(ssub, cmd_space_show, "show", "one space: its model card", top=10)
+    _named_command(ssub, cmd_space_delete, "delete", "delete a space")
+    red = _named_command(ssub, cmd_space_reduce, "reduce", "PCA down to --dim, saved as a new space")
     red.add_argument("--dim", type=int, required=True)
     red.add_argument("--name", dest="new_name", required=True)
 
