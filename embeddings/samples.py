@@ -9,7 +9,9 @@
     The docstrings of a fixed list of Python standard-library modules, read from
     the running interpreter with :func:`inspect.getdoc`: a software-jargon corpus
     (``iterable``, ``subprocess``, ``utf``, ``kwargs``...) to set against the news,
-    for the vocabulary audit. Python Software Foundation License.
+    for the vocabulary audit. Labelled: each document's ``area`` is its module's
+    chapter of the Library Reference (:data:`AREAS`), so the task benchmarks can run on
+    it. Python Software Foundation License.
 """
 
 from __future__ import annotations
@@ -60,6 +62,31 @@ STDLIB_MODULES = (
 )
 
 
+#: each module's area, after the chapters of the Python Library Reference: the honest
+#: label of the labelled sample (column ``area``), for the task benchmarks
+AREAS = {
+    "text": ("difflib", "gettext", "re", "shlex", "string", "textwrap", "tokenize"),
+    "numbers and dates": ("calendar", "datetime", "decimal", "fractions", "numbers", "random", "statistics",
+                          "timeit", "zoneinfo"),
+    "files and archives": ("glob", "gzip", "io", "lzma", "os", "pathlib", "shutil", "tarfile", "tempfile",
+                           "zipfile"),
+    "data formats and storage": ("base64", "configparser", "csv", "html.parser", "json", "pickle", "pickletools",
+                                 "shelve", "sqlite3", "struct", "xml.dom.minidom", "xml.etree.ElementTree"),
+    "networking and internet": ("email.message", "http.client", "http.server", "imaplib", "ipaddress", "mailbox",
+                                "mimetypes", "poplib", "selectors", "smtplib", "socket", "socketserver",
+                                "urllib.parse", "urllib.request"),
+    "security": ("hashlib", "hmac", "secrets", "ssl"),
+    "concurrency": ("asyncio", "concurrent.futures", "multiprocessing", "queue", "sched", "subprocess",
+                    "threading"),
+    "data structures": ("array", "bisect", "collections", "copy", "enum", "functools", "heapq", "itertools",
+                        "operator", "pprint", "uuid", "weakref"),
+    "language and tooling": ("abc", "argparse", "ast", "contextlib", "dataclasses", "inspect", "logging",
+                             "logging.handlers", "optparse", "platform", "trace", "traceback", "typing", "unittest",
+                             "unittest.mock", "warnings"),
+}
+AREA_OF = {module: area for area, modules in AREAS.items() for module in modules}
+
+
 def _docstrings(module_name: str) -> list[Document]:
     try:
         module = importlib.import_module(module_name)
@@ -74,7 +101,8 @@ def _docstrings(module_name: str) -> list[Document]:
         seen.add(id(obj))
         doc = inspect.getdoc(obj)
         if doc and len(doc.split()) >= 5:
-            docs.append(Document(doc, f"{module_name}", {"module": module_name, "object": qualname}))
+            docs.append(Document(doc, f"{module_name}", {"module": module_name, "object": qualname,
+                                                         "area": AREA_OF[module_name]}))
 
     add(module, module_name)
     for name, obj in sorted(vars(module).items()):
@@ -110,7 +138,8 @@ SAMPLES: dict[str, Sample] = {
     "python-docs": Sample(
         "python-docs",
         "Python standard-library docstrings",
-        "Docstrings of ~90 standard-library modules, read from this Python: software jargon.",
+        "Docstrings of ~90 standard-library modules, read from this Python: software jargon, "
+        "labelled by area (networking, concurrency, text...).",
         "Python Software Foundation License.",
         _load_python_docs,
     ),

@@ -1,0 +1,200 @@
+"""Task benchmarks (embeddings.tasks) and document spaces (embeddings.docspaces), each
+against an independent computation written here with scikit-learn, scipy or numpy."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from embeddings import tasks
+from embeddings.benchmark import TFIDF_SPARSE, benchmark, document_rows, label_columns
+from embeddings.corpus import RECOMMENDED, add_corpus
+from embeddings.docspaces import document_tokens, pool, pool_space, tfidf_matrix, tfidf_space
+from embeddings.errors import InputError
+from embeddings.readers import Document
+from embeddings.samples import SAMPLES
+from embeddings.space import EmbeddingSpace
+
+AREAS = ("concurrency", "security", "text")
+
+
+@pytest.fixture(scope="module")
+def labelled(tmp_path_factory):
+    """A small labelled corpus: the python-docs sample's docstrings of three areas."""
+    from embeddings.workspace import Workspace
+
+    ws = Workspace(tmp_path_factory.mktemp("labelled"))
+    docs = [d for d in SAMPLES["python-docs"].load() if d.meta["area"] in AREAS]
+    return ws, add_corpus(ws, "pydocs3", documents=docs, preprocessing=RECOMMENDED)
+
+
+def _blobs(n_per_class=60, k=3, dim=16, separation=3.0, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(k, dim)) * separation
+    y = np.repeat([f"c{i}" for i in range(k)], n_per_class)
+    X = centres[np.repeat(np.arange(k), n_per_class)] + rng.normal(size=(k * n_per_class, dim))
+    return X, y
+
+
+# -- the tasks equal scikit-learn run by hand ----------------------------------------------------
+def test_classification_equals_cross_validate_on_the_same_folds():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_validate
+
+    X, y = _blobs(separation=0.6)
+    ours = tasks.classification(X, y, folds=5, seed=3)
+    ref = cross_validate(LogisticRegression(max_iter=1000), X, y, scoring=["f1_macro", "accuracy"],
+                         cv=StratifiedKFold(5, shuffle=True, random_state=3))
+    np.testing.assert_allclose(ours["macro-F1"], ref["test_f1_macro"], atol=1e-12)
+    np.testing.assert_allclose(ours["accuracy"], ref["test_accuracy"], atol=1e-12)
+
+
+def test_clustering_equals_kmeans_by_hand():
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score, v_measure_score
+
+    X, y = _blobs(separation=1.0)
+    ours = tasks.clustering(X, y, seeds=4, seed=2)
+    unit = X / np.linalg.norm(X, axis=1, keepdims=True)
+    for i, s in enumerate(range(2, 6)):
+        assigned = KMeans(3, n_init=1, random_state=s).fit_predict(unit)
+        assert ours["V-measure"][i] == pytest.approx(v_measure_score(y, assigned), abs=1e-12)
+        assert ours["ARI"][i] == pytest.approx(adjusted_rand_score(y, assigned), abs=1e-12)
+
+
+def test_retrieval_equals_average_precision_per_query():
+    from sklearn.metrics import average_precision_score
+
+    X, y = _blobs(n_per_class=15, separation=0.5, seed=4)
+    ours = tasks.retrieval(X, y, k=10, chunk=7)          # a small chunk: the blocks must agree
+    unit = X / np.linalg.norm(X, axis=1, keepdims=True)
+    sims = unit @ unit.T
+    for q in range(len(y)):
+        others = np.arange(len(y)) != q
+        relevant = (y[others] == y[q]).astype(int)
+        assert ours["MAP"][q] == pytest.approx(average_precision_score(relevant, sims[q, others]), abs=1e-9)
+        top = np.argsort(-sims[q, others], kind="stable")[:10]
+        assert ours["P@10"][q] == pytest.approx(relevant[top].mean(), abs=1e-12)
+
+
+def test_random_vectors_score_at_chance():
+    rng = np.random.default_rng(7)
+    y = np.repeat(["a", "b", "c", "d"], 100)
+    X = rng.normal(size=(400, 32))
+    labels = tasks.Labels(np.arange(400), y, 400)
+    scores = {(s.task, s.metric): s for t in tasks.TASKS for s in tasks.run_task("random", X, labels, t)}
+    f1 = scores[("classification", "macro-F1")]
+    # chance is 1/k for balanced classes; one draw of noise lands within a few fold-stds of it
+    assert abs(f1.score - 0.25) <= 3 * f1.std
+    ari = scores[("clustering", "ARI")]
+    assert abs(ari.score) <= 2 * ari.std + 0.01
+    ap = scores[("retrieval", "MAP")]
+    chance = 99 / 399                                              # the share of same-label documents
+    assert abs(ap.score - chance) <= 2 * ap.std / np.sqrt(400) + 0.01
+
+
+# -- is the difference real? -----------------------------------------------------------------------
+def test_the_corrected_t_interval_matches_nadeau_and_bengio():
+    d = np.array([0.02, 0.05, -0.01, 0.04, 0.03])
+    low, high = tasks.corrected_t_interval(d, 1 / 4, 0.95)
+    half = stats.t.ppf(0.975, 4) * np.sqrt((1 / 5 + 1 / 4) * d.var(ddof=1))
+    assert (low, high) == pytest.approx((d.mean() - half, d.mean() + half))
+
+
+def test_a_real_difference_is_called_and_an_absent_one_is_not():
+    X, y = _blobs(separation=2.0)
+    labels = tasks.Labels(np.arange(len(y)), y, len(y))
+    noise = np.random.default_rng(1).normal(size=X.shape)
+    scores = [s for name, M in (("signal", X), ("noise", noise), ("noise-2", noise.copy()))
+              for t in tasks.TASKS for s in tasks.run_task(name, M, labels, t)]
+    pairs = {(d.a, d.b, d.task): d for d in tasks.compare(scores)}
+    for task in tasks.TASKS:
+        assert pairs[("signal", "noise", task)].verdict == "signal beats noise"
+        same = pairs[("noise", "noise-2", task)]
+        assert same.verdict == "no detectable difference on this data" and same.difference == 0
+        assert same.confidence == pytest.approx(1 - 0.05 / 3)     # Bonferroni over the three pairs
+
+
+def test_labels_leave_out_small_classes_and_say_so():
+    values = pd.Series(["a"] * 6 + ["b"] * 5 + ["c"] * 2 + ["", None])
+    labels = tasks.labels_from(values, folds=5)
+    assert labels.classes == ["a", "b"] and labels.dropped == {"c": 2} and labels.total == 15
+    with pytest.raises(InputError, match="at least two classes"):
+        tasks.labels_from(pd.Series(["a"] * 9 + ["b"]), folds=5)
+
+
+# -- document spaces ---------------------------------------------------------------------------------
+def test_sif_equals_a_numpy_computation_on_a_toy_corpus():
+    words = ["cat", "dog", "sat", "the", "mat"]
+    rng = np.random.default_rng(0)
+    space = EmbeddingSpace.from_arrays("w", words, rng.normal(size=(5, 4)))
+    docs = [["the", "cat", "sat"], ["the", "dog", "sat", "on", "the", "mat"], ["cat", "dog"], ["eel"]]
+    p = {"the": 0.3, "cat": 0.1, "dog": 0.1, "sat": 0.2, "mat": 0.05, "on": 0.25}
+    ours, oov = pool(space, docs, "sif", p, a=1e-3)
+    V = space.vectors.astype(np.float64)
+    ref = np.zeros((4, 4))
+    for i, doc in enumerate(docs):
+        known = [w for w in doc if w in words]
+        if known:
+            ref[i] = sum(1e-3 / (1e-3 + p[w]) * V[words.index(w)] for w in known) / len(known)
+    u = np.linalg.svd(ref, full_matrices=False)[2][0]              # first right singular vector
+    ref -= np.outer(ref @ u, u)
+    np.testing.assert_allclose(ours, ref, atol=1e-5)
+    assert oov == 2                                                # "on" and "eel"
+
+
+def test_word_tfidf_equals_tfidf_vectorizer_on_the_same_tokens(labelled):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    _, corpus = labelled
+    ours, vec = tfidf_matrix(corpus, "word", (1, 2))
+    texts = [" ".join(t) for t in document_tokens(corpus)]
+    ref_vec = TfidfVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False, ngram_range=(1, 2))
+    ref = ref_vec.fit_transform(texts)
+    order = [ref_vec.vocabulary_[f] for f in vec.get_feature_names_out()]
+    assert ours.shape == ref.shape
+    np.testing.assert_allclose(ours.toarray(), ref[:, order].toarray(), atol=1e-12)
+
+
+def test_document_spaces_carry_their_documents_and_fit_without_labels(labelled, glove, tmp_path):
+    from embeddings.workspace import Workspace
+
+    ws, corpus = labelled
+    pooled = pool_space(glove, corpus, "mean", "glove-mean")
+    assert pooled.provenance["unit"] == "document" and len(pooled) == corpus.stats["documents"]
+    assert set(pooled.meta["meta.area"]) == set(AREAS)
+    np.testing.assert_array_equal(document_rows(pooled, corpus), np.arange(len(pooled)))
+    assert 0 < pooled.provenance["oov_share"] < 0.5
+    lsa = tfidf_space(corpus, "tfidf", lsa=32)
+    # the same texts with the labels shuffled give the same vectors: nothing is fitted on labels
+    docs = corpus.documents()
+    shuffled = np.random.default_rng(0).permutation(docs["meta.area"].to_numpy())
+    other = add_corpus(Workspace(tmp_path / "ws2"), "shuffled", preprocessing=RECOMMENDED, documents=[
+        Document(t, s, {"area": a}) for t, s, a in zip(docs["text"], docs["source"], shuffled)])
+    np.testing.assert_array_equal(pool_space(glove, other, "mean", "x").vectors, pooled.vectors)
+    np.testing.assert_array_equal(tfidf_space(other, "y", lsa=32).vectors, lsa.vectors)
+
+
+# -- the benchmark on a workspace corpus ---------------------------------------------------------------
+def test_benchmark_runs_every_task_and_its_json_has_no_nan(labelled, glove):
+    ws, corpus = labelled
+    assert "area" in label_columns(corpus) and "object" not in label_columns(corpus)
+    spaces = [pool_space(glove, corpus, "mean", "glove-mean"), pool_space(glove, corpus, "sif", "glove-sif")]
+    b = benchmark(corpus, "area", spaces, tfidf=True, folds=3)
+    d = b.to_dict()
+    assert d["classes"] == 3 and d["documents"] == d["total_documents"] == corpus.stats["documents"]
+    names = {"glove-mean", "glove-sif", TFIDF_SPARSE}
+    assert {(r["space"], r["task"]) for r in d["results"]} == {(n, t) for n in names for t in tasks.TASKS}
+    assert len(d["pairs"]) == 3 * 3 and all(p["low"] <= p["difference"] <= p["high"] for p in d["pairs"])
+    json.dumps(d, allow_nan=False)
+    # the classification score is the direct computation on these vectors
+    X = np.asarray(spaces[0].vectors)[b.labels.rows]
+    direct = tasks.classification(X, b.labels.y, folds=3, seed=0)["macro-F1"].mean()
+    row = next(r for r in d["results"] if r["space"] == "glove-mean" and r["metric"] == "macro-F1")
+    assert row["score"] == pytest.approx(direct, abs=1e-12)
+    with pytest.raises(InputError, match="no column 'topic'.*area"):
+        benchmark(corpus, "topic", spaces)
+    with pytest.raises(InputError, match="not a document space"):
+        benchmark(corpus, "area", [glove])
