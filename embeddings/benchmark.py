@@ -101,6 +101,10 @@ class Benchmark:
         speed = {c.space: c.docs_per_second for c in self.costs if c.docs_per_second}
         return pareto({n: (q, speed[n]) for n, q in quality.items() if n in speed})
 
+    def failing(self, threshold: float) -> list[TaskScore]:
+        """The (space, task) main scores under ``threshold``: what ``--fail-below`` refuses."""
+        return [s for s in self.scores if s.metric == MAIN_METRIC[s.task] and s.score < threshold]
+
     def to_dict(self) -> dict:
         tasks = sorted({s.task for s in self.scores}, key=TASKS.index)
         return {"corpus": self.corpus, "label": self.label, "documents": int(len(self.labels.y)),
@@ -109,7 +113,8 @@ class Benchmark:
                 "results": [{k: v for k, v in s.row().items() if k != "over"} for s in self.scores],
                 "pairs": [d.row() for d in self.pairs],
                 "cost": [c.row() for c in self.costs],
-                "pareto": {t: self.pareto(t) for t in tasks}, "seconds": round(self.seconds, 3),
+                "pareto": self.pareto(tasks[0]) if tasks else [], "pareto_task": tasks[0] if tasks else None,
+                "pareto_by_task": {t: self.pareto(t) for t in tasks}, "seconds": round(self.seconds, 3),
                 "notes": self.notes}
 
 

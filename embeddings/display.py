@@ -146,3 +146,8 @@ def param_text(name: str, value) -> str:
 def param_rows(params: dict) -> list[tuple[str, str]]:
     """(name, value) rows for a space's parameters, in a reader's words."""
     return [(PARAM_NAMES.get(k, k.replace("_", " ")), param_text(k, v)) for k, v in params.items()]
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``plural(1, "document") == "1 document"``, ``plural(2, "document") == "2 documents"``."""
+    return f"{int(n):,} {word if n == 1 else (words or word + 's')}"

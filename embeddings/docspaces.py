@@ -141,6 +141,22 @@ def pool_space(word_space: EmbeddingSpace, corpus: Corpus, method: str, name: st
     })
 
 
+def parse_ngrams(text: str) -> tuple[str, tuple[int, int]]:
+    """``"word:1-2"`` → ``("word", (1, 2))``; ``"char"`` → ``("char", (3, 5))``, its default.
+
+    >>> parse_ngrams("char:2-4"), parse_ngrams("word")
+    (('char', (2, 4)), ('word', (1, 2)))
+    """
+    kind, _, span = text.strip().partition(":")
+    if not span:
+        return kind, _check_ngrams(kind, None)
+    try:
+        low, high = (int(x) for x in span.split("-", 1)) if "-" in span else (int(span), int(span))
+    except ValueError:
+        raise InputError(f"An n-gram setting reads like word:1-2 or char:3-5; got {text!r}.") from None
+    return kind, _check_ngrams(kind, (low, high))
+
+
 def _check_ngrams(kind: str, ngrams: tuple[int, int] | None) -> tuple[int, int]:
     if kind not in TFIDF_KINDS:
         raise InputError(f"Unknown TF-IDF kind {kind!r}; expected one of {', '.join(TFIDF_KINDS)}.")

@@ -198,3 +198,49 @@ def test_neighbours_compare_and_project_on_the_demo(demo_ws, tmp_path, capsys):
     import pandas as pd
 
     assert len(pd.read_parquet(tmp_path / "p.parquet")) == 500
+
+
+def test_a_labelled_csv_pooled_tfidf_and_benchmarked_with_a_gate(tmp_path, capsys):
+    """The #13 path on a user's CSV: label kept as metadata, two document spaces, the
+    benchmark as JSON (no NaN), and --fail-below exiting 3."""
+    import csv
+
+    from embeddings.samples import SAMPLES
+
+    docs = [d for d in SAMPLES["python-docs"].load() if d.meta["area"] in ("concurrency", "security", "text")]
+    path = tmp_path / "docs.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "area", "module"])
+        w.writerows([d.text, d.meta["area"], d.meta["module"]] for d in docs)
+    ws = tmp_path / "ws"
+    assert run(capsys, "--workspace", ws, "corpus", "add", path, "--name", "docs", "--text-column", "text")[0] == 0
+    assert run(capsys, "--workspace", ws, "space", "add-pretrained", "glove-6b-50d", "--name", "glove",
+               "--top", "50000")[0] == 0
+    code, out, err = run(capsys, "--workspace", ws, "space", "pool", "glove", "--corpus", "docs", "--method", "sif",
+                         "--name", "glove-sif", "--json")
+    assert code == 0, err
+    pooled = json.loads(out)
+    assert pooled["unit"] == "document" and pooled["vocabulary"] == len(docs) and 0 < pooled["oov_share"] < 0.5
+    code, out, err = run(capsys, "--workspace", ws, "space", "add-baseline", "tfidf", "--corpus", "docs",
+                         "--ngrams", "char:3-4", "--lsa", "40", "--name", "char-lsa", "--json")
+    assert code == 0, err
+    assert json.loads(out)["dim"] == 40
+    code, out, err = run(capsys, "--workspace", ws, "benchmark", "--corpus", "docs", "--label", "area", "--spaces",
+                         "glove-sif,char-lsa", "--tfidf", "--tasks", "classification,clustering", "--folds", "3",
+                         "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert {"corpus", "label", "documents", "classes", "results", "pairs", "cost", "pareto"} <= set(result)
+    assert result["classes"] == 3 and result["documents"] == len(docs)
+    assert {r["task"] for r in result["results"]} == {"classification", "clustering"}
+    assert all({"space", "task", "metric", "score", "std", "coverage"} <= set(r) for r in result["results"])
+    assert all({"a", "b", "task", "difference", "low", "high"} <= set(p) for p in result["pairs"])
+    assert set(result["pareto"]) <= {"glove-sif", "char-lsa", "tfidf (sparse)"} and result["pareto"]
+    assert "NaN" not in out
+    code, out, err = run(capsys, "--workspace", ws, "benchmark", "--corpus", "docs", "--label", "area", "--spaces",
+                         "glove-sif", "--tasks", "classification", "--folds", "3", "--fail-below", "0.99")
+    assert code == 3 and "benchmark gate: glove-sif classification macro-F1" in err
+    code, _, err = run(capsys, "--workspace", ws, "benchmark", "--corpus", "docs", "--label", "colour",
+                       "--spaces", "glove-sif")
+    assert code == 2 and "no column 'colour'" in err and "area" in err

@@ -198,3 +198,20 @@ def test_benchmark_runs_every_task_and_its_json_has_no_nan(labelled, glove):
         benchmark(corpus, "topic", spaces)
     with pytest.raises(InputError, match="not a document space"):
         benchmark(corpus, "area", [glove])
+
+
+def test_a_long_document_is_chunked_and_mean_pooled_like_plain_sentence_transformers(no_network):
+    from sentence_transformers import SentenceTransformer
+
+    from embeddings.models.sentence import chunks, encode_documents, load_encoder, minilm_path
+
+    model = load_encoder("minilm")
+    long_text = " ".join(f"word{i} thread socket" for i in range(300))       # far over 254 word pieces
+    pieces = chunks(model, long_text)
+    assert len(pieces) > 1 and "".join(pieces).replace(" ", "") == long_text.replace(" ", "")
+    ours, split = encode_documents(model, [long_text, "short text"])
+    assert split == 1
+    plain = SentenceTransformer(str(minilm_path()), device="cpu", local_files_only=True)
+    ref = plain.encode(pieces, normalize_embeddings=True).mean(axis=0)
+    np.testing.assert_allclose(ours[0], ref / np.linalg.norm(ref), atol=1e-5)
+    np.testing.assert_allclose(ours[1], plain.encode(["short text"], normalize_embeddings=True)[0], atol=1e-5)

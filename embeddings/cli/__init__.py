@@ -13,8 +13,8 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import EmbeddingsError
-from . import audit, bias, corpus, evaluate, explore, spaces
-from .common import BiasGateFailed, _Parser, json_safe
+from . import audit, benchmark, bias, corpus, evaluate, explore, spaces
+from .common import GateFailed, _Parser, json_safe
 
 
 def build_parser():
@@ -22,7 +22,7 @@ def build_parser():
     p.add_argument("--workspace", metavar="DIR",
                    help="workspace folder (default: $EMBEDDINGS_WORKSPACE or ./workspace)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for module in (corpus, spaces, explore, bias, audit, evaluate):
+    for module in (corpus, spaces, explore, bias, audit, evaluate, benchmark):
         module.register(sub)
     spaces.register_export(sub)
     return p
@@ -39,8 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EmbeddingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except BiasGateFailed as exc:
-        print(f"bias gate: {exc}", file=sys.stderr)
+    except GateFailed as exc:
+        print(f"{exc.what}: {exc}", file=sys.stderr)
         return 3
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -113,5 +113,19 @@ def _space_line(s: dict) -> str:
     extra = f" on {s['corpus']}" if s.get("corpus") else ""
     return f"{s['name']:<24} {s['family']:<20} {s['vocabulary']:>9,} x {s['dim']:<4}{extra}"
 
-class BiasGateFailed(Exception):
+class GateFailed(Exception):
+    """A gate a team set in CI failed (exit 3); ``what`` names it on stderr."""
+
+    what = "gate"
+
+
+class BenchmarkGateFailed(GateFailed):
+    """``benchmark --fail-below``: a space scored under the user's threshold (exit 3)."""
+
+    what = "benchmark gate"
+
+
+class BiasGateFailed(GateFailed):
     """``bias weat --fail-above``: the effect size is over the user's threshold (exit 3)."""
+
+    what = "bias gate"

@@ -1,4 +1,4 @@
-"""``train``, ``space add-pretrained|import|list|show|delete|reduce`` and ``export``."""
+"""``train``, ``space add-pretrained|import|list|show|delete|reduce|pool|add-baseline`` and ``export``."""
 
 from __future__ import annotations
 
@@ -99,6 +99,32 @@ def cmd_export(ws, args) -> None:
           "wrote " + ", ".join(str(p) for p in paths))
 
 
+def cmd_space_pool(ws, args) -> None:
+    from ..display import plural
+    from ..models import add_pooled
+
+    space = add_pooled(ws, args.word_space, args.corpus, args.method, args.name)
+    s = _space_summary(ws, space.id)
+    p = space.provenance
+    _emit(args, {**s, "oov_tokens": p["oov_tokens"], "oov_share": p["oov_share"],
+                 "empty_documents": p["empty_documents"]},
+          f"added {_space_line(s)}; {p['oov_share']:.1%} of the tokens are not in {args.word_space}"
+          + (f", {plural(p['empty_documents'], 'document')} with no known token" if p["empty_documents"] else ""))
+
+
+def cmd_space_add_baseline(ws, args) -> None:
+    from ..docspaces import parse_ngrams
+    from ..models import add_baseline
+
+    kind, ngrams = parse_ngrams(args.ngrams)
+    space = add_baseline(ws, args.corpus, args.name, kind=kind, ngrams=ngrams, lsa=args.lsa, seed=args.seed)
+    s = _space_summary(ws, space.id)
+    _emit(args, {**s, "features": space.provenance["features"],
+                 "explained_variance": space.provenance["explained_variance"]},
+          f"added {_space_line(s)} from {space.provenance['features']:,} TF-IDF features "
+          f"({space.provenance['explained_variance']:.1%} of their variance)")
+
+
 def register(sub) -> None:
     """Add this module's subcommands (in the order ``--help`` lists them)."""
     train = _command(sub, cmd_train, "train", help="train word2vec, fasttext or ppmi-svd on a corpus")
@@ -138,6 +164,21 @@ def register(sub) -> None:
     red = _named_command(ssub, cmd_space_reduce, "reduce", "PCA down to --dim, saved as a new space")
     red.add_argument("--dim", type=int, required=True)
     red.add_argument("--name", dest="new_name", required=True)
+    from ..docspaces import LSA_DIM, POOLING
+
+    pool = _command(ssub, cmd_space_pool, "pool", help="a word space pooled over each document of a corpus")
+    pool.add_argument("word_space", metavar="WORD_SPACE")
+    pool.add_argument("--corpus", required=True)
+    pool.add_argument("--method", choices=POOLING, default=POOLING[0],
+                      help="mean, or SIF (Arora et al. 2017: frequency weights, first component removed)")
+    pool.add_argument("--name", required=True)
+    base = _command(ssub, cmd_space_add_baseline, "add-baseline", help="the TF-IDF baseline as a document space (LSA)")
+    base.add_argument("model", choices=["tfidf"])
+    base.add_argument("--corpus", required=True)
+    base.add_argument("--ngrams", default="word:1-2", metavar="word:1-2|char:3-5")
+    base.add_argument("--lsa", type=int, default=LSA_DIM, metavar="K", help="dimensions kept by TruncatedSVD")
+    base.add_argument("--seed", type=int, default=0)
+    base.add_argument("--name", required=True)
 
 
 def register_export(sub) -> None:

@@ -134,3 +134,22 @@ def reduce_space(ws: Workspace, source: str, dim: int, name: str, *, seed: int =
                           explained_variance=round(float(pca.explained_variance_ratio_.sum()), 6),
                           params={**parent.provenance.get("params", {}), "pca_dim": dim})
     return save_space(ws, space, name)
+
+
+def add_pooled(ws: Workspace, source: str, corpus: str, method: str, name: str) -> EmbeddingSpace:
+    """A word space pooled over each document of a corpus (``mean`` or ``sif``), saved as a
+    document space (see :mod:`embeddings.docspaces`)."""
+    from ..docspaces import pool_space
+
+    name = ws.check_new_name("space", name)
+    return save_space(ws, pool_space(load_space(ws, source), get_corpus(ws, corpus), method, name), name)
+
+
+def add_baseline(ws: Workspace, corpus: str, name: str, *, kind: str = "word", ngrams: tuple[int, int] | None = None,
+                 lsa: int | None = None, seed: int = 0) -> EmbeddingSpace:
+    """The TF-IDF baseline of a corpus as a dense document space (LSA to ``lsa`` dimensions)."""
+    from ..docspaces import LSA_DIM, tfidf_space
+
+    name = ws.check_new_name("space", name)
+    space = tfidf_space(get_corpus(ws, corpus), name, kind=kind, ngrams=ngrams, lsa=lsa or LSA_DIM, seed=seed)
+    return save_space(ws, space, name)

@@ -83,6 +83,33 @@ def encode(model, texts: list[str], *, batch_size: int = 64,
     return out
 
 
+def chunks(model, text: str) -> list[str]:
+    """``text`` cut into pieces that fit the model's window (``max_seq_length`` word pieces,
+    less the two special tokens), at word-piece boundaries; one piece if it fits."""
+    window = max(int(getattr(model, "max_seq_length", 0) or 512) - 2, 8)
+    offsets = model.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    if len(offsets) <= window:
+        return [text]
+    return [text[offsets[i][0]:offsets[min(i + window, len(offsets)) - 1][1]] for i in range(0, len(offsets), window)]
+
+
+def encode_documents(model, texts: list[str], *, batch_size: int = 64, progress: Progress = no_progress
+                     ) -> tuple[np.ndarray, int]:
+    """One vector per text, where a text longer than the model's window is split into
+    chunks that fit (:func:`chunks`), each encoded, and the chunks mean-pooled and
+    normalised. Returns ``(vectors, texts_split)``."""
+    pieces = [chunks(model, t) for t in texts]
+    flat = [c for p in pieces for c in p]
+    encoded = encode(model, flat, batch_size=batch_size, progress=progress)
+    out = np.empty((len(texts), encoded.shape[1]), dtype=np.float32)
+    at = 0
+    for i, p in enumerate(pieces):
+        mean = encoded[at:at + len(p)].mean(axis=0)
+        out[i] = mean / (np.linalg.norm(mean) or 1.0)
+        at += len(p)
+    return out, sum(len(p) > 1 for p in pieces)
+
+
 def _display(term: str) -> str:
     return term.replace("_", " ")
 
@@ -105,12 +132,12 @@ def corpus_units(corpus: Corpus, unit: str, top: int | None) -> tuple[list[str],
         texts = first["text"].tolist()
         return texts, texts, {"frequency": counts.loc[texts].to_numpy(), "doc": first["doc"].to_numpy()}
     if unit == "document":
+        from ..docspaces import document_labels, document_meta
+
         docs = corpus.documents()
         if top:
             docs = docs.head(top)
-        texts = docs["text"].tolist()
-        labels = [f"#{i} {' '.join(t.split())[:60]}" for i, t in zip(docs["doc"], texts)]
-        return labels, texts, {"frequency": docs["tokens"].to_numpy(), "source": docs["source"].to_numpy()}
+        return document_labels(docs), docs["text"].tolist(), document_meta(docs).to_dict("series")
     raise InputError(f"Unknown unit {unit!r}; expected one of {', '.join(UNITS)}.")
 
 
@@ -125,7 +152,11 @@ def encode_corpus(corpus: Corpus, name: str, *, model: str = MINILM, unit: str =
     progress(0.0, "Loading the model")
     encoder = load_encoder(model)
     start = time.perf_counter()
-    vectors = encode(encoder, texts, batch_size=batch_size, progress=progress)
+    split = 0
+    if unit == "document":
+        vectors, split = encode_documents(encoder, texts, batch_size=batch_size, progress=progress)
+    else:
+        vectors = encode(encoder, texts, batch_size=batch_size, progress=progress)
     seconds = time.perf_counter() - start
     path = resolve_model(model)
     provenance = {
@@ -141,6 +172,14 @@ def encode_corpus(corpus: Corpus, name: str, *, model: str = MINILM, unit: str =
         "texts_per_second": round(len(texts) / seconds, 1),
         "library": f"sentence-transformers {__import__('sentence_transformers').__version__}",
     }
+    if unit == "document":
+        provenance["chunking"] = {"window": int(encoder.max_seq_length), "documents_split": int(split),
+                                  "pooling": "mean of the chunks' vectors, normalised"}
+        if split:
+            provenance.setdefault("warnings", []).append(
+                f"{split:,} of {len(texts):,} documents are longer than the model's window of "
+                f"{encoder.max_seq_length} word pieces: each was split into chunks, and its vector is the "
+                "mean of theirs.")
     space = EmbeddingSpace.from_arrays(name, labels, vectors, meta=pd.DataFrame(meta), provenance=provenance,
                                        normalised=True)
     space.embedder = sentence_embedder(provenance)

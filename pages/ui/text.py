@@ -8,7 +8,7 @@ import re
 
 import streamlit as st
 
-from embeddings.display import safe_figure, safe_filename
+from embeddings.display import plural, safe_figure, safe_filename  # noqa: F401  (plural: re-exported)
 
 
 # -- a user's string is text ---------------------------------------------------------
@@ -48,8 +48,3 @@ def download_name(name: str, suffix: str) -> str:
 
 def fmt_int(n: int | float) -> str:
     return f"{int(n):,}"
-
-
-def plural(n: int, word: str, words: str | None = None) -> str:
-    """``plural(1, "document") == "1 document"``, ``plural(2, "document") == "2 documents"``."""
-    return f"{int(n):,} {word if n == 1 else (words or word + 's')}"

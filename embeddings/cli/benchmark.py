@@ -1,0 +1,50 @@
+"""``benchmark``: task benchmarks on a corpus's labels, with paired differences and costs."""
+
+from __future__ import annotations
+
+from .common import BenchmarkGateFailed, _command, _emit, _progress_printer
+
+
+def cmd_benchmark(ws, args) -> None:
+    from ..benchmark import benchmark
+    from ..corpus import get_corpus
+    from ..errors import InputError
+    from ..space_store import load_space
+
+    names = [n.strip() for n in (args.spaces or "").split(",") if n.strip()]
+    if not names and not args.tfidf:
+        raise InputError("Give --spaces A,B,... (document spaces of this corpus), or --tfidf.")
+    tasks = tuple(t.strip() for t in args.tasks.split(",") if t.strip())
+    result = benchmark(get_corpus(ws, args.corpus), args.label, [load_space(ws, n) for n in names], tasks=tasks,
+                       folds=args.folds, seed=args.seed, tfidf=args.tfidf, progress=_progress_printer(args))
+    out = result.to_dict()
+    lines = [f"{out['corpus']} by {out['label']}: {out['documents']:,} of {out['total_documents']:,} documents, "
+             f"{out['classes']} classes"]
+    lines += [f"  {r['space']:<24} {r['task']:<15} {r['metric']:<10} {r['score']:.3f} ± {r['std']:.3f}"
+              for r in out["results"]]
+    lines += [f"  {p['task']}: {p['verdict']} ({p['a']} − {p['b']} = {p['difference']:+.3f}, "
+              f"{p['confidence']:.1%} interval {p['low']:+.3f} to {p['high']:+.3f})" for p in out["pairs"]]
+    lines += [f"  note: {n}" for n in out["notes"]]
+    _emit(args, out, "\n".join(lines))
+    if args.fail_below is not None:
+        failing = result.failing(args.fail_below)
+        if failing:
+            raise BenchmarkGateFailed("; ".join(f"{s.space} {s.task} {s.metric} {s.score:.3f}" for s in failing)
+                                      + f" below {args.fail_below:g}")
+
+
+def register(sub) -> None:
+    """Add this module's subcommands (in the order ``--help`` lists them)."""
+    from ..tasks import FOLDS, TASKS
+
+    b = _command(sub, cmd_benchmark, "benchmark",
+                 help="classification, clustering and retrieval on a corpus's labels, space against space")
+    b.add_argument("--corpus", required=True)
+    b.add_argument("--label", required=True, metavar="COLUMN", help="the metadata column holding each label")
+    b.add_argument("--spaces", metavar="A,B,...", help="document spaces made from this corpus")
+    b.add_argument("--tfidf", action="store_true", help="add the sparse TF-IDF baseline (word 1-2 grams)")
+    b.add_argument("--tasks", default=",".join(TASKS), metavar=",".join(TASKS))
+    b.add_argument("--folds", type=int, default=FOLDS)
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--fail-below", type=float, default=None, metavar="SCORE",
+                   help="exit 3 if a space's main score on a task is below SCORE")
