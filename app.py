@@ -30,6 +30,7 @@ PAGES = [
     st.Page("pages/bias.py", title="Bias", icon=":material/balance:", url_path="bias"),
     st.Page("pages/audit.py", title="Audit", icon=":material/fact_check:", url_path="audit"),
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/leaderboard:", url_path="evaluate"),
+    st.Page("pages/choose.py", title="Choose", icon=":material/emoji_events:", url_path="choose"),
 ]
 
 

@@ -15,11 +15,13 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from .corpus import Corpus
-from .errors import InputError
+from .errors import InputError, NotFoundError
 from .progress import Progress, no_progress
 from .space import EmbeddingSpace
+from .workspace import Workspace
 from .tasks import FOLDS, MAIN_METRIC, TASKS, Difference, Labels, TaskScore, compare, labels_from, pareto, run_task
 
 #: the name the unsaved sparse TF-IDF baseline takes in a benchmark
@@ -101,9 +103,83 @@ class Benchmark:
         speed = {c.space: c.docs_per_second for c in self.costs if c.docs_per_second}
         return pareto({n: (q, speed[n]) for n, q in quality.items() if n in speed})
 
+    def main_scores(self, task: str) -> dict[str, TaskScore]:
+        return {s.space: s for s in self.scores if s.task == task and s.metric == MAIN_METRIC[task]}
+
+    def points(self, task: str) -> pd.DataFrame:
+        """One row per space for the quality–cost chart: score, std, n, throughput, on the front."""
+        scores = self.main_scores(task)
+        speed = {c.space: c.docs_per_second for c in self.costs}
+        front = set(self.pareto(task))
+        return pd.DataFrame([{"space": n, "score": s.score, "std": s.std, "n": s.n,
+                              "docs_per_second": speed.get(n), "front": n in front} for n, s in scores.items()])
+
+    def leaderboard(self, text: bool = False) -> pd.DataFrame:
+        """Space × task: the main metric's mean and std (as ``0.726 ± 0.014`` when ``text``),
+        the documents it rests on, and the cost."""
+        rows = {}
+        for s in self.scores:
+            if s.metric != MAIN_METRIC[s.task]:
+                continue
+            row = rows.setdefault(s.space, {"space": s.space})
+            if text:
+                row[f"{s.task} ({s.metric})"] = f"{s.score:.3f} ± {s.std:.3f}"
+            else:
+                row[f"{s.task} ({s.metric})"] = s.score
+                row[f"{s.task} std"] = s.std
+            row["n"] = f"{s.n:,} of {s.total:,}"
+        cost = {c.space: c for c in self.costs}
+        for name, row in rows.items():
+            c = cost.get(name)
+            row["dim"] = c.dim if c else None
+            row["docs/s"] = c.docs_per_second if c else None
+        return pd.DataFrame(list(rows.values()))
+
+    def reading(self, task: str) -> str:
+        """The chart in one line: the best space, and what a faster one costs or saves."""
+        scores = self.main_scores(task)
+        if not scores:
+            return ""
+        metric = MAIN_METRIC[task]
+        best = max(scores.values(), key=lambda s: s.score)
+        speed = {c.space: c.docs_per_second for c in self.costs if c.docs_per_second}
+        line = f"{best.space} is best on {task} ({metric} {best.score:.3f} ± {best.std:.3f})"
+        faster = sorted((n for n in scores if n in speed and best.space in speed and speed[n] > speed[best.space]),
+                        key=lambda n: -scores[n].score)
+        if not faster:
+            return line + (" and the fastest measured." if best.space in speed else ".")
+        other = faster[0]
+        ratio = speed[other] / speed[best.space]
+        pair = next((d for d in self.pairs if d.task == task and {d.a, d.b} == {best.space, other}), None)
+        if pair is not None and pair.low <= 0 <= pair.high:
+            return f"{other} is within error of {best.space} on {task} and {ratio:,.0f}× faster."
+        gap = best.score - scores[other].score
+        return line + f"; {other} is {ratio:,.0f}× faster but {gap:.3f} lower, a real difference."
+
     def failing(self, threshold: float) -> list[TaskScore]:
         """The (space, task) main scores under ``threshold``: what ``--fail-below`` refuses."""
         return [s for s in self.scores if s.metric == MAIN_METRIC[s.task] and s.score < threshold]
+
+    def to_record(self) -> dict:
+        """Everything, per-fold values included, as JSON-able data (see :meth:`from_record`)."""
+        return {"corpus": self.corpus, "label": self.label, "seconds": self.seconds, "notes": self.notes,
+                "labels": {"rows": self.labels.rows.tolist(), "y": self.labels.y.tolist(),
+                           "total": self.labels.total, "dropped": self.labels.dropped},
+                "scores": [{**{k: getattr(s, k) for k in ("space", "task", "metric", "unit", "n", "total")},
+                            "values": s.values.tolist(), "split": list(s.split) if s.split else None}
+                           for s in self.scores],
+                "pairs": [{k: getattr(d, k) for k in d.__dataclass_fields__} for d in self.pairs],
+                "costs": [c.row() for c in self.costs]}
+
+    @classmethod
+    def from_record(cls, r: dict) -> "Benchmark":
+        lab = r["labels"]
+        labels = Labels(np.asarray(lab["rows"], dtype=np.int64), np.asarray(lab["y"], dtype=str), lab["total"],
+                        lab["dropped"])
+        scores = [TaskScore(s["space"], s["task"], s["metric"], np.asarray(s["values"]), s["unit"], s["n"],
+                            s["total"], tuple(s["split"]) if s["split"] else None) for s in r["scores"]]
+        return cls(r["corpus"], r["label"], labels, scores, [Difference(**d) for d in r["pairs"]],
+                   [Cost(**c) for c in r["costs"]], r["seconds"], r["notes"])
 
     def to_dict(self) -> dict:
         tasks = sorted({s.task for s in self.scores}, key=TASKS.index)
@@ -162,3 +238,71 @@ def benchmark(corpus: Corpus, label: str, spaces: list[EmbeddingSpace], *, tasks
                      + ", ".join(f"{k} ({v})" for k, v in labels.dropped.items()))
     return Benchmark(corpus.name, label, labels, scores, compare(scores, seed=seed), costs,
                      time.perf_counter() - start, notes)
+
+
+#: the dimensions a dimension curve tries (those below the space's own)
+CURVE_DIMS = (8, 16, 32, 64, 128, 256, 512)
+
+
+def dimension_curve(space: EmbeddingSpace, corpus: Corpus, label: str, *, task: str = "classification",
+                    folds: int = FOLDS, seed: int = 0, dims: tuple[int, ...] = CURVE_DIMS,
+                    progress: Progress = no_progress) -> tuple[pd.DataFrame, int | None]:
+    """The main score of ``task`` with the space reduced by PCA (fitted without labels) to
+    each of ``dims``, then at full size: ``(curve, drop_at)`` where ``drop_at`` is the
+    largest tried dimension whose score falls more than one std (of the full space's) below
+    the full space's score, or None if none does."""
+    from sklearn.decomposition import PCA
+
+    labels = labels_from(corpus.documents()[f"meta.{label}"], folds)
+    X = np.asarray(space.vectors)[document_rows(space, corpus)][labels.rows]
+    tried = [d for d in dims if d < min(space.dim, len(labels.y))] + [space.dim]
+    rows = []
+    for i, d in enumerate(tried):
+        progress(i / len(tried), f"{task} at {d} dimensions")
+        Xd = X if d == space.dim else PCA(n_components=d, random_state=seed).fit_transform(X)
+        score = next(s for s in run_task(space.name, Xd, labels, task, folds=folds, seed=seed)
+                     if s.metric == MAIN_METRIC[task])
+        rows.append({"dim": d, "score": score.score, "std": score.std})
+    curve = pd.DataFrame(rows)
+    full = curve.iloc[-1]
+    below = curve[(curve["dim"] < space.dim) & (curve["score"] < full["score"] - full["std"])]
+    return curve, int(below["dim"].max()) if len(below) else None
+
+
+KIND = "benchmark"
+
+
+def cache_key(corpus: Corpus, label: str, spaces: list[EmbeddingSpace], tasks: tuple[str, ...], folds: int,
+              seed: int, tfidf: bool) -> str:
+    """The name a benchmark is cached under: a hash of everything that decides its result."""
+    import hashlib
+    import json
+
+    payload = json.dumps({"corpus": corpus.id, "label": label, "spaces": [s.id for s in spaces], "tasks": list(tasks),
+                          "folds": folds, "seed": seed, "tfidf": tfidf}, sort_keys=True)
+    return f"bench-{hashlib.sha1(payload.encode()).hexdigest()[:16]}"
+
+
+def cached_benchmark(ws: Workspace, corpus: Corpus, label: str, spaces: list[EmbeddingSpace], *,
+                     tasks: tuple[str, ...] = TASKS, folds: int = FOLDS, seed: int = 0, tfidf: bool = False,
+                     progress: Progress = no_progress) -> tuple[Benchmark, bool]:
+    """:func:`benchmark`, read from the workspace when the same run was saved (saved spaces
+    only); ``(result, cached)``. A finished run is saved, a cancelled one is not."""
+    from .files import atomic_write_json, read_json
+
+    key = cache_key(corpus, label, spaces, tuple(tasks), folds, seed, tfidf)
+    try:
+        return Benchmark.from_record(read_json(ws.get(KIND, key).path / "benchmark.json")), True
+    except (NotFoundError, OSError, ValueError, KeyError):
+        pass
+    result = benchmark(corpus, label, spaces, tasks=tasks, folds=folds, seed=seed, tfidf=tfidf, progress=progress)
+    if all(s.id for s in spaces):
+        def build(folder):
+            atomic_write_json(folder / "benchmark.json", result.to_record())
+            return {"corpus": corpus.name, "label": label, "spaces": len(spaces) + tfidf}
+
+        try:
+            ws.create(KIND, key, build, params={"corpus": corpus.id, "label": label}, parent=corpus.id)
+        except Exception:  # another session saved the same run first: theirs is as good
+            pass
+    return result, False

@@ -4,9 +4,18 @@ so the app never opens empty:
 - ``lee`` (corpus), then
 - ``lee-word2vec`` and ``lee-fasttext`` trained on it with the training defaults (skip-gram, 100-d, 10 epochs),
 - ``glove-50d`` (GloVe 6B 50-d, all 400k words),
-- ``lee-minilm``: all-MiniLM-L6-v2 over the Lee vocabulary,
+- ``lee-minilm``: all-MiniLM-L6-v2 over the Lee vocabulary;
 
-and caches the UMAP layouts the Projection page opens on. It takes about a minute on
+then the labelled sample the Choose page opens on, ``python-docs`` (standard-library
+docstrings labelled by area), with a domain model and four document spaces over it:
+
+- ``pydocs-word2vec`` trained on it (a word space, also for the audit),
+- ``pydocs-word2vec-sif`` and ``pydocs-glove-sif``: those word spaces SIF-pooled per document,
+- ``pydocs-tfidf``: the TF-IDF baseline (word 1–2-grams, LSA to 256 dimensions),
+- ``pydocs-minilm``: MiniLM over each document (long ones chunked and mean-pooled);
+
+and saves the benchmark the Choose page opens on, and caches the UMAP layouts the
+Projection page opens on. It takes about a minute on
 two cores (73 s on a fresh clone, numba compiling UMAP included).
 
 Seeding runs once per workspace: a setting records that it happened, so a user who
@@ -17,6 +26,7 @@ sessions (or the app and ``make run``'s CLI call) from seeding at the same time.
 from __future__ import annotations
 
 import logging
+import os
 
 from .corpus import RECOMMENDED, add_corpus
 from .progress import Progress, no_progress
@@ -28,6 +38,21 @@ log = logging.getLogger(__name__)
 
 SEEDED_KEY = "demo_seeded_at"
 DEMO_CORPUS = "lee"
+#: the labelled demo corpus and its label column (the Choose page's default)
+LABELLED_CORPUS, LABEL_COLUMN = "python-docs", "area"
+#: a budget for tests and quick looks: at most this many labelled documents (every k-th,
+#: so each area keeps its share); unset, the whole sample
+SAMPLE_DOCS_ENV = "EMBEDDINGS_DEMO_SAMPLE_DOCS"
+
+
+def labelled_sample() -> list:
+    """The labelled sample's documents, within the budget of ``$EMBEDDINGS_DEMO_SAMPLE_DOCS``."""
+    docs = SAMPLES[LABELLED_CORPUS].load()
+    budget = os.environ.get(SAMPLE_DOCS_ENV)
+    if budget and int(budget) < len(docs):
+        step = len(docs) / int(budget)
+        docs = [docs[int(i * step)] for i in range(int(budget))]
+    return docs
 #: the demo corpus keeps stopwords (the models need context) and joins strong phrases
 #: (al_qaeda, tora_bora) with the settings the upload form starts from
 DEMO_PREPROCESSING = RECOMMENDED
@@ -51,7 +76,22 @@ def _demo_spaces(ws: Workspace, progress: Progress) -> list[tuple[str, object]]:
         ("glove-50d", lambda: add_pretrained(ws, "glove-6b-50d", "glove-50d",
                                              progress=lambda f, m: progress(0.45 + 0.1 * f, f"GloVe: {m}"))),
         ("lee-minilm", lambda: add_pretrained(ws, "minilm", "lee-minilm", corpus=DEMO_CORPUS, unit="term",
-                                              progress=lambda f, m: progress(0.55 + 0.4 * f, f"MiniLM: {m}"))),
+                                              progress=lambda f, m: progress(0.55 + 0.2 * f, f"MiniLM: {m}"))),
+    ]
+
+
+def _labelled_spaces(ws: Workspace, progress: Progress) -> list[tuple[str, object]]:
+    """(name, job) pairs over the labelled sample; each job saves one space."""
+    from .models import add_baseline, add_pooled, add_pretrained, train_space
+
+    c = LABELLED_CORPUS
+    return [
+        ("pydocs-word2vec", lambda: train_space(ws, c, "word2vec", "pydocs-word2vec", **DEMO_TRAINING)),
+        ("pydocs-word2vec-sif", lambda: add_pooled(ws, "pydocs-word2vec", c, "sif", "pydocs-word2vec-sif")),
+        ("pydocs-glove-sif", lambda: add_pooled(ws, "glove-50d", c, "sif", "pydocs-glove-sif")),
+        ("pydocs-tfidf", lambda: add_baseline(ws, c, "pydocs-tfidf")),
+        ("pydocs-minilm", lambda: add_pretrained(ws, "minilm", "pydocs-minilm", corpus=c, unit="document",
+                                                 progress=lambda f, m: progress(0.85 + 0.1 * f, f"MiniLM: {m}"))),
     ]
 
 
@@ -69,6 +109,30 @@ def _demo_projections(ws: Workspace, progress: Progress) -> None:
             cached_project(ws, space, select_rows(space, top=5000), "umap", seed=None)
         except Exception:
             log.exception("demo seeding: could not lay out %s", art.name)
+
+
+def _demo_benchmark(ws: Workspace, progress: Progress) -> None:
+    """Save the Choose page's opening benchmark (its default choices), so it opens at once."""
+    from .benchmark import cached_benchmark
+    from .corpus import get_corpus
+    from .space_store import list_spaces, load_space
+
+    corpus = get_corpus(ws, LABELLED_CORPUS)
+    spaces = [load_space(ws, a.id) for a in list_spaces(ws)
+              if a.summary.get("unit") == "document" and a.summary.get("corpus") == corpus.name]
+    cached_benchmark(ws, corpus, LABEL_COLUMN, spaces, tfidf=True,
+                     progress=lambda f, m: progress(0.95 + 0.02 * f, f"Benchmarking: {m}"))
+
+
+def _run(name: str, job) -> list[str]:
+    """Run one seeding job: ``[name]`` if it saved, ``[]`` if it failed (logged: one missing
+    model must not leave the demo empty)."""
+    try:
+        job()
+        return [name]
+    except Exception:
+        log.exception("demo seeding: could not add %s", name)
+        return []
 
 
 def is_empty(ws: Workspace) -> bool:
@@ -93,11 +157,16 @@ def seed_demo(ws: Workspace, progress: Progress = no_progress) -> list[str]:
                        source_label="sample:lee", progress=lambda f, m: progress(0.1 * f, m))
             added.append(DEMO_CORPUS)
             for name, job in _demo_spaces(ws, progress):
-                try:
-                    job()
-                    added.append(name)
-                except Exception:  # one missing model must not leave the demo empty
-                    log.exception("demo seeding: could not add %s", name)
+                added += _run(name, job)
+            sample = SAMPLES[LABELLED_CORPUS]
+            progress(0.75, f"Adding the labelled sample: {sample.title}")
+            add_corpus(ws, LABELLED_CORPUS, documents=labelled_sample(), preprocessing=DEMO_PREPROCESSING,
+                       source_label=f"sample:{LABELLED_CORPUS}")
+            added.append(LABELLED_CORPUS)
+            for i, (name, job) in enumerate(_labelled_spaces(ws, progress)):
+                progress(0.8 + 0.01 * i, f"Making {name}")
+                added += _run(name, job)
+            _run("the default benchmark", lambda: _demo_benchmark(ws, progress))
             _demo_projections(ws, progress)
         ws.set_setting(SEEDED_KEY, utc_now())
         progress(1.0, "Demo workspace ready")

@@ -12,8 +12,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .display import safe_figure
-from .figures import (coverage_chart, drift_histogram, jaccard_histogram, overlap_chart, pieces_chart, weat_heatmap,
-                      weat_strip)
+from .figures import (coverage_chart, drift_histogram, jaccard_histogram, overlap_chart, pareto_figure, pieces_chart,
+                      weat_heatmap, weat_strip)
 from .neighbours import Comparison
 
 
@@ -130,4 +130,35 @@ def audit_report(audit) -> str:
                   _figure_html(overlap_chart(audit.terms, general, audit.k), False)]
     parts += ["<h2>Word pieces</h2>", _figure_html(pieces_chart(audit.terms), False),
               "<h2>Terms</h2>", _table(audit.table()), "</body></html>"]
+    return "\n".join(parts)
+
+
+def benchmark_report(bench) -> str:
+    """Which embedding for this task: the leaderboard, the one-line readings, the quality–cost
+    charts and the pairwise verdicts, as one HTML document (a :class:`~embeddings.benchmark.Benchmark`)."""
+    from .tasks import MAIN_METRIC
+
+    d = bench.to_dict()
+    tasks = list(d["pareto_by_task"])
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>Which embedding: {html.escape(bench.corpus)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>Which embedding for {html.escape(bench.corpus)}, by {html.escape(bench.label)}?</h1>",
+        f"<p class='muted'>Embedding Explorer · {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · "
+        f"{d['documents']:,} of {d['total_documents']:,} documents, {d['classes']} classes · mean ± std over "
+        "folds (classification), seeds (clustering) or queries (retrieval) · differences paired on the same "
+        "folds, seeds and queries, with Bonferroni-corrected 95% intervals.</p>",
+        "<ul>" + "".join(f"<li>{html.escape(bench.reading(t))}</li>" for t in tasks) + "</ul>",
+        "<h2>Leaderboard</h2>", _table(bench.leaderboard(text=True)),
+    ]
+    for i, t in enumerate(tasks):
+        parts += [f"<h2>{html.escape(t)}: quality against cost</h2>",
+                  _figure_html(pareto_figure(bench.points(t), t, MAIN_METRIC[t]), "inline" if i == 0 else False)]
+    pairs = pd.DataFrame(d["pairs"])
+    if len(pairs):
+        parts += ["<h2>Is the difference real?</h2>",
+                  _table(pairs[["task", "a", "b", "difference", "low", "high", "verdict", "method"]])]
+    parts += ["<h2>Cost</h2>", _table(pd.DataFrame(d["cost"]))]
+    parts += [f"<p class='muted'>{html.escape(n)}</p>" for n in d["notes"]]
+    parts.append("</body></html>")
     return "\n".join(parts)

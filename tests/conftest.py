@@ -45,12 +45,16 @@ def ws(tmp_path) -> Workspace:
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory):
     """The demo workspace as the app seeds it on first start (AppTest on an empty
-    workspace): the Lee corpus and its four spaces. Tests copy it; never write to it."""
+    workspace): the Lee corpus and its four spaces, the labelled python-docs sample (600
+    documents) and its five spaces. Tests copy it; never write to it."""
     from streamlit.testing.v1 import AppTest
 
     root = tmp_path_factory.mktemp("demo") / "ws"
     old = os.environ.get("EMBEDDINGS_WORKSPACE")
     os.environ["EMBEDDINGS_WORKSPACE"] = str(root)
+    # a test budget: 600 of the ~2,260 labelled documents (every area keeps its share); the full
+    # sample's figures are in bench/ and the README
+    os.environ["EMBEDDINGS_DEMO_SAMPLE_DOCS"] = "600"
     try:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
     finally:

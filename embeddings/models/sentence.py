@@ -87,7 +87,8 @@ def chunks(model, text: str) -> list[str]:
     """``text`` cut into pieces that fit the model's window (``max_seq_length`` word pieces,
     less the two special tokens), at word-piece boundaries; one piece if it fits."""
     window = max(int(getattr(model, "max_seq_length", 0) or 512) - 2, 8)
-    offsets = model.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    offsets = model.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True,
+                              verbose=False)["offset_mapping"]
     if len(offsets) <= window:
         return [text]
     return [text[offsets[i][0]:offsets[min(i + window, len(offsets)) - 1][1]] for i in range(0, len(offsets), window)]

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .display import MARKUP_SAFE, plot_text
-from .neighbours import Comparison
+from ..display import MARKUP_SAFE, plot_text
+from ..neighbours import Comparison
 
 PALETTE = ["#3b5bdb", "#e8590c", "#2b8a3e", "#c2255c", "#5f3dc4", "#0b7285", "#e67700", "#862e9c", "#1864ab",
            "#a61e4d", "#5c940d", "#d9480f", "#364fc7", "#087f5b", "#9c36b5", "#495057"]
@@ -184,7 +184,7 @@ def neighbour_bars(labels: Sequence[str], cosines: Sequence[float]) -> go.Figure
 def zipf_figure(vocab: pd.DataFrame, max_points: int = 3000) -> go.Figure:
     """Rank against frequency on log-log axes, with Zipf's law (slope −1) from the top
     term's count; at most ``max_points`` log-spaced ranks, which keep the curve's shape."""
-    from .corpus import zipf_table
+    from ..corpus import zipf_table
 
     z = zipf_table(vocab)
     if len(z) > max_points:
@@ -389,3 +389,5 @@ def scores_chart(board: pd.DataFrame) -> go.Figure:
                       "title": "accuracy (analogy) / Spearman (pairs)"}, margin={"l": 10, "r": 10, "t": 10, "b": 10},
                       legend={"orientation": "h", "y": 1.12})
     return fig
+
+from .tasks import dimension_figure, pareto_figure  # noqa: E402,F401  (task figures, in their own module)

@@ -1,0 +1,120 @@
+"""Choose: which embedding for my task? Task benchmarks on a corpus's own labels, with
+paired differences, cost beside quality, and how far the dimensions can go down."""
+
+import pandas as pd
+import streamlit as st
+
+from embeddings.benchmark import TFIDF_SPARSE, cached_benchmark, dimension_curve, label_columns
+from embeddings.demo import LABEL_COLUMN, LABELLED_CORPUS
+from embeddings.figures import dimension_figure, pareto_figure
+from embeddings.reports import benchmark_report
+from embeddings.tasks import FOLDS, MAIN_METRIC, TASKS
+from pages.common import (cancellable, corpora, download_name, guard, md, plotly_chart, progress_reporter,
+                          show_flash, space, space_cards, workspace)
+from pages.ui.choose_make import make_document_space
+
+ws = workspace()
+st.title("Choose an embedding")
+st.caption("Which embedding works best on *your* task? Each space is scored on your corpus's labels (classification, "
+           "clustering, retrieval, as MTEB does), every difference is tested on the same folds, and each space's "
+           "cost sits beside its quality.")
+show_flash()
+
+labelled = {c.name: (c, label_columns(c)) for c in corpora()}
+labelled = {n: v for n, v in labelled.items() if v[1]}
+if not labelled:
+    st.info("The task benchmarks need a corpus with a **label column**: add a CSV or JSONL file on the Corpora page "
+            "with one column of text and one of labels (topic, department, product…). Columns other than the text "
+            "are kept as metadata; a column with 2 to 200 repeated values counts as a label.",
+            icon=":material/label:")
+    st.stop()
+
+c1, c2 = st.columns([3, 2])
+names = list(labelled)
+corpus_name = c1.selectbox("Corpus", names, key="ch_corpus",
+                           index=names.index(LABELLED_CORPUS) if LABELLED_CORPUS in names else 0)
+corpus, columns = labelled[corpus_name]
+label = c2.selectbox("Label column", columns, key=f"ch_label_{corpus.id}",
+                     index=columns.index(LABEL_COLUMN) if LABEL_COLUMN in columns else 0)
+cards = {n: c for n, c in space_cards().items() if c.unit == "document" and c.corpus == corpus.name}
+chosen = st.multiselect("Document spaces of this corpus", list(cards), default=list(cards), key=f"ch_{corpus.id}")
+s1, s2, s3, s4 = st.columns([4, 1, 1, 2])
+tasks = s1.multiselect("Tasks", TASKS, default=list(TASKS), key="ch_tasks")
+folds = int(s2.number_input("Folds", 2, 10, FOLDS, key="ch_folds"))
+seed = int(s3.number_input("Seed", 0, 10_000, 0, key="ch_seed"))
+tfidf = s4.toggle(f"Add {TFIDF_SPARSE}", value=True, key="ch_tfidf",
+                  help="The classic baseline, used sparse as it is: word 1–2-grams of the corpus's tokens.")
+make_document_space(ws, corpus)
+if not (chosen or tfidf) or not tasks:
+    st.info("Choose at least one space and one task.")
+    st.stop()
+
+
+ids = tuple(cards[n].id for n in chosen)
+signature = (corpus.id, label, ids, tuple(tasks), folds, seed, tfidf)
+bench = None
+with guard("the benchmark"), cancellable("ch", "The benchmark", signature):
+    progress, done = progress_reporter("Benchmarking")
+    try:
+        bench, cached = cached_benchmark(ws, corpus, label, [space(i) for i in ids], tasks=tuple(tasks),
+                                         folds=folds, seed=seed, tfidf=tfidf, progress=progress)
+    finally:
+        done()
+if bench is None:
+    st.stop()
+
+st.subheader("Leaderboard")
+st.caption(f"{bench.labels.y.size:,} of {bench.labels.total:,} documents, {len(bench.labels.classes)} classes · "
+           + ("saved result" if cached else f"{bench.seconds:.0f} s") + " · main metric per task, mean ± std")
+for note in bench.notes:
+    st.warning(md(note), icon=":material/warning:")
+for t in tasks:
+    st.markdown(f"- {md(bench.reading(t))}")
+board = bench.leaderboard(text=True)
+st.dataframe(board, hide_index=True, width="stretch", key="ch_board", column_config={
+    "n": st.column_config.TextColumn("documents", help="documents scored, of the corpus's"),
+    "docs/s": st.column_config.NumberColumn("docs/s", format="localized", help="encoding throughput on this machine"),
+    **{f"{t} ({m})": st.column_config.TextColumn(help="mean ± std over folds, seeds or queries")
+       for t, m in MAIN_METRIC.items()}})
+
+task = st.radio("Quality against cost, on", tasks, horizontal=True, key="ch_pareto_task")
+plotly_chart(pareto_figure(bench.points(task), task, MAIN_METRIC[task]), width="stretch", key="ch_pareto")
+st.caption("Green: the Pareto frontier, where no other space is both better and faster. Error bars: one std. "
+           "Throughput is measured when a space is made (for TF-IDF + LSA, fitting included).")
+st.subheader("Is the difference real?")
+pairs = pd.DataFrame([d.row() for d in bench.pairs])
+if len(pairs):
+    pairs["interval"] = [f"{lo:+.3f} to {hi:+.3f}" for lo, hi in zip(pairs["low"], pairs["high"])]
+    st.dataframe(pairs[["task", "verdict", "a", "b", "difference", "interval"]], hide_index=True, width="stretch",
+                 key="ch_pairs", column_config={"difference": st.column_config.NumberColumn("a − b", format="%+.3f")})
+    st.caption(f"Paired on the same folds, seeds and queries; {pairs['confidence'].iloc[0]:.1%} intervals (95% "
+               "with Bonferroni's correction for the pairs of a task). \"A beats B\" only when the interval excludes "
+               "zero. Methods: " + "; ".join(sorted(set(pairs["method"]))) + ".")
+else:
+    st.caption("One space: nothing to compare yet.")
+
+with st.expander("How far can the dimensions go down?", icon=":material/compress:"):
+    d1, d2, d3 = st.columns([3, 2, 2])
+    pick = d1.selectbox("Space", chosen, key="ch_dim_space") if chosen else None
+    dim_task = d2.selectbox("Task", tasks, key="ch_dim_task")
+    if pick and d3.button("Draw the curve", icon=":material/show_chart:", key="ch_dim_go"):
+        with guard("the dimension curve"):
+            progress, done = progress_reporter("PCA and scoring")
+            try:
+                curve, drop_at = dimension_curve(space(cards[pick].id), corpus, label, task=dim_task, folds=folds,
+                                                 seed=seed, progress=progress)
+            finally:
+                done()
+            plotly_chart(dimension_figure(curve, MAIN_METRIC[dim_task], pick, drop_at), width="stretch",
+                         key="ch_dim_chart")
+            st.caption(f"{md(pick)} keeps its {MAIN_METRIC[dim_task]} down to "
+                       + (f"{int(curve[curve['dim'] > drop_at]['dim'].min())} dimensions; at {drop_at} it falls "
+                          "more than one std below the full space." if drop_at else
+                          f"{int(curve['dim'].min())} dimensions (no drop of more than one std)."))
+
+e1, e2 = st.columns(2)
+e1.download_button("Download results (CSV)", pd.DataFrame([s.row() for s in bench.scores]).to_csv(index=False),
+                   download_name(f"benchmark-{corpus.name}", ".csv"), "text/csv", icon=":material/download:",
+                   key="ch_csv")
+e2.download_button("Download HTML report", benchmark_report(bench), download_name(f"benchmark-{corpus.name}", ".html"),
+                   "text/html", icon=":material/description:", key="ch_html")

@@ -1,0 +1,50 @@
+"""The Choose page's "make a document space" form: pool a word space, the TF-IDF baseline,
+or a sentence encoder over each document of the corpus."""
+
+import streamlit as st
+
+from embeddings.corpus import Corpus
+from embeddings.docspaces import LSA_DIM, POOLING, TFIDF_KINDS
+from embeddings.models import add_baseline, add_pooled, add_pretrained
+from embeddings.workspace import Workspace
+from pages.common import flash, guard, md, plural, progress_reporter, space_cards
+
+HOW = {"pool": "Pool a word space (mean or SIF)", "tfidf": "TF-IDF baseline (LSA)",
+       "encoder": "Sentence encoder over each document"}
+
+
+def make_document_space(ws: Workspace, corpus: Corpus) -> None:
+    """A form that adds one document space of ``corpus``; the page reruns to include it."""
+    with st.expander("Make a document space from this corpus", icon=":material/add_circle:"):
+        how = st.radio("How", list(HOW), format_func=HOW.get, horizontal=True, key="mk_how")
+        c1, c2, c3 = st.columns(3)
+        words = [n for n, c in space_cards().items() if c.unit == "term" and not c.is_sentence_encoder]
+        if how == "pool":
+            source = c1.selectbox("Word space", words, key="mk_source")
+            method = c2.radio("Pooling", POOLING, horizontal=True, key="mk_pool",
+                              format_func={"mean": "mean", "sif": "SIF (Arora et al. 2017)"}.get)
+            default = f"{corpus.name}-{source}-{method}"
+        elif how == "tfidf":
+            kind = c1.radio("n-grams", list(TFIDF_KINDS), horizontal=True, key="mk_kind",
+                            format_func=lambda k: f"{k} {TFIDF_KINDS[k][0]}–{TFIDF_KINDS[k][1]}")
+            lsa = int(c2.number_input("LSA dimensions", 2, 1024, LSA_DIM, key="mk_lsa"))
+            default = f"{corpus.name}-tfidf-{kind}"
+        else:
+            model = c1.text_input("Model", value="minilm", key="mk_model",
+                                  help="minilm, or the path of a local sentence-transformers folder")
+            default = f"{corpus.name}-{model.rsplit('/', 1)[-1]}"
+        name = c3.text_input("Name", placeholder=default, key="mk_name") or default
+        if st.button("Make it", type="primary", key="mk_go", icon=":material/add:"):
+            with guard("making the space"):
+                progress, done = progress_reporter(f"Making {name}")
+                try:
+                    if how == "pool":
+                        new = add_pooled(ws, source, corpus.id, method, name)
+                    elif how == "tfidf":
+                        new = add_baseline(ws, corpus.id, name, kind=kind, lsa=lsa)
+                    else:
+                        new = add_pretrained(ws, model, name, corpus=corpus.id, unit="document", progress=progress)
+                finally:
+                    done()
+                flash(f"Added **{md(new.name)}**: {plural(len(new), 'document')} × {new.dim} dimensions.")
+                st.rerun()
