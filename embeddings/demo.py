@@ -151,20 +151,21 @@ def seed_demo(ws: Workspace, progress: Progress = no_progress) -> list[str]:
             return []
         added: list[str] = []
         if is_empty(ws):
+            # the labelled sample first, so that Lee is the newest corpus: the pages that open on
+            # the newest corpus (Corpora, the training form) open on the demo's main corpus
+            labelled = SAMPLES[LABELLED_CORPUS]
+            progress(0.0, f"Adding the labelled sample: {labelled.title}")
+            add_corpus(ws, LABELLED_CORPUS, documents=labelled_sample(), preprocessing=DEMO_PREPROCESSING,
+                       source_label=f"sample:{LABELLED_CORPUS}", progress=lambda f, m: progress(0.03 * f, m))
             sample = SAMPLES["lee"]
-            progress(0.0, f"Adding the demo corpus: {sample.title}")
+            progress(0.03, f"Adding the demo corpus: {sample.title}")
             add_corpus(ws, DEMO_CORPUS, documents=sample.load(), preprocessing=DEMO_PREPROCESSING,
-                       source_label="sample:lee", progress=lambda f, m: progress(0.1 * f, m))
-            added.append(DEMO_CORPUS)
+                       source_label="sample:lee", progress=lambda f, m: progress(0.03 + 0.07 * f, m))
+            added += [DEMO_CORPUS, LABELLED_CORPUS]
             for name, job in _demo_spaces(ws, progress):
                 added += _run(name, job)
-            sample = SAMPLES[LABELLED_CORPUS]
-            progress(0.75, f"Adding the labelled sample: {sample.title}")
-            add_corpus(ws, LABELLED_CORPUS, documents=labelled_sample(), preprocessing=DEMO_PREPROCESSING,
-                       source_label=f"sample:{LABELLED_CORPUS}")
-            added.append(LABELLED_CORPUS)
             for i, (name, job) in enumerate(_labelled_spaces(ws, progress)):
-                progress(0.8 + 0.01 * i, f"Making {name}")
+                progress(0.75 + 0.02 * i, f"Making {name}")
                 added += _run(name, job)
             _run("the default benchmark", lambda: _demo_benchmark(ws, progress))
             _demo_projections(ws, progress)

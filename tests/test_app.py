@@ -1,5 +1,6 @@
 """AppTest for every page, driven from app.py with switch_page."""
 
+import numpy as np
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -30,10 +31,13 @@ def test_first_start_seeds_the_demo_once(demo_template):
     root, at = demo_template
     assert_clean(at)
     ws = Workspace(root)
-    assert [c.name for c in ws.list("corpus")] == ["lee"]
-    assert [s.name for s in ws.list("space")] == ["lee-word2vec", "lee-fasttext", "glove-50d", "lee-minilm"]
-    assert metrics(at)["Corpora"] == "1" and metrics(at)["Embedding spaces"] == "4"
+    assert [c.name for c in ws.list("corpus")] == ["python-docs", "lee"]      # Lee newest: pages open on it
+    assert [s.name for s in ws.list("space")] == ["lee-word2vec", "lee-fasttext", "glove-50d", "lee-minilm",
+                                                  "pydocs-word2vec", "pydocs-word2vec-sif", "pydocs-glove-sif",
+                                                  "pydocs-tfidf", "pydocs-minilm"]
+    assert metrics(at)["Corpora"] == "2" and metrics(at)["Embedding spaces"] == "9"
     assert len(ws.list("projection")) == 2  # the Projection page's opening layouts, cached
+    assert len(ws.list("benchmark")) == 1   # and the Choose page's opening benchmark
 
 
 def test_projection_page_opens_instantly_on_the_demo(app):
@@ -46,9 +50,9 @@ def test_projection_page_opens_instantly_on_the_demo(app):
 def test_home_opens_on_the_seeded_demo(app):
     assert_clean(app)
     assert app.title[0].value == "Embedding Explorer"
-    assert metrics(app)["Corpora"] == "1"
-    table = app.dataframe[0].value
-    assert list(table["name"]) == ["lee"] and int(table["documents"][0]) == 300
+    assert metrics(app)["Corpora"] == "2"
+    table = app.dataframe[0].value.set_index("name")
+    assert list(table.index) == ["python-docs", "lee"] and int(table.loc["lee", "documents"]) == 300
     assert str(app.workspace.root) in app.sidebar.code[0].value
 
 
@@ -81,7 +85,7 @@ def test_bad_upload_shows_error_and_keeps_saved_corpora(app):
     app.button(key="add_upload").click().run()
     assert not app.exception
     assert any("binary" in e.value for e in app.error)
-    assert [c.name for c in app.workspace.list("corpus")] == ["lee"]
+    assert [c.name for c in app.workspace.list("corpus")] == ["python-docs", "lee"]
 
 
 def test_several_files_at_once_and_duplicate_name(app):
@@ -110,6 +114,7 @@ def test_paste_text(app):
 
 
 def test_sample_with_preprocessing_options(app):
+    app.workspace.delete("corpus", "python-docs")     # the demo's copy (the sample's default name)
     app.switch_page("pages/corpus.py").run()
     app.radio(key="sample_key").set_value("python-docs").run()
     app.checkbox(key="pp_stop").check().run()
@@ -127,13 +132,13 @@ def test_rename_and_delete(app):
     app.text_input(key=f"rename_{corpus_id}").input("news").run()
     app.button(key="rename_btn").click().run()
     assert_clean(app)
-    assert [c.name for c in app.workspace.list("corpus")] == ["news"]
+    assert [c.name for c in app.workspace.list("corpus")] == ["python-docs", "news"]
     assert app.button(key="delete_btn").disabled
     app.checkbox(key=f"confirm_delete_{corpus_id}").check().run()
     app.button(key="delete_btn").click().run()
     assert_clean(app)
-    assert app.workspace.list("corpus") == []
-    assert any("No corpus yet" in i.value for i in app.info)
+    assert [c.name for c in app.workspace.list("corpus")] == ["python-docs"]   # the other one is shown now
+    assert metrics(app)["Documents"] == f"{get_corpus(app.workspace, 'python-docs').stats['documents']:,}"
 
 
 # -- Models page ------------------------------------------------------------------------
@@ -141,7 +146,8 @@ def test_models_page_lists_the_seeded_spaces_with_cards(app):
     app.switch_page("pages/models.py").run()
     assert_clean(app)
     table = app.dataframe[0].value
-    assert list(table["name"]) == ["lee-word2vec", "lee-fasttext", "glove-50d", "lee-minilm"]
+    assert list(table["name"]) == ["lee-word2vec", "lee-fasttext", "glove-50d", "lee-minilm", "pydocs-word2vec",
+                                   "pydocs-word2vec-sif", "pydocs-glove-sif", "pydocs-tfidf", "pydocs-minilm"]
     assert int(table.loc[table["name"] == "glove-50d", "vocabulary"].iloc[0]) == 400_000
     m = metrics(app)
     assert m["Family"] == "word2vec" and m["Dimensions"] == "100"
@@ -219,7 +225,7 @@ def test_models_page_delete_a_space(app):
     app.button(key="delete_space_btn").click().run()
     assert_clean(app)
     assert "lee-word2vec" not in [a.name for a in app.workspace.list("space")]
-    assert [c.name for c in app.workspace.list("corpus")] == ["lee"]
+    assert [c.name for c in app.workspace.list("corpus")] == ["python-docs", "lee"]
 
 
 # -- Neighbours, Compare, Projection ---------------------------------------------------------
@@ -433,3 +439,62 @@ def test_home_explains_every_measure_in_one_line(app):
         assert f"**{term}**: {line}" in text
     assert {"trustworthiness", "kNN preservation", "Jaccard@k", "ordered overlap", "SEAT", "DirectBias",
             "RIPA"} == set(GLOSSARY)
+
+
+# -- the Choose page (#13) -----------------------------------------------------------------------
+def test_choose_page_opens_on_the_saved_leaderboard_and_its_scores_are_sklearns(app):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    from embeddings.corpus import get_corpus
+    from embeddings.space_store import load_space
+
+    app.switch_page("pages/choose.py").run()
+    assert_clean(app)
+    board = next(d.value for d in app.dataframe if "classification (macro-F1)" in d.value.columns)
+    assert list(board["space"]) == ["pydocs-word2vec-sif", "pydocs-glove-sif", "pydocs-tfidf", "pydocs-minilm",
+                                    "tfidf (sparse)"]
+    assert any("saved result" in c.value for c in app.caption)        # the demo seeded it: no wait
+    corpus = get_corpus(app.workspace, "python-docs")
+    docs = corpus.documents()
+    assert set(board["n"]) == {f"{len(docs):,} of {len(docs):,}"}
+    # the leaderboard's macro-F1 is scikit-learn's on the same folds
+    s = load_space(app.workspace, "pydocs-glove-sif")
+    X = np.asarray(s.vectors)[np.argsort(s.meta["doc"].to_numpy())]
+    ref = cross_val_score(LogisticRegression(max_iter=100), X, docs["meta.area"].to_numpy(), scoring="f1_macro",
+                          cv=StratifiedKFold(5, shuffle=True, random_state=0))
+    shown = board.set_index("space").loc["pydocs-glove-sif", "classification (macro-F1)"]
+    assert shown == f"{ref.mean():.3f} ± {ref.std(ddof=1):.3f}"
+    readings = [m.value for m in app.markdown if m.value.startswith("- ")]
+    assert len(readings) == 3 and all(any(t in r for r in readings) for t in ("classification", "clustering",
+                                                                                "retrieval"))
+    pairs = next(d.value for d in app.dataframe if "verdict" in d.value.columns)
+    assert len(pairs) == 3 * 10 and set(pairs["task"]) == {"classification", "clustering", "retrieval"}
+    assert len(app.get("plotly_chart")) == 1
+
+
+def test_choose_page_makes_a_pooled_space_and_scores_it(app):
+    app.switch_page("pages/choose.py").run()
+    app.radio(key="mk_how").set_value("pool").run()
+    app.selectbox(key="mk_source").set_value("glove-50d").run()
+    app.radio(key="mk_pool").set_value("mean").run()
+    app.text_input(key="mk_name").input("glove-mean").run()
+    app.button(key="mk_go").click().run()
+    assert_clean(app)
+    art = app.workspace.get("space", "glove-mean")
+    assert art.summary["unit"] == "document" and art.params["params"] == {"pooling": "mean"}
+    spaces = next(m for m in app.multiselect if m.label == "Document spaces of this corpus")
+    assert "glove-mean" in spaces.options
+    spaces.set_value(["glove-mean", "pydocs-glove-sif"]).run()
+    app.multiselect(key="ch_tasks").set_value(["classification"]).run()
+    app.toggle(key="ch_tfidf").set_value(False).run()
+    assert_clean(app)
+    board = next(d.value for d in app.dataframe if "classification (macro-F1)" in d.value.columns)
+    assert list(board["space"]) == ["glove-mean", "pydocs-glove-sif"]
+
+
+def test_choose_page_without_a_labelled_corpus_says_what_it_needs(app):
+    app.workspace.delete("corpus", "python-docs")
+    app.switch_page("pages/choose.py").run()
+    assert_clean(app)
+    assert any("label column" in i.value and "CSV" in i.value for i in app.info)

@@ -208,6 +208,21 @@ def test_audit_on_the_demo_corpus(page, app_server):
     assert page.js_errors == []
 
 
+def test_choose_opens_on_a_leaderboard_with_its_pareto_chart(page, app_server):
+    page.goto(f"{app_server.url}/choose")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Leaderboard").wait_for(timeout=120_000)
+    expect(page.get_by_text("saved result")).to_be_visible()
+    chart = page.locator('[data-testid="stPlotlyChart"]').first
+    expect(chart).to_contain_text("Pareto frontier")
+    expect(chart).to_contain_text("pydocs-minilm")
+    expect(page.get_by_text("is best on classification")).to_be_visible()
+    expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(2)
+    screenshot(page, "choose")
+    assert page.js_errors == []
+
+
+
 def test_evaluate_two_spaces_side_by_side(page, app_server):
     page.goto(f"{app_server.url}/evaluate?spaces=glove-50d,lee-word2vec")
     wait_for_app(page)

@@ -98,7 +98,7 @@ def projection_figure(frame: pd.DataFrame, layers: MapLayers, *, height: int = 5
                                    font={"size": 11, "color": PALETTE[i % len(PALETTE)]},
                                    bgcolor="rgba(255,255,255,0.7)", borderpad=1)
     if layers.word_labels > 0:
-        from .neighbours import content_mask
+        from ..neighbours import content_mask
 
         freq = frame["frequency"].to_numpy(dtype=float)
         order = np.argsort(-freq, kind="stable") if freq.any() else np.arange(len(frame))
