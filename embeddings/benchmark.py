@@ -22,7 +22,8 @@ from .errors import InputError, NotFoundError
 from .progress import Progress, no_progress
 from .space import EmbeddingSpace
 from .workspace import Workspace
-from .tasks import FOLDS, MAIN_METRIC, TASKS, Difference, Labels, TaskScore, compare, labels_from, pareto, run_task
+from .tasks import (FOLDS, MAIN_METRIC, TASKS, Difference, Labels, TaskScore, compare, few_shot, labels_from, pareto,
+                    run_task)
 
 #: the name the unsaved sparse TF-IDF baseline takes in a benchmark
 TFIDF_SPARSE = "tfidf (sparse)"
@@ -70,17 +71,18 @@ class Cost:
     bytes_per_vector: float
     docs_per_second: float | None
     seconds: float | None           #: time to train or make it, where we made it
+    model_bytes: int | None = None  #: what embedding a new document needs on disk (model, word vectors, SVD)
 
     def row(self) -> dict:
         return {"space": self.space, "dim": self.dim, "bytes_per_vector": self.bytes_per_vector,
-                "docs_per_second": self.docs_per_second, "seconds": self.seconds}
+                "docs_per_second": self.docs_per_second, "seconds": self.seconds, "model_bytes": self.model_bytes}
 
 
 def cost_of(space: EmbeddingSpace) -> Cost:
     p = space.provenance
     rate = p.get("texts_per_second")
     return Cost(space.name, space.dim, float(space.vectors.dtype.itemsize * space.dim),
-                float(rate) if rate else None, p.get("seconds"))
+                float(rate) if rate else None, p.get("seconds"), p.get("model_bytes"))
 
 
 @dataclass
@@ -95,6 +97,8 @@ class Benchmark:
     costs: list[Cost]
     seconds: float
     notes: list[str] = field(default_factory=list)
+    #: the few-shot curve (classification): rows space, shots, score, std
+    few_shot: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["space", "shots", "score", "std"]))
 
     def pareto(self, task: str) -> list[str]:
         """The spaces on the quality–throughput frontier for ``task`` (those with a throughput)."""
@@ -133,6 +137,7 @@ class Benchmark:
             c = cost.get(name)
             row["dim"] = c.dim if c else None
             row["docs/s"] = c.docs_per_second if c else None
+            row["model MB"] = round(c.model_bytes / 1e6, 1) if c and c.model_bytes else None
         return pd.DataFrame(list(rows.values()))
 
     def reading(self, task: str) -> str:
@@ -169,7 +174,7 @@ class Benchmark:
                             "values": s.values.tolist(), "split": list(s.split) if s.split else None}
                            for s in self.scores],
                 "pairs": [{k: getattr(d, k) for k in d.__dataclass_fields__} for d in self.pairs],
-                "costs": [c.row() for c in self.costs]}
+                "costs": [c.row() for c in self.costs], "few_shot": self.few_shot.to_dict("records")}
 
     @classmethod
     def from_record(cls, r: dict) -> "Benchmark":
@@ -179,7 +184,8 @@ class Benchmark:
         scores = [TaskScore(s["space"], s["task"], s["metric"], np.asarray(s["values"]), s["unit"], s["n"],
                             s["total"], tuple(s["split"]) if s["split"] else None) for s in r["scores"]]
         return cls(r["corpus"], r["label"], labels, scores, [Difference(**d) for d in r["pairs"]],
-                   [Cost(**c) for c in r["costs"]], r["seconds"], r["notes"])
+                   [Cost(**c) for c in r["costs"]], r["seconds"], r["notes"],
+                   pd.DataFrame(r.get("few_shot", []), columns=["space", "shots", "score", "std"]))
 
     def to_dict(self) -> dict:
         tasks = sorted({s.task for s in self.scores}, key=TASKS.index)
@@ -191,13 +197,15 @@ class Benchmark:
                 "cost": [c.row() for c in self.costs],
                 "pareto": self.pareto(tasks[0]) if tasks else [], "pareto_task": tasks[0] if tasks else None,
                 "pareto_by_task": {t: self.pareto(t) for t in tasks}, "seconds": round(self.seconds, 3),
+                "few_shot": self.few_shot.to_dict("records"),
                 "notes": self.notes}
 
 
 def benchmark(corpus: Corpus, label: str, spaces: list[EmbeddingSpace], *, tasks: tuple[str, ...] = TASKS,
-              folds: int = FOLDS, seed: int = 0, tfidf: bool = False, progress: Progress = no_progress
-              ) -> Benchmark:
-    """Run ``tasks`` for every space (and the sparse TF-IDF baseline if ``tfidf``)."""
+              folds: int = FOLDS, seed: int = 0, tfidf: bool = False, few_shots: bool = True,
+              progress: Progress = no_progress) -> Benchmark:
+    """Run ``tasks`` for every space (and the sparse TF-IDF baseline if ``tfidf``); with
+    classification, the few-shot curve too (``few_shots``)."""
     from .docspaces import tfidf_matrix
 
     start = time.perf_counter()
@@ -220,6 +228,7 @@ def benchmark(corpus: Corpus, label: str, spaces: list[EmbeddingSpace], *, tasks
     if not candidates:
         raise InputError("Choose at least one space to benchmark.")
     scores: list[TaskScore] = []
+    curves = []
     costs = [cost_of(s) for s in spaces]
     steps = len(candidates) * len(tasks)
     for i, (name, matrix) in enumerate(candidates):
@@ -227,17 +236,21 @@ def benchmark(corpus: Corpus, label: str, spaces: list[EmbeddingSpace], *, tasks
         X = matrix()[labels.rows]
         if name == TFIDF_SPARSE:
             rate = len(docs) / max(time.perf_counter() - made, 1e-9)
+            # bytes per vector: its non-zeros as CSR stores them (8-byte value, 4-byte index)
             costs.append(Cost(name, X.shape[1], float(X.nnz / X.shape[0] * 12), round(rate, 1), None))
         for j, task in enumerate(tasks):
             progress((i * len(tasks) + j) / steps, f"{task} on {name}")
             scores.extend(run_task(name, X, labels, task, folds=folds, seed=seed))
+            if task == "classification" and few_shots:
+                curves.append(few_shot(X, labels.y, folds=folds, seed=seed).assign(space=name))
     progress(1.0, "Comparing")
     notes = []
     if labels.dropped:
         notes.append(f"Left out {len(labels.dropped)} class(es) with fewer than {folds} documents: "
                      + ", ".join(f"{k} ({v})" for k, v in labels.dropped.items()))
+    curve = pd.concat(curves, ignore_index=True)[["space", "shots", "score", "std"]] if curves else None
     return Benchmark(corpus.name, label, labels, scores, compare(scores, seed=seed), costs,
-                     time.perf_counter() - start, notes)
+                     time.perf_counter() - start, notes, *([curve] if curve is not None else []))
 
 
 #: the dimensions a dimension curve tries (those below the space's own)

@@ -86,21 +86,27 @@ def pool(space: EmbeddingSpace, docs: Sequence[Sequence[str]], method: str,
         raise InputError(f"Unknown pooling {method!r}; expected one of {', '.join(POOLING)}.")
     if method == "sif" and probability is None:
         raise InputError("SIF needs the corpus's word frequencies.")
+    from scipy import sparse
+
     index = space.index
-    out = np.zeros((len(docs), space.dim), dtype=np.float64)
-    oov = 0
-    for i, tokens in enumerate(docs):
-        rows, weights = [], []
-        for t in tokens:
-            row = index.get(space.key(t))
-            if row is None:
-                oov += 1
-                continue
-            rows.append(row)
-            weights.append(1.0 if method == "mean" else a / (a + probability.get(t, 0.0)))
-        if rows:
-            w = np.asarray(weights)
-            out[i] = w @ np.asarray(space.vectors[rows], dtype=np.float64) / len(rows)
+    key = space.key
+    lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
+    flat = [t for d in docs for t in d]
+    rows = np.fromiter((index.get(key(t), -1) for t in flat), dtype=np.int64, count=len(flat))
+    known = rows >= 0
+    oov = int((~known).sum())
+    doc = np.repeat(np.arange(len(docs)), lengths)[known]
+    if method == "mean":
+        weights = np.ones(int(known.sum()))
+    else:
+        p = np.fromiter((probability.get(t, 0.0) for t in flat), dtype=np.float64, count=len(flat))[known]
+        weights = a / (a + p)
+    counts = np.bincount(doc, minlength=len(docs))
+    # documents × used-words weights (repeated tokens add up), divided by each document's known
+    # tokens; only the rows of the words used are read from the space
+    used, column = np.unique(rows[known], return_inverse=True)
+    W = sparse.csr_matrix((weights / np.maximum(counts[doc], 1), (doc, column)), shape=(len(docs), len(used)))
+    out = np.asarray(W @ np.asarray(space.vectors[used], dtype=np.float64))
     if method == "sif" and len(docs) > 1:
         from sklearn.decomposition import TruncatedSVD
 
@@ -135,6 +141,7 @@ def pool_space(word_space: EmbeddingSpace, corpus: Corpus, method: str, name: st
         "family": "pooled", "derived": f"{method} pooling", "parent": word_space.id,
         "parent_name": word_space.name, "parent_family": word_space.family,
         "params": {"pooling": method, **({"sif_a": a} if method == "sif" else {})},
+        "model_bytes": int(word_space.vectors.nbytes),   # what embedding a new document needs: the word vectors
         "oov_tokens": oov, "tokens": total, "oov_share": round(oov / total, 6) if total else 0.0,
         "empty_documents": empty, "seconds": round(seconds, 3),
         "texts_per_second": round(len(tokens) / seconds, 1) if seconds else None,
@@ -204,7 +211,9 @@ def tfidf_space(corpus: Corpus, name: str, *, kind: str = "word", ngrams: tuple[
     low, high = _check_ngrams(kind, ngrams)
     return _document_space(name, corpus, docs, vectors, {
         "family": "tfidf", "params": {"analyzer": kind, "ngrams": f"{low}-{high}", "lsa": k, "seed": seed},
-        "features": int(matrix.shape[1]), "explained_variance": round(float(svd.explained_variance_ratio_.sum()), 6),
+        "features": int(matrix.shape[1]),
+        "model_bytes": int(svd.components_.nbytes + vectorizer.idf_.nbytes),   # the SVD and the idf weights
+        "explained_variance": round(float(svd.explained_variance_ratio_.sum()), 6),
         "seconds": round(seconds, 3), "texts_per_second": round(len(docs) / seconds, 1) if seconds else None,
         "library": f"scikit-learn {__import__('sklearn').__version__}",
     })

@@ -12,8 +12,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .display import safe_figure
-from .figures import (coverage_chart, drift_histogram, jaccard_histogram, overlap_chart, pareto_figure, pieces_chart,
-                      weat_heatmap, weat_strip)
+from .figures import (coverage_chart, drift_histogram, few_shot_figure, jaccard_histogram, overlap_chart, pareto_figure,
+                      pieces_chart, weat_heatmap, weat_strip)
 from .neighbours import Comparison
 
 
@@ -154,6 +154,9 @@ def benchmark_report(bench) -> str:
     for i, t in enumerate(tasks):
         parts += [f"<h2>{html.escape(t)}: quality against cost</h2>",
                   _figure_html(pareto_figure(bench.points(t), t, MAIN_METRIC[t]), "inline" if i == 0 else False)]
+    if len(bench.few_shot):
+        parts += ["<h2>With few labels: macro-F1 at 8 to 64 examples per class</h2>",
+                  _figure_html(few_shot_figure(bench.few_shot), False)]
     pairs = pd.DataFrame(d["pairs"])
     if len(pairs):
         parts += ["<h2>Is the difference real?</h2>",

@@ -108,6 +108,39 @@ def classification(X, y: np.ndarray, *, folds: int = FOLDS, seed: int = 0) -> di
     return {"macro-F1": np.array(f1), "accuracy": np.array(acc)}
 
 
+#: examples per class of the few-shot curve, and how many draws each point averages
+SHOTS = (8, 16, 32, 64)
+SHOT_REPEATS = 5
+
+
+def few_shot(X, y: np.ndarray, *, shots: tuple[int, ...] = SHOTS, repeats: int = SHOT_REPEATS,
+             folds: int = FOLDS, seed: int = 0) -> pd.DataFrame:
+    """Macro-F1 with only ``n`` labelled examples per class, as MTEB undersamples: on each of
+    the stratified folds, ``n`` training documents per class are drawn (all of a class that
+    has fewer), the classifier is fitted on them and scored on the fold's test documents;
+    ``repeats`` draws per fold. Rows: ``shots, score, std`` (std over the draws × folds)."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import StratifiedKFold
+
+    rng = np.random.default_rng(seed)
+    splits = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
+    rows = []
+    for n in shots:
+        values = []
+        for train, test in splits:
+            by_class = [train[y[train] == c] for c in np.unique(y[train])]
+            for _ in range(repeats):
+                pick = np.concatenate([rng.choice(idx, min(n, len(idx)), replace=False) for idx in by_class])
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    model = LogisticRegression(max_iter=MAX_ITER).fit(X[pick], y[pick])
+                values.append(f1_score(y[test], model.predict(X[test]), average="macro"))
+        rows.append({"shots": n, "score": float(np.mean(values)), "std": float(np.std(values, ddof=1))})
+    return pd.DataFrame(rows)
+
+
 def clustering(X, y: np.ndarray, *, seeds: int = CLUSTER_SEEDS, seed: int = 0) -> dict[str, np.ndarray]:
     """V-measure and ARI of k-means (k = the number of labels) on unit rows, one run per seed."""
     from sklearn.cluster import KMeans

@@ -6,7 +6,7 @@ import streamlit as st
 
 from embeddings.benchmark import TFIDF_SPARSE, cached_benchmark, dimension_curve, label_columns
 from embeddings.demo import LABEL_COLUMN, LABELLED_CORPUS
-from embeddings.figures import dimension_figure, pareto_figure
+from embeddings.figures import dimension_figure, few_shot_figure, pareto_figure
 from embeddings.reports import benchmark_report
 from embeddings.tasks import FOLDS, MAIN_METRIC, TASKS
 from pages.common import (cancellable, corpora, download_name, guard, md, plotly_chart, progress_reporter,
@@ -74,6 +74,8 @@ board = bench.leaderboard(text=True)
 st.dataframe(board, hide_index=True, width="stretch", key="ch_board", column_config={
     "n": st.column_config.TextColumn("documents", help="documents scored, of the corpus's"),
     "docs/s": st.column_config.NumberColumn("docs/s", format="localized", help="encoding throughput on this machine"),
+    "model MB": st.column_config.NumberColumn("model MB", help="what embedding a new document needs on disk: the "
+                                              "encoder, the word vectors, or TF-IDF's SVD and idf weights"),
     **{f"{t} ({m})": st.column_config.TextColumn(help="mean ± std over folds, seeds or queries")
        for t, m in MAIN_METRIC.items()}})
 
@@ -92,6 +94,12 @@ if len(pairs):
                "zero. Methods: " + "; ".join(sorted(set(pairs["method"]))) + ".")
 else:
     st.caption("One space: nothing to compare yet.")
+
+if len(bench.few_shot):
+    with st.expander("With few labels: the few-shot curve", icon=":material/trending_up:"):
+        plotly_chart(few_shot_figure(bench.few_shot), width="stretch", key="ch_few_shot")
+        st.caption("Macro-F1 when only 8 to 64 labelled documents per class are available: drawn from each "
+                   "training fold (5 draws per fold, as MTEB undersamples), scored on the fold's test documents.")
 
 with st.expander("How far can the dimensions go down?", icon=":material/compress:"):
     d1, d2, d3 = st.columns([3, 2, 2])

@@ -10,7 +10,8 @@ st.title("Embedding Explorer")
 st.markdown(
     "Bring a corpus, train or pick embedding models, and compare them side by side: "
     "projections with a trust score, nearest neighbours and vector expressions, and how each word's "
-    "neighbourhood changes between two models. Everything runs on this machine; nothing is sent anywhere."
+    "neighbourhood changes between two models; then **choose**: which embedding works best on your own labelled "
+    "data, and what it costs. Everything runs on this machine; nothing is sent anywhere."
 )
 
 ws = workspace()
@@ -54,13 +55,17 @@ links[1].page_link("pages/compare.py", label="Compare two models", icon=":materi
 links[2].page_link("pages/bias.py", label="Probe for bias", icon=":material/balance:")
 links[0].page_link("pages/audit.py", label="Audit a domain's vocabulary", icon=":material/fact_check:")
 links[1].page_link("pages/evaluate.py", label="Score on benchmarks", icon=":material/leaderboard:")
+links[2].page_link("pages/choose.py", label="Choose an embedding for your task", icon=":material/emoji_events:")
 
 with st.expander("What can I do here?"):
     st.markdown(
         "- **Explore**: bring your own text (txt, md, csv, jsonl, html, pdf, docx or a zip of them), "
         "or start from a bundled sample; train Word2Vec, FastText or a count-based model on it, or take "
         "MiniLM or GloVe; then look at the spaces side by side.\n"
-        "- **Demo**: the workspace opens on the Lee news corpus with four models, ready to show.\n"
+        "- **Demo**: the workspace opens on the Lee news corpus with four models, and on Python's docstrings "
+        "labelled by area with four document spaces and their benchmark, ready to show.\n"
+        "- **Choose**: score each model on your own labels (classification, clustering, retrieval, as MTEB "
+        "does), see whether a difference is real, and set quality against speed and size.\n"
         "- **Compare**: see which words' neighbourhoods change between two models, even between a word "
         "model and a sentence encoder, and mail the report.\n"
         "- **Probe for bias**: the ten WEAT tests of Caliskan et al. with exact permutation p-values across "

@@ -215,3 +215,23 @@ def test_a_long_document_is_chunked_and_mean_pooled_like_plain_sentence_transfor
     ref = plain.encode(pieces, normalize_embeddings=True).mean(axis=0)
     np.testing.assert_allclose(ours[0], ref / np.linalg.norm(ref), atol=1e-5)
     np.testing.assert_allclose(ours[1], plain.encode(["short text"], normalize_embeddings=True)[0], atol=1e-5)
+
+
+def test_few_shot_equals_the_protocol_written_with_sklearn():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import StratifiedKFold
+
+    X, y = _blobs(n_per_class=40, separation=0.7, seed=5)
+    ours = tasks.few_shot(X, y, shots=(4, 16), repeats=2, folds=3, seed=1)
+    rng = np.random.default_rng(1)
+    splits = list(StratifiedKFold(3, shuffle=True, random_state=1).split(X, y))
+    for n, row in zip((4, 16), ours.itertuples()):
+        values = []
+        for train, test in splits:
+            for _ in range(2):
+                pick = np.concatenate([rng.choice(train[y[train] == c], n, replace=False) for c in ("c0", "c1", "c2")])
+                model = LogisticRegression(max_iter=100).fit(X[pick], y[pick])
+                values.append(f1_score(y[test], model.predict(X[test]), average="macro"))
+        assert (row.shots, row.score, row.std) == pytest.approx((n, np.mean(values), np.std(values, ddof=1)))
+    assert ours["score"].iloc[1] > ours["score"].iloc[0]         # more labels help on separable classes

@@ -390,4 +390,4 @@ def scores_chart(board: pd.DataFrame) -> go.Figure:
                       legend={"orientation": "h", "y": 1.12})
     return fig
 
-from .tasks import dimension_figure, pareto_figure  # noqa: E402,F401  (task figures, in their own module)
+from .tasks import dimension_figure, few_shot_figure, pareto_figure  # noqa: E402,F401  (task figures, own module)

@@ -62,3 +62,18 @@ def dimension_figure(curve: pd.DataFrame, metric: str, space: str, drop_at: int 
     fig.update_layout(template="plotly_white", height=360, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       showlegend=False)
     return fig
+
+
+def few_shot_figure(curve: pd.DataFrame) -> go.Figure:
+    """Macro-F1 against labelled examples per class (log scale), one line per space, ± std."""
+    fig = go.Figure()
+    for space, part in curve.groupby("space", sort=False):
+        fig.add_trace(go.Scatter(x=part["shots"], y=part["score"], mode="lines+markers", name=plot_text(space),
+                                 error_y={"type": "data", "array": part["std"].to_numpy(), "visible": True},
+                                 hovertemplate="%{x} per class: %{y:.3f}<extra>" + plot_text(space) + "</extra>"))
+    fig.update_xaxes(type="log", title="labelled examples per class (log scale)",
+                     tickvals=sorted(curve["shots"].unique().tolist()))
+    fig.update_yaxes(title="macro-F1, mean ± std over draws and folds")
+    fig.update_layout(template="plotly_white", height=360, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      legend={"orientation": "h", "y": 1.12})
+    return fig

@@ -171,6 +171,7 @@ def encode_corpus(corpus: Corpus, name: str, *, model: str = MINILM, unit: str =
         "corpus_sha256": corpus.stats.get("sha256"),
         "seconds": round(seconds, 3),
         "texts_per_second": round(len(texts) / seconds, 1),
+        "model_bytes": sum(f.stat().st_size for f in path.rglob("*") if f.is_file()),
         "library": f"sentence-transformers {__import__('sentence_transformers').__version__}",
     }
     if unit == "document":
