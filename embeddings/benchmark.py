@@ -202,10 +202,11 @@ class Benchmark:
 
 
 def benchmark(corpus: Corpus, label: str, spaces: list[EmbeddingSpace], *, tasks: tuple[str, ...] = TASKS,
-              folds: int = FOLDS, seed: int = 0, tfidf: bool = False, few_shots: bool = True,
+              folds: int = FOLDS, seed: int = 0, tfidf: bool = False, few_shots: bool = False,
               progress: Progress = no_progress) -> Benchmark:
     """Run ``tasks`` for every space (and the sparse TF-IDF baseline if ``tfidf``); with
-    classification, the few-shot curve too (``few_shots``)."""
+    classification and ``few_shots``, the few-shot curve too (it fits 40 more classifiers
+    per space, so it is asked for)."""
     from .docspaces import tfidf_matrix
 
     start = time.perf_counter()
@@ -223,8 +224,15 @@ def benchmark(corpus: Corpus, label: str, spaces: list[EmbeddingSpace], *, tasks
     labels = labels_from(docs[column], folds)
     candidates: list[tuple[str, object]] = [(s.name, lambda s=s: np.asarray(s.vectors)[document_rows(s, corpus)])
                                             for s in spaces]
+    sparse_model: list = []   # the vectorizer, once made: its idf weights and vocabulary are the model
+
+    def sparse_tfidf():
+        matrix, vectorizer = tfidf_matrix(corpus, "word", docs=docs)
+        sparse_model.append(vectorizer)
+        return matrix.tocsr()
+
     if tfidf:
-        candidates.append((TFIDF_SPARSE, lambda: tfidf_matrix(corpus, "word", docs=docs)[0].tocsr()))
+        candidates.append((TFIDF_SPARSE, sparse_tfidf))
     if not candidates:
         raise InputError("Choose at least one space to benchmark.")
     scores: list[TaskScore] = []
@@ -237,7 +245,9 @@ def benchmark(corpus: Corpus, label: str, spaces: list[EmbeddingSpace], *, tasks
         if name == TFIDF_SPARSE:
             rate = len(docs) / max(time.perf_counter() - made, 1e-9)
             # bytes per vector: its non-zeros as CSR stores them (8-byte value, 4-byte index)
-            costs.append(Cost(name, X.shape[1], float(X.nnz / X.shape[0] * 12), round(rate, 1), None))
+            vec = sparse_model[0]
+            model = int(vec.idf_.nbytes + sum(len(t.encode()) + 8 for t in vec.vocabulary_))  # idf + the n-grams
+            costs.append(Cost(name, X.shape[1], float(X.nnz / X.shape[0] * 12), round(rate, 1), None, model))
         for j, task in enumerate(tasks):
             progress((i * len(tasks) + j) / steps, f"{task} on {name}")
             scores.extend(run_task(name, X, labels, task, folds=folds, seed=seed))
@@ -286,29 +296,31 @@ KIND = "benchmark"
 
 
 def cache_key(corpus: Corpus, label: str, spaces: list[EmbeddingSpace], tasks: tuple[str, ...], folds: int,
-              seed: int, tfidf: bool) -> str:
+              seed: int, tfidf: bool, few_shots: bool = False) -> str:
     """The name a benchmark is cached under: a hash of everything that decides its result."""
     import hashlib
     import json
 
     payload = json.dumps({"corpus": corpus.id, "label": label, "spaces": [s.id for s in spaces], "tasks": list(tasks),
-                          "folds": folds, "seed": seed, "tfidf": tfidf}, sort_keys=True)
+                          "folds": folds, "seed": seed, "tfidf": tfidf, **({"few_shots": True} if few_shots else {})},
+                         sort_keys=True)
     return f"bench-{hashlib.sha1(payload.encode()).hexdigest()[:16]}"
 
 
 def cached_benchmark(ws: Workspace, corpus: Corpus, label: str, spaces: list[EmbeddingSpace], *,
                      tasks: tuple[str, ...] = TASKS, folds: int = FOLDS, seed: int = 0, tfidf: bool = False,
-                     progress: Progress = no_progress) -> tuple[Benchmark, bool]:
+                     few_shots: bool = False, progress: Progress = no_progress) -> tuple[Benchmark, bool]:
     """:func:`benchmark`, read from the workspace when the same run was saved (saved spaces
     only); ``(result, cached)``. A finished run is saved, a cancelled one is not."""
     from .files import atomic_write_json, read_json
 
-    key = cache_key(corpus, label, spaces, tuple(tasks), folds, seed, tfidf)
+    key = cache_key(corpus, label, spaces, tuple(tasks), folds, seed, tfidf, few_shots)
     try:
         return Benchmark.from_record(read_json(ws.get(KIND, key).path / "benchmark.json")), True
     except (NotFoundError, OSError, ValueError, KeyError):
         pass
-    result = benchmark(corpus, label, spaces, tasks=tasks, folds=folds, seed=seed, tfidf=tfidf, progress=progress)
+    result = benchmark(corpus, label, spaces, tasks=tasks, folds=folds, seed=seed, tfidf=tfidf, few_shots=few_shots,
+                       progress=progress)
     if all(s.id for s in spaces):
         def build(folder):
             atomic_write_json(folder / "benchmark.json", result.to_record())

@@ -110,7 +110,7 @@ def classification(X, y: np.ndarray, *, folds: int = FOLDS, seed: int = 0) -> di
 
 #: examples per class of the few-shot curve, and how many draws each point averages
 SHOTS = (8, 16, 32, 64)
-SHOT_REPEATS = 5
+SHOT_REPEATS = 2
 
 
 def few_shot(X, y: np.ndarray, *, shots: tuple[int, ...] = SHOTS, repeats: int = SHOT_REPEATS,

@@ -470,7 +470,7 @@ def test_choose_page_opens_on_the_saved_leaderboard_and_its_scores_are_sklearns(
                                                                                 "retrieval"))
     pairs = next(d.value for d in app.dataframe if "verdict" in d.value.columns)
     assert len(pairs) == 3 * 10 and set(pairs["task"]) == {"classification", "clustering", "retrieval"}
-    assert len(app.get("plotly_chart")) == 1
+    assert [c.key for c in app.get("plotly_chart")] == ["ch_pareto"]
 
 
 def test_choose_page_makes_a_pooled_space_and_scores_it(app):

@@ -253,7 +253,7 @@ def test_cli_evaluate_and_audit(demo, capsys, tmp_path):
     res = json.loads(out)
     assert res["sections"][0]["section"] == "family" and res["missing_ratio"] == 0.0
 
-    code, out, err = run(capsys, "--workspace", root, "audit", "--corpus", "lee", "--spaces", "w2v,glove",
+    code, out, err = run(capsys, "--workspace", root, "audit", "--corpus", "lee", "--spaces", "lee-word2vec,glove",
                          "--mine", "50", "--json")
     assert code == 0, err
     res = json.loads(out)

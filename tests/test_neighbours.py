@@ -134,7 +134,8 @@ def test_most_and_least_changed_leave_out_stopwords_numbers_and_rare_labels(demo
     assert any(x.lower() in STOPWORDS or not any(c.isalpha() for c in x) for x in everything)
     least = result.least_changed(5)
     assert least["jaccard"].is_monotonic_decreasing
-    code, out, err = run_cli(capsys, "--workspace", demo_ws.root, "compare", "w2v", "glove", "--max-labels", "1500")
+    code, out, err = run_cli(capsys, "--workspace", demo_ws.root, "compare", "lee-word2vec", "glove", "--max-labels",
+                                  "1500")
     assert code == 0, err
     assert out.strip().endswith(", ".join(most["label"].head(10)))
 

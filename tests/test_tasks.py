@@ -182,13 +182,14 @@ def test_benchmark_runs_every_task_and_its_json_has_no_nan(labelled, glove):
     ws, corpus = labelled
     assert "area" in label_columns(corpus) and "object" not in label_columns(corpus)
     spaces = [pool_space(glove, corpus, "mean", "glove-mean"), pool_space(glove, corpus, "sif", "glove-sif")]
-    b = benchmark(corpus, "area", spaces, tfidf=True, folds=3)
+    b = benchmark(corpus, "area", spaces, tfidf=True, folds=3, few_shots=True)
     d = b.to_dict()
     assert d["classes"] == 3 and d["documents"] == d["total_documents"] == corpus.stats["documents"]
     names = {"glove-mean", "glove-sif", TFIDF_SPARSE}
     assert {(r["space"], r["task"]) for r in d["results"]} == {(n, t) for n in names for t in tasks.TASKS}
     assert len(d["pairs"]) == 3 * 3 and all(p["low"] <= p["difference"] <= p["high"] for p in d["pairs"])
     json.dumps(d, allow_nan=False)
+    assert {(r["space"], r["shots"]) for r in d["few_shot"]} == {(n, k) for n in names for k in tasks.SHOTS}
     # the classification score is the direct computation on these vectors
     X = np.asarray(spaces[0].vectors)[b.labels.rows]
     direct = tasks.classification(X, b.labels.y, folds=3, seed=0)["macro-F1"].mean()

@@ -16,7 +16,8 @@ def cmd_benchmark(ws, args) -> None:
         raise InputError("Give --spaces A,B,... (document spaces of this corpus), or --tfidf.")
     tasks = tuple(t.strip() for t in args.tasks.split(",") if t.strip())
     result = benchmark(get_corpus(ws, args.corpus), args.label, [load_space(ws, n) for n in names], tasks=tasks,
-                       folds=args.folds, seed=args.seed, tfidf=args.tfidf, progress=_progress_printer(args))
+                       folds=args.folds, seed=args.seed, tfidf=args.tfidf, few_shots=args.few_shot,
+                       progress=_progress_printer(args))
     out = result.to_dict()
     lines = [f"{out['corpus']} by {out['label']}: {out['documents']:,} of {out['total_documents']:,} documents, "
              f"{out['classes']} classes"]
@@ -46,5 +47,7 @@ def register(sub) -> None:
     b.add_argument("--tasks", default=",".join(TASKS), metavar=",".join(TASKS))
     b.add_argument("--folds", type=int, default=FOLDS)
     b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--few-shot", action="store_true",
+                   help="also the few-shot curve: macro-F1 at 8, 16, 32 and 64 labelled documents per class")
     b.add_argument("--fail-below", type=float, default=None, metavar="SCORE",
                    help="exit 3 if a space's main score on a task is below SCORE")
