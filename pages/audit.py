@@ -27,6 +27,10 @@ by_name = {c.name: c for c in items}
 c1, c2, c3 = st.columns([2, 2, 5])  # room for four space chips: a cut chip hides a choice
 corpus_name = c1.selectbox("Corpus", list(by_name), key="au_corpus", index=len(by_name) - 1)  # the newest, as elsewhere
 corpus = by_name[corpus_name]
+if st.session_state.get("_au_corpus") not in (None, corpus.id):   # another corpus: its own default spaces
+    for key in ("au_spaces", "au_domain"):
+        st.session_state.pop(key, None)
+st.session_state["_au_corpus"] = corpus.id
 source = c2.radio("Terms", ["Mine from the corpus", "Type or upload"], key="au_source")
 cards = space_cards()  # the catalogue: no space is loaded to choose the defaults
 trained = domain_spaces({n: c.provenance for n, c in cards.items()}, corpus.name, corpus.id)
