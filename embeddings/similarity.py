@@ -28,8 +28,9 @@ import numpy as np
 from .errors import InputError
 from .tasks import BOOTSTRAP, CONFIDENCE
 
-#: at most this many pairs in one file
+#: at most this many pairs, and bytes, in one file
 MAX_PAIRS = 20_000
+MAX_PAIRS_BYTES = 20 * 1024 * 1024
 
 
 def parse_sts(text: str, name: str = "pairs") -> list[tuple[str, str, float]]:

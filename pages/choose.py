@@ -11,7 +11,7 @@ from embeddings.reports import benchmark_report
 from embeddings.tasks import FOLDS, MAIN_METRIC, TASKS
 from pages.common import (cancellable, corpora, download_name, guard, md, plotly_chart, progress_reporter,
                           show_flash, space, space_cards, workspace)
-from pages.ui.choose_make import make_document_space
+from pages.ui.choose_make import make_document_space, show_similarity
 
 ws = workspace()
 st.title("Choose an embedding")
@@ -102,6 +102,13 @@ if len(bench.few_shot):
         plotly_chart(few_shot_figure(bench.few_shot), width="stretch", key="ch_few_shot")
         st.caption("Macro-F1 when only 8 to 64 labelled documents per class are available: drawn from each "
                    "training fold (2 draws per fold, as MTEB undersamples), scored on the fold's test documents.")
+
+with st.expander("Similarity pairs (STS): your own pairs of texts with a score", icon=":material/join_inner:"):
+    upload = st.file_uploader("Pairs file: text, tab, text, tab, score on each line", type=["tsv", "txt"],
+                              key="ch_pairs_file")
+    if upload is not None:
+        with guard("the similarity pairs"):
+            show_similarity(ws, upload, [space(cards[n].id) for n in chosen], seed)
 
 with st.expander("How far can the dimensions go down?", icon=":material/compress:"):
     d1, d2, d3 = st.columns([3, 2, 2])

@@ -498,3 +498,18 @@ def test_choose_page_without_a_labelled_corpus_says_what_it_needs(app):
     app.switch_page("pages/choose.py").run()
     assert_clean(app)
     assert any("label column" in i.value and "CSV" in i.value for i in app.info)
+
+
+def test_choose_page_scores_uploaded_similarity_pairs(app):
+    from tests.test_similarity import PAIRS
+
+    app.switch_page("pages/choose.py").run()
+    text = "# our pairs\n" + "\n".join(f"{a}\t{b}\t{s}" for a, b, s in PAIRS) + "\n"
+    app.file_uploader(key="ch_pairs_file").set_value(("pairs.tsv", text.encode(), "text/tab-separated-values")).run()
+    assert_clean(app)
+    sts = next(d.value for d in app.dataframe if "interval (95%)" in d.value.columns)
+    assert list(sts["space"]) == ["pydocs-word2vec-sif", "pydocs-glove-sif", "pydocs-minilm"]
+    assert set(sts["pairs"]) <= {f"{n} of {len(PAIRS)}" for n in range(3, len(PAIRS) + 1)}
+    assert any("pydocs-tfidf left out" in c.value and "no vectorizer" in c.value for c in app.caption)
+    app.file_uploader(key="ch_pairs_file").set_value(("bad.tsv", b"a\tb\t1\nc\td\n", "text/plain")).run()
+    assert not app.exception and any("bad.tsv, line 2" in e.value for e in app.error)

@@ -238,6 +238,16 @@ def test_a_labelled_csv_pooled_tfidf_and_benchmarked_with_a_gate(tmp_path, capsy
     assert all({"a", "b", "task", "difference", "low", "high"} <= set(p) for p in result["pairs"])
     assert set(result["pareto"]) <= {"glove-sif", "char-lsa", "tfidf (sparse)"} and result["pareto"]
     assert "NaN" not in out
+    from tests.test_similarity import PAIRS
+
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("\n".join(f"{a}\t{b}\t{s}" for a, b, s in PAIRS) + "\n")
+    code, out, err = run(capsys, "--workspace", ws, "benchmark", "--corpus", "docs", "--label", "area", "--spaces",
+                         "glove-sif,char-lsa", "--tasks", "retrieval", "--pairs", pairs, "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert [r["space"] for r in result["similarity"]] == ["glove-sif"] and result["similarity"][0]["total"] == 6
+    assert "no vectorizer" in result["similarity_refused"]["char-lsa"]
     code, out, err = run(capsys, "--workspace", ws, "benchmark", "--corpus", "docs", "--label", "area", "--spaces",
                          "glove-sif", "--tasks", "classification", "--folds", "3", "--fail-below", "0.99")
     assert code == 3 and "benchmark gate: glove-sif classification macro-F1" in err

@@ -19,6 +19,15 @@ def cmd_benchmark(ws, args) -> None:
                        folds=args.folds, seed=args.seed, tfidf=args.tfidf, few_shots=args.few_shot,
                        progress=_progress_printer(args))
     out = result.to_dict()
+    if args.pairs:
+        from ..readers import read_small_text
+        from ..similarity import MAX_PAIRS_BYTES, parse_sts, similarity_board
+
+        text = read_small_text(args.pairs, max_bytes=MAX_PAIRS_BYTES, what="split the pairs into several files")
+        pairs = parse_sts(text, str(args.pairs))
+        scores, refused = similarity_board(ws, [load_space(ws, n) for n in names], pairs, seed=args.seed)
+        out["similarity"] = [s.row() for s in scores]
+        out["similarity_refused"] = refused
     lines = [f"{out['corpus']} by {out['label']}: {out['documents']:,} of {out['total_documents']:,} documents, "
              f"{out['classes']} classes"]
     lines += [f"  {r['space']:<24} {r['task']:<15} {r['metric']:<10} {r['score']:.3f} ± {r['std']:.3f}"
@@ -26,6 +35,9 @@ def cmd_benchmark(ws, args) -> None:
     lines += [f"  {p['task']}: {p['verdict']} ({p['a']} − {p['b']} = {p['difference']:+.3f}, "
               f"{p['confidence']:.1%} interval {p['low']:+.3f} to {p['high']:+.3f})" for p in out["pairs"]]
     lines += [f"  note: {n}" for n in out["notes"]]
+    lines += [f"  similarity on {r['space']}: Spearman {r['score']:.3f} (95% {r['low']:.3f} to {r['high']:.3f}, "
+              f"{r['n']:,} of {r['total']:,} pairs)" for r in out.get("similarity", [])]
+    lines += [f"  similarity: {n} left out: {why}" for n, why in out.get("similarity_refused", {}).items()]
     _emit(args, out, "\n".join(lines))
     if args.fail_below is not None:
         failing = result.failing(args.fail_below)
@@ -47,6 +59,8 @@ def register(sub) -> None:
     b.add_argument("--tasks", default=",".join(TASKS), metavar=",".join(TASKS))
     b.add_argument("--folds", type=int, default=FOLDS)
     b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--pairs", metavar="FILE", help="STS-style pairs, 'text<TAB>text<TAB>score' per line: the "
+                   "Spearman of each space's cosine against the scores")
     b.add_argument("--few-shot", action="store_true",
                    help="also the few-shot curve: macro-F1 at 8, 16, 32 and 64 labelled documents per class")
     b.add_argument("--fail-below", type=float, default=None, metavar="SCORE",

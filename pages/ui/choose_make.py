@@ -1,5 +1,6 @@
-"""The Choose page's "make a document space" form: pool a word space, the TF-IDF baseline,
-or a sentence encoder over each document of the corpus."""
+"""The Choose page's parts: the "make a document space" form (pool a word space, the TF-IDF
+baseline, or a sentence encoder over each document of the corpus) and the similarity-pairs
+table."""
 
 import streamlit as st
 
@@ -48,3 +49,27 @@ def make_document_space(ws: Workspace, corpus: Corpus) -> None:
                     done()
                 flash(f"Added **{md(new.name)}**: {plural(len(new), 'document')} × {new.dim} dimensions.")
                 st.rerun()
+
+
+def show_similarity(ws: Workspace, upload, spaces: list, seed: int) -> None:
+    """Score the chosen spaces on an uploaded pairs file (Spearman of cosine against gold)."""
+    import pandas as pd
+
+    from embeddings.errors import InputError
+    from embeddings.readers import decode
+    from embeddings.similarity import MAX_PAIRS_BYTES, parse_sts, similarity_board
+
+    data = upload.getvalue()
+    if len(data) > MAX_PAIRS_BYTES:
+        raise InputError(f"{upload.name} is larger than {MAX_PAIRS_BYTES // 2**20} MB; split the pairs.")
+    pairs = parse_sts(decode(upload.name, data)[0], upload.name)
+    with st.spinner(f"Embedding {plural(2 * len(pairs), 'text')} in each space"):
+        scores, refused = similarity_board(ws, spaces, pairs, seed=seed)
+    if scores:
+        table = pd.DataFrame([s.row() for s in scores])
+        table["interval (95%)"] = [f"{lo:.3f} to {hi:.3f}" for lo, hi in zip(table["low"], table["high"])]
+        table["pairs"] = [f"{n:,} of {t:,}" for n, t in zip(table["n"], table["total"])]
+        st.dataframe(table[["space", "score", "interval (95%)", "pairs"]], hide_index=True, width="stretch",
+                     key="ch_sts", column_config={"score": st.column_config.NumberColumn("Spearman", format="%.3f")})
+    for name, why in refused.items():
+        st.caption(f"{md(name)} left out: {md(why)}.")
