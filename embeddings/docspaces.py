@@ -88,19 +88,19 @@ def pool(space: EmbeddingSpace, docs: Sequence[Sequence[str]], method: str,
         raise InputError("SIF needs the corpus's word frequencies.")
     from scipy import sparse
 
-    index = space.index
-    key = space.key
     lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
-    flat = [t for d in docs for t in d]
-    rows = np.fromiter((index.get(key(t), -1) for t in flat), dtype=np.int64, count=len(flat))
+    flat = np.fromiter((t for d in docs for t in d), dtype=object, count=int(lengths.sum()))
+    codes, uniques = pd.factorize(flat)          # each distinct token is looked up once
+    index, key = space.index, space.key
+    rows = np.fromiter((index.get(key(t), -1) for t in uniques), dtype=np.int64, count=len(uniques))[codes]
     known = rows >= 0
     oov = int((~known).sum())
     doc = np.repeat(np.arange(len(docs)), lengths)[known]
     if method == "mean":
         weights = np.ones(int(known.sum()))
     else:
-        p = np.fromiter((probability.get(t, 0.0) for t in flat), dtype=np.float64, count=len(flat))[known]
-        weights = a / (a + p)
+        p = np.fromiter((probability.get(t, 0.0) for t in uniques), dtype=np.float64, count=len(uniques))
+        weights = a / (a + p[codes][known])
     counts = np.bincount(doc, minlength=len(docs))
     # documents × used-words weights (repeated tokens add up), divided by each document's known
     # tokens; only the rows of the words used are read from the space
