@@ -236,3 +236,32 @@ def test_few_shot_equals_the_protocol_written_with_sklearn():
                 values.append(f1_score(y[test], model.predict(X[test]), average="macro"))
         assert (row.shots, row.score, row.std) == pytest.approx((n, np.mean(values), np.std(values, ddof=1)))
     assert ours["score"].iloc[1] > ours["score"].iloc[0]         # more labels help on separable classes
+
+
+def test_the_dimension_curve_is_pca_then_the_same_protocol(labelled, glove):
+    from sklearn.decomposition import PCA
+
+    from embeddings.benchmark import dimension_curve
+
+    _, corpus = labelled
+    pooled = pool_space(glove, corpus, "mean", "glove-mean")
+    curve, drop_at = dimension_curve(pooled, corpus, "area", folds=3, dims=(2, 8, 32))
+    assert curve["dim"].tolist() == [2, 8, 32, 50]
+    labels = tasks.labels_from(corpus.documents()["meta.area"], 3)
+    X = np.asarray(pooled.vectors)[labels.rows]
+    direct = tasks.classification(PCA(n_components=8, random_state=0).fit_transform(X), labels.y, folds=3)
+    assert curve.set_index("dim").loc[8, "score"] == pytest.approx(direct["macro-F1"].mean(), abs=1e-12)
+    full = curve.iloc[-1]
+    below = curve[(curve["dim"] < 50) & (curve["score"] < full["score"] - full["std"])]["dim"]
+    assert drop_at == (int(below.max()) if len(below) else None)
+
+
+def test_a_saved_benchmark_reads_back_the_same(labelled, glove):
+    from embeddings.benchmark import Benchmark
+
+    _, corpus = labelled
+    b = benchmark(corpus, "area", [pool_space(glove, corpus, "sif", "glove-sif")], tfidf=True, folds=3,
+                  tasks=("classification", "retrieval"))
+    back = Benchmark.from_record(json.loads(json.dumps(b.to_record())))
+    assert back.to_dict() == b.to_dict()
+    assert back.reading("classification") == b.reading("classification") != ""
