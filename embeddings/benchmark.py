@@ -148,6 +148,8 @@ class Benchmark:
         metric = MAIN_METRIC[task]
         best = max(scores.values(), key=lambda s: s.score)
         speed = {c.space: c.docs_per_second for c in self.costs if c.docs_per_second}
+        if len(scores) == 1:
+            return f"{best.space} scores {metric} {best.score:.3f} ± {best.std:.3f} on {task}; add spaces to compare."
         line = f"{best.space} is best on {task} ({metric} {best.score:.3f} ± {best.std:.3f})"
         faster = sorted((n for n in scores if n in speed and best.space in speed and speed[n] > speed[best.space]),
                         key=lambda n: -scores[n].score)
