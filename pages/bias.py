@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages.common import query_list, show_flash, space_cards, spaces_or_stop, workspace
+from pages.common import md_list, query_list, show_flash, space_cards, spaces_or_stop, workspace
 from pages.ui import bias_axis, bias_debias, bias_weat
 
 ws = workspace()
@@ -12,8 +12,13 @@ st.caption("WEAT effect sizes with a real permutation test, SEAT for sentence en
 show_flash()
 
 choices = spaces_or_stop()
-names = list(choices)
 cards = space_cards()
+# words are probed in word spaces, and in sentence encoders through SEAT's templates; a pooled or
+# TF-IDF document space holds documents, so no word of a test is in it
+names = [n for n in choices if cards[n].unit == "term" or cards[n].is_sentence_encoder]
+if len(names) < len(choices):
+    st.caption(f"Not offered: {md_list(n for n in choices if n not in names)} (document spaces that cannot embed a "
+               "word).")
 
 # one choice of spaces for the WEAT and axis tabs (hard debiasing picks its own source)
 default_sp = ([n for n in query_list("spaces") if n in choices]
