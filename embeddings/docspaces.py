@@ -73,6 +73,12 @@ def document_tokens(corpus: Corpus) -> list[list[str]]:
     return tokens
 
 
+def word_probability(corpus: Corpus) -> dict[str, float]:
+    """p(w): each term's share of the corpus's tokens (SIF's weights are ``a / (a + p(w))``)."""
+    vocab = corpus.vocabulary()
+    return dict(zip(vocab["term"], vocab["count"] / max(int(vocab["count"].sum()), 1)))
+
+
 def pool(space: EmbeddingSpace, docs: Sequence[Sequence[str]], method: str,
          probability: dict[str, float] | None = None, a: float = SIF_A) -> tuple[np.ndarray, int]:
     """Pool ``space``'s word vectors over each document's tokens: ``(matrix, oov_tokens)``.
@@ -131,12 +137,10 @@ def pool_space(word_space: EmbeddingSpace, corpus: Corpus, method: str, name: st
     start = time.perf_counter()
     docs = corpus.documents()
     tokens = document_tokens(corpus)
-    vocab = corpus.vocabulary()
-    probability = dict(zip(vocab["term"], vocab["count"] / max(int(vocab["count"].sum()), 1)))
-    vectors, oov = pool(word_space, tokens, method, probability, a)
+    vectors, oov = pool(word_space, tokens, method, word_probability(corpus), a)
     seconds = time.perf_counter() - start
     total = sum(len(t) for t in tokens)
-    empty = int(sum(1 for t in tokens if not any(word_space.key(w) in word_space.index for w in t)))
+    empty = int((~vectors.any(axis=1)).sum())   # no known token: a zero row (SIF's removal keeps it zero)
     return _document_space(name, corpus, docs, vectors, {
         "family": "pooled", "derived": f"{method} pooling", "parent": word_space.id,
         "parent_name": word_space.name, "parent_family": word_space.family,

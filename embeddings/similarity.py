@@ -13,8 +13,8 @@ other spaces (TF-IDF + LSA keeps no vectorizer; a word space holds words, not te
 refused with the reason. The interval is a bootstrap over the pairs (2,000 resamples,
 seeded).
 
->>> parse_sts("a cat\\ta dog\\t3.5\\n# comment\\n\\nthe sun\\ta star\\t1", "toy.tsv")
-[('a cat', 'a dog', 3.5), ('the sun', 'a star', 1.0)]
+>>> parse_sts("a cat\\ta dog\\t3.5\\n# comment\\n\\nthe sun\\ta star\\t1\\nrain\\tsnow\\t2", "toy.tsv")
+[('a cat', 'a dog', 3.5), ('the sun', 'a star', 1.0), ('rain', 'snow', 2.0)]
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def similarity(name: str, embed: Callable[[list[str]], np.ndarray], pairs: list[
 def text_embedder(ws, space) -> tuple[Callable[[list[str]], np.ndarray] | None, str | None]:
     """How ``space`` embeds new texts, or None and why it cannot."""
     from .corpus import get_corpus
-    from .docspaces import pool
+    from .docspaces import pool, word_probability
     from .preprocess import tokenize
     from .space_store import load_space
 
@@ -125,8 +125,7 @@ def text_embedder(ws, space) -> tuple[Callable[[list[str]], np.ndarray] | None, 
         except Exception as exc:  # the parent or the corpus was deleted
             return None, f"its word space or corpus is gone ({exc})"
         prep = corpus.preprocessing
-        vocab = corpus.vocabulary()
-        probability = dict(zip(vocab["term"], vocab["count"] / max(int(vocab["count"].sum()), 1)))
+        probability = word_probability(corpus)
         method = p.get("params", {}).get("pooling", "mean")
 
         from gensim.parsing.preprocessing import STOPWORDS
