@@ -76,6 +76,11 @@ class SpaceCard:
     def is_terms(self) -> bool:
         return self.unit == "term"
 
+    def documents_of(self, corpus: str) -> bool:
+        """One vector per document of ``corpus`` (named as the catalogue names it): a space the
+        task benchmarks can score on that corpus's labels."""
+        return self.unit == "document" and self.corpus == corpus
+
     @property
     def is_debiased(self) -> bool:
         return self.derived == "hard-debias"

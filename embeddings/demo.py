@@ -114,12 +114,12 @@ def _demo_projections(ws: Workspace, progress: Progress) -> None:
 def _demo_benchmark(ws: Workspace, progress: Progress) -> None:
     """Save the Choose page's opening benchmark (its default choices), so it opens at once."""
     from .benchmark import cached_benchmark
+    from .cards import SpaceCard
     from .corpus import get_corpus
     from .space_store import list_spaces, load_space
 
     corpus = get_corpus(ws, LABELLED_CORPUS)
-    spaces = [load_space(ws, a.id) for a in list_spaces(ws)
-              if a.summary.get("unit") == "document" and a.summary.get("corpus") == corpus.name]
+    spaces = [load_space(ws, a.id) for a in list_spaces(ws) if SpaceCard.from_artefact(a).documents_of(corpus.name)]
     cached_benchmark(ws, corpus, LABEL_COLUMN, spaces, tfidf=True,
                      progress=lambda f, m: progress(0.95 + 0.02 * f, f"Benchmarking: {m}"))
 

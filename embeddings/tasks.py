@@ -90,18 +90,25 @@ def _unit_rows(X):
     return normalize(X)
 
 
-def classification(X, y: np.ndarray, *, folds: int = FOLDS, seed: int = 0) -> dict[str, np.ndarray]:
-    """Macro-F1 and accuracy of a logistic regression on each of ``folds`` stratified folds."""
+def _classifier(X, y: np.ndarray):
+    """MTEB's classifier fitted on ``X, y``: logistic regression capped at ``MAX_ITER``
+    iterations (a fold may stop short of full convergence; the warning is MTEB's cap, not news)."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return LogisticRegression(max_iter=MAX_ITER).fit(X, y)
+
+
+def classification(X, y: np.ndarray, *, folds: int = FOLDS, seed: int = 0) -> dict[str, np.ndarray]:
+    """Macro-F1 and accuracy of a logistic regression on each of ``folds`` stratified folds."""
     from sklearn.metrics import accuracy_score, f1_score
     from sklearn.model_selection import StratifiedKFold
 
     f1, acc = [], []
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y):
-        with warnings.catch_warnings():  # MTEB's cap: a fold may stop short of full convergence
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model = LogisticRegression(max_iter=MAX_ITER).fit(X[train], y[train])
+        model = _classifier(X[train], y[train])
         predicted = model.predict(X[test])
         f1.append(f1_score(y[test], predicted, average="macro"))
         acc.append(accuracy_score(y[test], predicted))
@@ -119,8 +126,6 @@ def few_shot(X, y: np.ndarray, *, shots: tuple[int, ...] = SHOTS, repeats: int =
     the stratified folds, ``n`` training documents per class are drawn (all of a class that
     has fewer), the classifier is fitted on them and scored on the fold's test documents;
     ``repeats`` draws per fold. Rows: ``shots, score, std`` (std over the draws × folds)."""
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold
 
@@ -133,9 +138,7 @@ def few_shot(X, y: np.ndarray, *, shots: tuple[int, ...] = SHOTS, repeats: int =
             by_class = [train[y[train] == c] for c in np.unique(y[train])]
             for _ in range(repeats):
                 pick = np.concatenate([rng.choice(idx, min(n, len(idx)), replace=False) for idx in by_class])
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", ConvergenceWarning)
-                    model = LogisticRegression(max_iter=MAX_ITER).fit(X[pick], y[pick])
+                model = _classifier(X[pick], y[pick])
                 values.append(f1_score(y[test], model.predict(X[test]), average="macro"))
         rows.append({"shots": n, "score": float(np.mean(values)), "std": float(np.std(values, ddof=1))})
     return pd.DataFrame(rows)

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from embeddings.benchmark import TFIDF_SPARSE, cached_benchmark, dimension_curve, label_columns
+from embeddings.corpus import get_corpus
 from embeddings.demo import LABEL_COLUMN, LABELLED_CORPUS
 from embeddings.figures import dimension_figure, few_shot_figure, pareto_figure
 from embeddings.reports import benchmark_report
@@ -20,7 +21,15 @@ st.caption("Which embedding works best on *your* task? Each space is scored on y
            "cost sits beside its quality.")
 show_flash()
 
-labelled = {c.name: (c, label_columns(c)) for c in corpora()}
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def columns_of(root: str, corpus_id: str) -> list[str]:
+    """The label-like columns of a corpus: read once per corpus (a corpus never changes)."""
+    return label_columns(get_corpus(ws, corpus_id))
+
+
+labelled = {c.name: (c, columns_of(str(ws.root), c.id)) for c in corpora()}
 labelled = {n: v for n, v in labelled.items() if v[1]}
 if not labelled:
     st.info("The task benchmarks need a corpus with a **label column**: add a CSV or JSONL file on the Corpora page "
@@ -36,7 +45,7 @@ corpus_name = c1.selectbox("Corpus", names, key="ch_corpus",
 corpus, columns = labelled[corpus_name]
 label = c2.selectbox("Label column", columns, key=f"ch_label_{corpus.id}",
                      index=columns.index(LABEL_COLUMN) if LABEL_COLUMN in columns else 0)
-cards = {n: c for n, c in space_cards().items() if c.unit == "document" and c.corpus == corpus.name}
+cards = {n: c for n, c in space_cards().items() if c.documents_of(corpus.name)}
 chosen = st.multiselect("Document spaces of this corpus", list(cards), default=list(cards), key=f"ch_{corpus.id}")
 s1, s2, s3, s4, s5 = st.columns([4, 1, 1, 2, 2])
 tasks = s1.multiselect("Tasks", TASKS, default=list(TASKS), key="ch_tasks")
