@@ -298,6 +298,43 @@ def pytest_runtest_makereport(item, call):
     return rep
 
 
+#: the three areas of the python-docs sample the task tests use (about 250 documents)
+LABELLED_AREAS = ("concurrency", "security", "text")
+
+
+def labelled_docs() -> list:
+    """The python-docs sample's docstrings of LABELLED_AREAS, each with meta area and module."""
+    from embeddings.samples import SAMPLES
+
+    return [d for d in SAMPLES["python-docs"].load() if d.meta["area"] in LABELLED_AREAS]
+
+
+def write_labelled_csv(path: Path, text: str = "text", label: str = "area", *, module: bool = False) -> list:
+    """A user's labelled CSV of labelled_docs(): columns ``text``, ``label`` (and ``module``).
+    Returns the documents written."""
+    import csv
+
+    docs = labelled_docs()
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow([text, label] + (["module"] if module else []))
+        w.writerows([d.text, d.meta["area"]] + ([d.meta["module"]] if module else []) for d in docs)
+    return docs
+
+
+def upload_on_corpus_page(pg, url: str, path: Path, name: str) -> None:
+    """Open the Corpora page, upload ``path`` and name the corpus (the caller presses Add)."""
+    pg.goto(f"{url}/corpus")
+    wait_for_app(pg)
+    pg.get_by_role("heading", name="Corpora").first.wait_for()
+    pg.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+    pg.get_by_text(path.name).first.wait_for()
+    wait_for_app(pg)   # the rerun the upload starts (a CSV adds its column choice) ends before typing
+    pg.get_by_label("Corpus name").first.fill(name)
+    pg.get_by_label("Corpus name").first.press("Enter")
+    wait_for_app(pg)
+
+
 def wait_for_app(pg) -> None:
     """Wait until Streamlit has finished running the script (no 'Running...' indicator)."""
     pg.wait_for_selector('[data-testid="stApp"]')

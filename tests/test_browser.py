@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from embeddings.corpus import get_corpus
 from embeddings.workspace import Workspace
-from tests.conftest import screenshot, wait_for_app
+from tests.conftest import screenshot, upload_on_corpus_page, wait_for_app, write_labelled_csv
 
 pytestmark = pytest.mark.browser
 
@@ -41,14 +41,7 @@ def test_corpus_upload_shows_statistics(page, app_server, tmp_path):
             "Dr. Mikolov introduced word2vec in 2013. Vectors capture analogies such as king and queen.\n")
     upload = tmp_path / "embeddings-notes.txt"
     upload.write_text(text)
-    page.goto(f"{app_server.url}/corpus")
-    wait_for_app(page)
-    page.get_by_role("heading", name="Corpora").first.wait_for()
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(upload))
-    page.get_by_text("embeddings-notes.txt").first.wait_for()
-    page.get_by_label("Corpus name").first.fill("notes")
-    page.get_by_label("Corpus name").first.press("Enter")
-    wait_for_app(page)
+    upload_on_corpus_page(page, app_server.url, upload, "notes")
     # the phrase preview runs before anything is saved (two sentences: no pair is frequent enough)
     page.locator("button:visible", has_text="Preview phrases").first.click()
     expect(page.get_by_text(re.compile(r"No phrase passes .* on all 2 documents"))).to_be_visible()
@@ -229,23 +222,9 @@ def test_choose_opens_on_a_leaderboard_with_its_pareto_chart(page, app_server):
 
 def test_choose_on_an_uploaded_csv_with_the_tfidf_baseline(page, app_server, tmp_path):
     """A user's own labelled CSV: uploaded on the Corpora page, benchmarked on the Choose page."""
-    import csv
-
-    from embeddings.samples import SAMPLES
-
-    docs = [d for d in SAMPLES["python-docs"].load() if d.meta["area"] in ("concurrency", "security", "text")]
     upload = tmp_path / "tickets.csv"
-    with open(upload, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["body", "team"])
-        w.writerows([d.text, d.meta["area"]] for d in docs)
-    page.goto(f"{app_server.url}/corpus")
-    wait_for_app(page)
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(upload))
-    page.get_by_text("tickets.csv").first.wait_for()
-    page.get_by_label("Corpus name").first.fill("tickets")
-    page.get_by_label("Corpus name").first.press("Enter")
-    wait_for_app(page)
+    docs = write_labelled_csv(upload, "body", "team")
+    upload_on_corpus_page(page, app_server.url, upload, "tickets")
     page.locator("button:visible", has_text="Add corpus").first.click()
     page.get_by_text(re.compile(r"Added tickets: \d+ documents")).wait_for(timeout=120_000)
     page.goto(f"{app_server.url}/choose")

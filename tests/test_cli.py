@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from embeddings.cli import main
-from tests.conftest import ROOT, make_docx, make_pdf, make_zip
+from tests.conftest import ROOT, make_docx, make_pdf, make_zip, write_labelled_csv
 
 
 def run(capsys, *argv):
@@ -203,16 +203,8 @@ def test_neighbours_compare_and_project_on_the_demo(demo_ws, tmp_path, capsys):
 def test_a_labelled_csv_pooled_tfidf_and_benchmarked_with_a_gate(tmp_path, capsys):
     """The #13 path on a user's CSV: label kept as metadata, two document spaces, the
     benchmark as JSON (no NaN), and --fail-below exiting 3."""
-    import csv
-
-    from embeddings.samples import SAMPLES
-
-    docs = [d for d in SAMPLES["python-docs"].load() if d.meta["area"] in ("concurrency", "security", "text")]
     path = tmp_path / "docs.csv"
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["text", "area", "module"])
-        w.writerows([d.text, d.meta["area"], d.meta["module"]] for d in docs)
+    docs = write_labelled_csv(path, module=True)
     ws = tmp_path / "ws"
     assert run(capsys, "--workspace", ws, "corpus", "add", path, "--name", "docs", "--text-column", "text")[0] == 0
     assert run(capsys, "--workspace", ws, "space", "add-pretrained", "glove-6b-50d", "--name", "glove",

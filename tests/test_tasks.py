@@ -14,10 +14,9 @@ from embeddings.corpus import RECOMMENDED, add_corpus
 from embeddings.docspaces import document_tokens, pool, pool_space, tfidf_matrix, tfidf_space
 from embeddings.errors import InputError
 from embeddings.readers import Document
-from embeddings.samples import SAMPLES
+from tests.conftest import LABELLED_AREAS, labelled_docs
 from embeddings.space import EmbeddingSpace
 
-AREAS = ("concurrency", "security", "text")
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +25,7 @@ def labelled(tmp_path_factory):
     from embeddings.workspace import Workspace
 
     ws = Workspace(tmp_path_factory.mktemp("labelled"))
-    docs = [d for d in SAMPLES["python-docs"].load() if d.meta["area"] in AREAS]
-    return ws, add_corpus(ws, "pydocs3", documents=docs, preprocessing=RECOMMENDED)
+    return ws, add_corpus(ws, "pydocs3", documents=labelled_docs(), preprocessing=RECOMMENDED)
 
 
 def _blobs(n_per_class=60, k=3, dim=16, separation=3.0, seed=0):
@@ -164,7 +162,7 @@ def test_document_spaces_carry_their_documents_and_fit_without_labels(labelled, 
     ws, corpus = labelled
     pooled = pool_space(glove, corpus, "mean", "glove-mean")
     assert pooled.provenance["unit"] == "document" and len(pooled) == corpus.stats["documents"]
-    assert set(pooled.meta["meta.area"]) == set(AREAS)
+    assert set(pooled.meta["meta.area"]) == set(LABELLED_AREAS)
     np.testing.assert_array_equal(document_rows(pooled, corpus), np.arange(len(pooled)))
     assert 0 < pooled.provenance["oov_share"] < 0.5
     lsa = tfidf_space(corpus, "tfidf", lsa=32)
