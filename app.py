@@ -31,6 +31,8 @@ PAGES = [
     st.Page("pages/audit.py", title="Audit", icon=":material/fact_check:", url_path="audit"),
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/leaderboard:", url_path="evaluate"),
     st.Page("pages/choose.py", title="Choose", icon=":material/emoji_events:", url_path="choose"),
+    st.Page("pages/customise.py", title="Customise", icon=":material/tune:", url_path="customise"),
+    st.Page("pages/context.py", title="Words in context", icon=":material/blur_on:", url_path="context"),
 ]
 
 

@@ -11,8 +11,11 @@ import os
 # - privacy: no model hub and no telemetry, whatever a library tries;
 # - memory: Arrow allocates through the C library's malloc, which gives freed memory back
 #   to the system, rather than mimalloc, which keeps it; the server runs for days and
-#   ingests uploads of up to 200 MB.
-for _key, _value in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
+#   ingests uploads of up to 200 MB;
+# - quiet: our own progress (bar, ETA, cancel) replaces the libraries' bars and load reports.
+for _key, _value in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
+                     "HF_HUB_DISABLE_TELEMETRY": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+                     "TRANSFORMERS_VERBOSITY": "error", "TOKENIZERS_PARALLELISM": "false",
                      "ARROW_DEFAULT_MEMORY_POOL": "system"}.items():
     os.environ.setdefault(_key, _value)
 

@@ -109,7 +109,7 @@ def mine_terms(corpus: Corpus, n: int = 50, *, min_count: int = DEFAULT_MIN_COUN
         .reset_index(drop=True)
 
 
-def _neighbours(space: EmbeddingSpace, terms: list[str], k: int, rows: np.ndarray | None = None
+def nearest_terms(space: EmbeddingSpace, terms: list[str], k: int, rows: np.ndarray | None = None
                 ) -> dict[str, list[str]]:
     """k nearest labels of each term known to the space (searched among ``rows`` if given)."""
     from .neighbours import top_k
@@ -224,8 +224,8 @@ def neighbour_overlap(dom: EmbeddingSpace, other: EmbeddingSpace, terms: Sequenc
     rows_d = np.array([dom.index[lab] for lab in shared])
     rows_s = np.array([other.index[other.key(lab)] for lab in shared])
     in_both = [t for t in terms if dom.key(t) in dom.index and other.key(t) in other.index]
-    near_d = _neighbours(dom, in_both, k, rows_d)
-    near_s = _neighbours(other, in_both, k, rows_s)
+    near_d = nearest_terms(dom, in_both, k, rows_d)
+    near_s = nearest_terms(other, in_both, k, rows_s)
     for j, t in enumerate(terms):
         if t in near_d:
             a = {other.key(x) for x in near_d[t]}
@@ -302,7 +302,7 @@ def audit(corpus: Corpus, spaces: Sequence[EmbeddingSpace], terms: Sequence[str]
     for i, s in enumerate(spaces):
         say(0.2 + 0.6 * i / len(spaces), f"Neighbours in {s.name}")
         frame[f"known:{s.name}"] = [s.key(t) in s.index for t in chosen]
-        near = _neighbours(s, chosen, k)
+        near = nearest_terms(s, chosen, k)
         frame[f"neighbours:{s.name}"] = [near.get(t, []) for t in chosen]
     say(0.85, "Neighbour overlap with the domain space")
     general = [s for s in spaces if s.name != domain]

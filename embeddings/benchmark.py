@@ -21,6 +21,7 @@ from .corpus import Corpus
 from .errors import InputError, NotFoundError
 from .progress import Progress, no_progress
 from .space import EmbeddingSpace
+from .splits import held_out_mask
 from .workspace import Workspace
 from .tasks import (FOLDS, MAIN_METRIC, TASKS, Difference, Labels, TaskScore, compare, few_shot, labels_from, pareto,
                     run_task)
@@ -223,7 +224,8 @@ def benchmark(corpus: Corpus, label: str, spaces: list[EmbeddingSpace], *, tasks
     unknown = [t for t in tasks if t not in TASKS]
     if unknown:
         raise InputError(f"Unknown task {unknown[0]!r}; expected one of {', '.join(TASKS)}.")
-    labels = labels_from(docs[column], folds)
+    within, customised = held_out_mask(spaces, lambda s: document_rows(s, corpus))
+    labels = labels_from(docs[column], folds, within)
     candidates: list[tuple[str, object]] = [(s.name, lambda s=s: np.asarray(s.vectors)[document_rows(s, corpus)])
                                             for s in spaces]
     sparse_model: list = []   # the vectorizer, once made: its idf weights and vocabulary are the model
@@ -256,13 +258,20 @@ def benchmark(corpus: Corpus, label: str, spaces: list[EmbeddingSpace], *, tasks
             if task == "classification" and few_shots:
                 curves.append(few_shot(X, labels.y, folds=folds, seed=seed).assign(space=name))
     progress(1.0, "Comparing")
-    notes = []
+    notes = [held_out_note(labels, customised)] if customised else []
     if labels.dropped:
         notes.append(f"Left out {len(labels.dropped)} class(es) with fewer than {folds} documents: "
                      + ", ".join(f"{k} ({v})" for k, v in labels.dropped.items()))
     curve = pd.concat(curves, ignore_index=True)[["space", "shots", "score", "std"]] if curves else None
     return Benchmark(corpus.name, label, labels, scores, compare(scores, seed=seed), costs,
                      time.perf_counter() - start, notes, *([curve] if curve is not None else []))
+
+
+def held_out_note(labels: Labels, customised: list[str]) -> str:
+    """What a benchmark with customised spaces was scored on, in a sentence."""
+    return (f"Every space is scored on the {len(labels.y):,} labelled held-out documents (of {labels.total:,}) "
+            f"that {', '.join(customised)} never saw in training; the training documents are left out for all "
+            "spaces alike, so the comparison stays paired.")
 
 
 #: the dimensions a dimension curve tries (those below the space's own)
@@ -278,7 +287,7 @@ def dimension_curve(space: EmbeddingSpace, corpus: Corpus, label: str, *, task: 
     the full space's score, or None if none does."""
     from sklearn.decomposition import PCA
 
-    labels = labels_from(corpus.documents()[f"meta.{label}"], folds)
+    labels = labels_from(corpus.documents()[f"meta.{label}"], folds, held_out_mask([space], lambda s: document_rows(s, corpus))[0])
     X = np.asarray(space.vectors)[document_rows(space, corpus)][labels.rows]
     tried = [d for d in dims if d < min(space.dim, len(labels.y))] + [space.dim]
     rows = []

@@ -85,10 +85,31 @@ class SpaceCard:
     def is_debiased(self) -> bool:
         return self.derived == "hard-debias"
 
+    @property
+    def is_finetuned(self) -> bool:
+        """Fine-tuned on a corpus here (it keeps its model, its run and its split)."""
+        return bool(self.provenance.get("finetune"))
+
+    @property
+    def is_encoder(self) -> bool:
+        """Made by a transformer encoder whose model can be fine-tuned, distilled or asked for
+        words in context: the base encoders' spaces and the fine-tuned ones."""
+        return self.family == SENTENCE_ENCODER and not self.derived
+
+    @property
+    def customised(self) -> dict | None:
+        """How the space's model was customised (method and base), or None."""
+        p = self.provenance
+        if p.get("finetune"):
+            return {"method": p["finetune"]["method"], "base": p["finetune"]["base"]}
+        if p.get("family") == "model2vec":
+            return {"method": "distilled (model2vec)", "base": p.get("base")}
+        return None
+
     def to_dict(self) -> dict:
         """The card as ``space show --json`` prints it."""
         return {"id": self.id, "name": self.name, "family": self.family, "vocabulary": self.vocabulary,
                 "dim": self.dim, "unit": self.unit, "corpus": self.corpus, "parent": self.parent_name,
                 "seconds": self.seconds, "words_per_second": self.words_per_second, "seed": self.seed,
                 "params": self.params, "warnings": list(self.provenance.get("warnings", [])),
-                "can_embed": self.can_embed, "created_at": self.created_at}
+                "can_embed": self.can_embed, "customised": self.customised, "created_at": self.created_at}

@@ -15,3 +15,17 @@ Progress = Callable[[float, str], None]
 
 def no_progress(fraction: float, message: str) -> None:
     """The default callback: report nothing."""
+
+
+def stage(progress: Progress, start: float, end: float, prefix: str = "") -> Progress:
+    """``progress`` for one stage of a job: its 0–1 mapped onto ``start``–``end`` of the whole.
+
+    >>> seen = []
+    >>> stage(lambda f, m: seen.append((f, m)), 0.5, 1.0, "Encoding: ")(0.5, "half")
+    >>> seen
+    [(0.75, 'Encoding: half')]
+    """
+    def report(fraction: float, message: str) -> None:
+        progress(start + (end - start) * min(max(fraction, 0.0), 1.0), prefix + message)
+
+    return report

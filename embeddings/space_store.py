@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -74,9 +75,11 @@ def summary_fields(space: EmbeddingSpace, provenance: dict | None = None) -> dic
 
 
 def save_space(ws: Workspace, space: EmbeddingSpace, name: str | None = None, *,
-               extra_files: dict[str, np.ndarray] | None = None) -> EmbeddingSpace:
+               extra_files: dict[str, np.ndarray] | None = None,
+               extra_dirs: dict[str, Path] | None = None) -> EmbeddingSpace:
     """Write ``space`` into the workspace as a new artefact (atomically: all files or none)
-    and return it, now carrying the artefact's id and name (no second copy of the vectors)."""
+    and return it, now carrying the artefact's id and name (no second copy of the vectors).
+    ``extra_dirs`` are folders copied in (a fine-tuned or distilled model: ``model/``)."""
     name = ws.check_new_name(KIND, name or space.name)
     provenance = {**space.provenance, "created_at": utc_now()}
 
@@ -87,6 +90,8 @@ def save_space(ws: Workspace, space: EmbeddingSpace, name: str | None = None, *,
         meta.to_parquet(folder / "meta.parquet", index=False)
         for fname, array in (extra_files or {}).items():
             np.save(folder / fname, array)
+        for dname, source in (extra_dirs or {}).items():
+            shutil.copytree(source, folder / dname)
         atomic_write_json(folder / "provenance.json", provenance)
         return summary_fields(space, provenance)
 

@@ -67,11 +67,14 @@ class Labels:
         return sorted(set(self.y.tolist()))
 
 
-def labels_from(values: pd.Series, folds: int = FOLDS) -> Labels:
+def labels_from(values: pd.Series, folds: int = FOLDS, within: np.ndarray | None = None) -> Labels:
     """Labels from one metadata column: empty values are left out, and so is any class with
-    fewer documents than folds (stratified k-fold cannot place it); both are counted."""
+    fewer documents than folds (stratified k-fold cannot place it); both are counted.
+    ``within`` (a mask over the documents) keeps only those: the held-out side of a split."""
     text = values.astype("string").str.strip()
     keep = text.notna() & (text != "")
+    if within is not None:
+        keep &= pd.Series(np.asarray(within, dtype=bool), index=text.index)
     counts = text[keep].value_counts()
     small = counts[counts < folds * MIN_PER_CLASS_PER_FOLD]
     keep &= ~text.isin(small.index)

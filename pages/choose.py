@@ -4,14 +4,13 @@ paired differences, cost beside quality, and how far the dimensions can go down.
 import pandas as pd
 import streamlit as st
 
-from embeddings.benchmark import TFIDF_SPARSE, cached_benchmark, dimension_curve, label_columns
-from embeddings.corpus import get_corpus
+from embeddings.benchmark import TFIDF_SPARSE, cached_benchmark, dimension_curve
 from embeddings.demo import LABEL_COLUMN, LABELLED_CORPUS
 from embeddings.figures import dimension_figure, few_shot_figure, pareto_figure
 from embeddings.reports import benchmark_report
 from embeddings.tasks import FOLDS, MAIN_METRIC, TASKS
-from pages.common import (cancellable, corpora, download_name, guard, md, plotly_chart, progress_reporter,
-                          show_flash, space, space_cards, workspace)
+from pages.common import (cancellable, corpora, download_name, guard, label_columns_of, md, plotly_chart,
+                          progress_reporter, show_flash, space, space_cards, workspace)
 from pages.ui.choose_make import make_document_space, show_similarity
 
 ws = workspace()
@@ -22,14 +21,7 @@ st.caption("Which embedding works best on *your* task? Each space is scored on y
 show_flash()
 
 
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def columns_of(root: str, corpus_id: str) -> list[str]:
-    """The label-like columns of a corpus: read once per corpus (a corpus never changes)."""
-    return label_columns(get_corpus(ws, corpus_id))
-
-
-labelled = {c.name: (c, columns_of(str(ws.root), c.id)) for c in corpora()}
+labelled = {c.name: (c, label_columns_of(c.id)) for c in corpora()}
 labelled = {n: v for n, v in labelled.items() if v[1]}
 if not labelled:
     st.info("The task benchmarks need a corpus with a **label column**: add a CSV or JSONL file on the Corpora page "

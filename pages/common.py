@@ -161,6 +161,18 @@ def space(space_id: str) -> EmbeddingSpace:
     return _space(workspace_root(), space_id)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _label_columns(root: str, corpus_id: str) -> list[str]:
+    from embeddings.benchmark import label_columns
+
+    return label_columns(get_corpus(_workspace(root), corpus_id))
+
+
+def label_columns_of(corpus_id: str) -> list[str]:
+    """The label-like columns of a corpus: read once per corpus (a corpus never changes)."""
+    return _label_columns(workspace_root(), corpus_id)
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def corpus_tables(root: str, corpus_id: str) -> dict:
     """The tables the corpus page draws, read once per corpus."""

@@ -513,3 +513,50 @@ def test_choose_page_scores_uploaded_similarity_pairs(app):
     assert any("pydocs-tfidf left out" in c.value and "no vectorizer" in c.value for c in app.caption)
     app.file_uploader(key="ch_pairs_file").set_value(("bad.tsv", b"a\tb\t1\nc\td\n", "text/plain")).run()
     assert not app.exception and any("bad.tsv, line 2" in e.value for e in app.error)
+
+
+# -- the Customise and Words in context pages (#14) ------------------------------------------------
+def test_customise_page_opens_on_before_and_after_of_the_demo_fine_tune(app):
+    app.switch_page("pages/customise.py").run()
+    assert_clean(app)
+    board = next(d.value for d in app.dataframe if "classification (macro-F1)" in d.value.columns)
+    assert set(board["space"]) == {"pydocs-minilm", "pydocs-minilm-supervised"}
+    held = app.workspace.get("space", "pydocs-minilm-supervised").params["finetune"]["split"]["held_out_documents"]
+    assert set(board["n"]) == {f"{held:,} of {held * 2:,}"} or all(n.endswith(f"of {600:,}") for n in board["n"])
+    pairs = next(d.value for d in app.dataframe if "fine-tuned − base" in d.value.columns)
+    assert set(pairs["task"]) == {"classification", "retrieval"}
+    terms = next(d.value for d in app.dataframe if "overlap" in d.value.columns)
+    assert len(terms) == 20 and terms["overlap"].between(0, 1).all()
+    assert {c.key for c in app.get("plotly_chart")} == {"ba_moved", "ba_loss"}
+
+
+def test_customise_page_fine_tune_form_asks_for_labels_only_where_there_are_some(app):
+    app.query_params["cu_tab"] = "Fine-tune"
+    app.switch_page("pages/customise.py").run()
+    assert_clean(app)
+    assert "ba_tuned" not in [s.key for s in app.selectbox]          # the hidden tab did not run
+    app.selectbox(key="ft_corpus").set_value("lee").run()
+    app.radio(key="ft_method").set_value("supervised").run()
+    assert any("has no label column" in i.value for i in app.info)
+    assert "ft_go" not in [b.key for b in app.button]
+    app.selectbox(key="ft_corpus").set_value("python-docs").run()
+    corpus_id = app.workspace.get("corpus", "python-docs").id
+    assert app.selectbox(key=f"ft_label_{corpus_id}").value == "area"
+    assert app.text_input(key="ft_name").placeholder == "python-docs-minilm-supervised"
+    assert app.selectbox(key="ft_base").options[:2] == ["minilm", "pydocs-minilm-supervised"]
+    assert_clean(app)
+
+
+def test_context_page_shows_the_demo_term_with_two_senses(app):
+    app.switch_page("pages/context.py").run()
+    assert_clean(app)
+    shown = metrics(app)
+    assert shown["Senses"] == "2" and float(shown["Spread"]) > 0
+    uses, found = shown["Uses"].split(" of ")
+    assert int(uses.replace(",", "")) == int(found.replace(",", "")) >= 40
+    quotes = [m.value for m in app.markdown if m.value.startswith("> ")]
+    assert len(quotes) == 6 and any("West **Bank**" in q for q in quotes)
+    assert [c.key for c in app.get("plotly_chart")] == ["cx_map"]
+    lee = app.workspace.get("corpus", "lee").id
+    app.text_input(key=f"cx_term_{lee}").input("zzyzx").run()
+    assert not app.exception and any("needs at least" in e.value for e in app.error)

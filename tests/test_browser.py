@@ -479,3 +479,49 @@ def test_projection_labelled_map_click_selection_and_full_deep_link(page, app_se
         fresh.close()
     assert_nothing_left_the_machine(fresh)
     assert page.js_errors == []
+
+
+# -- customising an encoder and words in context (#14) ---------------------------------------------
+def test_fine_tune_shows_progress_per_step_and_can_be_cancelled(page, app_server):
+    """A SimCSE run on Lee: the bar names the step, the loss, the percentage and the time
+    left; Cancel stops it and nothing is saved."""
+    before = len(Workspace(app_server.workspace).list("space"))
+    page.goto(f"{app_server.url}/customise?cu_tab=Fine-tune")
+    wait_for_app(page)
+    expect(page.get_by_role("tab", name="Fine-tune")).to_have_attribute("aria-selected", "true")
+    page.get_by_label("Training texts, at most").fill("2000")
+    page.get_by_label("Training texts, at most").press("Enter")
+    wait_for_app(page)
+    page.get_by_role("button", name="Fine-tune", exact=True).click()
+    page.get_by_text(re.compile(r"Fine-tuning: step [\d,]+ of [\d,]+ · loss \d\.\d{4} · \d+% · about .* left")).first \
+        .wait_for(timeout=180_000)
+    screenshot(page, "customise-progress")
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_text("Fine-tuning was cancelled; nothing was saved.").wait_for(timeout=60_000)
+    assert len(Workspace(app_server.workspace).list("space")) == before
+    assert page.js_errors == []
+
+
+def test_before_and_after_of_the_demo_fine_tune(page, app_server):
+    page.goto(f"{app_server.url}/customise")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Task scores on the held-out documents").wait_for(timeout=180_000)
+    expect(page.get_by_text(re.compile(r"Every space is scored on the [\d,]+ labelled held-out documents"))) \
+        .to_be_visible()
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    expect(charts).to_have_count(2)
+    expect(charts.nth(1)).to_contain_text("training loss")
+    expect(page.get_by_role("heading", name="How far the domain's words moved")).to_be_visible()
+    screenshot(page, "customise-before-after")
+    assert page.js_errors == []
+
+
+def test_words_in_context_on_the_demo_term(page, app_server):
+    page.goto(f"{app_server.url}/context")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Words in context").wait_for()
+    expect_metric(page, "Senses", "2")
+    expect(page.locator('[data-testid="stPlotlyChart"]').first).to_contain_text("sense 1")
+    expect(page.get_by_text("West Bank", exact=False).first).to_be_visible()
+    screenshot(page, "context")
+    assert page.js_errors == []

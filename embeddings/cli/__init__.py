@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import EmbeddingsError
-from . import audit, benchmark, bias, corpus, evaluate, explore, spaces
+from . import audit, benchmark, bias, corpus, customise, evaluate, explore, spaces
 from .common import GateFailed, _Parser, json_safe
 
 
@@ -22,7 +22,9 @@ def build_parser():
     p.add_argument("--workspace", metavar="DIR",
                    help="workspace folder (default: $EMBEDDINGS_WORKSPACE or ./workspace)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for module in (corpus, spaces, explore, bias, audit, evaluate, benchmark):
+    corpus.register(sub)
+    customise.register_space(spaces.register(sub))
+    for module in (explore, bias, audit, evaluate, benchmark, customise):
         module.register(sub)
     spaces.register_export(sub)
     return p

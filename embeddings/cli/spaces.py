@@ -125,8 +125,9 @@ def cmd_space_add_baseline(ws, args) -> None:
           f"({space.provenance['explained_variance']:.1%} of their variance)")
 
 
-def register(sub) -> None:
-    """Add this module's subcommands (in the order ``--help`` lists them)."""
+def register(sub):
+    """Add this module's subcommands (in the order ``--help`` lists them); returns the
+    ``space`` group, for other modules' ``space`` subcommands."""
     train = _command(sub, cmd_train, "train", help="train word2vec, fasttext or ppmi-svd on a corpus")
     train.add_argument("--corpus", required=True)
     from ..cards import UNITS
@@ -179,6 +180,7 @@ def register(sub) -> None:
     base.add_argument("--lsa", type=int, default=LSA_DIM, metavar="K", help="dimensions kept by TruncatedSVD")
     base.add_argument("--seed", type=int, default=0)
     base.add_argument("--name", required=True)
+    return ssub
 
 
 def register_export(sub) -> None:

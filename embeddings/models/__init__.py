@@ -39,11 +39,19 @@ def _fasttext_embedder(folder: Path, provenance: dict):
 def _sentence_embedder(folder: Path, provenance: dict):
     from .sentence import sentence_embedder
 
-    return sentence_embedder(provenance)
+    own = folder / "model"
+    return sentence_embedder(provenance, str(own) if own.is_dir() else None)
+
+
+def _static_embedder(folder: Path, provenance: dict):
+    from .distil import static_embedder
+
+    return static_embedder(folder / "model")
 
 
 register_embedder("fasttext", _fasttext_embedder)
 register_embedder("sentence-transformer", _sentence_embedder)
+register_embedder("model2vec", _static_embedder)
 
 
 def train_space(ws: Workspace, corpus: str, family: str, name: str, *, progress: Progress = no_progress,
@@ -153,3 +161,73 @@ def add_baseline(ws: Workspace, corpus: str, name: str, *, kind: str = "word", n
     name = ws.check_new_name("space", name)
     space = tfidf_space(get_corpus(ws, corpus), name, kind=kind, ngrams=ngrams, lsa=lsa or LSA_DIM, seed=seed)
     return save_space(ws, space, name)
+
+
+def finetune_space(ws: Workspace, base: str, corpus: str, name: str, *, progress: Progress = no_progress,
+                   **settings) -> tuple[EmbeddingSpace, dict]:
+    """Fine-tune the encoder ``base`` (see :func:`~embeddings.models.sentence.encoder_folder`)
+    on ``corpus`` and save the result as a document space of that corpus that keeps its
+    model folder (``model/``). ``settings`` are the fields of
+    :class:`~embeddings.models.finetune.FinetuneParams`. Returns ``(space, run record)``;
+    nothing is saved if the run fails or is cancelled."""
+    import tempfile
+
+    from ..progress import stage
+    from .finetune import FinetuneParams, finetune
+    from .sentence import encode_corpus, encoder_folder, forget_encoder
+
+    name = ws.check_new_name("space", name)
+    unknown = set(settings) - set(FinetuneParams.__dataclass_fields__)
+    if unknown:
+        raise InputError(f"Unknown fine-tuning settings: {', '.join(sorted(unknown))}.")
+    base_path = encoder_folder(ws, base)
+    c = get_corpus(ws, corpus)
+    params = FinetuneParams(**settings)
+    (ws.root / ".tmp").mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=ws.root / ".tmp") as tmp:
+        run = finetune(base_path, c, params, Path(tmp), progress=stage(progress, 0.0, 0.8, "Fine-tuning: "))
+        try:
+            space = encode_corpus(c, name, model=str(run.model_dir), unit="document",
+                                  progress=stage(progress, 0.8, 0.97, "Encoding the documents: "))
+        finally:
+            forget_encoder(run.model_dir)
+        record = run.record(base if base == "minilm" else str(base_path), params)
+        space.provenance.update({"model": f"fine-tuned {params.method} of {base}", "model_path": None,
+                                 "finetune": record})
+        progress(0.97, "Saving")
+        return _with_own_model(ws, save_space(ws, space, name, extra_dirs={"model": run.model_dir})), record
+
+
+def distil_space(ws: Workspace, base: str, name: str, *, dims: int | None = None, corpus: str | None = None,
+                 progress: Progress = no_progress) -> EmbeddingSpace:
+    """Distil the encoder ``base`` into a static model (model2vec) and save it as a space
+    that keeps the model (``model/``): the documents of ``corpus`` (whose terms join the
+    vocabulary) or, without one, the model's whole-word vocabulary."""
+    import tempfile
+
+    from ..progress import stage
+    from .distil import DIMS, distil, forget_static, static_space
+    from .sentence import encoder_folder
+
+    name = ws.check_new_name("space", name)
+    base_path = encoder_folder(ws, base)
+    c = get_corpus(ws, corpus) if corpus else None
+    (ws.root / ".tmp").mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=ws.root / ".tmp") as tmp:
+        folder, record = distil(base_path, Path(tmp), dims=dims or DIMS[0], corpus=c,
+                                progress=stage(progress, 0.0, 0.85, "Distilling: "))
+        record["base"] = base if base == "minilm" else str(base_path)
+        space = static_space(folder, name, record, corpus=c, progress=stage(progress, 0.85, 0.97, "Encoding: "))
+        progress(0.97, "Saving")
+        space = save_space(ws, space, name, extra_dirs={"model": folder})
+        forget_static(folder)
+        return _with_own_model(ws, space)
+
+
+def _with_own_model(ws: Workspace, space: EmbeddingSpace) -> EmbeddingSpace:
+    """A space just saved with its model folder embeds through the saved copy (the
+    temporary one it was made from is about to go)."""
+    from ..space_store import KIND, embedder_for
+
+    space.embedder = embedder_for(ws.get(KIND, space.id).path, space.provenance)
+    return space

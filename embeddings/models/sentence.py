@@ -49,6 +49,34 @@ def resolve_model(model: str) -> Path:
     return path.resolve()
 
 
+def encoder_folder(ws, base: str) -> Path:
+    """The model folder behind ``base``: ``minilm``, the name of a workspace space made by
+    a sentence encoder (a fine-tuned one keeps its model in its own folder), or a local
+    sentence-transformers folder."""
+    from ..errors import NotFoundError
+    from ..space_store import KIND
+
+    if base != MINILM and not Path(base).expanduser().is_dir():
+        try:
+            art = ws.get(KIND, base)
+        except NotFoundError:
+            raise InputError(f"{base}: not minilm, a space of this workspace or a model folder.") from None
+        if (art.path / "model").is_dir():
+            return resolve_model(str(art.path / "model"))
+        path = art.params.get("model_path")
+        if art.params.get("family") != "sentence-transformer" or not path:
+            raise InputError(f"{art.name} was not made by a sentence encoder; choose minilm, a model folder or "
+                             "a space made by one.")
+        return resolve_model(path)
+    return resolve_model(base)
+
+
+def forget_encoder(model: str | Path) -> None:
+    """Drop a folder's model from the process's cache (a temporary folder about to go)."""
+    with _lock:
+        _models.pop(str(Path(model).resolve()), None)
+
+
 def load_encoder(model: str):
     """A SentenceTransformer on the CPU, loaded once per process and folder."""
     path = resolve_model(model)
@@ -182,15 +210,38 @@ def encode_corpus(corpus: Corpus, name: str, *, model: str = MINILM, unit: str =
                 f"{split:,} of {len(texts):,} documents are longer than the model's window of "
                 f"{encoder.max_seq_length} word pieces: each was split into chunks, and its vector is the "
                 "mean of theirs.")
+    if unit == "document":
+        inherit_split(meta, path, corpus, provenance)
     space = EmbeddingSpace.from_arrays(name, labels, vectors, meta=pd.DataFrame(meta), provenance=provenance,
                                        normalised=True)
     space.embedder = sentence_embedder(provenance)
     return space
 
 
-def sentence_embedder(provenance: dict):
-    """Embed new texts with the space's own model (loaded lazily, once)."""
-    model = provenance.get("model", MINILM)
+def inherit_split(meta: dict, model_path: Path, corpus: Corpus, provenance: dict) -> None:
+    """A model customised on this corpus saw only its training documents: the document
+    space it makes carries that split (see :mod:`embeddings.splits`), so the benchmarks
+    score it on the rest."""
+    from .. import splits
+
+    record = splits.model_split(model_path)
+    if record is None:
+        return
+    if record.get("corpus_id") not in (None, corpus.id):
+        provenance.setdefault("warnings", []).append(
+            f"The model was customised on another corpus ({record.get('corpus')}); none of these documents "
+            "trained it.")
+        return
+    n = int(corpus.stats["documents"])
+    split = splits.Split.from_json(record, n)
+    meta[splits.COLUMN] = split.column(n)[np.asarray(meta["doc"], dtype=np.int64)]
+    provenance["split"] = split.record()
+
+
+def sentence_embedder(provenance: dict, model: str | None = None):
+    """Embed new texts with the space's own model (loaded lazily, once): ``model`` is its
+    folder when the space keeps one, else the provenance names it."""
+    model = model or provenance.get("model", MINILM)
 
     def embed(texts: list[str]) -> np.ndarray:
         return encode(load_encoder(model), [_display(t) for t in texts])

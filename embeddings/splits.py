@@ -1,0 +1,120 @@
+"""The train / held-out split of a corpus's documents, the one rule against leakage.
+
+A model customised on a corpus (fine-tuned, or distilled from a fine-tuned encoder) sees
+only the **training** documents. Every document space such a model makes carries a
+``split`` column in its metadata (``train`` or ``held-out`` per document), and its model
+folder carries :data:`MODEL_FILE`, so a space made from that folder later inherits the
+split too. The task benchmarks then score *every* space, the customised ones and their
+bases alike, on the documents that no customised space was trained on (paired, on the
+same rows); :func:`held_out_mask` is that rule.
+
+>>> import pandas as pd
+>>> docs = pd.DataFrame({"meta.area": ["a"] * 6 + ["b"] * 4})
+>>> s = make_split(docs, label="area", fraction=0.5, seed=0)
+>>> len(s.train), len(s.held_out), sorted(set(s.column(10)))
+(5, 5, ['held-out', 'train'])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+#: the metadata column of a document space that names each document's side of the split
+COLUMN = "split"
+TRAIN, HELD_OUT = "train", "held-out"
+#: the share of documents kept out of training by default
+HELD_OUT_FRACTION = 0.5
+#: the file in a customised model's folder that records which documents trained it
+MODEL_FILE = "embedding_explorer_split.json"
+
+
+@dataclass
+class Split:
+    """Document indices (rows of ``corpus.documents()``) on each side."""
+
+    train: np.ndarray
+    held_out: np.ndarray
+    fraction: float
+    seed: int
+    label: str | None = None
+    corpus_id: str | None = None
+    corpus: str | None = None
+
+    def column(self, n: int) -> np.ndarray:
+        """The ``split`` column for the ``n`` documents of the corpus."""
+        out = np.full(n, HELD_OUT, dtype=object)
+        out[self.train] = TRAIN
+        return out
+
+    def record(self) -> dict:
+        """What the provenance keeps (counts and how it was drawn; the rows are in the column)."""
+        return {"corpus": self.corpus, "corpus_id": self.corpus_id, "label": self.label, "seed": self.seed,
+                "held_out_fraction": self.fraction, "train_documents": int(len(self.train)),
+                "held_out_documents": int(len(self.held_out))}
+
+    def to_json(self) -> dict:
+        return {**self.record(), "train": [int(i) for i in self.train]}
+
+    @classmethod
+    def from_json(cls, d: dict, n: int) -> "Split":
+        train = np.asarray(d.get("train", []), dtype=np.int64)
+        if len(train) and (train.min() < 0 or train.max() >= n):
+            raise InputError("The model's split names documents the corpus does not have.")
+        held = np.setdiff1d(np.arange(n), train)
+        return cls(train, held, float(d.get("held_out_fraction", 0)), int(d.get("seed", 0)), d.get("label"),
+                   d.get("corpus_id"), d.get("corpus"))
+
+
+def make_split(docs: pd.DataFrame, *, label: str | None = None, fraction: float = HELD_OUT_FRACTION,
+               seed: int = 0) -> Split:
+    """Hold out ``fraction`` of the documents, seeded; stratified by ``label`` when given
+    (each class split in the same proportion, so every class keeps documents on both
+    sides). Documents without a label go to the held-out side: nothing trains on them."""
+    if not 0.05 <= fraction <= 0.95:
+        raise InputError(f"The held-out share must be between 0.05 and 0.95; got {fraction}.")
+    rng = np.random.default_rng(seed)
+    n = len(docs)
+    if label is None:
+        order = rng.permutation(n)
+        k = int(round(n * fraction))
+        return Split(np.sort(order[k:]), np.sort(order[:k]), fraction, seed)
+    column = f"meta.{label}"
+    if column not in docs:
+        raise InputError(f"The corpus has no label column {label!r}.")
+    values = docs[column].astype("string").str.strip()
+    train = []
+    for _, rows in values[values.notna() & (values != "")].groupby(values, sort=True).groups.items():
+        rows = rng.permutation(np.asarray(rows, dtype=np.int64))
+        k = int(round(len(rows) * fraction))
+        train.extend(rows[k:].tolist())
+    train_rows = np.sort(np.asarray(train, dtype=np.int64))
+    return Split(train_rows, np.setdiff1d(np.arange(n), train_rows), fraction, seed, label)
+
+
+def model_split(model_path: Path | str) -> dict | None:
+    """The split recorded in a customised model's folder, or None for a model we did not train."""
+    from .files import read_json
+
+    path = Path(model_path) / MODEL_FILE
+    return read_json(path) if path.is_file() else None
+
+
+def held_out_mask(spaces, rows_of) -> tuple[np.ndarray | None, list[str]]:
+    """``(mask over the corpus's documents, names)``: the documents held out by **every**
+    space that carries a split (the customised ones), or ``(None, [])`` when none does.
+    ``rows_of(space)`` gives each document's row in the space."""
+    mask, names = None, []
+    for space in spaces:
+        if COLUMN not in space.meta:
+            continue
+        rows = rows_of(space)
+        held = space.meta[COLUMN].to_numpy()[rows] == HELD_OUT
+        mask = held if mask is None else mask & held
+        names.append(space.name)
+    return mask, names

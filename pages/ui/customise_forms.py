@@ -1,0 +1,99 @@
+"""The Customise page's forms: fine-tune an encoder on a corpus, distil one into a static
+model. Each runs with progress (stage, percentage, ETA) and a Cancel button; a cancelled
+or failed run saves nothing."""
+
+import streamlit as st
+
+from embeddings.models import distil_space, finetune_space
+from embeddings.models.distil import DIMS
+from embeddings.models.finetune import MATRYOSHKA_DIMS, METHODS, FinetuneParams
+from embeddings.models.sentence import MINILM
+from embeddings.splits import HELD_OUT_FRACTION
+from embeddings.workspace import Workspace
+from pages.common import (cancellable, corpora, flash, guard, label_columns_of, md, plural, progress_reporter,
+                          space_cards)
+
+METHOD_HELP = {
+    "simcse": "SimCSE, unsupervised: each sentence twice, with dropout noise (MultipleNegativesRankingLoss).",
+    "tsdae": "TSDAE, unsupervised: rebuild each sentence from a copy with 60% of its words deleted.",
+    "supervised": "Supervised, from a label column: texts of one label pulled together (BatchAllTripletLoss).",
+}
+LOCAL = "a local model folder…"
+
+
+def encoder_choice(key: str, label: str = "Base encoder") -> str | None:
+    """minilm, a fine-tuned space of the workspace (its own model), or a typed local folder."""
+    tuned = [n for n, c in space_cards().items() if c.is_finetuned]
+    options = [MINILM, *tuned, LOCAL]
+    pick = st.selectbox(label, options, key=key, help="MiniLM ships with the app; a fine-tuned space keeps its "
+                                                      "model; or the path of a sentence-transformers folder.")
+    if pick == LOCAL:
+        return st.text_input("Model folder", key=f"{key}_path", placeholder="/path/to/a/sentence-transformers/model")
+    return pick
+
+
+def finetune_form(ws: Workspace) -> None:
+    d = FinetuneParams()
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        base = encoder_choice("ft_base")
+    names = {c.name: c for c in corpora()}
+    corpus = names[c2.selectbox("Corpus", list(names), key="ft_corpus")]
+    method = c3.radio("Method", METHODS, key="ft_method", horizontal=True)
+    st.caption(METHOD_HELP[method])
+    label = None
+    if method == "supervised":
+        columns = label_columns_of(corpus.id)
+        if not columns:
+            st.info(f"{md(corpus.name)} has no label column: use simcse or tsdae, or add a CSV with labels.")
+            return
+        label = st.selectbox("Label column", columns, key=f"ft_label_{corpus.id}")
+    b1, b2, b3, b4 = st.columns(4)
+    budget = int(b1.number_input("Training texts, at most", 64, 200_000, d.max_sentences, step=500, key="ft_budget",
+                                 help="Sentences (simcse, tsdae) or documents (supervised), drawn with the seed."))
+    epochs = int(b2.number_input("Epochs", 1, 20, d.epochs, key="ft_epochs"))
+    seed = int(b3.number_input("Seed", 0, 10_000, d.seed, key="ft_seed"))
+    held = b4.slider("Held out", 0.1, 0.9, HELD_OUT_FRACTION, 0.05, key="ft_held",
+                     help="The share of documents never trained on: the benchmarks score every space on them.")
+    matryoshka = st.toggle("Matryoshka: keep quality when the vectors are cut to " + ", ".join(map(str, MATRYOSHKA_DIMS[1:]))
+                           + " dimensions", key="ft_matryoshka", disabled=method == "tsdae")
+    default = f"{corpus.name}-{(base or 'model').rstrip('/').rsplit('/', 1)[-1]}-{method}"
+    name = st.text_input("Name", placeholder=default, key="ft_name") or default
+    if st.button("Fine-tune", type="primary", key="ft_go", icon=":material/model_training:", disabled=not base):
+        with guard("fine-tuning"), cancellable("ft", "Fine-tuning"):
+            progress, done = progress_reporter(f"Fine-tuning {name}")
+            try:
+                space, run = finetune_space(ws, base, corpus.id, name, progress=progress, method=method, label=label,
+                                            max_sentences=budget, epochs=epochs, seed=seed, held_out=held,
+                                            matryoshka=MATRYOSHKA_DIMS if matryoshka and method != "tsdae" else None)
+            finally:
+                done()
+            flash(f"Fine-tuned **{md(space.name)}**: {plural(run['steps'], 'step')} on {plural(run['texts'], 'text')} "
+                  f"in {run['seconds']:.0f} s; {run['split']['held_out_documents']:,} documents held out. "
+                  "Open *Before and after* to see what changed.")
+            st.rerun()
+
+
+def distil_form(ws: Workspace) -> None:
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        base = encoder_choice("di_base", "Encoder to distil")
+    dims = c2.radio("Dimensions (PCA)", DIMS, horizontal=True, key="di_dims")
+    names = ["(none: the model's own vocabulary)"] + [c.name for c in corpora()]
+    corpus = c3.selectbox("Corpus", names, index=min(1, len(names) - 1), key="di_corpus",
+                          help="Its words join the vocabulary, and its documents become the space.")
+    corpus = None if corpus == names[0] else corpus
+    default = f"{corpus or 'static'}-{(base or 'model').rstrip('/').rsplit('/', 1)[-1]}-static{dims}"
+    name = st.text_input("Name", placeholder=default, key="di_name") or default
+    if st.button("Distil", type="primary", key="di_go", icon=":material/compress:", disabled=not base):
+        with guard("distilling"), cancellable("di", "Distilling"):
+            progress, done = progress_reporter(f"Distilling {name}")
+            try:
+                space = distil_space(ws, base, name, dims=dims, corpus=corpus, progress=progress)
+            finally:
+                done()
+            p = space.provenance
+            flash(f"Distilled **{md(space.name)}**: {p['vocabulary']:,} vocabulary entries × {p['dims']} in "
+                  f"{p['distil_seconds']:.0f} s; it encodes {p['texts_per_second']:,.0f} texts/s here. "
+                  "It is on the Choose page's quality–cost chart.")
+            st.rerun()
