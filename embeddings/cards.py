@@ -14,6 +14,8 @@ from .workspace import Artefact
 #: the units a space's labels can be
 UNITS = ("term", "sentence", "document")
 SENTENCE_ENCODER = "sentence-transformer"
+#: the families whose spaces embed any new text with their own model (an encoder, a static model)
+TEXT_ENCODERS = (SENTENCE_ENCODER, "model2vec")
 #: the families the app trains on a corpus
 TRAIN_FAMILIES = ("word2vec", "fasttext", "ppmi-svd")
 

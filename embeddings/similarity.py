@@ -110,13 +110,14 @@ def similarity(name: str, embed: Callable[[list[str]], np.ndarray], pairs: list[
 
 def text_embedder(ws, space) -> tuple[Callable[[list[str]], np.ndarray] | None, str | None]:
     """How ``space`` embeds new texts, or None and why it cannot."""
+    from .cards import TEXT_ENCODERS
     from .corpus import get_corpus
     from .docspaces import pool, word_probability
     from .preprocess import tokenize
     from .space_store import load_space
 
     p = space.provenance
-    if p.get("family") == "sentence-transformer" and space.can_embed:
+    if p.get("family") in TEXT_ENCODERS and space.can_embed:
         return space.embed, None
     if p.get("family") == "pooled":
         try:

@@ -9,7 +9,7 @@ from embeddings.context import DEMO_TERM, MAX_OCCURRENCES, MIN_OCCURRENCES, cont
 from embeddings.demo import DEMO_CORPUS
 from embeddings.figures.customise import SENSE_COLOURS, senses_figure
 from embeddings.models.sentence import encoder_folder, load_encoder
-from pages.common import (cancellable, corpora, guard, md, plotly_chart, progress_reporter, show_flash, space,
+from pages.common import (cancellable, corpora, guard, md, md_highlight, plotly_chart, progress_reporter, show_flash, space,
                           space_cards, workspace)
 from pages.ui.customise_forms import encoder_choice
 
@@ -76,8 +76,7 @@ for i, (col, sense) in enumerate(zip(st.columns(len(view.senses)), view.senses))
         st.markdown(f"**:material/circle: Sense {i + 1}** · {sense.size:,} uses", help=f"colour {colour} on the map")
         st.caption("Nearest words: " + md(", ".join(sense.neighbours)))
         for use in sense.examples:
-            before, word, after = use.parts()
-            st.markdown(f"> {md(before)}**{md(word)}**{md(after)}")
+            st.markdown(f"> {md_highlight(*use.parts())}")
         if sense.static_similarity is not None:
             st.caption(f"{md(view.static)}'s vector of “{md(view.term)}”: mean cosine {sense.static_similarity:.2f} "
                        "to these words" + (" (**closest**)" if view.static_sense == i else ""))

@@ -453,15 +453,19 @@ def test_choose_page_opens_on_the_saved_leaderboard_and_its_scores_are_sklearns(
     assert_clean(app)
     board = next(d.value for d in app.dataframe if "classification (macro-F1)" in d.value.columns)
     assert list(board["space"]) == ["pydocs-word2vec-sif", "pydocs-glove-sif", "pydocs-tfidf", "pydocs-minilm",
-                                    "tfidf (sparse)"]
+                                    "pydocs-minilm-supervised", "pydocs-minilm-static", "tfidf (sparse)"]
     assert any("saved result" in c.value for c in app.caption)        # the demo seeded it: no wait
     corpus = get_corpus(app.workspace, "python-docs")
     docs = corpus.documents()
-    assert set(board["n"]) == {f"{len(docs):,} of {len(docs):,}"}
-    # the leaderboard's macro-F1 is scikit-learn's on the same folds
+    # the demo's fine-tuned space trained on half the documents: every space is scored on the other half
+    tuned = load_space(app.workspace, "pydocs-minilm-supervised")
+    held = np.sort(tuned.meta["doc"].to_numpy()[tuned.meta["split"].to_numpy() == "held-out"])
+    assert set(board["n"]) == {f"{len(held):,} of {len(docs):,}"}
+    assert any("held-out documents" in w.value for w in app.warning)
+    # the leaderboard's macro-F1 is scikit-learn's on the same folds of the held-out documents
     s = load_space(app.workspace, "pydocs-glove-sif")
-    X = np.asarray(s.vectors)[np.argsort(s.meta["doc"].to_numpy())]
-    ref = cross_val_score(LogisticRegression(max_iter=100), X, docs["meta.area"].to_numpy(), scoring="f1_macro",
+    X = np.asarray(s.vectors)[np.argsort(s.meta["doc"].to_numpy())][held]
+    ref = cross_val_score(LogisticRegression(max_iter=100), X, docs["meta.area"].to_numpy()[held], scoring="f1_macro",
                           cv=StratifiedKFold(5, shuffle=True, random_state=0))
     shown = board.set_index("space").loc["pydocs-glove-sif", "classification (macro-F1)"]
     assert shown == f"{ref.mean():.3f} ± {ref.std(ddof=1):.3f}"
@@ -469,7 +473,7 @@ def test_choose_page_opens_on_the_saved_leaderboard_and_its_scores_are_sklearns(
     assert len(readings) == 3 and all(any(t in r for r in readings) for t in ("classification", "clustering",
                                                                                 "retrieval"))
     pairs = next(d.value for d in app.dataframe if "verdict" in d.value.columns)
-    assert len(pairs) == 3 * 10 and set(pairs["task"]) == {"classification", "clustering", "retrieval"}
+    assert len(pairs) == 3 * 21 and set(pairs["task"]) == {"classification", "clustering", "retrieval"}
     assert [c.key for c in app.get("plotly_chart")] == ["ch_pareto"]
 
 
@@ -508,7 +512,8 @@ def test_choose_page_scores_uploaded_similarity_pairs(app):
     app.file_uploader(key="ch_pairs_file").set_value(("pairs.tsv", text.encode(), "text/tab-separated-values")).run()
     assert_clean(app)
     sts = next(d.value for d in app.dataframe if "interval (95%)" in d.value.columns)
-    assert list(sts["space"]) == ["pydocs-word2vec-sif", "pydocs-glove-sif", "pydocs-minilm"]
+    assert list(sts["space"]) == ["pydocs-word2vec-sif", "pydocs-glove-sif", "pydocs-minilm",
+                                  "pydocs-minilm-supervised", "pydocs-minilm-static"]
     assert set(sts["pairs"]) <= {f"{n} of {len(PAIRS)}" for n in range(3, len(PAIRS) + 1)}
     assert any("pydocs-tfidf left out" in c.value and "no vectorizer" in c.value for c in app.caption)
     app.file_uploader(key="ch_pairs_file").set_value(("bad.tsv", b"a\tb\t1\nc\td\n", "text/plain")).run()

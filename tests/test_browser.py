@@ -211,6 +211,7 @@ def test_choose_opens_on_a_leaderboard_with_its_pareto_chart(page, app_server):
     page.get_by_role("heading", name="Leaderboard").wait_for(timeout=120_000)
     expect(page.get_by_text("saved result")).to_be_visible()
     chart = page.locator('[data-testid="stPlotlyChart"]').first
+    chart.wait_for(timeout=60_000)
     expect(chart).to_contain_text("Pareto frontier")
     expect(chart).to_contain_text("pydocs-minilm")
     expect(page.get_by_text(re.compile(r"(is best on|of .* on) classification"))).to_be_visible()
@@ -489,8 +490,9 @@ def test_fine_tune_shows_progress_per_step_and_can_be_cancelled(page, app_server
     page.goto(f"{app_server.url}/customise?cu_tab=Fine-tune")
     wait_for_app(page)
     expect(page.get_by_role("tab", name="Fine-tune")).to_have_attribute("aria-selected", "true")
-    page.get_by_label("Training texts, at most").fill("2000")
-    page.get_by_label("Training texts, at most").press("Enter")
+    budget = page.get_by_role("spinbutton", name="Training texts, at most")
+    budget.fill("2000")
+    budget.press("Enter")
     wait_for_app(page)
     page.get_by_role("button", name="Fine-tune", exact=True).click()
     page.get_by_text(re.compile(r"Fine-tuning: step [\d,]+ of [\d,]+ · loss \d\.\d{4} · \d+% · about .* left")).first \
@@ -520,6 +522,7 @@ def test_words_in_context_on_the_demo_term(page, app_server):
     page.goto(f"{app_server.url}/context")
     wait_for_app(page)
     page.get_by_role("heading", name="Words in context").wait_for()
+    page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=120_000)
     expect_metric(page, "Senses", "2")
     expect(page.locator('[data-testid="stPlotlyChart"]').first).to_contain_text("sense 1")
     expect(page.get_by_text("West Bank", exact=False).first).to_be_visible()

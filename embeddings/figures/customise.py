@@ -15,10 +15,12 @@ SENSE_COLOURS = ["#3b5bdb", "#e8590c", "#2b8a3e", "#c2255c", "#5f3dc4"]
 def loss_figure(curve: pd.DataFrame, title: str = "") -> go.Figure:
     """The training loss per optimiser step, with a rolling mean over a tenth of the run."""
     fig = go.Figure()
+    window = max(1, len(curve) // 10)
     if len(curve):
-        window = max(1, len(curve) // 10)
-        fig.add_trace(go.Scatter(x=curve["step"], y=curve["loss"], mode="lines", name="loss per step",
-                                 line={"color": "#adb5bd", "width": 1}))
+        fig.add_trace(go.Scatter(x=curve["step"], y=curve["loss"], mode="lines+markers" if window < 2 else "lines",
+                                 name="loss per step",
+                                 line={"color": "#3b5bdb" if window < 2 else "#adb5bd", "width": 1.5}))
+    if window >= 2:
         fig.add_trace(go.Scatter(x=curve["step"], y=curve["loss"].rolling(window, min_periods=1).mean(),
                                  mode="lines", name=f"mean of {window} steps", line={"color": "#3b5bdb", "width": 2.5}))
     fig.update_layout(template="plotly_white", height=300, title=plot_text(title) if title else None,

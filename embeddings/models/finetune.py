@@ -207,7 +207,7 @@ class _Reporter:
                     outer.losses.append((int(state.global_step), float(logs["loss"])))
 
             def on_step_end(self, args, state, control, **kwargs):
-                loss = f" · loss {outer.losses[-1][1]:.4f}" if outer.losses else ""
+                loss = f" · loss {outer.losses[-1][1]:.4g}" if outer.losses else ""
                 progress(state.global_step / max(state.max_steps, 1),
                          f"step {state.global_step:,} of {state.max_steps:,}{loss}")
 

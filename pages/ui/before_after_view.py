@@ -92,8 +92,12 @@ def before_after_view(ws: Workspace, cards: dict[str, SpaceCard]) -> None:
     with right:
         st.subheader("Training loss")
         plotly_chart(loss_figure(view.loss_curve), width="stretch", key="ba_loss")
-        st.caption(f"{len(view.loss_curve):,} logged steps; final loss {run['final_loss']:.4f}."
+        st.caption(f"{len(view.loss_curve):,} logged steps; final loss {run['final_loss']:.4g}."
                    if run.get("final_loss") is not None else "No loss was logged.")
+        if run["method"] == "supervised":
+            st.caption("The triplet loss is averaged over the triplets that still break the margin: as training "
+                       "separates the labels, fewer remain, the hardest ones, and the average can rise. Judge the run "
+                       "by the held-out scores.")
     st.dataframe(view.terms.rename(columns={"base": f"neighbours in {base.name}",
                                             "tuned": f"neighbours in {tuned_name}"}),
                  hide_index=True, width="stretch", key="ba_terms",

@@ -4,6 +4,7 @@ or failed run saves nothing."""
 
 import streamlit as st
 
+from embeddings.demo import LABEL_COLUMN
 from embeddings.models import distil_space, finetune_space
 from embeddings.models.distil import DIMS
 from embeddings.models.finetune import MATRYOSHKA_DIMS, METHODS, FinetuneParams
@@ -47,7 +48,8 @@ def finetune_form(ws: Workspace) -> None:
         if not columns:
             st.info(f"{md(corpus.name)} has no label column: use simcse or tsdae, or add a CSV with labels.")
             return
-        label = st.selectbox("Label column", columns, key=f"ft_label_{corpus.id}")
+        label = st.selectbox("Label column", columns, key=f"ft_label_{corpus.id}",
+                             index=columns.index(LABEL_COLUMN) if LABEL_COLUMN in columns else 0)
     b1, b2, b3, b4 = st.columns(4)
     budget = int(b1.number_input("Training texts, at most", 64, 200_000, d.max_sentences, step=500, key="ft_budget",
                                  help="Sentences (simcse, tsdae) or documents (supervised), drawn with the seed."))
@@ -61,7 +63,7 @@ def finetune_form(ws: Workspace) -> None:
     name = st.text_input("Name", placeholder=default, key="ft_name") or default
     if st.button("Fine-tune", type="primary", key="ft_go", icon=":material/model_training:", disabled=not base):
         with guard("fine-tuning"), cancellable("ft", "Fine-tuning"):
-            progress, done = progress_reporter(f"Fine-tuning {name}")
+            progress, done = progress_reporter(name)
             try:
                 space, run = finetune_space(ws, base, corpus.id, name, progress=progress, method=method, label=label,
                                             max_sentences=budget, epochs=epochs, seed=seed, held_out=held,
@@ -87,7 +89,7 @@ def distil_form(ws: Workspace) -> None:
     name = st.text_input("Name", placeholder=default, key="di_name") or default
     if st.button("Distil", type="primary", key="di_go", icon=":material/compress:", disabled=not base):
         with guard("distilling"), cancellable("di", "Distilling"):
-            progress, done = progress_reporter(f"Distilling {name}")
+            progress, done = progress_reporter(name)
             try:
                 space = distil_space(ws, base, name, dims=dims, corpus=corpus, progress=progress)
             finally:

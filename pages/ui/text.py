@@ -31,6 +31,14 @@ def md(value: object) -> str:
     return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" if m.group(1).isdigit() else "\\" + m.group(1), text)
 
 
+def md_highlight(before: str, term: str, after: str) -> str:
+    """A user's sentence as literal text with ``term`` in bold: each part escaped by :func:`md`,
+    the spaces around the term kept (``md`` trims them)."""
+    lead = " " if before[-1:].isspace() else ""
+    trail = " " if after[:1].isspace() else ""
+    return f"{md(before)}{lead}**{md(term)}**{trail}{md(after)}"
+
+
 def md_list(values, sep: str = ", ") -> str:
     """Several user strings, each escaped, joined by ``sep``."""
     return sep.join(md(v) for v in values)
