@@ -276,24 +276,35 @@ def held_out_note(labels: Labels, customised: list[str]) -> str:
 
 #: the dimensions a dimension curve tries (those below the space's own)
 CURVE_DIMS = (8, 16, 32, 64, 128, 256, 512)
+#: how a dimension curve cuts a space down: PCA (fitted without labels), or keeping the first
+#: k coordinates (what a Matryoshka-trained model is made for)
+REDUCTIONS = ("pca", "truncate")
 
 
 def dimension_curve(space: EmbeddingSpace, corpus: Corpus, label: str, *, task: str = "classification",
-                    folds: int = FOLDS, seed: int = 0, dims: tuple[int, ...] = CURVE_DIMS,
+                    folds: int = FOLDS, seed: int = 0, dims: tuple[int, ...] = CURVE_DIMS, reduce: str = "pca",
                     progress: Progress = no_progress) -> tuple[pd.DataFrame, int | None]:
-    """The main score of ``task`` with the space reduced by PCA (fitted without labels) to
-    each of ``dims``, then at full size: ``(curve, drop_at)`` where ``drop_at`` is the
+    """The main score of ``task`` with the space reduced to each of ``dims`` (``reduce``:
+    PCA fitted without labels, or the first k coordinates, renormalised), then at full
+    size: ``(curve, drop_at)`` where ``drop_at`` is the
     largest tried dimension whose score falls more than one std (of the full space's) below
     the full space's score, or None if none does."""
     from sklearn.decomposition import PCA
 
+    if reduce not in REDUCTIONS:
+        raise InputError(f"Unknown reduction {reduce!r}; expected one of {', '.join(REDUCTIONS)}.")
     labels = labels_from(corpus.documents()[f"meta.{label}"], folds, held_out_mask([space], lambda s: document_rows(s, corpus))[0])
     X = np.asarray(space.vectors)[document_rows(space, corpus)][labels.rows]
     tried = [d for d in dims if d < min(space.dim, len(labels.y))] + [space.dim]
     rows = []
     for i, d in enumerate(tried):
         progress(i / len(tried), f"{task} at {d} dimensions")
-        Xd = X if d == space.dim else PCA(n_components=d, random_state=seed).fit_transform(X)
+        if d == space.dim:
+            Xd = X
+        elif reduce == "truncate":
+            Xd = X[:, :d] / np.maximum(np.linalg.norm(X[:, :d], axis=1, keepdims=True), 1e-12)
+        else:
+            Xd = PCA(n_components=d, random_state=seed).fit_transform(X)
         score = next(s for s in run_task(space.name, Xd, labels, task, folds=folds, seed=seed)
                      if s.metric == MAIN_METRIC[task])
         rows.append({"dim": d, "score": score.score, "std": score.std})

@@ -9,10 +9,9 @@ bases alike, on the documents that no customised space was trained on (paired, o
 same rows); :func:`held_out_mask` is that rule.
 
 >>> import pandas as pd
->>> docs = pd.DataFrame({"meta.area": ["a"] * 6 + ["b"] * 4})
->>> s = make_split(docs, label="area", fraction=0.5, seed=0)
+>>> s = make_split(pd.DataFrame({"text": ["a"] * 10}), fraction=0.3, seed=0)
 >>> len(s.train), len(s.held_out), sorted(set(s.column(10)))
-(5, 5, ['held-out', 'train'])
+(7, 3, ['held-out', 'train'])
 """
 
 from __future__ import annotations
@@ -42,7 +41,6 @@ class Split:
     held_out: np.ndarray
     fraction: float
     seed: int
-    label: str | None = None
     corpus_id: str | None = None
     corpus: str | None = None
 
@@ -54,7 +52,7 @@ class Split:
 
     def record(self) -> dict:
         """What the provenance keeps (counts and how it was drawn; the rows are in the column)."""
-        return {"corpus": self.corpus, "corpus_id": self.corpus_id, "label": self.label, "seed": self.seed,
+        return {"corpus": self.corpus, "corpus_id": self.corpus_id, "seed": self.seed,
                 "held_out_fraction": self.fraction, "train_documents": int(len(self.train)),
                 "held_out_documents": int(len(self.held_out))}
 
@@ -67,34 +65,21 @@ class Split:
         if len(train) and (train.min() < 0 or train.max() >= n):
             raise InputError("The model's split names documents the corpus does not have.")
         held = np.setdiff1d(np.arange(n), train)
-        return cls(train, held, float(d.get("held_out_fraction", 0)), int(d.get("seed", 0)), d.get("label"),
-                   d.get("corpus_id"), d.get("corpus"))
+        return cls(train, held, float(d.get("held_out_fraction", 0)), int(d.get("seed", 0)), d.get("corpus_id"),
+                   d.get("corpus"))
 
 
-def make_split(docs: pd.DataFrame, *, label: str | None = None, fraction: float = HELD_OUT_FRACTION,
-               seed: int = 0) -> Split:
-    """Hold out ``fraction`` of the documents, seeded; stratified by ``label`` when given
-    (each class split in the same proportion, so every class keeps documents on both
-    sides). Documents without a label go to the held-out side: nothing trains on them."""
+def make_split(docs: pd.DataFrame, *, fraction: float = HELD_OUT_FRACTION, seed: int = 0) -> Split:
+    """Hold out ``fraction`` of the documents, drawn with ``seed``. The draw depends on the
+    number of documents, the share and the seed only, never on the method or a label column:
+    models customised on one corpus with the same seed (SimCSE, TSDAE and supervised alike)
+    share one held-out side, so the benchmarks compare them all on the same documents."""
     if not 0.05 <= fraction <= 0.95:
         raise InputError(f"The held-out share must be between 0.05 and 0.95; got {fraction}.")
-    rng = np.random.default_rng(seed)
     n = len(docs)
-    if label is None:
-        order = rng.permutation(n)
-        k = int(round(n * fraction))
-        return Split(np.sort(order[k:]), np.sort(order[:k]), fraction, seed)
-    column = f"meta.{label}"
-    if column not in docs:
-        raise InputError(f"The corpus has no label column {label!r}.")
-    values = docs[column].astype("string").str.strip()
-    train = []
-    for _, rows in values[values.notna() & (values != "")].groupby(values, sort=True).groups.items():
-        rows = rng.permutation(np.asarray(rows, dtype=np.int64))
-        k = int(round(len(rows) * fraction))
-        train.extend(rows[k:].tolist())
-    train_rows = np.sort(np.asarray(train, dtype=np.int64))
-    return Split(train_rows, np.setdiff1d(np.arange(n), train_rows), fraction, seed, label)
+    order = np.random.default_rng(seed).permutation(n)
+    k = int(round(n * fraction))
+    return Split(np.sort(order[k:]), np.sort(order[:k]), fraction, seed)
 
 
 def model_split(model_path: Path | str) -> dict | None:

@@ -4,7 +4,7 @@ paired differences, cost beside quality, and how far the dimensions can go down.
 import pandas as pd
 import streamlit as st
 
-from embeddings.benchmark import TFIDF_SPARSE, cached_benchmark, dimension_curve
+from embeddings.benchmark import REDUCTIONS, TFIDF_SPARSE, cached_benchmark, dimension_curve
 from embeddings.demo import LABEL_COLUMN, LABELLED_CORPUS
 from embeddings.figures import dimension_figure, few_shot_figure, pareto_figure
 from embeddings.reports import benchmark_report
@@ -112,18 +112,23 @@ with st.expander("Similarity pairs (STS): your own pairs of texts with a score",
             show_similarity(ws, upload, [space(cards[n].id) for n in chosen], seed)
 
 with st.expander("How far can the dimensions go down?", icon=":material/compress:"):
-    d1, d2, d3 = st.columns([3, 2, 2])
+    d1, d2, d3, d4 = st.columns([3, 2, 2, 2])
     pick = d1.selectbox("Space", chosen, key="ch_dim_space") if chosen else None
     dim_task = d2.selectbox("Task", tasks, key="ch_dim_task")
-    if pick and d3.button("Draw the curve", icon=":material/show_chart:", key="ch_dim_go"):
+    matryoshka = bool(pick and (cards[pick].provenance.get("finetune") or {}).get("params", {}).get("matryoshka"))
+    reduce = d3.radio("Cut by", REDUCTIONS, horizontal=True, key=f"ch_dim_reduce_{pick}", index=int(matryoshka),
+                      format_func={"pca": "PCA", "truncate": "truncation"}.get,
+                      help="PCA fitted without labels, or the first k coordinates: what a Matryoshka model is "
+                           "trained for.")
+    if pick and d4.button("Draw the curve", icon=":material/show_chart:", key="ch_dim_go"):
         with guard("the dimension curve"):
-            progress, done = progress_reporter("PCA and scoring")
+            progress, done = progress_reporter("Cutting and scoring")
             try:
                 curve, drop_at = dimension_curve(space(cards[pick].id), corpus, label, task=dim_task, folds=folds,
-                                                 seed=seed, progress=progress)
+                                                 seed=seed, reduce=reduce, progress=progress)
             finally:
                 done()
-            plotly_chart(dimension_figure(curve, MAIN_METRIC[dim_task], pick, drop_at), width="stretch",
+            plotly_chart(dimension_figure(curve, MAIN_METRIC[dim_task], pick, drop_at, reduce), width="stretch",
                          key="ch_dim_chart")
             st.caption(f"{md(pick)} keeps its {MAIN_METRIC[dim_task]} down to "
                        + (f"{int(curve[curve['dim'] > drop_at]['dim'].min())} dimensions; at {drop_at} it falls "

@@ -34,8 +34,9 @@ def test_first_start_seeds_the_demo_once(demo_template):
     assert [c.name for c in ws.list("corpus")] == ["python-docs", "lee"]      # Lee newest: pages open on it
     assert [s.name for s in ws.list("space")] == ["lee-word2vec", "lee-fasttext", "glove-50d", "lee-minilm",
                                                   "pydocs-word2vec", "pydocs-word2vec-sif", "pydocs-glove-sif",
-                                                  "pydocs-tfidf", "pydocs-minilm"]
-    assert metrics(at)["Corpora"] == "2" and metrics(at)["Embedding spaces"] == "9"
+                                                  "pydocs-tfidf", "pydocs-minilm", "pydocs-minilm-supervised",
+                                                  "pydocs-minilm-static"]
+    assert metrics(at)["Corpora"] == "2" and metrics(at)["Embedding spaces"] == "11"
     assert len(ws.list("projection")) == 2  # the Projection page's opening layouts, cached
     assert len(ws.list("benchmark")) == 1   # and the Choose page's opening benchmark
 
@@ -147,7 +148,8 @@ def test_models_page_lists_the_seeded_spaces_with_cards(app):
     assert_clean(app)
     table = app.dataframe[0].value
     assert list(table["name"]) == ["lee-word2vec", "lee-fasttext", "glove-50d", "lee-minilm", "pydocs-word2vec",
-                                   "pydocs-word2vec-sif", "pydocs-glove-sif", "pydocs-tfidf", "pydocs-minilm"]
+                                   "pydocs-word2vec-sif", "pydocs-glove-sif", "pydocs-tfidf", "pydocs-minilm",
+                                   "pydocs-minilm-supervised", "pydocs-minilm-static"]
     assert int(table.loc[table["name"] == "glove-50d", "vocabulary"].iloc[0]) == 400_000
     m = metrics(app)
     assert m["Family"] == "word2vec" and m["Dimensions"] == "100"

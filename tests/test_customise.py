@@ -21,22 +21,22 @@ TUNED, STATIC, BASE = "pydocs-minilm-supervised", "pydocs-minilm-static", "pydoc
 
 
 # -- the split ----------------------------------------------------------------------------------
-def test_split_is_stratified_disjoint_complete_and_seeded():
-    y = ["a"] * 10 + ["b"] * 7 + ["c"] * 3 + [None] * 2
-    docs = pd.DataFrame({"meta.area": y})
-    s = splits.make_split(docs, label="area", fraction=0.5, seed=3)
-    assert set(s.train).isdisjoint(s.held_out) and sorted([*s.train, *s.held_out]) == list(range(len(y)))
-    train_labels = pd.Series(y).iloc[s.train]
-    # each class keeps round(n × 0.5) held out (numpy's rounding, half to even), the unlabelled none in training
-    assert train_labels.value_counts().to_dict() == {"a": 10 - 5, "b": 7 - 4, "c": 3 - 2}
-    assert not train_labels.isna().any()
-    again = splits.make_split(docs, label="area", fraction=0.5, seed=3)
-    assert (again.train == s.train).all()
-    assert not np.array_equal(splits.make_split(docs, label="area", fraction=0.5, seed=4).train, s.train)
-    column = s.column(len(y))
+def test_split_is_disjoint_complete_seeded_and_the_same_for_every_method():
+    docs = pd.DataFrame({"meta.area": ["a"] * 10 + ["b"] * 7 + ["c"] * 3 + [None] * 2})
+    n = len(docs)
+    s = splits.make_split(docs, fraction=0.5, seed=3)
+    assert set(s.train).isdisjoint(s.held_out) and sorted([*s.train, *s.held_out]) == list(range(n))
+    assert len(s.held_out) == 11
+    # numpy's permutation with the seed, written here: the first 11 are held out
+    assert sorted(np.random.default_rng(3).permutation(n)[:11].tolist()) == s.held_out.tolist()
+    assert (splits.make_split(docs, fraction=0.5, seed=3).train == s.train).all()
+    assert not np.array_equal(splits.make_split(docs, fraction=0.5, seed=4).train, s.train)
+    column = s.column(n)
     assert (column[s.train] == splits.TRAIN).all() and (column[s.held_out] == splits.HELD_OUT).all()
-    back = splits.Split.from_json(s.to_json(), len(y))
+    back = splits.Split.from_json(s.to_json(), n)
     assert (back.held_out == s.held_out).all()
+    with pytest.raises(Exception, match="between 0.05 and 0.95"):
+        splits.make_split(docs, fraction=1.0)
 
 
 # -- fine-tuning --------------------------------------------------------------------------------
@@ -98,6 +98,15 @@ def test_fine_tuning_sees_training_documents_only(lee_ws, monkeypatch, capsys, n
         set(sentences["text"][side[sentences["doc"]] == splits.TRAIN])
     assert len(seen) == 64 and not set(seen) & held_only
     assert set(seen) <= set(sentences["text"][side[sentences["doc"]] == splits.TRAIN])
+    # the model goes out as a standard folder that sentence-transformers loads by itself
+    from sentence_transformers import SentenceTransformer
+
+    code, out, err = run_cli(capsys, "--workspace", ws, "space", "export-model", "lee-simcse", "--out",
+                             ws.parent / "exported", "--json")
+    assert code == 0, err
+    model = SentenceTransformer(json.loads(out)["folder"], device="cpu", local_files_only=True)
+    assert np.allclose(model.encode(["a bushfire near Sydney"], normalize_embeddings=True),
+                       space.embed(["a bushfire near Sydney"]), atol=1e-5)
 
 
 def test_benchmark_scores_every_space_on_the_held_out_documents_only(demo_ws):
@@ -125,6 +134,26 @@ def test_supervised_fine_tuning_improves_held_out_macro_f1(demo_ws):
     assert f1[TUNED] > f1[BASE] + 0.02
 
 
+def test_the_dimension_curve_by_truncation_keeps_the_first_coordinates(demo_ws):
+    """What a Matryoshka model is for: the curve cuts to the first k coordinates (renormalised)
+    and scores on the held-out documents, as scikit-learn does here by hand."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    from embeddings.benchmark import dimension_curve
+
+    corpus, tuned = get_corpus(demo_ws, LABELLED_CORPUS), load_space(demo_ws, TUNED)
+    curve, _ = dimension_curve(tuned, corpus, LABEL_COLUMN, dims=(16,), reduce="truncate")
+    rows = document_rows(tuned, corpus)
+    held = tuned.meta[splits.COLUMN].to_numpy()[rows] == splits.HELD_OUT
+    X = np.asarray(tuned.vectors)[rows][held][:, :16]
+    X = X / np.linalg.norm(X, axis=1, keepdims=True)
+    y = corpus.documents()["meta.area"].to_numpy()[held]
+    ref = cross_val_score(LogisticRegression(max_iter=100), X, y, scoring="f1_macro",
+                          cv=StratifiedKFold(5, shuffle=True, random_state=0))
+    assert curve.iloc[0]["dim"] == 16 and curve.iloc[0]["score"] == pytest.approx(ref.mean(), abs=1e-9)
+
+
 # -- distillation -------------------------------------------------------------------------------
 def test_the_distilled_space_equals_model2vec_encode_and_embeds_unseen_words(demo_ws, no_network):
     from model2vec import StaticModel
@@ -140,6 +169,11 @@ def test_the_distilled_space_equals_model2vec_encode_and_embeds_unseen_words(dem
     p = space.provenance
     assert p["dims"] == space.dim == 256 and p["corpus_terms"] > 0 and p["texts_per_second"] > 0
     assert p["base"] == "minilm" and p["model_bytes"] > 0
+    from embeddings.errors import InputError
+    from embeddings.models.sentence import encoder_folder
+
+    with pytest.raises(InputError, match="not made by a transformer encoder"):
+        encoder_folder(demo_ws, STATIC)                 # a static model is not distilled or fine-tuned again
     unseen = space.embed(["xylophonically"])           # never in any vocabulary: its word pieces
     assert unseen.shape == (1, 256) and np.isfinite(unseen).all() and np.linalg.norm(unseen) > 0.99
     assert no_network == []

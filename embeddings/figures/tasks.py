@@ -44,8 +44,9 @@ def pareto_figure(points: pd.DataFrame, task: str, metric: str) -> go.Figure:
     return fig
 
 
-def dimension_figure(curve: pd.DataFrame, metric: str, space: str, drop_at: int | None) -> go.Figure:
-    """Score (± std) against the dimensions kept by PCA; the first dimension where the
+def dimension_figure(curve: pd.DataFrame, metric: str, space: str, drop_at: int | None,
+                     reduce: str = "pca") -> go.Figure:
+    """Score (± std) against the dimensions kept (by PCA, or the first k); the first dimension where the
     score falls more than one std below the full space's is marked."""
     full = curve.iloc[-1]
     fig = go.Figure(go.Scatter(
@@ -57,7 +58,8 @@ def dimension_figure(curve: pd.DataFrame, metric: str, space: str, drop_at: int 
     if drop_at is not None:
         fig.add_vline(x=drop_at, line={"color": "#c92a2a", "dash": "dash"},
                       annotation_text=f"drops below at {drop_at}", annotation_position="top left")
-    fig.update_xaxes(type="log", title="dimensions kept (PCA, log scale)", tickvals=curve["dim"].tolist())
+    how = "the first k, truncated" if reduce == "truncate" else "PCA"
+    fig.update_xaxes(type="log", title=f"dimensions kept ({how}, log scale)", tickvals=curve["dim"].tolist())
     fig.update_yaxes(title=plot_text(metric))
     fig.update_layout(template="plotly_white", height=360, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       showlegend=False)

@@ -235,7 +235,7 @@ def finetune(base_path: Path, corpus: Corpus, params: FinetuneParams, workdir: P
         else model.get_sentence_embedding_dimension()
     params.check(dim)
     docs = corpus.documents()
-    split = make_split(docs, label=params.label, fraction=params.held_out, seed=params.seed)
+    split = make_split(docs, fraction=params.held_out, seed=params.seed)
     split.corpus_id, split.corpus = corpus.id, corpus.name
     texts, labels = training_texts(corpus, params, split)
     if len(texts) < 2 * params.batch_size:

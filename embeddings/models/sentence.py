@@ -61,10 +61,13 @@ def encoder_folder(ws, base: str) -> Path:
             art = ws.get(KIND, base)
         except NotFoundError:
             raise InputError(f"{base}: not minilm, a space of this workspace or a model folder.") from None
+        if art.params.get("family") != "sentence-transformer":
+            raise InputError(f"{art.name} was not made by a transformer encoder ({art.params.get('family')}); "
+                             "choose minilm, a model folder or a space made by a sentence encoder.")
         if (art.path / "model").is_dir():
             return resolve_model(str(art.path / "model"))
         path = art.params.get("model_path")
-        if art.params.get("family") != "sentence-transformer" or not path:
+        if not path:
             raise InputError(f"{art.name} was not made by a sentence encoder; choose minilm, a model folder or "
                              "a space made by one.")
         return resolve_model(path)
