@@ -37,6 +37,7 @@ def plain_simcse(base_path: Path, texts: list[str], params, out: Path) -> float:
                                        SentenceTransformerTrainingArguments)
     from sentence_transformers.base.sampler import BatchSamplers
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+    from transformers.trainer_callback import PrinterCallback
 
     model = SentenceTransformer(str(base_path), device="cpu", local_files_only=True)
     model.max_seq_length = params.max_length
@@ -47,6 +48,7 @@ def plain_simcse(base_path: Path, texts: list[str], params, out: Path) -> float:
         logging_steps=1)
     trainer = SentenceTransformerTrainer(model=model, args=args, loss=MultipleNegativesRankingLoss(model),
                                          train_dataset=Dataset.from_dict({"anchor": texts, "positive": texts}))
+    trainer.remove_callback(PrinterCallback)   # as ours: stdout carries the JSON
     t = time.perf_counter()
     trainer.train()
     return time.perf_counter() - t

@@ -15,7 +15,7 @@ import os
 # - quiet: our own progress (bar, ETA, cancel) replaces the libraries' bars and load reports.
 for _key, _value in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
                      "HF_HUB_DISABLE_TELEMETRY": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-                     "TRANSFORMERS_VERBOSITY": "error", "TOKENIZERS_PARALLELISM": "false",
+                     "TRANSFORMERS_VERBOSITY": "error", "TOKENIZERS_PARALLELISM": "false", "TQDM_DISABLE": "1",
                      "ARROW_DEFAULT_MEMORY_POOL": "system"}.items():
     os.environ.setdefault(_key, _value)
 

@@ -18,8 +18,9 @@ docstrings labelled by area), with a domain model and four document spaces over 
 - ``pydocs-minilm-static``: MiniLM distilled into a 256-d static model (model2vec);
 
 and saves the benchmark the Choose page opens on, and caches the UMAP layouts the
-Projection page opens on. It takes about two and a half minutes on two cores (144 s:
-MiniLM over the 2,261 labelled documents is the longest step, numba compiling UMAP included).
+Projection page opens on. It takes about six minutes on two cores (363 s: MiniLM over the
+2,261 labelled documents, plain and fine-tuned, the fine-tuning and the distillation are the
+longest steps; numba compiling UMAP included).
 
 Seeding runs once per workspace: a setting records that it happened, so a user who
 deletes the demo corpus does not get it back. An inter-process lock keeps two app

@@ -56,6 +56,8 @@ links[2].page_link("pages/bias.py", label="Probe for bias", icon=":material/bala
 links[0].page_link("pages/audit.py", label="Audit a domain's vocabulary", icon=":material/fact_check:")
 links[1].page_link("pages/evaluate.py", label="Score on benchmarks", icon=":material/leaderboard:")
 links[2].page_link("pages/choose.py", label="Choose an embedding for your task", icon=":material/emoji_events:")
+links[0].page_link("pages/customise.py", label="Fine-tune or distil an encoder", icon=":material/tune:")
+links[1].page_link("pages/context.py", label="See words in context", icon=":material/blur_on:")
 
 with st.expander("What can I do here?"):
     st.markdown(
@@ -63,9 +65,13 @@ with st.expander("What can I do here?"):
         "or start from a bundled sample; train Word2Vec, FastText or a count-based model on it, or take "
         "MiniLM or GloVe; then look at the spaces side by side.\n"
         "- **Demo**: the workspace opens on the Lee news corpus with four models, and on Python's docstrings "
-        "labelled by area with four document spaces and their benchmark, ready to show.\n"
+        "labelled by area with document spaces (MiniLM among them, fine-tuned and distilled too) and their "
+        "benchmark, ready to show.\n"
         "- **Choose**: score each model on your own labels (classification, clustering, retrieval, as MTEB "
         "does), see whether a difference is real, and set quality against speed and size.\n"
+        "- **Customise**: fine-tune the encoder on your corpus (SimCSE, TSDAE or your labels), distil it into a "
+        "static model tens of times faster, and measure before and after on documents it never saw; see how "
+        "each use of a word gets its own vector, and which of your terms are ambiguous.\n"
         "- **Compare**: see which words' neighbourhoods change between two models, even between a word "
         "model and a sentence encoder, and mail the report.\n"
         "- **Probe for bias**: the ten WEAT tests of Caliskan et al. with exact permutation p-values across "

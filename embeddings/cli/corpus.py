@@ -144,7 +144,7 @@ def cmd_seed(ws, args) -> None:
 
     progress = _progress_printer(args, in_logs=True)
     if not args.json and not ws.get_setting(SEEDED_KEY):
-        print(f"Seeding the demo workspace in {ws.root} (first start only; about 2½ minutes on two cores)…",
+        print(f"Seeding the demo workspace in {ws.root} (first start only; about 6 minutes on two cores)…",
               file=sys.stderr, flush=True)
     added = seed_demo(ws, progress)
     getattr(progress, "finish", lambda: None)()
