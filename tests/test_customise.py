@@ -167,7 +167,7 @@ def test_the_distilled_space_equals_model2vec_encode_and_embeds_unseen_words(dem
     direct = direct / np.linalg.norm(direct, axis=1, keepdims=True)
     assert np.allclose(np.asarray(space.vectors)[document_rows(space, corpus)[:20]], direct, atol=1e-5)
     p = space.provenance
-    assert p["dims"] == space.dim == 256 and p["corpus_terms"] > 0 and p["texts_per_second"] > 0
+    assert p["dims"] == space.dim == 256 and p["corpus_terms"] == 0 and p["texts_per_second"] > 0
     assert p["base"] == "minilm" and p["model_bytes"] > 0
     from embeddings.errors import InputError
     from embeddings.models.sentence import encoder_folder
@@ -177,6 +177,31 @@ def test_the_distilled_space_equals_model2vec_encode_and_embeds_unseen_words(dem
     unseen = space.embed(["xylophonically"])           # never in any vocabulary: its word pieces
     assert unseen.shape == (1, 256) and np.isfinite(unseen).all() and np.linalg.norm(unseen) > 0.99
     assert no_network == []
+
+
+def test_distillation_hands_model2vec_the_corpus_words_the_tokenizer_lacks(demo_ws, monkeypatch):
+    """The vocabulary part of a distillation with the corpus's words (the demo skips it for
+    time): model2vec gets the corpus's frequent single words that are not one word piece."""
+    from model2vec import distill
+    from transformers import AutoTokenizer
+
+    from embeddings.models.distil import corpus_vocabulary, distil
+
+    class Handed(Exception):
+        pass
+
+    def spy(model, tokenizer, vocabulary=None, **kwargs):
+        raise Handed(vocabulary)
+
+    monkeypatch.setattr(distill, "distill_from_model", spy)
+    corpus = get_corpus(demo_ws, LABELLED_CORPUS)
+    with pytest.raises(Handed) as handed:
+        distil(minilm_path(), demo_ws.root, corpus=corpus)
+    known = AutoTokenizer.from_pretrained(str(minilm_path())).get_vocab()
+    vocab = corpus.vocabulary()
+    expected = [t for t in vocab["term"] if "_" not in t and t not in known][:len(handed.value.args[0])]
+    assert handed.value.args[0] == expected and len(expected) > 100
+    assert corpus_vocabulary(corpus)[:3] == [t for t in vocab["term"] if "_" not in t][:3]
 
 
 # -- words in context ---------------------------------------------------------------------------

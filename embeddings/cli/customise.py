@@ -43,7 +43,7 @@ def cmd_space_finetune(ws, args) -> None:
 def cmd_space_distil(ws, args) -> None:
     from ..models import distil_space
 
-    space = distil_space(ws, args.base, args.name, dims=args.dims, corpus=args.corpus,
+    space = distil_space(ws, args.base, args.name, dims=args.dims, corpus=args.corpus, words=not args.no_words,
                          progress=_progress_printer(args))
     s = _space_summary(ws, space.id)
     p = space.provenance
@@ -113,6 +113,8 @@ def register_space(ssub) -> None:
     di.add_argument("base", metavar="minilm|FOLDER|SPACE")
     di.add_argument("--dims", type=int, default=DIMS[0], help="PCA dimensions (256, 128, 64)")
     di.add_argument("--corpus", help="add its words to the vocabulary and embed its documents")
+    di.add_argument("--no-words", action="store_true",
+                    help="keep the tokenizer's vocabulary only (about 3x faster on MiniLM)")
     di.add_argument("--name", required=True)
     ex = _command(ssub, cmd_space_export_model, "export-model", help="copy a customised space's model folder out")
     ex.add_argument("name")

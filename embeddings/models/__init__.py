@@ -199,10 +199,10 @@ def finetune_space(ws: Workspace, base: str, corpus: str, name: str, *, progress
 
 
 def distil_space(ws: Workspace, base: str, name: str, *, dims: int | None = None, corpus: str | None = None,
-                 progress: Progress = no_progress) -> EmbeddingSpace:
+                 words: bool = True, progress: Progress = no_progress) -> EmbeddingSpace:
     """Distil the encoder ``base`` into a static model (model2vec) and save it as a space
-    that keeps the model (``model/``): the documents of ``corpus`` (whose terms join the
-    vocabulary) or, without one, the model's whole-word vocabulary."""
+    that keeps the model (``model/``): the documents of ``corpus`` (whose words join the
+    vocabulary, unless ``words`` is False) or, without one, the model's whole-word vocabulary."""
     import tempfile
 
     from ..progress import stage
@@ -214,7 +214,7 @@ def distil_space(ws: Workspace, base: str, name: str, *, dims: int | None = None
     c = get_corpus(ws, corpus) if corpus else None
     (ws.root / ".tmp").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=ws.root / ".tmp") as tmp:
-        folder, record = distil(base_path, Path(tmp), dims=dims or DIMS[0], corpus=c,
+        folder, record = distil(base_path, Path(tmp), dims=dims or DIMS[0], corpus=c, words=words,
                                 progress=stage(progress, 0.0, 0.85, "Distilling: "))
         record["base"] = base if base == "minilm" else str(base_path)
         space = static_space(folder, name, record, corpus=c, progress=stage(progress, 0.85, 0.97, "Encoding: "))
