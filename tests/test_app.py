@@ -567,3 +567,14 @@ def test_context_page_shows_the_demo_term_with_two_senses(app):
     lee = app.workspace.get("corpus", "lee").id
     app.text_input(key=f"cx_term_{lee}").input("zzyzx").run()
     assert not app.exception and any("needs at least" in e.value for e in app.error)
+
+
+def test_customise_page_distil_form_names_a_missing_model_folder(app):
+    app.query_params["cu_tab"] = "Distil"
+    app.switch_page("pages/customise.py").run()
+    assert app.toggle(key="di_words").value is True          # the corpus's words, unless asked otherwise
+    app.selectbox(key="di_base").set_value("a local model folder…").run()
+    app.text_input(key="di_base_path").input("/nonexistent/model").run()
+    app.button(key="di_go").click().run()
+    assert not app.exception and any("no such model folder" in e.value for e in app.error)
+    assert len(app.workspace.list("space")) == 11

@@ -33,6 +33,22 @@ def encoder_choice(key: str, label: str = "Base encoder") -> str | None:
     return pick
 
 
+def _short(base: str | None) -> str:
+    """The last part of a base's name or folder, for a default space name."""
+    return (base or "model").rstrip("/").rsplit("/", 1)[-1]
+
+
+def _run(key: str, what: str, name: str, job):
+    """``job(progress)`` with a progress bar named ``name`` and a Cancel button: its result, or
+    None when it failed (``guard`` has shown why)."""
+    with guard(what.lower()), cancellable(key, what):
+        progress, done = progress_reporter(name)
+        try:
+            return job(progress)
+        finally:
+            done()
+
+
 def finetune_form(ws: Workspace) -> None:
     d = FinetuneParams()
     c1, c2, c3 = st.columns(3)
@@ -59,17 +75,15 @@ def finetune_form(ws: Workspace) -> None:
                      help="The share of documents never trained on: the benchmarks score every space on them.")
     matryoshka = st.toggle("Matryoshka: keep quality when the vectors are cut to " + ", ".join(map(str, MATRYOSHKA_DIMS[1:]))
                            + " dimensions", key="ft_matryoshka", disabled=method == "tsdae")
-    default = f"{corpus.name}-{(base or 'model').rstrip('/').rsplit('/', 1)[-1]}-{method}"
+    default = f"{corpus.name}-{_short(base)}-{method}"
     name = st.text_input("Name", placeholder=default, key="ft_name") or default
     if st.button("Fine-tune", type="primary", key="ft_go", icon=":material/model_training:", disabled=not base):
-        with guard("fine-tuning"), cancellable("ft", "Fine-tuning"):
-            progress, done = progress_reporter(name)
-            try:
-                space, run = finetune_space(ws, base, corpus.id, name, progress=progress, method=method, label=label,
-                                            max_sentences=budget, epochs=epochs, seed=seed, held_out=held,
-                                            matryoshka=MATRYOSHKA_DIMS if matryoshka and method != "tsdae" else None)
-            finally:
-                done()
+        made = _run("ft", "Fine-tuning", name, lambda progress: finetune_space(
+            ws, base, corpus.id, name, progress=progress, method=method, label=label, max_sentences=budget,
+            epochs=epochs, seed=seed, held_out=held,
+            matryoshka=MATRYOSHKA_DIMS if matryoshka and method != "tsdae" else None))
+        if made is not None:
+            space, run = made
             flash(f"Fine-tuned **{md(space.name)}**: {plural(run['steps'], 'step')} on {plural(run['texts'], 'text')} "
                   f"in {run['seconds']:.0f} s; {run['split']['held_out_documents']:,} documents held out. "
                   "Open *Before and after* to see what changed.")
@@ -85,15 +99,14 @@ def distil_form(ws: Workspace) -> None:
     corpus = c3.selectbox("Corpus", names, index=min(1, len(names) - 1), key="di_corpus",
                           help="Its words join the vocabulary, and its documents become the space.")
     corpus = None if corpus == names[0] else corpus
-    default = f"{corpus or 'static'}-{(base or 'model').rstrip('/').rsplit('/', 1)[-1]}-static{dims}"
+    words = st.toggle("Add the corpus's words to the vocabulary", value=True, key="di_words", disabled=not corpus,
+                      help="Words the tokenizer splits get a vector of their own; on MiniLM it takes about 3× longer.")
+    default = f"{corpus or 'static'}-{_short(base)}-static{dims}"
     name = st.text_input("Name", placeholder=default, key="di_name") or default
     if st.button("Distil", type="primary", key="di_go", icon=":material/compress:", disabled=not base):
-        with guard("distilling"), cancellable("di", "Distilling"):
-            progress, done = progress_reporter(name)
-            try:
-                space = distil_space(ws, base, name, dims=dims, corpus=corpus, progress=progress)
-            finally:
-                done()
+        space = _run("di", "Distilling", name, lambda progress: distil_space(
+            ws, base, name, dims=dims, corpus=corpus, words=words, progress=progress))
+        if space is not None:
             p = space.provenance
             flash(f"Distilled **{md(space.name)}**: {p['vocabulary']:,} vocabulary entries × {p['dims']} in "
                   f"{p['distil_seconds']:.0f} s; it encodes {p['texts_per_second']:,.0f} texts/s here. "
