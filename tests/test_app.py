@@ -576,5 +576,6 @@ def test_customise_page_distil_form_names_a_missing_model_folder(app):
     app.selectbox(key="di_base").set_value("a local model folder…").run()
     app.text_input(key="di_base_path").input("/nonexistent/model").run()
     app.button(key="di_go").click().run()
-    assert not app.exception and any("no such model folder" in e.value for e in app.error)
+    assert not app.exception and any("not minilm, a space of this workspace or a model folder" in e.value
+                                     for e in app.error)
     assert len(app.workspace.list("space")) == 11
