@@ -3,9 +3,11 @@
 All vectors in a space are unit length, so cosine similarity is a dot product.
 
 - :func:`neighbours` answers a term or an expression (``king - man + woman``,
-  ``2*paris - france + 0.5*italy``) with exact cosine search (one matrix-vector
-  product; a few ms over GloVe's 400k words). As in gensim's ``most_similar``, the
-  words of the query are left out of the results unless ``exclude_query=False``.
+  ``2*paris - france + 0.5*italy``) by cosine: exact search (one matrix-vector
+  product) for a small space; for a large one with an index (:mod:`embeddings.ann`),
+  approximate candidates re-ranked exactly, unless ``exact=True``. As in gensim's
+  ``most_similar``, the words of the query are left out of the results unless
+  ``exclude_query=False``.
 - :func:`knn_graph` builds one kNN graph over a set of rows: exact (blocked matrix
   products) up to 20k rows, pynndescent beyond. The same graph feeds UMAP
   (``precomputed_knn``), the trust scores and the comparison.
@@ -105,14 +107,29 @@ def top_k(scores: np.ndarray, k: int, exclude: np.ndarray | None = None) -> np.n
     return idx[:k]
 
 
-def neighbours(space: EmbeddingSpace, query: str, k: int = 10, *, exclude_query: bool = True) -> list[Neighbour]:
-    """The k nearest labels to a term or expression, by cosine."""
+def nearest(space: EmbeddingSpace, v: np.ndarray, k: int, exclude: np.ndarray | None = None, *,
+            exact: bool = False) -> list[Neighbour]:
+    """The k labels nearest a unit vector: through the space's approximate index with an
+    exact re-rank where it has one (:mod:`embeddings.ann`), else (or with ``exact``) by
+    brute force."""
+    if space.ann is not None and not exact:
+        from .ann import search
+
+        rows, scores = search(space.ann, space.vectors, v, k, exclude)
+        return [Neighbour(space.labels[i], float(c)) for i, c in zip(rows, scores)]
+    scores = space.vectors @ v
+    return [Neighbour(space.labels[i], float(scores[i])) for i in top_k(scores, k, exclude)]
+
+
+def neighbours(space: EmbeddingSpace, query: str, k: int = 10, *, exclude_query: bool = True,
+               exact: bool = False) -> list[Neighbour]:
+    """The k nearest labels to a term or expression, by cosine (approximate then re-ranked
+    where the space has an index, unless ``exact``)."""
     if k < 1:
         raise InputError("k must be at least 1.")
     v, keys, _ = query_vector(space, query)
-    scores = space.vectors @ v
     exclude = np.array([space.index[x] for x in keys if x in space.index], dtype=np.int64) if exclude_query else None
-    return [Neighbour(space.labels[i], float(scores[i])) for i in top_k(scores, k, exclude)]
+    return nearest(space, v, k, exclude, exact=exact)
 
 
 def label_neighbours(space: EmbeddingSpace, label: str, k: int = 10) -> list[Neighbour] | None:
@@ -122,8 +139,7 @@ def label_neighbours(space: EmbeddingSpace, label: str, k: int = 10) -> list[Nei
     row = space.index.get(key)
     if row is None:
         return None
-    scores = space.vectors @ np.asarray(space.vectors[row], dtype=np.float32)
-    return [Neighbour(space.labels[i], float(scores[i])) for i in top_k(scores, k, np.array([row]))]
+    return nearest(space, np.asarray(space.vectors[row], dtype=np.float32), k, np.array([row]))
 
 
 # -- kNN graphs -----------------------------------------------------------------------

@@ -89,6 +89,8 @@ class EmbeddingSpace:
     id: str | None = None
     #: family-specific maker of vectors for unseen texts; set by the loaders
     embedder: Callable[[list[str]], np.ndarray] | None = field(default=None, repr=False)
+    #: an approximate neighbour index over the rows (large saved spaces; see :mod:`embeddings.ann`)
+    ann: object | None = field(default=None, repr=False)
 
     def __post_init__(self):
         if len(self.labels) != len(self.vectors):

@@ -27,7 +27,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import ann
 from .errors import DamagedError
+from .progress import Progress, no_progress
 from .space import EmbeddingSpace
 from .workspace import Artefact, Workspace
 from .files import atomic_write_json, read_json, utc_now
@@ -135,8 +137,15 @@ def space_problem(art: Artefact) -> str | None:
     return None
 
 
-def load_space(ws: Workspace, name_or_id: str, *, mmap: bool = False) -> EmbeddingSpace:
-    """Load a saved space (vectors memory-mapped when ``mmap``), with its family's embedder.
+#: vectors files larger than this are memory-mapped unless told otherwise (read through the
+#: page cache: a 10M × 384 space is not held in RAM, nor twice)
+MMAP_BYTES = 256 * 1024 * 1024
+
+
+def load_space(ws: Workspace, name_or_id: str, *, mmap: bool | None = None) -> EmbeddingSpace:
+    """Load a saved space, with its family's embedder and, for a large one, its neighbour
+    index if built. The vectors are memory-mapped when ``mmap``, or (``None``) when the
+    file is larger than :data:`MMAP_BYTES`.
 
     A space whose files are damaged raises :class:`~embeddings.errors.DamagedError`.
     """
@@ -144,6 +153,8 @@ def load_space(ws: Workspace, name_or_id: str, *, mmap: bool = False) -> Embeddi
     problem = space_problem(art)
     if problem:
         raise DamagedError(KIND, art.name, problem)
+    if mmap is None:
+        mmap = (art.path / "vectors.npy").stat().st_size > MMAP_BYTES
     try:
         vectors = np.load(art.path / "vectors.npy", mmap_mode="r" if mmap else None, allow_pickle=False)
         meta = pd.read_parquet(art.path / "meta.parquet")
@@ -154,7 +165,21 @@ def load_space(ws: Workspace, name_or_id: str, *, mmap: bool = False) -> Embeddi
         raise DamagedError(KIND, art.name, f"{type(exc).__name__}: {_first_line(exc) if str(exc) else ''}"
                            ) from exc
     space.embedder = embedder_for(art.path, provenance)
+    if ann.needs_index(len(space)):
+        space.ann = ann.open_index(art.path, len(space), space.dim)
     return space
+
+
+def ensure_index(ws: Workspace, space: EmbeddingSpace, *, progress: Progress = no_progress):
+    """The approximate neighbour index of a saved space above :data:`embeddings.ann.THRESHOLD`
+    labels: opened, or built once (with progress; Cancel leaves nothing) and saved in the
+    space's folder, then attached to ``space``. None for a small or unsaved space."""
+    if space.ann is not None or space.id is None or not ann.needs_index(len(space)):
+        return space.ann
+    folder = ws.get(KIND, space.id).path
+    with ws.lock(f"ann-{space.id}"):  # two sessions asking at once build it once
+        space.ann = ann.ensure(folder, space.vectors, progress=progress)
+    return space.ann
 
 
 def list_spaces(ws: Workspace) -> list[Artefact]:

@@ -4,9 +4,12 @@ import pandas as pd
 import streamlit as st
 
 from embeddings.figures import neighbour_bars
+from embeddings import ann
 from embeddings.neighbours import neighbours, parse_expression
 from embeddings.space import OOVError
-from pages.common import default_spaces, guard, md, md_list, plotly_chart, space, spaces_or_stop, sync_query_params
+from embeddings.space_store import ensure_index
+from pages.common import (cancellable, default_spaces, guard, md, md_list, plotly_chart, progress_reporter, space,
+                          spaces_or_stop, sync_query_params, workspace)
 
 st.title("Neighbours")
 st.caption("Type a word or an expression such as `king - man + woman` or `2*paris - france + italy` "
@@ -25,6 +28,21 @@ sync_query_params(spaces=",".join(selected), q=query, k=int(k))
 
 if not selected or not query.strip():
     st.stop()
+large = [n for n in selected if ann.needs_index(len(space(choices[n])))]
+exact = st.toggle("Exact search", value=False, key="nb_exact", disabled=not large,
+                  help=f"Spaces of more than {ann.THRESHOLD:,} labels ({md_list(large) or 'none selected'}) are "
+                       "searched through an approximate index (HNSW), and the candidates re-ranked exactly; "
+                       "this searches all of them instead.")
+if large and not exact:
+    with cancellable("nb_index", "Building the neighbour index", tuple(choices[n] for n in large)):
+        for name in large:
+            s = space(choices[name])
+            if s.ann is None:
+                progress, done = progress_reporter(f"Neighbour index of {name} (once; saved with the space)")
+                try:
+                    ensure_index(workspace(), s, progress=progress)
+                finally:
+                    done()
 with guard("the query"):
     terms = parse_expression(query)
     st.caption("Query: " + " ".join(f"{'+' if w > 0 else '−'} {abs(w):g}·{md(t)}" if abs(w) != 1 else
@@ -35,9 +53,10 @@ for col, name in zip(columns, selected):
     with col, guard(name):
         s = space(choices[name])
         st.markdown(f"**{md(name)}**")
-        st.caption(f"{md(s.family)} · {len(s):,} × {s.dim}")
+        how = "approximate, re-ranked exactly" if s.ann is not None and not exact else "exact"
+        st.caption(f"{md(s.family)} · {len(s):,} × {s.dim} · {how} search")
         try:
-            result = neighbours(s, query, int(k), exclude_query=exclude)
+            result = neighbours(s, query, int(k), exclude_query=exclude, exact=exact)
         except OOVError as exc:
             st.warning(md(exc), icon=":material/help:")
             continue

@@ -144,25 +144,41 @@ def make_zip(members: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> byt
 # -- no network --------------------------------------------------------------------
 @pytest.fixture
 def no_network(monkeypatch):
-    """Block every outgoing internet socket in this process; record attempts."""
+    """Block every outgoing internet socket in this process; record attempts. Loopback stays
+    open: Ray's processes (and a local app server) talk over 127.0.0.1."""
     attempts: list = []
     real_connect = socket.socket.connect
+    real_getaddrinfo = socket.getaddrinfo
+    real_create = socket.create_connection
+
+    def loopback(host) -> bool:
+        return str(host) in LOOPBACK or str(host).startswith("127.")
 
     def guarded_connect(self, address):
-        if self.family in (socket.AF_INET, socket.AF_INET6):
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not loopback(address[0]):
             attempts.append(address)
             raise OSError(f"network blocked by test: {address}")
         return real_connect(self, address)
 
     def guarded_getaddrinfo(host, *args, **kwargs):
+        if host is None or loopback(host):
+            return real_getaddrinfo(host, *args, **kwargs)
         attempts.append(host)
         raise socket.gaierror(f"network blocked by test: {host}")
 
+    def guarded_create(address, *args, **kwargs):
+        if loopback(address[0]):
+            return real_create(address, *args, **kwargs)
+        attempts.append(address)
+        raise OSError(f"network blocked: {address}")
+
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
     monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
-    monkeypatch.setattr(socket, "create_connection",
-                        lambda address, *a, **k: (_ for _ in ()).throw(OSError(f"network blocked: {address}")))
+    monkeypatch.setattr(socket, "create_connection", guarded_create)
     return attempts
+
+
+LOOPBACK = {"localhost", "::1", "127.0.0.1", "0.0.0.0", ""}
 
 
 # -- browser harness -----------------------------------------------------------------

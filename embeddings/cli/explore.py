@@ -8,11 +8,14 @@ from .common import _emit, _command, _progress_printer
 
 def cmd_neighbours(ws, args) -> None:
     from ..neighbours import neighbours
-    from ..space_store import load_space
+    from ..space_store import ensure_index, load_space
 
-    space = load_space(ws, args.space)
-    result = neighbours(space, args.query, args.k, exclude_query=not args.include_query)
-    out = {"query": args.query, "space": space.name,
+    space = load_space(ws, args.space, mmap=True)
+    if not args.exact:
+        ensure_index(ws, space, progress=_progress_printer(args))
+    result = neighbours(space, args.query, args.k, exclude_query=not args.include_query, exact=args.exact)
+    out = {"query": args.query, "space": space.name, "search": "approximate, re-ranked exactly"
+           if space.ann is not None and not args.exact else "exact",
            "neighbours": [{"label": n.label, "cosine": round(n.cosine, 6)} for n in result]}
     _emit(args, out, "\n".join(f"{n.cosine:7.4f}  {n.label}" for n in result))
 
@@ -59,6 +62,8 @@ def register(sub) -> None:
     nb.add_argument("query")
     nb.add_argument("-k", type=int, default=10)
     nb.add_argument("--include-query", action="store_true", help="keep the query's own words in the results")
+    nb.add_argument("--exact", action="store_true",
+                    help="brute-force search even where the space has an approximate index (large spaces)")
     cmp_ = _command(sub, cmd_compare, "compare", help="neighbourhood overlap of two spaces over their shared labels")
     cmp_.add_argument("a")
     cmp_.add_argument("b")

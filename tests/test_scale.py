@@ -1,0 +1,85 @@
+"""Scale (#15): the approximate neighbour index, layouts' approximate kNN graph and
+``transform``, batch encoding (local and on Ray), large maps.
+
+Small budgets here (tens of thousands of vectors, hundreds of documents); the real sizes
+are in bench/scale.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from embeddings import ann
+from embeddings.neighbours import neighbours
+from embeddings.space import EmbeddingSpace
+from embeddings.space_store import ensure_index, load_space, save_space
+
+
+def exact_top(x: np.ndarray, q: np.ndarray, k: int, exclude: int | None = None) -> list[int]:
+    """Brute force, written here: the k rows of largest cosine (rows of x are unit length)."""
+    scores = x @ q
+    if exclude is not None:
+        scores[exclude] = -np.inf
+    return np.argsort(-scores, kind="stable")[:k].tolist()
+
+
+@pytest.fixture(scope="module")
+def glove_20k(glove):
+    return np.ascontiguousarray(glove.vectors[:20_000])
+
+
+def test_the_index_returns_the_exact_top_10_for_99_percent_of_queries(glove_20k):
+    x = glove_20k
+    index = ann.build(x)
+    rng = np.random.default_rng(0)
+    queries = rng.choice(len(x), 300, replace=False)
+    same = 0
+    for q in queries:
+        rows, scores = ann.search(index, x, x[q], 10, exclude=np.array([q]))
+        truth = exact_top(x, x[q], 10, exclude=q)
+        same += sorted(rows.tolist()) == sorted(truth)
+        # the re-rank gives the exact cosines, best first
+        np.testing.assert_allclose(scores, x[rows] @ x[q], rtol=1e-6)
+        assert list(scores) == sorted(scores, reverse=True)
+    assert same / len(queries) >= 0.99
+
+
+def test_a_large_space_builds_its_index_once_and_reopens_it_memory_mapped(ws, glove_20k, monkeypatch):
+    monkeypatch.setattr(ann, "THRESHOLD", 5_000)
+    labels = [f"w{i}" for i in range(len(glove_20k))]
+    saved = save_space(ws, EmbeddingSpace.from_arrays("big", labels, glove_20k, normalised=True))
+    assert saved.ann is None and ensure_index(ws, saved) is not None
+    path = ann.index_path(ws.get("space", "big").path)
+    assert path.is_file()
+    stamp = path.stat().st_mtime_ns
+
+    again = load_space(ws, "big", mmap=True)
+    assert again.ann is not None and isinstance(again.vectors, np.memmap)
+    assert ensure_index(ws, again) is again.ann and path.stat().st_mtime_ns == stamp  # not rebuilt
+    approx = neighbours(again, "w123", 10)
+    exact = neighbours(again, "w123", 10, exact=True)
+    assert [n.label for n in approx] == [n.label for n in exact]
+    assert [n.cosine for n in approx] == pytest.approx([n.cosine for n in exact], abs=1e-6)
+
+    path.write_bytes(b"damaged")  # a damaged or missing index is rebuilt, not trusted
+    damaged = load_space(ws, "big")
+    assert damaged.ann is None
+    assert ensure_index(ws, damaged).size == len(labels)
+
+
+def test_a_cancelled_index_build_leaves_no_file(ws, glove_20k, monkeypatch):
+    from embeddings.errors import Cancelled
+
+    monkeypatch.setattr(ann, "THRESHOLD", 5_000)
+    saved = save_space(ws, EmbeddingSpace.from_arrays("big", [f"w{i}" for i in range(20_000)], glove_20k,
+                                                       normalised=True))
+
+    def cancel(fraction, message):
+        if fraction > 0.3:
+            raise Cancelled("stop")
+
+    with pytest.raises(Cancelled):
+        ensure_index(ws, saved, progress=cancel)
+    folder = ws.get("space", "big").path
+    assert not any(p.name.endswith(ann.INDEX_FILE) or p.name.endswith(".tmp") for p in folder.iterdir())
