@@ -7,13 +7,17 @@ are in bench/scale.py.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from embeddings import ann
+from embeddings.corpus import get_corpus
 from embeddings.neighbours import neighbours
 from embeddings.space import EmbeddingSpace
 from embeddings.space_store import ensure_index, load_space, save_space
+from embeddings.workspace import Workspace
 
 
 def exact_top(x: np.ndarray, q: np.ndarray, k: int, exclude: int | None = None) -> list[int]:
@@ -83,3 +87,62 @@ def test_a_cancelled_index_build_leaves_no_file(ws, glove_20k, monkeypatch):
         ensure_index(ws, saved, progress=cancel)
     folder = ws.get("space", "big").path
     assert not any(p.name.endswith(ann.INDEX_FILE) or p.name.endswith(".tmp") for p in folder.iterdir())
+
+
+# -- batch encoding --------------------------------------------------------------------
+def test_ray_encoding_equals_local_encoding_and_plain_sentence_transformers(lee_ws, tmp_path, capsys, no_network):
+    """The same 40 documents through the local engine, through Ray Data's actor pool (a Ray
+    started here, on loopback only), and through sentence-transformers directly."""
+    from sentence_transformers import SentenceTransformer
+
+    from embeddings.models.sentence import minilm_path
+    from tests.conftest import copy_workspace, run_cli
+
+    ws = Workspace(copy_workspace(lee_ws.root, tmp_path / "ws"))
+    code, out, err = run_cli(capsys, "--workspace", ws.root, "encode", "--corpus", "lee", "--model", "minilm",
+                             "--name", "lee-local", "--limit", "40", "--json")
+    assert code == 0, err
+    code, out, err = run_cli(capsys, "--workspace", ws.root, "encode", "--corpus", "lee", "--model", "minilm",
+                             "--name", "lee-ray", "--limit", "40", "--engine", "ray", "--batch-size", "16", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["engine"] == "ray" and result["vectors"] == 40 and result["ray"]["actors"] >= 1
+    local, on_ray = load_space(ws, "lee-local"), load_space(ws, "lee-ray")
+    assert local.labels == on_ray.labels
+    assert np.min(np.sum(local.vectors * on_ray.vectors, axis=1)) >= 0.9999
+    assert not any(p.name.startswith("_ray") for p in ws.get("space", "lee-ray").path.iterdir())
+
+    # short documents (within MiniLM's window) equal sentence-transformers' own encode
+    docs = get_corpus(ws, "lee").documents().head(40)["text"].tolist()
+    short = [i for i, t in enumerate(docs) if len(t.split()) < 150]
+    assert short
+    plain = SentenceTransformer(str(minilm_path()), device="cpu").encode([docs[i] for i in short],
+                                                                       normalize_embeddings=True)
+    assert np.min(np.sum(plain * on_ray.vectors[short], axis=1)) >= 0.9999
+    assert no_network == []
+
+
+def test_a_cancelled_encoding_saves_nothing_and_a_static_model_encodes_by_lookup(demo_ws):
+    from embeddings.encode import encode_space
+    from embeddings.errors import Cancelled
+    from embeddings.models.distil import encode_static, load_static
+
+    corpus = get_corpus(demo_ws, "python-docs")
+
+    def cancel(fraction, message):
+        if fraction > 0.2:
+            raise Cancelled("stop")
+
+    with pytest.raises(Cancelled):
+        encode_space(demo_ws, corpus, "minilm", "never", limit=300, batch_size=32, progress=cancel)
+    assert not demo_ws.exists("space", "never")
+    assert not list((demo_ws.root / ".tmp").glob("space-*"))
+
+    space = encode_space(demo_ws, corpus, "pydocs-minilm-static", "static-docs", limit=200)
+    model = load_static(demo_ws.get("space", "pydocs-minilm-static").path / "model")
+    texts = corpus.documents().head(200)["text"].tolist()
+    direct = model.encode(texts, max_length=None).astype(np.float32)  # stored in float16
+    direct /= np.linalg.norm(direct, axis=1, keepdims=True)
+    np.testing.assert_allclose(space.vectors, direct, atol=1e-5)
+    assert space.family == "model2vec" and space.can_embed
+    np.testing.assert_allclose(space.embed(["a new text"])[0], encode_static(model, ["a new text"])[0], atol=1e-6)

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import EmbeddingsError
-from . import audit, benchmark, bias, corpus, customise, evaluate, explore, spaces
+from . import audit, benchmark, bias, corpus, customise, evaluate, explore, scale, spaces
 from .common import GateFailed, _Parser, json_safe
 
 
@@ -24,7 +24,7 @@ def build_parser():
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     corpus.register(sub)
     customise.register_space(spaces.register(sub))
-    for module in (explore, bias, audit, evaluate, benchmark, customise):
+    for module in (explore, bias, audit, evaluate, benchmark, customise, scale):
         module.register(sub)
     spaces.register_export(sub)
     return p
