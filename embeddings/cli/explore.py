@@ -33,15 +33,30 @@ def cmd_compare(ws, args) -> None:
                      f"{out['mean_jaccard']:.3f}, median {out['median_jaccard']:.3f}\n"
                      f"most changed{'' if args.all_labels else ' content words'}: {', '.join(changed)}")
 
+def add_layout_args(parser) -> None:
+    """The options that name a layout (``project`` makes it, ``place`` adds to it)."""
+    from ..projection import DEFAULT_PARAMS, DEFAULT_POINTS, METHODS
+
+    parser.add_argument("--method", choices=METHODS, default=METHODS[0])
+    parser.add_argument("--limit", type=int, default=DEFAULT_POINTS, help="the N most frequent labels")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--n-neighbors", type=int, default=DEFAULT_PARAMS["umap"]["n_neighbors"])
+    parser.add_argument("--min-dist", type=float, default=DEFAULT_PARAMS["umap"]["min_dist"])
+    parser.add_argument("--perplexity", type=float, default=DEFAULT_PARAMS["tsne"]["perplexity"])
+
+
+def layout_params(args) -> dict:
+    return {"umap": {"n_neighbors": args.n_neighbors, "min_dist": args.min_dist},
+            "tsne": {"perplexity": args.perplexity}, "pca": {}}[args.method]
+
+
 def cmd_project(ws, args) -> None:
     from ..projection import cached_project, select_rows
     from ..space_store import load_space
 
     space = load_space(ws, args.space)
     rows = select_rows(space, top=args.limit)
-    params = {"umap": {"n_neighbors": args.n_neighbors, "min_dist": args.min_dist},
-              "tsne": {"perplexity": args.perplexity}, "pca": {}}[args.method]
-    proj = cached_project(ws, space, rows, args.method, params=params, seed=args.seed,
+    proj = cached_project(ws, space, rows, args.method, params=layout_params(args), seed=args.seed,
                           progress=_progress_printer(args))
     if args.out:
         frame = proj.frame()
@@ -73,12 +88,5 @@ def register(sub) -> None:
                       help="list stopwords, numbers and rare labels among the most changed too")
     proj = _command(sub, cmd_project, "project", help="a 2-D layout with trust scores (cached in the workspace)")
     proj.add_argument("space")
-    from ..projection import DEFAULT_PARAMS, DEFAULT_POINTS, METHODS
-
-    proj.add_argument("--method", choices=METHODS, default=METHODS[0])
-    proj.add_argument("--limit", type=int, default=DEFAULT_POINTS, help="the N most frequent labels")
-    proj.add_argument("--seed", type=int, default=1)
-    proj.add_argument("--n-neighbors", type=int, default=DEFAULT_PARAMS["umap"]["n_neighbors"])
-    proj.add_argument("--min-dist", type=float, default=DEFAULT_PARAMS["umap"]["min_dist"])
-    proj.add_argument("--perplexity", type=float, default=DEFAULT_PARAMS["tsne"]["perplexity"])
+    add_layout_args(proj)
     proj.add_argument("--out", metavar="FILE.parquet")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .common import _command, _emit, _progress_printer
+from .explore import add_layout_args, layout_params
 
 
 def cmd_encode(ws, args) -> None:
@@ -21,6 +22,28 @@ def cmd_encode(ws, args) -> None:
                      f"({p['texts_per_second']:,.0f}/s, {p['engine']} engine)")
 
 
+def cmd_place(ws, args) -> None:
+    from ..projection import cached_project, place, select_rows
+    from ..space_store import load_space
+    from ..wordlists import parse_words
+
+    space = load_space(ws, args.space)
+    progress = _progress_printer(args)
+    layout = cached_project(ws, space, select_rows(space, top=args.limit), args.method, params=layout_params(args),
+                            seed=args.seed, progress=progress)
+    items = parse_words(args.items) if args.items else []
+    if args.file:
+        from pathlib import Path
+
+        items += [line.strip() for line in Path(args.file).read_text(encoding="utf-8").splitlines() if line.strip()]
+    placed = place(space, layout, items, seed=args.seed, progress=progress)
+    out = {**placed.summary(), "space": space.name, "layout": layout.summary(),
+           "points": placed.frame().round(5).to_dict("records")}
+    _emit(args, out, f"placed {len(placed.labels):,} points into {space.name}'s {args.method} layout of "
+                     f"{len(layout.labels):,}: kNN preservation {placed.knn_preservation:.3f} "
+                     f"(the layout's own: {layout.knn_preservation:.3f})")
+
+
 def register(sub) -> None:
     from ..encode import DEFAULT_BATCH, ENGINES, UNITS
 
@@ -37,3 +60,10 @@ def register(sub) -> None:
     enc.add_argument("--address", help="with --engine ray: join this Ray cluster (default: start Ray here)")
     enc.add_argument("--batch-size", type=int, default=DEFAULT_BATCH)
     enc.add_argument("--limit", type=int, help="only the first N documents or sentences")
+
+    pl = _command(sub, cmd_place, "place",
+                  help="place new labels or texts into a saved layout (UMAP's and openTSNE's transform)")
+    pl.add_argument("space")
+    pl.add_argument("items", nargs="?", help="labels or texts, comma-separated")
+    pl.add_argument("--file", help="one label or text per line")
+    add_layout_args(pl)
