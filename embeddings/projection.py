@@ -45,8 +45,9 @@ METHOD_LABELS = {"umap": "UMAP", "pca": "PCA", "tsne": "t-SNE"}
 KIND = "projection"
 TRUST_K = 10
 TRUST_SAMPLE = 5000
-#: the most points one panel shows (a larger selection keeps the most frequent); said in the page before it runs
-MAX_POINTS = 100_000
+#: the most points one panel shows (a larger selection keeps the most frequent); said in the page before it
+#: runs. Above :data:`embeddings.maps.LARGE_MAP` a panel is a density overview plus individual points
+MAX_POINTS = 2_000_000
 
 
 @dataclass
@@ -66,7 +67,8 @@ class Projection:
     rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     #: per point, its 5 nearest neighbours in the full space (among the shown points), for hovers
     neighbours: list[str] = field(default_factory=list)
-    #: how the kNN graph was made: "exact", or "approximate" (pynndescent) above EXACT_LIMIT points
+    #: how the kNN graph was made: "exact", "approximate" (pynndescent) above EXACT_LIMIT points, or
+    #: "none" (a PCA above that limit needs no graph)
     knn: str = "exact"
     #: an approximate graph's recall@k against exact search, on a seeded sample of points
     knn_recall: float | None = None
@@ -138,6 +140,8 @@ def trust_scores(vectors: np.ndarray, coords: np.ndarray, knn_idx: np.ndarray | 
         return None, None, 0
     pick = np.arange(n) if n <= sample else np.sort(np.random.default_rng(seed).choice(n, sample, replace=False))
     tw = float(trustworthiness(vectors[pick], coords[pick], n_neighbors=k, metric="cosine"))
+    if knn_idx is None and n > sample:  # no graph of all the points (a large PCA): neighbours among the sample
+        vectors, coords, n = vectors[pick], coords[pick], len(pick)
     if knn_idx is None or knn_idx.shape[1] < k + 1:
         knn_idx = knn_graph(vectors, k)[0]
     high = knn_idx[:, 1:k + 1]
@@ -226,6 +230,10 @@ def estimate_seconds(method: str, n: int) -> float:
     >>> round(estimate_seconds("tsne", 100_000))
     400
     """
+    if method == "pca":  # the graph (trust scores, hovers) is built up to the exact limit only
+        from .neighbours import EXACT_LIMIT
+
+        return SECONDS_PER_POINT["pca"] * min(n, EXACT_LIMIT) + 6e-6 * max(n - EXACT_LIMIT, 0)
     return SECONDS_PER_POINT[method] * n
 
 
@@ -257,10 +265,13 @@ def project(space: EmbeddingSpace, rows: np.ndarray, method: str = "umap", *, pa
     vectors = np.asarray(space.vectors[rows], dtype=np.float32)
     start = time.perf_counter()
     k_graph = max(TRUST_K, int(params.get("n_neighbors", TRUST_K)))
-    progress(0.05, f"kNN graph of {len(rows):,} points")
-    idx, dist = knn_graph(vectors, min(k_graph, len(rows) - 1))
+    # PCA needs no graph: above the exact limit none is built (trust on a sample, hovers without neighbours)
     approximate = len(rows) > neighbours_module.EXACT_LIMIT
-    recall = graph_recall(vectors, idx, seed=seed or 0) if approximate else None
+    idx = dist = recall = None
+    if method != "pca" or not approximate:
+        progress(0.05, f"kNN graph of {len(rows):,} points")
+        idx, dist = knn_graph(vectors, min(k_graph, len(rows) - 1))
+        recall = graph_recall(vectors, idx, seed=seed or 0) if approximate else None
     progress(0.3, f"{METHOD_LABELS[method]} layout")
 
     unit = "epoch" if method == "umap" else "iteration"
@@ -282,9 +293,11 @@ def project(space: EmbeddingSpace, rows: np.ndarray, method: str = "umap", *, pa
     coords = np.asarray(coords, dtype=np.float32)
     tw, kp, sample = trust_scores(vectors, coords, idx, seed=seed or 0)
     labels = [space.labels[i] for i in rows]
-    near = [", ".join(labels[j] for j in idx[i, 1:6]) for i in range(len(rows))]
+    near = [", ".join(labels[j] for j in idx[i, 1:6]) for i in range(len(rows))] if idx is not None \
+        else [""] * len(rows)
+    how = "none" if idx is None else "approximate" if approximate else "exact"
     return Projection(labels, coords, method, params, seconds, tw, kp, sample, rows=rows, neighbours=near,
-                      knn="approximate" if approximate else "exact", knn_recall=recall)
+                      knn=how, knn_recall=recall)
 
 
 #: points whose approximate neighbours are checked against exact search

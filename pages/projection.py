@@ -6,7 +6,8 @@ import numpy as np
 import streamlit as st
 
 from embeddings.display import label_from_plot
-from embeddings.figures import neighbour_table, projection_figure
+from embeddings.figures import add_density, neighbour_table, projection_figure
+from embeddings.maps import LARGE_MAP, map_view, selection_extent
 from embeddings.glossary import GLOSSARY
 from embeddings.neighbours import label_neighbours
 from embeddings.projection import MAX_POINTS, METHOD_LABELS, METHODS, align, cached_project, estimate_seconds, select_rows
@@ -95,6 +96,37 @@ focus = next(iter(picked)) if len(picked) == 1 else None
 near = {name: {w for w, _ in (neighbours_of(choices[name], focus) or [])} for name, _, _ in panels} if focus else {}
 
 
+def large_view(name, proj):
+    """A panel above LARGE_MAP points: its current view (the whole layout until zoomed), the
+    searched and selected labels always drawn. Returns (the drawn part as a projection, the view)."""
+    if len(proj.labels) <= LARGE_MAP:
+        return proj, None
+    extent = st.session_state.get(f"pj_extent_{name}")
+    wanted = {view.search, view.search.lower()} | picked if view.search else picked
+    always = np.flatnonzero(np.isin(np.asarray(proj.labels, dtype=object), list(wanted))) if wanted else None
+    mv = map_view(proj.coords, extent, always=always)
+    part = replace(proj, labels=[proj.labels[i] for i in mv.rows], coords=proj.coords[mv.rows],
+                   rows=proj.rows[mv.rows], neighbours=[proj.neighbours[i] for i in mv.rows] if proj.neighbours
+                   else [])
+    return part, mv
+
+
+def zoom_controls(name, mv) -> None:
+    """Zoom to a box selection, or back to the whole layout."""
+    c1, c2, c3 = st.columns([4, 2, 2])
+    c1.caption(md(mv.caption()))
+    box = selection_extent((st.session_state.get(f"pj_chart_{name}") or {}).get("selection"))
+    if c2.button("Zoom to selection", key=f"pj_zoom_{name}", disabled=box is None, icon=":material/zoom_in:",
+                 help="Drag a box (the box tool in the chart's toolbar), then zoom: the density is recomputed "
+                      "over the box, and every point is drawn once it holds few enough."):
+        st.session_state[f"pj_extent_{name}"] = box
+        st.rerun()
+    if c3.button("Whole map", key=f"pj_reset_{name}", disabled=st.session_state.get(f"pj_extent_{name}") is None,
+                 icon=":material/zoom_out_map:"):
+        st.session_state.pop(f"pj_extent_{name}", None)
+        st.rerun()
+
+
 def figure(name, s, proj):
     frame = proj.frame()
     freq = s.meta["frequency"].to_numpy()[proj.rows] if "frequency" in s.meta else np.zeros(len(proj.rows))
@@ -110,16 +142,23 @@ for start in range(0, len(panels), per_row):
     cols = st.columns(per_row)
     for col, (name, s, proj) in zip(cols, panels[start:start + per_row]):
         with col, guard(name):
-            fig, found = figure(name, s, proj)
+            drawn, mv = large_view(name, proj)
+            fig, found = figure(name, s, drawn)
+            if mv is not None:
+                add_density(fig, mv)
             tw = "n/a" if proj.trustworthiness is None else f"{proj.trustworthiness:.3f}"
             kp = "n/a" if proj.knn_preservation is None else f"{proj.knn_preservation:.3f}"
             st.markdown(f"**{md(name)}** · {len(proj.labels):,} points · {METHOD_LABELS[view.method]}")
             st.caption(f"Trustworthiness **{tw}** · kNN preservation **{kp}** · "
                        f"{'cached' if proj.cached else f'{proj.seconds:.1f} s'}"
                        + (f" · trust on a sample of {proj.trust_sample:,}" if proj.trust_sample < len(proj.labels)
-                          else ""), help=TRUST_HELP)
+                          else "")
+                       + (f" · approximate kNN graph, recall {proj.knn_recall:.3f} against exact search on a sample"
+                          if proj.knn == "approximate" and proj.knn_recall is not None else ""), help=TRUST_HELP)
             plotly_chart(fig, width="stretch", key=f"pj_chart_{name}", on_select="rerun",
                          selection_mode=("points", "box", "lasso"))
+            if mv is not None:
+                zoom_controls(name, mv)
             if view.search and not found:
                 st.caption(f"“{md(view.search)}” is not among the points shown in {md(name)}.")
 

@@ -63,6 +63,17 @@ def _centre(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(np.median(x)), float(np.median(y))
 
 
+def add_density(fig: go.Figure, view) -> go.Figure:
+    """Put a large map's density image (:class:`embeddings.maps.MapView`) under its points and
+    fit the axes to the view. The image is a ``data:`` URL: nothing is fetched."""
+    x0, x1, y0, y1 = view.extent
+    fig.add_layout_image(source=view.data_url(), xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
+                         sizing="stretch", layer="below", opacity=1.0)
+    fig.update_xaxes(range=[x0, x1])
+    fig.update_yaxes(range=[y0, y1])
+    return fig
+
+
 def projection_figure(frame: pd.DataFrame, layers: MapLayers, *, height: int = 520) -> tuple[go.Figure, int | None]:
     """One projection panel: points coloured by ``layers``, group names at their centres,
     optional labels on the most frequent words, the selection (red rings) and its

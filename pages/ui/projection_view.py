@@ -47,7 +47,7 @@ def view_controls(names: list[str], default: list[str]) -> View:
                       if st.query_params.get("method", "umap") in METHODS else 0, horizontal=True, key="pj_method",
                       format_func=METHOD_LABELS.get)
     mode = c3.selectbox("Points", ["Most frequent", "All", "Word list", "Regex"], key="pj_mode", bind=URL,
-                        format_func=lambda m: f"All (at most {MAX_POINTS:,})" if m == "All" else m,
+                        format_func=str,
                         help=f"A panel shows at most {MAX_POINTS:,} points: beyond that, the most frequent.")
     params: dict = {}
     with st.expander("Settings", icon=":material/tune:"):
