@@ -28,7 +28,7 @@ import numpy as np
 #: above this many points a panel is a density overview plus individual points
 LARGE_MAP = 50_000
 #: the most individual points drawn in one panel
-MAX_DRAWN = 20_000
+MAX_DRAWN = 10_000
 #: the density image's resolution (pixels on its longer side)
 DENSITY_PIXELS = 480
 

@@ -34,7 +34,8 @@ if not view.selected:
 
 def rows_for(s):
     words = parse_words(view.words_text) if view.mode == "Word list" else None
-    return select_rows(s, top=None if view.mode == "All" else int(view.top), words=words, regex=view.regex or None)
+    return select_rows(s, top=None if view.mode == "All" else int(view.top), words=words, regex=view.regex or None,
+                       limit=MAX_POINTS)
 
 
 # -- say what will happen before anyone waits ------------------------------------------------
@@ -127,13 +128,15 @@ def zoom_controls(name, mv) -> None:
         st.rerun()
 
 
-def figure(name, s, proj):
+def figure(name, s, proj, large: bool = False):
     frame = proj.frame()
     freq = s.meta["frequency"].to_numpy()[proj.rows] if "frequency" in s.meta else np.zeros(len(proj.rows))
     frame["frequency"] = np.nan_to_num(freq.astype(float), nan=0.0)
     if "neighbours" not in frame:
         frame["neighbours"] = ""
     layers = layers_for(view, choices[name], s, proj, frame, picked, near.get(name, set()))
+    if large:
+        layers.point_size = 3
     return projection_figure(frame, layers, height=520 if len(panels) <= 2 else 420)
 
 
@@ -143,7 +146,7 @@ for start in range(0, len(panels), per_row):
     for col, (name, s, proj) in zip(cols, panels[start:start + per_row]):
         with col, guard(name):
             drawn, mv = large_view(name, proj)
-            fig, found = figure(name, s, drawn)
+            fig, found = figure(name, s, drawn, large=mv is not None)
             if mv is not None:
                 add_density(fig, mv)
             tw = "n/a" if proj.trustworthiness is None else f"{proj.trustworthiness:.3f}"

@@ -484,13 +484,21 @@ def test_our_tsne_is_as_trustworthy_as_scikit_learns(demo_ws):
     assert ours > theirs - 0.03
 
 
-def test_the_point_cap_and_a_time_estimate_are_said_before_the_run(demo_ws, monkeypatch):
+def test_the_point_cap_is_said_before_the_run_and_a_large_panel_is_a_density_map(demo_ws, monkeypatch):
+    """The cap is lowered to 100,000 here (it is 2,000,000): GloVe's 400k words are then capped,
+    and the panel, above LARGE_MAP points, is drawn as a density image plus individual points."""
+    from embeddings import projection
+    from embeddings.maps import MAX_DRAWN
+
+    monkeypatch.setattr(projection, "MAX_POINTS", 100_000)
     monkeypatch.setenv("EMBEDDINGS_WORKSPACE", str(demo_ws.root))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
     at.switch_page("pages/projection.py").run()
     at.multiselect(key="pj_spaces").set_value(["glove-50d"])
     at.radio(key="pj_method").set_value("pca")
     at.selectbox(key="pj_mode").set_value("All").run()
+    assert not at.exception
     captions = " ".join(c.value for c in at.caption)
     assert "400,000 labels: its 100,000 most frequent are shown" in captions
-    assert re.search(r"PCA of 100,000 points takes about \d+ s on this machine", captions)
+    assert f"100,000 of 100,000 points in this view: their density, and the {MAX_DRAWN:,} most frequent" in captions
+    assert projection.estimate_seconds("umap", 100_000) > 20  # what the page says before a long run

@@ -44,6 +44,8 @@ class MapLayers:
     picked: set[str] = field(default_factory=set)
     near: set[str] = field(default_factory=set)
     search: str = ""
+    #: marker size (None: by the number of points); small over a density image, which it must not hide
+    point_size: int | None = None
 
 
 def short_name(group: str, words: int = 2) -> str:
@@ -85,7 +87,7 @@ def projection_figure(frame: pd.DataFrame, layers: MapLayers, *, height: int = 5
                        frame["neighbours"]], axis=1)
     hover = "<b>%{customdata[0]}</b><br>frequency %{customdata[1]}<br>near: %{customdata[2]}<extra></extra>"
     x, y = frame["x"].to_numpy(), frame["y"].to_numpy()
-    size = 4 if len(frame) > 20_000 else 6
+    size = layers.point_size or (4 if len(frame) > 20_000 else 6)
     fig = go.Figure()
     if layers.groups is None:
         values = layers.values if layers.values is not None else np.zeros(len(frame))
