@@ -48,7 +48,7 @@ def tsne(glove) -> dict:
     from embeddings.projection import _tsne
 
     out = {}
-    for n in (5_000, 50_000):
+    for n in (int(v) for v in os.environ.get("BENCH_TSNE_SIZES", "5000,50000").split(",")):
         x = np.asarray(glove.vectors[:n])
         t = time.perf_counter()
         sk = TSNE(n_components=2, perplexity=30, metric="cosine", init="pca", random_state=1, n_jobs=2).fit_transform(x)
@@ -232,6 +232,7 @@ SECTIONS = {"tsne": tsne, "umap": umap_, "memory": memory, "ann": ann, "place": 
 
 def main(argv: list[str]) -> None:
     wanted = argv or list(SECTIONS)
+    sys.argv = sys.argv[:1]  # a library below reads sys.argv (numpy's f2py, through scipy): leave it ours alone
     glove = _glove() if set(wanted) & {"tsne", "umap", "ann", "place"} else None
     result = {"benchmark": "scale", "cpus": os.cpu_count()}
     for name in wanted:

@@ -29,20 +29,23 @@ sync_query_params(spaces=",".join(selected), q=query, k=int(k))
 if not selected or not query.strip():
     st.stop()
 large = [n for n in selected if ann.needs_index(len(space(choices[n])))]
-exact = st.toggle("Exact search", value=False, key="nb_exact", disabled=not large,
-                  help=f"Spaces of more than {ann.THRESHOLD:,} labels ({md_list(large) or 'none selected'}) are "
-                       "searched through an approximate index (HNSW), and the candidates re-ranked exactly; "
-                       "this searches all of them instead.")
-if large and not exact:
-    with cancellable("nb_index", "Building the neighbour index", tuple(choices[n] for n in large)):
-        for name in large:
-            s = space(choices[name])
-            if s.ann is None:
+unindexed = [n for n in large if space(choices[n]).ann is None]
+if unindexed:  # exact search works at any size; the index is an accelerator, built on request
+    c1, c2 = st.columns([5, 2])
+    c1.caption(f"{md_list(unindexed)}: more than {ann.THRESHOLD:,} labels, searched exactly (one pass over all of "
+               "them). An approximate index (HNSW, saved with the space) answers in about a millisecond.")
+    if c2.button("Build the neighbour index", key="nb_build", icon=":material/bolt:"):
+        with cancellable("nb_index", "Building the neighbour index"):
+            for name in unindexed:
                 progress, done = progress_reporter(f"Neighbour index of {name} (once; saved with the space)")
                 try:
-                    ensure_index(workspace(), s, progress=progress)
+                    ensure_index(workspace(), space(choices[name]), progress=progress)
                 finally:
                     done()
+        st.rerun()
+exact = st.toggle("Exact search", value=False, key="nb_exact", disabled=len(unindexed) == len(large),
+                  help="Spaces with an approximate index are searched through it and the candidates re-ranked "
+                       "exactly; this searches all their labels instead.")
 with guard("the query"):
     terms = parse_expression(query)
     st.caption("Query: " + " ".join(f"{'+' if w > 0 else '−'} {abs(w):g}·{md(t)}" if abs(w) != 1 else

@@ -189,3 +189,32 @@ def test_placed_points_land_among_their_true_neighbours(glove, method, slack):
     rng = np.random.default_rng(0)
     random_spot = layout.coords[rng.choice(2_000, 200)] + rng.normal(0, 1, (200, 2))
     assert placed.knn_preservation > 3 * placed_preservation(fitted, layout.coords, new, random_spot)
+
+
+def test_neighbours_page_searches_a_large_space_exactly_until_its_index_is_built(ws, glove, monkeypatch):
+    """AppTest: 15,000 GloVe words, above the index threshold (lowered here from 50,000 to keep
+    the build short), are searched exactly; the button builds the index (saved in the space's
+    folder) and the same query then goes through it, with the same answer."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    monkeypatch.setattr(ann, "THRESHOLD", 10_000)
+    big = EmbeddingSpace.from_arrays("big", glove.labels[:15_000], np.asarray(glove.vectors[:15_000]),
+                                     normalised=True)
+    save_space(ws, big)
+    monkeypatch.setenv("EMBEDDINGS_WORKSPACE", str(ws.root))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page("pages/neighbours.py").run()
+    at.multiselect(key="nb_spaces").set_value(["big"])
+    at.text_input(key="nb_query").input("river").run()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "searched exactly" in captions and "exact search" in captions
+    before = at.dataframe[0].value["label"].tolist()
+    at.button(key="nb_build").click().run()
+    assert not at.exception
+    assert ann.index_path(ws.get("space", "big").path).is_file()
+    assert "approximate, re-ranked exactly search" in " ".join(c.value for c in at.caption)
+    assert at.dataframe[0].value["label"].tolist() == before
+    assert before == [n.label for n in neighbours(load_space(ws, "big"), "river", 10, exact=True)]

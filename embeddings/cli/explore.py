@@ -11,7 +11,7 @@ def cmd_neighbours(ws, args) -> None:
     from ..space_store import ensure_index, load_space
 
     space = load_space(ws, args.space, mmap=True)
-    if not args.exact:
+    if args.build_index and not args.exact:
         ensure_index(ws, space, progress=_progress_printer(args))
     result = neighbours(space, args.query, args.k, exclude_query=not args.include_query, exact=args.exact)
     out = {"query": args.query, "space": space.name, "search": "approximate, re-ranked exactly"
@@ -79,6 +79,8 @@ def register(sub) -> None:
     nb.add_argument("--include-query", action="store_true", help="keep the query's own words in the results")
     nb.add_argument("--exact", action="store_true",
                     help="brute-force search even where the space has an approximate index (large spaces)")
+    nb.add_argument("--build-index", action="store_true",
+                    help="build the space's approximate index first if it has none (above 50,000 labels; saved)")
     cmp_ = _command(sub, cmd_compare, "compare", help="neighbourhood overlap of two spaces over their shared labels")
     cmp_.add_argument("a")
     cmp_.add_argument("b")
