@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, NotFoundError
+from .errors import Cancelled, InputError, NotFoundError
 from .progress import Progress, no_progress
 from . import neighbours as neighbours_module
 from .neighbours import knn_graph
@@ -151,6 +151,61 @@ def trust_scores(vectors: np.ndarray, coords: np.ndarray, knn_idx: np.ndarray | 
 
 
 # -- methods ----------------------------------------------------------------------------
+#: seconds between two reports of a step that has no progress of its own (a kNN graph, trust scores)
+HEARTBEAT = 1.0
+
+
+def heartbeat(work: Callable[[Progress], object], progress: Progress, fraction: float, message: str,
+              every: float = HEARTBEAT):
+    """Run ``work(report)`` in a worker thread while this thread reports for it: what the work
+    reports through ``report`` (UMAP's epochs, t-SNE's iterations) is passed on as it comes, and
+    a step that reports nothing (pynndescent's graph, UMAP's spectral initialisation, scikit-learn's
+    trustworthiness) is reported as ``message`` with the seconds elapsed, every ``every`` seconds.
+    Progress (a Streamlit bar) is thus only ever drawn from the caller's thread. A Cancel raised
+    by ``progress`` stops the wait at once and makes the work's next ``report`` raise, which
+    stops UMAP's and openTSNE's loops; nothing is returned or cached."""
+    box: dict = {}
+    latest: list[tuple[float, str]] = []
+    stop = threading.Event()
+
+    def report(f: float, m: str) -> None:
+        if stop.is_set():
+            raise Cancelled("The projection was cancelled.")
+        latest.append((f, m))
+
+    def run() -> None:
+        try:
+            box["value"] = work(report)
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name="projection-step", daemon=True)
+    start = last = time.perf_counter()
+    current = (fraction, message)
+    try:
+        progress(*current)
+        thread.start()
+        while thread.is_alive():
+            thread.join(0.2)
+            now = time.perf_counter()
+            if latest:
+                current = latest[-1]
+                latest.clear()
+                progress(*current)
+                last = now
+            elif now - last >= every and thread.is_alive():
+                progress(current[0], f"{current[1]} · {now - start:.0f} s")
+                last = now
+    except BaseException:
+        stop.set()
+        raise
+    if "error" in box:
+        raise box["error"]
+    if latest:
+        progress(*latest[-1])
+    return box["value"]
+
+
 # We never transform new points, so a precomputed graph without a search index is fine; and a
 # seed makes UMAP single-threaded on purpose (reproducible layouts).
 warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
@@ -269,29 +324,29 @@ def project(space: EmbeddingSpace, rows: np.ndarray, method: str = "umap", *, pa
     approximate = len(rows) > neighbours_module.EXACT_LIMIT
     idx = dist = recall = None
     if method != "pca" or not approximate:
-        progress(0.05, f"kNN graph of {len(rows):,} points")
-        idx, dist = knn_graph(vectors, min(k_graph, len(rows) - 1))
+        idx, dist = heartbeat(lambda report: knn_graph(vectors, min(k_graph, len(rows) - 1)), progress, 0.05,
+                              f"kNN graph of {len(rows):,} points")
         recall = graph_recall(vectors, idx, seed=seed or 0) if approximate else None
-    progress(0.3, f"{METHOD_LABELS[method]} layout")
-
     unit = "epoch" if method == "umap" else "iteration"
 
-    def step(done: int, total: int) -> None:
-        progress(round(0.3 + 0.55 * done / max(total, 1), 4),
-                 f"{METHOD_LABELS[method]} layout, {unit} {done:,} of {total:,}")
+    def layout(report: Progress):
+        def step(done: int, total: int) -> None:
+            report(round(0.3 + 0.55 * done / max(total, 1), 4),
+                   f"{METHOD_LABELS[method]} layout, {unit} {done:,} of {total:,}")
 
-    if method == "umap":
-        if params["n_neighbors"] >= len(rows):
-            params["n_neighbors"] = len(rows) - 1
-        coords = _umap(vectors, (idx, dist), params, seed, step)
-    elif method == "tsne":
-        coords = _tsne(vectors, params, seed, step)
-    else:
-        coords = _pca(vectors, seed)
+        if method == "umap":
+            return _umap(vectors, (idx, dist), params, seed, step)
+        if method == "tsne":
+            return _tsne(vectors, params, seed, step)
+        return _pca(vectors, seed)
+
+    if method == "umap" and params["n_neighbors"] >= len(rows):
+        params["n_neighbors"] = len(rows) - 1
+    coords = heartbeat(layout, progress, 0.3, f"{METHOD_LABELS[method]} layout")
     seconds = time.perf_counter() - start
-    progress(0.85, "Trust scores")
     coords = np.asarray(coords, dtype=np.float32)
-    tw, kp, sample = trust_scores(vectors, coords, idx, seed=seed or 0)
+    tw, kp, sample = heartbeat(lambda report: trust_scores(vectors, coords, idx, seed=seed or 0), progress, 0.85,
+                               "Trust scores")
     labels = [space.labels[i] for i in rows]
     near = [", ".join(labels[j] for j in idx[i, 1:6]) for i in range(len(rows))] if idx is not None \
         else [""] * len(rows)

@@ -56,7 +56,8 @@ def demo_template(tmp_path_factory):
     # sample's figures are in bench/ and the README
     os.environ["EMBEDDINGS_DEMO_SAMPLE_DOCS"] = "600"
     try:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
+        # seeding takes about 3 minutes alone; the limit leaves room for a loaded machine
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600).run()
     finally:
         if old is None:
             os.environ.pop("EMBEDDINGS_WORKSPACE")
