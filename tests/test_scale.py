@@ -91,7 +91,7 @@ def test_a_cancelled_index_build_leaves_no_file(ws, glove_20k, monkeypatch):
 
 # -- batch encoding --------------------------------------------------------------------
 def test_ray_encoding_equals_local_encoding_and_plain_sentence_transformers(lee_ws, tmp_path, capsys, no_network):
-    """The same 40 documents through the local engine, through Ray Data's actor pool (a Ray
+    """The same 24 documents through the local engine, through Ray Data's actor pool (a Ray
     started here, on loopback only), and through sentence-transformers directly."""
     from sentence_transformers import SentenceTransformer
 
@@ -100,20 +100,20 @@ def test_ray_encoding_equals_local_encoding_and_plain_sentence_transformers(lee_
 
     ws = Workspace(copy_workspace(lee_ws.root, tmp_path / "ws"))
     code, out, err = run_cli(capsys, "--workspace", ws.root, "encode", "--corpus", "lee", "--model", "minilm",
-                             "--name", "lee-local", "--limit", "40", "--json")
+                             "--name", "lee-local", "--limit", "24", "--json")
     assert code == 0, err
     code, out, err = run_cli(capsys, "--workspace", ws.root, "encode", "--corpus", "lee", "--model", "minilm",
-                             "--name", "lee-ray", "--limit", "40", "--engine", "ray", "--batch-size", "16", "--json")
+                             "--name", "lee-ray", "--limit", "24", "--engine", "ray", "--batch-size", "8", "--json")
     assert code == 0, err
     result = json.loads(out)
-    assert result["engine"] == "ray" and result["vectors"] == 40 and result["ray"]["actors"] >= 1
+    assert result["engine"] == "ray" and result["vectors"] == 24 and result["ray"]["actors"] >= 1
     local, on_ray = load_space(ws, "lee-local"), load_space(ws, "lee-ray")
     assert local.labels == on_ray.labels
     assert np.min(np.sum(local.vectors * on_ray.vectors, axis=1)) >= 0.9999
     assert not any(p.name.startswith("_ray") for p in ws.get("space", "lee-ray").path.iterdir())
 
     # short documents (within MiniLM's window) equal sentence-transformers' own encode
-    docs = get_corpus(ws, "lee").documents().head(40)["text"].tolist()
+    docs = get_corpus(ws, "lee").documents().head(24)["text"].tolist()
     short = [i for i, t in enumerate(docs) if len(t.split()) < 150]
     assert short
     plain = SentenceTransformer(str(minilm_path()), device="cpu").encode([docs[i] for i in short],
@@ -159,7 +159,7 @@ def test_an_approximate_knn_layout_of_5k_words_stays_trustworthy_and_reports_its
 
     monkeypatch.setattr(nb, "EXACT_LIMIT", 1_000)
     rows = np.arange(5_000)
-    proj = project(glove, rows, "umap", seed=1)
+    proj = project(glove, rows, "umap", params={"n_epochs": 100}, seed=1)  # a test budget
     assert proj.knn == "approximate" and 0.9 <= proj.knn_recall <= 1.0
     x = np.asarray(glove.vectors[rows])
     assert trustworthiness(x, proj.coords, n_neighbors=10, metric="cosine") >= 0.8
