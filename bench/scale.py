@@ -185,12 +185,14 @@ def bench_documents(n: int = 20_000) -> list:
             root = importlib.import_module(package)
         except Exception:
             continue
-        names = [package] + [m.name for m in pkgutil.walk_packages(getattr(root, "__path__", []), package + ".")
-                             if "test" not in m.name][:400]
+        # never a __main__ (numpy.f2py's runs its command line on import) nor a test module
+        names = [package] + [m.name for m in pkgutil.walk_packages(getattr(root, "__path__", []), package + ".",
+                                                                   onerror=lambda name: None)
+                             if "test" not in m.name and not m.name.endswith("__main__")][:400]
         for name in names:
             try:
                 module = importlib.import_module(name)
-            except Exception:
+            except (Exception, SystemExit):
                 continue
             for obj in [module, *vars(module).values()]:
                 doc = inspect.getdoc(obj) if callable(obj) or inspect.ismodule(obj) else None
