@@ -511,8 +511,8 @@ def test_before_and_after_of_the_demo_fine_tune(page, app_server):
     expect(page.get_by_text(re.compile(r"Every space is scored on the [\d,]+ labelled held-out documents"))) \
         .to_be_visible()
     charts = page.locator('[data-testid="stPlotlyChart"]')
-    expect(charts).to_have_count(2)
-    expect(charts.nth(1)).to_contain_text("training loss")
+    expect(charts).to_have_count(2, timeout=60_000)  # the charts come after the tables; a loaded machine is slow
+    expect(charts.nth(1)).to_contain_text("training loss", timeout=60_000)
     expect(page.get_by_role("heading", name="How far the domain's words moved")).to_be_visible()
     screenshot(page, "customise-before-after")
     assert page.js_errors == []
