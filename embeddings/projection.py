@@ -188,10 +188,11 @@ def heartbeat(work: Callable[[Progress], object], progress: Progress, fraction: 
         while thread.is_alive():
             thread.join(0.2)
             now = time.perf_counter()
-            if latest:
-                current = latest[-1]
-                latest.clear()
-                progress(*current)
+            if latest:  # every report, in order (a test, or a log, may count the epochs)
+                taken = len(latest)
+                for current in latest[:taken]:
+                    progress(*current)
+                del latest[:taken]
                 last = now
             elif now - last >= every and thread.is_alive():
                 progress(current[0], f"{current[1]} · {now - start:.0f} s")
@@ -201,8 +202,8 @@ def heartbeat(work: Callable[[Progress], object], progress: Progress, fraction: 
         raise
     if "error" in box:
         raise box["error"]
-    if latest:
-        progress(*latest[-1])
+    for report_ in latest:
+        progress(*report_)
     return box["value"]
 
 
