@@ -1,9 +1,10 @@
 """Neighbour search that scales: an HNSW index per large space, then an exact re-rank.
 
 Below :data:`THRESHOLD` labels exact search (one matrix-vector product) is already fast,
-and it stays the only path. Above it a space gets an approximate index, built once and
-persisted in the space's own folder (``ann.usearch``), rebuilt when missing or when it
-does not match the vectors. A query then:
+and it stays the only path. Above it a space can have an approximate index, built on
+request (:func:`embeddings.space_store.ensure_index`; always after ``encode``) and persisted
+in the space's own folder (``ann.usearch``), rebuilt when missing or when it does not match
+the vectors. Until it exists, search is exact. With it, a query:
 
 1. asks the index for :data:`CANDIDATES` candidates (HNSW, cosine);
 2. re-ranks them exactly: the cosine of each candidate's stored float32 vector to the
