@@ -216,19 +216,62 @@ warnings.filterwarnings("ignore", message=r"n_jobs value .* overridden")
 class _TqdmProgress(io.TextIOBase):
     """A file for tqdm, umap-learn's one progress hook (``tqdm_kwds``): tqdm writes ``n/total``
     (our ``bar_format``) here after each epoch, and we report it. An exception raised by
-    the report (the user cancelled) propagates out of umap-learn's epoch loop."""
+    the report (the user cancelled) propagates out of umap-learn's epoch loop, once: the
+    write tqdm makes as it closes is not reported."""
 
     def __init__(self, report: Callable[[int, int], None]):
         self.report = report
+        self.raised = False
 
     def write(self, text: str) -> int:
         match = re.search(r"(\d+)/(\d+)", text)
-        if match:
-            self.report(int(match[1]), int(match[2]))
+        if match and not self.raised:
+            try:
+                self.report(int(match[1]), int(match[2]))
+            except BaseException:
+                self.raised = True
+                raise
         return len(text)
 
     def flush(self) -> None:
         pass
+
+
+_TQDM_PATCH = threading.Lock()
+
+
+def _releasing_tqdm():
+    """umap-learn's ``tqdm``, made safe to raise through. tqdm's ``refresh`` takes its
+    process-wide write lock, writes to the file, and releases the lock with no ``finally``: a
+    Cancel raised by the file left the lock held by the layout's (finished) thread, and the
+    next tqdm bar anywhere in the server (sentence-transformers' encoding) waited for it
+    forever. This subclass releases the lock when the write raises; umap.layouts, which
+    imports ``tqdm`` by name, is given it once."""
+    import umap.layouts
+
+    with _TQDM_PATCH:
+        base = umap.layouts.tqdm
+        if getattr(base, "releases_on_error", False):
+            return base
+
+        class ReleasingTqdm(base):
+            releases_on_error = True
+
+            def refresh(self, nolock=False, lock_args=None):
+                if self.disable or nolock:
+                    return super().refresh(nolock, lock_args)
+                if lock_args:
+                    if not self._lock.acquire(*lock_args):
+                        return False
+                else:
+                    self._lock.acquire()
+                try:
+                    return super().refresh(nolock=True)
+                finally:
+                    self._lock.release()
+
+        umap.layouts.tqdm = ReleasingTqdm
+        return ReleasingTqdm
 
 
 def _umap(vectors, graph, params, seed, epoch: Callable[[int, int], None] | None = None):
@@ -239,6 +282,8 @@ def _umap(vectors, graph, params, seed, epoch: Callable[[int, int], None] | None
     # the number of reports, and a Cancel's reaction, depend on the machine)
     hook = {"disable": False, "file": _TqdmProgress(epoch), "bar_format": "{n}/{total}", "mininterval": 0,
             "miniters": max(1, n_epochs // 50)} if epoch else None
+    if epoch:
+        _releasing_tqdm()
     reducer = umap.UMAP(n_neighbors=params["n_neighbors"], min_dist=params["min_dist"], metric="cosine",
                         n_epochs=n_epochs, random_state=seed, precomputed_knn=graph,
                         n_components=2, tqdm_kwds=hook)

@@ -469,6 +469,19 @@ def test_layouts_report_their_epochs_and_stop_when_asked(demo_ws, method):
         cached_project(demo_ws, glove, rows[:1200], method, seed=1, progress=cancel_midway)
     assert len(demo_ws.list("projection")) == before
 
+    # the cancelled layout left no lock behind once its thread ended: tqdm's lock (which
+    # sentence-transformers' encoding takes for its bar) is free. It once stayed held forever.
+    import threading
+
+    from tqdm.auto import tqdm
+
+    for thread in threading.enumerate():
+        if thread.name == "projection-step":
+            thread.join(120)
+    for lock in tqdm.get_lock().locks:
+        assert lock.acquire(timeout=10), "tqdm's lock is still held after a cancelled layout"
+        lock.release()
+
 
 def test_our_tsne_is_as_trustworthy_as_scikit_learns(demo_ws):
     from sklearn.manifold import TSNE, trustworthiness
