@@ -4,7 +4,10 @@ A space is a named set of labelled vectors:
 
 - ``labels``: the terms, sentences or documents, unique, in a fixed order;
 - ``vectors``: float32, L2-normalised rows, read-only;
-- ``meta``: per-label columns, ``frequency`` at least (a pandas frame, label order);
+- ``meta``: per-label columns, ``frequency`` at least (a pandas frame, label order), and
+  ``norm``, each label's original vector norm, for spaces made from raw vectors (trained,
+  imported, GloVe): the norm carries frequency and salience, and some measures (RIPA, RND)
+  are defined on the raw vectors (:attr:`EmbeddingSpace.norms`, :meth:`raw`);
 - ``provenance``: what made it (family, parameters, corpus id and hash, seed, timing,
   parent for derived spaces).
 
@@ -65,6 +68,18 @@ class OOVError(EmbeddingsError):
         super().__init__(f"Not in the vocabulary of {space}: {shown}.{hint}")
 
 
+#: the meta column holding each label's original (pre-normalisation) vector norm
+NORM = "norm"
+
+
+def row_norms(vectors: np.ndarray, chunk: int = 65536) -> np.ndarray:
+    """The L2 norm of each row, float32, in chunks (bounded extra memory)."""
+    out = np.empty(len(vectors), dtype=np.float32)
+    for start in range(0, len(vectors), chunk):
+        out[start:start + chunk] = np.linalg.norm(np.asarray(vectors[start:start + chunk], dtype=np.float32), axis=1)
+    return out
+
+
 def normalise(vectors: np.ndarray, chunk: int = 65536) -> np.ndarray:
     """L2-normalise rows into a new float32 array, in chunks (bounded extra memory).
     Zero rows stay zero."""
@@ -103,9 +118,12 @@ class EmbeddingSpace:
     @classmethod
     def from_arrays(cls, name: str, labels: Sequence[str], vectors: np.ndarray, *,
                     frequency: Sequence[float] | None = None, meta: pd.DataFrame | None = None,
-                    provenance: dict | None = None, normalised: bool = False,
+                    provenance: dict | None = None, normalised: bool = False, keep_norms: bool = False,
                     embedder: Callable[[list[str]], np.ndarray] | None = None) -> "EmbeddingSpace":
-        """Build a space from raw vectors (normalised here unless ``normalised``)."""
+        """Build a space from raw vectors (normalised here unless ``normalised``).
+        ``keep_norms`` stores each row's original norm in ``meta["norm"]``: spaces made from
+        raw vectors (trained, imported, GloVe) keep them; already-normalised vectors must
+        bring the column in ``meta``."""
         labels = [str(x) for x in labels]
         if len(set(labels)) != len(labels):
             seen: set[str] = set()
@@ -118,8 +136,12 @@ class EmbeddingSpace:
         if len(bad):
             raise InputError(f"{len(bad):,} vectors contain NaN or infinite values, the first at row {bad[0] + 1:,} "
                              f"({labels[bad[0]]!r}).")
-        vectors = vectors.astype(np.float32, copy=False) if normalised else normalise(vectors)
         frame = meta.reset_index(drop=True).copy() if meta is not None else pd.DataFrame(index=range(len(labels)))
+        if keep_norms and not normalised:
+            frame[NORM] = row_norms(vectors)
+        elif keep_norms and NORM not in frame:
+            raise ValueError("normalised vectors keep their norms only through meta['norm']")
+        vectors = vectors.astype(np.float32, copy=False) if normalised else normalise(vectors)
         if frequency is not None:
             frame["frequency"] = np.asarray(frequency)
         elif "frequency" not in frame:
@@ -137,7 +159,9 @@ class EmbeddingSpace:
         a space (unsaved; see :func:`embeddings.space_store.save_space`)."""
         provenance = {**{k: v for k, v in self.provenance.items() if k not in self.NOT_INHERITED},
                       "family": self.family, "derived": how, "parent": self.id, "parent_name": self.name, **record}
-        return EmbeddingSpace.from_arrays(name, self.labels, vectors, meta=self.meta, provenance=provenance)
+        # the parent's norms do not describe the child's vectors (a PCA reduction, a debiased space)
+        return EmbeddingSpace.from_arrays(name, self.labels, vectors, meta=self.meta.drop(columns=NORM, errors="ignore"),
+                                          provenance=provenance)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -177,6 +201,22 @@ class EmbeddingSpace:
     @property
     def frequency(self) -> np.ndarray:
         return self.meta["frequency"].to_numpy()
+
+    @property
+    def norms(self) -> np.ndarray | None:
+        """Each label's original vector norm, or None for a space saved without them
+        (made before norms were kept, or from vectors that were never raw: sentence encoders,
+        derived spaces)."""
+        return self.meta[NORM].to_numpy(dtype=np.float64) if NORM in self.meta else None
+
+    def raw(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The original (unnormalised) vectors of ``rows``, float64: unit vector × norm.
+        Raises when the space kept no norms."""
+        norms = self.norms
+        if norms is None:
+            raise InputError(f"{self.name} was saved without its vectors' norms, so its raw vectors are unknown.")
+        rows = np.asarray(rows, dtype=np.intp)
+        return np.asarray(self.vectors[rows], dtype=np.float64) * norms[rows, None]
 
     def vector(self, label: str) -> np.ndarray:
         """The (normalised) vector of one label, embedding it if the family can."""

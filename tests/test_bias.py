@@ -241,7 +241,9 @@ def test_seat_on_a_sentence_encoder_equals_weat_maths_on_encoded_templates():
     assert r.seat and r.to_dict()["method"] == "SEAT"
     n_t = len(bias.SEAT_TEMPLATES)
     assert r.sizes == tuple(len(s.words) * n_t for s in t.sets)
-    assert r.p_method == "sampled"  # C(72, 36) partitions
+    # by word (the default): C(12, 6) = 924 partitions of the words, enumerated; by sentence,
+    # C(72, 36) partitions of the sentences, sampled
+    assert (r.permutation_unit, r.p_method, r.permutations) == ("word", "exact", 924)
     model = SentenceTransformer(str(minilm_path()), device="cpu")
     enc = lambda ws: model.encode([tpl.format(w) for w in ws for tpl in bias.SEAT_TEMPLATES]).tolist()  # noqa
     A, B = enc(t.a.words), enc(t.b.words)
@@ -283,7 +285,8 @@ def test_projection_direct_bias_and_ripa_match_direct_computation(glove):
     expected = statistics.fmean(abs(ref_cos(glove.vector(w).tolist(), g.tolist())) ** 0.8 for w in words[:4])
     assert rep.direct_bias == pytest.approx(expected, abs=1e-6)
     assert rep.projections["projection"].is_monotonic_increasing
-    table = ripa(glove, pairs[:2], words[:4])
+    table = ripa(glove, pairs[:2], words[:4], vectors="normalised")
+    assert table.attrs["vectors"] == "normalised" and rep.ripa_vectors == "raw"
     for a, b in pairs[:2]:
         rel = glove.vector(a).astype(float) - glove.vector(b).astype(float)
         for w in words[:4]:

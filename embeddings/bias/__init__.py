@@ -45,22 +45,28 @@ from .wordsets import (DATA_DIR, CALISKAN_FILE, BOLUKBASI_FILE, WORDSET_KIND, Wo
                        gender_specific, neutral_professions, custom_test, save_test,
                        saved_tests, get_test)
 from .lookup import (Resolved, resolve, uses_seat)
-from .weat import (EXACT_LIMIT, PERMUTATIONS, MAX_MISSING, SEAT_TEMPLATES, association, effect_size, PermutationTest,
+from .weat import (EXACT_LIMIT, PERMUTATIONS, MAX_MISSING, SEAT_TEMPLATES, BOOTSTRAP, SEAT_UNITS, bootstrap_d,
+                   interval, leave_one_out, association, effect_size, PermutationTest,
                    permutation_p, format_p, holm, WeatResult, with_holm, RefusedTest,
                    weat_from_vectors, weat, refused_row, weat_table)
-from .axis import (WEAK_AXIS_SHARE, BiasAxis, bias_axis, project_words, direct_bias, ripa, AxisReport, axis_report)
+from .axis import (RIPA_VECTORS, ripa_vectors, WEAK_AXIS_SHARE, BiasAxis, bias_axis, project_words, direct_bias, ripa, AxisReport, axis_report)
 from .debias import (HardDebias, hard_debias, debias_space, debias_direction, RESIDUAL_TOP, RESIDUAL_VOCAB, ResidualBias,
                      cluster_accuracy, residual_bias, DebiasReport, debias_report)
+from .metrics import (METRICS, Metric, metric_info, bias_of, rnd, ect, mac, rnsb, Query, query_for, MetricResult,
+                      refused_metric_row, run_metric, from_weat, metric_table)
 from ..wordlists import parse_pairs, parse_words, read_text_file
 
 __all__ = [
     "DATA_DIR", "CALISKAN_FILE", "BOLUKBASI_FILE", "WORDSET_KIND", "WordSet", "WeatTest", "_test_from_json",
     "REMOVED_NOTE", "builtin_tests", "bolukbasi_gender", "professions", "gender_specific", "neutral_professions",
     "custom_test", "save_test", "saved_tests", "get_test", "Resolved", "resolve", "uses_seat", "EXACT_LIMIT",
-    "PERMUTATIONS", "MAX_MISSING", "SEAT_TEMPLATES", "association", "effect_size", "PermutationTest",
+    "PERMUTATIONS", "MAX_MISSING", "SEAT_TEMPLATES", "BOOTSTRAP", "SEAT_UNITS", "bootstrap_d", "interval",
+    "leave_one_out", "association", "effect_size", "PermutationTest",
     "permutation_p", "format_p", "holm", "WeatResult", "with_holm", "RefusedTest", "weat_from_vectors", "weat",
-    "refused_row", "weat_table", "WEAK_AXIS_SHARE", "BiasAxis", "bias_axis", "project_words", "direct_bias", "ripa",
+    "refused_row", "weat_table", "RIPA_VECTORS", "ripa_vectors", "WEAK_AXIS_SHARE", "BiasAxis", "bias_axis", "project_words", "direct_bias", "ripa",
     "AxisReport", "axis_report", "HardDebias", "hard_debias", "debias_space", "debias_direction", "RESIDUAL_TOP",
     "RESIDUAL_VOCAB", "ResidualBias", "cluster_accuracy", "residual_bias", "DebiasReport", "debias_report",
-    "parse_pairs", "parse_words", "read_text_file",
+    "parse_pairs", "parse_words", "read_text_file", "METRICS", "Metric", "metric_info", "bias_of", "rnd", "ect",
+    "mac", "rnsb", "Query", "query_for", "MetricResult", "refused_metric_row", "run_metric", "from_weat",
+    "metric_table",
 ]

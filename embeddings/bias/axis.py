@@ -51,11 +51,11 @@ class BiasAxis:
                 "explained_variance": self.explained_variance, "warning": self.warning}
 
 
-def _pair_vectors(space: EmbeddingSpace, pairs: Sequence[tuple[str, str]], lowercase_fallback: bool
-                  ) -> tuple[list[tuple[str, str]], list[tuple[str, str]], np.ndarray, np.ndarray]:
+def _pair_vectors(space: EmbeddingSpace, pairs: Sequence[tuple[str, str]], lowercase_fallback: bool,
+                  raw: bool = False) -> tuple[list[tuple[str, str]], list[tuple[str, str]], np.ndarray, np.ndarray]:
     used, missing, va, vb = [], [], [], []
     for a, b in pairs:
-        r = resolve(space, [a, b], lowercase_fallback=lowercase_fallback)
+        r = resolve(space, [a, b], lowercase_fallback=lowercase_fallback, raw=raw)
         if r.missing or len(r.words) < 2:
             missing.append((a, b))
             continue
@@ -119,17 +119,41 @@ def direct_bias(projections: Sequence[float] | np.ndarray, c: float = 1.0) -> fl
     return float((p ** c).mean())
 
 
+#: RIPA's two variants: on the raw vectors, as Ethayarajh et al. define it, or on unit vectors
+RIPA_VECTORS = ("raw", "normalised")
+
+
+def ripa_vectors(space: EmbeddingSpace, requested: str = "raw") -> tuple[str, str | None]:
+    """Which vectors RIPA can use on ``space`` when ``requested``, and why not the raw ones
+    when they are unavailable (a space saved before norms were kept, a sentence encoder, a
+    derived space)."""
+    if requested not in RIPA_VECTORS:
+        raise InputError(f"RIPA runs on 'raw' or 'normalised' vectors, not {requested!r}.")
+    if requested == "raw" and space.norms is None:
+        return "normalised", (f"{space.name} kept no vector norms (saved before they were kept, or its vectors were "
+                              "never raw), so RIPA uses its unit vectors.")
+    return requested, None
+
+
 def ripa(space: EmbeddingSpace, pairs: Sequence[tuple[str, str]], words: Sequence[str], *,
-         lowercase_fallback: bool = False) -> pd.DataFrame:
-    """RIPA β(w; b) = ⟨w, b⟩ with b = (x − y)/‖x − y‖ for each pair (x, y), on the space's
-    unit vectors; rows are words, columns pairs ("x/y")."""
-    used, _, va, vb = _pair_vectors(space, pairs, lowercase_fallback)
-    r = resolve(space, words, lowercase_fallback=lowercase_fallback)
+         lowercase_fallback: bool = False, vectors: str = "raw") -> pd.DataFrame:
+    """RIPA β(w; b) = ⟨w, b⟩ with b = (x − y)/‖x − y‖ for each pair (x, y) (Ethayarajh,
+    Duvenaud & Hirst 2019); rows are words, columns pairs ("x/y"). ``vectors="raw"`` uses
+    the original vectors, as the paper does (a frequent word's longer vector scores higher);
+    ``"normalised"`` the unit vectors (then β is a cosine with the pair's direction). A space
+    without norms always gives the normalised variant (see :func:`ripa_vectors`); the frame's
+    ``attrs["vectors"]`` says which ran."""
+    used_vectors, _ = ripa_vectors(space, vectors)
+    raw = used_vectors == "raw"
+    used, _, va, vb = _pair_vectors(space, pairs, lowercase_fallback, raw=raw)
+    r = resolve(space, words, lowercase_fallback=lowercase_fallback, raw=raw)
     rel = va - vb
     norms = np.linalg.norm(rel, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     scores = r.vectors @ (rel / norms).T
-    return pd.DataFrame(scores, index=pd.Index(r.words, name="word"), columns=[f"{a}/{b}" for a, b in used])
+    frame = pd.DataFrame(scores, index=pd.Index(r.words, name="word"), columns=[f"{a}/{b}" for a, b in used])
+    frame.attrs["vectors"] = used_vectors
+    return frame
 
 
 @dataclass
@@ -143,16 +167,19 @@ class AxisReport:
     direct_bias: float
     c: float
     ripa: pd.DataFrame
+    ripa_vectors: str = "normalised"         #: "raw" or "normalised"
+    ripa_note: str | None = None             #: why raw vectors were asked for and not used
 
     def to_dict(self) -> dict:
         return {**self.axis.to_dict(), "c": self.c, "direct_bias": self.direct_bias,
                 "words": self.projections.to_dict("records"), "missing_words": self.missing_words,
-                "ripa": {col: {w: float(v) for w, v in self.ripa[col].items()} for col in self.ripa.columns}}
+                "ripa": {col: {w: float(v) for w, v in self.ripa[col].items()} for col in self.ripa.columns},
+                "ripa_vectors": self.ripa_vectors, "ripa_note": self.ripa_note}
 
 
 def axis_report(space: EmbeddingSpace, pairs: Sequence[tuple[str, str]], words: Sequence[str], *,
                 method: str = "pca", c: float = 1.0, lowercase_fallback: bool = False,
-                direction: np.ndarray | None = None) -> AxisReport:
+                direction: np.ndarray | None = None, ripa_on: str = "raw") -> AxisReport:
     """Axis, projections, DirectBias and RIPA in one go. ``direction`` overrides the axis
     computed from the pairs (to measure a debiased space along its parent's axis)."""
     ax = bias_axis(space, pairs, method=method, lowercase_fallback=lowercase_fallback)
@@ -161,5 +188,7 @@ def axis_report(space: EmbeddingSpace, pairs: Sequence[tuple[str, str]], words: 
     proj, missing = project_words(space, ax.direction, words, lowercase_fallback=lowercase_fallback)
     if proj.empty:
         raise InputError(f"None of the words is in {space.name}.")
+    used, note = ripa_vectors(space, ripa_on)
     return AxisReport(ax, proj, missing, direct_bias(proj["projection"], c), c,
-                      ripa(space, ax.pairs, proj["word"].tolist(), lowercase_fallback=lowercase_fallback))
+                      ripa(space, ax.pairs, proj["word"].tolist(), lowercase_fallback=lowercase_fallback, vectors=used),
+                      used, note)

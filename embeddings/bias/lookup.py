@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..cards import is_sentence_encoder
+from ..errors import InputError
 from ..space import EmbeddingSpace
 
 
@@ -18,14 +19,20 @@ class Resolved:
     """How a word list was found in a space."""
 
     words: list[str]            #: the words that got a vector (as asked)
-    vectors: np.ndarray         #: their unit vectors, float64
+    vectors: np.ndarray         #: their unit vectors, float64 (raw vectors when ``raw``)
     missing: list[str] = field(default_factory=list)
     embedded: list[str] = field(default_factory=list)   #: made by the space's embedder (not in its vocabulary)
     lowered: list[str] = field(default_factory=list)    #: found only in lowercase (cased space, fallback on)
+    raw: bool = False           #: the vectors are the original, unnormalised ones
 
 
 def resolve(space: EmbeddingSpace, words: Iterable[str], *, lowercase_fallback: bool = False,
-            embed_oov: bool = True) -> Resolved:
+            embed_oov: bool = True, raw: bool = False) -> Resolved:
+    """The vectors of ``words`` in ``space``, and which were missing, embedded or lowered.
+    ``raw``: the original vectors (unit vector × the stored norm; a word the space embeds
+    keeps its embedder's unnormalised vector); the space must have kept its norms."""
+    if raw and space.norms is None:
+        raise InputError(f"{space.name} was saved without its vectors' norms; only its unit vectors are known.")
     words = list(dict.fromkeys(words))
     found, rows, missing, lowered, to_embed = [], [], [], [], []
     for w in words:
@@ -42,11 +49,12 @@ def resolve(space: EmbeddingSpace, words: Iterable[str], *, lowercase_fallback: 
             to_embed.append(w)
         else:
             missing.append(w)
-    vecs = [np.asarray(space.vectors[rows], dtype=np.float64)]
+    vecs = [space.raw(rows) if raw else np.asarray(space.vectors[rows], dtype=np.float64)]
     if to_embed:
-        vecs.append(np.asarray(space.embed([space.key(w) for w in to_embed]), dtype=np.float64))
+        keys = [space.key(w) for w in to_embed]
+        vecs.append(np.asarray(space.embedder(keys) if raw else space.embed(keys), dtype=np.float64))
     vectors = np.vstack(vecs) if len(vecs) > 1 else vecs[0]
-    return Resolved(found + to_embed, vectors.reshape(-1, space.dim), missing, to_embed, lowered)
+    return Resolved(found + to_embed, vectors.reshape(-1, space.dim), missing, to_embed, lowered, raw)
 
 
 def uses_seat(space: EmbeddingSpace) -> bool:

@@ -20,6 +20,11 @@ from .wordsets import WeatTest
 EXACT_LIMIT = 100_000
 PERMUTATIONS = 100_000
 MAX_MISSING = 0.2
+#: bootstrap resamples for the interval on d (words resampled within each of the four sets)
+BOOTSTRAP = 2000
+#: SEAT's permutation unit: "word" (a word's template sentences move together; the default,
+#: since the sentences of one word are not independent) or "sentence" (May et al. 2019)
+SEAT_UNITS = ("word", "sentence")
 SEAT_TEMPLATES = ("This is {}.", "That is {}.", "{} is here.", "{} is there.", "This is a {}.", "That is a {}.")
 
 
@@ -143,6 +148,21 @@ class WeatResult:
     scores: pd.DataFrame   #: per target item: set, word, item (sentence for SEAT), s
     #: Holm-adjusted p among the tests run together on this space (None when run alone)
     p_holm: float | None = None
+    #: bootstrap 95% percentile interval on d (None when not bootstrapped)
+    effect_size_ci: tuple[float, float] | None = None
+    bootstrap: int = 0                                  #: resamples behind the interval
+    #: leave-one-word-out: role (X/Y/A/B), set, word, d_without, delta (d_without − d)
+    influence: pd.DataFrame | None = None
+    permutation_unit: str = "word"                      #: what the permutation test moves
+
+    @property
+    def most_influential(self) -> dict | None:
+        """The word whose removal moves d most, and by how much."""
+        if self.influence is None or self.influence.empty:
+            return None
+        row = self.influence.loc[self.influence["delta"].abs().idxmax()]
+        return {"word": row["word"], "set": row["set"], "role": row["role"], "d_without": float(row["d_without"]),
+                "delta": float(row["delta"])}
 
     @property
     def missing_words(self) -> list[str]:
@@ -155,12 +175,17 @@ class WeatResult:
                 "permutations": self.permutations, "missing": self.missing_words, "sizes": list(self.sizes), "ddof": self.ddof,
                 "method": "SEAT" if self.seat else "WEAT", "missing_by_set": self.missing,
                 "embedded": [w for ws in self.embedded.values() for w in ws],
-                "lowercase_fallback": [w for ws in self.lowered.values() for w in ws]}
+                "lowercase_fallback": [w for ws in self.lowered.values() for w in ws],
+                "effect_size_ci": list(self.effect_size_ci) if self.effect_size_ci else None,
+                "bootstrap": {"resamples": self.bootstrap, "level": 0.95, "method": "percentile",
+                              "unit": "word, within each of X, Y, A and B"} if self.bootstrap else None,
+                "most_influential": self.most_influential, "permutation_unit": self.permutation_unit}
 
     def row(self) -> dict:
         """One line of the side-by-side table."""
+        lo, hi = self.effect_size_ci or (np.nan, np.nan)
         return {"test": self.test, "space": self.space, "probe": "SEAT" if self.seat else "WEAT",
-                "d": self.effect_size, "p": self.p_value, "p (Holm)": self.p_holm, "p_method": self.p_method,
+                "d": self.effect_size, "d low": lo, "d high": hi, "p": self.p_value, "p (Holm)": self.p_holm, "p_method": self.p_method,
                 "partitions": self.permutations, "S": self.S,
                 "sizes": "/".join(map(str, self.sizes)), "missing": ", ".join(self.missing_words),
                 "embedded": ", ".join(w for ws in self.embedded.values() for w in ws), "refused": ""}
@@ -182,6 +207,73 @@ def with_holm(results: Iterable[WeatResult]) -> list[WeatResult]:
     return out
 
 
+# -- uncertainty on d ----------------------------------------------------------------------
+def _weighted_d(s_x: np.ndarray, s_y: np.ndarray, c_x: np.ndarray, c_y: np.ndarray, ddof: int) -> np.ndarray:
+    """d for rows of item weights (counts): ``s_*`` are (R, items) or (items,), ``c_*`` (R, items)."""
+    n_x, n_y = c_x.sum(axis=1), c_y.sum(axis=1)
+    sum_x, sum_y = (c_x * s_x).sum(axis=1), (c_y * s_y).sum(axis=1)
+    n = n_x + n_y
+    mean = (sum_x + sum_y) / n
+    squares = (c_x * s_x ** 2).sum(axis=1) + (c_y * s_y ** 2).sum(axis=1)
+    var = np.maximum(squares - n * mean ** 2, 0.0) / np.maximum(n - ddof, 1)
+    std = np.sqrt(var)
+    diff = sum_x / n_x - sum_y / n_y
+    return np.divide(diff, std, out=np.zeros_like(diff), where=std > 1e-15)
+
+
+def _group_counts(rng: np.random.Generator, groups: np.ndarray, resamples: int) -> np.ndarray:
+    """(resamples, items) weights: each group (word) drawn with replacement as often as there
+    are groups; an item weighs as often as its word was drawn."""
+    k = int(groups.max()) + 1
+    counts = rng.multinomial(k, np.full(k, 1.0 / k), size=resamples)
+    return counts[:, groups].astype(np.float64)
+
+
+def bootstrap_d(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray, groups: Sequence[np.ndarray], *,
+                ddof: int = 1, resamples: int = BOOTSTRAP, seed: int = 0, chunk: int = 500) -> np.ndarray:
+    """``resamples`` bootstrap values of d: the words of each of X, Y, A and B are drawn with
+    replacement within their set (a SEAT word brings all its sentences); s is recomputed
+    against the resampled attributes. ``groups`` gives each item's word index, per set."""
+    cxa, cxb, cya, cyb = x @ a.T, x @ b.T, y @ a.T, y @ b.T
+    rng = np.random.default_rng(seed)
+    out = np.empty(resamples)
+    for start in range(0, resamples, chunk):
+        m = min(chunk, resamples - start)
+        wx, wy, wa, wb = (_group_counts(rng, np.asarray(g), m) for g in groups)
+        wa /= wa.sum(axis=1, keepdims=True)
+        wb /= wb.sum(axis=1, keepdims=True)
+        s_x = wa @ cxa.T - wb @ cxb.T            # (m, |X|)
+        s_y = wa @ cya.T - wb @ cyb.T
+        out[start:start + m] = _weighted_d(s_x, s_y, wx, wy, ddof)
+    return out
+
+
+def interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """The percentile interval of bootstrap values."""
+    lo, hi = np.percentile(values, [50 * (1 - level), 50 * (1 + level)])
+    return float(lo), float(hi)
+
+
+def leave_one_out(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray, groups: Sequence[np.ndarray],
+                  words: Sequence[Sequence[str]], names: Sequence[str], *, ddof: int = 1) -> pd.DataFrame:
+    """d recomputed without each word of each set in turn (with all its SEAT sentences)."""
+    d = effect_size(association(x, a, b), association(y, a, b), ddof)
+    rows = []
+    sets = [x, y, a, b]
+    for role, vecs, grp, ws, name in zip("XYAB", sets, groups, words, names):
+        grp = np.asarray(grp)
+        for i, word in enumerate(ws):
+            keep = grp != i
+            if not keep.any():
+                continue
+            parts = list(sets)
+            parts["XYAB".index(role)] = vecs[keep]
+            px, py, pa, pb = parts
+            without = effect_size(association(px, pa, pb), association(py, pa, pb), ddof)
+            rows.append({"role": role, "set": name, "word": word, "d_without": without, "delta": without - d})
+    return pd.DataFrame(rows, columns=["role", "set", "word", "d_without", "delta"])
+
+
 class RefusedTest(InputError):
     """A test that cannot run on a space, typically because too many words are missing."""
 
@@ -200,12 +292,17 @@ def weat_from_vectors(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray
 def weat(space: EmbeddingSpace, test: WeatTest, *, ddof: int = 1, permutations: int = PERMUTATIONS, seed: int = 0,
          max_missing: float = MAX_MISSING, lowercase_fallback: bool = False, exact_limit: int = EXACT_LIMIT,
          seat: bool | None = None, templates: Sequence[str] = SEAT_TEMPLATES,
-         sentence_cache: dict[str, np.ndarray] | None = None) -> WeatResult:
+         sentence_cache: dict[str, np.ndarray] | None = None, bootstrap: int = BOOTSTRAP,
+         seat_unit: str = "word") -> WeatResult:
     """Run one WEAT (or SEAT for sentence encoders) on a space. See the module docs.
 
     ``sentence_cache`` (SEAT) keeps encoded sentences between calls on the same space,
-    so tests sharing attribute sets encode them once.
+    so tests sharing attribute sets encode them once. ``bootstrap`` resamples (0: none)
+    give the 95% interval on d; every word is also left out once (``influence``).
+    ``seat_unit``: SEAT's permutation moves whole words (default) or single sentences.
     """
+    if seat_unit not in SEAT_UNITS:
+        raise InputError(f"SEAT permutes by 'word' or by 'sentence', not {seat_unit!r}.")
     if ddof not in (0, 1):
         raise InputError("ddof must be 1 (sample std, as Caliskan et al.) or 0 (population std, as WEFE).")
     if not 0 <= max_missing <= 1:
@@ -235,11 +332,24 @@ def weat(space: EmbeddingSpace, test: WeatTest, *, ddof: int = 1, permutations: 
         resolved.append(r)
         items.append(r.words)
     x, y, a, b = (r.vectors for r in resolved)
+    per = len(templates) if seat else 1
+    groups = [np.arange(len(r.vectors)) // per for r in resolved]
     s_x, s_y, S, d, perm = weat_from_vectors(x, y, a, b, ddof=ddof, exact_limit=exact_limit,
                                              permutations=permutations, seed=seed)
+    unit = "word"
+    if seat and seat_unit == "word":  # a word's sentences move together: permute the words' sums
+        word_sums = np.concatenate([np.bincount(groups[0], s_x), np.bincount(groups[1], s_y)])
+        perm = permutation_p(word_sums, len(resolved[0].words), exact_limit=exact_limit,
+                             permutations=permutations, seed=seed)
+    elif seat:
+        unit = "sentence"
+    ci, influence = None, None
+    if bootstrap:
+        ci = interval(bootstrap_d(x, y, a, b, groups, ddof=ddof, resamples=bootstrap, seed=seed))
+    influence = leave_one_out(x, y, a, b, groups, [r.words for r in resolved], [ws.name for ws in test.sets],
+                              ddof=ddof)
     rows = []
     for set_, r, its, svals in ((test.x, resolved[0], items[0], s_x), (test.y, resolved[1], items[1], s_y)):
-        per = len(templates) if seat else 1
         for i, (item, v) in enumerate(zip(its, svals)):
             word = r.words[i // per]
             rows.append({"set": set_.name, "word": word, "item": item, "s": float(v)})
@@ -251,7 +361,8 @@ def weat(space: EmbeddingSpace, test: WeatTest, *, ddof: int = 1, permutations: 
         missing={n: r.missing for n, r in zip(names, resolved) if r.missing},
         embedded={n: r.embedded for n, r in zip(names, resolved) if r.embedded},
         lowered={n: r.lowered for n, r in zip(names, resolved) if r.lowered},
-        seat=seat, scores=pd.DataFrame(rows, columns=["set", "word", "item", "s"]))
+        seat=seat, scores=pd.DataFrame(rows, columns=["set", "word", "item", "s"]),
+        effect_size_ci=ci, bootstrap=int(bootstrap), influence=influence, permutation_unit=unit)
 
 
 def _encode_sentences(space: EmbeddingSpace, sentences: list[str], cache: dict[str, np.ndarray] | None
@@ -266,7 +377,7 @@ def _encode_sentences(space: EmbeddingSpace, sentences: list[str], cache: dict[s
 
 def refused_row(test: WeatTest, space: EmbeddingSpace, reason: str) -> dict:
     return {"test": test.id, "space": space.name, "probe": "SEAT" if uses_seat(space) else "WEAT", "d": np.nan,
-            "p": np.nan, "p (Holm)": np.nan, "p_method": "", "S": np.nan, "sizes": "", "missing": "", "embedded": "", "refused": reason}
+            "d low": np.nan, "d high": np.nan, "p": np.nan, "p (Holm)": np.nan, "p_method": "", "S": np.nan, "sizes": "", "missing": "", "embedded": "", "refused": reason}
 
 
 def weat_table(spaces: Sequence[EmbeddingSpace], tests: Sequence[WeatTest], *,

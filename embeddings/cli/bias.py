@@ -24,7 +24,11 @@ def _weat_test(ws, args):
 
 def _weat_line(result, space_name: str) -> str:
     holm = f", Holm p = {result.p_holm:.4g}" if result.p_holm is not None else ""
-    return (f"{result.test} on {space_name} ({'SEAT' if result.seat else 'WEAT'}): d = {result.effect_size:.3f}, "
+    ci = (f" [95% CI {result.effect_size_ci[0]:+.3f}, {result.effect_size_ci[1]:+.3f}]"
+          if result.effect_size_ci else "")
+    top = result.most_influential
+    lever = (f"; without '{top['word']}' ({top['role']}) d = {top['d_without']:+.3f}" if top else "")
+    return (f"{result.test} on {space_name} ({'SEAT' if result.seat else 'WEAT'}): d = {result.effect_size:.3f}{ci}{lever}, "
             f"p = {result.p_value:.4g} ({result.p_method}, {result.permutations:,} partitions){holm}, "
             f"S = {result.S:.4f}, sizes {'/'.join(map(str, result.sizes))}"
             + (f"; missing: {', '.join(result.missing_words)}" if result.missing_words else ""))
@@ -37,7 +41,8 @@ def cmd_bias_weat(ws, args) -> None:
 
     space = load_space(ws, args.space)
     settings = dict(ddof=args.ddof, permutations=args.permutations, seed=args.seed, max_missing=args.max_missing,
-                    lowercase_fallback=args.lowercase_fallback)
+                    lowercase_fallback=args.lowercase_fallback, bootstrap=args.bootstrap,
+                    seat_unit=args.seat_permutation)
     if args.test or any([args.x, args.y, args.a, args.b]):
         results, refused = [weat(space, _weat_test(ws, args), **settings)], []
     else:
@@ -63,6 +68,32 @@ def cmd_bias_weat(ws, args) -> None:
         raise BiasGateFailed(f"{worst.test} on {space.name}: |d| = {abs(worst.effect_size):.3f} is above "
                              f"the gate of {args.fail_above}.")
 
+def cmd_bias_metric(ws, args) -> None:
+    """One metric (WEAT, RND, ECT, MAC, RNSB) of one test, or of every built-in test."""
+    from ..bias import METRICS, builtin_tests, metric_table, run_metric
+    from ..space_store import load_space
+
+    space = load_space(ws, args.space)
+    info = METRICS[args.metric]
+    settings = dict(seed=args.seed, max_missing=args.max_missing, lowercase_fallback=args.lowercase_fallback,
+                    ddof=args.ddof, bootstrap=args.bootstrap)
+    if args.test or any([args.x, args.y, args.a, args.b]):
+        r = run_metric(space, _weat_test(ws, args), args.metric, **settings)
+        line = (f"{args.metric.upper()} {r.test} on {space.name}: {r.value:+.4f} ({info.direction}); "
+                f"sizes {'/'.join(map(str, r.sizes))}, {r.vectors} vectors"
+                + (f"; missing: {', '.join(r.missing_words)}" if r.missing_words else "")
+                + (f"\nnote: {r.note}" if r.note else ""))
+        _emit(args, r.to_dict(), line)
+        return
+    table = metric_table([space], builtin_tests(), args.metric, **settings)
+    entries = [{k: v for k, v in row.items() if v == v and v != ""} for row in table.to_dict("records")]
+    _emit(args, {"metric": args.metric, "space": space.name, "name": info.name, "formula": info.formula,
+                 "source": info.source, "direction": info.direction, "unbiased": info.unbiased, "tests": entries},
+          "\n".join(f"{args.metric.upper()} {e['test']} on {space.name}: " +
+                    (f"{e['value']:+.4f}" if "value" in e else f"refused ({e.get('refused')})") for e in entries)
+          + f"\n{info.name}: {info.direction}")
+
+
 def cmd_bias_axis(ws, args) -> None:
     from ..bias import axis_report
     from ..wordlists import parse_pairs, parse_words, read_text_file
@@ -70,7 +101,8 @@ def cmd_bias_axis(ws, args) -> None:
 
     space = load_space(ws, args.space)
     report = axis_report(space, parse_pairs(read_text_file(args.pairs)), parse_words(read_text_file(args.words)),
-                         method=args.method, c=args.c, lowercase_fallback=args.lowercase_fallback)
+                         method=args.method, c=args.c, lowercase_fallback=args.lowercase_fallback,
+                         ripa_on=args.ripa)
     out = report.to_dict()
     p = report.projections
     lo = ", ".join(f"{w} {v:+.3f}" for w, v in zip(p["word"][:5], p["projection"][:5]))
@@ -79,6 +111,8 @@ def cmd_bias_axis(ws, args) -> None:
                      f"{report.axis.explained_variance[0]:.1%} of the variance): DirectBias_{args.c:g} = "
                      f"{report.direct_bias:.4f} over {len(p)} words\n"
                      f"towards {report.axis.ends[0]}: {lo}\ntowards {report.axis.ends[1]}: {hi}"
+                     + f"\nRIPA on the {report.ripa_vectors} vectors"
+                     + (f" ({report.ripa_note})" if report.ripa_note else "")
                      + (f"\nwarning: {report.axis.warning}" if report.axis.warning else ""))
 
 def cmd_bias_debias(ws, args) -> None:
@@ -142,12 +176,32 @@ def register(sub) -> None:
     bw.add_argument("--lowercase-fallback", action="store_true", help="cased spaces: try lowercase when missing")
     bw.add_argument("--fail-above", type=float, default=None, metavar="D",
                     help="exit 3 when |d| is above D (a bias gate for CI)")
+    from ..bias import BOOTSTRAP, METRICS, RIPA_VECTORS, SEAT_UNITS
+
+    bw.add_argument("--bootstrap", type=int, default=BOOTSTRAP, metavar="N",
+                    help="bootstrap resamples for the 95%% interval on d (0: none)")
+    bw.add_argument("--seat-permutation", choices=SEAT_UNITS, default=SEAT_UNITS[0],
+                    help="SEAT: permute whole words (their template sentences together; default) or single "
+                         "sentences (May et al. 2019)")
+    bm = _command(bsub, cmd_bias_metric, "metric", help="WEAT, RND, ECT, MAC or RNSB (WEFE's metrics) on a space")
+    bm.add_argument("space")
+    bm.add_argument("--metric", choices=list(METRICS), required=True)
+    bm.add_argument("--test", help="weat1..weat10 or a saved custom test (default: all built-in tests)")
+    for flag in ("--x", "--y", "--a", "--b"):
+        bm.add_argument(flag, metavar="FILE", help="a word list, one word per line")
+    bm.add_argument("--seed", type=int, default=0, help="RNSB's split and classifier; WEAT's resamples")
+    bm.add_argument("--ddof", type=int, choices=(0, 1), default=1, help="WEAT: 1 sample std (default), 0 as WEFE")
+    bm.add_argument("--bootstrap", type=int, default=BOOTSTRAP, metavar="N", help="WEAT: resamples for d's interval")
+    bm.add_argument("--max-missing", type=float, default=MAX_MISSING, metavar="SHARE")
+    bm.add_argument("--lowercase-fallback", action="store_true")
     ba = _command(bsub, cmd_bias_axis, "axis", help="a bias direction from pairs; projections, DirectBias, RIPA")
     ba.add_argument("space")
     ba.add_argument("--pairs", required=True, metavar="FILE", help="one pair per line: 'woman man'")
     ba.add_argument("--words", required=True, metavar="FILE", help="words to project, one per line")
     ba.add_argument("--method", choices=("pca", "pair"), default="pca")
     ba.add_argument("--c", type=float, default=1.0, help="DirectBias strictness c")
+    ba.add_argument("--ripa", choices=RIPA_VECTORS, default=RIPA_VECTORS[0],
+                    help="RIPA on the raw vectors (as published; default) or the unit vectors")
     ba.add_argument("--lowercase-fallback", action="store_true")
     bd = _command(bsub, cmd_bias_debias, "debias", help="hard debiasing (Bolukbasi et al.) into a new space")
     bd.add_argument("space")

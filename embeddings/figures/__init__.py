@@ -256,41 +256,10 @@ def drift_histogram(comparison: Comparison) -> go.Figure:
     return fig
 
 # -- bias ------------------------------------------------------------------------------
-def _p_text(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-
 def weat_heatmap(table: pd.DataFrame, titles: dict[str, str] | None = None) -> go.Figure:
-    """Effect size d, test × space, diverging around 0; refused cells say so."""
-    tests = list(dict.fromkeys(table["test"]))
-    spaces = list(dict.fromkeys(table["space"]))
-    cell = {(r.test, r.space): r for r in table.itertuples()}
-    z, text, hover = [], [], []
-    for t in tests:
-        zr, tr, hr = [], [], []
-        for s in spaces:
-            r = cell.get((t, s))
-            if r is None or r.refused:
-                zr.append(None)
-                tr.append("refused" if r is not None else "")
-                hr.append(r.refused if r is not None else "")
-            else:
-                zr.append(r.d)
-                tr.append(f"{r.d:+.2f}<br>{_p_text(r.p)}")
-                hr.append(f"d = {r.d:+.3f}, {_p_text(r.p)} ({r.p_method}), sizes {r.sizes}")
-        z.append(zr)
-        text.append(tr)
-        hover.append(hr)
-    labels = [f"{t} · {(titles or {}).get(t, '')}"[:72].rstrip(" ·") for t in tests]
-    fig = go.Figure(go.Heatmap(
-        z=z, x=spaces, y=labels, text=text, texttemplate="%{text}", textfont={"size": 12}, customdata=hover,
-        hovertemplate="%{y}<br>%{x}: %{customdata}<extra></extra>", zmid=0, zmin=-2, zmax=2,
-        colorscale="RdBu_r", colorbar={"title": "d"}, xgap=2, ygap=2,
-        meta=MARKUP_SAFE("text")))  # the cell texts are numbers and "refused", with our <br>
-    fig.update_layout(template="plotly_white", height=max(220, 80 + 44 * len(tests)),
-                      margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      yaxis={"autorange": "reversed", "automargin": True}, xaxis={"side": "top"},
-                      plot_bgcolor="#f1f3f5")
-    return fig
+    """Effect size d, test × space, diverging around 0, with the 95% interval and p in each
+    cell; refused cells say so (``table``: rows of :meth:`WeatResult.row`)."""
+    return metric_heatmap(table.rename(columns={"d": "value", "d low": "low", "d high": "high"}), "weat", titles)
 
 def weat_strip(scores: pd.DataFrame, title: str = "") -> go.Figure:
     """Per-word s(w, A, B) of the two target sets, one row per word, sorted (SEAT: the mean
@@ -404,3 +373,4 @@ def scores_chart(board: pd.DataFrame) -> go.Figure:
     return fig
 
 from .tasks import dimension_figure, few_shot_figure, pareto_figure  # noqa: E402,F401  (task figures, own module)
+from .bias import influence_bars, metric_heatmap, weat_forest  # noqa: E402,F401  (bias figures, own module)

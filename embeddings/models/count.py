@@ -105,4 +105,4 @@ def train_ppmi_svd(corpus: Corpus, params: CountParams, name: str,
     }
     progress(0.95, "Normalising")
     return EmbeddingSpace.from_arrays(name, labels, vectors, frequency=vocab_table["count"].to_numpy(),
-                                      provenance=provenance)
+                                      provenance=provenance, keep_norms=True)

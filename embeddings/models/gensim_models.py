@@ -150,7 +150,7 @@ def train(corpus: Corpus, family: str, params: TrainParams, name: str,
         "library": f"gensim {__import__('gensim').__version__}",
     }
     space = EmbeddingSpace.from_arrays(name, labels, kv.vectors, frequency=[counts.get(t, 0) for t in labels],
-                                       provenance=provenance)
+                                       provenance=provenance, keep_norms=True)
     extra = {"ngrams.npy": np.asarray(kv.vectors_ngrams, dtype=np.float32)} if family == "fasttext" else {}
     if family == "fasttext":
         space.embedder = _make_fasttext_embedder(labels, np.asarray(kv.vectors), extra["ngrams.npy"], params.min_n,

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..space import EmbeddingSpace
+from ..space import NORM, EmbeddingSpace
 
 GLOVE = "glove-6b-50d"
 
@@ -26,8 +26,9 @@ def glove_files() -> tuple[Path, Path]:
     return root / "glove_6B_50d_emb.npy", root / "glove_6B_index.parquet"
 
 
-def _read_normalised(path: Path, n: int, chunk: int = 32768) -> np.ndarray:
-    """The first ``n`` rows of a 2-D float ``.npy`` file, L2-normalised, read with plain
+def _read_normalised(path: Path, n: int, chunk: int = 32768) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``n`` rows of a 2-D float ``.npy`` file, L2-normalised, and their original
+    norms, read with plain
     file reads (rows in chunks for C order, one column at a time for Fortran order, as
     the GloVe package stores it): the only full-size allocation is the result."""
     with open(path, "rb") as fh:
@@ -43,12 +44,14 @@ def _read_normalised(path: Path, n: int, chunk: int = 32768) -> np.ndarray:
             for start in range(0, n, chunk):
                 rows = min(chunk, n - start)
                 out[start:start + rows] = np.fromfile(fh, dtype=dtype, count=rows * dim).reshape(rows, dim)
+    kept = np.empty(n, dtype=np.float32)
     for start in range(0, n, chunk):  # normalise in place, block by block
         block = out[start:start + chunk]
         norms = np.linalg.norm(block, axis=1, keepdims=True)
+        kept[start:start + chunk] = norms[:, 0]
         norms[norms == 0] = 1.0
         block /= norms
-    return out
+    return out, kept
 
 
 def load_glove(name: str, top: int | None = None) -> EmbeddingSpace:
@@ -59,8 +62,8 @@ def load_glove(name: str, top: int | None = None) -> EmbeddingSpace:
     n = len(labels) if not top else min(int(top), len(labels))
     if n < 1:
         raise InputError("Keep at least one GloVe word.")
-    vectors = _read_normalised(matrix_path, n)
-    meta = pd.DataFrame({"rank": np.arange(1, n + 1), "frequency": np.full(n, np.nan)})
+    vectors, norms = _read_normalised(matrix_path, n)
+    meta = pd.DataFrame({"rank": np.arange(1, n + 1), "frequency": np.full(n, np.nan), NORM: norms})
     provenance = {
         "family": "glove",
         "model": GLOVE,
@@ -71,4 +74,5 @@ def load_glove(name: str, top: int | None = None) -> EmbeddingSpace:
         "seconds": round(time.perf_counter() - start, 3),
         "frequency_note": "GloVe ships no counts; 'rank' is the frequency rank of its vocabulary",
     }
-    return EmbeddingSpace.from_arrays(name, labels[:n], vectors, meta=meta, provenance=provenance, normalised=True)
+    return EmbeddingSpace.from_arrays(name, labels[:n], vectors, meta=meta, provenance=provenance, normalised=True,
+                                      keep_norms=True)

@@ -227,7 +227,7 @@ def import_vectors(path: Path | str, fmt: str, name: str, *, limits: Limits | No
     if warnings:
         provenance["warnings"] = warnings
     meta = pd.DataFrame({"rank": np.arange(1, len(labels) + 1), "frequency": np.full(len(labels), np.nan)})
-    return EmbeddingSpace.from_arrays(name, labels, vectors, meta=meta, provenance=provenance)
+    return EmbeddingSpace.from_arrays(name, labels, vectors, meta=meta, provenance=provenance, keep_norms=True)
 
 
 def _checked_rows(kv, path: Path, filename: str, fmt: str, binary: bool, has_header: bool

@@ -27,6 +27,10 @@ def axis_tab(choices: dict[str, str], chosen: list[str]) -> None:
     method = a2.radio("Direction", ["pca", "pair"], horizontal=True, key="axis_method",
                       format_func=lambda m: "PCA of the pairs" if m == "pca" else "first pair's difference")
     c_exp = a3.slider("DirectBias c", 0.1, 3.0, 1.0, 0.1, key="axis_c")
+    ripa_on = a3.radio("RIPA on", bias.RIPA_VECTORS, horizontal=True, key="axis_ripa_on",
+                       format_func=lambda v: {"raw": "raw vectors (as published)", "normalised": "unit vectors"}[v],
+                       help="Ethayarajh et al. define RIPA on the raw vectors, whose length carries frequency. "
+                            "Spaces saved without their norms can only use the unit vectors, and say so.")
     with guard("the bias axis"):
         pairs = parse_pairs(pairs_text)
         words = parse_words(words_text)
@@ -36,7 +40,7 @@ def axis_tab(choices: dict[str, str], chosen: list[str]) -> None:
         for n in axis_spaces:
             sp = space(choices[n])
             try:
-                reports[n] = bias.axis_report(sp, pairs, words, method=method, c=c_exp)
+                reports[n] = bias.axis_report(sp, pairs, words, method=method, c=c_exp, ripa_on=ripa_on)
                 if reports[n].axis.warning:
                     st.warning(f"{md(n)}: {md(reports[n].axis.warning)}", icon=":material/warning:")
             except InputError as exc:
@@ -64,7 +68,8 @@ def axis_tab(choices: dict[str, str], chosen: list[str]) -> None:
             ripa_space = r1.selectbox("RIPA per pair, in", list(reports), key="axis_ripa_space")
             rep = reports[ripa_space]
             r2.caption("RIPA β(w; b) = ⟨w, b⟩ with b = (x − y)/‖x − y‖ for each pair (x, y) (Ethayarajh et al. "
-                       "2019), on the unit vectors; positive leans towards the pair's first word.")
+                       f"2019), here on the **{rep.ripa_vectors}** vectors; positive leans towards the pair's first "
+                       "word." + (f" {md(rep.ripa_note)}" if rep.ripa_note else ""))
             st.dataframe(rep.ripa.reset_index(), hide_index=True, width="stretch", height=300, key="axis_ripa")
             st.download_button("Download projections and RIPA (CSV)",
                                rep.projections.merge(rep.ripa.reset_index(), on="word").to_csv(index=False).encode(),

@@ -9,7 +9,7 @@ import streamlit as st
 from embeddings import bias
 from embeddings.cards import SpaceCard
 from embeddings.errors import InputError
-from embeddings.figures import weat_heatmap, weat_strip
+from embeddings.figures import influence_bars, metric_heatmap, weat_forest, weat_heatmap, weat_strip
 from embeddings.reports import bias_report
 from embeddings.wordlists import parse_words
 from embeddings.workspace import Workspace
@@ -25,15 +25,45 @@ def _sentence_cache(root: str, space_id: str) -> dict:
 
 @st.cache_data(max_entries=1024, show_spinner=False)
 def weat_cell(root: str, space_id: str, test_json: str, ddof: int, permutations: int, seed: int,
-              max_missing: float, fallback: bool):
+              max_missing: float, fallback: bool, bootstrap: int = bias.BOOTSTRAP, seat_unit: str = "word"):
     """One (test, space) result, or the reason it was refused."""
     test = bias.WeatTest.from_json(json.loads(test_json))
     sp = space(space_id)
     try:
         return bias.weat(sp, test, ddof=ddof, permutations=permutations, seed=seed, max_missing=max_missing,
-                         lowercase_fallback=fallback, sentence_cache=_sentence_cache(root, space_id))
+                         lowercase_fallback=fallback, sentence_cache=_sentence_cache(root, space_id),
+                         bootstrap=bootstrap, seat_unit=seat_unit)
     except bias.RefusedTest as exc:
         return str(exc)
+
+
+@st.cache_data(max_entries=2048, show_spinner=False)
+def metric_cell(root: str, space_id: str, test_json: str, metric: str, seed: int, max_missing: float, fallback: bool):
+    """One WEFE metric (RND, ECT, MAC, RNSB) of one (test, space), or the reason it was refused."""
+    test = bias.WeatTest.from_json(json.loads(test_json))
+    try:
+        return bias.run_metric(space(space_id), test, metric, seed=seed, max_missing=max_missing,
+                               lowercase_fallback=fallback, sentence_cache=_sentence_cache(root, space_id))
+    except (bias.RefusedTest, InputError) as exc:
+        return str(exc)
+
+
+def _side_by_side(results: dict, others: dict, tests: list[str], spaces: list[str]) -> pd.DataFrame:
+    """Test × space, one column per metric (WEAT's d with its interval)."""
+    rows = []
+    for t in tests:
+        for n in spaces:
+            row = {"test": t, "space": n}
+            r = results.get((t, n))
+            if isinstance(r, bias.WeatResult):
+                row["WEAT d"] = r.effect_size
+                row["d 95% CI"] = (f"[{r.effect_size_ci[0]:+.2f}, {r.effect_size_ci[1]:+.2f}]"
+                                   if r.effect_size_ci else "—")
+            for m in ("rnd", "ect", "mac", "rnsb"):
+                v = others.get(m, {}).get((t, n))
+                row[m.upper()] = v.value if isinstance(v, bias.MetricResult) else np.nan
+            rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def all_tests(ws: Workspace) -> dict[str, bias.WeatTest]:
@@ -56,6 +86,10 @@ def weat_tab(ws: Workspace, choices: dict[str, str], chosen: list[str], cards: d
         st.session_state["bias_tests"] = [*st.session_state["bias_tests"], pending]
     chosen_tests = c2.multiselect("Tests", list(tests), key="bias_tests",
                                   help="weat1–weat10: Caliskan et al. (2017); titles and sources below.")
+    metric = st.radio("Metric", list(bias.METRICS), horizontal=True, key="bias_metric",
+                      format_func=lambda m: bias.METRICS[m].name,
+                      help="WEAT and WEFE's four other standard metrics, each on the query its paper uses. "
+                           "The formula, source and reading of each are under the grid.")
     with st.expander("Settings", icon=":material/tune:"):
         s1, s2, s3, s4, s5 = st.columns(5)
         ddof = s1.radio("Standard deviation", [1, 0], key="bias_ddof", horizontal=True,
@@ -69,6 +103,16 @@ def weat_tab(ws: Workspace, choices: dict[str, str], chosen: list[str], cards: d
         fallback = s5.toggle("Lowercase fallback", key="bias_fallback",
                              help="Cased spaces: try the lowercase word when the word as written is missing. "
                                   "Uncased spaces are always looked up in lowercase.")
+        b1, b2, _ = st.columns([1, 2, 2])
+        resamples = int(b1.number_input("Bootstrap resamples", 0, 20_000, bias.BOOTSTRAP, step=500, key="bias_boot",
+                                        help="For the 95% interval on d: the words of each of X, Y, A and B are "
+                                             "drawn again with replacement. 0: no interval."))
+        seat_unit = b2.radio("SEAT permutes", bias.SEAT_UNITS, horizontal=True, key="bias_seat_unit",
+                             format_func=lambda u: {"word": "whole words (default)",
+                                                    "sentence": "single sentences (May et al.)"}[u],
+                             help="A word's six template sentences are not independent of each other, so by "
+                                  "default they move together between X and Y; May et al. (2019) moved single "
+                                  "sentences, which makes p too small.")
     sync_query_params(spaces=",".join(chosen), tests=",".join(chosen_tests))
 
     seat_spaces = [n for n in chosen if cards[n].is_sentence_encoder]
@@ -79,14 +123,25 @@ def weat_tab(ws: Workspace, choices: dict[str, str], chosen: list[str], cards: d
 
     results: dict[tuple[str, str], object] = {}
     if chosen and chosen_tests:
-        signature = (chosen, chosen_tests, ddof, permutations, seed, max_missing, fallback)
+        signature = (chosen, chosen_tests, ddof, permutations, seed, max_missing, fallback, resamples, seat_unit)
         with guard("the WEAT tests"), cancellable("bias", "The WEAT tests", signature):
             cells = [(t, n) for t in chosen_tests for n in chosen]
             progress, done = progress_reporter("Running the tests")
             for i, (t, n) in enumerate(cells):
                 progress(i / len(cells), f"{t} on {n}{' (SEAT)' if n in seat_spaces else ''}")
                 results[(t, n)] = weat_cell(workspace_root(), choices[n], test_json(tests[t]), int(ddof),
-                                            permutations, seed, float(max_missing), bool(fallback))
+                                            permutations, seed, float(max_missing), bool(fallback), resamples,
+                                            seat_unit)
+            done()
+    others: dict[str, dict[tuple[str, str], object]] = {}
+    if chosen and chosen_tests:
+        with guard("the bias metrics"), cancellable("bias_metrics", "The bias metrics", signature):
+            progress, done = progress_reporter("Running the other metrics")
+            cells = [(m, t, n) for m in bias.METRICS if m != "weat" for t in chosen_tests for n in chosen]
+            for i, (m, t, n) in enumerate(cells):
+                progress(i / len(cells), f"{m.upper()} {t} on {n}")
+                others.setdefault(m, {})[(t, n)] = metric_cell(workspace_root(), choices[n], test_json(tests[t]), m,
+                                                               seed, float(max_missing), bool(fallback))
             done()
     if results:
         ran = [r for r in results.values() if isinstance(r, bias.WeatResult)]
@@ -95,12 +150,35 @@ def weat_tab(ws: Workspace, choices: dict[str, str], chosen: list[str], cards: d
         for (t, n), r in results.items():
             rows.append(r.row() if isinstance(r, bias.WeatResult) else bias.refused_row(tests[t], space(choices[n]), r))
         table = pd.DataFrame(rows)
-        plotly_chart(weat_heatmap(table, {t: tests[t].title for t in chosen_tests}), width="stretch",
-                        key="bias_heatmap")
-        st.caption("Cells: effect size d (red: X with A, Y with B; blue: the reverse) and the one-sided permutation p "
-                   "of that test alone. In the table, *p (Holm)* is adjusted for all the tests run together on the "
-                   "same space (Holm 1979): read that one when several tests are compared. Grey cells were refused: "
-                   "too many of the test's words are not in that space.")
+        titles = {t: tests[t].title for t in chosen_tests}
+        info = bias.METRICS[metric]
+        if metric == "weat":
+            plotly_chart(weat_heatmap(table, titles), width="stretch", key="bias_heatmap")
+            st.caption("Cells: effect size d (red: X with A, Y with B; blue: the reverse), its bootstrap 95% "
+                       f"interval ({resamples:,} resamples of the words within each set) and the one-sided "
+                       "permutation p of that test alone. In the table, *p (Holm)* is adjusted for all the tests "
+                       "run together on the same space (Holm 1979): read that one when several tests are compared. "
+                       "Grey cells were refused: too many of the test's words are not in that space."
+                       if resamples else "Cells: effect size d and the one-sided permutation p (no interval: "
+                       "bootstrap resamples are 0 in the settings).")
+            if resamples:
+                plotly_chart(weat_forest(table.rename(columns={"d": "value", "d low": "low", "d high": "high"})),
+                             width="stretch", key="bias_forest")
+                st.caption("An interval that crosses 0 means the direction of the bias is not settled by these "
+                           "words: resampling them can reverse it (Antoniak & Mimno 2021).")
+        else:
+            mrows = [r.row() if isinstance(r, bias.MetricResult) else
+                     bias.refused_metric_row(metric, t, n, r) for (t, n), r in others.get(metric, {}).items()]
+            plotly_chart(metric_heatmap(pd.DataFrame(mrows), metric, titles), width="stretch", key="bias_heatmap")
+        st.caption(f"**{md(info.name)}** ({md(info.source)}). {md(info.formula)}. Query: {md(info.query)}. "
+                   f"Reading: {md(info.direction)}. Spaces that kept their vectors' norms are measured on their raw "
+                   "vectors, as WEFE and the papers do; the values equal WEFE 1.0.1's.")
+        side = _side_by_side(results, others, chosen_tests, chosen)
+        if not side.empty:
+            st.markdown("**All five metrics**")
+            st.dataframe(side, hide_index=True, width="stretch", key="bias_all_metrics", column_config={
+                c: st.column_config.NumberColumn(c, format="%.3f", help=bias.METRICS[c.split(" ")[0].lower()].direction)
+                for c in side.columns if c.split(" ")[0].lower() in bias.METRICS})
         shown = table.copy()
         for column in ("p", "p (Holm)"):   # text, so an exact p of 0 reads as the bound it is, never "0.00000"
             shown[column] = [bias.format_p(v, n) if pd.notna(n) and n else "—"
@@ -142,7 +220,16 @@ def weat_tab(ws: Workspace, choices: dict[str, str], chosen: list[str], cards: d
                 m[1].metric("p (one-sided)", f"{r.p_value:.4f}" if r.p_value >= 1e-4 else "< 0.0001")
                 m[2].metric("partitions", f"{r.permutations:,}", r.p_method, delta_color="off", delta_arrow="off")
                 m[3].metric("sizes X/Y/A/B", "/".join(map(str, r.sizes)))
+                if r.effect_size_ci:
+                    st.caption(f"95% interval on d: [{r.effect_size_ci[0]:+.3f}, {r.effect_size_ci[1]:+.3f}] "
+                               f"({r.bootstrap:,} bootstrap resamples of the words within each set). p: permutation "
+                               f"by {'word' if r.permutation_unit == 'word' else 'sentence'}.")
                 plotly_chart(weat_strip(r.scores), width="stretch", key="bias_strip")
+                top = r.most_influential
+                if top is not None:
+                    st.markdown(f"**Each word's leverage.** Without *{md(top['word'])}* ({md(top['set'])}), d would "
+                                f"be {top['d_without']:+.3f} instead of {r.effect_size:+.3f}.")
+                    plotly_chart(influence_bars(r.influence, r.effect_size), width="stretch", key="bias_influence")
                 if r.missing_words:
                     st.caption(f"Dropped, not in {md(drill_space)}: {md_list(r.missing_words)}")
                 embedded = r.to_dict()["embedded"]
