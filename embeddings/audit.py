@@ -10,6 +10,13 @@ reads the other way round (1: every neighbour changed). Flags: ``unknown`` (miss
 some general space), ``fragmented`` (3 or more word pieces), ``rare`` (below the domain
 model's ``min_count``), ``unstable`` (overlap below 0.1 against some general space).
 
+With a stability study of the domain model (:mod:`embeddings.stability`) the audit has a
+**noise floor**: each term's own seed-to-seed stability (Jaccard@k of its neighbours
+between runs of the same model on the same corpus; the floor is the smallest over pairs of
+runs). A term whose overlap with a general model is below its floor *differs from the
+general model beyond its own noise* (flag ``beyond noise``); a low overlap that the model's own runs also show is noise, not domain, and the
+raw ``unstable`` threshold is then not used.
+
 Terms can be mined from the corpus: words and detected phrases over-represented against
 general English. The reference is the bundled GloVe 6B vocabulary (Wikipedia 2014 +
 Gigaword 5), whose frequency rank is turned into a relative frequency with Zipf's law
@@ -43,7 +50,7 @@ UNSTABLE = 0.1
 DEFAULT_MIN_COUNT = 5
 GLOVE_SIZE = 400_000
 _HARMONIC = math.log(GLOVE_SIZE + 1) + 0.5772156649  # ≈ H(400,000)
-FLAGS = ("unknown", "fragmented", "rare", "unstable")
+FLAGS = ("unknown", "fragmented", "rare", "unstable", "beyond noise")
 
 
 def zipf_probability(rank: int | np.ndarray) -> float | np.ndarray:
@@ -143,6 +150,7 @@ class Audit:
     summary: pd.DataFrame         #: one row per space
     mined: bool
     reference: str
+    noise: dict | None = None     #: the stability study used as noise floor (name, model, runs, k, median)
 
     def records(self) -> list[dict]:
         return self.terms.to_dict("records")
@@ -158,11 +166,15 @@ class Audit:
                                       for s in self.spaces if s != self.domain},
                           "drift": {s: (None if pd.isna(r[f"drift:{s}"]) else float(r[f"drift:{s}"]))
                                     for s in self.spaces if s != self.domain},
-                          "flags": list(r["flags"])})
+                          "flags": list(r["flags"]),
+                          **({"stability": None if pd.isna(r["stability"]) else float(r["stability"]),
+                              "noise_floor": None if pd.isna(r["noise_floor"]) else float(r["noise_floor"]),
+                              "beyond_noise": {s: r[f"beyond_noise:{s}"] for s in self.spaces if s != self.domain}}
+                             if self.noise else {})})
         cov = {r["space"]: float(r["coverage"]) for r in self.summary.to_dict("records")}
         return {"corpus": self.corpus, "domain": self.domain, "k": self.k, "mined": self.mined,
                 "reference": self.reference, "terms": terms, "coverage": cov,
-                "summary": self.summary.to_dict("records")}
+                "summary": self.summary.to_dict("records"), "noise_floor": self.noise}
 
     def table(self) -> pd.DataFrame:
         """Flat, export-friendly: lists joined with spaces/commas."""
@@ -236,7 +248,10 @@ def neighbour_overlap(dom: EmbeddingSpace, other: EmbeddingSpace, terms: Sequenc
 
 def term_flags(frame: pd.DataFrame, general: Sequence[str], min_count: int) -> list[list[str]]:
     """Per term: unknown (to some general space), fragmented, rare (below the domain model's
-    min_count), unstable (overlap under ``UNSTABLE`` with some general space)."""
+    min_count), and either beyond noise (overlap with some general space below the term's
+    own seed-to-seed stability, when a stability study gives one) or unstable (overlap under
+    ``UNSTABLE``, without one)."""
+    noise = "stability" in frame
     flags = []
     for _, r in frame.iterrows():
         f = []
@@ -246,7 +261,10 @@ def term_flags(frame: pd.DataFrame, general: Sequence[str], min_count: int) -> l
             f.append("fragmented")
         if r["frequency"] < min_count:
             f.append("rare")
-        if any(not pd.isna(r[f"overlap:{g}"]) and r[f"overlap:{g}"] < UNSTABLE for g in general):
+        if noise and not pd.isna(r["stability"]):
+            if any(r[f"beyond_noise:{g}"] is True for g in general):
+                f.append("beyond noise")
+        elif any(not pd.isna(r[f"overlap:{g}"]) and r[f"overlap:{g}"] < UNSTABLE for g in general):
             f.append("unstable")
         flags.append(f)
     return flags
@@ -267,6 +285,10 @@ def space_summary(frame: pd.DataFrame, spaces: Sequence[EmbeddingSpace], domain:
                "overlap_n": int(frame[f"overlap:{s.name}"].notna().sum()) if s.name != domain else 0,
                "mean_fragmentation": float(frame["n_pieces"].mean())
                if s.family == "sentence-transformer" else float("nan")}
+        if "stability" in frame:
+            judged = frame[f"beyond_noise:{s.name}"] if s.name != domain else pd.Series([], dtype=object)
+            row["noise_n"] = int(judged.map(lambda v: v is not None).sum())
+            row["beyond_noise"] = int(judged.map(lambda v: v is True).sum())
         row["median_drift"] = 1.0 - row["median_overlap"]  # the median of 1 − x is 1 − the median of x
         summary.append(row)
     return pd.DataFrame(summary)
@@ -274,11 +296,12 @@ def space_summary(frame: pd.DataFrame, spaces: Sequence[EmbeddingSpace], domain:
 
 def audit(corpus: Corpus, spaces: Sequence[EmbeddingSpace], terms: Sequence[str] | None = None, *,
           mine: int | None = None, k: int = 10, domain: str | None = None,
-          progress: Progress | None = None) -> Audit:
+          progress: Progress | None = None, noise=None) -> Audit:
     """Audit ``terms`` (or the ``mine`` most over-represented ones) against ``spaces``.
 
     ``domain`` names the space trained on this corpus (default: the first space whose
-    provenance names the corpus, else the first space).
+    provenance names the corpus, else the first space). ``noise``: a
+    :class:`~embeddings.stability.Study` of the domain model, the noise floor.
     """
     say = progress or (lambda f, m: None)
     _check_request(spaces, terms, mine, k)
@@ -310,9 +333,22 @@ def audit(corpus: Corpus, spaces: Sequence[EmbeddingSpace], terms: Sequence[str]
         overlap = neighbour_overlap(dom, s, chosen, k)
         frame[f"overlap:{s.name}"] = overlap
         frame[f"drift:{s.name}"] = 1.0 - np.asarray(overlap, dtype=float)
+    noise_info = None
+    if noise is not None:
+        from .stability import beyond_noise
+
+        keys = [dom.key(t) for t in chosen]
+        frame["stability"] = noise.stability_of(keys).to_numpy()
+        frame["noise_floor"] = noise.stability_of(keys, "floor").to_numpy()
+        for s in general:
+            frame[f"beyond_noise:{s.name}"] = [beyond_noise(o, st) for o, st in
+                                               zip(frame[f"overlap:{s.name}"], frame["noise_floor"])]
+        noise_info = {"study": noise.name, "model": noise.params.model, "runs": noise.params.runs,
+                      "bootstrap": noise.params.bootstrap, "k": noise.params.k, "median_stability": noise.median,
+                      "measured_terms": int(frame["stability"].notna().sum())}
     frame["flags"] = term_flags(frame, [s.name for s in general], min_count)
     summary = space_summary(frame, spaces, domain)
     say(1.0, "Done")
     reference = ("GloVe 6B vocabulary rank (Wikipedia 2014 + Gigaword 5) as relative frequency by Zipf's law; "
                  "a phrase takes its rarest word's frequency") if mine is not None else "typed or uploaded"
-    return Audit(corpus.name, domain, names, k, frame, summary, mine is not None, reference)
+    return Audit(corpus.name, domain, names, k, frame, summary, mine is not None, reference, noise_info)

@@ -5,6 +5,8 @@ so the app never opens empty:
 - ``lee-word2vec`` and ``lee-fasttext`` trained on it with the training defaults (skip-gram, 100-d, 10 epochs),
 - ``glove-50d`` (GloVe 6B 50-d, all 400k words),
 - ``lee-minilm``: all-MiniLM-L6-v2 over the Lee vocabulary;
+- ``lee-word2vec-stability``: five more runs of that Word2Vec with seeds 1–5, the Audit's
+  noise floor (about 16 s);
 
 then the labelled sample the Choose page opens on, ``python-docs`` (standard-library
 docstrings labelled by area), with a domain model and four document spaces over it:
@@ -84,7 +86,19 @@ def _demo_spaces(ws: Workspace, progress: Progress) -> list[tuple[str, object]]:
                                              progress=lambda f, m: progress(0.45 + 0.1 * f, f"GloVe: {m}"))),
         ("lee-minilm", lambda: add_pretrained(ws, "minilm", "lee-minilm", corpus=DEMO_CORPUS, unit="term",
                                               progress=lambda f, m: progress(0.55 + 0.2 * f, f"MiniLM: {m}"))),
+        (DEMO_STABILITY, lambda: _demo_stability(ws, lambda f, m: progress(0.75 + 0.03 * f, f"Stability: {m}"))),
     ]
+
+
+#: the demo's stability study: the demo Word2Vec's settings, five seeds
+DEMO_STABILITY = "lee-word2vec-stability"
+
+
+def _demo_stability(ws: Workspace, progress: Progress) -> None:
+    from .stability import StabilityParams, run_study, save_study
+
+    save_study(ws, run_study(ws, StabilityParams(DEMO_CORPUS, "word2vec", settings=dict(DEMO_TRAINING)),
+                             progress=progress), DEMO_STABILITY)
 
 
 def _labelled_spaces(ws: Workspace, progress: Progress) -> list[tuple[str, object]]:

@@ -56,7 +56,7 @@ from .files import utc_now
 ENV_VAR = "EMBEDDINGS_WORKSPACE"
 DEFAULT_DIR = "workspace"
 CATALOGUE = "catalogue.sqlite"
-KINDS = ("corpus", "space", "projection", "wordset", "benchmark")
+KINDS = ("corpus", "space", "projection", "wordset", "benchmark", "stability")
 _SCHEMA_VERSION = 1
 MAX_NAME_LENGTH = 80
 #: a build folder younger than this is never swept (see Workspace._sweep)

@@ -9,7 +9,7 @@ from embeddings.cards import domain_spaces
 from embeddings.figures import coverage_chart, overlap_chart, pieces_chart
 from embeddings.reports import audit_report
 from pages.common import (cancellable, corpora, download_name, guard, md, plotly_chart, progress_reporter, query_list,
-                          space, space_cards, spaces_or_stop,
+                          space, space_cards, spaces_or_stop, workspace,
                           workspace_root)
 
 st.title("Vocabulary audit")
@@ -66,23 +66,57 @@ if not selected:
     st.info("Pick the spaces to audit.")
     st.stop()
 
+# the noise floor: a stability study of the domain model (same family) on this corpus
+from embeddings import stability  # noqa: E402
+
+family = cards[domain].family if domain in cards else None
+model = next((m for m, f in stability.MODELS.items() if f == family), None)
+studies = [a for a in stability.studies_for(workspace(), corpus.id) if model and a.params.get("model") == model]
+n1, n2 = st.columns([2, 5])
+noise_id = n1.selectbox("Noise floor", [a.id for a in studies] + ["none"], key="au_noise",
+                        format_func=lambda i: "none" if i == "none" else next(
+                            f"{a.name} ({a.summary.get('runs')} runs)" for a in studies if a.id == i),
+                        help="A stability study: the domain model trained again with other seeds. A term differs "
+                             "from a general model beyond its own noise when its overlap with it is below the "
+                             "overlap between every two of those runs.")
+if model and not studies:
+    n2.caption(f"No stability study of {md(model)} on {md(corpus.name)} yet: without one, a low overlap may be "
+               "the domain model's own seed-to-seed noise.")
+    if n2.button(f"Measure {md(domain)}'s noise (5 runs)", key="au_measure", icon=":material/replay:"):
+        from embeddings.models.gensim_models import TrainParams
+
+        allowed = set(TrainParams.__dataclass_fields__) - {"seed"}
+        settings = {k_: v for k_, v in cards[domain].provenance.get("params", {}).items() if k_ in allowed}
+        with guard("the stability study"), cancellable("au_stab", "The stability study", (corpus.id, domain)):
+            progress, done = progress_reporter("Training the runs")
+            study = stability.run_study(workspace(), stability.StabilityParams(corpus.id, model, settings=settings),
+                                        progress=progress)
+            done()
+            stability.save_study(workspace(), study, f"{corpus.name}-{model}-stability-{study.params.seed}"
+                                 f"-{len(studies) + 1}")
+            st.rerun()
+elif not model:
+    n2.caption(f"{md(domain)} is not a model trained here (Word2Vec, FastText, PPMI-SVD), so it has no "
+               "seed-to-seed noise floor.")
+
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def run_audit(root: str, corpus_id: str, space_ids: tuple, terms: tuple | None, mine: int | None, k: int,
-              domain: str):
+              domain: str, noise_id: str = "none"):
     from embeddings.corpus import get_corpus
     from pages.common import workspace
 
     progress, done = progress_reporter("Auditing")
     try:
+        noise = stability.load_study(workspace(), noise_id) if noise_id != "none" else None
         return audit(get_corpus(workspace(), corpus_id), [space(i) for i in space_ids], terms, mine=mine, k=k,
-                     domain=domain, progress=progress)
+                     domain=domain, progress=progress, noise=noise)
     finally:
         done()
 
 
 with guard("the audit"):
-    job = (corpus.id, tuple(choices[n] for n in selected), tuple(terms) if terms else None, mine, k, domain)
+    job = (corpus.id, tuple(choices[n] for n in selected), tuple(terms) if terms else None, mine, k, domain, noise_id)
     with cancellable("au", "The audit", job):
         result = run_audit(workspace_root(), *job)
     st.caption(f"{len(result.terms)} terms · domain space **{md(result.domain)}** · "
@@ -94,6 +128,18 @@ with guard("the audit"):
         if row["role"] != "domain" and row["overlap_n"]:
             col.caption(f"Median neighbour overlap **{row['median_overlap']:.2f}** (drift "
                         f"{row['median_drift']:.2f}) on {row['overlap_n']} of {len(result.terms)} terms")
+        if row["role"] != "domain" and result.noise and row.get("noise_n"):
+            col.caption(f"**{row['beyond_noise']} of {row['noise_n']}** terms: their neighbours here differ from "
+                        f"those in {md(result.domain)} beyond {md(result.domain)}'s own seed-to-seed noise")
+    if result.noise:
+        nf = result.noise
+        st.caption(f"Noise floor: **{md(nf['study'])}**, {nf['runs']} runs of {md(nf['model'])}"
+                   f"{' on bootstrap resamples' if nf['bootstrap'] else ''} with different seeds; median "
+                   f"seed-to-seed stability (Jaccard@{nf['k']}) **{nf['median_stability']:.2f}**, known for "
+                   f"{nf['measured_terms']} of {len(result.terms)} terms. A term is flagged *beyond noise* when its "
+                   "overlap with a general model is below its overlap between every two runs of its own model."
+                   + (f" The study compared {nf['k']} neighbours and this audit {k}: read with care."
+                      if nf["k"] != k else ""))
     g = [s for s in result.spaces if s != result.domain]
     a, b, c = st.columns(3)
     a.markdown("**Coverage**")
