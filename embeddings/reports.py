@@ -127,7 +127,14 @@ def audit_report(audit) -> str:
     if general:
         parts += [f"<h2>Neighbour overlap with {html.escape(audit.domain)} (Jaccard@{audit.k}: 1 = the same "
                   "neighbours, 0 = every neighbour changed; drift = 1 − overlap)</h2>",
-                  _figure_html(overlap_chart(audit.terms, general, audit.k), False)]
+                  _figure_html(overlap_chart(audit.terms, general, audit.k, audit.domain), False)]
+        if audit.noise:
+            nf = audit.noise
+            parts.append(f"<p>Noise floor: {html.escape(str(nf['study']))}, {nf['runs']} runs of "
+                         f"{html.escape(nf['model'])} with different seeds; median seed-to-seed stability "
+                         f"(Jaccard@{nf['k']}) {nf['median_stability']:.2f}. A term is flagged <em>beyond noise</em> "
+                         "when its overlap with a general model is below its overlap between every two runs of its "
+                         "own model.</p>")
     parts += ["<h2>Word pieces</h2>", _figure_html(pieces_chart(audit.terms), False),
               "<h2>Terms</h2>", _table(audit.table()), "</body></html>"]
     return "\n".join(parts)

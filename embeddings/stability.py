@@ -166,6 +166,8 @@ class Study:
     seconds: float
     name: str | None = None
     id: str | None = None
+    #: the runs' spaces, in memory only (a fresh study has them; a loaded one does not)
+    spaces: list = field(default_factory=list, repr=False)
 
     @property
     def median(self) -> float:
@@ -239,7 +241,7 @@ def run_study(ws: Workspace, params: StabilityParams, *, progress: Progress = no
                               "std": float(np.std(ds, ddof=1)), "min": float(min(ds)), "max": float(max(ds))})
     weat_table = pd.DataFrame(weat_rows, columns=["test", "runs", "mean", "std", "min", "max"])
     progress(1.0, "Done")
-    return Study(params, labels, weat_table, len(order), round(time.perf_counter() - start, 2))
+    return Study(params, labels, weat_table, len(order), round(time.perf_counter() - start, 2), spaces=spaces)
 
 
 def save_study(ws: Workspace, study: Study, name: str) -> Study:

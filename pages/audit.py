@@ -148,7 +148,7 @@ with guard("the audit"):
     b.markdown(f"**Neighbour overlap** with {md(result.domain)} (Jaccard@{k}: high = same neighbours)")
     if g:
         with b:
-            plotly_chart(overlap_chart(result.terms, g, k), width="stretch", key="au_overlap")
+            plotly_chart(overlap_chart(result.terms, g, k, result.domain), width="stretch", key="au_overlap")
     c.markdown(f"**Fragmentation** (mean {result.terms['n_pieces'].mean():.2f} pieces)")
     with c:
         plotly_chart(pieces_chart(result.terms), width="stretch", key="au_pieces")

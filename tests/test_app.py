@@ -39,6 +39,7 @@ def test_first_start_seeds_the_demo_once(demo_template):
     assert metrics(at)["Corpora"] == "2" and metrics(at)["Embedding spaces"] == "11"
     assert len(ws.list("projection")) == 2  # the Projection page's opening layouts, cached
     assert len(ws.list("benchmark")) == 1   # and the Choose page's opening benchmark
+    assert [a.name for a in ws.list("stability")] == ["lee-word2vec-stability"]  # the Audit's noise floor
 
 
 def test_projection_page_opens_instantly_on_the_demo(app):
@@ -307,13 +308,25 @@ def test_bias_page_runs_the_grid_side_by_side_and_drills_into_a_cell(app):
     assert not table.set_index(["test", "space"]).loc[("weat6", opened), "refused"]
     app.selectbox(key="bias_drill_space").set_value("glove-50d").run()  # weat6 is the default test
     assert metrics(app)["effect size d"] == f"{ref.effect_size:+.3f}"
+    # the interval and the leverage of each word: the same as the core's, as error bars and bars
+    assert (row["d low"], row["d high"]) == pytest.approx(ref.effect_size_ci, abs=1e-12)
+    assert len(app.get("plotly_chart")) >= 4  # heatmap, interval plot, strip, per-word leverage
+    assert any(f"{ref.most_influential['d_without']:+.3f}" in m.value for m in app.markdown)
+    # the five metrics side by side, each equal to the core's; and the heatmap follows the metric
+    side = next(d.value for d in app.dataframe if "RNSB" in d.value.columns).set_index(["test", "space"])
+    for metric in ("rnd", "ect", "mac", "rnsb"):
+        expected = bias.run_metric(glove, bias.get_test("weat6"), metric).value
+        assert side.loc[("weat6", "glove-50d"), metric.upper()] == pytest.approx(expected, abs=1e-12)
+    app.radio(key="bias_metric").set_value("ect").run()
+    assert_clean(app)
+    assert any("Embedding coherence test" in c.value and "Phillips (2019)" in c.value for c in app.caption)
 
 
 def test_bias_page_probes_a_sentence_encoder_with_seat(app):
     app.switch_page("pages/bias.py").run()
-    # a sentence encoder is probed with SEAT, and the page says so
-    app.multiselect(key="bias_spaces").set_value(["glove-50d", "lee-minilm"]).run()
+    # a sentence encoder is probed with SEAT, and the page says so (one test: SEAT encodes its sentences)
     app.multiselect(key="bias_tests").set_value(["weat6"]).run()
+    app.multiselect(key="bias_spaces").set_value(["glove-50d", "lee-minilm"]).run()
     assert_clean(app)
     assert any("SEAT" in i.value for i in app.info)
     table = app.dataframe[0].value
@@ -340,6 +353,7 @@ def test_bias_page_axis_uses_the_spaces_chosen_once(app):
     from embeddings.space_store import load_space
 
     app.switch_page("pages/bias.py").run()
+    app.multiselect(key="bias_tests").set_value(["weat6"]).run()  # SEAT on MiniLM encodes one test's sentences
     app.multiselect(key="bias_spaces").set_value(["glove-50d", "lee-minilm"]).run()
     glove = load_space(app.workspace, "glove-50d")
     # the bias axis on the default gender pairs and professions
@@ -378,6 +392,11 @@ def test_audit_page_mines_terms_and_filters(app):
 
     app.switch_page("pages/audit.py").run()
     assert_clean(app)
+    # the demo's stability study is the noise floor
+    assert app.selectbox(key="au_noise").value != "none"
+    assert any(c.value.startswith("Noise floor: **lee-word2vec-stability**") for c in app.caption)
+    assert any("beyond lee-word2vec's own seed-to-seed noise" in c.value for c in app.caption)
+    app.selectbox(key="au_noise").set_value("none").run()
     assert app.multiselect(key="au_spaces").value == ["lee-word2vec", "glove-50d", "lee-minilm"]
     table = app.dataframe[0].value
     assert len(table) == 50

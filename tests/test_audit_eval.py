@@ -39,7 +39,7 @@ def demo(demo_template, tmp_path_factory):
     return Workspace(copy_workspace(demo_template[0], tmp_path_factory.mktemp("auditws") / "ws"))
 
 
-@pytest.mark.parametrize("name,restrict", [("lee-word2vec", 300_000), ("glove-50d", 30_000)])
+@pytest.mark.parametrize("name,restrict", [("lee-word2vec", 300_000), ("glove-50d", 10_000)])
 def test_evaluation_equals_gensim(demo, name, restrict):
     space = load_space(demo, name)
     kv = keyed_vectors(space)

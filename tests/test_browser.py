@@ -183,7 +183,16 @@ def test_bias_weat6_on_two_spaces_with_heatmap(page, app_server):
     partitions = page.locator('[data-testid="stMetric"]').filter(has=page.get_by_text("partitions", exact=True))
     expect(partitions).to_contain_text("12,870")
     expect(partitions).to_contain_text("exact")
+    expect(charts.first).to_contain_text("[+1.50, +1.85]")           # d's bootstrap 95% interval, in the cell
+    expect(page.get_by_text("Each word's leverage.")).to_be_visible()
     screenshot(page, "bias")
+    # the other metrics: the heatmap follows the selector; all five side by side in one table
+    page.get_by_text("Relative negative sentiment bias", exact=True).click()
+    wait_for_app(page)
+    expect(page.get_by_text(re.compile("Sweeney & Najafian"))).to_be_visible(timeout=120_000)
+    expect(charts.first).to_contain_text("weat6")
+    expect(page.get_by_text(re.compile("^All five metrics"))).to_be_visible()
+    screenshot(page, "bias-metrics")
     assert page.js_errors == []
 
 
@@ -201,6 +210,8 @@ def test_audit_on_the_demo_corpus(page, app_server):
     expect(box.locator('[data-testid="stMetricValue"]')).to_have_text(re.compile(r"^\d+% known$"))
     expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
     expect(page.get_by_role("button", name=re.compile("HTML report"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Noise floor: lee-word2vec-stability"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"beyond lee-word2vec's own seed-to-seed noise")).first).to_be_visible()
     screenshot(page, "audit")
     assert page.js_errors == []
 

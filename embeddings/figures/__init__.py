@@ -318,12 +318,22 @@ def coverage_chart(summary: pd.DataFrame) -> go.Figure:
                       legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0})
     return fig
 
-def overlap_chart(terms: pd.DataFrame, general: list[str], k: int) -> go.Figure:
+def overlap_chart(terms: pd.DataFrame, general: list[str], k: int, domain: str | None = None) -> go.Figure:
     """Distribution of each general space's neighbour overlap (Jaccard@k) with the domain
-    space: high means the same neighbours, low means the neighbourhood changed."""
-    fig = go.Figure([go.Box(y=terms[f"overlap:{g}"].dropna(), name=g, boxpoints="all", jitter=0.4,
-                            text=terms.loc[terms[f"overlap:{g}"].notna(), "term"],
-                            hovertemplate="%{text}: overlap %{y:.2f}<extra></extra>") for g in general])
+    space: high means the same neighbours, low means the neighbourhood changed. With a
+    stability study (a ``noise_floor`` column) a grey box first shows the domain model
+    against its own runs (each term's smallest run-to-run overlap): the noise floor."""
+    boxes = []
+    if "noise_floor" in terms and terms["noise_floor"].notna().any():
+        known = terms["noise_floor"].notna()
+        boxes.append(go.Box(y=terms.loc[known, "noise_floor"], name=f"{domain or 'domain'}, own runs",
+                            boxpoints="all", jitter=0.4, marker={"color": "#868e96"}, text=terms.loc[known, "term"],
+                            hovertemplate="%{text}: floor %{y:.2f} (its smallest overlap between two runs)"
+                                          "<extra></extra>"))
+    boxes += [go.Box(y=terms[f"overlap:{g}"].dropna(), name=g, boxpoints="all", jitter=0.4,
+                     text=terms.loc[terms[f"overlap:{g}"].notna(), "term"],
+                     hovertemplate="%{text}: overlap %{y:.2f}<extra></extra>") for g in general]
+    fig = go.Figure(boxes)
     fig.update_layout(template="plotly_white", height=320, showlegend=False,
                       yaxis={"title": f"overlap (Jaccard@{k})", "range": [-0.05, 1.05]},
                       margin={"l": 10, "r": 10, "t": 10, "b": 10})

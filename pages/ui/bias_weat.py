@@ -53,12 +53,12 @@ def _side_by_side(results: dict, others: dict, tests: list[str], spaces: list[st
     rows = []
     for t in tests:
         for n in spaces:
-            row = {"test": t, "space": n}
+            row = {"test": t, "space": n, "WEAT d": np.nan, "d 95% CI": "—"}
             r = results.get((t, n))
             if isinstance(r, bias.WeatResult):
                 row["WEAT d"] = r.effect_size
-                row["d 95% CI"] = (f"[{r.effect_size_ci[0]:+.2f}, {r.effect_size_ci[1]:+.2f}]"
-                                   if r.effect_size_ci else "—")
+                if r.effect_size_ci:
+                    row["d 95% CI"] = f"[{r.effect_size_ci[0]:+.2f}, {r.effect_size_ci[1]:+.2f}]"
             for m in ("rnd", "ect", "mac", "rnsb"):
                 v = others.get(m, {}).get((t, n))
                 row[m.upper()] = v.value if isinstance(v, bias.MetricResult) else np.nan
@@ -173,12 +173,6 @@ def weat_tab(ws: Workspace, choices: dict[str, str], chosen: list[str], cards: d
         st.caption(f"**{md(info.name)}** ({md(info.source)}). {md(info.formula)}. Query: {md(info.query)}. "
                    f"Reading: {md(info.direction)}. Spaces that kept their vectors' norms are measured on their raw "
                    "vectors, as WEFE and the papers do; the values equal WEFE 1.0.1's.")
-        side = _side_by_side(results, others, chosen_tests, chosen)
-        if not side.empty:
-            st.markdown("**All five metrics**")
-            st.dataframe(side, hide_index=True, width="stretch", key="bias_all_metrics", column_config={
-                c: st.column_config.NumberColumn(c, format="%.3f", help=bias.METRICS[c.split(" ")[0].lower()].direction)
-                for c in side.columns if c.split(" ")[0].lower() in bias.METRICS})
         shown = table.copy()
         for column in ("p", "p (Holm)"):   # text, so an exact p of 0 reads as the bound it is, never "0.00000"
             shown[column] = [bias.format_p(v, n) if pd.notna(n) and n else "—"
@@ -190,6 +184,12 @@ def weat_tab(ws: Workspace, choices: dict[str, str], chosen: list[str], cards: d
                                                     help="adjusted for the tests run together on this space"),
             "S": st.column_config.NumberColumn("S", format="%.4f"),
             "refused": st.column_config.TextColumn("refused because", width="large")})
+        side = _side_by_side(results, others, chosen_tests, chosen)
+        if not side.empty:
+            st.markdown("**All five metrics** (WEAT's d with its 95% interval; the others as WEFE computes them)")
+            st.dataframe(side, hide_index=True, width="stretch", key="bias_all_metrics", column_config={
+                c: st.column_config.NumberColumn(c, format="%.3f", help=bias.METRICS[c.split(" ")[0].lower()].direction)
+                for c in side.columns if c.split(" ")[0].lower() in bias.METRICS})
 
         st.subheader("One test in detail")
         d1, d2 = st.columns(2)

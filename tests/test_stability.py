@@ -1,0 +1,115 @@
+"""Stability studies: per-label Jaccard@k across training runs against a brute-force
+recomputation, a model against itself, bootstrap resamples, saving, the CLI, and the
+Audit's noise floor."""
+
+import json
+
+import numpy as np
+import pytest
+
+from embeddings import stability
+from embeddings.errors import Cancelled
+from embeddings.stability import StabilityParams, run_study, save_study
+from embeddings.workspace import Workspace
+from tests.conftest import copy_workspace, run_cli as run
+
+SMALL = {"dim": 50, "epochs": 10, "workers": 1}
+
+
+@pytest.fixture
+def ws(lee_ws, tmp_path) -> Workspace:
+    return Workspace(copy_workspace(lee_ws.root, tmp_path / "ws"))
+
+
+def _brute_neighbours(vectors: np.ndarray, row: int, k: int) -> set:
+    sims = vectors @ vectors[row]
+    sims[row] = -np.inf
+    return set(np.argsort(-sims, kind="stable")[:k].tolist())
+
+
+def test_two_seeds_give_a_stability_between_0_and_1_that_matches_brute_force(ws):
+    study = run_study(ws, StabilityParams("lee", "word2vec", runs=2, k=10, top=400, settings=SMALL))
+    assert study.vocabulary > 400 and len(study.labels) == 400
+    assert 0 < study.labels["stability"].mean() < 1 and study.labels["stability"].between(0, 1).all()
+    a, b = study.spaces
+    shared = [x for x in a.labels if x in set(b.labels)]
+    va, vb = (np.asarray(s.lookup(shared), dtype=np.float64) for s in (a, b))
+    for row in range(0, 400, 37):
+        na, nb = _brute_neighbours(va, row, 10), _brute_neighbours(vb, row, 10)
+        expected = len(na & nb) / len(na | nb)
+        got = study.labels.iloc[row]
+        assert got["label"] == shared[row]
+        assert got["stability"] == pytest.approx(expected, abs=1e-12)
+        assert got["floor"] == pytest.approx(expected, abs=1e-12)  # one pair: the floor is that pair
+
+
+def test_a_model_against_itself_is_perfectly_stable(ws):
+    from embeddings.corpus import get_corpus
+
+    corpus = get_corpus(ws, "lee")
+    tiny = {"dim": 16, "epochs": 1, "workers": 1}
+    one = stability.train_run(corpus, "word2vec", tiny, seed=3)
+    two = stability.train_run(corpus, "word2vec", tiny, seed=3)  # one worker: the same vectors
+    sets = [stability.knn_sets(np.asarray(s.vectors[:500], dtype=np.float32), 10) for s in (one, two)]
+    assert np.all(stability.pairwise_jaccard(sets) == 1.0)
+    other = stability.train_run(corpus, "word2vec", tiny, seed=4)
+    third = stability.knn_sets(np.asarray(other.vectors[:500], dtype=np.float32), 10)
+    assert stability.pairwise_jaccard([sets[0], third]).mean() < 1.0
+
+
+def test_bootstrap_runs_train_on_resampled_documents_and_a_cancel_saves_nothing(ws):
+    calls = []
+
+    def progress(f, m):
+        calls.append(m)
+        if "Run 2" in m and "epoch 2" in m:
+            raise Cancelled("stop")
+
+    with pytest.raises(Cancelled):
+        run_study(ws, StabilityParams("lee", "word2vec", runs=3, bootstrap=True, settings=SMALL), progress=progress)
+    assert not ws.list("stability") and not any((ws.root / "stability").iterdir())
+    assert any("bootstrap resample" in m for m in calls)
+    study = run_study(ws, StabilityParams("lee", "ppmi", runs=2, bootstrap=True, top=300,
+                                          settings={"dim": 32}))
+    # resampled corpora differ, so the runs' vocabularies do too: the study measures the shared labels
+    a, b = study.spaces
+    assert set(a.labels) != set(b.labels) and study.vocabulary == len(set(a.labels) & set(b.labels))
+    saved = save_study(ws, study, "lee-ppmi-boot")
+    back = stability.load_study(ws, "lee-ppmi-boot")
+    assert back.median == pytest.approx(saved.median) and back.params.bootstrap
+    assert [a.name for a in stability.studies_for(ws, "lee")] == ["lee-ppmi-boot"]
+
+
+def test_cli_stability_and_the_audits_noise_floor(ws, capsys):
+    from embeddings.audit import audit
+    from embeddings.corpus import get_corpus
+    from embeddings.models import add_pretrained, train_space
+
+    code, out, err = run(capsys, "--workspace", ws.root, "stability", "--corpus", "lee", "--model", "word2vec",
+                         "--runs", "2", "--dim", "50", "--epochs", "10", "--workers", "1", "--name", "noise", "--json")
+    assert code == 0, err
+    got = json.loads(out)
+    assert got["params"]["runs"] == 2 and 0 < got["quantiles"]["0.9"] < 1 and got["name"] == "noise"
+    dom = train_space(ws, "lee", "word2vec", "dom", dim=50, epochs=10, workers=1, seed=1)
+    glove = add_pretrained(ws, "glove-6b-50d", "glove", top=20000)
+    code, out, err = run(capsys, "--workspace", ws.root, "audit", "--corpus", "lee", "--spaces", "dom,glove",
+                         "--mine", "30", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["noise_floor"]["study"] == "noise"
+    study = stability.load_study(ws, "noise")
+    floor = study.labels.set_index("label")["floor"]
+    judged = 0
+    for term in report["terms"]:
+        o = term["overlap"]["glove"]
+        f = floor.get(term["term"])
+        expected = None if o is None or f is None else o < f
+        assert term["beyond_noise"]["glove"] == expected, term["term"]
+        assert ("beyond noise" in term["flags"]) == bool(expected)
+        judged += expected is not None
+    row = next(r for r in report["summary"] if r["space"] == "glove")
+    assert row["noise_n"] == judged and row["beyond_noise"] == sum(
+        bool(t["beyond_noise"]["glove"]) for t in report["terms"])
+    # without a noise floor, the raw threshold flags instead
+    plain = audit(get_corpus(ws, "lee"), [dom, glove], mine=30)
+    assert plain.noise is None and "stability" not in plain.terms
