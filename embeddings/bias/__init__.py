@@ -20,9 +20,18 @@ WEAT (Caliskan, Bryson & Narayanan, Science 2017), on the unit vectors a space h
 - several tests run together on one space also get Holm's (1979) step-down adjusted p
   (:func:`holm`, :func:`with_holm`), shown beside the raw p.
 
+Every d gets a bootstrap 95% percentile interval (``BOOTSTRAP`` = 2,000 seeded resamples
+of the words *within* each of X, Y, A and B, s recomputed against the resampled attributes)
+and a leave-one-word-out table: d without each word, and the word that moves it most.
+
 SEAT (May et al., NAACL 2019) runs the same maths on sentence vectors: every word is
 put into "bleached" templates (``This is X.``) and each sentence is one element of its
-set. Sentence-encoder spaces use SEAT automatically.
+set. Sentence-encoder spaces use SEAT automatically. Its permutation test moves whole
+words by default (a word's sentences together, from each word's summed s), because the
+sentences of one word are not independent; May et al.'s sentence-level permutation is
+the option ``seat_unit="sentence"``.
+
+WEFE's other metrics (RND, ECT, MAC, RNSB) are in :mod:`.metrics`, equal to WEFE 1.0.1's.
 
 Missing words are listed per set and dropped; a test is refused when a set loses more
 than ``max_missing`` of its words. An all-lowercase (uncased) space is looked up in
@@ -31,7 +40,8 @@ embed any word (FastText subwords, sentence encoders) say which words they embed
 
 Bias axes (Bolukbasi et al., NeurIPS 2016): a direction from one word pair's
 difference or from the first principal component of the centred pairs, projections of
-a word list onto it, DirectBias and RIPA (Ethayarajh, Duvenaud & Hirst, ACL 2019);
+a word list onto it, DirectBias and RIPA (Ethayarajh, Duvenaud & Hirst, ACL 2019; on the
+raw vectors when the space kept its norms, as published);
 and hard debiasing (neutralise, then equalise) as a new derived space.
 
 >>> import numpy as np

@@ -32,8 +32,8 @@ encoder is probed like SEAT: each word in the bleached templates, each sentence 
 >>> import numpy as np
 >>> x, y = np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]])
 >>> attrs = np.array([[1.0, 0.0], [2.0, 0.0]])
->>> round(rnd(x, y, attrs)[0], 4)      # both attributes lie towards X: negative
--0.7749
+>>> round(rnd(x, y, attrs)[0], 4)      # ((0 − √2) + (1 − √5)) / 2: both nearer X, so negative
+-1.3251
 """
 
 from __future__ import annotations
