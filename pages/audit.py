@@ -28,7 +28,7 @@ c1, c2, c3 = st.columns([2, 2, 5])  # room for four space chips: a cut chip hide
 corpus_name = c1.selectbox("Corpus", list(by_name), key="au_corpus", index=len(by_name) - 1)  # the newest, as elsewhere
 corpus = by_name[corpus_name]
 if st.session_state.get("_au_corpus") not in (None, corpus.id):   # another corpus: its own default spaces
-    for key in ("au_spaces", "au_domain"):
+    for key in ("au_spaces", "au_domain", "au_noise"):
         st.session_state.pop(key, None)
 st.session_state["_au_corpus"] = corpus.id
 source = c2.radio("Terms", ["Mine from the corpus", "Type or upload"], key="au_source")
@@ -72,6 +72,9 @@ from embeddings import stability  # noqa: E402
 family = cards[domain].family if domain in cards else None
 model = next((m for m, f in stability.MODELS.items() if f == family), None)
 studies = [a for a in stability.studies_for(workspace(), corpus.id) if model and a.params.get("model") == model]
+if st.session_state.get("_au_noise_for") != (corpus.id, domain):  # another domain model: its newest study
+    st.session_state.pop("au_noise", None)
+st.session_state["_au_noise_for"] = (corpus.id, domain)
 n1, n2 = st.columns([2, 5])
 noise_id = n1.selectbox("Noise floor", [a.id for a in studies] + ["none"], key="au_noise",
                         format_func=lambda i: "none" if i == "none" else next(
@@ -87,7 +90,7 @@ if model and not studies:
 
         allowed = set(TrainParams.__dataclass_fields__) - {"seed"}
         settings = {k_: v for k_, v in cards[domain].provenance.get("params", {}).items() if k_ in allowed}
-        with guard("the stability study"), cancellable("au_stab", "The stability study", (corpus.id, domain)):
+        with guard("the stability study"), cancellable("au_stab", "The stability study"):
             progress, done = progress_reporter("Training the runs")
             study = stability.run_study(workspace(), stability.StabilityParams(corpus.id, model, settings=settings),
                                         progress=progress)

@@ -216,6 +216,25 @@ def test_audit_on_the_demo_corpus(page, app_server):
     assert page.js_errors == []
 
 
+def test_audit_measures_a_noise_floor_with_progress_and_cancel(page, app_server):
+    """The demo has a stability study of its Word2Vec, not of its FastText: with FastText as the
+    domain space the Audit offers to measure its noise; the runs show their progress, and
+    Cancel ends them with nothing saved."""
+    before = [a.name for a in Workspace(app_server.workspace).list("stability")]
+    page.goto(f"{app_server.url}/audit?spaces=lee-fasttext,glove-50d")
+    wait_for_app(page)
+    page.locator('[data-testid="stSelectbox"]').first.click()
+    page.get_by_role("option", name="lee", exact=True).click()
+    wait_for_app(page)
+    page.get_by_role("button", name=re.compile("Measure lee-fasttext's noise")).click()
+    page.get_by_text(re.compile(r"Run [12] of 5: (training fasttext|epoch \d+)")).first.wait_for(timeout=120_000)
+    screenshot(page, "audit-stability-progress")
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_text(re.compile("The stability study was cancelled; nothing was saved")).wait_for(timeout=60_000)
+    assert [a.name for a in Workspace(app_server.workspace).list("stability")] == before
+    assert page.js_errors == []
+
+
 def test_choose_opens_on_a_leaderboard_with_its_pareto_chart(page, app_server):
     page.goto(f"{app_server.url}/choose")
     wait_for_app(page)
