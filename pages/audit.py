@@ -8,11 +8,13 @@ from embeddings.errors import InputError
 from embeddings.cards import domain_spaces
 from embeddings.figures import coverage_chart, overlap_chart, pieces_chart
 from embeddings.reports import audit_report
-from pages.common import (cancellable, corpora, download_name, guard, md, plotly_chart, progress_reporter, query_list,
+from pages.common import (cancellable, corpora, download_name, flash, guard, md, plotly_chart, progress_reporter,
+                          query_list, show_flash,
                           space, space_cards, spaces_or_stop, workspace,
                           workspace_root)
 
 st.title("Vocabulary audit")
+show_flash()
 st.caption("Term by term: does each model know the word, how does MiniLM's tokenizer split it, what are its "
            "neighbours, and how far do they drift from the model trained on your corpus?")
 
@@ -95,8 +97,8 @@ if model and not studies:
             study = stability.run_study(workspace(), stability.StabilityParams(corpus.id, model, settings=settings),
                                         progress=progress)
             done()
-            stability.save_study(workspace(), study, f"{corpus.name}-{model}-stability-{study.params.seed}"
-                                 f"-{len(studies) + 1}")
+            saved = stability.save_study(workspace(), study, f"{corpus.name}-{model}-stability-{len(studies) + 1}")
+            flash(f"Saved the stability study {md(saved.name)}: median seed-to-seed stability {saved.median:.2f}.")
             st.rerun()
 elif not model:
     n2.caption(f"{md(domain)} is not a model trained here (Word2Vec, FastText, PPMI-SVD), so it has no "
