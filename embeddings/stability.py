@@ -95,19 +95,24 @@ def pairwise_jaccard(neighbour_sets: Sequence[np.ndarray]) -> np.ndarray:
 
 
 # -- training the runs ----------------------------------------------------------------------------
+def _sentences_by_document(corpus) -> dict[int, list[str]]:
+    """Each document's lines of ``sentences.txt`` (what the trainers read), in order."""
+    table = corpus.sentence_table()
+    lines = Path(corpus.sentences_path).read_text(encoding="utf-8").splitlines()
+    if len(lines) != len(table):
+        raise InputError(f"{corpus.name}'s sentence files disagree ({len(lines):,} and {len(table):,} rows).")
+    by_doc: dict[int, list[str]] = {}
+    for doc, line in zip(table["doc"].to_numpy(), lines):
+        by_doc.setdefault(int(doc), []).append(line)
+    return by_doc
+
+
 class _Resample:
     """A bootstrap resample of a corpus's documents, as the trainers read a corpus: the
     sentences of the drawn documents (a document drawn twice appears twice) in a temporary
-    ``sentences.txt``, and their vocabulary."""
+    ``sentences.txt``, and their vocabulary. ``by_doc``: :func:`_sentences_by_document`."""
 
-    def __init__(self, corpus, rng: np.random.Generator, folder: Path):
-        table = corpus.sentence_table()
-        lines = Path(corpus.sentences_path).read_text(encoding="utf-8").splitlines()
-        if len(lines) != len(table):
-            raise InputError(f"{corpus.name}'s sentence files disagree ({len(lines):,} and {len(table):,} rows).")
-        by_doc: dict[int, list[str]] = {}
-        for doc, line in zip(table["doc"].to_numpy(), lines):
-            by_doc.setdefault(int(doc), []).append(line)
+    def __init__(self, corpus, by_doc: dict[int, list[str]], rng: np.random.Generator, folder: Path):
         docs = np.array(sorted(by_doc))
         drawn = rng.choice(docs, size=len(docs), replace=True)
         self.sentences_path = folder / "sentences.txt"
@@ -136,23 +141,38 @@ class _Resample:
                 yield line.split()
 
 
+def _params_class(model: str):
+    """The dataclass of ``model``'s training settings."""
+    if MODELS[model] in ("word2vec", "fasttext"):
+        from .models.gensim_models import TrainParams
+
+        return TrainParams
+    from .models.count import CountParams
+
+    return CountParams
+
+
+def training_settings(model: str, params: dict) -> dict:
+    """The settings of a trained space's provenance ``params`` that a study of ``model``
+    repeats (its own training fields; the seed is the study's)."""
+    fields = set(_params_class(model).__dataclass_fields__) - {"seed"}
+    return {k: v for k, v in params.items() if k in fields}
+
+
 def train_run(corpus, model: str, settings: dict, seed: int, on_epoch=None) -> EmbeddingSpace:
     """One run of ``model`` on ``corpus`` (a saved corpus or a resample), unsaved."""
-    family = MODELS[model]
-    if family in ("word2vec", "fasttext"):
-        from .models.gensim_models import TrainParams, train
-
-        unknown = set(settings) - set(TrainParams.__dataclass_fields__)
-        if unknown:
-            raise InputError(f"Unknown settings for {model}: {', '.join(sorted(unknown))}.")
-        space, _ = train(corpus, family, TrainParams(**{**settings, "seed": seed}), f"run-{seed}", on_epoch=on_epoch)
-        return space
-    from .models.count import CountParams, train_ppmi_svd
-
-    unknown = set(settings) - set(CountParams.__dataclass_fields__)
+    cls = _params_class(model)
+    unknown = set(settings) - set(cls.__dataclass_fields__)
     if unknown:
         raise InputError(f"Unknown settings for {model}: {', '.join(sorted(unknown))}.")
-    return train_ppmi_svd(corpus, CountParams(**{**settings, "seed": seed}), f"run-{seed}")
+    params = cls(**{**settings, "seed": seed})
+    if MODELS[model] in ("word2vec", "fasttext"):
+        from .models.gensim_models import train
+
+        return train(corpus, MODELS[model], params, f"run-{seed}", on_epoch=on_epoch)[0]
+    from .models.count import train_ppmi_svd
+
+    return train_ppmi_svd(corpus, params, f"run-{seed}")
 
 
 @dataclass
@@ -200,18 +220,18 @@ def run_study(ws: Workspace, params: StabilityParams, *, progress: Progress = no
     start = time.perf_counter()
     spaces: list[EmbeddingSpace] = []
     rng = np.random.default_rng(params.seed)
+    by_doc = _sentences_by_document(corpus) if params.bootstrap else None
     with tempfile.TemporaryDirectory(dir=ws.root / ".tmp" if (ws.root / ".tmp").is_dir() else None) as tmp:
         for i in range(params.runs):
             seed = params.seed + i
             base = i / params.runs * 0.85
             progress(base, f"Run {i + 1} of {params.runs}: training {params.model} (seed {seed}"
                            f"{', bootstrap resample of the documents' if params.bootstrap else ''})")
-            source = _Resample(corpus, rng, Path(tmp)) if params.bootstrap else corpus
+            source = _Resample(corpus, by_doc, rng, Path(tmp)) if params.bootstrap else corpus
 
             def epoch(report, base=base, i=i):
-                done = getattr(report, "epoch", 0) / max(1, getattr(report, "epochs", 1))
-                progress(base + done * 0.85 / params.runs, f"Run {i + 1} of {params.runs}: epoch "
-                                                           f"{getattr(report, 'epoch', '?')}")
+                progress(base + report.epoch / max(1, report.epochs) * 0.85 / params.runs,
+                         f"Run {i + 1} of {params.runs}: epoch {report.epoch}")
 
             spaces.append(train_run(source, params.model, params.settings, seed,
                                     on_epoch=epoch if params.model != "ppmi" else None))

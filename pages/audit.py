@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from embeddings import stability
 from embeddings.audit import FLAGS, audit
 from embeddings.wordlists import parse_words
 from embeddings.errors import InputError
@@ -69,8 +70,6 @@ if not selected:
     st.stop()
 
 # the noise floor: a stability study of the domain model (same family) on this corpus
-from embeddings import stability  # noqa: E402
-
 family = cards[domain].family if domain in cards else None
 model = next((m for m, f in stability.MODELS.items() if f == family), None)
 studies = [a for a in stability.studies_for(workspace(), corpus.id) if model and a.params.get("model") == model]
@@ -88,10 +87,7 @@ if model and not studies:
     n2.caption(f"No stability study of {md(model)} on {md(corpus.name)} yet: without one, a low overlap may be "
                "the domain model's own seed-to-seed noise.")
     if n2.button(f"Measure {md(domain)}'s noise (5 runs)", key="au_measure", icon=":material/replay:"):
-        from embeddings.models.gensim_models import TrainParams
-
-        allowed = set(TrainParams.__dataclass_fields__) - {"seed"}
-        settings = {k_: v for k_, v in cards[domain].provenance.get("params", {}).items() if k_ in allowed}
+        settings = stability.training_settings(model, cards[domain].provenance.get("params", {}))
         with guard("the stability study"), cancellable("au_stab", "The stability study"):
             progress, done = progress_reporter("Training the runs")
             study = stability.run_study(workspace(), stability.StabilityParams(corpus.id, model, settings=settings),

@@ -48,8 +48,8 @@ import pandas as pd
 from ..errors import InputError
 from ..progress import Progress
 from ..space import EmbeddingSpace
-from .lookup import resolve, uses_seat
-from .weat import BOOTSTRAP, MAX_MISSING, PERMUTATIONS, SEAT_TEMPLATES, RefusedTest, weat, with_holm
+from .lookup import uses_seat
+from .weat import BOOTSTRAP, MAX_MISSING, PERMUTATIONS, RefusedTest, resolve_set, weat, with_holm
 from .wordsets import WeatTest, WordSet
 
 
@@ -252,24 +252,6 @@ def refused_metric_row(metric: str, test: str, space: str, reason: str) -> dict:
             "refused": reason}
 
 
-def _resolve_set(space: EmbeddingSpace, word_set: WordSet, *, raw: bool, seat: bool, max_missing: float,
-                 lowercase_fallback: bool, label: str, cache: dict | None) -> tuple[np.ndarray, list[str], list[str]]:
-    """(item vectors, words, missing words) of one set, refused as WEAT refuses."""
-    if seat:
-        from .weat import _encode_sentences
-
-        sentences = [t.format(w) for w in word_set.words for t in SEAT_TEMPLATES]
-        return _encode_sentences(space, sentences, cache), list(word_set.words), []
-    r = resolve(space, word_set.words, lowercase_fallback=lowercase_fallback, raw=raw)
-    share = len(r.missing) / max(1, len(word_set.words))
-    if len(r.words) < 2 or share > max_missing:
-        raise RefusedTest(
-            f"{label} on {space.name}: {len(r.missing)} of {len(word_set.words)} words of '{word_set.name}' "
-            f"({share:.0%}) are not in the space ({', '.join(r.missing[:8])}{' …' if len(r.missing) > 8 else ''}); "
-            f"the limit is {max_missing:.0%} and a set needs two words.")
-    return r.vectors, r.words, r.missing
-
-
 def run_metric(space: EmbeddingSpace, test: WeatTest, metric: str, *, query: Query | None = None, seed: int = 0,
                max_missing: float = MAX_MISSING, lowercase_fallback: bool = False, ddof: int = 1,
                permutations: int = PERMUTATIONS, bootstrap: int = BOOTSTRAP, seat_unit: str = "word",
@@ -290,15 +272,14 @@ def run_metric(space: EmbeddingSpace, test: WeatTest, metric: str, *, query: Que
     query = query or query_for(metric, test)
     _check_shape(metric, query)
     raw = space.norms is not None and not seat
-    sets = [_resolve_set(space, s, raw=raw, seat=seat, max_missing=max_missing, lowercase_fallback=lowercase_fallback,
-                         label=f"{metric.upper()} {test.id}", cache=sentence_cache)
+    sets = [resolve_set(space, s, label=f"{metric.upper()} {test.id}", seat=seat, max_missing=max_missing,
+                        lowercase_fallback=lowercase_fallback, raw=raw, cache=sentence_cache)
             for s in (*query.targets, *query.attributes)]
-    vectors = [v for v, _, _ in sets]
-    words = [w for _, w, _ in sets]
+    vectors = [r.vectors for r, _ in sets]
+    items = [its for _, its in sets]
     names = [s.name for s in (*query.targets, *query.attributes)]
-    missing = {n: m for n, (_, _, m) in zip(names, sets) if m}
+    missing = {n: r.missing for n, (r, _) in zip(names, sets) if r.missing}
     nt = len(query.targets)
-    items = [_items(w, len(v), seat) for v, w in zip(vectors, words)]
     extra: dict = {}
     if metric == "rnd":
         value, per = rnd(vectors[0], vectors[1], vectors[2])
@@ -328,13 +309,6 @@ def run_metric(space: EmbeddingSpace, test: WeatTest, metric: str, *, query: Que
                         "raw" if raw else "normalised", "sentence" if seat else "word", details, extra, note)
 
 
-def _items(words: list[str], n: int, seat: bool) -> list[str]:
-    if not seat:
-        return words
-    per = n // max(1, len(words))
-    return [SEAT_TEMPLATES[i % per].format(w) for w in words for i in range(per)]
-
-
 def from_weat(r, test: WeatTest) -> MetricResult:
     """A :class:`~.weat.WeatResult` as a metric result (value d)."""
     extra = {k: v for k, v in r.to_dict().items() if k in (
@@ -351,16 +325,15 @@ def metric_table(spaces: Sequence[EmbeddingSpace], tests: Sequence[WeatTest], me
     tests; refused cells keep their row with the reason."""
     rows: list = []
     caches: dict[int, dict] = {}
-    n = max(1, len(spaces) * len(tests))
-    for i, (t, sp) in enumerate(itertools.product(tests, spaces)):
+    cells = list(itertools.product(tests, spaces))
+    for i, (t, sp) in enumerate(cells):
         if progress:
-            progress(i / n, f"{metric.upper()} {t.id} on {sp.name}")
+            progress(i / len(cells), f"{metric.upper()} {t.id} on {sp.name}")
         try:
             rows.append(run_metric(sp, t, metric, sentence_cache=caches.setdefault(id(sp), {}), **kwargs))
         except (RefusedTest, InputError) as exc:
             rows.append(refused_metric_row(metric, t.id, sp.name, str(exc)))
     if metric == "weat":
         ran = iter(with_holm(r.weat for r in rows if isinstance(r, MetricResult)))
-        rows = [from_weat(next(ran), t) if isinstance(r, MetricResult) else r
-                for r, t in zip(rows, [t for t, _ in itertools.product(tests, spaces)])]
+        rows = [from_weat(next(ran), t) if isinstance(r, MetricResult) else r for r, (t, _) in zip(rows, cells)]
     return pd.DataFrame([r.row() if isinstance(r, MetricResult) else r for r in rows])

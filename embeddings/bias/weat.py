@@ -255,9 +255,9 @@ def interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
 
 
 def leave_one_out(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray, groups: Sequence[np.ndarray],
-                  words: Sequence[Sequence[str]], names: Sequence[str], *, ddof: int = 1) -> pd.DataFrame:
-    """d recomputed without each word of each set in turn (with all its SEAT sentences)."""
-    d = effect_size(association(x, a, b), association(y, a, b), ddof)
+                  words: Sequence[Sequence[str]], names: Sequence[str], d: float, *, ddof: int = 1) -> pd.DataFrame:
+    """d recomputed without each word of each set in turn (with all its SEAT sentences);
+    ``delta`` is the change from ``d``, the effect size with every word."""
     rows = []
     sets = [x, y, a, b]
     for role, vecs, grp, ws, name in zip("XYAB", sets, groups, words, names):
@@ -308,29 +308,11 @@ def weat(space: EmbeddingSpace, test: WeatTest, *, ddof: int = 1, permutations: 
     if not 0 <= max_missing <= 1:
         raise InputError("max_missing is a share between 0 and 1.")
     seat = uses_seat(space) if seat is None else seat
-    resolved: list[Resolved] = []
-    items: list[list[str]] = []
-    for word_set in test.sets:
-        if seat:
-            sentences = [t.format(w) for w in word_set.words for t in templates]
-            vecs = _encode_sentences(space, sentences, sentence_cache)
-            resolved.append(Resolved(list(word_set.words), vecs))
-            items.append(sentences)
-            continue
-        r = resolve(space, word_set.words, lowercase_fallback=lowercase_fallback)
-        share = len(r.missing) / max(1, len(word_set.words))
-        if len(r.words) < 2:
-            raise RefusedTest(
-                f"{test.id} on {space.name}: only {len(r.words)} of the {len(word_set.words)} words of '{word_set.name}' "
-                f"are in the space ({', '.join(r.missing[:8])}{' …' if len(r.missing) > 8 else ''} are not); "
-                "a set needs at least two.")
-        if share > max_missing:
-            raise RefusedTest(
-                f"{test.id} on {space.name}: {len(r.missing)} of {len(word_set.words)} words of '{word_set.name}' "
-                f"({share:.0%}) are not in the space ({', '.join(r.missing[:8])}"
-                f"{' …' if len(r.missing) > 8 else ''}); the limit is {max_missing:.0%}.")
-        resolved.append(r)
-        items.append(r.words)
+    sets = [resolve_set(space, word_set, label=test.id, seat=seat, max_missing=max_missing,
+                        lowercase_fallback=lowercase_fallback, templates=templates, cache=sentence_cache)
+            for word_set in test.sets]
+    resolved = [r for r, _ in sets]
+    items = [its for _, its in sets]
     x, y, a, b = (r.vectors for r in resolved)
     per = len(templates) if seat else 1
     groups = [np.arange(len(r.vectors)) // per for r in resolved]
@@ -346,7 +328,7 @@ def weat(space: EmbeddingSpace, test: WeatTest, *, ddof: int = 1, permutations: 
     ci, influence = None, None
     if bootstrap:
         ci = interval(bootstrap_d(x, y, a, b, groups, ddof=ddof, resamples=bootstrap, seed=seed))
-    influence = leave_one_out(x, y, a, b, groups, [r.words for r in resolved], [ws.name for ws in test.sets],
+    influence = leave_one_out(x, y, a, b, groups, [r.words for r in resolved], [ws.name for ws in test.sets], d,
                               ddof=ddof)
     rows = []
     for set_, r, its, svals in ((test.x, resolved[0], items[0], s_x), (test.y, resolved[1], items[1], s_y)):
@@ -363,6 +345,31 @@ def weat(space: EmbeddingSpace, test: WeatTest, *, ddof: int = 1, permutations: 
         lowered={n: r.lowered for n, r in zip(names, resolved) if r.lowered},
         seat=seat, scores=pd.DataFrame(rows, columns=["set", "word", "item", "s"]),
         effect_size_ci=ci, bootstrap=int(bootstrap), influence=influence, permutation_unit=unit)
+
+
+def resolve_set(space: EmbeddingSpace, word_set, *, label: str, seat: bool, max_missing: float = MAX_MISSING,
+                lowercase_fallback: bool = False, raw: bool = False, templates: Sequence[str] = SEAT_TEMPLATES,
+                cache: dict[str, np.ndarray] | None = None) -> tuple[Resolved, list[str]]:
+    """One word set of a test in a space, as every bias metric takes it: (how its words were
+    found, its items). SEAT puts each word into the templates, a sentence per item; WEAT
+    looks the words up (``raw``: the original vectors) and refuses the set, naming ``label``,
+    when fewer than two words or more than ``max_missing`` of them are missing."""
+    if seat:
+        sentences = [t.format(w) for w in word_set.words for t in templates]
+        return Resolved(list(word_set.words), _encode_sentences(space, sentences, cache)), sentences
+    r = resolve(space, word_set.words, lowercase_fallback=lowercase_fallback, raw=raw)
+    share = len(r.missing) / max(1, len(word_set.words))
+    if len(r.words) < 2:
+        raise RefusedTest(
+            f"{label} on {space.name}: only {len(r.words)} of the {len(word_set.words)} words of '{word_set.name}' "
+            f"are in the space ({', '.join(r.missing[:8])}{' …' if len(r.missing) > 8 else ''} are not); "
+            "a set needs at least two.")
+    if share > max_missing:
+        raise RefusedTest(
+            f"{label} on {space.name}: {len(r.missing)} of {len(word_set.words)} words of '{word_set.name}' "
+            f"({share:.0%}) are not in the space ({', '.join(r.missing[:8])}"
+            f"{' …' if len(r.missing) > 8 else ''}); the limit is {max_missing:.0%}.")
+    return r, r.words
 
 
 def _encode_sentences(space: EmbeddingSpace, sentences: list[str], cache: dict[str, np.ndarray] | None

@@ -259,7 +259,7 @@ def drift_histogram(comparison: Comparison) -> go.Figure:
 def weat_heatmap(table: pd.DataFrame, titles: dict[str, str] | None = None) -> go.Figure:
     """Effect size d, test × space, diverging around 0, with the 95% interval and p in each
     cell; refused cells say so (``table``: rows of :meth:`WeatResult.row`)."""
-    return metric_heatmap(table.rename(columns={"d": "value", "d low": "low", "d high": "high"}), "weat", titles)
+    return metric_heatmap(table.rename(columns=WEAT_AS_METRIC), "weat", titles)
 
 def weat_strip(scores: pd.DataFrame, title: str = "") -> go.Figure:
     """Per-word s(w, A, B) of the two target sets, one row per word, sorted (SEAT: the mean
@@ -383,4 +383,4 @@ def scores_chart(board: pd.DataFrame) -> go.Figure:
     return fig
 
 from .tasks import dimension_figure, few_shot_figure, pareto_figure  # noqa: E402,F401  (task figures, own module)
-from .bias import influence_bars, metric_heatmap, weat_forest  # noqa: E402,F401  (bias figures, own module)
+from .bias import WEAT_AS_METRIC, influence_bars, metric_heatmap, weat_forest  # noqa: E402,F401  (bias figures, own module)

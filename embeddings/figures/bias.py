@@ -12,6 +12,10 @@ from ..bias.metrics import bias_of, metric_info
 from ..display import MARKUP_SAFE, plot_text
 
 
+#: a WEAT table (rows of :meth:`WeatResult.row`) in the names of a metric table
+WEAT_AS_METRIC = {"d": "value", "d low": "low", "d high": "high"}
+
+
 def _p_text(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
@@ -71,7 +75,9 @@ COLOURS = ("#3b5bdb", "#e8590c", "#2b8a3e", "#862e9c", "#c92a2a", "#1098ad")
 
 def weat_forest(table: pd.DataFrame) -> go.Figure:
     """d with its bootstrap 95% interval, one row per test, a marker per space: where the
-    interval crosses 0 the direction of the bias is not settled by these words."""
+    interval crosses 0 the direction of the bias is not settled by these words. ``table``:
+    rows of :meth:`WeatResult.row`."""
+    table = table.rename(columns=WEAT_AS_METRIC)
     ran = table[table["refused"].fillna("") == ""].dropna(subset=["value"])
     tests = list(dict.fromkeys(table["test"]))
     spaces = list(dict.fromkeys(table["space"]))

@@ -162,8 +162,7 @@ def weat_tab(ws: Workspace, choices: dict[str, str], chosen: list[str], cards: d
                        if resamples else "Cells: effect size d and the one-sided permutation p (no interval: "
                        "bootstrap resamples are 0 in the settings).")
             if resamples:
-                plotly_chart(weat_forest(table.rename(columns={"d": "value", "d low": "low", "d high": "high"})),
-                             width="stretch", key="bias_forest")
+                plotly_chart(weat_forest(table), width="stretch", key="bias_forest")
                 st.caption("An interval that crosses 0 means the direction of the bias is not settled by these "
                            "words: resampling them can reverse it (Antoniak & Mimno 2021).")
         else:
