@@ -19,6 +19,12 @@ import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # two workers on two cores: one thread each (torch's OpenMP pool spins when oversubscribed);
+    # set before anything imports torch or numpy's BLAS (numba keeps its count: pynndescent asks
+    # for n_jobs=2). App servers started here inherit it
+    for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"
@@ -42,14 +48,12 @@ def ws(tmp_path) -> Workspace:
     return Workspace(tmp_path / "ws")
 
 
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory):
-    """The demo workspace as the app seeds it on first start (AppTest on an empty
-    workspace): the Lee corpus and its four spaces, the labelled python-docs sample (600
-    documents) and its five spaces. Tests copy it; never write to it."""
+def _seed_demo(root: Path):
+    """Seed the demo into ``root`` the way the app does on first start (AppTest on an empty
+    workspace) and return the AppTest; a first start that shows an exception or an error fails
+    here, for every test that needs the demo."""
     from streamlit.testing.v1 import AppTest
 
-    root = tmp_path_factory.mktemp("demo") / "ws"
     old = os.environ.get("EMBEDDINGS_WORKSPACE")
     os.environ["EMBEDDINGS_WORKSPACE"] = str(root)
     # a test budget: 600 of the ~2,260 labelled documents (every area keeps its share); the full
@@ -63,7 +67,64 @@ def demo_template(tmp_path_factory):
             os.environ.pop("EMBEDDINGS_WORKSPACE")
         else:
             os.environ["EMBEDDINGS_WORKSPACE"] = old
-    return root, at
+    problems = [str(e.value) for e in at.exception] + [str(e.value) for e in at.error]
+    if problems:
+        raise RuntimeError(f"the first start showed: {problems}")
+    return at
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory, request):
+    """The demo workspace as the app seeds it on first start: the Lee corpus and its four
+    spaces, the labelled python-docs sample (600 documents) and its five spaces. Tests copy
+    it; never write to it. Returns (root, AppTest of the first start, or None).
+
+    Under pytest-xdist the workers share one seeding (it is the suite's longest step): the
+    first worker to need it seeds under a file lock while the other goes on with tests that
+    do not; a worker that finds it seeded gets None for the AppTest."""
+    if not hasattr(request.config, "workerinput"):
+        root = tmp_path_factory.mktemp("demo") / "ws"
+        return root, _seed_demo(root)
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp().parent / "demo"
+    with FileLock(f"{shared}.lock"):
+        failed = shared / "FAILED"
+        if failed.exists():
+            raise RuntimeError(f"seeding the demo failed in another worker: {failed.read_text()}")
+        if (shared / "SEEDED").exists():
+            return shared / "ws", None
+        shared.mkdir(exist_ok=True)
+        try:
+            at = _seed_demo(shared / "ws")
+        except BaseException as exc:
+            failed.write_text(repr(exc))
+            raise
+        (shared / "SEEDED").touch()
+        return shared / "ws", at
+
+
+def _needs_demo(item) -> bool:
+    return "demo_template" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(config, items):
+    """The order pytest-xdist hands out work (``--dist loadgroup --no-loadscope-reorder``):
+    the demo's first start, then the tests that need no demo (the other worker runs them while
+    the first seeds), then the browser tests (one group per module, so its server starts once,
+    in file order), then the rest."""
+    for item in items:
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.xdist_group(f"browser:{item.module.__name__}"))
+
+    def rank(item) -> int:
+        if item.name == "test_first_start_seeds_the_demo_once":
+            return 0
+        if not _needs_demo(item):
+            return 1
+        return 2 if item.get_closest_marker("browser") is not None else 3
+
+    items.sort(key=rank)    # stable: file order within each rank
 
 
 def copy_workspace(src: Path, dst: Path) -> Path:

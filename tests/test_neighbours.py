@@ -62,6 +62,7 @@ def test_knn_graph_is_exact_and_starts_with_self():
     assert all(set(a[1:]) == set(b[1:]) for a, b in zip(idx, brute))
     assert np.allclose(dist[:, 1:], 1 - np.take_along_axis(sims, idx[:, 1:], axis=1), atol=1e-5)
 
+@pytest.mark.xdist_group("pynndescent")  # one worker pays numba's compile (about 45 s)
 def test_knn_graph_uses_pynndescent_beyond_the_exact_limit(monkeypatch):
     monkeypatch.setattr(nb, "EXACT_LIMIT", 100)
     rng = np.random.default_rng(1)

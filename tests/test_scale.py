@@ -149,6 +149,7 @@ def test_a_cancelled_encoding_saves_nothing_and_a_static_model_encodes_by_lookup
 
 
 # -- layouts -----------------------------------------------------------------------------
+@pytest.mark.xdist_group("pynndescent")  # one worker pays numba's compile (about 45 s)
 def test_an_approximate_knn_layout_of_5k_words_stays_trustworthy_and_reports_its_recall(glove, monkeypatch):
     """Above EXACT_LIMIT the graph is pynndescent's; here the limit is lowered so 5,000 GloVe
     words take that path. Its recall is checked against brute force written here."""
