@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from .errors import Cancelled, InputError, NotFoundError
 from .progress import Progress, no_progress
@@ -292,11 +293,20 @@ def _umap(vectors, graph, params, seed, epoch: Callable[[int, int], None] | None
 
 #: openTSNE's schedule: early exaggeration, then the main phase (its defaults)
 TSNE_ITERATIONS = (250, 500)
+#: openTSNE's FFT interpolation grid: one box per this many units of the embedding's extent
+#: (its default is 1). The extent grows to a few hundred units in the main phase, and with 1
+#: the grid, not the points, dominates: 5,000 GloVe words took 37 s, against 13 s with 5 at
+#: the same trustworthiness (0.964); 50,000 took 132 s against 89 s (bench/scale.py)
+TSNE_INTS_IN_INTERVAL = 5
+#: up to this many points t-SNE's kNN graph is exact (brute force is quick there, and both
+#: faster and more faithful than Annoy: 0.963 against 0.961 at 5,000 words)
+TSNE_EXACT_KNN = 10_000
 
 
 def _tsne(vectors, params, seed, iteration: Callable[[int, int], None] = lambda done, total: None):
-    """openTSNE (FFT-accelerated interpolation, Linderman et al. 2019): much faster than
-    scikit-learn's Barnes-Hut on large sets, and its callbacks report progress."""
+    """openTSNE (FFT-accelerated interpolation, Linderman et al. 2019, at every size: with a
+    coarser grid it beats its own Barnes-Hut at 5,000 points too) is much faster than
+    scikit-learn's Barnes-Hut, and its callbacks report progress."""
     import openTSNE
 
     total = sum(TSNE_ITERATIONS)
@@ -310,6 +320,8 @@ def _tsne(vectors, params, seed, iteration: Callable[[int, int], None] = lambda 
     perplexity = min(params["perplexity"], max(2.0, (len(vectors) - 1) / 3))
     tsne = openTSNE.TSNE(n_components=2, perplexity=perplexity, metric="cosine", initialization="pca",
                          early_exaggeration_iter=TSNE_ITERATIONS[0], n_iter=TSNE_ITERATIONS[1],
+                         negative_gradient_method="fft", ints_in_interval=TSNE_INTS_IN_INTERVAL,
+                         neighbors="exact" if len(vectors) <= TSNE_EXACT_KNN else "auto",
                          random_state=seed, n_jobs=2, callbacks=callback, callbacks_every_iters=25)
     return np.asarray(tsne.fit(vectors))
 
@@ -558,12 +570,15 @@ def cached_project(ws: Workspace, space: EmbeddingSpace, rows: np.ndarray, metho
     key = cache_key(space, rows, method, params, seed)
     try:
         art = ws.get(KIND, key)
-        frame = pd.read_parquet(art.path / "coords.parquet")
+        # through Arrow, not pandas: a million labels come out as a list in a third of the time
+        table = pq.read_table(art.path / "coords.parquet")
         s = art.summary
-        return Projection(frame["label"].tolist(), frame[["x", "y"]].to_numpy(np.float32), method, s["params"],
+        coords = np.column_stack([table.column("x").to_numpy(), table.column("y").to_numpy()]).astype(np.float32)
+        return Projection(table.column("label").to_pylist(), coords, method, s["params"],
                           s["seconds"], s["trustworthiness"], s["knn_preservation"], s["trust_sample"], cached=True,
-                          rows=frame["row"].to_numpy(), neighbours=frame["neighbours"].tolist(),
-                          knn=s.get("knn", "exact"), knn_recall=s.get("knn_recall"))
+                          rows=table.column("row").to_numpy(),
+                          neighbours=table.column("neighbours").to_pylist() if "neighbours" in table.column_names
+                          else [], knn=s.get("knn", "exact"), knn_recall=s.get("knn_recall"))
     except NotFoundError:
         pass
     proj = project(space, rows, method, params=params, seed=seed, progress=progress)

@@ -515,3 +515,23 @@ def test_the_point_cap_is_said_before_the_run_and_a_large_panel_is_a_density_map
     assert "400,000 labels: its 100,000 most frequent are shown" in captions
     assert f"100,000 of 100,000 points in this view: their density, and the {MAX_DRAWN:,} most frequent" in captions
     assert projection.estimate_seconds("umap", 100_000) > 20  # what the page says before a long run
+
+
+def test_a_density_maps_pixels_count_what_numpys_histogram2d_counts():
+    """maps.pixel_counts (arithmetic and one bincount) against np.histogram2d, with points on
+    the edges and outside the extent."""
+    from embeddings.maps import density_png, pixel_counts
+
+    rng = np.random.default_rng(3)
+    xy = np.vstack([rng.normal(size=(200_000, 2)), [[-2.0, -2.0], [2.0, 2.0], [5.0, 0.0], [0.0, -9.0]]])
+    extent = (-2.0, 2.0, -2.0, 2.0)
+    ours = pixel_counts(xy.astype(np.float32), extent, 120, 160)
+    theirs, _, _ = np.histogram2d(xy[:, 1].astype(np.float32), xy[:, 0].astype(np.float32), bins=(120, 160),
+                                  range=((-2.0, 2.0), (-2.0, 2.0)))
+    assert ours.shape == (120, 160) and np.array_equal(ours, theirs.astype(np.int64))
+    from PIL import Image
+    import io
+
+    image = np.asarray(Image.open(io.BytesIO(density_png(xy, extent, pixels=160))))
+    assert image.shape == (160, 160, 4)
+    assert ((image[::-1, :, 3] > 0) == (pixel_counts(xy, extent, 160, 160) > 0)).all()  # drawn where counted
