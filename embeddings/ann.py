@@ -116,10 +116,14 @@ def search(index, vectors: np.ndarray, query: np.ndarray, k: int, exclude: np.nd
     """(rows, exact cosines) of the ``k`` best candidates, best first, leaving out ``exclude``."""
     n_ex = 0 if exclude is None else len(exclude)
     count = min(max(candidates, k + n_ex), len(vectors))
-    found = index.search(np.asarray(query, np.float32), count, threads=1)
-    rows = np.sort(np.asarray(found.keys, dtype=np.int64))  # ascending: kind to a memory-mapped file
-    if n_ex:
-        rows = rows[~np.isin(rows, exclude)]
-    scores = np.asarray(vectors[rows], np.float32) @ np.asarray(query, np.float32)
+    query = np.asarray(query, np.float32)
+    found = index.search(query, count, threads=1)
+    rows = np.sort(found.keys.astype(np.int64))  # ascending: kind to a memory-mapped file
+    if n_ex:  # a few rows (the query's own): a mask per row beats np.isin's set-up at this size
+        keep = np.ones(len(rows), bool)
+        for row in exclude:
+            keep &= rows != row
+        rows = rows[keep]
+    scores = vectors[rows] @ query
     order = np.argsort(-scores, kind="stable")[:k]
-    return rows[order], scores[order]
+    return rows[order], scores[order].astype(np.float32, copy=False)
