@@ -74,7 +74,7 @@ def in_extent(coords: np.ndarray, extent: tuple[float, float, float, float]) -> 
 def pixel_counts(coords: np.ndarray, extent: tuple[float, float, float, float], h: int, w: int) -> np.ndarray:
     """Points per pixel of an ``h`` × ``w`` grid over ``extent`` (row 0 at the bottom): what
     ``np.histogram2d(y, x, bins=(h, w), range=...)`` counts, by arithmetic and one
-    ``bincount`` instead of a binary search per point (1.4 s against 0.05 s at 1M points).
+    ``bincount`` instead of a binary search per point (0.08 s against 0.18 s at 1M points here).
 
     >>> xy = np.array([[0.0, 0.0], [0.99, 0.2], [1.0, 1.0], [2.0, 0.5]])
     >>> pixel_counts(xy, (0.0, 1.0, 0.0, 1.0), 2, 2).tolist()

@@ -576,9 +576,8 @@ def cached_project(ws: Workspace, space: EmbeddingSpace, rows: np.ndarray, metho
         coords = np.column_stack([table.column("x").to_numpy(), table.column("y").to_numpy()]).astype(np.float32)
         return Projection(table.column("label").to_pylist(), coords, method, s["params"],
                           s["seconds"], s["trustworthiness"], s["knn_preservation"], s["trust_sample"], cached=True,
-                          rows=table.column("row").to_numpy(),
-                          neighbours=table.column("neighbours").to_pylist() if "neighbours" in table.column_names
-                          else [], knn=s.get("knn", "exact"), knn_recall=s.get("knn_recall"))
+                          rows=table.column("row").to_numpy(), neighbours=table.column("neighbours").to_pylist(),
+                          knn=s.get("knn", "exact"), knn_recall=s.get("knn_recall"))
     except NotFoundError:
         pass
     proj = project(space, rows, method, params=params, seed=seed, progress=progress)
