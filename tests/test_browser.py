@@ -485,8 +485,10 @@ def test_projection_labelled_map_click_selection_and_full_deep_link(page, app_se
     charts.first.scroll_into_view_if_needed()
     label = _click_first_point(page, charts.first)
     expect(page.get_by_text("selected: its 10 nearest neighbours in each space")).to_be_visible(timeout=60_000)
-    for i in range(2):   # ringed in both panels (a "selected" trace in each legend)
-        expect(charts.nth(i).locator(".legendtext", has_text="selected")).to_have_count(1)
+    wait_for_app(page)
+    for i in range(2):   # ringed in both panels (a "selected" trace in each legend); the second
+        # panel redraws after the caption appears, so a loaded machine needs more than 5 s
+        expect(charts.nth(i).locator(".legendtext", has_text="selected")).to_have_count(1, timeout=60_000)
     table = page.locator('[data-testid="stDataFrame"]').last
     expect(table).to_be_visible()
     assert label
