@@ -313,11 +313,20 @@ def browser():
     _require_chromium()
     from playwright.sync_api import sync_playwright
 
+    from playwright.sync_api import expect
+
+    # An assertion waits for the app's next rerun. Playwright's 5 s default is met on a quiet
+    # machine, not on CI's, where two workers share two cores: the chart that follows a
+    # caption can take longer. A real failure still fails, after 30 s.
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b
         b.close()
 
+
+#: how long a browser assertion waits for the page to reach the expected state
+EXPECT_TIMEOUT_MS = 30_000
 
 #: the hosts a page may talk to: this machine (the app, and Ray's processes, live on loopback)
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
