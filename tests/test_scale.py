@@ -34,19 +34,22 @@ def glove_20k(glove):
 
 
 def test_the_index_returns_the_exact_top_10_for_99_percent_of_queries(glove_20k):
+    """On 1,000 queries, so the fraction's standard error (about 0.003 near 0.99) is small
+    beside the margin: on 300 a CI run once read 0.983 where this machine reads 0.994-0.998."""
     x = glove_20k
     index = ann.build(x)
     rng = np.random.default_rng(0)
-    queries = rng.choice(len(x), 300, replace=False)
-    same = 0
+    queries = rng.choice(len(x), 1000, replace=False)
+    misses = []
     for q in queries:
         rows, scores = ann.search(index, x, x[q], 10, exclude=np.array([q]))
         truth = exact_top(x, x[q], 10, exclude=q)
-        same += sorted(rows.tolist()) == sorted(truth)
+        if sorted(rows.tolist()) != sorted(truth):  # how far the 10th found is from the 10th true
+            misses.append(round(float(x[truth[-1]] @ x[q] - scores[-1]), 5))
         # the re-rank gives the exact cosines, best first
         np.testing.assert_allclose(scores, x[rows] @ x[q], rtol=1e-6)
         assert list(scores) == sorted(scores, reverse=True)
-    assert same / len(queries) >= 0.99
+    assert 1 - len(misses) / len(queries) >= 0.99, f"{len(misses)} misses; cosine gaps {misses}"
 
 
 def test_a_large_space_builds_its_index_once_and_reopens_it_memory_mapped(ws, glove_20k, monkeypatch):
