@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .corpus import get_corpus
-from .errors import InputError
+from .errors import InputError, NotFoundError
 from .progress import Progress, no_progress
 from .space import EmbeddingSpace
 from .workspace import Artefact, Workspace
@@ -296,6 +296,52 @@ def studies_for(ws: Workspace, corpus: str | None = None) -> list[Artefact]:
         return arts
     c = get_corpus(ws, corpus)
     return [a for a in arts if a.parent == c.id or a.params.get("corpus") in (c.name, c.id)]
+
+
+def model_of(family: str | None) -> str | None:
+    """The study model (a key of :data:`MODELS`) that trains spaces of ``family``, or None."""
+    return next((m for m, f in MODELS.items() if f == family), None)
+
+
+def studies_of(ws: Workspace, family: str | None, corpus: str | None) -> list[Artefact]:
+    """The saved studies that are a space's noise floor, newest first: studies of the model
+    of its ``family`` (word2vec, fasttext, ppmi-svd) on the ``corpus`` (name or id) it was
+    trained on. None for a pretrained space or a corpus no longer in the workspace."""
+    model = model_of(family)
+    if model is None or not corpus:
+        return []
+    try:
+        arts = studies_for(ws, corpus)
+    except NotFoundError:
+        return []
+    return [a for a in arts if a.params.get("model") == model]
+
+
+def comparison_noise(study: Study, table: pd.DataFrame) -> dict:
+    """A space's own seed-to-seed noise beside its comparison with another space (the
+    Compare page's ``table``: label, jaccard, ...), on the labels the study measured:
+
+    - ``measured`` of ``shared`` labels; ``median_stability``: their median Jaccard@k between
+      two runs of the same model; ``median_jaccard``: their median Jaccard@k with the other
+      space;
+    - ``beyond_noise``: how many of them share fewer neighbours with the other space than
+      the two least alike runs share (:func:`beyond_noise`).
+
+    The study's neighbours are searched among its runs' common labels, the comparison's
+    among the two spaces' shared labels: both are Jaccard@k of the same label's neighbours,
+    over different pools (``k`` and ``study_k`` say whether k agrees)."""
+    labels = table["label"].tolist()
+    stab = study.stability_of(labels).to_numpy()
+    floor = study.stability_of(labels, "floor").to_numpy()
+    measured = np.isfinite(stab)
+    jac = table["jaccard"].to_numpy(dtype=float)[measured]
+    flags = [beyond_noise(o, f) for o, f in zip(jac, floor[measured])]
+    some = bool(measured.any())
+    return {"study": study.name, "model": study.params.model, "runs": study.params.runs, "study_k": study.params.k,
+            "shared": len(labels), "measured": int(measured.sum()),
+            "median_stability": float(np.median(stab[measured])) if some else None,
+            "median_jaccard": float(np.median(jac)) if some else None,
+            "beyond_noise": sum(f is True for f in flags)}
 
 
 def beyond_noise(overlap: float, floor: float) -> bool | None:

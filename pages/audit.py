@@ -71,8 +71,8 @@ if not selected:
 
 # the noise floor: a stability study of the domain model (same family) on this corpus
 family = cards[domain].family if domain in cards else None
-model = next((m for m, f in stability.MODELS.items() if f == family), None)
-studies = [a for a in stability.studies_for(workspace(), corpus.id) if model and a.params.get("model") == model]
+model = stability.model_of(family)
+studies = stability.studies_of(workspace(), family, corpus.id)
 if st.session_state.get("_au_noise_for") != (corpus.id, domain):  # another domain model: its newest study
     st.session_state.pop("au_noise", None)
 st.session_state["_au_noise_for"] = (corpus.id, domain)

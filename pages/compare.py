@@ -2,12 +2,13 @@
 
 import streamlit as st
 
+from embeddings import stability
 from embeddings.glossary import GLOSSARY
 from embeddings.neighbours import compare
 from embeddings.figures import drift_histogram, jaccard_histogram
 from embeddings.reports import compare_report
-from pages.common import (download_name, guard, md, plotly_chart, space, spaces_or_stop, sync_query_params,
-                          workspace_root)
+from pages.common import (download_name, guard, md, plotly_chart, space, space_cards, spaces_or_stop,
+                          sync_query_params, workspace, workspace_root)
 
 st.title("Compare two spaces")
 st.caption("Over the labels both spaces share, each label's k nearest neighbours (searched among the shared labels) "
@@ -54,6 +55,41 @@ with guard("the comparison"):
     m[3].metric("Mean ordered overlap", f"{s['mean_ordered']:.3f}", help=GLOSSARY["ordered overlap"])
     plotly_chart(jaccard_histogram(result, a_name, b_name), width="stretch", key="cmp_hist")
 
+    # the noise floor: a stability study of A's or B's model on the corpus it was trained on
+    cards = space_cards()
+    floors = {a.id: (n, a) for n in (a_name, b_name) if n in cards
+              for a in stability.studies_of(workspace(), cards[n].family, cards[n].corpus)}
+    if st.session_state.get("_cmp_noise_for") != (a_name, b_name):  # other spaces: their newest study
+        st.session_state.pop("cmp_noise", None)
+    st.session_state["_cmp_noise_for"] = (a_name, b_name)
+    floor = None
+    if floors:
+        noise_id = st.selectbox(
+            "Noise floor", list(floors) + ["none"], key="cmp_noise",
+            format_func=lambda i: "none" if i == "none" else
+            f"{floors[i][1].name}: {floors[i][0]} trained again with other seeds",
+            help="A stability study: the same model trained on the same corpus with other seeds. A label's "
+                 "neighbours differ between the two spaces beyond that model's own noise when they share fewer "
+                 "than its two least alike runs do.")
+        if noise_id != "none":
+            owner = floors[noise_id][0]
+            study = stability.load_study(workspace(), noise_id)
+            nf = stability.comparison_noise(study, result.table)
+            if nf["measured"]:
+                st.caption(
+                    f"Noise floor: **{md(study.name)}**. {nf['runs']} runs of {md(owner)}'s model that differ only in "
+                    f"seed share a median Jaccard@{nf['study_k']} of **{nf['median_stability']:.2f}** over "
+                    f"{nf['measured']:,} of {nf['shared']:,} shared labels; {md(a_name)} and {md(b_name)} share "
+                    f"**{nf['median_jaccard']:.2f}** on the same labels. **{nf['beyond_noise']:,} of "
+                    f"{nf['measured']:,}** labels share fewer neighbours across the two spaces than {md(owner)}'s "
+                    f"two least alike runs: they differ beyond {md(owner)}'s own seed-to-seed noise.")
+                if nf["study_k"] != k:
+                    st.caption(f":orange[The study measured k = {nf['study_k']}; this comparison uses k = {k}. Set "
+                               f"k to {nf['study_k']} to compare like with like.]")
+                floor = (owner, study)
+            else:
+                st.caption(f"The study {md(study.name)} measured none of the {nf['shared']:,} shared labels.")
+
     table = result.table
     content_only = st.toggle("Content words only", value=True, key="cmp_content",
                              help="Leave stopwords, numbers, labels under 3 characters and labels seen fewer than "
@@ -64,6 +100,12 @@ with guard("the comparison"):
             "drift": st.column_config.NumberColumn("drift", format="%.3f")}
     most = result.most_changed(content_only=content_only)
     least = result.least_changed(content_only=content_only)
+    if floor:  # each label's floor beside its Jaccard: below it, the change is beyond noise
+        owner, study = floor
+        most, least = (t.assign(floor=study.stability_of(t["label"], "floor").to_numpy()) for t in (most, least))
+        cols["floor"] = st.column_config.NumberColumn(
+            "floor", format="%.2f", width="small",
+            help=f"The smallest Jaccard@k between two runs of {owner}'s model: a Jaccard below it is beyond noise")
     left.markdown("**Most changed** (most frequent first among ties)")
     left.dataframe(most.head(200), hide_index=True, height=320, width="stretch", column_config=cols)
     right.markdown("**Least changed**")

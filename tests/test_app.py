@@ -1,5 +1,7 @@
 """AppTest for every page, driven from app.py with switch_page."""
 
+import re
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -257,12 +259,21 @@ def test_compare_page_cross_family_with_domino(app):
     m = metrics(app)
     assert int(m["Shared labels"].replace(",", "")) > 2000
     assert any("Cross-family" in c.value for c in app.caption)
+    # lee-word2vec has the demo's stability study: its noise floor, chosen by default
+    assert app.selectbox(key="cmp_noise").value != "none"
+    noise = next(c.value for c in app.caption if c.value.startswith("Noise floor:"))
+    assert re.search(r"over [\d,]+ of [\d,]+ shared labels", noise) and "beyond lee-word2vec" in noise
+    assert app.dataframe[0].value["floor"].notna().all()     # each listed label's floor, beside its Jaccard
     app.selectbox(key="cmp_label").set_value("sydney").run()
     assert_clean(app)
     assert any(md.value.startswith("**In both**") for md in app.markdown)
+    app.selectbox(key="cmp_noise").set_value("none").run()
+    assert not any(c.value.startswith("Noise floor:") for c in app.caption)
+    assert "floor" not in app.dataframe[0].value.columns
     app.selectbox(key="cmp_b").set_value("lee-fasttext").run()
     assert_clean(app)
     assert len(app.get("plotly_chart")) == 2  # Jaccard histogram and, with equal dimensions, drift
+    assert app.selectbox(key="cmp_noise").value != "none"   # other spaces: their newest study again
 
 
 def test_projection_page_pca_two_panels_highlight_and_align(app):

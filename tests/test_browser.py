@@ -165,6 +165,7 @@ def test_compare_with_domino_view(page, app_server):
     expect(page.get_by_text("Only in lee-word2vec")).to_be_visible()
     expect(page.get_by_text("Only in lee-minilm")).to_be_visible()
     expect(page.get_by_text(re.compile(r"^Jaccard@10 [\d.]+ · ordered overlap"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Noise floor: lee-word2vec-stability"))).to_be_visible()
     expect(page.get_by_role("button", name=re.compile("HTML report"))).to_be_visible()
     screenshot(page, "compare")
     assert page.js_errors == []

@@ -113,3 +113,39 @@ def test_cli_stability_and_the_audits_noise_floor(ws, capsys):
     # without a noise floor, the raw threshold flags instead
     plain = audit(get_corpus(ws, "lee"), [dom, glove], mine=30)
     assert plain.noise is None and "stability" not in plain.terms
+
+    # the Compare page's noise floor: the study found for the space, and the same rule over
+    # the comparison's shared labels, counted here label by label
+    from embeddings.neighbours import compare
+
+    assert [a.name for a in stability.studies_of(ws, dom.family, "lee")] == ["noise"]
+    assert stability.studies_of(ws, glove.family, "lee") == []       # no study trains GloVe
+    assert stability.studies_of(ws, dom.family, "no-such-corpus") == []
+    comparison = compare(dom, glove, 10, max_labels=2000)
+    nf = stability.comparison_noise(study, comparison.table)
+    stab = study.labels.set_index("label")["stability"]
+    measured = [(j, stab[lab], floor[lab]) for lab, j in zip(comparison.table["label"], comparison.table["jaccard"])
+                if np.isfinite(stab.get(lab, np.nan))]
+    assert nf["measured"] == len(measured) > 100 and nf["shared"] == len(comparison.table)
+    assert nf["median_stability"] == pytest.approx(float(np.median([s for _, s, _ in measured])))
+    assert nf["median_jaccard"] == pytest.approx(float(np.median([j for j, _, _ in measured])))
+    assert nf["beyond_noise"] == sum(j < f for j, _, f in measured)
+
+
+def test_comparison_noise_by_hand():
+    """Four measured labels and one the study never saw: medians and the below-floor count
+    worked out on paper."""
+    import pandas as pd
+
+    labels = pd.DataFrame({"label": ["a", "b", "c", "d"], "frequency": [9, 8, 7, 6],
+                           "stability": [0.8, 0.5, 0.3, 0.0], "floor": [0.6, 0.4, 0.1, 0.0]})
+    study = stability.Study(StabilityParams("lee", "word2vec", runs=3), labels, pd.DataFrame(), 4, 1.0, name="s")
+    table = pd.DataFrame({"label": ["a", "b", "x", "c", "d"], "jaccard": [0.5, 0.4, 0.9, 0.2, 0.0]})
+    nf = stability.comparison_noise(study, table)
+    # measured: a b c d; stabilities .8 .5 .3 0 -> median .4; jaccards .5 .4 .2 0 -> median .3;
+    # below the floor: a (.5 < .6) only (b, c and d are at or above theirs)
+    assert (nf["measured"], nf["shared"], nf["runs"], nf["study_k"]) == (4, 5, 3, 10)
+    assert nf["median_stability"] == pytest.approx(0.4) and nf["median_jaccard"] == pytest.approx(0.3)
+    assert nf["beyond_noise"] == 1
+    none = stability.comparison_noise(study, table[table["label"] == "x"])
+    assert none["measured"] == 0 and none["median_stability"] is None and none["beyond_noise"] == 0
