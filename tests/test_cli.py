@@ -190,6 +190,23 @@ def test_neighbours_compare_and_project_on_the_demo(demo_ws, tmp_path, capsys):
     doc = json.loads(out)
     assert {"k", "shared", "mean_jaccard", "median_jaccard", "labels"} <= set(doc) and doc["k"] == 5
     assert {"label", "jaccard", "ordered"} <= set(doc["labels"][0])
+    # with the demo's stability study: the same figures as the Compare page's, no NaN in the JSON
+    code, out, err = run(capsys, "--workspace", ws, "compare", "lee-word2vec", "lee-minilm", "--noise",
+                         "lee-word2vec-stability", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    from embeddings.neighbours import compare
+    from embeddings.space_store import load_space
+    from embeddings.stability import comparison_noise, load_study
+    from embeddings.workspace import Workspace
+
+    w = Workspace(ws)
+    study = load_study(w, "lee-word2vec-stability")
+    expected = comparison_noise(study, compare(load_space(w, "lee-word2vec"), load_space(w, "lee-minilm"), 10).table)
+    assert doc["noise_floor"] == pytest.approx(expected) and expected["measured"] > 1000
+    floors = study.labels.set_index("label")["floor"]
+    assert all(row["floor"] == pytest.approx(floors[row["label"]]) if row["label"] in floors.index
+               else row["floor"] is None for row in doc["labels"])
     code, out, err = run(capsys, "--workspace", ws, "project", "lee-word2vec", "--method", "pca", "--limit", "500",
                          "--out", tmp_path / "p.parquet", "--json")
     assert code == 0, err

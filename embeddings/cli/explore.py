@@ -27,11 +27,24 @@ def cmd_compare(ws, args) -> None:
     out = result.summary()
     out["aligned"] = result.aligned
     table = result.table.round(6)
+    noise = ""
+    if args.noise:  # a stability study: the seed-to-seed noise beside the comparison, and each label's floor
+        from ..stability import comparison_noise, load_study
+
+        study = load_study(ws, args.noise)
+        out["noise_floor"] = nf = comparison_noise(study, result.table)
+        table["floor"] = study.stability_of(table["label"], "floor").to_numpy()
+        if nf["measured"]:
+            noise = (f"\nnoise floor {study.name}: seed-to-seed median Jaccard@{nf['study_k']} "
+                     f"{nf['median_stability']:.3f}, across the spaces {nf['median_jaccard']:.3f} on "
+                     f"{nf['measured']:,} of {nf['shared']:,} labels; {nf['beyond_noise']:,} beyond noise")
+        else:
+            noise = f"\nnoise floor {study.name}: it measured none of the shared labels"
     out["labels"] = table.to_dict("records")
     changed = result.most_changed(10, content_only=not args.all_labels)["label"].tolist()
     _emit(args, out, f"{args.a} vs {args.b}: {out['shared']:,} shared labels, mean Jaccard@{args.k} "
                      f"{out['mean_jaccard']:.3f}, median {out['median_jaccard']:.3f}\n"
-                     f"most changed{'' if args.all_labels else ' content words'}: {', '.join(changed)}")
+                     f"most changed{'' if args.all_labels else ' content words'}: {', '.join(changed)}{noise}")
 
 def add_layout_args(parser) -> None:
     """The options that name a layout (``project`` makes it, ``place`` adds to it)."""
@@ -88,6 +101,8 @@ def register(sub) -> None:
     cmp_.add_argument("--max-labels", type=int, default=None, help="only the N most frequent shared labels")
     cmp_.add_argument("--all-labels", action="store_true",
                       help="list stopwords, numbers and rare labels among the most changed too")
+    cmp_.add_argument("--noise", metavar="STUDY",
+                      help="a stability study (see `stability`): its seed-to-seed noise beside the comparison")
     proj = _command(sub, cmd_project, "project", help="a 2-D layout with trust scores (cached in the workspace)")
     proj.add_argument("space")
     add_layout_args(proj)
