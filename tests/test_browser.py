@@ -452,11 +452,20 @@ def test_bias_debias_stays_on_its_tab_and_reads_honestly(page, app_server):
     assert page.js_errors == []
 
 
-def _click_first_point(pg, chart):
-    """Click the first point of a panel's first trace (its screen position from plotly's axes)."""
+def _click_shared_point(pg, chart, other):
+    """Click the first point of ``chart`` whose label ``other`` draws too (its screen position
+    from plotly's axes). Which words both panels hold depends on the seeded demo (Word2Vec's
+    threads are not deterministic), so the test asks the page rather than naming one."""
     plot = chart.locator(".js-plotly-plot")
-    pos = plot.evaluate("""gd => { const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, t = gd._fullData[0];
-        return {x: xa._offset + xa.l2p(t.x[0]), y: ya._offset + ya.l2p(t.y[0]), label: t.customdata[0][0]}; }""")
+    drawn = other.locator(".js-plotly-plot").evaluate(
+        "gd => gd._fullData.flatMap(t => (t.customdata || []).map(c => c[0]))")
+    pos = plot.evaluate("""(gd, drawn) => { const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+        const there = new Set(drawn);
+        for (const t of gd._fullData) { if (!t.customdata) continue;
+          for (let i = 0; i < t.x.length; i++) if (there.has(t.customdata[i][0]))
+            return {x: xa._offset + xa.l2p(t.x[i]), y: ya._offset + ya.l2p(t.y[i]), label: t.customdata[i][0]}; }
+        return null; }""", drawn)
+    assert pos, "no label is drawn in both panels"
     box = plot.bounding_box()
     pg.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
     return pos["label"]
@@ -484,11 +493,10 @@ def test_projection_labelled_map_click_selection_and_full_deep_link(page, app_se
     screenshot(page, "projection-labelled")
 
     charts.first.scroll_into_view_if_needed()
-    label = _click_first_point(page, charts.first)
+    label = _click_shared_point(page, charts.first, charts.nth(1))
     expect(page.get_by_text("selected: its 10 nearest neighbours in each space")).to_be_visible(timeout=60_000)
     wait_for_app(page)
-    for i in range(2):   # ringed in both panels (a "selected" trace in each legend); the second
-        # panel redraws after the caption appears, so a loaded machine needs more than 5 s
+    for i in range(2):   # ringed in both panels (a "selected" trace in each legend)
         expect(charts.nth(i).locator(".legendtext", has_text="selected")).to_have_count(1, timeout=60_000)
     table = page.locator('[data-testid="stDataFrame"]').last
     expect(table).to_be_visible()
