@@ -417,8 +417,11 @@ def upload_on_corpus_page(pg, url: str, path: Path, name: str) -> None:
     pg.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
     pg.get_by_text(path.name).first.wait_for()
     wait_for_app(pg)   # the rerun the upload starts (a CSV adds its column choice) ends before typing
-    pg.get_by_label("Corpus name").first.fill(name)
-    pg.get_by_label("Corpus name").first.press("Enter")
+    # each tab of "Add a corpus" has its own "Corpus name" field and the hidden tabs' stay in the
+    # page, in an order Streamlit does not promise: type into the one on screen
+    field = pg.locator('input[aria-label="Corpus name"]:visible').first
+    field.fill(name)
+    field.press("Enter")
     wait_for_app(pg)
 
 
