@@ -311,9 +311,7 @@ def app_server(tmp_path_factory, demo_template):
 @pytest.fixture(scope="session")
 def browser():
     _require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    from playwright.sync_api import expect
+    from playwright.sync_api import expect, sync_playwright
 
     # An assertion waits for the app's next rerun. Playwright's 5 s default is met on a quiet
     # machine, not on CI's, where two workers share two cores: the chart that follows a
