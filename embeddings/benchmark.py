@@ -23,7 +23,8 @@ from .progress import Progress, no_progress
 from .space import EmbeddingSpace
 from .splits import held_out_mask
 from .workspace import Workspace
-from .tasks import (FOLDS, MAIN_METRIC, TASKS, Difference, Labels, TaskScore, compare, few_shot, labels_from, pareto,
+from .classify import FOLDS, PROTOCOL, PROTOCOLS, REPEATS, few_shot
+from .tasks import (MAIN_METRIC, TASKS, Difference, Labels, TaskScore, compare, labels_from, pareto, ranking_changes,
                     run_task)
 
 #: the name the unsaved sparse TF-IDF baseline takes in a benchmark
@@ -100,6 +101,19 @@ class Benchmark:
     notes: list[str] = field(default_factory=list)
     #: the few-shot curve (classification): rows space, shots, score, std
     few_shot: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["space", "shots", "score", "std"]))
+    #: how classification's C was set (:data:`embeddings.tasks.PROTOCOLS`) and the k-fold's repeats
+    protocol: str = PROTOCOL
+    repeats: int = REPEATS
+
+    def ranking_changes(self) -> list[dict]:
+        """Pairs whose classification order differs between the two protocols."""
+        return ranking_changes(self.scores, self.protocol)
+
+    def chosen_c(self) -> pd.DataFrame:
+        """Space × fold: the C each space's classifier used (tuned per training fold)."""
+        rows = [{"space": s.space, **{f"fold {i + 1}": c for i, c in enumerate(s.chosen_c)}}
+                for s in self.scores if s.chosen_c is not None]
+        return pd.DataFrame(rows)
 
     def pareto(self, task: str) -> list[str]:
         """The spaces on the quality–throughput frontier for ``task`` (those with a throughput)."""
@@ -173,8 +187,10 @@ class Benchmark:
         return {"corpus": self.corpus, "label": self.label, "seconds": self.seconds, "notes": self.notes,
                 "labels": {"rows": self.labels.rows.tolist(), "y": self.labels.y.tolist(),
                            "total": self.labels.total, "dropped": self.labels.dropped},
+                "protocol": self.protocol, "repeats": self.repeats,
                 "scores": [{**{k: getattr(s, k) for k in ("space", "task", "metric", "unit", "n", "total")},
-                            "values": s.values.tolist(), "split": list(s.split) if s.split else None}
+                            "values": s.values.tolist(), "split": list(s.split) if s.split else None,
+                            "chosen_c": None if s.chosen_c is None else s.chosen_c.tolist()}
                            for s in self.scores],
                 "pairs": [{k: getattr(d, k) for k in d.__dataclass_fields__} for d in self.pairs],
                 "costs": [c.row() for c in self.costs], "few_shot": self.few_shot.to_dict("records")}
@@ -185,10 +201,12 @@ class Benchmark:
         labels = Labels(np.asarray(lab["rows"], dtype=np.int64), np.asarray(lab["y"], dtype=str), lab["total"],
                         lab["dropped"])
         scores = [TaskScore(s["space"], s["task"], s["metric"], np.asarray(s["values"]), s["unit"], s["n"],
-                            s["total"], tuple(s["split"]) if s["split"] else None) for s in r["scores"]]
+                            s["total"], tuple(s["split"]) if s["split"] else None,
+                            None if s.get("chosen_c") is None else np.asarray(s["chosen_c"])) for s in r["scores"]]
         return cls(r["corpus"], r["label"], labels, scores, [Difference(**d) for d in r["pairs"]],
                    [Cost(**c) for c in r["costs"]], r["seconds"], r["notes"],
-                   pd.DataFrame(r.get("few_shot", []), columns=["space", "shots", "score", "std"]))
+                   pd.DataFrame(r.get("few_shot", []), columns=["space", "shots", "score", "std"]),
+                   r.get("protocol", "mteb"), r.get("repeats", 1))
 
     def to_dict(self) -> dict:
         tasks = sorted({s.task for s in self.scores}, key=TASKS.index)
@@ -201,15 +219,18 @@ class Benchmark:
                 "pareto": self.pareto(tasks[0]) if tasks else [], "pareto_task": tasks[0] if tasks else None,
                 "pareto_by_task": {t: self.pareto(t) for t in tasks}, "seconds": round(self.seconds, 3),
                 "few_shot": self.few_shot.to_dict("records"),
+                "protocol": self.protocol, "protocol_text": PROTOCOLS[self.protocol], "repeats": self.repeats,
+                "ranking_changes": self.ranking_changes(),
                 "notes": self.notes}
 
 
 def benchmark(corpus: Corpus, label: str, spaces: list[EmbeddingSpace], *, tasks: tuple[str, ...] = TASKS,
               folds: int = FOLDS, seed: int = 0, tfidf: bool = False, few_shots: bool = False,
-              progress: Progress = no_progress) -> Benchmark:
+              protocol: str = PROTOCOL, repeats: int = REPEATS, progress: Progress = no_progress) -> Benchmark:
     """Run ``tasks`` for every space (and the sparse TF-IDF baseline if ``tfidf``); with
     classification and ``few_shots``, the few-shot curve too (it fits 40 more classifiers
-    per space, so it is asked for)."""
+    per space, so it is asked for). ``protocol`` and ``repeats``: see
+    :func:`embeddings.tasks.classification`."""
     from .docspaces import tfidf_matrix
 
     start = time.perf_counter()
@@ -254,7 +275,8 @@ def benchmark(corpus: Corpus, label: str, spaces: list[EmbeddingSpace], *, tasks
             costs.append(Cost(name, X.shape[1], float(X.nnz / X.shape[0] * 12), round(rate, 1), None, model))
         for j, task in enumerate(tasks):
             progress((i * len(tasks) + j) / steps, f"{task} on {name}")
-            scores.extend(run_task(name, X, labels, task, folds=folds, seed=seed))
+            scores.extend(run_task(name, X, labels, task, folds=folds, seed=seed, protocol=protocol,
+                                   repeats=repeats))
             if task == "classification" and few_shots:
                 curves.append(few_shot(X, labels.y, folds=folds, seed=seed).assign(space=name))
     progress(1.0, "Comparing")
@@ -262,9 +284,10 @@ def benchmark(corpus: Corpus, label: str, spaces: list[EmbeddingSpace], *, tasks
     if labels.dropped:
         notes.append(f"Left out {len(labels.dropped)} class(es) with fewer than {folds} documents: "
                      + ", ".join(f"{k} ({v})" for k, v in labels.dropped.items()))
-    curve = pd.concat(curves, ignore_index=True)[["space", "shots", "score", "std"]] if curves else None
+    curve = pd.concat(curves, ignore_index=True)[["space", "shots", "score", "std"]] if curves is not None and curves \
+        else pd.DataFrame(columns=["space", "shots", "score", "std"])
     return Benchmark(corpus.name, label, labels, scores, compare(scores, seed=seed), costs,
-                     time.perf_counter() - start, notes, *([curve] if curve is not None else []))
+                     time.perf_counter() - start, notes, curve, protocol, repeats)
 
 
 def held_out_note(labels: Labels, customised: list[str]) -> str:
@@ -318,31 +341,33 @@ KIND = "benchmark"
 
 
 def cache_key(corpus: Corpus, label: str, spaces: list[EmbeddingSpace], tasks: tuple[str, ...], folds: int,
-              seed: int, tfidf: bool, few_shots: bool = False) -> str:
+              seed: int, tfidf: bool, few_shots: bool = False, protocol: str = PROTOCOL, repeats: int = REPEATS) -> str:
     """The name a benchmark is cached under: a hash of everything that decides its result."""
     import hashlib
     import json
 
     payload = json.dumps({"corpus": corpus.id, "label": label, "spaces": [s.id for s in spaces], "tasks": list(tasks),
-                          "folds": folds, "seed": seed, "tfidf": tfidf, **({"few_shots": True} if few_shots else {})},
+                          "folds": folds, "seed": seed, "tfidf": tfidf, **({"few_shots": True} if few_shots else {}),
+                          "protocol": protocol, "repeats": repeats},
                          sort_keys=True)
     return f"bench-{hashlib.sha1(payload.encode()).hexdigest()[:16]}"
 
 
 def cached_benchmark(ws: Workspace, corpus: Corpus, label: str, spaces: list[EmbeddingSpace], *,
                      tasks: tuple[str, ...] = TASKS, folds: int = FOLDS, seed: int = 0, tfidf: bool = False,
-                     few_shots: bool = False, progress: Progress = no_progress) -> tuple[Benchmark, bool]:
+                     few_shots: bool = False, protocol: str = PROTOCOL, repeats: int = REPEATS,
+                     progress: Progress = no_progress) -> tuple[Benchmark, bool]:
     """:func:`benchmark`, read from the workspace when the same run was saved (saved spaces
     only); ``(result, cached)``. A finished run is saved, a cancelled one is not."""
     from .files import atomic_write_json, read_json
 
-    key = cache_key(corpus, label, spaces, tuple(tasks), folds, seed, tfidf, few_shots)
+    key = cache_key(corpus, label, spaces, tuple(tasks), folds, seed, tfidf, few_shots, protocol, repeats)
     try:
         return Benchmark.from_record(read_json(ws.get(KIND, key).path / "benchmark.json")), True
     except (NotFoundError, OSError, ValueError, KeyError):
         pass
     result = benchmark(corpus, label, spaces, tasks=tasks, folds=folds, seed=seed, tfidf=tfidf, few_shots=few_shots,
-                       progress=progress)
+                       protocol=protocol, repeats=repeats, progress=progress)
     if all(s.id for s in spaces):
         def build(folder):
             atomic_write_json(folder / "benchmark.json", result.to_record())

@@ -43,6 +43,7 @@ from .preprocess import (  # noqa: F401  (re-exported: callers import these from
     Preprocessing, Tokenised, Unit,
     blocks, is_content_phrase, iter_sentences, preprocess, preview_phrases,
     split_sentences, tokenize, units)
+from .boilerplate import strip_boilerplate
 from .ingest import write_corpus
 from .progress import Progress, no_progress
 from .readers import Document, FileInfo, Limits, Source, read_source
@@ -202,6 +203,14 @@ def add_corpus(
     if not documents:
         raise InputError("There is no text to make a corpus from.")
     files = files or _infos_by_source(documents)
+    boilerplate = None
+    if prep.boilerplate:
+        progress(0.05, "Finding boilerplate lines")
+        documents, boilerplate = strip_boilerplate(documents)
+        documents = [d for d in documents if d.text and not d.text.isspace()]
+        if not documents:
+            raise InputError("Every line of this text is boilerplate (repeated across the documents); "
+                             "add it again with boilerplate removal off.")
     params = {
         "preprocessing": asdict(prep),
         "source": source_label or ", ".join(f.file for f in files if "/" not in f.file)[:500],
@@ -209,6 +218,8 @@ def add_corpus(
 
     def build(folder: Path) -> dict:
         stats = write_corpus(folder, documents, files, prep, lambda f, m: progress(0.1 + 0.9 * f, m))
+        if boilerplate is not None:
+            stats["boilerplate"] = boilerplate.to_dict()
         stats["seconds"] = round(time.perf_counter() - started, 3)
         atomic_write_json(folder / "params.json", params)
         return stats

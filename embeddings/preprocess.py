@@ -23,6 +23,8 @@ from .readers import Document, paragraphs
 
 PHRASE_MODES = ("none", "bigrams", "trigrams")
 PHRASE_SCORING = ("npmi", "default")
+#: each phrase scorer as the pages and reports name it
+SCORER_NAMES = {"npmi": "NPMI (normalised PMI, −1…1)", "default": "gensim default (Mikolov et al.)"}
 _PHRASE_DELIMITERS = ("\x1f", "\x1e")  # one per Phrases pass; both shown as "_"
 
 # A token is a run of word characters, with inner hyphens or apostrophes kept
@@ -50,6 +52,8 @@ class Preprocessing:
     phrase_scoring: str = "npmi"
     phrase_threshold: float = 0.7
     phrase_min_count: int = 5
+    #: drop lines repeated across many documents (navigation, headers, footers): :mod:`embeddings.boilerplate`
+    boilerplate: bool = True
 
     def __post_init__(self):
         if self.phrases not in PHRASE_MODES:
@@ -68,11 +72,13 @@ class Preprocessing:
     @classmethod
     def from_params(cls, params: dict) -> Preprocessing:
         """The settings recorded with a corpus. Corpora made before NPMI scoring recorded no
-        scorer: theirs was gensim's default."""
-        return cls(**{"phrase_scoring": "default", **params})
+        scorer: theirs was gensim's default; those made before boilerplate removal kept it."""
+        return cls(**{"phrase_scoring": "default", "boilerplate": False, **params})
 
     def describe(self) -> str:
         parts = ["lowercase" if self.lowercase else "cased"]
+        if self.boilerplate:
+            parts.append("boilerplate lines dropped")
         if self.strip_accents:
             parts.append("accents stripped")
         if self.min_length > 1:
@@ -359,4 +365,4 @@ def _phrase_table(scores: dict[str, float], vocab: pd.DataFrame) -> pd.DataFrame
     counts = dict(zip(vocab["term"], vocab["count"]))
     rows = [(p, counts[p], float(s)) for p, s in scores.items() if p in counts]
     table = pd.DataFrame(rows, columns=["phrase", "count", "score"])
-    return table.sort_values(["score", "count"], ascending=False, ignore_index=True)
+    return table.sort_values(["count", "score", "phrase"], ascending=[False, False, True], ignore_index=True)

@@ -6,9 +6,10 @@ documents' labels. Every score keeps its per-fold, per-seed or per-query values,
 carries a spread and can be compared **paired**: two spaces are scored on the same folds,
 the same seeds and the same queries.
 
-- **Classification**: logistic regression (at most 100 iterations, as MTEB), stratified
-  k-fold (shuffled, seeded);
-  macro-F1 and accuracy per fold.
+- **Classification** (:mod:`embeddings.classify`): logistic regression with C tuned inside
+  each training fold by default, or MTEB's fixed C = 1; macro-F1 and accuracy per fold, with
+  the other protocol's and a kNN classifier's macro-F1 as further readings;
+  :func:`ranking_changes` says where the two protocols order spaces differently.
 - **Clustering**: k-means with k = the number of labels, one run per seed; V-measure
   (MTEB's metric) and the adjusted Rand index.
 - **Retrieval by label**: each document queries all the others by cosine; precision@k
@@ -27,13 +28,13 @@ together, and a pair reads "A beats B" only when its interval excludes zero.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from itertools import combinations
 
 import numpy as np
 import pandas as pd
 
+from .classify import CHOSEN_C, FOLDS, OTHER_READING, PROTOCOL, REPEATS, classification
 from .errors import InputError
 
 TASKS = ("classification", "clustering", "retrieval")
@@ -41,9 +42,6 @@ METRICS = {"classification": ("macro-F1", "accuracy"), "clustering": ("V-measure
            "retrieval": ("MAP", "P@10")}
 #: the metric each task is ranked and compared on (MTEB's main score)
 MAIN_METRIC = {"classification": "macro-F1", "clustering": "V-measure", "retrieval": "MAP"}
-FOLDS = 5
-#: MTEB's classifier: scikit-learn's logistic regression, capped at 100 iterations
-MAX_ITER = 100
 CLUSTER_SEEDS = 10
 RETRIEVAL_K = 10
 BOOTSTRAP = 2000
@@ -91,60 +89,6 @@ def _unit_rows(X):
     from sklearn.preprocessing import normalize
 
     return normalize(X)
-
-
-def _classifier(X, y: np.ndarray):
-    """MTEB's classifier fitted on ``X, y``: logistic regression capped at ``MAX_ITER``
-    iterations (a fold may stop short of full convergence; the warning is MTEB's cap, not news)."""
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.linear_model import LogisticRegression
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return LogisticRegression(max_iter=MAX_ITER).fit(X, y)
-
-
-def classification(X, y: np.ndarray, *, folds: int = FOLDS, seed: int = 0) -> dict[str, np.ndarray]:
-    """Macro-F1 and accuracy of a logistic regression on each of ``folds`` stratified folds."""
-    from sklearn.metrics import accuracy_score, f1_score
-    from sklearn.model_selection import StratifiedKFold
-
-    f1, acc = [], []
-    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y):
-        model = _classifier(X[train], y[train])
-        predicted = model.predict(X[test])
-        f1.append(f1_score(y[test], predicted, average="macro"))
-        acc.append(accuracy_score(y[test], predicted))
-    return {"macro-F1": np.array(f1), "accuracy": np.array(acc)}
-
-
-#: examples per class of the few-shot curve, and how many draws each point averages
-SHOTS = (8, 16, 32, 64)
-SHOT_REPEATS = 2
-
-
-def few_shot(X, y: np.ndarray, *, shots: tuple[int, ...] = SHOTS, repeats: int = SHOT_REPEATS,
-             folds: int = FOLDS, seed: int = 0) -> pd.DataFrame:
-    """Macro-F1 with only ``n`` labelled examples per class, as MTEB undersamples: on each of
-    the stratified folds, ``n`` training documents per class are drawn (all of a class that
-    has fewer), the classifier is fitted on them and scored on the fold's test documents;
-    ``repeats`` draws per fold. Rows: ``shots, score, std`` (std over the draws × folds)."""
-    from sklearn.metrics import f1_score
-    from sklearn.model_selection import StratifiedKFold
-
-    rng = np.random.default_rng(seed)
-    splits = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
-    rows = []
-    for n in shots:
-        values = []
-        for train, test in splits:
-            by_class = [train[y[train] == c] for c in np.unique(y[train])]
-            for _ in range(repeats):
-                pick = np.concatenate([rng.choice(idx, min(n, len(idx)), replace=False) for idx in by_class])
-                model = _classifier(X[pick], y[pick])
-                values.append(f1_score(y[test], model.predict(X[test]), average="macro"))
-        rows.append({"shots": n, "score": float(np.mean(values)), "std": float(np.std(values, ddof=1))})
-    return pd.DataFrame(rows)
 
 
 def clustering(X, y: np.ndarray, *, seeds: int = CLUSTER_SEEDS, seed: int = 0) -> dict[str, np.ndarray]:
@@ -201,6 +145,8 @@ class TaskScore:
     total: int
     #: for classification: the test and training sizes of one fold (Nadeau & Bengio's correction)
     split: tuple[int, int] | None = None
+    #: for classification: the C its protocol used on each fold
+    chosen_c: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def score(self) -> float:
@@ -211,16 +157,22 @@ class TaskScore:
         return float(np.std(self.values, ddof=1)) if len(self.values) > 1 else 0.0
 
     def row(self) -> dict:
-        return {"space": self.space, "task": self.task, "metric": self.metric, "score": self.score,
-                "std": self.std, "over": f"{len(self.values)} {self.unit}s", "n": self.n, "total": self.total,
-                "coverage": self.n / self.total if self.total else float("nan")}
+        row = {"space": self.space, "task": self.task, "metric": self.metric, "score": self.score,
+               "std": self.std, "over": f"{len(self.values)} {self.unit}s", "n": self.n, "total": self.total,
+               "coverage": self.n / self.total if self.total else None}
+        if self.chosen_c is not None:
+            row["chosen_C"] = [float(c) for c in self.chosen_c]
+        return row
 
 
-def run_task(name: str, X, labels: Labels, task: str, *, folds: int = FOLDS, seed: int = 0) -> list[TaskScore]:
+def run_task(name: str, X, labels: Labels, task: str, *, folds: int = FOLDS, seed: int = 0,
+             protocol: str = PROTOCOL, repeats: int = REPEATS) -> list[TaskScore]:
     """Every metric of one task for one space (``X``: the rows of ``labels.rows``)."""
     y = labels.y
+    chosen = None
     if task == "classification":
-        values, unit = classification(X, y, folds=folds, seed=seed), "fold"
+        values, unit = classification(X, y, folds=folds, seed=seed, protocol=protocol, repeats=repeats), "fold"
+        chosen = values.pop(CHOSEN_C)
         test = len(y) / folds
         split = (round(test), len(y) - round(test))
     elif task == "clustering":
@@ -229,7 +181,8 @@ def run_task(name: str, X, labels: Labels, task: str, *, folds: int = FOLDS, see
         values, unit, split = retrieval(X, y), "query", None
     else:
         raise InputError(f"Unknown task {task!r}; expected one of {', '.join(TASKS)}.")
-    return [TaskScore(name, task, metric, v, unit, len(y), labels.total, split) for metric, v in values.items()]
+    return [TaskScore(name, task, metric, v, unit, len(y), labels.total, split,
+                      chosen if metric == MAIN_METRIC[task] else None) for metric, v in values.items()]
 
 
 @dataclass
@@ -325,3 +278,31 @@ def pareto(points: dict[str, tuple[float, float]]) -> list[str]:
         if not dominated:
             front.append(name)
     return front
+
+
+def ranking_changes(scores: list[TaskScore], protocol: str = PROTOCOL) -> list[dict]:
+    """The pairs of spaces whose classification order differs between the ``protocol``'s
+    macro-F1 and the other protocol's (:data:`OTHER_READING`): each as ``a`` (ahead under
+    ``protocol``), ``b``, both differences and a sentence. Exact ties are no order.
+
+    >>> s = lambda n, m, v: TaskScore(n, "classification", m, np.array([v]), "fold", 1, 1)
+    >>> (c,) = ranking_changes([s("A", "macro-F1", .9), s("B", "macro-F1", .8),
+    ...                         s("A", "macro-F1 (C = 1)", .6), s("B", "macro-F1 (C = 1)", .7)])
+    >>> print(c["sentence"])
+    A ranks above B with C tuned (macro-F1 +0.100), but below it under MTEB's C = 1 (-0.100).
+    """
+    other = OTHER_READING[protocol]
+    main = {s.space: s.score for s in scores if s.task == "classification" and s.metric == "macro-F1"}
+    alt = {s.space: s.score for s in scores if s.task == "classification" and s.metric == other}
+    names = {"tuned": "with C tuned", "mteb": "under MTEB's C = 1"}
+    here, there = names[protocol], names["mteb" if protocol == "tuned" else "tuned"]
+    out = []
+    for a, b in combinations([n for n in main if n in alt], 2):
+        d_main, d_alt = main[a] - main[b], alt[a] - alt[b]
+        if d_main * d_alt < 0:
+            if d_main < 0:
+                a, b, d_main, d_alt = b, a, -d_main, -d_alt
+            out.append({"a": a, "b": b, "difference": d_main, "other_difference": d_alt, "reading": other,
+                        "sentence": f"{a} ranks above {b} {here} (macro-F1 {d_main:+.3f}), but below it "
+                                    f"{there} ({d_alt:+.3f})."})
+    return out

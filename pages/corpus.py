@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from embeddings.corpus import delete_corpus, rename_corpus
+from embeddings.preprocess import SCORER_NAMES
 from embeddings.figures import length_histogram, zipf_figure
 from pages.common import (SELECTED_CORPUS, corpora, corpus_tables, fmt_int, guard, md, plotly_chart, plural, show_flash,
                           workspace)
@@ -103,8 +104,10 @@ with right:
 
 left, right = st.columns(2)
 with left:
-    st.markdown("**Detected phrases** (by gensim's phrase score)")
     phrases = tables["phrases"]
+    prep = corpus.preprocessing
+    st.markdown(f"**Detected phrases**, most used first (score: {SCORER_NAMES[prep.phrase_scoring]} ≥ "
+                f"{prep.phrase_threshold:g})")
     if phrases.empty:
         st.caption("No phrases: phrase detection was off, or no pair passed the threshold.")
     else:

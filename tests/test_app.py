@@ -83,9 +83,21 @@ def test_upload_csv_with_column_choice(app):
     app.button(key="add_upload").click().run()
     assert_clean(app)
     assert "Added **reviews**" in app.success[0].value
-    docs = get_corpus(app.workspace, "reviews").documents()
+    page_made = get_corpus(app.workspace, "reviews")
+    docs = page_made.documents()
     assert list(docs["meta.stars"]) == ["5", "2"]
     assert metrics(app)["Documents"] == "2"  # the new corpus is selected for inspection
+    # the CLI's defaults are the form's: the same file gives the same corpus
+    from embeddings.cli import main
+
+    csv = app.workspace.root.parent / "reviews.csv"
+    csv.write_bytes(b"id,review,stars\n1,A moving and beautiful film.,5\n2,Too long and dull.,2\n")
+    assert main(["--workspace", str(app.workspace.root), "corpus", "add", str(csv), "--name", "cli-reviews",
+                 "--text-column", "review", "--quiet"]) == 0
+    cli_made = get_corpus(app.workspace, "cli-reviews")
+    assert cli_made.params["preprocessing"] == page_made.params["preprocessing"]
+    assert {k: cli_made.stats[k] for k in ("documents", "sentences", "tokens", "vocabulary")} == \
+        {k: page_made.stats[k] for k in ("documents", "sentences", "tokens", "vocabulary")}
 
 
 def test_bad_upload_shows_error_and_keeps_saved_corpora(app):

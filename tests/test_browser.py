@@ -42,9 +42,10 @@ def test_corpus_upload_shows_statistics(page, app_server, tmp_path):
     upload = tmp_path / "embeddings-notes.txt"
     upload.write_text(text)
     upload_on_corpus_page(page, app_server.url, upload, "notes")
-    # the phrase preview runs before anything is saved (two sentences: no pair is frequent enough)
-    page.locator("button:visible", has_text="Preview phrases").first.click()
+    # the preview runs before anything is saved (two sentences: no pair is frequent enough, no boilerplate)
+    page.locator("button:visible", has_text="Preview").first.click()
     expect(page.get_by_text(re.compile(r"No phrase passes .* on all 2 documents"))).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(re.compile(r"No boilerplate: no line is"))).to_be_visible()
     assert "notes" not in [a.name for a in Workspace(app_server.workspace).list("corpus")]
     page.locator("button:visible", has_text="Add corpus").first.click()
     page.get_by_text(re.compile(r"Added notes: 2 documents, \d+ tokens")).wait_for()   # one per paragraph

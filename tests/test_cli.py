@@ -82,8 +82,8 @@ def test_bad_input_is_one_line_nonzero_and_keeps_what_was_saved(tmp_path, capsys
         (tmp_path / name).write_bytes(data)
     if "--name" not in args:
         args = [*args, "--name", "new"]
-    code, out, err = run(capsys, "--workspace", ws, "corpus", "add", tmp_path / name, *args, "--json")
-    assert code == 2 and out == ""
+    code, out, err = run(capsys, "--workspace", ws, "corpus", "add", tmp_path / name, *args, "--json", "--quiet")
+    assert code == 2 and json.loads(out) == {"error": err.strip().removeprefix("error: "), "kind": "input"}
     assert err.startswith("error: ") and err.count("\n") == 1 and message in err, err
     assert "Traceback" not in err
     code, out, _ = run(capsys, "--workspace", ws, "corpus", "list", "--json")
@@ -263,3 +263,25 @@ def test_a_labelled_csv_pooled_tfidf_and_benchmarked_with_a_gate(tmp_path, capsy
     code, _, err = run(capsys, "--workspace", ws, "benchmark", "--corpus", "docs", "--label", "colour",
                        "--spaces", "glove-sif")
     assert code == 2 and "no column 'colour'" in err and "area" in err
+
+
+def test_json_errors_are_json_on_stdout_and_progress_goes_to_stderr(tmp_path, capsys, monkeypatch):
+    ws = tmp_path / "ws"
+    code, out, err = run(capsys, "--workspace", ws, "corpus", "show", "nope", "--json")
+    assert code == 2 and json.loads(out)["kind"] == "input" and "No corpus named 'nope'" in json.loads(out)["error"]
+    # an internal error: one line on stderr, its JSON on stdout, exit 1
+    import embeddings.corpus
+
+    monkeypatch.setattr(embeddings.corpus, "list_corpora", lambda ws: 1 / 0)
+    code, out, err = run(capsys, "--workspace", ws, "corpus", "list", "--json")
+    assert code == 1 and json.loads(out) == {"error": "ZeroDivisionError: division by zero (set EMBEDDINGS_DEBUG=1 "
+                                                      "for the traceback)", "kind": "internal"}
+    assert err.startswith("internal error: ZeroDivisionError") and err.count("\n") == 1
+    monkeypatch.undo()
+    # progress goes to stderr with --json (stdout keeps its one document), and not with --quiet
+    (tmp_path / "a.txt").write_text("Some words here. And some more words there.")
+    code, out, err = run(capsys, "--workspace", ws, "corpus", "add", tmp_path / "a.txt", "--name", "a", "--json")
+    assert code == 0 and json.loads(out)["name"] == "a" and "%]" in err
+    code, out, err = run(capsys, "--workspace", ws, "corpus", "add", tmp_path / "a.txt", "--name", "b", "--json",
+                         "--quiet")
+    assert code == 0 and err == ""

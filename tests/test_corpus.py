@@ -135,7 +135,7 @@ def test_phrase_preview_detects_before_saving(ws):
     pv = preview_phrases(docs, RECOMMENDED)
     full = preprocess(docs, RECOMMENDED)
     assert not pv.partial and set(pv.table["phrase"]) <= set(full.phrase_scores)
-    assert pv.table["score"].is_monotonic_decreasing and "al_qaeda" in set(pv.table["phrase"])
+    assert pv.table["count"].is_monotonic_decreasing and "al_qaeda" in set(pv.table["phrase"])   # most used first
     part = preview_phrases(docs, RECOMMENDED, max_chars=20_000)
     assert part.partial and 0 < part.documents < part.total
     assert ws.list("corpus") == []                                   # nothing saved

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from embeddings import tasks
+from embeddings import classify, tasks
 from embeddings.benchmark import TFIDF_SPARSE, benchmark, document_rows, label_columns
 from embeddings.corpus import RECOMMENDED, add_corpus
 from embeddings.docspaces import document_tokens, pool, pool_space, tfidf_matrix, tfidf_space
@@ -37,16 +37,82 @@ def _blobs(n_per_class=60, k=3, dim=16, separation=3.0, seed=0):
 
 
 # -- the tasks equal scikit-learn run by hand ----------------------------------------------------
-def test_classification_equals_cross_validate_on_the_same_folds():
+def test_the_mteb_protocol_equals_cross_validate_on_the_same_folds():
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_validate
 
     X, y = _blobs(separation=0.6)
-    ours = tasks.classification(X, y, folds=5, seed=3)
+    ours = classify.classification(X, y, folds=5, seed=3, protocol="mteb")
     ref = cross_validate(LogisticRegression(max_iter=100), X, y, scoring=["f1_macro", "accuracy"],
                          cv=StratifiedKFold(5, shuffle=True, random_state=3))
     np.testing.assert_allclose(ours["macro-F1"], ref["test_f1_macro"], atol=1e-12)
     np.testing.assert_allclose(ours["accuracy"], ref["test_accuracy"], atol=1e-12)
+    np.testing.assert_array_equal(ours["C"], 1.0)
+
+
+def _nested(X, y, outer, seed):
+    """Nested cross-validation written with scikit-learn alone: GridSearchCV on each training
+    part (inner stratified 3-fold, macro-F1), scored on the outer test part."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
+
+    search = GridSearchCV(LogisticRegression(max_iter=1000), {"C": [0.01, 0.1, 1.0, 10.0, 100.0, 1000.0]},
+                          scoring="f1_macro", cv=StratifiedKFold(3, shuffle=True, random_state=seed))
+    return cross_validate(search, X, y, scoring=["f1_macro", "accuracy"], cv=outer, return_estimator=True)
+
+
+def test_tuned_classification_equals_nested_cross_validation_with_sklearn():
+    from sklearn.model_selection import StratifiedKFold
+
+    X, y = _blobs(n_per_class=40, separation=0.5, dim=24)
+    ours = classify.classification(X, y, folds=4, seed=2)
+    ref = _nested(X, y, StratifiedKFold(4, shuffle=True, random_state=2), 2)
+    np.testing.assert_allclose(ours["macro-F1"], ref["test_f1_macro"], atol=1e-12)
+    np.testing.assert_allclose(ours["accuracy"], ref["test_accuracy"], atol=1e-12)
+    np.testing.assert_array_equal(ours["C"], [e.best_params_["C"] for e in ref["estimator"]])
+    # the other protocol's reading is MTEB's, on the same folds
+    mteb = classify.classification(X, y, folds=4, seed=2, protocol="mteb")
+    np.testing.assert_allclose(ours["macro-F1 (C = 1)"], mteb["macro-F1"], atol=1e-12)
+    np.testing.assert_allclose(mteb["macro-F1 (tuned C)"], ours["macro-F1"], atol=1e-12)
+
+
+def test_the_knn_reading_equals_kneighbors_by_hand_and_repeats_use_sklearns_splitter():
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import RepeatedStratifiedKFold
+
+    X, y = _blobs(n_per_class=30, separation=0.7, dim=12)
+    ours = classify.classification(X, y, folds=3, seed=5, protocol="mteb", repeats=2)
+    splits = list(RepeatedStratifiedKFold(n_splits=3, n_repeats=2, random_state=5).split(X, y))
+    assert len(ours["kNN macro-F1"]) == len(splits) == 6
+    unit = X / np.linalg.norm(X, axis=1, keepdims=True)
+    for value, (train, test) in zip(ours["kNN macro-F1"], splits):
+        sims = unit[test] @ unit[train].T                       # the 3 most similar training documents vote
+        top = np.argsort(-sims, axis=1, kind="stable")[:, :3]
+        votes = y[train][top]
+        predicted = []
+        for row in votes:
+            labels, counts = np.unique(row, return_counts=True)   # a tie goes to the first label in order
+            predicted.append(labels[np.argmax(counts)])
+        assert value == pytest.approx(f1_score(y[test], predicted, average="macro"), abs=1e-12)
+    with pytest.raises(InputError, match="Repeats must be between 1 and"):
+        classify.classification(X, y, repeats=0)
+
+
+def test_a_pair_ordered_differently_by_the_two_protocols_is_named_and_no_other():
+    rng = np.random.default_rng(0)
+    tuned = {"tfidf": 0.94, "minilm": 0.90, "glove": 0.70}      # the issue's case: C = 1 underfits TF-IDF
+    mteb = {"tfidf": 0.72, "minilm": 0.89, "glove": 0.69}
+    noise = lambda: (lambda e: e - e.mean())(rng.normal(0, 0.01, 5))   # fold noise that sums to zero
+    scores = [tasks.TaskScore(n, "classification", m, v + noise(), "fold", 50, 50)
+              for table, m in ((tuned, "macro-F1"), (mteb, "macro-F1 (C = 1)")) for n, v in table.items()]
+    changes = tasks.ranking_changes(scores)
+    assert [(c["a"], c["b"]) for c in changes] == [("tfidf", "minilm")]
+    assert changes[0]["difference"] == pytest.approx(0.04) and changes[0]["other_difference"] == pytest.approx(-0.17)
+    assert "with C tuned" in changes[0]["sentence"] and "under MTEB's C = 1" in changes[0]["sentence"]
+    # read from the MTEB side, the same pair is named the other way round
+    flipped = [tasks.TaskScore(s.space, s.task, {"macro-F1": "macro-F1 (tuned C)", "macro-F1 (C = 1)": "macro-F1"}[
+        s.metric], s.values, "fold", 50, 50) for s in scores]
+    assert [(c["a"], c["b"]) for c in tasks.ranking_changes(flipped, "mteb")] == [("minilm", "tfidf")]
 
 
 def test_clustering_equals_kmeans_by_hand():
@@ -187,10 +253,10 @@ def test_benchmark_runs_every_task_and_its_json_has_no_nan(labelled, glove):
     assert {(r["space"], r["task"]) for r in d["results"]} == {(n, t) for n in names for t in tasks.TASKS}
     assert len(d["pairs"]) == 3 * 3 and all(p["low"] <= p["difference"] <= p["high"] for p in d["pairs"])
     json.dumps(d, allow_nan=False)
-    assert {(r["space"], r["shots"]) for r in d["few_shot"]} == {(n, k) for n in names for k in tasks.SHOTS}
+    assert {(r["space"], r["shots"]) for r in d["few_shot"]} == {(n, k) for n in names for k in classify.SHOTS}
     # the classification score is the direct computation on these vectors
     X = np.asarray(spaces[0].vectors)[b.labels.rows]
-    direct = tasks.classification(X, b.labels.y, folds=3, seed=0)["macro-F1"].mean()
+    direct = classify.classification(X, b.labels.y, folds=3, seed=0)["macro-F1"].mean()
     row = next(r for r in d["results"] if r["space"] == "glove-mean" and r["metric"] == "macro-F1")
     assert row["score"] == pytest.approx(direct, abs=1e-12)
     with pytest.raises(InputError, match="no column 'topic'.*area"):
@@ -222,7 +288,7 @@ def test_few_shot_equals_the_protocol_written_with_sklearn():
     from sklearn.model_selection import StratifiedKFold
 
     X, y = _blobs(n_per_class=40, separation=0.7, seed=5)
-    ours = tasks.few_shot(X, y, shots=(4, 16), repeats=2, folds=3, seed=1)
+    ours = classify.few_shot(X, y, shots=(4, 16), repeats=2, folds=3, seed=1)
     rng = np.random.default_rng(1)
     splits = list(StratifiedKFold(3, shuffle=True, random_state=1).split(X, y))
     for n, row in zip((4, 16), ours.itertuples()):
@@ -247,7 +313,7 @@ def test_the_dimension_curve_is_pca_then_the_same_protocol(labelled, glove):
     assert curve["dim"].tolist() == [2, 8, 32, 50]
     labels = tasks.labels_from(corpus.documents()["meta.area"], 3)
     X = np.asarray(pooled.vectors)[labels.rows]
-    direct = tasks.classification(PCA(n_components=8, random_state=0).fit_transform(X), labels.y, folds=3)
+    direct = classify.classification(PCA(n_components=8, random_state=0).fit_transform(X), labels.y, folds=3)
     assert curve.set_index("dim").loc[8, "score"] == pytest.approx(direct["macro-F1"].mean(), abs=1e-12)
     full = curve.iloc[-1]
     below = curve[(curve["dim"] < 50) & (curve["score"] < full["score"] - full["std"])]["dim"]

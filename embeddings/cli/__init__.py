@@ -3,7 +3,8 @@
 It calls the same core functions as the pages. With ``--json`` stdout carries
 exactly one JSON document. A user mistake prints one line on stderr and exits 2;
 an internal error prints one line too (set ``EMBEDDINGS_DEBUG=1`` for the
-traceback) and exits 1.
+traceback) and exits 1. With ``--json`` an error is also that JSON document:
+``{"error": "...", "kind": "input" | "internal"}`` on stdout.
 """
 
 from __future__ import annotations
@@ -30,7 +31,17 @@ def build_parser():
     return p
 
 
+def _fail(argv: Sequence[str], message: str, kind: str) -> None:
+    """The error's one line on stderr; with ``--json``, its JSON document on stdout too."""
+    print(message, file=sys.stderr)
+    if "--json" in argv:
+        import json
+
+        print(json.dumps({"error": message.split(": ", 1)[-1], "kind": kind}))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(argv)
         from ..workspace import Workspace
@@ -39,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.func(ws, args)
         return 0
     except EmbeddingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _fail(argv, f"error: {exc}", "input")
         return 2
     except GateFailed as exc:
         print(f"{exc.what}: {exc}", file=sys.stderr)
@@ -50,8 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line, traceback on request
         if os.environ.get("EMBEDDINGS_DEBUG"):
             raise
-        print(f"internal error: {type(exc).__name__}: {exc} (set EMBEDDINGS_DEBUG=1 for the traceback)",
-              file=sys.stderr)
+        _fail(argv, f"internal error: {type(exc).__name__}: {exc} (set EMBEDDINGS_DEBUG=1 for the traceback)",
+              "internal")
         return 1
 
 

@@ -49,6 +49,7 @@ def _emit(args, obj, human: str) -> None:
 
 def _add_json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 def _command(subparsers, func, name: str, **kwargs) -> argparse.ArgumentParser:
     """A subcommand that runs ``func(ws, args)`` and takes --json."""
@@ -97,9 +98,10 @@ class _TerminalProgress:
             print(file=sys.stderr, flush=True)
 
 def _progress_printer(args, *, in_logs: bool = False):
-    """Progress on a terminal; with ``in_logs`` also line by line when stderr is a file or a
-    pipe (the demo seeding of ``make run``, whose first start takes minutes)."""
-    if args.json or not (sys.stderr.isatty() or in_logs):
+    """Progress on stderr (stdout keeps the result, so ``--json`` has it too): in place on a
+    terminal, line by line in a file or a pipe; nothing with ``--quiet``. ``in_logs`` is kept
+    for callers that always log (the demo seeding of ``make run``)."""
+    if getattr(args, "quiet", False):
         return lambda f, m: None
     return _TerminalProgress(sys.stderr.isatty())
 

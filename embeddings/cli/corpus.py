@@ -12,17 +12,23 @@ from .common import _Parser, _command, _emit, _named_command, _progress_printer
 
 
 def _preprocessing_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("preprocessing")
+    """The upload form's options with the upload form's defaults (RECOMMENDED): the same file
+    gives the same corpus from the page and from here."""
+    from ..boilerplate import RULE
+    from ..corpus import PHRASE_MODES, PHRASE_SCORING, RECOMMENDED as P
+
+    g = p.add_argument_group("preprocessing (defaults: the upload form's)")
     g.add_argument("--cased", action="store_true", help="keep case (default: lowercase)")
     g.add_argument("--strip-accents", action="store_true", help="remove accents (café -> cafe)")
-    g.add_argument("--min-length", type=int, default=1, metavar="N", help="drop tokens shorter than N characters")
+    g.add_argument("--keep-boilerplate", action="store_true",
+                   help="keep lines repeated across the documents (default: drop " + RULE.replace("%", "%%") + ")")
+    g.add_argument("--min-length", type=int, default=P.min_length, metavar="N",
+                   help="drop tokens shorter than N characters")
     g.add_argument("--stopwords", action="store_true", help="remove gensim's English stopwords")
     g.add_argument("--drop-numbers", action="store_true", help="drop tokens without a letter")
     g.add_argument("--no-sentences", action="store_true", help="do not split documents into sentences")
-    from ..corpus import PHRASE_MODES, PHRASE_SCORING, Preprocessing as P
-
     g.add_argument("--phrases", choices=PHRASE_MODES, default=P.phrases,
-                   help="detect phrases with gensim Phrases (new_york)")
+                   help=f"detect phrases with gensim Phrases (new_york; default {P.phrases})")
     g.add_argument("--phrase-scoring", choices=PHRASE_SCORING, default=P.phrase_scoring,
                    help=f"gensim's scorer (default {P.phrase_scoring}: normalised PMI in [-1, 1])")
     g.add_argument("--phrase-threshold", type=float, default=P.phrase_threshold, metavar="X",
@@ -52,6 +58,7 @@ def _preprocessing_from(args):
         phrase_scoring=args.phrase_scoring,
         phrase_threshold=args.phrase_threshold,
         phrase_min_count=args.phrase_min_count,
+        boilerplate=not args.keep_boilerplate,
     )
 
 def _read_file_sources(paths: Sequence[str], args, limits):

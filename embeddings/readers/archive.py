@@ -60,6 +60,7 @@ def read_zip(src: Source, info: FileInfo, limits: Limits, read_source: ReadSourc
     infos: list[FileInfo] = []
     skipped: list[str] = []
     budget = limits.max_unzipped_bytes
+    folder_of = _folders([m.filename for m in files])
     for m in files:
         inner = f"{src.name}/{m.filename}"
         ext = os.path.splitext(m.filename.lower())[1]
@@ -82,6 +83,9 @@ def read_zip(src: Source, info: FileInfo, limits: Limits, read_source: ReadSourc
         inner = Source(inner, data, src.text_field, lines_as_documents=src.lines_as_documents,
                        whole_file=src.whole_file, header=src.header)
         inner_docs, inner_infos = read_source(inner, limits)
+        if folder_of:   # the member's folder is a label (library/, howto/...); top-level files have none
+            for d in inner_docs:
+                d.meta.setdefault("folder", folder_of[m.filename])
         docs.extend(inner_docs)
         infos.extend(inner_infos)
     if not docs:
@@ -90,6 +94,22 @@ def read_zip(src: Source, info: FileInfo, limits: Limits, read_source: ReadSourc
     info.documents = len(docs)
     info.note = f"{len(infos)} files" + (f"; skipped {', '.join(skipped[:5])}" if skipped else "")
     return docs, [info, *infos]
+
+
+def _folders(names: list[str]) -> dict[str, str]:
+    """Each member's top folder below the folder all members share ("" for a file at that
+    level); empty when no member sits in a sub-folder.
+
+    >>> _folders(["html/index.html", "html/library/os.html", "html/howto/a/b.html"])
+    {'html/index.html': '', 'html/library/os.html': 'library', 'html/howto/a/b.html': 'howto'}
+    """
+    parts = {n: n.replace("\\", "/").split("/")[:-1] for n in names}
+    common = 0
+    while parts and all(len(p) > common for p in parts.values()) and \
+            len({p[common] for p in parts.values()}) == 1:
+        common += 1
+    out = {n: (p[common] if len(p) > common else "") for n, p in parts.items()}
+    return out if any(out.values()) else {}
 
 
 def _is_junk(name: str) -> bool:

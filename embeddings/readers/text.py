@@ -25,16 +25,30 @@ def _read_text(src: Source, info: FileInfo) -> list[Document]:
 
 
 def _read_html(src: Source, info: FileInfo) -> list[Document]:
-    from bs4 import BeautifulSoup
+    """The page's main content, found by trafilatura (menus, sidebars, headers and footers
+    left out; no network: it is given the text, never a URL); a page where it finds no main
+    content falls back to all visible text (BeautifulSoup), and the file's note says so."""
+    import trafilatura
 
     text, info.encoding = decode(src.name, src.data)
     _require_text(src.name, text)
+    main = trafilatura.extract(text, include_comments=False, include_tables=True, include_links=False,
+                               include_images=False, favor_recall=True, with_metadata=False, deduplicate=False)
+    if main and main.strip():
+        return [Document(main, src.name)]
+    info.note = "no main content found: all visible text kept"
+    return [Document(_visible_text(text), src.name)]
+
+
+def _visible_text(text: str) -> str:
+    from bs4 import BeautifulSoup
+
     soup = BeautifulSoup(text, "html.parser")
     for tag in soup(["script", "style", "noscript", "template", "head", "svg"]):
         tag.decompose()
     visible = soup.get_text("\n")
     lines = [" ".join(line.split()) for line in visible.splitlines()]
-    return [Document("\n".join(line for line in lines if line), src.name)]
+    return "\n".join(line for line in lines if line)
 
 
 def _read_pdf(src: Source, info: FileInfo) -> list[Document]:

@@ -1,17 +1,19 @@
 """The Corpora page's "Add a corpus" part: preprocessing options, the upload, paste and
-sample tabs, and the phrase preview."""
+sample tabs (the preview lives in corpus_preview)."""
 
 from pathlib import Path
 
 import streamlit as st
 
-from embeddings.corpus import (PHRASE_MODES, PHRASE_SCORING, RECOMMENDED, Preprocessing, add_corpus, preview_phrases,
-                               read_documents)
+from embeddings.boilerplate import RULE
+from embeddings.corpus import PHRASE_MODES, PHRASE_SCORING, RECOMMENDED, Preprocessing, add_corpus, read_documents
 from embeddings.errors import InputError
+from embeddings.preprocess import SCORER_NAMES
 from embeddings.readers import Limits, Source, format_of, inspect_fields, UPLOAD_TYPES
 from embeddings.samples import SAMPLES
 from embeddings.workspace import Workspace
 from pages.common import SELECTED_CORPUS, flash, guard, md, plural, progress_reporter
+from pages.ui.corpus_preview import show_preview
 
 #: the session key of the corpus shown under Inspect (a new corpus is selected there)
 INSPECT_KEY = "inspect_corpus"
@@ -24,6 +26,8 @@ def preprocessing_options() -> Preprocessing:
         lowercase = c1.checkbox("Lowercase", value=d.lowercase, key="pp_lower")
         accents = c1.checkbox("Strip accents (café → cafe)", value=d.strip_accents, key="pp_accents")
         min_length = c1.number_input("Minimum token length", 1, 20, d.min_length, key="pp_minlen")
+        boilerplate = c1.checkbox("Drop boilerplate lines", value=d.boilerplate, key="pp_boilerplate",
+                                  help=f"Navigation, headers and footers: {RULE}. Preview shows what goes.")
         stopwords = c2.checkbox("Remove stopwords (gensim's English list)", value=d.stopwords, key="pp_stop")
         numbers = c2.checkbox("Keep numbers", value=d.numbers, key="pp_numbers")
         sentences = c2.checkbox("Split into sentences", value=d.sentences, key="pp_sents",
@@ -34,8 +38,7 @@ def preprocessing_options() -> Preprocessing:
                                     "only of numbers or single characters are dropped.")
         scoring = c3.selectbox("Phrase score", PHRASE_SCORING, index=PHRASE_SCORING.index(d.phrase_scoring),
                                key="pp_scoring", disabled=phrases == "none",
-                               format_func=lambda x: {"npmi": "NPMI (normalised PMI, −1…1)",
-                                                      "default": "gensim default (Mikolov et al.)"}[x])
+                               format_func=SCORER_NAMES.get)
         if scoring == "npmi":
             threshold = c3.slider("Phrase threshold", 0.0, 1.0, d.phrase_threshold, step=0.05, key="pp_threshold",
                                   disabled=phrases == "none", help="NPMI: 1 = the words only ever appear together. "
@@ -48,29 +51,10 @@ def preprocessing_options() -> Preprocessing:
                                     disabled=phrases == "none")
     prep = Preprocessing(lowercase=lowercase, strip_accents=accents, min_length=int(min_length),
                          stopwords=stopwords, numbers=numbers, sentences=sentences, phrases=phrases,
-                         phrase_scoring=scoring, phrase_threshold=float(threshold), phrase_min_count=int(min_count))
+                         phrase_scoring=scoring, phrase_threshold=float(threshold), phrase_min_count=int(min_count),
+                         boilerplate=boilerplate)
     st.caption(f"Preprocessing: {prep.describe()}")
     return prep
-
-
-def show_phrase_preview(key: str, documents, prep: Preprocessing) -> None:
-    """A 'Preview phrases' button: what the phrase setting makes of these documents, before
-    anything is saved (``documents``: a callable, so nothing is read until asked)."""
-    if not st.button("Preview phrases", icon=":material/visibility:", key=f"preview_{key}",
-                     disabled=prep.phrases == "none",
-                     help="Detect phrases on the text (its first 2 million characters) without saving anything."):
-        return
-    with guard("the phrase preview"), st.spinner("Detecting phrases…"):
-        pv = preview_phrases(documents(), prep)
-        what = (f"the first {pv.documents:,} of {pv.total:,} documents" if pv.partial
-                else f"all {plural(pv.total, 'document')}")
-        if pv.table.empty:
-            st.info(f"No phrase passes {md(prep.describe())} on {what}.", icon=":material/visibility:")
-            return
-        st.markdown(f"**{plural(len(pv.table), 'phrase')}** on {what} (nothing saved yet):")
-        st.dataframe(pv.table.head(100), hide_index=True, height=260, width="stretch", key=f"preview_table_{key}",
-                     column_config={"score": st.column_config.NumberColumn(format="%.3f"),
-                                    "count": st.column_config.NumberColumn(format="localized")})
 
 
 def add_and_select(ws: Workspace, name: str, **kwargs) -> None:
@@ -133,7 +117,7 @@ def add_corpus_tabs(ws: Workspace, prep: Preprocessing) -> None:
                 add_and_select(ws, upload_name or default_name, sources=upload_sources(), preprocessing=prep, limits=limits)
         with b2:
             if files:
-                show_phrase_preview("upload", lambda: read_documents(upload_sources(), limits)[0], prep)
+                show_preview("upload", lambda: read_documents(upload_sources(), limits)[0], prep)
 
     with tab_paste:
         pasted = st.text_area("Text", height=180, key="paste_text",
@@ -148,7 +132,7 @@ def add_corpus_tabs(ws: Workspace, prep: Preprocessing) -> None:
                 add_and_select(ws, paste_name or "pasted", sources=[paste_src], preprocessing=prep)
         with b2:
             if pasted.strip():
-                show_phrase_preview("paste", lambda: read_documents([paste_src])[0], prep)
+                show_preview("paste", lambda: read_documents([paste_src])[0], prep)
 
     with tab_sample:
         key = st.radio("Sample", list(SAMPLES), format_func=lambda k: SAMPLES[k].title, key="sample_key",
@@ -163,4 +147,4 @@ def add_corpus_tabs(ws: Workspace, prep: Preprocessing) -> None:
                 ws.check_new_name("corpus", name)
                 add_and_select(ws, name, documents=sample.load(), preprocessing=prep, source_label=f"sample:{key}")
         with b2:
-            show_phrase_preview("sample", sample.load, prep)
+            show_preview("sample", sample.load, prep)
