@@ -23,7 +23,7 @@ from .progress import Progress, no_progress
 from .space import EmbeddingSpace
 from .splits import held_out_mask
 from .workspace import Workspace
-from .classify import FOLDS, PROTOCOL, PROTOCOLS, REPEATS, few_shot
+from .classify import FOLDS, PROTOCOL, PROTOCOLS, REPEATS, check_folds, few_shot
 from .tasks import (MAIN_METRIC, TASKS, Difference, Labels, TaskScore, compare, labels_from, pareto, ranking_changes,
                     run_task)
 
@@ -109,11 +109,17 @@ class Benchmark:
         """Pairs whose classification order differs between the two protocols."""
         return ranking_changes(self.scores, self.protocol)
 
-    def chosen_c(self) -> pd.DataFrame:
-        """Space × fold: the C each space's classifier used (tuned per training fold)."""
-        rows = [{"space": s.space, **{f"fold {i + 1}": c for i, c in enumerate(s.chosen_c)}}
-                for s in self.scores if s.chosen_c is not None]
-        return pd.DataFrame(rows)
+    def classification_readings(self) -> pd.DataFrame:
+        """One row per space: macro-F1 under this protocol, the other's, the kNN classifier's,
+        and the C used on each fold."""
+        rows: dict[str, dict] = {}
+        for s in self.scores:
+            if s.task == "classification" and s.metric != "accuracy":
+                row = rows.setdefault(s.space, {"space": s.space})
+                row[s.metric] = s.score
+                if s.chosen_c is not None:
+                    row["C per fold"] = ", ".join(f"{c:g}" for c in s.chosen_c)
+        return pd.DataFrame(list(rows.values()))
 
     def pareto(self, task: str) -> list[str]:
         """The spaces on the quality–throughput frontier for ``task`` (those with a throughput)."""
@@ -242,6 +248,7 @@ def benchmark(corpus: Corpus, label: str, spaces: list[EmbeddingSpace], *, tasks
                          + (f"its label-like columns are: {', '.join(found)}." if found else
                             "it has no label column. Add the corpus from a CSV or JSONL file whose other "
                             "columns are kept as metadata, one of them holding each document's label."))
+    check_folds(folds, repeats)
     unknown = [t for t in tasks if t not in TASKS]
     if unknown:
         raise InputError(f"Unknown task {unknown[0]!r}; expected one of {', '.join(TASKS)}.")
@@ -274,9 +281,10 @@ def benchmark(corpus: Corpus, label: str, spaces: list[EmbeddingSpace], *, tasks
             model = int(vec.idf_.nbytes + sum(len(t.encode()) + 8 for t in vec.vocabulary_))  # idf + the n-grams
             costs.append(Cost(name, X.shape[1], float(X.nnz / X.shape[0] * 12), round(rate, 1), None, model))
         for j, task in enumerate(tasks):
-            progress((i * len(tasks) + j) / steps, f"{task} on {name}")
-            scores.extend(run_task(name, X, labels, task, folds=folds, seed=seed, protocol=protocol,
-                                   repeats=repeats))
+            step = i * len(tasks) + j
+            progress(step / steps, f"{task} on {name}")
+            scores.extend(run_task(name, X, labels, task, folds=folds, seed=seed, protocol=protocol, repeats=repeats,
+                                   progress=lambda f, m: progress((step + f) / steps, f"{task} on {name}, {m}")))
             if task == "classification" and few_shots:
                 curves.append(few_shot(X, labels.y, folds=folds, seed=seed).assign(space=name))
     progress(1.0, "Comparing")

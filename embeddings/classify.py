@@ -20,12 +20,16 @@ import pandas as pd
 from .errors import InputError
 
 FOLDS = 5
+#: the folds a benchmark may use (stratified k-fold needs two; the page's widget has the same bounds)
+MIN_FOLDS, MAX_FOLDS = 2, 10
 #: MTEB's classifier: scikit-learn's logistic regression, capped at 100 iterations
 MAX_ITER = 100
 #: how the logistic regression's C is set (the first is the default)
 PROTOCOLS = {"tuned": "logistic regression, C chosen inside each training fold (nested cross-validation)",
              "mteb": "MTEB's protocol: logistic regression with C = 1, at most 100 iterations"}
 PROTOCOL = "tuned"
+#: each protocol as a widget names it
+PROTOCOL_LABELS = {"tuned": "C tuned (nested CV)", "mteb": "MTEB (C = 1, 100 iterations)"}
 #: the C values the tuned protocol tries, and the inner folds it chooses on (training part only)
 C_GRID = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
 INNER_FOLDS = 3
@@ -74,29 +78,40 @@ def _knn(X, y: np.ndarray):
     return KNeighborsClassifier(n_neighbors=min(KNN_K, len(y)), metric="cosine", algorithm="brute").fit(X, y)
 
 
+def check_folds(folds: int, repeats: int = REPEATS) -> None:
+    """Refuse folds or repeats outside their bounds, as a user's mistake."""
+    if not MIN_FOLDS <= folds <= MAX_FOLDS:
+        raise InputError(f"Folds must be between {MIN_FOLDS} and {MAX_FOLDS}; got {folds}.")
+    if not 1 <= repeats <= MAX_REPEATS:
+        raise InputError(f"Repeats must be between 1 and {MAX_REPEATS}; got {repeats}.")
+
+
 def outer_folds(y: np.ndarray, folds: int = FOLDS, seed: int = 0, repeats: int = REPEATS) -> list:
     """The (train, test) index pairs every classification reading uses: stratified k-fold,
     shuffled with ``seed``, repeated ``repeats`` times (scikit-learn's own splitters)."""
     from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
 
-    if not 1 <= repeats <= MAX_REPEATS:
-        raise InputError(f"Repeats must be between 1 and {MAX_REPEATS}; got {repeats}.")
+    check_folds(folds, repeats)
     splitter = (StratifiedKFold(folds, shuffle=True, random_state=seed) if repeats == 1 else
                 RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed))
     return list(splitter.split(np.zeros(len(y)), y))
 
 
 def classification(X, y: np.ndarray, *, folds: int = FOLDS, seed: int = 0, protocol: str = PROTOCOL,
-                   repeats: int = REPEATS) -> dict[str, np.ndarray]:
+                   repeats: int = REPEATS, progress=None) -> dict[str, np.ndarray]:
     """Per fold of :func:`outer_folds`: macro-F1 and accuracy of the ``protocol``'s logistic
     regression, the other protocol's macro-F1 (:data:`OTHER_READING`), the kNN classifier's
-    (:data:`KNN_METRIC`), and the C the protocol used (:data:`CHOSEN_C`)."""
+    (:data:`KNN_METRIC`), and the C the protocol used (:data:`CHOSEN_C`). ``progress(fraction,
+    message)`` hears of each fold."""
     from sklearn.metrics import accuracy_score, f1_score
 
     if protocol not in PROTOCOLS:
         raise InputError(f"Unknown protocol {protocol!r}; expected one of {', '.join(PROTOCOLS)}.")
     out: dict[str, list] = {"macro-F1": [], "accuracy": [], OTHER_READING[protocol]: [], KNN_METRIC: [], CHOSEN_C: []}
-    for train, test in outer_folds(y, folds, seed, repeats):
+    splits = outer_folds(y, folds, seed, repeats)
+    for i, (train, test) in enumerate(splits):
+        if progress is not None:   # once a fold: the bar moves, and a Cancel acts between folds
+            progress(i / len(splits), f"fold {i + 1} of {len(splits)}")
         tuned = _tuned_classifier(X[train], y[train], seed)
         readings = {"tuned": tuned.predict(X[test]), "mteb": _classifier(X[train], y[train]).predict(X[test])}
         main = readings[protocol]

@@ -166,12 +166,14 @@ class TaskScore:
 
 
 def run_task(name: str, X, labels: Labels, task: str, *, folds: int = FOLDS, seed: int = 0,
-             protocol: str = PROTOCOL, repeats: int = REPEATS) -> list[TaskScore]:
-    """Every metric of one task for one space (``X``: the rows of ``labels.rows``)."""
+             protocol: str = PROTOCOL, repeats: int = REPEATS, progress=None) -> list[TaskScore]:
+    """Every metric of one task for one space (``X``: the rows of ``labels.rows``);
+    ``progress`` hears of each classification fold."""
     y = labels.y
     chosen = None
     if task == "classification":
-        values, unit = classification(X, y, folds=folds, seed=seed, protocol=protocol, repeats=repeats), "fold"
+        values = classification(X, y, folds=folds, seed=seed, protocol=protocol, repeats=repeats, progress=progress)
+        unit = "fold"
         chosen = values.pop(CHOSEN_C)
         test = len(y) / folds
         split = (round(test), len(y) - round(test))

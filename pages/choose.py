@@ -8,10 +8,12 @@ from embeddings.benchmark import REDUCTIONS, TFIDF_SPARSE, cached_benchmark, dim
 from embeddings.demo import LABEL_COLUMN, LABELLED_CORPUS
 from embeddings.figures import dimension_figure, few_shot_figure, pareto_figure
 from embeddings.reports import benchmark_report
-from embeddings.tasks import FOLDS, MAIN_METRIC, TASKS
+from embeddings.classify import FOLDS, MAX_FOLDS, MAX_REPEATS, MIN_FOLDS, PROTOCOL_LABELS, PROTOCOLS, REPEATS
+from embeddings.tasks import MAIN_METRIC, TASKS
 from pages.common import (cancellable, corpora, download_name, guard, label_columns_of, md, plotly_chart,
                           progress_reporter, show_flash, space, space_cards, workspace)
 from pages.ui.choose_make import make_document_space, show_similarity
+from pages.ui.choose_results import show_classification, show_pairs
 
 ws = workspace()
 st.title("Choose an embedding")
@@ -41,8 +43,16 @@ cards = {n: c for n, c in space_cards().items() if c.documents_of(corpus.name)}
 chosen = st.multiselect("Document spaces of this corpus", list(cards), default=list(cards), key=f"ch_{corpus.id}")
 s1, s2, s3, s4, s5 = st.columns([4, 1, 1, 2, 2])
 tasks = s1.multiselect("Tasks", TASKS, default=list(TASKS), key="ch_tasks")
-folds = int(s2.number_input("Folds", 2, 10, FOLDS, key="ch_folds"))
+folds = int(s2.number_input("Folds", MIN_FOLDS, MAX_FOLDS, FOLDS, key="ch_folds"))
 seed = int(s3.number_input("Seed", 0, 10_000, 0, key="ch_seed"))
+p1, p2 = st.columns([3, 1])
+protocol = p1.radio("Classifier", list(PROTOCOLS), format_func=PROTOCOL_LABELS.get, horizontal=True,
+                    key="ch_protocol", help="C tuned: C chosen by inner cross-validation on each training fold only. "
+                    "MTEB: C = 1, which underfits sparse TF-IDF. Both are computed; the page says where they "
+                    "order two spaces differently.")
+repeats = int(p2.number_input("Repeats of the k-fold", 1, MAX_REPEATS, REPEATS, key="ch_repeats",
+                              help="Each repeat reshuffles the folds: more folds narrow the intervals (the "
+                                   "Nadeau–Bengio correction counts them all)."))
 tfidf = s4.toggle(f"Add {TFIDF_SPARSE}", value=True, key="ch_tfidf",
                   help="The classic baseline, used sparse as it is: word 1–2-grams of the corpus's tokens.")
 shots = s5.toggle("Few-shot curve", value=False, key="ch_shots", disabled="classification" not in tasks,
@@ -54,13 +64,14 @@ if not (chosen or tfidf) or not tasks:
 
 
 ids = tuple(cards[n].id for n in chosen)
-signature = (corpus.id, label, ids, tuple(tasks), folds, seed, tfidf, shots)
+signature = (corpus.id, label, ids, tuple(tasks), folds, seed, tfidf, shots, protocol, repeats)
 bench = None
 with guard("the benchmark"), cancellable("ch", "The benchmark", signature):
     progress, done = progress_reporter("Benchmarking")
     try:
         bench, cached = cached_benchmark(ws, corpus, label, [space(i) for i in ids], tasks=tuple(tasks),
-                                         folds=folds, seed=seed, tfidf=tfidf, few_shots=shots, progress=progress)
+                                         folds=folds, seed=seed, tfidf=tfidf, few_shots=shots, protocol=protocol,
+                                         repeats=repeats, progress=progress)
     finally:
         done()
 if bench is None:
@@ -86,17 +97,8 @@ task = st.radio("Quality against cost, on", tasks, horizontal=True, key="ch_pare
 plotly_chart(pareto_figure(bench.points(task), task, MAIN_METRIC[task]), width="stretch", key="ch_pareto")
 st.caption("Green: the Pareto frontier, where no other space is both better and faster. Error bars: one std. "
            "Throughput is measured when a space is made (for TF-IDF + LSA, fitting included).")
-st.subheader("Is the difference real?")
-pairs = pd.DataFrame([d.row() for d in bench.pairs])
-if len(pairs):
-    pairs["interval"] = [f"{lo:+.3f} to {hi:+.3f}" for lo, hi in zip(pairs["low"], pairs["high"])]
-    st.dataframe(pairs[["task", "verdict", "a", "b", "difference", "interval"]], hide_index=True, width="stretch",
-                 key="ch_pairs", column_config={"difference": st.column_config.NumberColumn("a − b", format="%+.3f")})
-    st.caption(f"Paired on the same folds, seeds and queries; {pairs['confidence'].iloc[0]:.1%} intervals (95% "
-               "with Bonferroni's correction for the pairs of a task). \"A beats B\" only when the interval excludes "
-               "zero. Methods: " + "; ".join(sorted(set(pairs["method"]))) + ".")
-else:
-    st.caption("One space: nothing to compare yet.")
+show_pairs(bench)
+show_classification(bench)
 
 if len(bench.few_shot):
     with st.expander("With few labels: the few-shot curve", icon=":material/trending_up:", expanded=True):

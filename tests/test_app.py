@@ -492,8 +492,9 @@ def test_home_explains_every_measure_in_one_line(app):
 
 # -- the Choose page (#13) -----------------------------------------------------------------------
 def test_choose_page_opens_on_the_saved_leaderboard_and_its_scores_are_sklearns(app):
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.model_selection import StratifiedKFold
+
+    from tests.test_tasks import _nested
 
     from embeddings.corpus import get_corpus
     from embeddings.space_store import load_space
@@ -511,13 +512,17 @@ def test_choose_page_opens_on_the_saved_leaderboard_and_its_scores_are_sklearns(
     held = np.sort(tuned.meta["doc"].to_numpy()[tuned.meta["split"].to_numpy() == "held-out"])
     assert set(board["n"]) == {f"{len(held):,} of {len(docs):,}"}
     assert any("held-out documents" in w.value for w in app.warning)
-    # the leaderboard's macro-F1 is scikit-learn's on the same folds of the held-out documents
+    # the leaderboard's macro-F1 is scikit-learn's nested cross-validation on the same folds of the
+    # held-out documents, and the readings table shows the C it chose on each fold
     s = load_space(app.workspace, "pydocs-glove-sif")
     X = np.asarray(s.vectors)[np.argsort(s.meta["doc"].to_numpy())][held]
-    ref = cross_val_score(LogisticRegression(max_iter=100), X, docs["meta.area"].to_numpy()[held], scoring="f1_macro",
-                          cv=StratifiedKFold(5, shuffle=True, random_state=0))
+    ref = _nested(X, docs["meta.area"].to_numpy()[held], StratifiedKFold(5, shuffle=True, random_state=0), 0)
     shown = board.set_index("space").loc["pydocs-glove-sif", "classification (macro-F1)"]
-    assert shown == f"{ref.mean():.3f} ± {ref.std(ddof=1):.3f}"
+    assert shown == f"{ref['test_f1_macro'].mean():.3f} ± {ref['test_f1_macro'].std(ddof=1):.3f}"
+    readings = next(d.value for d in app.dataframe if "C per fold" in d.value.columns).set_index("space")
+    assert readings.loc["pydocs-glove-sif", "C per fold"] == ", ".join(f"{e.best_params_['C']:g}"
+                                                                       for e in ref["estimator"])
+    assert {"macro-F1", "macro-F1 (C = 1)", "kNN macro-F1"} <= set(readings.columns)
     readings = [m.value for m in app.markdown if m.value.startswith("- ")]
     assert len(readings) == 3 and all(any(t in r for r in readings) for t in ("classification", "clustering",
                                                                                 "retrieval"))

@@ -214,18 +214,38 @@ def test_uncased_space_lowercases_cased_space_is_exact_with_fallback():
     assert r.words == ["Amy"] and r.lowered == ["Amy"]
 
 
-def test_fasttext_embeds_missing_words_and_says_so(lee_ws, tmp_path):
+def test_fasttext_words_built_from_pieces_count_against_coverage_and_are_said(lee_ws, tmp_path):
+    from embeddings.bias import RefusedTest, run_metric
+    from embeddings.bias.weat import MAX_MISSING
+    from embeddings.bias.wordsets import WeatTest, WordSet
     from embeddings.models import train_space
     from embeddings.workspace import Workspace
     from tests.conftest import copy_workspace
 
     ws = Workspace(copy_workspace(lee_ws.root, tmp_path / "ws"))
     ft = train_space(ws, "lee", "fasttext", "ft-bias", dim=32, epochs=2, min_count=3, seed=1, workers=1)
-    r = weat(ft, get_test("weat6"))
-    assert r.missing_words == []
-    embedded = r.to_dict()["embedded"]
-    assert embedded and all(w.lower() not in ft.index for w in embedded)
-    assert r.sizes == (8, 8, 8, 8)
+    t = get_test("weat6")
+    # the count written here: words of each set the space's vocabulary lacks (FastText builds them)
+    unknown = {s.name: [w for w in s.words if w.lower() not in ft.index] for s in t.sets}
+    share = max(len(u) / len(s.words) for u, s in zip(unknown.values(), t.sets))
+    assert share > MAX_MISSING            # most of weat6's names are not news words
+    with pytest.raises(RefusedTest, match=r"are not in the space's vocabulary \(.*built from word pieces\); "
+                                          r"the limit is 20%"):
+        weat(ft, t)
+    # allowed through, the pieces are named per set and in the JSON, never as missing
+    r = weat(ft, t, max_missing=1.0)
+    d = r.to_dict()
+    assert r.missing_words == [] and d["from_pieces_by_set"] == {k: v for k, v in unknown.items() if v}
+    assert d["from_pieces"] == [w for v in unknown.values() for w in v] and r.sizes == (8, 8, 8, 8)
+    assert r.row()["from pieces"] == ", ".join(d["from_pieces"])
+    m = run_metric(ft, t, "rnd", max_missing=1.0).to_dict()
+    assert m["from_pieces_by_set"]["female_names"] == unknown["female_names"]       # RND's targets, as WEAT's
+    assert set(m["from_pieces"]) <= {w for v in unknown.values() for w in v}
+    # a test whose words the space knows runs as before, with nothing from pieces
+    known = [w for w in ft.labels[:400] if w.isalpha()]
+    sets = [WordSet(n, tuple(known[i * 8:(i + 1) * 8])) for i, n in enumerate("XYAB")]
+    ok = weat(ft, WeatTest("own", "own", *sets), bootstrap=0)
+    assert ok.to_dict()["from_pieces"] == []
 
 
 def test_seat_on_a_sentence_encoder_equals_weat_maths_on_encoded_templates():

@@ -247,7 +247,7 @@ def test_choose_opens_on_a_leaderboard_with_its_pareto_chart(page, app_server):
     expect(chart).to_contain_text("Pareto frontier")
     expect(chart).to_contain_text("pydocs-minilm")
     expect(page.get_by_text(re.compile(r"(is best on|of .* on) classification"))).to_be_visible()
-    expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(2)
+    expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(3)     # leaderboard, pairs, readings
     screenshot(page, "choose")
     assert page.js_errors == []
 

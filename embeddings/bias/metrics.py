@@ -231,7 +231,9 @@ class MetricResult:
         """The CLI's JSON shape."""
         m = METRICS[self.metric]
         return {"metric": self.metric, "test": self.test, "space": self.space, "value": self.value,
-                "missing": self.missing_words, "missing_by_set": self.missing, "name": m.name, "formula": m.formula,
+                "missing": self.missing_words, "missing_by_set": self.missing,
+                "from_pieces": [w for ws in self.extra.get("from_pieces_by_set", {}).values() for w in ws],
+                "from_pieces_by_set": self.extra.get("from_pieces_by_set", {}), "name": m.name, "formula": m.formula,
                 "source": m.source, "direction": m.direction, "unbiased": m.unbiased, "query": self.query.describe(),
                 "sizes": list(self.sizes), "vectors": self.vectors, "unit": self.unit, "note": self.note,
                 **self.extra}
@@ -243,7 +245,9 @@ class MetricResult:
                 "low": lo, "high": hi, "p": self.extra.get("p_value", np.nan),
                 "p (Holm)": self.extra.get("p_holm", np.nan), "partitions": self.extra.get("permutations", np.nan),
                 "sizes": "/".join(map(str, self.sizes)), "vectors": self.vectors,
-                "missing": ", ".join(self.missing_words), "refused": ""}
+                "missing": ", ".join(self.missing_words),
+                "from pieces": ", ".join(w for ws in self.extra.get("from_pieces_by_set", {}).values() for w in ws),
+                "refused": ""}
 
 
 def refused_metric_row(metric: str, test: str, space: str, reason: str) -> dict:
@@ -279,8 +283,8 @@ def run_metric(space: EmbeddingSpace, test: WeatTest, metric: str, *, query: Que
     items = [its for _, its in sets]
     names = [s.name for s in (*query.targets, *query.attributes)]
     missing = {n: r.missing for n, (r, _) in zip(names, sets) if r.missing}
+    extra: dict = {"from_pieces_by_set": {n: r.embedded for n, (r, _) in zip(names, sets) if r.embedded}}
     nt = len(query.targets)
-    extra: dict = {}
     if metric == "rnd":
         value, per = rnd(vectors[0], vectors[1], vectors[2])
         details = pd.DataFrame({"set": names[2], "word": items[2], "distance difference": per})
@@ -313,7 +317,7 @@ def from_weat(r, test: WeatTest) -> MetricResult:
     """A :class:`~.weat.WeatResult` as a metric result (value d)."""
     extra = {k: v for k, v in r.to_dict().items() if k in (
         "S", "p_value", "p_holm", "p_method", "permutations", "ddof", "effect_size_ci", "bootstrap",
-        "most_influential", "permutation_unit", "embedded")}
+        "most_influential", "permutation_unit", "from_pieces_by_set")}
     return MetricResult("weat", r.test, r.space, r.effect_size, query_for("weat", test), r.sizes, r.missing,
                         "normalised", "sentence" if r.seat else "word", r.influence if r.influence is not None
                         else pd.DataFrame(), extra, None, r)

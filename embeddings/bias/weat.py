@@ -175,6 +175,7 @@ class WeatResult:
                 "permutations": self.permutations, "missing": self.missing_words, "sizes": list(self.sizes), "ddof": self.ddof,
                 "method": "SEAT" if self.seat else "WEAT", "missing_by_set": self.missing,
                 "embedded": [w for ws in self.embedded.values() for w in ws],
+                "from_pieces": [w for ws in self.embedded.values() for w in ws], "from_pieces_by_set": self.embedded,
                 "lowercase_fallback": [w for ws in self.lowered.values() for w in ws],
                 "effect_size_ci": list(self.effect_size_ci) if self.effect_size_ci else None,
                 "bootstrap": {"resamples": self.bootstrap, "level": 0.95, "method": "percentile",
@@ -188,7 +189,7 @@ class WeatResult:
                 "d": self.effect_size, "d low": lo, "d high": hi, "p": self.p_value, "p (Holm)": self.p_holm, "p_method": self.p_method,
                 "partitions": self.permutations, "S": self.S,
                 "sizes": "/".join(map(str, self.sizes)), "missing": ", ".join(self.missing_words),
-                "embedded": ", ".join(w for ws in self.embedded.values() for w in ws), "refused": ""}
+                "from pieces": ", ".join(w for ws in self.embedded.values() for w in ws), "refused": ""}
 
 
 def with_holm(results: Iterable[WeatResult]) -> list[WeatResult]:
@@ -358,17 +359,21 @@ def resolve_set(space: EmbeddingSpace, word_set, *, label: str, seat: bool, max_
         sentences = [t.format(w) for w in word_set.words for t in templates]
         return Resolved(list(word_set.words), _encode_sentences(space, sentences, cache)), sentences
     r = resolve(space, word_set.words, lowercase_fallback=lowercase_fallback, raw=raw)
-    share = len(r.missing) / max(1, len(word_set.words))
-    if len(r.words) < 2:
+    # a word the space builds from sub-word pieces (FastText's n-grams) is not a word it knows:
+    # it counts against the coverage rule as a missing one does
+    unknown = r.missing + r.embedded
+    share = len(unknown) / max(1, len(word_set.words))
+    pieces = f"; {len(r.embedded)} of them built from word pieces" if r.embedded else ""
+    listed = f"{', '.join(unknown[:8])}{' …' if len(unknown) > 8 else ''}"
+    if len(r.words) < 2:    # the statistics need two vectors (a word built from pieces has one)
         raise RefusedTest(
             f"{label} on {space.name}: only {len(r.words)} of the {len(word_set.words)} words of '{word_set.name}' "
             f"are in the space ({', '.join(r.missing[:8])}{' …' if len(r.missing) > 8 else ''} are not); "
             "a set needs at least two.")
     if share > max_missing:
         raise RefusedTest(
-            f"{label} on {space.name}: {len(r.missing)} of {len(word_set.words)} words of '{word_set.name}' "
-            f"({share:.0%}) are not in the space ({', '.join(r.missing[:8])}"
-            f"{' …' if len(r.missing) > 8 else ''}); the limit is {max_missing:.0%}.")
+            f"{label} on {space.name}: {len(unknown)} of {len(word_set.words)} words of '{word_set.name}' "
+            f"({share:.0%}) are not in the space's vocabulary ({listed}{pieces}); the limit is {max_missing:.0%}.")
     return r, r.words
 
 
@@ -384,7 +389,7 @@ def _encode_sentences(space: EmbeddingSpace, sentences: list[str], cache: dict[s
 
 def refused_row(test: WeatTest, space: EmbeddingSpace, reason: str) -> dict:
     return {"test": test.id, "space": space.name, "probe": "SEAT" if uses_seat(space) else "WEAT", "d": np.nan,
-            "d low": np.nan, "d high": np.nan, "p": np.nan, "p (Holm)": np.nan, "p_method": "", "S": np.nan, "sizes": "", "missing": "", "embedded": "", "refused": reason}
+            "d low": np.nan, "d high": np.nan, "p": np.nan, "p (Holm)": np.nan, "p_method": "", "S": np.nan, "sizes": "", "missing": "", "from pieces": "", "refused": reason}
 
 
 def weat_table(spaces: Sequence[EmbeddingSpace], tests: Sequence[WeatTest], *,

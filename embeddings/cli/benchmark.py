@@ -17,7 +17,7 @@ def cmd_benchmark(ws, args) -> None:
     tasks = tuple(t.strip() for t in args.tasks.split(",") if t.strip())
     result = benchmark(get_corpus(ws, args.corpus), args.label, [load_space(ws, n) for n in names], tasks=tasks,
                        folds=args.folds, seed=args.seed, tfidf=args.tfidf, few_shots=args.few_shot,
-                       progress=_progress_printer(args))
+                       protocol=args.protocol, repeats=args.repeats, progress=_progress_printer(args))
     out = result.to_dict()
     if args.pairs:
         from ..readers import read_small_text
@@ -34,6 +34,9 @@ def cmd_benchmark(ws, args) -> None:
               for r in out["results"]]
     lines += [f"  {p['task']}: {p['verdict']} ({p['a']} − {p['b']} = {p['difference']:+.3f}, "
               f"{p['confidence']:.1%} interval {p['low']:+.3f} to {p['high']:+.3f})" for p in out["pairs"]]
+    lines += [f"  classification C per fold on {r['space']}: {', '.join(f'{c:g}' for c in r['chosen_C'])}"
+              for r in out["results"] if r.get("chosen_C")]
+    lines += [f"  ranking change: {c['sentence']}" for c in out["ranking_changes"]]
     lines += [f"  note: {n}" for n in out["notes"]]
     lines += [f"  similarity on {r['space']}: Spearman {r['score']:.3f} (95% {r['low']:.3f} to {r['high']:.3f}, "
               f"{r['n']:,} of {r['total']:,} pairs)" for r in out.get("similarity", [])]
@@ -48,7 +51,8 @@ def cmd_benchmark(ws, args) -> None:
 
 def register(sub) -> None:
     """Add this module's subcommands (in the order ``--help`` lists them)."""
-    from ..tasks import FOLDS, TASKS
+    from ..classify import FOLDS, MAX_REPEATS, PROTOCOL, PROTOCOLS, REPEATS
+    from ..tasks import TASKS
 
     b = _command(sub, cmd_benchmark, "benchmark",
                  help="classification, clustering and retrieval on a corpus's labels, space against space")
@@ -58,6 +62,10 @@ def register(sub) -> None:
     b.add_argument("--tfidf", action="store_true", help="add the sparse TF-IDF baseline (word 1-2 grams)")
     b.add_argument("--tasks", default=",".join(TASKS), metavar=",".join(TASKS))
     b.add_argument("--folds", type=int, default=FOLDS)
+    b.add_argument("--protocol", choices=list(PROTOCOLS), default=PROTOCOL,
+                   help="classification: " + "; ".join(f"{k}: {v}" for k, v in PROTOCOLS.items()))
+    b.add_argument("--repeats", type=int, default=REPEATS, metavar="N",
+                   help=f"repeat the stratified k-fold N times, reshuffled (1 to {MAX_REPEATS})")
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--pairs", metavar="FILE", help="STS-style pairs, 'text<TAB>text<TAB>score' per line: the "
                    "Spearman of each space's cosine against the scores")

@@ -46,6 +46,9 @@ def metric_heatmap(table: pd.DataFrame, metric: str, titles: dict[str, str] | No
                 lines.append(f"[{r['low']:+.2f}, {r['high']:+.2f}]")
             if pd.notna(r.get("p")):
                 lines.append(_p_text(float(r["p"])))
+            pieces = [w for w in str(r.get("from pieces") or "").split(", ") if w]
+            if pieces:   # words the space built from sub-word pieces: said in the cell, not hidden
+                lines.append(f"{len(pieces)} from pieces")
             tr.append("<br>".join(lines))
             hr.append(f"{info.name} = {v:+.4f}" + (f", 95% CI [{r['low']:+.3f}, {r['high']:+.3f}]"
                                                    if pd.notna(r.get("low")) else "")

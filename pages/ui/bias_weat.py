@@ -99,7 +99,9 @@ def weat_tab(ws: Workspace, choices: dict[str, str], chosen: list[str], cards: d
                                            key="bias_perm", help="Used when exact enumeration would need more "
                                            "than 100,000 partitions."))
         seed = int(s3.number_input("Seed", 0, 1_000_000, 0, key="bias_seed"))
-        max_missing = s4.slider("Refuse above this share missing", 0.0, 1.0, 0.2, 0.05, key="bias_missing")
+        max_missing = s4.slider("Refuse above this share unknown", 0.0, 1.0, bias.MAX_MISSING, 0.05,
+                                key="bias_missing", help="Words missing from a space, or built from its word pieces "
+                                "(FastText), count as unknown.")
         fallback = s5.toggle("Lowercase fallback", key="bias_fallback",
                              help="Cased spaces: try the lowercase word when the word as written is missing. "
                                   "Uncased spaces are always looked up in lowercase.")
@@ -231,9 +233,9 @@ def weat_tab(ws: Workspace, choices: dict[str, str], chosen: list[str], cards: d
                     plotly_chart(influence_bars(r.influence, r.effect_size), width="stretch", key="bias_influence")
                 if r.missing_words:
                     st.caption(f"Dropped, not in {md(drill_space)}: {md_list(r.missing_words)}")
-                embedded = r.to_dict()["embedded"]
-                if embedded:
-                    st.caption(f"Not in the vocabulary, embedded by the model: {md_list(embedded)}")
+                pieces = r.to_dict()["from_pieces"]
+                if pieces:
+                    st.caption(f"Not in the vocabulary, built from word pieces: {md_list(pieces)}")
             elif r is not None:
                 st.warning(md(r), icon=":material/block:")
         drill = r if isinstance(r, bias.WeatResult) else None

@@ -1,0 +1,52 @@
+"""The Choose page's reading of a benchmark: is each difference real, and what the
+classifier's setting does to the verdict (the two protocols, kNN, the C chosen per fold)."""
+
+import pandas as pd
+import streamlit as st
+
+from embeddings.benchmark import Benchmark
+from embeddings.classify import C_GRID, INNER_FOLDS, KNN_K, PROTOCOL_LABELS
+from pages.common import md
+
+
+def show_pairs(bench: Benchmark) -> None:
+    st.subheader("Is the difference real?")
+    pairs = pd.DataFrame([d.row() for d in bench.pairs])
+    if not len(pairs):
+        st.caption("One space: nothing to compare yet.")
+        return
+    pairs["interval"] = [f"{lo:+.3f} to {hi:+.3f}" for lo, hi in zip(pairs["low"], pairs["high"])]
+    st.dataframe(pairs[["task", "a", "b", "difference", "interval", "verdict"]], hide_index=True, width="stretch",
+                 key="ch_pairs", column_config={
+                     "task": st.column_config.TextColumn(width="small"),
+                     "difference": st.column_config.NumberColumn("a − b", format="%+.3f", width="small"),
+                     "interval": st.column_config.TextColumn(width="small"),
+                     "verdict": st.column_config.TextColumn(width="large")})
+    st.caption(f"Paired on the same folds, seeds and queries; {pairs['confidence'].iloc[0]:.1%} intervals (95% "
+               "with Bonferroni's correction for the pairs of a task). \"A beats B\" only when the interval excludes "
+               "zero. Methods: " + "; ".join(sorted(set(pairs["method"]))) + ".")
+
+
+def show_classification(bench: Benchmark) -> None:
+    """The ranking changes between protocols beside the verdicts, and the readings table."""
+    readings = bench.classification_readings()
+    if not len(readings):
+        return
+    changes = bench.ranking_changes()
+    if changes:
+        st.warning("**The classification verdict depends on the classifier's setting.** "
+                   + " ".join(md(c["sentence"]) for c in changes), icon=":material/balance:")
+    elif len(readings) > 1:
+        st.caption("Both classifier settings (C tuned, and MTEB's C = 1) order the spaces alike on classification.")
+    with st.expander("Classification readings: the classifier's setting, kNN and the C chosen",
+                     icon=":material/tune:", expanded=bool(changes)):
+        st.dataframe(readings, hide_index=True, width="stretch", key="ch_readings", column_config={
+            **{c: st.column_config.NumberColumn(format="%.3f") for c in readings.columns if "F1" in c},
+            "C per fold": st.column_config.TextColumn(help="the C the logistic regression used on each fold")})
+        n = bench.labels.y.size
+        folds = len(next(s.values for s in bench.scores if s.task == "classification"))
+        st.caption(f"Main reading: {PROTOCOL_LABELS[bench.protocol]}; means over {folds} folds "
+                   f"({bench.repeats} repeat(s) of the k-fold) of {n:,} documents. C tuned: chosen from "
+                   f"{', '.join(f'{c:g}' for c in C_GRID)} by macro-F1 over {INNER_FOLDS} inner folds of each "
+                   f"training fold alone (scikit-learn's GridSearchCV). kNN: MTEB's k = {KNN_K} nearest training "
+                   "documents by cosine vote.")
