@@ -26,6 +26,14 @@ def is_sentence_encoder(family: str | None, can_embed: bool) -> bool:
     return family == SENTENCE_ENCODER and bool(can_embed)
 
 
+def is_general_space(provenance: dict) -> bool:
+    """A general model's term space (GloVe, MiniLM, a user's encoder or imported vectors): not
+    trained by the app on any corpus and not derived from another space. The audit's default
+    comparison, never another corpus's domain model."""
+    return (provenance.get("unit", "term") == "term" and provenance.get("family") not in TRAIN_FAMILIES
+            and not provenance.get("derived"))
+
+
 def is_domain_space(provenance: dict, corpus_name: str, corpus_id: str) -> bool:
     """A term space trained on this corpus: what the audit compares the others with."""
     return (provenance.get("corpus") in (corpus_name, corpus_id) and provenance.get("unit", "term") == "term"

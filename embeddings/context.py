@@ -35,6 +35,10 @@ DEMO_TERM = "bank"
 MIN_OCCURRENCES = 6
 #: k-means tries 2 .. this many senses
 MAX_SENSES = 5
+#: below this silhouette the clusters split one cloud of uses rather than separate senses:
+#: the view says "no clear senses" and shows one group (Kaufman & Rousseeuw read under 0.25 as
+#: "no substantial structure"; contextual vectors sit lower, so the bar is lower too)
+CLEAR_SENSES = 0.15
 EXAMPLES = 3
 NEIGHBOURS = 8
 #: the vocabulary the senses' neighbours are drawn from: the corpus's most frequent words
@@ -159,11 +163,28 @@ def senses(vectors: np.ndarray, *, max_k: int = MAX_SENSES, seed: int = 0) -> tu
     return np.array([order[c] for c in best[0]]), best[1]
 
 
+def clear(silhouette: float) -> bool:
+    """Whether clusters with this silhouette are distinct senses (:data:`CLEAR_SENSES`).
+
+    >>> clear(0.13), clear(0.31), clear(float("nan"))
+    (False, True, False)
+    """
+    return bool(np.isfinite(silhouette) and silhouette >= CLEAR_SENSES)
+
+
 def vocabulary_terms(corpus: Corpus, exclude: str, n: int = VOCABULARY) -> list[str]:
-    """The corpus's ``n`` most frequent words of three letters or more, but ``exclude``."""
-    vocab = corpus.vocabulary()["term"]
-    words = vocab[vocab.str.len().ge(3) & vocab.str.isalpha() & (vocab.str.lower() != exclude.lower())]
-    return words.head(n).tolist()
+    """The corpus's ``n`` most frequent content words, but ``exclude``: three letters or
+    more, letters only, not a stopword (gensim's list), and in at least two documents (a
+    token of one page, an id or a markup leftover, is no neighbour)."""
+    from gensim.parsing.preprocessing import STOPWORDS
+
+    vocab = corpus.vocabulary()
+    term = vocab["term"]
+    keep = term.str.len().ge(3) & term.str.isalpha() & (term.str.lower() != exclude.lower()) & \
+        ~term.str.lower().isin(STOPWORDS)
+    if int(corpus.stats["documents"]) > 1:
+        keep &= vocab["documents"].ge(2)
+    return term[keep].head(n).tolist()
 
 
 def isolated_vectors(encoder, terms: list[str], *, progress: Progress = no_progress) -> np.ndarray:
@@ -210,7 +231,8 @@ class ContextView:
 
     def to_dict(self) -> dict:
         return {"term": self.term, "model": self.model, "occurrences": len(self.uses), "found": self.found,
-                "spread": self.spread, "silhouette": self.silhouette, "senses": [s.to_dict() for s in self.senses],
+                "spread": self.spread, "silhouette": self.silhouette, "clear_senses": clear(self.silhouette),
+                "clear_senses_threshold": CLEAR_SENSES, "senses": [s.to_dict() for s in self.senses],
                 "static_space": self.static, "static_sense": self.static_sense}
 
 
@@ -228,6 +250,8 @@ def context_view(encoder, corpus: Corpus, term: str, *, model_name: str = "", ma
     vectors, kept = contextual_vectors(encoder, uses, progress=stage(progress, 0.0, 0.6, "Encoding the uses: "))
     uses, vectors = [u for u, k in zip(uses, kept) if k], vectors[kept]
     cluster, silhouette = senses(vectors, seed=seed)
+    if not clear(silhouette):       # one cloud: one group, and the view says so
+        cluster = np.zeros(len(vectors), dtype=int)
     terms = vocabulary_terms(corpus, term)
     vocab = isolated_vectors(encoder, terms, progress=stage(progress, 0.6, 0.95, "Encoding the vocabulary: "))
     vocab = _unit(vocab - vocab.mean(axis=0))

@@ -6,7 +6,7 @@ from embeddings import stability
 from embeddings.audit import FLAGS, audit
 from embeddings.wordlists import parse_words
 from embeddings.errors import InputError
-from embeddings.cards import domain_spaces
+from embeddings.cards import domain_spaces, is_general_space
 from embeddings.figures import coverage_chart, overlap_chart, pieces_chart
 from embeddings.reports import audit_report
 from pages.common import (cancellable, corpora, download_name, flash, guard, md, plotly_chart, progress_reporter,
@@ -37,7 +37,7 @@ st.session_state["_au_corpus"] = corpus.id
 source = c2.radio("Terms", ["Mine from the corpus", "Type or upload"], key="au_source")
 cards = space_cards()  # the catalogue: no space is loaded to choose the defaults
 trained = domain_spaces({n: c.provenance for n, c in cards.items()}, corpus.name, corpus.id)
-general = [n for n in names if n not in trained and cards[n].is_terms]
+general = [n for n in names if n not in trained and is_general_space(cards[n].provenance)]
 default = [n for n in query_list("spaces") if n in choices] or (trained[:1] + general[:2]) or names[:2]
 selected = c3.multiselect("Spaces", names, default=default, key="au_spaces",
                           help="Typically the model trained on the corpus beside GloVe and MiniLM.")

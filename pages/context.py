@@ -5,7 +5,8 @@ import pandas as pd
 import streamlit as st
 
 from embeddings.audit import mine_terms
-from embeddings.context import DEMO_TERM, MAX_OCCURRENCES, MIN_OCCURRENCES, context_view, rank_by_spread
+from embeddings.context import (CLEAR_SENSES, DEMO_TERM, MAX_OCCURRENCES, MAX_SENSES, MIN_OCCURRENCES, clear,
+                                context_view, rank_by_spread)
 from embeddings.demo import DEMO_CORPUS
 from embeddings.figures.customise import SENSE_COLOURS, senses_figure
 from embeddings.models.sentence import encoder_folder, load_encoder
@@ -62,18 +63,22 @@ m1.metric("Uses", f"{len(view.uses):,} of {view.found:,}", help="Sentences read,
           "(a seeded sample when there are more than the maximum).")
 m2.metric("Spread", f"{view.spread:.3f}", help="Mean cosine distance between the uses' vectors: 0 means every use "
           "looks alike; higher means the term is used in more different ways.")
-m3.metric("Senses", len(view.senses), help="k-means on the uses, k from 2 to 5 chosen by the silhouette.")
-m4.metric("Silhouette", f"{view.silhouette:.2f}", help="How well the senses separate (−1 to 1); under about "
-          "0.1 the clusters are a split of one cloud rather than distinct senses.")
+sharp = clear(view.silhouette)
+m3.metric("Senses", len(view.senses) if sharp else "none clear", help=f"k-means on the uses, k from 2 to {MAX_SENSES} "
+          f"chosen by the silhouette; below a silhouette of {CLEAR_SENSES:g}, one group.")
+m4.metric("Silhouette", f"{view.silhouette:.2f}", help=f"How well the senses separate (−1 to 1); under "
+          f"{CLEAR_SENSES:g} the clusters are a split of one cloud rather than distinct senses.")
 plotly_chart(senses_figure(view.coordinates(), view.cluster, [u.sentence for u in view.uses], view.term),
              width="stretch", key="cx_map")
-if view.silhouette < 0.1:
-    st.caption("The silhouette is low: these clusters split one cloud of uses more than they separate senses.")
+if not sharp:
+    st.info(f"**No clear senses.** The best split scores a silhouette of {view.silhouette:.2f}, under "
+            f"{CLEAR_SENSES:g}: the uses form one cloud, shown as one group.", icon=":material/blur_on:")
 
 for i, (col, sense) in enumerate(zip(st.columns(len(view.senses)), view.senses)):
     with col:
         colour = SENSE_COLOURS[i % len(SENSE_COLOURS)]
-        st.markdown(f"**:material/circle: Sense {i + 1}** · {sense.size:,} uses", help=f"colour {colour} on the map")
+        st.markdown(f"**:material/circle: {f'Sense {i + 1}' if sharp else 'All uses'}** · {sense.size:,} uses",
+                    help=f"colour {colour} on the map")
         st.caption("Nearest words: " + md(", ".join(sense.neighbours)))
         for use in sense.examples:
             st.markdown(f"> {md_highlight(*use.parts())}")

@@ -252,6 +252,24 @@ def test_spread_and_senses_against_numpy_and_sklearn():
     assert sil == pytest.approx(expected, abs=1e-9)
 
 
+def test_one_cloud_of_uses_has_no_clear_senses_and_neighbours_are_content_words(lee_ws):
+    from gensim.parsing.preprocessing import STOPWORDS
+
+    from embeddings.corpus import get_corpus
+
+    rng = np.random.default_rng(1)
+    one_cloud = rng.normal(size=(80, 16)) + 4.0
+    _, sil = context.senses(one_cloud, seed=0)
+    assert sil < context.CLEAR_SENSES and not context.clear(sil)
+    corpus = get_corpus(lee_ws, "lee")
+    terms = context.vocabulary_terms(corpus, "bank", n=500)
+    vocab = corpus.vocabulary().set_index("term")
+    assert "bank" not in terms and not set(terms) & set(STOPWORDS)
+    assert all(vocab.loc[t, "documents"] >= 2 and t.isalpha() and len(t) >= 3 for t in terms)
+    assert terms == [t for t in vocab.index if t.isalpha() and len(t) >= 3 and t not in STOPWORDS and t != "bank"
+                     and vocab.loc[t, "documents"] >= 2][:500]
+
+
 def test_contextual_cli_on_the_demo_term_finds_its_two_senses(lee_ws, capsys, no_network):
     """"bank" in the Lee corpus is the West Bank and the banks (Westpac, the ANZ)."""
     code, out, err = run_cli(capsys, "--workspace", lee_ws.root, "contextual", "minilm", context.DEMO_TERM,
@@ -259,7 +277,7 @@ def test_contextual_cli_on_the_demo_term_finds_its_two_senses(lee_ws, capsys, no
     assert code == 0, err
     view = json.loads(out)
     assert view["term"] == "bank" and view["occurrences"] >= 40 and 0 < view["spread"] < 1
-    assert len(view["senses"]) == 2 and view["silhouette"] > 0.3
+    assert len(view["senses"]) == 2 and view["silhouette"] > 0.3 and view["clear_senses"] is True
     west = [s for s in view["senses"] if sum("West **Bank**" in e for e in s["examples"]) >= 2]
     assert len(west) == 1 and {"palestinian", "gaza"} & set(west[0]["neighbours"])
     assert sum(s["size"] for s in view["senses"]) == view["occurrences"]
