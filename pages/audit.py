@@ -9,8 +9,8 @@ from embeddings.errors import InputError
 from embeddings.cards import domain_spaces, is_general_space
 from embeddings.figures import coverage_chart, overlap_chart, pieces_chart
 from embeddings.reports import audit_report
-from pages.common import (cancellable, corpora, download_name, flash, guard, md, plotly_chart, progress_reporter,
-                          query_list, show_flash,
+from pages.common import (cancellable, corpora, download_name, flash, guard, md, pick_corpus, plotly_chart,
+                          progress_reporter, query_list, show_flash,
                           space, space_cards, spaces_or_stop, workspace,
                           workspace_root)
 
@@ -28,7 +28,7 @@ if not items:
 by_name = {c.name: c for c in items}
 
 c1, c2, c3 = st.columns([2, 2, 5])  # room for four space chips: a cut chip hides a choice
-corpus_name = c1.selectbox("Corpus", list(by_name), key="au_corpus", index=len(by_name) - 1)  # the newest, as elsewhere
+corpus_name = pick_corpus(c1, list(by_name), "au_corpus")
 corpus = by_name[corpus_name]
 if st.session_state.get("_au_corpus") not in (None, corpus.id):   # another corpus: its own default spaces
     for key in ("au_spaces", "au_domain", "au_noise"):
@@ -76,6 +76,8 @@ studies = stability.studies_of(workspace(), family, corpus.id)
 if st.session_state.get("_au_noise_for") != (corpus.id, domain):  # another domain model: its newest study
     st.session_state.pop("au_noise", None)
 st.session_state["_au_noise_for"] = (corpus.id, domain)
+if "_au_noise_pick" in st.session_state:      # a study just measured here: select it
+    st.session_state["au_noise"] = st.session_state.pop("_au_noise_pick")
 n1, n2 = st.columns([2, 5])
 noise_id = n1.selectbox("Noise floor", [a.id for a in studies] + ["none"], key="au_noise",
                         format_func=lambda i: "none" if i == "none" else next(
@@ -95,6 +97,7 @@ if model and not studies:
             done()
             saved = stability.save_study(workspace(), study, f"{corpus.name}-{model}-stability-{len(studies) + 1}")
             flash(f"Saved the stability study {md(saved.name)}: median seed-to-seed stability {saved.median:.2f}.")
+            st.session_state["_au_noise_pick"] = saved.id
             st.rerun()
 elif not model:
     n2.caption(f"{md(domain)} is not a model trained here (Word2Vec, FastText, PPMI-SVD), so it has no "
@@ -126,6 +129,11 @@ with guard("the audit"):
     for col, row in zip(m, result.summary.to_dict("records")):
         col.metric(md(row["space"]), f"{row['coverage']:.0%} known",
                    f"{row['coverage_by_frequency']:.0%} of occurrences", delta_color="off", delta_arrow="off")
+        if row["role"] != "domain" and not row["coverage"]:
+            card = cards.get(row["space"])
+            origin = f"trained on {md(card.corpus)}" if card and card.corpus else "its own vocabulary"
+            col.caption(f"Knows none of these terms: its {card.vocabulary if card else 0:,} words are {origin}, "
+                        f"and none is among {md(corpus.name)}'s terms.")
         if row["role"] != "domain" and row["overlap_n"]:
             col.caption(f"Median neighbour overlap **{row['median_overlap']:.2f}** (drift "
                         f"{row['median_drift']:.2f}) on {row['overlap_n']} of {len(result.terms)} terms")

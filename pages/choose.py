@@ -10,9 +10,9 @@ from embeddings.figures import dimension_figure, few_shot_figure, pareto_figure
 from embeddings.reports import benchmark_report
 from embeddings.classify import FOLDS, MAX_FOLDS, MAX_REPEATS, MIN_FOLDS, PROTOCOL_LABELS, PROTOCOLS, REPEATS
 from embeddings.tasks import MAIN_METRIC, TASKS
-from pages.common import (cancellable, corpora, download_name, guard, label_columns_of, md, plotly_chart,
+from pages.common import (cancellable, corpora, download_name, guard, label_columns_of, md, pick_corpus, plotly_chart,
                           progress_reporter, show_flash, space, space_cards, workspace)
-from pages.ui.choose_make import make_document_space, show_similarity
+from pages.ui.choose_make import NEW_SPACE, make_document_space, show_similarity
 from pages.ui.choose_results import show_classification, show_pairs
 
 ws = workspace()
@@ -34,12 +34,14 @@ if not labelled:
 
 c1, c2 = st.columns([3, 2])
 names = list(labelled)
-corpus_name = c1.selectbox("Corpus", names, key="ch_corpus",
-                           index=names.index(LABELLED_CORPUS) if LABELLED_CORPUS in names else 0)
+corpus_name = pick_corpus(c1, names, "ch_corpus", fallback=LABELLED_CORPUS)
 corpus, columns = labelled[corpus_name]
 label = c2.selectbox("Label column", columns, key=f"ch_label_{corpus.id}",
                      index=columns.index(LABEL_COLUMN) if LABEL_COLUMN in columns else 0)
 cards = {n: c for n, c in space_cards().items() if c.documents_of(corpus.name)}
+made = st.session_state.pop(NEW_SPACE, None)
+if made in cards and f"ch_{corpus.id}" in st.session_state:   # a space just made joins the selection
+    st.session_state[f"ch_{corpus.id}"] = [*st.session_state[f"ch_{corpus.id}"], made]
 chosen = st.multiselect("Document spaces of this corpus", list(cards), default=list(cards), key=f"ch_{corpus.id}")
 s1, s2, s3, s4, s5 = st.columns([4, 1, 1, 2, 2])
 tasks = s1.multiselect("Tasks", TASKS, default=list(TASKS), key="ch_tasks")

@@ -69,6 +69,25 @@ def corpora() -> list[Corpus]:
     return list_corpora(workspace())
 
 
+def pick_corpus(where, names: list[str], key: str, *, fallback: str | None = None, label: str = "Corpus",
+                **kwargs) -> str:
+    """A corpus selectbox that opens on the corpus last added or chosen in this session
+    (on any page), else ``fallback`` (the page's demo corpus), else the newest; choosing one
+    here makes it the session's corpus for the other pages."""
+    by_id = {c.id: c.name for c in corpora()}
+    chosen = by_id.get(st.session_state.get(SELECTED_CORPUS))
+    follows = f"_{key}_follows"
+    if st.session_state.get(key) not in names or (chosen in names and st.session_state.get(follows) != chosen):
+        # first visit, a deleted corpus, or another page chose a corpus since: open on it
+        st.session_state[key] = chosen if chosen in names else fallback if fallback in names else names[-1]
+    name = where.selectbox(label, names, key=key, **kwargs)
+    ids = {v: k for k, v in by_id.items()}
+    if name in ids:
+        st.session_state[SELECTED_CORPUS] = ids[name]
+        st.session_state[follows] = name
+    return name
+
+
 def _space_rows() -> tuple[dict[str, Artefact], dict[str, str]]:
     """The catalogue's spaces split into healthy (name -> row) and damaged (name -> why)."""
     from embeddings.space_store import list_spaces, space_problem

@@ -10,7 +10,8 @@ from embeddings.context import (CLEAR_SENSES, DEMO_TERM, MAX_OCCURRENCES, MAX_SE
 from embeddings.demo import DEMO_CORPUS
 from embeddings.figures.customise import SENSE_COLOURS, senses_figure
 from embeddings.models.sentence import encoder_folder, load_encoder
-from pages.common import (cancellable, corpora, guard, md, md_highlight, plotly_chart, progress_reporter, show_flash, space,
+from pages.common import (cancellable, corpora, guard, md, md_highlight, pick_corpus, plotly_chart, progress_reporter,
+                          show_flash, space,
                           space_cards, workspace)
 from pages.ui.customise_forms import encoder_choice
 
@@ -27,8 +28,7 @@ if not names:
     st.info("Add a corpus on the Corpora page first.")
     st.stop()
 c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
-corpus = names[c1.selectbox("Corpus", list(names), key="cx_corpus",
-                            index=list(names).index(DEMO_CORPUS) if DEMO_CORPUS in names else 0)]
+corpus = names[pick_corpus(c1, list(names), "cx_corpus", fallback=DEMO_CORPUS)]
 with c2:
     encoder_name = encoder_choice("cx_encoder", "Encoder")
 term = c3.text_input("Term", value=DEMO_TERM if corpus.name == DEMO_CORPUS else "", key=f"cx_term_{corpus.id}")

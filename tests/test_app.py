@@ -542,7 +542,7 @@ def test_choose_page_makes_a_pooled_space_and_scores_it(app):
     art = app.workspace.get("space", "glove-mean")
     assert art.summary["unit"] == "document" and art.params["params"] == {"pooling": "mean"}
     spaces = next(m for m in app.multiselect if m.label == "Document spaces of this corpus")
-    assert "glove-mean" in spaces.options
+    assert "glove-mean" in spaces.options and "glove-mean" in spaces.value      # the space just made is chosen
     spaces.set_value(["glove-mean", "pydocs-glove-sif"]).run()
     app.multiselect(key="ch_tasks").set_value(["classification"]).run()
     app.toggle(key="ch_tfidf").set_value(False).run()
@@ -631,3 +631,31 @@ def test_customise_page_distil_form_names_a_missing_model_folder(app):
     assert not app.exception and any("not minilm, a space of this workspace or a model folder" in e.value
                                      for e in app.error)
     assert len(app.workspace.list("space")) == 11
+
+
+def test_the_corpus_chosen_on_one_page_opens_the_next_and_the_audit_compares_general_models(app):
+    """Choose python-docs on the Choose page: the Audit and Words in context open on it; the
+    Audit's default spaces are its own domain model beside the general models, never the news
+    corpus's domain models, and its widgets show what its results used."""
+    from embeddings.cards import TRAIN_FAMILIES
+    from embeddings.space_store import load_space
+
+    app.switch_page("pages/choose.py").run()
+    assert app.selectbox(key="ch_corpus").value == "python-docs"           # the labelled corpus
+    app.switch_page("pages/audit.py").run()
+    assert_clean(app)
+    assert app.selectbox(key="au_corpus").value == "python-docs"
+    chosen = app.multiselect(key="au_spaces").value
+    families = {n: load_space(app.workspace, n).provenance for n in chosen}
+    assert "lee-word2vec" not in chosen and "lee-fasttext" not in chosen
+    others = [n for n, p in families.items() if p.get("corpus") not in (None, "python-docs")
+              and p.get("family") in TRAIN_FAMILIES]
+    assert others == [] and "glove-50d" in chosen
+    assert any("python-docs" in c.value or "mined" in c.value for c in app.caption)
+    shown = {m.label for m in app.metric}
+    assert shown == set(chosen)                                             # the results are these spaces
+    # a corpus chosen here follows to Words in context
+    app.selectbox(key="au_corpus").set_value("lee").run()
+    assert app.multiselect(key="au_spaces").value[0] == "lee-word2vec"     # lee's own domain model again
+    app.switch_page("pages/context.py").run()
+    assert app.selectbox(key="cx_corpus").value == "lee"

@@ -8,8 +8,10 @@ from embeddings.corpus import Corpus
 from embeddings.docspaces import LSA_DIM, POOLING, TFIDF_KINDS
 from embeddings.models import add_baseline, add_pooled, add_pretrained
 from embeddings.workspace import Workspace
-from pages.common import flash, guard, md, plural, progress_reporter, space_cards
+from pages.common import cancellable, flash, guard, md, plural, progress_reporter, space_cards
 
+#: the session key that carries a space just made to the next run's selection
+NEW_SPACE = "_ch_new_space"
 HOW = {"pool": "Pool a word space (mean or SIF)", "tfidf": "TF-IDF baseline (LSA)",
        "encoder": "Sentence encoder over each document"}
 
@@ -36,7 +38,7 @@ def make_document_space(ws: Workspace, corpus: Corpus) -> None:
             default = f"{corpus.name}-{model.rsplit('/', 1)[-1]}"
         name = c3.text_input("Name", placeholder=default, key="mk_name") or default
         if st.button("Make it", type="primary", key="mk_go", icon=":material/add:"):
-            with guard("making the space"):
+            with guard("making the space"), cancellable("mk", f"Making {name}"):
                 progress, done = progress_reporter(f"Making {name}")
                 try:
                     if how == "pool":
@@ -48,6 +50,7 @@ def make_document_space(ws: Workspace, corpus: Corpus) -> None:
                 finally:
                     done()
                 flash(f"Added **{md(new.name)}**: {plural(len(new), 'document')} × {new.dim} dimensions.")
+                st.session_state[NEW_SPACE] = new.name      # selected on the rerun
                 st.rerun()
 
 
