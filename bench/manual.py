@@ -65,7 +65,7 @@ def choose(ws, corpus, minilm_documents: int | None) -> dict:
     from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 
     from embeddings.benchmark import TFIDF_SPARSE, benchmark
-    from embeddings.classify import C_GRID, INNER_FOLDS, TUNED_MAX_ITER
+    from embeddings.classify import C_GRID, INNER_FOLDS, TUNED_MAX_ITER, TUNED_SOLVER
     from embeddings.docspaces import tfidf_matrix
     from embeddings.models import add_baseline, add_pooled, add_pretrained
 
@@ -90,7 +90,8 @@ def choose(ws, corpus, minilm_documents: int | None) -> dict:
         if protocol == "tuned":
             tuned = b
     X = tfidf_matrix(corpus, "word")[0].tocsr()[tuned.labels.rows]
-    search = GridSearchCV(LogisticRegression(max_iter=TUNED_MAX_ITER), {"C": list(C_GRID)}, scoring="f1_macro",
+    search = GridSearchCV(LogisticRegression(max_iter=TUNED_MAX_ITER, solver=TUNED_SOLVER), {"C": list(C_GRID)},
+                          scoring="f1_macro",
                           cv=StratifiedKFold(INNER_FOLDS, shuffle=True, random_state=0))
     direct = cross_val_score(search, X, tuned.labels.y, scoring="f1_macro",
                              cv=StratifiedKFold(5, shuffle=True, random_state=0)).mean()

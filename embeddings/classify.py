@@ -31,10 +31,13 @@ PROTOCOL = "tuned"
 #: each protocol as a widget names it
 PROTOCOL_LABELS = {"tuned": "C tuned (nested CV)", "mteb": "MTEB (C = 1, 100 iterations)"}
 #: the C values the tuned protocol tries, and the inner folds it chooses on (training part only)
-C_GRID = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
+C_GRID = (0.1, 1.0, 10.0, 100.0, 1000.0)
 INNER_FOLDS = 3
-#: iterations the tuned fits may take (a large C converges slowly; MTEB's cap would decide for it)
+#: iterations the tuned fits may take (a large C converges slowly; MTEB's cap would decide for it),
+#: and their solver: Newton-CG converges in about 10 iterations where L-BFGS takes 40 to 300, and
+#: is 3-5x faster here on dense and sparse spaces alike
 TUNED_MAX_ITER = 1000
+TUNED_SOLVER = "newton-cg"
 #: MTEB's kNN classifier: the neighbours that vote, by cosine
 KNN_K = 3
 #: the classification readings beside the main macro-F1: the other protocol's, and kNN's
@@ -46,23 +49,10 @@ CHOSEN_C = "C"
 REPEATS = 1
 MAX_REPEATS = 10
 
-def _logistic(max_iter: int, C: float = 1.0):
-    """Logistic regression that fits only the columns its training rows use: a sparse
-    TF-IDF column that is zero in every training document keeps a zero weight under L2, so
-    leaving it out gives the same model (to 1e-11 here) in about 40% of the time."""
-    from sklearn.base import BaseEstimator, TransformerMixin
+def _logistic(max_iter: int, C: float = 1.0, solver: str = "lbfgs"):
     from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
 
-    class UsedColumns(TransformerMixin, BaseEstimator):
-        def fit(self, X, y=None):
-            self.columns_ = np.unique(X.indices) if hasattr(X, "indices") else None
-            return self
-
-        def transform(self, X):
-            return X if self.columns_ is None else X[:, self.columns_]
-
-    return Pipeline([("used", UsedColumns()), ("lr", LogisticRegression(C=C, max_iter=max_iter))])
+    return LogisticRegression(C=C, max_iter=max_iter, solver=solver)
 
 
 def _classifier(X, y: np.ndarray):
@@ -85,7 +75,7 @@ def _tuned_classifier(X, y: np.ndarray, seed: int):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.filterwarnings("ignore", message="The least populated class")   # a class of 2 in a fold of 3
-        return GridSearchCV(_logistic(TUNED_MAX_ITER), {"lr__C": list(C_GRID)}, cv=inner,
+        return GridSearchCV(_logistic(TUNED_MAX_ITER, solver=TUNED_SOLVER), {"C": list(C_GRID)}, cv=inner,
                             scoring="f1_macro").fit(X, y)
 
 
@@ -138,7 +128,7 @@ def classification(X, y: np.ndarray, *, folds: int = FOLDS, seed: int = 0, proto
         out[OTHER_READING[protocol]].append(f1_score(y[test], other, average="macro"))
         knn = _knn(X[train], y[train]).predict(X[test])
         out[KNN_METRIC].append(f1_score(y[test], knn, average="macro"))
-        out[CHOSEN_C].append(tuned.best_params_["lr__C"] if protocol == "tuned" else 1.0)
+        out[CHOSEN_C].append(tuned.best_params_["C"] if protocol == "tuned" else 1.0)
     return {k: np.array(v, dtype=float) for k, v in out.items()}
 
 

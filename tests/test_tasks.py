@@ -56,7 +56,7 @@ def _nested(X, y, outer, seed):
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
 
-    search = GridSearchCV(LogisticRegression(max_iter=1000), {"C": [0.01, 0.1, 1.0, 10.0, 100.0, 1000.0]},
+    search = GridSearchCV(LogisticRegression(max_iter=1000, solver="newton-cg"), {"C": [0.1, 1.0, 10.0, 100.0, 1000.0]},
                           scoring="f1_macro", cv=StratifiedKFold(3, shuffle=True, random_state=seed))
     return cross_validate(search, X, y, scoring=["f1_macro", "accuracy"], cv=outer, return_estimator=True)
 
