@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .corpus import Corpus
+from .display import times
 from .errors import InputError, NotFoundError
 from .progress import Progress, no_progress
 from .space import EmbeddingSpace
@@ -106,8 +107,11 @@ class Benchmark:
     repeats: int = REPEATS
 
     def ranking_changes(self) -> list[dict]:
-        """Pairs whose classification order differs between the two protocols."""
-        return ranking_changes(self.scores, self.protocol)
+        """Pairs whose classification order differs between the two protocols, each with the
+        paired test's verdict under this protocol (a flip within error is no verdict)."""
+        verdicts = {frozenset((d.a, d.b)): d.verdict for d in self.pairs if d.task == "classification"}
+        return [{**c, "verdict": verdicts.get(frozenset((c["a"], c["b"])), "not compared")}
+                for c in ranking_changes(self.scores, self.protocol)]
 
     def classification_readings(self) -> pd.DataFrame:
         """One row per space: macro-F1 under this protocol, the other's, the kNN classifier's,
@@ -180,9 +184,9 @@ class Benchmark:
         ratio = speed[other] / speed[best.space]
         pair = next((d for d in self.pairs if d.task == task and {d.a, d.b} == {best.space, other}), None)
         if pair is not None and pair.low <= 0 <= pair.high:
-            return f"{other} is within error of {best.space} on {task} and {ratio:,.0f}× faster."
+            return f"{other} is within error of {best.space} on {task} and {times(ratio)} faster."
         gap = best.score - scores[other].score
-        return line + f"; {other} is {ratio:,.0f}× faster but {gap:.3f} lower, a real difference."
+        return line + f"; {other} is {times(ratio)} faster but {gap:.3f} lower, a real difference."
 
     def failing(self, threshold: float) -> list[TaskScore]:
         """The (space, task) main scores under ``threshold``: what ``--fail-below`` refuses."""

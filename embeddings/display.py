@@ -149,5 +149,20 @@ def param_rows(params: dict) -> list[tuple[str, str]]:
 
 
 def plural(n: int, word: str, words: str | None = None) -> str:
-    """``plural(1, "document") == "1 document"``, ``plural(2, "document") == "2 documents"``."""
-    return f"{int(n):,} {word if n == 1 else (words or word + 's')}"
+    """``plural(1, "document") == "1 document"``, ``plural(2, "document") == "2 documents"``.
+
+    >>> plural(514, "query"), plural(2, "day"), plural(1, "query")
+    ('514 queries', '2 days', '1 query')
+    """
+    if words is None:
+        words = word[:-1] + "ies" if word.endswith("y") and word[-2:-1] not in tuple("aeiou") else word + "s"
+    return f"{int(n):,} {word if n == 1 else words}"
+
+
+def times(ratio: float) -> str:
+    """A speed ratio as people read it: one decimal under 10, never "1×" for 1.4.
+
+    >>> times(1.44), times(12.6), times(1234.5)
+    ('1.4×', '13×', '1,234×')
+    """
+    return f"{ratio:.1f}×" if ratio < 10 else f"{ratio:,.0f}×"

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .classify import CHOSEN_C, FOLDS, OTHER_READING, PROTOCOL, REPEATS, classification
+from .display import plural
 from .errors import InputError
 
 TASKS = ("classification", "clustering", "retrieval")
@@ -158,7 +159,7 @@ class TaskScore:
 
     def row(self) -> dict:
         row = {"space": self.space, "task": self.task, "metric": self.metric, "score": self.score,
-               "std": self.std, "over": f"{len(self.values)} {self.unit}s", "n": self.n, "total": self.total,
+               "std": self.std, "over": plural(len(self.values), self.unit), "n": self.n, "total": self.total,
                "coverage": self.n / self.total if self.total else None}
         if self.chosen_c is not None:
             row["chosen_C"] = [float(c) for c in self.chosen_c]

@@ -92,7 +92,7 @@ st.dataframe(board, hide_index=True, width="stretch", key="ch_board", column_con
     "docs/s": st.column_config.NumberColumn("docs/s", format="localized", help="encoding throughput on this machine"),
     "model MB": st.column_config.NumberColumn("model MB", help="what embedding a new document needs on disk: the "
                                               "encoder, the word vectors, or TF-IDF's SVD and idf weights"),
-    **{f"{t} ({m})": st.column_config.TextColumn(help="mean ± std over folds, seeds or queries")
+    **{f"{t} ({m})": st.column_config.TextColumn(t, help=f"{m}, mean ± std over folds, seeds or queries")
        for t, m in MAIN_METRIC.items()}})
 
 task = st.radio("Quality against cost, on", tasks, horizontal=True, key="ch_pareto_task")

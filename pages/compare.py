@@ -94,7 +94,7 @@ with guard("the comparison"):
     content_only = st.toggle("Content words only", value=True, key="cmp_content",
                              help="Leave stopwords, numbers, labels under 3 characters and labels seen fewer than "
                                   "5 times out of the most and least changed lists.")
-    left, right = st.columns(2)
+    left, right = st.tabs(["Most changed", "Least changed"])   # full width: every column on screen
     cols = {"jaccard": st.column_config.ProgressColumn("Jaccard", format="%.2f", min_value=0.0, max_value=1.0),
             "ordered": st.column_config.NumberColumn("ordered", format="%.3f"),
             "drift": st.column_config.NumberColumn("drift", format="%.3f")}
@@ -106,9 +106,8 @@ with guard("the comparison"):
         cols["floor"] = st.column_config.NumberColumn(
             "floor", format="%.2f", width="small",
             help=f"The smallest Jaccard@k between two runs of {owner}'s model: a Jaccard below it is beyond noise")
-    left.markdown("**Most changed** (most frequent first among ties)")
+    left.caption("Most frequent first among ties.")
     left.dataframe(most.head(200), hide_index=True, height=320, width="stretch", column_config=cols)
-    right.markdown("**Least changed**")
     right.dataframe(least.head(200), hide_index=True, height=320, width="stretch", column_config=cols)
 
     if result.aligned:

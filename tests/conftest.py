@@ -460,3 +460,34 @@ def glove():
     from embeddings.models.glove import load_glove
 
     return load_glove("glove", None)
+
+
+def table_overflows(pg) -> list[tuple[int, float, float]]:
+    """Each visible table (``stDataFrame``) whose last column ends past the viewport's right
+    edge or behind a horizontal scroll: ``(index, right edge, hidden pixels)``. Glide's grid
+    scrolls inside ``.dvn-scroller``; its scrollWidth beyond clientWidth is a column cut off."""
+    width = pg.viewport_size["width"]
+    out = []
+    frames = pg.locator('[data-testid="stDataFrame"]')
+    for i in range(frames.count()):
+        frame = frames.nth(i)
+        if not frame.is_visible():
+            continue
+        box = frame.bounding_box()
+        hidden = frame.evaluate("el => { const s = el.querySelector('.dvn-scroller');"
+                                " if (!s) throw new Error('no grid scroller in a table');"
+                                " return s.scrollWidth - s.clientWidth; }")
+        if box["x"] + box["width"] > width + 1 or hidden > 1:
+            out.append((i, box["x"] + box["width"], hidden))
+    return out
+
+
+def tables_fit(pg, timeout: float = 10.0) -> list[tuple[int, float, float]]:
+    """:func:`table_overflows`, polled until it is empty or ``timeout`` seconds pass (a grid
+    lays out its columns after it is drawn); what still overflows then is returned."""
+    deadline = time.monotonic() + timeout
+    while True:
+        over = table_overflows(pg)
+        if not over or time.monotonic() > deadline:
+            return over
+        pg.wait_for_timeout(200)

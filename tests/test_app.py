@@ -526,7 +526,7 @@ def test_choose_page_opens_on_the_saved_leaderboard_and_its_scores_are_sklearns(
     readings = [m.value for m in app.markdown if m.value.startswith("- ")]
     assert len(readings) == 3 and all(any(t in r for r in readings) for t in ("classification", "clustering",
                                                                                 "retrieval"))
-    pairs = next(d.value for d in app.dataframe if "verdict" in d.value.columns)
+    pairs = next(d.value for d in app.dataframe if "better" in d.value.columns)
     assert len(pairs) == 3 * 21 and set(pairs["task"]) == {"classification", "clustering", "retrieval"}
     assert [c.key for c in app.get("plotly_chart")] == ["ch_pareto"]
 

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from embeddings.corpus import get_corpus
 from embeddings.workspace import Workspace
-from tests.conftest import screenshot, upload_on_corpus_page, wait_for_app, write_labelled_csv
+from tests.conftest import screenshot, tables_fit, upload_on_corpus_page, wait_for_app, write_labelled_csv
 
 pytestmark = pytest.mark.browser
 
@@ -169,6 +169,8 @@ def test_compare_with_domino_view(page, app_server):
     expect(page.get_by_text(re.compile(r"^Noise floor: lee-word2vec-stability"))).to_be_visible()
     expect(page.get_by_role("button", name=re.compile("HTML report"))).to_be_visible()
     screenshot(page, "compare")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert tables_fit(page) == []
     assert page.js_errors == []
 
 
@@ -249,6 +251,10 @@ def test_choose_opens_on_a_leaderboard_with_its_pareto_chart(page, app_server):
     expect(page.get_by_text(re.compile(r"(is best on|of .* on) classification"))).to_be_visible()
     expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(3)     # leaderboard, pairs, readings
     screenshot(page, "choose")
+    page.set_viewport_size({"width": 1280, "height": 900})                    # no column off-screen at 1,280 px
+    page.get_by_text("Classification readings").click()
+    wait_for_app(page)
+    assert tables_fit(page) == []
     assert page.js_errors == []
 
 

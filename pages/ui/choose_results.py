@@ -16,12 +16,14 @@ def show_pairs(bench: Benchmark) -> None:
         st.caption("One space: nothing to compare yet.")
         return
     pairs["interval"] = [f"{lo:+.3f} to {hi:+.3f}" for lo, hi in zip(pairs["low"], pairs["high"])]
-    st.dataframe(pairs[["task", "a", "b", "difference", "interval", "verdict"]], hide_index=True, width="stretch",
+    # the verdict names no space (a and b stand beside it), so the row fits at 1,280 px
+    pairs["better"] = ["a" if lo > 0 else "b" if hi < 0 else "neither (within error)"
+                       for lo, hi in zip(pairs["low"], pairs["high"])]
+    st.dataframe(pairs[["task", "a", "b", "difference", "interval", "better"]], hide_index=True, width="stretch",
                  key="ch_pairs", column_config={
-                     "task": st.column_config.TextColumn(width="small"),
-                     "difference": st.column_config.NumberColumn("a − b", format="%+.3f", width="small"),
-                     "interval": st.column_config.TextColumn(width="small"),
-                     "verdict": st.column_config.TextColumn(width="large")})
+                     "difference": st.column_config.NumberColumn("a − b", format="%+.3f"),
+                     "better": st.column_config.TextColumn(help="a beats b when the interval is above zero, b beats "
+                                                                 "a when it is below; else no detectable difference")})
     st.caption(f"Paired on the same folds, seeds and queries; {pairs['confidence'].iloc[0]:.1%} intervals (95% "
                "with Bonferroni's correction for the pairs of a task). \"A beats B\" only when the interval excludes "
                "zero. Methods: " + "; ".join(sorted(set(pairs["method"]))) + ".")
@@ -34,8 +36,9 @@ def show_classification(bench: Benchmark) -> None:
         return
     changes = bench.ranking_changes()
     if changes:
-        st.warning("**The classification verdict depends on the classifier's setting.** "
-                   + " ".join(md(c["sentence"]) for c in changes), icon=":material/balance:")
+        st.warning("**The classification order depends on the classifier's setting.** "
+                   + " ".join(md(c["sentence"]) + f" Paired test, {md(bench.protocol)}: {md(c['verdict'])}."
+                              for c in changes), icon=":material/balance:")
     elif len(readings) > 1:
         st.caption("Both classifier settings (C tuned, and MTEB's C = 1) order the spaces alike on classification.")
     with st.expander("Classification readings: the classifier's setting, kNN and the C chosen",
