@@ -659,3 +659,27 @@ def test_the_corpus_chosen_on_one_page_opens_the_next_and_the_audit_compares_gen
     assert app.multiselect(key="au_spaces").value[0] == "lee-word2vec"     # lee's own domain model again
     app.switch_page("pages/context.py").run()
     assert app.selectbox(key="cx_corpus").value == "lee"
+
+
+def test_the_upload_form_previews_the_boilerplate_it_drops_and_the_corpus_keeps_none(app):
+    app.switch_page("pages/corpus.py").run()
+    pages = [(f"page{i}.md", f"Home | Guides | Next page\n\nTopic {i}: a page about subject number {i} and its "
+                             f"own words, zebra{i} quokka{i}.\n\nCopyright 2026 Example Docs.".encode(), "text/markdown")
+             for i in range(6)]
+    app.file_uploader(key="uploads").set_value(pages).run()
+    app.radio(key="txt_split").set_value("file").run()
+    app.button(key="preview_upload").click().run()
+    assert_clean(app)
+    said = next(m.value for m in app.markdown if m.value.startswith("**Boilerplate**"))
+    assert "12 boilerplate line(s) dropped from 6 of 6 documents" in said       # two lines on each page
+    lines = next(d.value for d in app.dataframe if "line" in d.value.columns)
+    assert set(lines["line"]) == {"Home | Guides | Next page", "Copyright 2026 Example Docs."}
+    assert list(lines["documents"]) == [6, 6]
+    app.text_input(key="upload_name").input("docs").run()
+    app.button(key="add_upload").click().run()
+    assert_clean(app)
+    corpus = get_corpus(app.workspace, "docs")
+    text = " ".join(corpus.documents()["text"])
+    assert "Home" not in text and "Copyright" not in text and "zebra3" in text
+    assert corpus.stats["boilerplate"]["lines_removed"] == 12
+    assert not [p for p in corpus.phrases()["phrase"] if {"home", "guides", "next", "copyright"} & set(p.split("_"))]

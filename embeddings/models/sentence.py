@@ -132,6 +132,13 @@ def encode_documents(model, texts: list[str], *, batch_size: int = 64, progress:
     normalised. Returns ``(vectors, texts_split)``."""
     pieces = [chunks(model, t) for t in texts]
     flat = [c for p in pieces for c in p]
+    if len(flat) > len(texts):      # the bar counts chunks: say so, and why there are more than documents
+        window = int(getattr(model, "max_seq_length", 0) or 512)
+        split = sum(len(p) > 1 for p in pieces)
+
+        def progress(f, m, outer=progress):
+            outer(f, f"{m.replace('Encoded', 'Encoded chunk')} ({len(texts):,} documents; {split:,} longer than "
+                     f"the model's {window} word pieces are cut into chunks)")
     encoded = encode(model, flat, batch_size=batch_size, progress=progress)
     out = np.empty((len(texts), encoded.shape[1]), dtype=np.float32)
     at = 0
