@@ -123,7 +123,8 @@ class Benchmark:
                 row[s.metric] = s.score
                 if s.chosen_c is not None:
                     row["C per fold"] = ", ".join(f"{c:g}" for c in s.chosen_c)
-        return pd.DataFrame(list(rows.values()))
+        table = pd.DataFrame(list(rows.values()))
+        return table[[c for c in table.columns if c != "C per fold"] + ["C per fold"]] if len(table) else table
 
     def pareto(self, task: str) -> list[str]:
         """The spaces on the quality–throughput frontier for ``task`` (those with a throughput)."""

@@ -125,7 +125,9 @@ with right:
 
 st.markdown("**Files**")
 files_table = pd.DataFrame(stats.get("files", []))
+for column in files_table.select_dtypes("object"):   # a zip's own row has no encoding or note: blank, not "None"
+    files_table[column] = files_table[column].fillna("")
 st.dataframe(files_table, hide_index=True, width="stretch", column_config={
-    c: st.column_config.NumberColumn(format="localized") for c in ("bytes", "documents", "skipped")})
+    c: st.column_config.NumberColumn(format="localized") for c in ("bytes", "documents", "skipped", "tokens")})
 
 manage(corpus)
