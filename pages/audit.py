@@ -30,19 +30,17 @@ by_name = {c.name: c for c in items}
 c1, c2, c3 = st.columns([2, 2, 5])  # room for four space chips: a cut chip hides a choice
 corpus_name = pick_corpus(c1, list(by_name), "au_corpus")
 corpus = by_name[corpus_name]
-if st.session_state.get("_au_corpus") not in (None, corpus.id):   # another corpus: its own default spaces
-    for key in ("au_spaces", "au_domain", "au_noise"):
-        st.session_state.pop(key, None)
-st.session_state["_au_corpus"] = corpus.id
+# the widgets' keys carry the corpus (and the noise floor's, the domain space): another corpus is new
+# widgets with its own defaults, so the browser never shows one corpus's choices beside another's results
 source = c2.radio("Terms", ["Mine from the corpus", "Type or upload"], key="au_source")
 cards = space_cards()  # the catalogue: no space is loaded to choose the defaults
 trained = domain_spaces({n: c.provenance for n, c in cards.items()}, corpus.name, corpus.id)
 general = [n for n in names if n not in trained and is_general_space(cards[n].provenance)]
 default = [n for n in query_list("spaces") if n in choices] or (trained[:1] + general[:2]) or names[:2]
-selected = c3.multiselect("Spaces", names, default=default, key="au_spaces",
+selected = c3.multiselect("Spaces", names, default=default, key=f"au_spaces_{corpus.id}",
                           help="Typically the model trained on the corpus beside GloVe and MiniLM.")
 d1, d2, d3 = st.columns([2, 2, 5])
-domain = d1.selectbox("Domain space (trained on the corpus)", selected or ["—"], key="au_domain",
+domain = d1.selectbox("Domain space (trained on the corpus)", selected or ["—"], key=f"au_domain_{corpus.id}",
                       index=selected.index(trained[0]) if trained and trained[0] in selected else 0)
 k = int(d2.number_input("k neighbours", 2, 50, 10, key="au_k"))
 terms = None
@@ -73,13 +71,11 @@ if not selected:
 family = cards[domain].family if domain in cards else None
 model = stability.model_of(family)
 studies = stability.studies_of(workspace(), family, corpus.id)
-if st.session_state.get("_au_noise_for") != (corpus.id, domain):  # another domain model: its newest study
-    st.session_state.pop("au_noise", None)
-st.session_state["_au_noise_for"] = (corpus.id, domain)
+noise_key = f"au_noise_{corpus.id}_{domain}"     # another domain model: its newest study
 if "_au_noise_pick" in st.session_state:      # a study just measured here: select it
-    st.session_state["au_noise"] = st.session_state.pop("_au_noise_pick")
+    st.session_state[noise_key] = st.session_state.pop("_au_noise_pick")
 n1, n2 = st.columns([2, 5])
-noise_id = n1.selectbox("Noise floor", [a.id for a in studies] + ["none"], key="au_noise",
+noise_id = n1.selectbox("Noise floor", [a.id for a in studies] + ["none"], key=noise_key,
                         format_func=lambda i: "none" if i == "none" else next(
                             f"{a.name} ({a.summary.get('runs')} runs)" for a in studies if a.id == i),
                         help="A stability study: the domain model trained again with other seeds. A term differs "

@@ -415,17 +415,22 @@ def test_bias_page_debiases_and_reads_before_and_after_honestly(app):
     assert float(m["k-means accuracy before"]) > float(m["k-means accuracy after"])
 
 
+def _audit_spaces(app):
+    return next(m for m in app.multiselect if m.label == "Spaces")
+
+
 def test_audit_page_mines_terms_and_filters(app):
     from embeddings.audit import audit
 
     app.switch_page("pages/audit.py").run()
     assert_clean(app)
     # the demo's stability study is the noise floor
-    assert app.selectbox(key="au_noise").value != "none"
+    noise = next(s for s in app.selectbox if s.label == "Noise floor")
+    assert noise.value != "none"
     assert any(c.value.startswith("Noise floor: **lee-word2vec-stability**") for c in app.caption)
     assert any("beyond lee-word2vec's own seed-to-seed noise" in c.value for c in app.caption)
-    app.selectbox(key="au_noise").set_value("none").run()
-    assert app.multiselect(key="au_spaces").value == ["lee-word2vec", "glove-50d", "lee-minilm"]
+    noise.set_value("none").run()
+    assert _audit_spaces(app).value == ["lee-word2vec", "glove-50d", "lee-minilm"]
     table = app.dataframe[0].value
     assert len(table) == 50
     ws = app.workspace
@@ -645,7 +650,7 @@ def test_the_corpus_chosen_on_one_page_opens_the_next_and_the_audit_compares_gen
     app.switch_page("pages/audit.py").run()
     assert_clean(app)
     assert app.selectbox(key="au_corpus").value == "python-docs"
-    chosen = app.multiselect(key="au_spaces").value
+    chosen = _audit_spaces(app).value
     families = {n: load_space(app.workspace, n).provenance for n in chosen}
     assert "lee-word2vec" not in chosen and "lee-fasttext" not in chosen
     others = [n for n, p in families.items() if p.get("corpus") not in (None, "python-docs")
@@ -656,7 +661,7 @@ def test_the_corpus_chosen_on_one_page_opens_the_next_and_the_audit_compares_gen
     assert shown == set(chosen)                                             # the results are these spaces
     # a corpus chosen here follows to Words in context
     app.selectbox(key="au_corpus").set_value("lee").run()
-    assert app.multiselect(key="au_spaces").value[0] == "lee-word2vec"     # lee's own domain model again
+    assert _audit_spaces(app).value[0] == "lee-word2vec"     # lee's own domain model again
     app.switch_page("pages/context.py").run()
     assert app.selectbox(key="cx_corpus").value == "lee"
 

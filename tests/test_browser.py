@@ -208,7 +208,12 @@ def test_audit_on_the_demo_corpus(page, app_server):
     page.locator('[data-testid="stSelectbox"]').first.click()
     page.get_by_role("option", name="lee", exact=True).click()
     wait_for_app(page)
-    expect(page.get_by_text(re.compile(r"^50 terms · domain space"))).to_be_visible(timeout=120_000)
+    expect(page.get_by_text(re.compile(r"^50 terms · domain space lee-word2vec"))).to_be_visible(timeout=120_000)
+    # the widgets show what the results used, not the corpus the page opened on (#25)
+    expect(page.locator('[data-testid="stMultiSelect"]').first).to_contain_text("lee-word2vec")
+    expect(page.locator('[data-testid="stSelectbox"]').nth(1).locator("input")).to_have_value("lee-word2vec")
+    expect(page.locator('[data-testid="stSelectbox"]').nth(2).locator("input")).to_have_value(
+        re.compile(r"^lee-word2vec-stability"))
     expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(3, timeout=60_000)
     box = page.locator('[data-testid="stMetric"]').filter(has=page.get_by_text("glove-50d", exact=True)).first
     expect(box.locator('[data-testid="stMetricValue"]')).to_have_text(re.compile(r"^\d+% known$"))
