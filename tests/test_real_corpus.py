@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from embeddings.boilerplate import strip_boilerplate
-from embeddings.corpus import RECOMMENDED, Preprocessing, add_corpus, read_documents
+from embeddings.corpus import RECOMMENDED, Preprocessing, add_corpus
 from embeddings.readers import Document, Source
 from embeddings.readers.text import _visible_text
 from tests.data.debian_manual import manual_html, pages
