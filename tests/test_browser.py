@@ -581,3 +581,21 @@ def test_words_in_context_on_the_demo_term(page, app_server):
     expect(page.get_by_text("West Bank", exact=False).first).to_be_visible()
     screenshot(page, "context")
     assert page.js_errors == []
+
+
+def test_making_a_document_space_shows_its_progress_and_can_be_cancelled(page, app_server):
+    """MiniLM over every document of the labelled sample: the bar names the stage and the
+    percentage; Cancel stops it, the page says so, and no space is saved (#25)."""
+    before = [a.name for a in Workspace(app_server.workspace).list("space")]
+    page.goto(f"{app_server.url}/choose")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Leaderboard").wait_for(timeout=120_000)
+    page.get_by_text("Make a document space from this corpus").click()
+    page.get_by_text("Sentence encoder over each document").click()
+    wait_for_app(page)
+    page.get_by_role("button", name="Make it").click()
+    page.get_by_text(re.compile(r"Making python-docs-minilm: .* · \d+%")).first.wait_for(timeout=120_000)
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_text("Making python-docs-minilm was cancelled; nothing was saved.").wait_for(timeout=60_000)
+    assert [a.name for a in Workspace(app_server.workspace).list("space")] == before
+    assert page.js_errors == []
