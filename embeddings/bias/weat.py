@@ -364,17 +364,19 @@ def resolve_set(space: EmbeddingSpace, word_set, *, label: str, seat: bool, max_
     unknown = r.missing + r.embedded
     share = len(unknown) / max(1, len(word_set.words))
     pieces = f"; {len(r.embedded)} of them built from word pieces" if r.embedded else ""
-    listed = f"{', '.join(unknown[:8])}{' …' if len(unknown) > 8 else ''}"
     if len(r.words) < 2:    # the statistics need two vectors (a word built from pieces has one)
-        raise RefusedTest(
-            f"{label} on {space.name}: only {len(r.words)} of the {len(word_set.words)} words of '{word_set.name}' "
-            f"are in the space ({', '.join(r.missing[:8])}{' …' if len(r.missing) > 8 else ''} are not); "
-            "a set needs at least two.")
+        raise RefusedTest(f"{label} on {space.name}: only {len(r.words)} of the {len(word_set.words)} words of "
+                          f"'{word_set.name}' are in the space ({_some(r.missing)} are not); a set needs at least two.")
     if share > max_missing:
         raise RefusedTest(
             f"{label} on {space.name}: {len(unknown)} of {len(word_set.words)} words of '{word_set.name}' "
-            f"({share:.0%}) are not in the space's vocabulary ({listed}{pieces}); the limit is {max_missing:.0%}.")
+            f"({share:.0%}) are not in the space's vocabulary ({_some(unknown)}{pieces}); the limit is {max_missing:.0%}.")
     return r, r.words
+
+
+def _some(words: list[str], n: int = 8) -> str:
+    """The first ``n`` words of a refusal, and an ellipsis when there are more."""
+    return ", ".join(words[:n]) + (" …" if len(words) > n else "")
 
 
 def _encode_sentences(space: EmbeddingSpace, sentences: list[str], cache: dict[str, np.ndarray] | None
