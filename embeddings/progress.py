@@ -29,3 +29,78 @@ def stage(progress: Progress, start: float, end: float, prefix: str = "") -> Pro
         progress(start + (end - start) * min(max(fraction, 0.0), 1.0), prefix + message)
 
     return report
+
+
+def stages(progress: Progress, weights: dict[str, float]) -> dict[str, Progress]:
+    """One job's stages: ``weights`` maps each stage's name, in order, to its expected share
+    of the time (measured; any positive scale). Returns name -> that stage's ``progress``, its
+    span of the bar in proportion to its weight and its messages prefixed "name: ".
+
+    >>> seen = []
+    >>> parts = stages(lambda f, m: seen.append((round(f, 2), m)), {"Training": 1, "Encoding": 3})
+    >>> parts["Encoding"](0.5, "chunk 2 of 4")
+    >>> seen
+    [(0.62, 'Encoding: chunk 2 of 4')]
+    """
+    total = sum(weights.values())
+    if not weights or total <= 0 or min(weights.values()) < 0:
+        raise ValueError(f"stage weights must be positive: {weights}")
+    out, start = {}, 0.0
+    for name, weight in weights.items():
+        end = start + weight / total
+        out[name] = stage(progress, start, end, f"{name}: ")
+        start = end
+    return out
+
+
+def forward_only(progress: Progress) -> Progress:
+    """``progress`` that never goes back: a fraction below one already reported is raised to it."""
+    high = [0.0]
+
+    def report(fraction: float, message: str) -> None:
+        high[0] = max(high[0], float(fraction))
+        progress(high[0], message)
+
+    return report
+
+
+def duration(seconds: float) -> str:
+    """``"42 s"`` or ``"3 min 05 s"``."""
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+class Clock:
+    """What a progress display shows, the same on a page and in the CLI: the fraction, which
+    never goes back, and the time left, estimated from the current stage's own pace (the
+    message's text before its first ": " names the stage), so a quick stage followed by a slow
+    one does not promise the quick one's pace. Before a stage has run 2 s and 2 % of the job,
+    the whole job's pace stands in. ``seconds`` is the whole time so far."""
+
+    MIN_SECONDS, MIN_FRACTION = 2.0, 0.02
+
+    def __init__(self, now: Callable[[], float] | None = None):
+        import time
+
+        self.now = now or time.perf_counter
+        self.start = self.now()
+        self.high, self.stage, self.stage_start, self.stage_from = 0.0, None, self.start, 0.0
+
+    @property
+    def seconds(self) -> float:
+        return self.now() - self.start
+
+    def update(self, fraction: float, message: str) -> tuple[float, float | None]:
+        """``(fraction to show, seconds left or None)``."""
+        now = self.now()
+        self.high = max(self.high, min(max(float(fraction), 0.0), 1.0))
+        name = message.split(": ", 1)[0] if ": " in message else ""
+        if name != self.stage:
+            self.stage, self.stage_start, self.stage_from = name, now, self.high
+        if self.high >= 1:
+            return 1.0, None
+        for began, start in ((self.stage_start, self.stage_from), (self.start, 0.0)):
+            done, spent = self.high - start, now - began
+            if done >= self.MIN_FRACTION - 1e-9 and spent >= self.MIN_SECONDS:
+                return self.high, spent * (1 - self.high) / done
+        return self.high, None

@@ -9,9 +9,9 @@ from embeddings.errors import InputError
 from embeddings.cards import domain_spaces, is_general_space
 from embeddings.figures import coverage_chart, overlap_chart, pieces_chart
 from embeddings.reports import audit_report
-from pages.common import (cancellable, corpora, download_name, flash, guard, md, pick_corpus, plotly_chart,
-                          progress_reporter, query_list, show_flash,
-                          space, space_cards, spaces_or_stop, workspace,
+from pages.ui.audit_noise import noise_floor
+from pages.common import (MADE_SPACE, cancellable, corpora, download_name, follow, guard, md, pick_corpus,
+                          plotly_chart, progress_reporter, query_list, show_flash, space, space_cards, spaces_or_stop,
                           workspace_root)
 
 st.title("Vocabulary audit")
@@ -36,12 +36,18 @@ source = c2.radio("Terms", ["Mine from the corpus", "Type or upload"], key="au_s
 cards = space_cards()  # the catalogue: no space is loaded to choose the defaults
 trained = domain_spaces({n: c.provenance for n, c in cards.items()}, corpus.name, corpus.id)
 general = [n for n in names if n not in trained and is_general_space(cards[n].provenance)]
-default = [n for n in query_list("spaces") if n in choices] or (trained[:1] + general[:2]) or names[:2]
-selected = c3.multiselect("Spaces", names, default=default, key=f"au_spaces_{corpus.id}",
+made = st.session_state.get(MADE_SPACE)
+trained = sorted(trained, key=lambda n: n != made)            # a domain model just made comes first
+default = (trained[:1] + general[:2]) or names[:2]
+follow(f"au_spaces_{corpus.id}", [n for n in query_list("spaces") if n in choices] or default, default, made)
+selected = c3.multiselect("Spaces", names, key=f"au_spaces_{corpus.id}",
                           help="Typically the model trained on the corpus beside GloVe and MiniLM.")
 d1, d2, d3 = st.columns([2, 2, 5])
-domain = d1.selectbox("Domain space (trained on the corpus)", selected or ["—"], key=f"au_domain_{corpus.id}",
-                      index=selected.index(trained[0]) if trained and trained[0] in selected else 0)
+own = next((n for n in trained if n in selected), (selected or ["—"])[0])
+follow(f"au_domain_{corpus.id}", own, own, made)
+if st.session_state[f"au_domain_{corpus.id}"] not in (selected or ["—"]):   # the user dropped it from the spaces
+    st.session_state[f"au_domain_{corpus.id}"] = own
+domain = d1.selectbox("Domain space (trained on the corpus)", selected or ["—"], key=f"au_domain_{corpus.id}")
 k = int(d2.number_input("k neighbours", 2, 50, 10, key="au_k"))
 terms = None
 mine = None
@@ -67,38 +73,7 @@ if not selected:
     st.info("Pick the spaces to audit.")
     st.stop()
 
-# the noise floor: a stability study of the domain model (same family) on this corpus
-family = cards[domain].family if domain in cards else None
-model = stability.model_of(family)
-studies = stability.studies_of(workspace(), family, corpus.id)
-noise_key = f"au_noise_{corpus.id}_{domain}"     # another domain model: its newest study
-if "_au_noise_pick" in st.session_state:      # a study just measured here: select it
-    st.session_state[noise_key] = st.session_state.pop("_au_noise_pick")
-n1, n2 = st.columns([2, 5])
-noise_id = n1.selectbox("Noise floor", [a.id for a in studies] + ["none"], key=noise_key,
-                        format_func=lambda i: "none" if i == "none" else next(
-                            f"{a.name} ({a.summary.get('runs')} runs)" for a in studies if a.id == i),
-                        help="A stability study: the domain model trained again with other seeds. A term differs "
-                             "from a general model beyond its own noise when its overlap with it is below the "
-                             "overlap between every two of those runs.")
-if model and not studies:
-    n2.caption(f"No stability study of {md(model)} on {md(corpus.name)} yet: without one, a low overlap may be "
-               "the domain model's own seed-to-seed noise.")
-    if n2.button(f"Measure {md(domain)}'s noise (5 runs)", key="au_measure", icon=":material/replay:"):
-        settings = stability.training_settings(model, cards[domain].provenance.get("params", {}))
-        with guard("the stability study"), cancellable("au_stab", "The stability study"):
-            progress, done = progress_reporter("Training the runs")
-            study = stability.run_study(workspace(), stability.StabilityParams(corpus.id, model, settings=settings),
-                                        progress=progress)
-            done()
-            saved = stability.save_study(workspace(), study, f"{corpus.name}-{model}-stability-{len(studies) + 1}")
-            flash(f"Saved the stability study {md(saved.name)}: median seed-to-seed stability {saved.median:.2f}.")
-            st.session_state["_au_noise_pick"] = saved.id
-            st.rerun()
-elif not model:
-    n2.caption(f"{md(domain)} is not a model trained here (Word2Vec, FastText, PPMI-SVD), so it has no "
-               "seed-to-seed noise floor.")
-
+noise_id = noise_floor(corpus, domain, cards)
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def run_audit(root: str, corpus_id: str, space_ids: tuple, terms: tuple | None, mine: int | None, k: int,
@@ -158,15 +133,25 @@ with guard("the audit"):
     with c:
         plotly_chart(pieces_chart(result.terms), width="stretch", key="au_pieces")
 
-    f1, f2 = st.columns([3, 2])
+    f1, f2, f3 = st.columns([3, 2, 2])
     wanted = f1.multiselect("Show terms flagged", list(FLAGS), key="au_flags")
     search = f2.text_input("Filter terms", key="au_search").strip().lower()
+    every = f3.toggle("Every column", key="au_every", help="Add each space's neighbour list and whether it knows "
+                      "the term (the table then scrolls sideways, the term pinned). A blank overlap: the term is "
+                      "unknown to that space or to the domain space.")
     table = result.table()
     if wanted:
         table = table[table["flags"].map(lambda f: all(w in f for w in wanted))]
     if search:
         table = table[table["term"].str.contains(search, regex=False)]
-    st.dataframe(table, hide_index=True, width="stretch", height=460, key="au_table")
+    compact = [c for c in table.columns if c in ("term", "frequency", "documents", "n_pieces", "flags")
+               or c.startswith("overlap:")]            # fits 1,280 px with three spaces
+    st.dataframe(table, hide_index=True, width="stretch", height=460, key="au_table",
+                 column_order=None if every else compact,
+                 column_config={"term": st.column_config.TextColumn(pinned=True),
+                                "n_pieces": st.column_config.NumberColumn("pieces", width=60),
+                                **{c: st.column_config.TextColumn(width=260) for c in table.columns
+                                   if c.startswith("neighbours:")}})
     e1, e2 = st.columns(2)
     e1.download_button("Download CSV", result.table().to_csv(index=False).encode(),
                        download_name(f"audit-{corpus.name}", ".csv"),

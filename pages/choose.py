@@ -43,7 +43,7 @@ made = st.session_state.pop(NEW_SPACE, None)
 if made in cards and f"ch_{corpus.id}" in st.session_state:   # a space just made joins the selection
     st.session_state[f"ch_{corpus.id}"] = [*st.session_state[f"ch_{corpus.id}"], made]
 chosen = st.multiselect("Document spaces of this corpus", list(cards), default=list(cards), key=f"ch_{corpus.id}")
-s1, s2, s3, s4, s5 = st.columns([4, 1, 1, 2, 2])
+s1, s2, s3, s4, s5 = st.columns([5, 1, 1, 2, 2])   # three task chips fit at 1,280 px
 tasks = s1.multiselect("Tasks", TASKS, default=list(TASKS), key="ch_tasks")
 folds = int(s2.number_input("Folds", MIN_FOLDS, MAX_FOLDS, FOLDS, key="ch_folds"))
 seed = int(s3.number_input("Seed", 0, 10_000, 0, key="ch_seed"))

@@ -22,6 +22,7 @@ from embeddings.space import EmbeddingSpace
 from embeddings.space_store import load_space
 from embeddings.workspace import Artefact, Workspace, default_root
 # the pages import these from here, with the rest of what they share
+from pages.ui.defaults import MADE_SPACE, SELECTED_CORPUS, follow, ranked_spaces, remember_made, session_context  # noqa: F401
 from pages.ui.jobs import cancellable, flash, guard, progress_reporter, show_flash  # noqa: F401
 from pages.ui.text import download_name, fmt_int, md, md_highlight, md_list, plotly_chart, plural  # noqa: F401
 
@@ -45,7 +46,6 @@ def _route_through_app() -> None:
 
 
 # session-state keys
-SELECTED_CORPUS = "selected_corpus_id"
 
 
 def workspace_root() -> str:
@@ -134,9 +134,22 @@ def spaces_or_stop(minimum: int = 1) -> dict[str, str]:
     return choices
 
 
-def default_spaces(choices: dict[str, str], n: int) -> list[str]:
-    """The spaces named in the URL (``?spaces=a,b``) that exist, else the first ``n``."""
-    return [name for name in query_list("spaces") if name in choices] or list(choices)[:n]
+def space_order(choices: dict[str, str], terms_only: bool = False) -> tuple[list[str], tuple]:
+    """The choices in the order a page offers them first (:mod:`pages.ui.defaults`), and the
+    session context (corpus, made space) that order follows."""
+    cards = space_cards()
+    ids, made = session_context({c.id: c.name for c in corpora()})
+    ranked = ranked_spaces({n: cards[n] for n in choices if n in cards}, ids, made, terms_only)
+    return ranked or list(choices), (ids, made)
+
+
+def follow_spaces(key: str, choices: dict[str, str], n: int, terms_only: bool = False) -> None:
+    """Set the space multiselect ``key`` before it is drawn: the spaces named in the URL
+    (``?spaces=a,b``) on its first render, else the first ``n`` of :func:`space_order`; it moves
+    to the new defaults when the session's corpus changes or a space is made."""
+    ranked, context = space_order(choices, terms_only)
+    url = [name for name in query_list("spaces") if name in choices]
+    follow(key, url or ranked[:n], ranked[:n], context)
 
 
 def query_list(key: str) -> list[str]:

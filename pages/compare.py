@@ -7,8 +7,8 @@ from embeddings.glossary import GLOSSARY
 from embeddings.neighbours import compare
 from embeddings.figures import drift_histogram, jaccard_histogram
 from embeddings.reports import compare_report
-from pages.common import (download_name, guard, md, plotly_chart, space, space_cards, spaces_or_stop,
-                          sync_query_params, workspace, workspace_root)
+from pages.common import (download_name, follow, guard, md, plotly_chart, space, space_cards, space_order,
+                          spaces_or_stop, sync_query_params, workspace, workspace_root)
 
 st.title("Compare two spaces")
 st.caption("Over the labels both spaces share, each label's k nearest neighbours (searched among the shared labels) "
@@ -19,14 +19,15 @@ choices = spaces_or_stop(2)
 names = list(choices)
 
 
-def _index(name: str | None, fallback: int) -> int:
-    return names.index(name) if name in names else fallback
-
-
+ranked, context = space_order(choices, terms_only=True)
+a_first = st.query_params.get("a") if st.query_params.get("a") in names else ranked[0]
+demo = () if any(context) else ("lee-minilm",)     # a fresh session opens on the demo's pair
+b_first = next(b for b in (st.query_params.get("b"), *demo, *ranked, *names) if b in names and b != a_first)
+follow("cmp_a", a_first, ranked[0], context)
+follow("cmp_b", b_first, next(b for b in (*ranked, *names) if b != ranked[0]), context)
 c1, c2, c3, c4 = st.columns([3, 3, 2, 2])
-a_name = c1.selectbox("Space A", names, index=_index(st.query_params.get("a"), 0), key="cmp_a")
-b_default = st.query_params.get("b") or ("lee-minilm" if "lee-minilm" in names and a_name != "lee-minilm" else None)
-b_name = c2.selectbox("Space B", names, index=_index(b_default, 1 if names[0] == a_name else 0), key="cmp_b")
+a_name = c1.selectbox("Space A", names, key="cmp_a")
+b_name = c2.selectbox("Space B", names, key="cmp_b")
 k = c3.slider("k", 2, 50, int(st.query_params.get("k", 10)), key="cmp_k")
 max_labels = c4.number_input("Most frequent shared labels", 100, 50_000, 5000, step=500, key="cmp_max",
                              help="Comparison cost grows with the square of this number.")

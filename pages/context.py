@@ -10,9 +10,8 @@ from embeddings.context import (CLEAR_SENSES, DEMO_TERM, MAX_OCCURRENCES, MAX_SE
 from embeddings.demo import DEMO_CORPUS
 from embeddings.figures.customise import SENSE_COLOURS, senses_figure
 from embeddings.models.sentence import encoder_folder, load_encoder
-from pages.common import (cancellable, corpora, guard, md, md_highlight, pick_corpus, plotly_chart, progress_reporter,
-                          show_flash, space,
-                          space_cards, workspace)
+from pages.common import (cancellable, corpora, follow, guard, md, md_highlight, pick_corpus, plotly_chart,
+                          progress_reporter, show_flash, space, space_cards, space_order, workspace)
 from pages.ui.customise_forms import encoder_choice
 
 ws = workspace()
@@ -35,8 +34,10 @@ term = c3.text_input("Term", value=DEMO_TERM if corpus.name == DEMO_CORPUS else 
 max_uses = int(c4.number_input("Uses, at most", MIN_OCCURRENCES, 5000, MAX_OCCURRENCES, key="cx_max"))
 cards = space_cards()
 statics = ["(none)"] + [n for n, c in cards.items() if c.is_terms and not c.is_sentence_encoder]
+ranked, context = space_order({n: cards[n].id for n in statics[1:]}, terms_only=True)
+own = next((n for n in ranked if cards[n].corpus in context[0]), statics[0])    # one trained on this corpus
+follow("cx_static", own, own, context)
 static_name = st.selectbox("Place the term's one vector from a static space", statics, key="cx_static",
-                           index=next((i for i, n in enumerate(statics) if corpus.name in n), 0),
                            help="Its cosine to each sense's neighbours says which sense the single vector leans to.")
 if not term.strip() or not encoder_name:
     st.info("Type a term that occurs in the corpus.")

@@ -10,7 +10,7 @@ from embeddings.evaluation import BENCHMARKS, evaluate, evaluate_text
 from embeddings.scoreboard import MIN_COVERAGE, n_of, scoreboard
 from embeddings.readers import decode
 from embeddings.figures import scores_chart
-from pages.common import (cancellable, default_spaces, guard, md, plotly_chart, progress_reporter, space, spaces_or_stop,
+from pages.common import (cancellable, follow_spaces, guard, md, plotly_chart, progress_reporter, space, spaces_or_stop,
                           sync_query_params, workspace_root)
 
 st.title("Evaluate")
@@ -21,9 +21,9 @@ st.caption("The standard intrinsic benchmarks, scored exactly as gensim's evalua
 
 choices = spaces_or_stop()
 names = list(choices)
-c1, c2 = st.columns([4, 3])  # room for four space chips
-selected = c1.multiselect("Spaces", names, default=default_spaces(choices, 3), key="ev_spaces")
-benchmarks = c2.multiselect("Benchmarks", list(BENCHMARKS), default=["ws353", "simlex"], key="ev_bench",
+follow_spaces("ev_spaces", choices, 3, terms_only=True)
+selected = st.multiselect("Spaces", names, key="ev_spaces")     # a row of its own: the chips fit at 1,280 px
+benchmarks = st.multiselect("Benchmarks", list(BENCHMARKS), default=["ws353", "simlex"], key="ev_bench",
                             help="; ".join(f"{b}: {BENCHMARKS[b][1].split(',')[0]}" for b in BENCHMARKS)
                             + ". The analogy set (19,544 questions) takes about 20 s on GloVe's 300k words.")
 upload = st.file_uploader("Your own benchmark: word pairs (word1<TAB>word2<TAB>score) or analogies (': section' "
@@ -63,7 +63,7 @@ if results:
     board = scoreboard(results)
     plotly_chart(scores_chart(board), width="stretch", key="ev_chart")
     st.caption(f"n = items answered of the benchmark's total. A score on fewer than {MIN_COVERAGE:.0%} of the items "
-               "is hatched and left out of the ranking; *common items* scores every space on the questions all of "
+               "is hatched and left out of the ranking; *common score* scores every space on the questions all of "
                "them answer, so they are compared on the same questions.")
     best = board[board["rank"].eq(1).fillna(False).astype(bool)]
     unranked = board[~board["ranked"]]
@@ -81,14 +81,18 @@ if results:
     st.dataframe(table[["benchmark", "space", "metric", "score", "n", "coverage", "rank", "common", "common_n",
                         "pearson"]],
                  hide_index=True, width="stretch", key="ev_board", column_config={
-                     "score": st.column_config.NumberColumn(format="%.4f"),
-                     "n": st.column_config.TextColumn("n (answered of total)"),
-                     "coverage": st.column_config.NumberColumn(format="percent"),
-                     "rank": st.column_config.TextColumn("rank", help=f"1 = best; spaces under {MIN_COVERAGE:.0%} "
+                     "score": st.column_config.NumberColumn(format="%.4f", width=65),
+                     "space": st.column_config.TextColumn(width=100),
+                     "n": st.column_config.TextColumn("n", width=75, help="pairs or questions answered, of the total"),
+                     "coverage": st.column_config.NumberColumn(format="percent", width=75),
+                     "benchmark": st.column_config.TextColumn(width=80),
+                     "metric": st.column_config.TextColumn(width=80),
+                     "rank": st.column_config.TextColumn("rank", width=75, help=f"1 = best; spaces under {MIN_COVERAGE:.0%} "
                                                                         "coverage are not ranked"),
-                     "common": st.column_config.NumberColumn("score on common items", format="%.4f"),
-                     "common_n": st.column_config.TextColumn("common items"),
-                     "pearson": st.column_config.NumberColumn(format="%.4f")})
+                     "common": st.column_config.NumberColumn("common score", format="%.4f", width=95,
+                                                             help="the score on the items every space answers"),
+                     "common_n": st.column_config.TextColumn("common n", width=75),
+                     "pearson": st.column_config.NumberColumn(format="%.4f", width=65)})
     analogy = [r for r in results if hasattr(r, "sections") and r.sections]
     if analogy:
         st.subheader("Analogy accuracy per section")

@@ -8,7 +8,7 @@ from embeddings import ann
 from embeddings.neighbours import neighbours, parse_expression
 from embeddings.space import OOVError
 from embeddings.space_store import ensure_index
-from pages.common import (cancellable, default_spaces, guard, md, md_list, plotly_chart, progress_reporter, space,
+from pages.common import (cancellable, follow_spaces, guard, md, md_list, plotly_chart, progress_reporter, space,
                           spaces_or_stop, sync_query_params, workspace)
 
 st.title("Neighbours")
@@ -17,9 +17,9 @@ st.caption("Type a word or an expression such as `king - man + woman` or `2*pari
 
 choices = spaces_or_stop()
 names = list(choices)
-default = default_spaces(choices, 4)
-c1, c2, c3, c4 = st.columns([3, 3, 1, 2])
-selected = c1.multiselect("Spaces", names, default=default, max_selections=4, key="nb_spaces")
+follow_spaces("nb_spaces", choices, 4, terms_only=True)
+selected = st.multiselect("Spaces", names, max_selections=4, key="nb_spaces")     # a row of its own: four chips fit
+c2, c3, c4 = st.columns([4, 1, 2])
 query = c2.text_input("Query", value=st.query_params.get("q", "government"), key="nb_query")
 k = c3.number_input("k", 1, 100, int(st.query_params.get("k", 10)), key="nb_k")
 exclude = c4.toggle("Hide query words", value=True, key="nb_exclude",
@@ -69,7 +69,7 @@ for col, name in zip(columns, selected):
             st.caption(f"Not in the vocabulary, embedded with {how}: {md_list(unseen)}")
         table = pd.DataFrame([{"label": n.label, "cosine": n.cosine} for n in result])
         st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 420),
-                     column_config={"label": st.column_config.TextColumn("label", width="large"),
-                                    "cosine": st.column_config.NumberColumn("cosine", format="%.3f", width="small")})
+                     column_config={"label": st.column_config.TextColumn("label"),     # the cosine stays in view
+                                    "cosine": st.column_config.NumberColumn("cosine", format="%.3f", width=64)})
         plotly_chart(neighbour_bars(table["label"], table["cosine"]), width="stretch",
                      key=f"nb_chart_{choices[name]}")

@@ -12,7 +12,7 @@ from embeddings.glossary import GLOSSARY
 from embeddings.neighbours import label_neighbours
 from embeddings.projection import MAX_POINTS, METHOD_LABELS, METHODS, align, cached_project, estimate_seconds, select_rows
 from embeddings.wordlists import parse_words
-from pages.common import (cancellable, copy_link, default_spaces, guard, md, md_list, plotly_chart, progress_reporter,
+from pages.common import (cancellable, copy_link, follow_spaces, guard, md, md_list, plotly_chart, progress_reporter,
                           space, spaces_or_stop, sync_query_params, workspace)
 from pages.ui.projection_view import URL, layers_for, view_controls
 
@@ -25,7 +25,8 @@ st.caption("Up to four spaces side by side. Each panel says how far to trust it:
            "true neighbours?) and kNN preservation (the share of each point's 10 nearest neighbours kept in 2-D).")
 
 choices = spaces_or_stop()
-view = view_controls(list(choices), default_spaces(choices, 2))
+follow_spaces("pj_spaces", choices, 2)
+view = view_controls(list(choices))
 sync_query_params(spaces=",".join(view.selected), method=view.method, highlight=view.search)
 copy_link("projection")
 if not view.selected:

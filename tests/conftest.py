@@ -482,6 +482,20 @@ def table_overflows(pg) -> list[tuple[int, float, float]]:
     return out
 
 
+def chips_clipped(pg) -> list[tuple[int, float]]:
+    """Each visible multiselect whose chips run past its box (a chip cut off or hidden behind
+    the others): ``(index, hidden pixels)``. The chips scroll inside the tags container."""
+    out = []
+    boxes = pg.locator('[data-testid="stMultiSelectTagsContainer"]')
+    for i in range(boxes.count()):
+        box = boxes.nth(i)
+        if box.is_visible():
+            hidden = box.evaluate("el => el.scrollWidth - el.clientWidth")
+            if hidden > 1:
+                out.append((i, hidden))
+    return out
+
+
 def tables_fit(pg, timeout: float = 10.0) -> list[tuple[int, float, float]]:
     """:func:`table_overflows`, polled until it is empty or ``timeout`` seconds pass (a grid
     lays out its columns after it is drawn); what still overflows then is returned."""
@@ -491,3 +505,20 @@ def tables_fit(pg, timeout: float = 10.0) -> list[tuple[int, float, float]]:
         if not over or time.monotonic() > deadline:
             return over
         pg.wait_for_timeout(200)
+
+
+def layout_problems(pg, widths: tuple[int, ...] = (1400, 1280)) -> dict[int, dict]:
+    """At each width (height 900), the tables with a column off-screen and the multiselects
+    with a chip cut off (#25, item 8); ``{}`` when everything fits. The viewport is put back."""
+    size, out = pg.viewport_size, {}
+    for width in widths:
+        pg.set_viewport_size({"width": width, "height": 900})
+        tables = tables_fit(pg)
+        deadline = time.monotonic() + 5
+        while (chips := chips_clipped(pg)) and time.monotonic() < deadline:
+            pg.wait_for_timeout(200)
+        if tables or chips:
+            out[width] = {"tables": tables, "chips": chips}
+    pg.set_viewport_size(size)
+    return out
+

@@ -688,3 +688,73 @@ def test_the_upload_form_previews_the_boilerplate_it_drops_and_the_corpus_keeps_
     assert "Home" not in text and "Copyright" not in text and "zebra3" in text
     assert corpus.stats["boilerplate"]["lines_removed"] == 12
     assert not [p for p in corpus.phrases()["phrase"] if {"home", "guides", "next", "copyright"} & set(p.split("_"))]
+
+
+def test_space_widgets_follow_the_sessions_corpus_and_select_a_space_just_made(app):
+    """Item 6 of #25: a fresh session opens on the demo's spaces; once python-docs is chosen,
+    Neighbours, Projection and Compare open on its own model beside the general ones (never
+    the news corpus's); a space made on the Models page is selected everywhere; a choice the
+    user makes stands until the corpus changes."""
+    from embeddings.cards import SpaceCard, is_general_space
+
+    cards = {a.name: SpaceCard.from_artefact(a) for a in app.workspace.list("space")}
+    app.switch_page("pages/neighbours.py").run()
+    fresh = app.multiselect(key="nb_spaces").value
+    assert fresh == [n for n, c in cards.items() if c.is_terms][:4]          # the catalogue's order
+    app.switch_page("pages/choose.py").run()
+    assert app.selectbox(key="ch_corpus").value == "python-docs"
+    general = [n for n, c in cards.items() if is_general_space(c.provenance | {"family": c.family, "unit": c.unit})]
+    assert general, "the demo has general models"
+    app.switch_page("pages/neighbours.py").run()
+    assert_clean(app)
+    chosen = app.multiselect(key="nb_spaces").value
+    assert chosen[:1 + len(general)] == ["pydocs-word2vec", *general][:4], (chosen, general)
+    app.query_params.clear()                    # as a browser does on a page switch (AppTest keeps them)
+    app.switch_page("pages/projection.py").run()
+    assert app.multiselect(key="pj_spaces").value == ["pydocs-word2vec", general[0]]
+    app.query_params.clear()
+    app.switch_page("pages/compare.py").run()
+    assert_clean(app)
+    assert (app.selectbox(key="cmp_a").value, app.selectbox(key="cmp_b").value) == ("pydocs-word2vec", general[0])
+    app.selectbox(key="cmp_b").set_value("lee-word2vec").run()                  # the user's choice stands
+    app.run()
+    assert app.selectbox(key="cmp_b").value == "lee-word2vec"
+    # a space made on the Models page is selected on the next page
+    app.switch_page("pages/models.py").run()
+    app.selectbox(key="reduce_source").set_value("glove-50d").run()
+    app.number_input(key="reduce_dim").set_value(5).run()
+    app.button(key="reduce_btn").click().run()
+    assert_clean(app)
+    app.query_params.clear()
+    app.switch_page("pages/neighbours.py").run()
+    assert app.multiselect(key="nb_spaces").value[:2] == ["glove-50d-pca5", "pydocs-word2vec"]
+    app.query_params.clear()
+    app.switch_page("pages/compare.py").run()
+    assert app.selectbox(key="cmp_a").value == "glove-50d-pca5"
+
+
+def test_audit_selects_a_domain_model_just_made_and_the_noise_study_just_measured(app):
+    """A PPMI-SVD space trained on lee on the Models page opens the Audit as lee's domain space;
+    measuring its noise there (5 runs) selects the new study at once (#25, items 4 and 6)."""
+    from embeddings import stability
+
+    app.switch_page("pages/models.py").run()
+    app.radio(key="train_family").set_value("ppmi-svd").run()
+    app.number_input(key="train_dim").set_value(20).run()
+    app.button(key="train_btn").click().run()
+    assert_clean(app)
+    made = "lee-ppmi-svd-20d"
+    assert app.workspace.get("space", made)
+    app.switch_page("pages/audit.py").run()
+    app.selectbox(key="au_corpus").set_value("lee").run()
+    assert_clean(app)
+    lee = get_corpus(app.workspace, "lee").id
+    assert _audit_spaces(app).value[0] == made
+    assert app.selectbox(key=f"au_domain_{lee}").value == made
+    assert not stability.studies_of(app.workspace, "ppmi-svd", lee)
+    app.button(key="au_measure").click().run()
+    assert_clean(app)
+    studies = stability.studies_of(app.workspace, "ppmi-svd", lee)
+    assert len(studies) == 1
+    assert app.selectbox(key=f"au_noise_{lee}_{made}").value == studies[0].id       # selected at once
+    assert any(c.value.startswith(f"Noise floor: **{studies[0].name}**") for c in app.caption)

@@ -10,7 +10,8 @@ from playwright.sync_api import expect
 
 from embeddings.corpus import get_corpus
 from embeddings.workspace import Workspace
-from tests.conftest import screenshot, tables_fit, upload_on_corpus_page, wait_for_app, write_labelled_csv
+from tests.conftest import (layout_problems, screenshot, tables_fit, upload_on_corpus_page, wait_for_app,
+                            write_labelled_csv)
 
 pytestmark = pytest.mark.browser
 
@@ -129,9 +130,13 @@ def test_deep_link_on_a_fresh_server_goes_through_the_router(browser, demo_templ
 
 
 def test_projection_two_panels_and_a_highlighted_word(page, app_server):
-    page.goto(f"{app_server.url}/projection?spaces=lee-word2vec,lee-minilm&method=pca")
+    page.goto(f"{app_server.url}/projection?spaces=lee-word2vec,lee-minilm,glove-50d,lee-fasttext&method=pca")
     wait_for_app(page)
     charts = page.locator('[data-testid="stPlotlyChart"]')
+    expect(charts).to_have_count(4, timeout=180_000)
+    assert layout_problems(page) == {}                  # the four chips fit
+    page.goto(f"{app_server.url}/projection?spaces=lee-word2vec,lee-minilm&method=pca")
+    wait_for_app(page)
     expect(charts).to_have_count(2, timeout=180_000)
     expect(page.get_by_text(re.compile(r"^Trustworthiness [\d.]+ · kNN preservation"))).to_have_count(2)
     page.get_by_label("Highlight a term in every panel").fill("government")
@@ -155,6 +160,8 @@ def test_neighbours_expression_in_every_space(page, app_server):
     expect(charts.nth(2)).to_contain_text("queen")  # GloVe's bar chart, best first
     expect(page.get_by_text("Query: king − man + woman")).to_be_visible()
     screenshot(page, "neighbours")
+    expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(4)
+    assert layout_problems(page) == {}           # four chips, and each table's cosine column, in view
     assert page.js_errors == []
 
 
@@ -197,6 +204,7 @@ def test_bias_weat6_on_two_spaces_with_heatmap(page, app_server):
     expect(charts.first).to_contain_text("weat6")
     expect(page.get_by_text(re.compile("^All five metrics"))).to_be_visible()
     screenshot(page, "bias-metrics")
+    assert layout_problems(page) == {}
     assert page.js_errors == []
 
 
@@ -222,6 +230,7 @@ def test_audit_on_the_demo_corpus(page, app_server):
     expect(page.get_by_text(re.compile(r"^Noise floor: lee-word2vec-stability"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"beyond lee-word2vec's own seed-to-seed noise")).first).to_be_visible()
     screenshot(page, "audit")
+    assert layout_problems(page) == {}
     assert page.js_errors == []
 
 
@@ -299,6 +308,7 @@ def test_evaluate_two_spaces_side_by_side(page, app_server):
     expect(page.get_by_text("Not ranked (under half the items answered)")).to_be_visible()
     expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(1)
     screenshot(page, "evaluate")
+    assert layout_problems(page) == {}
     assert page.js_errors == []
 
 
@@ -568,6 +578,7 @@ def test_before_and_after_of_the_demo_fine_tune(page, app_server):
     expect(charts.nth(1)).to_contain_text("training loss", timeout=60_000)
     expect(page.get_by_role("heading", name="How far the domain's words moved")).to_be_visible()
     screenshot(page, "customise-before-after")
+    assert layout_problems(page) == {}
     assert page.js_errors == []
 
 

@@ -74,16 +74,15 @@ class _TerminalProgress:
     start never looks stuck."""
 
     def __init__(self, tty: bool):
-        import time
+        from ..progress import Clock
 
-        self.tty, self.clock, self.start, self.last = tty, time.monotonic, time.monotonic(), None
+        self.tty, self.clock, self.last = tty, Clock(), None
 
     def __call__(self, fraction: float, message: str) -> None:
-        f = min(max(float(fraction), 0.0), 1.0)
-        elapsed = self.clock() - self.start
-        eta = elapsed * (1 - f) / f if 0.03 < f < 1 and elapsed > 2 else None
-        when = "" if eta is None else f" · ETA {int(eta) // 60} min {int(eta) % 60:02d} s" if eta >= 60 \
-            else f" · ETA {eta:.0f} s"
+        from ..progress import duration
+
+        f, eta = self.clock.update(fraction, message)
+        when = "" if eta is None else f" · ETA {duration(eta)}"
         text = f"[{f:4.0%}] {message[:64]}{when}"
         if self.tty:
             print(f"\r{text:<92}", end="", file=sys.stderr, flush=True)

@@ -4,6 +4,7 @@ encoder on a corpus and look at words in context."""
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 from ..errors import InputError
@@ -28,16 +29,20 @@ def cmd_space_finetune(ws, args) -> None:
                                                "learning_rate", "max_steps", "held_out")
                 if getattr(args, k) is not None}
     settings["matryoshka"] = _dims(args.matryoshka)
+    start = time.perf_counter()
     space, run = finetune_space(ws, args.base, args.corpus, args.name, progress=_progress_printer(args), **settings)
+    total = time.perf_counter() - start          # training, encoding the corpus and saving
     s = _space_summary(ws, space.id)
     out = {**s, "steps": run["steps"], "final_loss": run["final_loss"], "seconds": run["seconds"],
+           "total_seconds": round(total, 1),
            "train_documents": run["split"]["train_documents"],
            "held_out_documents": run["split"]["held_out_documents"], "texts": run["texts"],
            "texts_per_second": run["texts_per_second"]}
     loss = f", final loss {run['final_loss']:.4f}" if run["final_loss"] is not None else ""
     _emit(args, out, f"fine-tuned {_space_line(s)}: {run['method']} on {run['texts']:,} texts of "
                      f"{run['split']['train_documents']:,} training documents, {run['steps']:,} steps in "
-                     f"{run['seconds']:.1f}s{loss}; {run['split']['held_out_documents']:,} documents held out")
+                     f"{run['seconds']:.1f}s{loss}; {run['split']['held_out_documents']:,} documents held out; "
+                     f"{total:.1f}s in all")
 
 
 def cmd_space_distil(ws, args) -> None:

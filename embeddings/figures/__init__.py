@@ -303,19 +303,22 @@ def axis_strip(projections: pd.DataFrame, ends: tuple[str, str], *, extremes: in
 
 # -- audit and evaluation ----------------------------------------------------------------
 def coverage_chart(summary: pd.DataFrame) -> go.Figure:
-    """Coverage by type and weighted by frequency, per space."""
+    """Coverage by type and weighted by frequency, per space: horizontal bars, so a space's
+    name reads whole on its axis and each percentage has its own line."""
     fig = go.Figure([
-        go.Bar(x=summary["space"], y=summary["coverage"], name="by type", marker={"color": "#3b5bdb"},
-               text=[f"{v:.0%}" for v in summary["coverage"]], textposition="outside",
-               hovertemplate="%{x}: %{y:.1%} of the terms<extra></extra>"),
-        go.Bar(x=summary["space"], y=summary["coverage_by_frequency"], name="weighted by frequency",
-               marker={"color": "#74c0fc"}, text=[f"{v:.0%}" for v in summary["coverage_by_frequency"]],
-               textposition="outside", hovertemplate="%{x}: %{y:.1%} of the occurrences<extra></extra>")])
+        go.Bar(y=summary["space"], x=summary["coverage"], name="by type", marker={"color": "#3b5bdb"},
+               orientation="h", text=[f"{v:.0%}" for v in summary["coverage"]], textposition="outside",
+               hovertemplate="%{y}: %{x:.1%} of the terms<extra></extra>"),
+        go.Bar(y=summary["space"], x=summary["coverage_by_frequency"], name="weighted by frequency",
+               marker={"color": "#74c0fc"}, orientation="h",
+               text=[f"{v:.0%}" for v in summary["coverage_by_frequency"]],
+               textposition="outside", hovertemplate="%{y}: %{x:.1%} of the occurrences<extra></extra>")])
     # the legend sits under the axis, so it never covers a bar or its label
-    fig.update_layout(barmode="group", template="plotly_white", height=340, yaxis={"range": [0, 1.12],
-                      "tickformat": ".0%", "title": "terms the space knows"},
+    fig.update_layout(barmode="group", template="plotly_white", height=max(300, 130 + 60 * len(summary)),
+                      xaxis={"range": [0, 1.18], "tickformat": ".0%", "title": "terms the space knows"},
+                      yaxis={"autorange": "reversed", "automargin": True},
                       margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                      legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0})
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.22, "x": 0})
     return fig
 
 def overlap_chart(terms: pd.DataFrame, general: list[str], k: int, domain: str | None = None) -> go.Figure:
@@ -326,16 +329,17 @@ def overlap_chart(terms: pd.DataFrame, general: list[str], k: int, domain: str |
     boxes = []
     if "noise_floor" in terms and terms["noise_floor"].notna().any():
         known = terms["noise_floor"].notna()
-        boxes.append(go.Box(y=terms.loc[known, "noise_floor"], name=f"{domain or 'domain'}, own runs",
+        boxes.append(go.Box(x=terms.loc[known, "noise_floor"], name=f"{domain or 'domain'}, own runs",
                             boxpoints="all", jitter=0.4, marker={"color": "#868e96"}, text=terms.loc[known, "term"],
-                            hovertemplate="%{text}: floor %{y:.2f} (its smallest overlap between two runs)"
+                            hovertemplate="%{text}: floor %{x:.2f} (its smallest overlap between two runs)"
                                           "<extra></extra>"))
-    boxes += [go.Box(y=terms[f"overlap:{g}"].dropna(), name=g, boxpoints="all", jitter=0.4,
+    boxes += [go.Box(x=terms[f"overlap:{g}"].dropna(), name=g, boxpoints="all", jitter=0.4,
                      text=terms.loc[terms[f"overlap:{g}"].notna(), "term"],
-                     hovertemplate="%{text}: overlap %{y:.2f}<extra></extra>") for g in general]
-    fig = go.Figure(boxes)
-    fig.update_layout(template="plotly_white", height=320, showlegend=False,
-                      yaxis={"title": f"overlap (Jaccard@{k})", "range": [-0.05, 1.05]},
+                     hovertemplate="%{text}: overlap %{x:.2f}<extra></extra>") for g in general]
+    fig = go.Figure(boxes)      # horizontal: the names read whole on the axis
+    fig.update_layout(template="plotly_white", height=max(300, 130 + 60 * len(boxes)), showlegend=False,
+                      xaxis={"title": f"overlap (Jaccard@{k})", "range": [-0.05, 1.05]},
+                      yaxis={"autorange": "reversed", "automargin": True},
                       margin={"l": 10, "r": 10, "t": 10, "b": 10})
     return fig
 

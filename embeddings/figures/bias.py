@@ -20,6 +20,15 @@ def _p_text(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
+#: a heatmap row's label (test id and title) is cut to this many characters, with "…", so the
+#: chart keeps its width for the cells at 1,280 px; the full title is in the drill-down
+LABEL_CHARS = 56
+
+
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[:n - 1].rstrip() + "…"
+
+
 def metric_heatmap(table: pd.DataFrame, metric: str, titles: dict[str, str] | None = None) -> go.Figure:
     """One metric, test × space. Colour: how far the value is from "no bias" (diverging
     around it for WEAT and RND, whose sign says towards which target; from white for the
@@ -56,7 +65,7 @@ def metric_heatmap(table: pd.DataFrame, metric: str, titles: dict[str, str] | No
         z.append(zr)
         text.append(tr)
         hover.append(hr)
-    labels = [f"{t} · {(titles or {}).get(t, '')}"[:72].rstrip(" ·") for t in tests]
+    labels = [_short(f"{t} · {(titles or {}).get(t, '')}".rstrip(" ·"), LABEL_CHARS) for t in tests]
     finite = [abs(v) for row in z for v in row if v is not None and np.isfinite(v)]
     top = {"weat": 2.0}.get(metric, max(finite + [1e-6]))
     scale = dict(zmid=0, zmin=-top, zmax=top, colorscale="RdBu_r") if info.signed else \

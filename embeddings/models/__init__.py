@@ -172,8 +172,8 @@ def finetune_space(ws: Workspace, base: str, corpus: str, name: str, *, progress
     nothing is saved if the run fails or is cancelled."""
     import tempfile
 
-    from ..progress import stage
-    from .finetune import FinetuneParams, finetune
+    from ..progress import stages
+    from .finetune import FinetuneParams, finetune, stage_weights
     from .sentence import encode_corpus, encoder_folder, forget_encoder
 
     name = ws.check_new_name("space", name)
@@ -183,18 +183,19 @@ def finetune_space(ws: Workspace, base: str, corpus: str, name: str, *, progress
     base_path = encoder_folder(ws, base)
     c = get_corpus(ws, corpus)
     params = FinetuneParams(**settings)
+    part = stages(progress, stage_weights(c, params))        # the bar moves as the time goes
     (ws.root / ".tmp").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=ws.root / ".tmp") as tmp:
-        run = finetune(base_path, c, params, Path(tmp), progress=stage(progress, 0.0, 0.8, "Fine-tuning: "))
+        run = finetune(base_path, c, params, Path(tmp), progress=part["Fine-tuning"])
         try:
             space = encode_corpus(c, name, model=str(run.model_dir), unit="document",
-                                  progress=stage(progress, 0.8, 0.97, "Encoding the documents: "))
+                                  progress=part["Encoding the documents"])
         finally:
             forget_encoder(run.model_dir)
         record = run.record(base if base == "minilm" else str(base_path), params)
         space.provenance.update({"model": f"fine-tuned {params.method} of {base}", "model_path": None,
                                  "finetune": record})
-        progress(0.97, "Saving")
+        part["Saving"](0.0, "the space and its model")
         return _with_own_model(ws, save_space(ws, space, name, extra_dirs={"model": run.model_dir})), record
 
 

@@ -49,6 +49,27 @@ LEARNING_RATES = {"simcse": 3e-5, "tsdae": 3e-5, "supervised": 1e-4}
 TRIPLET_MARGIN = 0.25
 #: the loss curve kept in the provenance has at most this many points
 CURVE_POINTS = 200
+#: a fine-tune's stages weigh as their work: seconds to train on one text (at most
+#: ``max_length`` word pieces, one epoch) over seconds to encode one chunk of a document (at
+#: most 256 word pieces) with MiniLM on CPU; measured by ``bench/finetune_stages.py``
+TRAIN_COST = {"simcse": 4.0, "tsdae": 6.0, "supervised": 6.0}
+#: word pieces per preprocessed word, to estimate a corpus's chunks before encoding it
+PIECES_PER_WORD = 1.3
+
+
+def stage_weights(corpus: Corpus, params: FinetuneParams, window: int = 256) -> dict[str, float]:
+    """The stages of :func:`~embeddings.models.finetune_space` and their expected shares of
+    its time (:data:`TRAIN_COST`): training on at most ``max_sentences`` texts per epoch,
+    then encoding every document in chunks of ``window`` word pieces, then saving."""
+    documents, words = int(corpus.stats["documents"]), int(corpus.stats["tokens"])
+    texts = params.max_sentences * params.epochs
+    if params.method == "supervised":
+        texts = min(params.max_sentences, round(documents * (1 - params.held_out))) * params.epochs
+    if params.max_steps:
+        texts = min(texts, params.max_steps * params.batch_size)
+    chunks = max(documents, words * PIECES_PER_WORD / window)
+    train = texts * TRAIN_COST[params.method]
+    return {"Fine-tuning": train, "Encoding the documents": chunks, "Saving": 0.02 * (train + chunks)}
 
 
 @dataclass

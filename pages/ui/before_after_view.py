@@ -11,7 +11,8 @@ from embeddings.figures.customise import loss_figure, moved_figure
 from embeddings.models import add_pretrained
 from embeddings.models.sentence import encoder_folder, load_encoder
 from embeddings.workspace import Workspace
-from pages.common import (cancellable, flash, guard, label_columns_of, md, plotly_chart, progress_reporter, space)
+from pages.common import (cancellable, flash, guard, label_columns_of, md, plotly_chart, progress_reporter,
+                          remember_made, space)
 
 
 def _encoder(ws: Workspace, name: str):
@@ -42,6 +43,7 @@ def before_after_view(ws: Workspace, cards: dict[str, SpaceCard]) -> None:
                 finally:
                     done()
                 flash(f"Added **{md(made.name)}**.")
+                remember_made(made.name)
                 st.rerun()
         return
     columns = label_columns_of(corpus.id)
@@ -92,7 +94,7 @@ def before_after_view(ws: Workspace, cards: dict[str, SpaceCard]) -> None:
     with right:
         st.subheader("Training loss")
         plotly_chart(loss_figure(view.loss_curve), width="stretch", key="ba_loss")
-        st.caption(f"{len(view.loss_curve):,} logged steps; final loss {run['final_loss']:.4g}."
+        st.caption(f"Final loss: {run['final_loss']:.4g} ({len(view.loss_curve):,} logged steps)."
                    if run.get("final_loss") is not None else "No loss was logged.")
         if run["method"] == "supervised":
             st.caption("The triplet loss is averaged over the triplets that still break the margin: as training "
@@ -101,4 +103,6 @@ def before_after_view(ws: Workspace, cards: dict[str, SpaceCard]) -> None:
     st.dataframe(view.terms.rename(columns={"base": f"neighbours in {base.name}",
                                             "tuned": f"neighbours in {tuned_name}"}),
                  hide_index=True, width="stretch", key="ba_terms",
-                 column_config={"overlap": st.column_config.NumberColumn(format="%.2f")})
+                 column_config={"overlap": st.column_config.NumberColumn(format="%.2f", width=70),
+                                f"neighbours in {base.name}": st.column_config.TextColumn(width=300),
+                                f"neighbours in {tuned_name}": st.column_config.TextColumn(width=300)})

@@ -9,7 +9,7 @@ from embeddings.cards import SpaceCard
 from embeddings.figures import debias_bars
 from embeddings.glossary import GLOSSARY
 from embeddings.workspace import Workspace
-from pages.common import flash, guard, md, md_list, plotly_chart, space, workspace_root
+from pages.common import flash, guard, md, md_list, plotly_chart, remember_made, space, workspace_root
 from pages.ui.bias_weat import test_json, weat_cell
 
 
@@ -49,6 +49,7 @@ def debias_tab(ws: Workspace, choices: dict[str, str], cards: dict[str, SpaceCar
         with guard("debiasing"), st.spinner(f"Debiasing {md(source)}…"):
             new = bias.debias_space(ws, choices[source], new_name)
             info = new.provenance["debias"]
+            remember_made(new.name)
             flash(f"Saved {md(new.name)}: {info['neutralised']:,} words neutralised, "
                   f"{len(info['equalised_pairs'])} pairs equalised.")
             st.rerun()

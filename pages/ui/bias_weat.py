@@ -178,13 +178,24 @@ def weat_tab(ws: Workspace, choices: dict[str, str], chosen: list[str], cards: d
         for column in ("p", "p (Holm)"):   # text, so an exact p of 0 reads as the bound it is, never "0.00000"
             shown[column] = [bias.format_p(v, n) if pd.notna(n) and n else "—"
                              for v, n in zip(table[column], table.get("partitions", pd.Series(np.nan, table.index)))]
-        st.dataframe(shown, hide_index=True, width="stretch", key="bias_table", column_config={
-            "d": st.column_config.NumberColumn("d", format="%.3f"),
-            "p": st.column_config.TextColumn("p", help="one-sided permutation p of the test alone"),
-            "p (Holm)": st.column_config.TextColumn("p (Holm)",
+        shown["d 95% CI"] = [f"[{lo:+.2f}, {hi:+.2f}]" if pd.notna(lo) else "" for lo, hi in
+                             zip(table["d low"], table["d high"])]
+        shown["words"] = [f"refused: {r}" if r else "; ".join(f"{k}: {v}" for k, v in (("missing", m), ("from pieces", f))
+                                                              if v) for r, m, f in
+                          zip(table["refused"], table["missing"], table["from pieces"])]
+        # the data keep every column (S, the p method, the bounds); the view fits a laptop's width
+        st.dataframe(shown, hide_index=True, width="stretch", key="bias_table", column_order=[
+            "test", "space", "probe", "d", "d 95% CI", "p", "p (Holm)", "sizes", "words"], column_config={
+            "test": st.column_config.TextColumn(width=60), "space": st.column_config.TextColumn(width=100),
+            "probe": st.column_config.TextColumn(width=55),
+            "d": st.column_config.NumberColumn("d", format="%.3f", width=60),
+            "d 95% CI": st.column_config.TextColumn(width=110, help="bootstrap over the words of each set"),
+            "p": st.column_config.TextColumn("p", width=75, help="one-sided permutation p of the test alone"),
+            "p (Holm)": st.column_config.TextColumn("p (Holm)", width=75,
                                                     help="adjusted for the tests run together on this space"),
-            "S": st.column_config.NumberColumn("S", format="%.4f"),
-            "refused": st.column_config.TextColumn("refused because", width="large")})
+            "sizes": st.column_config.TextColumn(width=60, help="words used in X/Y/A/B"),
+            "words": st.column_config.TextColumn("words left out or built", width=180, help="why a cell was refused; the "
+                                                 "words a space does not know, and those it built from pieces")})
         side = _side_by_side(results, others, chosen_tests, chosen)
         if not side.empty:
             st.markdown("**All five metrics** (WEAT's d with its 95% interval; the others as WEFE computes them)")

@@ -8,7 +8,7 @@ from embeddings.corpus import Corpus
 from embeddings.docspaces import LSA_DIM, POOLING, TFIDF_KINDS
 from embeddings.models import add_baseline, add_pooled, add_pretrained
 from embeddings.workspace import Workspace
-from pages.common import cancellable, flash, guard, md, plural, progress_reporter, space_cards
+from pages.common import cancellable, flash, guard, md, plural, progress_reporter, remember_made, space_cards
 
 #: the session key that carries a space just made to the next run's selection
 NEW_SPACE = "_ch_new_space"
@@ -51,6 +51,7 @@ def make_document_space(ws: Workspace, corpus: Corpus) -> None:
                     done()
                 flash(f"Added **{md(new.name)}**: {plural(len(new), 'document')} × {new.dim} dimensions.")
                 st.session_state[NEW_SPACE] = new.name      # selected on the rerun
+                remember_made(new.name)
                 st.rerun()
 
 

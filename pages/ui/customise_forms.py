@@ -9,10 +9,11 @@ from embeddings.models import distil_space, finetune_space
 from embeddings.models.distil import DIMS
 from embeddings.models.finetune import MATRYOSHKA_DIMS, METHODS, FinetuneParams
 from embeddings.models.sentence import MINILM
+from embeddings.progress import duration
 from embeddings.splits import HELD_OUT_FRACTION
 from embeddings.workspace import Workspace
 from pages.common import (cancellable, corpora, flash, guard, label_columns_of, md, plural, progress_reporter,
-                          space_cards)
+                          pick_corpus, remember_made, space_cards)
 
 METHOD_HELP = {
     "simcse": "SimCSE, unsupervised: each sentence twice, with dropout noise (MultipleNegativesRankingLoss).",
@@ -38,13 +39,21 @@ def _short(base: str | None) -> str:
     return (base or "model").rstrip("/").rsplit("/", 1)[-1]
 
 
+def _default_name(corpus: str | None, base: str | None, suffix: str) -> str:
+    """``corpus-base-suffix``, the corpus left out when the base's name already starts with it
+    (a model fine-tuned on that corpus) and when there is none."""
+    short = _short(base)
+    prefix = corpus if corpus and not short.startswith(f"{corpus}-") else None
+    return "-".join(p for p in (prefix, short, suffix) if p)
+
+
 def _run(key: str, what: str, name: str, job):
-    """``job(progress)`` with a progress bar named ``name`` and a Cancel button: its result, or
-    None when it failed (``guard`` has shown why)."""
+    """``job(progress)`` with a progress bar named ``name`` and a Cancel button: ``(its result,
+    the whole job's seconds)``, or None when it failed (``guard`` has shown why)."""
     with guard(what.lower()), cancellable(key, what):
         progress, done = progress_reporter(name)
         try:
-            return job(progress)
+            return job(progress), progress.clock.seconds
         finally:
             done()
 
@@ -55,7 +64,7 @@ def finetune_form(ws: Workspace) -> None:
     with c1:
         base = encoder_choice("ft_base")
     names = {c.name: c for c in corpora()}
-    corpus = names[c2.selectbox("Corpus", list(names), key="ft_corpus")]
+    corpus = names[pick_corpus(c2, list(names), "ft_corpus")]
     method = c3.radio("Method", METHODS, key="ft_method", horizontal=True)
     st.caption(METHOD_HELP[method])
     label = None
@@ -75,7 +84,7 @@ def finetune_form(ws: Workspace) -> None:
                      help="The share of documents never trained on: the benchmarks score every space on them.")
     matryoshka = st.toggle("Matryoshka: keep quality when the vectors are cut to " + ", ".join(map(str, MATRYOSHKA_DIMS[1:]))
                            + " dimensions", key="ft_matryoshka", disabled=method == "tsdae")
-    default = f"{corpus.name}-{_short(base)}-{method}"
+    default = _default_name(corpus.name, base, method)
     name = st.text_input("Name", placeholder=default, key="ft_name") or default
     if st.button("Fine-tune", type="primary", key="ft_go", icon=":material/model_training:", disabled=not base):
         made = _run("ft", "Fine-tuning", name, lambda progress: finetune_space(
@@ -83,9 +92,11 @@ def finetune_form(ws: Workspace) -> None:
             epochs=epochs, seed=seed, held_out=held,
             matryoshka=MATRYOSHKA_DIMS if matryoshka and method != "tsdae" else None))
         if made is not None:
-            space, run = made
-            flash(f"Fine-tuned **{md(space.name)}**: {plural(run['steps'], 'step')} on {plural(run['texts'], 'text')} "
-                  f"in {run['seconds']:.0f} s; {run['split']['held_out_documents']:,} documents held out. "
+            (space, run), seconds = made
+            remember_made(space.name)
+            flash(f"Fine-tuned **{md(space.name)}** in {duration(seconds)}: {plural(run['steps'], 'step')} on "
+                  f"{plural(run['texts'], 'text')} ({duration(run['seconds'])} of training, then the corpus "
+                  f"encoded); {run['split']['held_out_documents']:,} documents held out. "
                   "Open *Before and after* to see what changed.")
             st.rerun()
 
@@ -96,19 +107,22 @@ def distil_form(ws: Workspace) -> None:
         base = encoder_choice("di_base", "Encoder to distil")
     dims = c2.radio("Dimensions (PCA)", DIMS, horizontal=True, key="di_dims")
     names = ["(none: the model's own vocabulary)"] + [c.name for c in corpora()]
-    corpus = c3.selectbox("Corpus", names, index=min(1, len(names) - 1), key="di_corpus",
-                          help="Its words join the vocabulary, and its documents become the space.")
+    corpus = pick_corpus(c3, names, "di_corpus", fallback=names[min(1, len(names) - 1)],
+                         help="Its words join the vocabulary, and its documents become the space.")
     corpus = None if corpus == names[0] else corpus
     words = st.toggle("Add the corpus's words to the vocabulary", value=True, key="di_words", disabled=not corpus,
                       help="Words the tokenizer splits get a vector of their own; on MiniLM it takes about 3× longer.")
-    default = f"{corpus or 'static'}-{_short(base)}-static{dims}"
+    default = _default_name(corpus, base, f"static{dims}")
     name = st.text_input("Name", placeholder=default, key="di_name") or default
     if st.button("Distil", type="primary", key="di_go", icon=":material/compress:", disabled=not base):
-        space = _run("di", "Distilling", name, lambda progress: distil_space(
+        made = _run("di", "Distilling", name, lambda progress: distil_space(
             ws, base, name, dims=dims, corpus=corpus, words=words, progress=progress))
-        if space is not None:
+        if made is not None:
+            space, seconds = made
             p = space.provenance
-            flash(f"Distilled **{md(space.name)}**: {p['vocabulary']:,} vocabulary entries × {p['dims']} in "
-                  f"{p['distil_seconds']:.0f} s; it encodes {p['texts_per_second']:,.0f} texts/s here. "
+            remember_made(space.name)
+            flash(f"Distilled **{md(space.name)}** in {duration(seconds)}: {p['vocabulary']:,} vocabulary entries × "
+                  f"{p['dims']} ({duration(p['distil_seconds'])} of distilling); it encodes "
+                  f"{p['texts_per_second']:,.0f} texts/s here. "
                   "It is on the Choose page's quality–cost chart.")
             st.rerun()

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections.abc import Callable, Iterator
 
 import streamlit as st
 
 from embeddings.errors import EmbeddingsError
+from embeddings.progress import Clock, duration
 from pages.ui.text import md
 
 log = logging.getLogger("embeddings.app")
@@ -37,28 +37,25 @@ def guard(what: str = "this page") -> Iterator[None]:
         )
 
 
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
-
 
 def progress_reporter(label: str) -> tuple[Callable[[float, str], None], Callable[[], None]]:
     """A progress bar for the core's ``progress(fraction, message)`` callbacks: the stage (the
-    message), the percentage and, once it can be estimated, the time left.
+    message), the percentage (never going back) and, once it can be estimated, the time left
+    at the current stage's pace (:class:`~embeddings.progress.Clock`). ``progress.clock.seconds``
+    is the whole time, for the message that ends the job.
 
     Returns ``(progress, done)``; ``done()`` removes the bar. The label and the messages are
     plain text (they name spaces and files): both are escaped here.
     """
     bar = st.progress(0.0, text=md(label))
-    started = time.perf_counter()
+    clock = Clock()
 
     def progress(fraction: float, message: str) -> None:
-        fraction = min(max(float(fraction), 0.0), 1.0)
-        elapsed = time.perf_counter() - started
-        eta = f" · about {_duration(elapsed * (1 - fraction) / fraction)} left" \
-            if fraction >= 0.05 and elapsed >= 2 and fraction < 1 else ""
+        fraction, left = clock.update(fraction, message)
+        eta = "" if left is None else f" · about {duration(left)} left"
         bar.progress(fraction, text=f"{md(label)}: {md(message)} · {fraction:.0%}{eta}")
 
+    progress.clock = clock      # the whole time, for the message that ends the job
     return progress, bar.empty
 
 

@@ -9,7 +9,7 @@ from embeddings.models.gensim_models import TrainParams
 from embeddings.models.vectors import IMPORT_FORMATS
 from embeddings.readers import Limits
 from embeddings.workspace import Artefact, Workspace
-from pages.common import SELECTED_CORPUS, cancellable, flash, guard, md, plural, progress_reporter
+from pages.common import SELECTED_CORPUS, cancellable, flash, guard, md, plural, progress_reporter, remember_made
 
 #: the session flag set while a training runs (a rerun that finds it set means Cancel was pressed)
 TRAINING_FLAG = "training_in_progress"
@@ -22,6 +22,7 @@ def saved(space_obj, verb: str) -> None:
     flash(f"{verb} **{md(space_obj.name)}**: {plural(len(space_obj), space_obj.provenance.get('unit', 'term'))} "
           f"× {space_obj.dim} dimensions." + "".join(f"  \n:warning: {md(w)}" for w in warnings))
     st.session_state["card_space"] = space_obj.id  # show its model card
+    remember_made(space_obj.name)
     st.rerun()
 
 

@@ -39,10 +39,12 @@ class View:
     meta_column: str | None = None
 
 
-def view_controls(names: list[str], default: list[str]) -> View:
-    """Draw the controls (spaces, method, points, settings, colouring) and return the choice."""
-    c1, c2, c3 = st.columns([6, 3, 2])  # room for four space chips: a cut chip hides a choice
-    selected = c1.multiselect("Spaces", names, default=default, max_selections=4, key="pj_spaces")
+def view_controls(names: list[str]) -> View:
+    """Draw the controls (spaces, method, points, settings, colouring) and return the choice.
+    The spaces widget's value is set beforehand (:func:`pages.common.follow_spaces`)."""
+    # a row of its own: four space chips fit at 1,280 px (a cut chip hides a choice)
+    selected = st.multiselect("Spaces", names, max_selections=4, key="pj_spaces")
+    c2, c3 = st.columns([3, 2])
     method = c2.radio("Method", METHODS, index=METHODS.index(st.query_params.get("method", "umap"))
                       if st.query_params.get("method", "umap") in METHODS else 0, horizontal=True, key="pj_method",
                       format_func=METHOD_LABELS.get)
