@@ -52,7 +52,7 @@ CURVE_POINTS = 200
 #: a fine-tune's stages weigh as their work: seconds to train on one text (at most
 #: ``max_length`` word pieces, one epoch) over seconds to encode one chunk of a document (at
 #: most 256 word pieces) with MiniLM on CPU; measured by ``bench/finetune_stages.py``
-TRAIN_COST = {"simcse": 4.0, "tsdae": 6.0, "supervised": 6.0}
+TRAIN_COST = {"simcse": 6.5, "tsdae": 6.5, "supervised": 4.7}
 #: word pieces per preprocessed word, to estimate a corpus's chunks before encoding it
 PIECES_PER_WORD = 1.3
 
