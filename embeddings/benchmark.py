@@ -24,7 +24,7 @@ from .progress import Progress, no_progress
 from .space import EmbeddingSpace
 from .splits import held_out_mask
 from .workspace import Workspace
-from .classify import FOLDS, PROTOCOL, PROTOCOLS, REPEATS, check_folds, few_shot
+from .classify import C_GRID, FOLDS, PROTOCOL, PROTOCOLS, REPEATS, at_edge, check_folds, few_shot
 from .tasks import (MAIN_METRIC, TASKS, Difference, Labels, TaskScore, compare, labels_from, pareto, ranking_changes,
                     run_task)
 
@@ -123,8 +123,11 @@ class Benchmark:
                 row[s.metric] = s.score
                 if s.chosen_c is not None:
                     row["C per fold"] = ", ".join(f"{c:g}" for c in s.chosen_c)
+                    row["C at the grid's edge"] = at_edge(s.chosen_c)
         table = pd.DataFrame(list(rows.values()))
-        return table[[c for c in table.columns if c != "C per fold"] + ["C per fold"]] if len(table) else table
+        last = ["C per fold", "C at the grid's edge"]
+        return table[[c for c in table.columns if c not in last] + [c for c in last if c in table]] if len(table) \
+            else table
 
     def pareto(self, task: str) -> list[str]:
         """The spaces on the quality–throughput frontier for ``task`` (those with a throughput)."""
@@ -361,7 +364,8 @@ def cache_key(corpus: Corpus, label: str, spaces: list[EmbeddingSpace], tasks: t
 
     payload = json.dumps({"corpus": corpus.id, "label": label, "spaces": [s.id for s in spaces], "tasks": list(tasks),
                           "folds": folds, "seed": seed, "tfidf": tfidf, **({"few_shots": True} if few_shots else {}),
-                          "protocol": protocol, "repeats": repeats},
+                          "protocol": protocol, "repeats": repeats,
+                          "c_grid": list(C_GRID)},       # both protocols run on every fold: a new grid, a new run
                          sort_keys=True)
     return f"bench-{hashlib.sha1(payload.encode()).hexdigest()[:16]}"
 

@@ -56,9 +56,15 @@ def _nested(X, y, outer, seed):
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
 
-    search = GridSearchCV(LogisticRegression(max_iter=1000, solver="newton-cg"), {"C": [0.1, 1.0, 10.0, 100.0, 1000.0]},
+    search = GridSearchCV(LogisticRegression(max_iter=1000, solver="newton-cg"), {"C": [0.1, 1.0, 10.0, 100.0, 1000.0, 1e4]},
                           scoring="f1_macro", cv=StratifiedKFold(3, shuffle=True, random_state=seed))
     return cross_validate(search, X, y, scoring=["f1_macro", "accuracy"], cv=outer, return_estimator=True)
+
+
+def test_a_c_chosen_at_an_end_of_the_grid_is_reported():
+    assert classify.at_edge([10.0, 100.0]) == ""
+    assert classify.at_edge([1e4, 1e4, 100.0]) == "2 of 3 folds at the highest C (10000)"
+    assert classify.at_edge([0.1, 1e4]) == "1 of 2 folds at the lowest C (0.1); 1 of 2 folds at the highest C (10000)"
 
 
 def test_tuned_classification_equals_nested_cross_validation_with_sklearn():
