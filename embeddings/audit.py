@@ -71,9 +71,9 @@ def glove_ranks() -> dict[str, int]:
 def _tokenizer():
     from transformers import AutoTokenizer
 
-    from .models.sentence import minilm_path
+    from .models.sentence import LOAD_AS_DATA, minilm_path
 
-    return AutoTokenizer.from_pretrained(str(minilm_path()))
+    return AutoTokenizer.from_pretrained(str(minilm_path()), **LOAD_AS_DATA)
 
 
 def pieces(terms: Sequence[str]) -> list[list[str]]:

@@ -34,6 +34,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from .errors import Cancelled, InputError, NotFoundError
+from .patterns import matching
 from .progress import Progress, no_progress
 from . import neighbours as neighbours_module
 from .neighbours import knn_graph
@@ -117,12 +118,8 @@ def select_rows(space: EmbeddingSpace, *, top: int | None = 5000, words: Sequenc
             raise InputError(f"None of the listed words is in {space.name}.")
         return np.asarray(rows[:limit], dtype=np.int64)
     order = frequency_order(space)
-    if regex:
-        try:
-            pattern = re.compile(regex)
-        except re.error as exc:
-            raise InputError(f"Invalid regular expression {regex!r}: {exc}.") from exc
-        order = np.asarray([i for i in order if pattern.search(space.labels[i])], dtype=np.int64)
+    if regex:          # RE2: linear time, so no pattern can hold the server (embeddings.patterns)
+        order = order[matching((space.labels[i] for i in order), regex)]
         if not len(order):
             raise InputError(f"No label of {space.name} matches {regex!r}.")
     n = len(order) if top is None else min(int(top), len(order))

@@ -24,7 +24,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -221,7 +220,7 @@ def run_study(ws: Workspace, params: StabilityParams, *, progress: Progress = no
     spaces: list[EmbeddingSpace] = []
     rng = np.random.default_rng(params.seed)
     by_doc = _sentences_by_document(corpus) if params.bootstrap else None
-    with tempfile.TemporaryDirectory(dir=ws.root / ".tmp" if (ws.root / ".tmp").is_dir() else None) as tmp:
+    with ws.scratch("stability") as tmp:            # held: another process's sweep leaves it alone
         for i in range(params.runs):
             seed = params.seed + i
             base = i / params.runs * 0.85

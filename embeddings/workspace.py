@@ -195,6 +195,21 @@ class Workspace:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
+    @contextlib.contextmanager
+    def scratch(self, what: str) -> Iterator[Path]:
+        """A job's scratch folder in ``.tmp/``, held with the same ``flock`` a build holds for as
+        long as the job runs, so another process opening the workspace (whose sweep removes
+        unheld folders) never deletes it under the job (#26). Removed when the job ends."""
+        folder = self.root / ".tmp" / f"job-{clean_name(what).replace('/', '-')}-{uuid.uuid4().hex[:12]}"
+        folder.mkdir(parents=True)
+        held = _try_lock(folder)
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+            if held is not None:
+                os.close(held)
+
     def _sweep(self) -> None:
         """Remove what a killed process left behind.
 

@@ -94,6 +94,27 @@ def test_markdown_escape_renders_payloads_literally():
     assert md("a\nb\n\n# c") == r"a b \# c"
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("tf http://example.com/phish", "tf http\u200b\\://example.com/phish"),       # no autolink
+    ("HTTPS://X.COM", "HTTPS\u200b\\://X.COM"),
+    ("www.example.com", "www\u200b.example.com"),
+    ("user@example.com", "user\u200b@example.com"),
+    ("mailto:x@y.com", "mailto\\:x\u200b@y.com"),
+    (":red[x]", "\\:red\\[x\\]"),                                                # no colour directive
+    (":material/home:", "\\:material/home\\:"),
+    ("a_b", "a\\_b"),
+    ("ratio 3:1", "ratio 3\\:1"),
+])
+def test_markdown_escape_breaks_links_and_directives(text, expected):
+    """#26, item 2: GFM links bare URLs and e-mail addresses even when escaped; a zero-width
+    space breaks each form. What the browser then shows is checked by the hostile-names
+    browser test (no link off the page, no coloured text, no backslash)."""
+    from pages.common import md
+
+    assert md(text) == expected
+    assert md(text).replace("\u200b", "").replace("\\", "") == text.replace("\\", "")
+
+
 def test_no_page_enables_raw_html():
     for path in [ROOT / "app.py", *(ROOT / "pages").rglob("*.py")]:
         assert "unsafe_allow_html" not in path.read_text().replace("no unsafe_allow_html", ""), path

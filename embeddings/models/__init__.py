@@ -170,8 +170,6 @@ def finetune_space(ws: Workspace, base: str, corpus: str, name: str, *, progress
     model folder (``model/``). ``settings`` are the fields of
     :class:`~embeddings.models.finetune.FinetuneParams`. Returns ``(space, run record)``;
     nothing is saved if the run fails or is cancelled."""
-    import tempfile
-
     from ..progress import stages
     from .finetune import FinetuneParams, finetune, stage_weights
     from .sentence import encode_corpus, encoder_folder, forget_encoder
@@ -184,8 +182,7 @@ def finetune_space(ws: Workspace, base: str, corpus: str, name: str, *, progress
     c = get_corpus(ws, corpus)
     params = FinetuneParams(**settings)
     part = stages(progress, stage_weights(c, params))        # the bar moves as the time goes
-    (ws.root / ".tmp").mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=ws.root / ".tmp") as tmp:
+    with ws.scratch("finetune") as tmp:        # held: another process's sweep leaves it alone
         run = finetune(base_path, c, params, Path(tmp), progress=part["Fine-tuning"])
         try:
             space = encode_corpus(c, name, model=str(run.model_dir), unit="document",
@@ -204,8 +201,6 @@ def distil_space(ws: Workspace, base: str, name: str, *, dims: int | None = None
     """Distil the encoder ``base`` into a static model (model2vec) and save it as a space
     that keeps the model (``model/``): the documents of ``corpus`` (whose words join the
     vocabulary, unless ``words`` is False) or, without one, the model's whole-word vocabulary."""
-    import tempfile
-
     from ..progress import stage
     from .distil import DIMS, distil, forget_static, static_space
     from .sentence import encoder_folder
@@ -213,8 +208,7 @@ def distil_space(ws: Workspace, base: str, name: str, *, dims: int | None = None
     name = ws.check_new_name("space", name)
     base_path = encoder_folder(ws, base)
     c = get_corpus(ws, corpus) if corpus else None
-    (ws.root / ".tmp").mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=ws.root / ".tmp") as tmp:
+    with ws.scratch("distil") as tmp:          # held: another process's sweep leaves it alone
         folder, record = distil(base_path, Path(tmp), dims=dims or DIMS[0], corpus=c, words=words,
                                 progress=stage(progress, 0.0, 0.85, "Distilling: "))
         record["base"] = base if base == "minilm" else str(base_path)

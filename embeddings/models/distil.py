@@ -60,11 +60,13 @@ def distil(base_path: Path, workdir: Path, *, dims: int = DIMS[0], corpus: Corpu
     from model2vec.distill import inference
     from transformers import AutoModel, AutoTokenizer
 
+    from .sentence import LOAD_AS_DATA
+
     if dims < 2:
         raise InputError(f"The static model needs at least 2 dimensions; got {dims}.")
     progress(0.0, "Loading the encoder")
-    model = AutoModel.from_pretrained(str(base_path), local_files_only=True)
-    tokenizer = AutoTokenizer.from_pretrained(str(base_path), local_files_only=True, use_fast=True)
+    model = AutoModel.from_pretrained(str(base_path), **LOAD_AS_DATA)
+    tokenizer = AutoTokenizer.from_pretrained(str(base_path), use_fast=True, **LOAD_AS_DATA)
     known = tokenizer.get_vocab()
     words = [w for w in corpus_vocabulary(corpus) if w not in known] if corpus is not None and words else []
     if dims > model.config.hidden_size:

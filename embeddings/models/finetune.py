@@ -239,7 +239,9 @@ def load_trainable(base_path: Path):
     """A fresh copy of the base model on the CPU (never the shared one encoding is using)."""
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(str(base_path), device="cpu", local_files_only=True)
+    from .sentence import LOAD_AS_DATA
+
+    return SentenceTransformer(str(base_path), device="cpu", **LOAD_AS_DATA)
 
 
 def finetune(base_path: Path, corpus: Corpus, params: FinetuneParams, workdir: Path, *,

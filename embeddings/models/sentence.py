@@ -39,13 +39,43 @@ def minilm_path() -> Path:
     return Path(get_model_path())
 
 
+#: every load of a model folder passes these (transformers, sentence-transformers): files on this
+#: machine only, and never the folder's own Python, so nothing can prompt on stdin either (#26)
+LOAD_AS_DATA = {"local_files_only": True, "trust_remote_code": False}
+#: the configuration files a folder could use to ask for its own code, read at most this large
+_CONFIGS, _MAX_CONFIG_BYTES = ("config.json", "tokenizer_config.json", "modules.json"), 1 << 20
+
+
+def refuse_custom_code(path: Path) -> None:
+    """Refuse, in one line, a folder that asks to run its own Python: ``auto_map`` in its
+    configuration, or a sentence-transformers module that is not sentence-transformers' own."""
+    import json
+
+    for name in _CONFIGS:
+        file = path / name
+        if not file.is_file() or file.stat().st_size > _MAX_CONFIG_BYTES:
+            continue
+        try:
+            config = json.loads(file.read_text(encoding="utf-8", errors="replace"))
+        except ValueError:
+            continue
+        custom = [m.get("type") for m in config if isinstance(m, dict) and not str(m.get("type", "")).startswith(
+            "sentence_transformers.")] if isinstance(config, list) else (["auto_map"] if isinstance(config, dict)
+                                                                          and "auto_map" in config else [])
+        if custom:
+            raise InputError(f"{path} asks to run its own code ({name}: {', '.join(map(str, custom))}); model "
+                             "folders are loaded as data only, never their code.")
+
+
 def resolve_model(model: str) -> Path:
-    """``minilm`` or a local folder holding a sentence-transformers model."""
+    """``minilm`` or a local folder holding a sentence-transformers model (one that asks to
+    run no code of its own: :func:`refuse_custom_code`)."""
     path = minilm_path() if model == MINILM else Path(model).expanduser()
     if not path.is_dir():
         raise InputError(f"{model}: no such model folder.")
     if not ((path / "modules.json").exists() or (path / "config.json").exists()):
         raise InputError(f"{path} is not a sentence-transformers model folder (no modules.json or config.json).")
+    refuse_custom_code(path)
     return path.resolve()
 
 
@@ -89,7 +119,7 @@ def load_encoder(model: str):
             from sentence_transformers import SentenceTransformer
 
             try:
-                _models[key] = SentenceTransformer(key, device="cpu", local_files_only=True)
+                _models[key] = SentenceTransformer(key, device="cpu", **LOAD_AS_DATA)
             except (OSError, ValueError) as exc:
                 raise InputError(f"Could not load the model in {path}: {str(exc).splitlines()[0]}") from exc
         return _models[key]

@@ -17,8 +17,14 @@ from embeddings.display import plural, safe_figure, safe_filename  # noqa: F401 
 # name, a word, an error message quoting them) goes through md() before it joins one, so
 # `![x](http://host/y.png)` cannot fetch anything and `**` cannot restyle the page. Raw HTML
 # is never enabled (no unsafe_allow_html anywhere).
-# the marks that mean something anywhere in a line, and a colon that opens an :icon: or :emoji: code
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#~$&|!]|:(?=[\w/+-]+:))")
+# the marks that mean something anywhere in a line; every colon, as one opens an :icon:, an
+# :emoji: or a :red[colour] directive (an escaped mark renders as itself)
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#~$&|!:])")
+# GitHub-flavoured Markdown turns bare http://, www. and e-mail text into live links, escaped or
+# not (the browser showed it): a zero-width space before "://" and "@", and after "www" before
+# ".", breaks each form while the text reads the same
+_AUTOLINK = re.compile(r"(?=://)|(?=@)|(?<=www)(?=\.)", re.IGNORECASE)
+ZERO_WIDTH_SPACE = "\u200b"
 _MD_LINE_START = re.compile(r"^([-+=]|\d+(?=[.)]))")  # a list item or heading only at the start of a line
 
 
@@ -26,8 +32,10 @@ def md(value: object) -> str:
     """A user's string as literal Markdown text: every mark that would style, link, embed an
     image, raw HTML, an icon, a colour or LaTeX is backslash-escaped (CommonMark renders an
     escaped mark as itself), and runs of white space, newlines included, fold to one space,
-    so nothing can start a block. ``md("**x** ![i](http://h/i.png)")`` shows those characters."""
-    text = _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+    so nothing can start a block; a bare URL or e-mail address gets a zero-width space that keeps
+    it from becoming a link. ``md("**x** ![i](http://h/i.png)")`` shows those characters."""
+    text = _AUTOLINK.sub(ZERO_WIDTH_SPACE, " ".join(str(value).split()))
+    text = _MD_SPECIAL.sub(r"\\\1", text)
     return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" if m.group(1).isdigit() else "\\" + m.group(1), text)
 
 
