@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 
 from embeddings.corpus import get_corpus
 from embeddings.workspace import Workspace
-from tests.conftest import (layout_problems, screenshot, tables_fit, upload_on_corpus_page, wait_for_app,
-                            write_labelled_csv)
+from tests.conftest import (assert_nothing_left_the_machine, guarded_context, layout_problems, screenshot, tables_fit,
+                            upload_on_corpus_page, wait_for_app, write_labelled_csv)
 
 pytestmark = pytest.mark.browser
 
@@ -317,7 +317,9 @@ SPACE_PAYLOAD = '<iframe srcdoc="<script>parent.alert(13)</script>"></iframe>'
 CORPUS_PAYLOAD = "<img src=x onerror=alert(7)>![p](http://203.0.113.9/p.png)"
 FILE_PAYLOAD = "<svg onload=alert(5)>.txt"
 LABEL_PAYLOADS = ["<img/src=x/onerror=alert(1)>", "![x](http://203.0.113.9/x.png)", ":red[x]",
-                  "<b>bold</b>", "&amp;"]
+                  "<b>bold</b>", "&amp;", "http://example.com/x", "www.example.com", "user@example.com"]
+#: a second space's name: bare links and a colour directive (#26, item 2)
+LINK_PAYLOAD = "tf http://example.com/phish :red[x] user@example.com www.example.com"
 # what a rendered payload would leave in the DOM (Streamlit itself puts none of these there)
 INJECTED = "[onerror], [onload], iframe[srcdoc], img[src='x'], img[src^='http://203.0.113.9']"
 
@@ -346,6 +348,7 @@ def hostile_server(tmp_path_factory, demo_template):
     vec = tmp_path_factory.mktemp("vec") / "hostile.vec"
     vec.write_text(f"{len(lines)} {glove.dim}\n" + "\n".join(lines) + "\n")
     save_space(ws, import_vectors(vec, "word2vec", SPACE_PAYLOAD))
+    save_space(ws, import_vectors(vec, "word2vec", LINK_PAYLOAD))
     server = AppServer(root, ARTIFACTS / "hostile-server.log")
     yield server
     server.stop()
@@ -355,6 +358,11 @@ def _assert_rendered_as_text(pg, must_show: list[str]) -> None:
     wait_for_app(pg)
     pg.wait_for_timeout(1500)  # let plotly draw its SVG text
     assert pg.locator(INJECTED).count() == 0, pg.locator(INJECTED).first.evaluate("e => e.outerHTML")
+    # no link off the page, no coloured text: a name's URL, e-mail or :red[...] is text (#26)
+    away = pg.evaluate("() => [...document.querySelectorAll('a[href]')].filter(a => !a.href.startsWith("
+                       "location.origin) && !a.href.startsWith('about:')).map(a => a.parentElement.outerHTML)")
+    assert away == [], (pg.url, away)
+    assert pg.locator(".stMarkdownColoredText").count() == 0
     for text in must_show:  # in page text (a selectbox's value is not: names there are checked by the rest)
         expect(pg.get_by_text(text, exact=False).first).to_be_attached(timeout=30_000)
     assert pg.locator("[data-testid='stException']").count() == 0
@@ -378,6 +386,8 @@ def test_script_and_markdown_in_names_and_labels_render_as_text(browser, hostile
         (f"/neighbours?spaces={sp},glove-50d&q={label}", [SPACE_PAYLOAD, LABEL_PAYLOADS[0]]),
         (f"/compare?a={sp}&b=glove-50d&label=government", [SPACE_PAYLOAD]),
         (f"/bias?spaces={sp},glove-50d&tests=weat6", [SPACE_PAYLOAD]),
+        (f"/bias?spaces={quote(LINK_PAYLOAD)},glove-50d&tests=weat6", []),
+        (f"/neighbours?spaces={quote(LINK_PAYLOAD)}&q=government", []),
         (f"/audit?spaces={sp},glove-50d", [SPACE_PAYLOAD]),
         (f"/evaluate?spaces={sp},glove-50d", []),
         ("/models", []),
@@ -610,3 +620,25 @@ def test_making_a_document_space_shows_its_progress_and_can_be_cancelled(page, a
     page.get_by_text("Making python-docs-minilm was cancelled; nothing was saved.").wait_for(timeout=60_000)
     assert [a.name for a in Workspace(app_server.workspace).list("space")] == before
     assert page.js_errors == []
+
+
+def test_a_catastrophic_pattern_in_a_link_stalls_no_other_visitor(browser, app_server):
+    """#26, item 1: the link that froze the server. Its pattern backtracks for minutes in
+    Python's re; matched by RE2, the page says no label matches, and a second visitor's Home
+    page loads meanwhile."""
+    import time
+
+    first, second = (guarded_context(browser, viewport={"width": 1400, "height": 1000}) for _ in range(2))
+    attacker, visitor = first.new_page(), second.new_page()
+    attacker.goto(f"{app_server.url}/projection?spaces=glove-50d&pj_mode=Regex"
+                  "&pj_regex=(%5Cw%7C%5Cw%7C%5Cw%7C%5Cw)*!")
+    start = time.monotonic()
+    visitor.goto(f"{app_server.url}/")
+    wait_for_app(visitor)
+    expect(visitor.get_by_role("heading", name="Embedding Explorer")).to_be_visible()
+    assert time.monotonic() - start < 10, "the other visitor's page waited on the pattern"
+    wait_for_app(attacker)
+    expect(attacker.get_by_text(re.compile(r"No label of glove-50d matches"))).to_be_visible(timeout=30_000)
+    for context in (first, second):
+        context.close()
+        assert_nothing_left_the_machine(context)
