@@ -11,7 +11,7 @@
    written directly with scikit-learn. The sparse TF-IDF of the whole manual has about 500,000
    word 1–2-grams: its tuned classification takes minutes.
 
-    python bench/manual.py [--no-minilm] [--no-direct]
+    python bench/manual.py [--no-minilm] [--no-direct] [--reuse WORKSPACE]
 """
 
 import argparse
@@ -52,11 +52,15 @@ def reading(ws, data: bytes, pages: list[Path]) -> tuple[dict, object]:
     corpus = add_corpus(ws, "manual", sources=[Source("python-manual.zip", data)], preprocessing=RECOMMENDED)
     seconds = time.perf_counter() - t
     top = corpus.phrases().head(50)["phrase"].tolist()
+    from embeddings.audit import mine_terms
+
+    mined = mine_terms(corpus, 50)["term"].tolist()
     visible = [Document(_visible_text(p.read_text(errors="replace")), p.name) for p in pages]
     _, report = strip_boilerplate(visible)
     return {"pages": len(pages), "documents": corpus.stats["documents"], "tokens": corpus.stats["tokens"],
             "add_seconds": round(seconds, 1), "main_content_boilerplate": corpus.stats.get("boilerplate"),
             "navigation_phrases_in_top_50": [p for p in top if set(p.split("_")) & NAVIGATION],
+            "navigation_terms_in_the_audits_50_mined": [t for t in mined if set(t.split("_")) & NAVIGATION],
             "top_10_phrases": top[:10], "visible_text_boilerplate": report.to_dict(),
             "labels": corpus.documents()["meta.folder"].fillna("").value_counts().to_dict()}, corpus
 
@@ -74,13 +78,19 @@ def choose(ws, corpus, minilm: bool, direct: bool) -> dict:
     from embeddings.models import add_baseline, add_pooled, add_pretrained
     from embeddings.tasks import TaskScore, compare
 
-    add_pretrained(ws, "glove-6b-50d", "glove")
-    spaces = [add_pooled(ws, "glove", "manual", "sif", "manual-glove-sif"),
-              add_baseline(ws, "manual", "manual-tfidf-lsa")]
+    from embeddings.space_store import load_space
+
+    def made(name, make):          # a space of a reused workspace (--reuse) is not made again
+        return load_space(ws, name) if ws.exists("space", name) else make()
+
+    made("glove", lambda: add_pretrained(ws, "glove-6b-50d", "glove"))
+    spaces = [made("manual-glove-sif", lambda: add_pooled(ws, "glove", "manual", "sif", "manual-glove-sif")),
+              made("manual-tfidf-lsa", lambda: add_baseline(ws, "manual", "manual-tfidf-lsa"))]
     out: dict = {}
     if minilm:
         t = time.perf_counter()
-        spaces.append(add_pretrained(ws, "minilm", "manual-minilm", corpus="manual", unit="document"))
+        spaces.append(made("manual-minilm", lambda: add_pretrained(ws, "minilm", "manual-minilm", corpus="manual",
+                                                                    unit="document")))
         out["minilm_seconds"] = round(time.perf_counter() - t, 1)
     t = time.perf_counter()
     b = benchmark(corpus, "folder", spaces, tasks=("classification",), tfidf=True)
@@ -110,12 +120,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-minilm", action="store_true", help="leave MiniLM out (its encoding takes minutes)")
     parser.add_argument("--no-direct", action="store_true", help="skip the direct scikit-learn run")
+    parser.add_argument("--reuse", metavar="WORKSPACE", help="a workspace of an earlier run: its corpus and "
+                        "spaces are used again (the reading is measured anew in a scratch workspace)")
     args = parser.parse_args()
+    from embeddings.corpus import get_corpus
     from embeddings.workspace import Workspace
 
-    ws = Workspace(tempfile.mkdtemp(prefix="bench-manual-"))
     data, pages = _zip()
+    ws = Workspace(tempfile.mkdtemp(prefix="bench-manual-"))
     read, corpus = reading(ws, data, pages)
+    if args.reuse:
+        ws = Workspace(args.reuse)
+        corpus = get_corpus(ws, "manual")
     print(json.dumps(read, default=str), file=sys.stderr, flush=True)     # each part as it lands
     print(json.dumps({"reading": read, "choose": choose(ws, corpus, not args.no_minilm, not args.no_direct)},
                      indent=1, default=str))

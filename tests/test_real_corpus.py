@@ -51,6 +51,10 @@ def test_the_manual_reads_as_main_content_with_folder_labels(manual):
     assert "Abstract Base Classes" in os_like                  # the page's own content stays
     top = corpus.phrases().head(50)["phrase"]
     assert not [p for p in top if set(p.split("_")) & NAVIGATION], list(top)
+    from embeddings.audit import mine_terms
+
+    mined = mine_terms(corpus, 50)["term"]                     # the Audit's mined terms (#25's Done when)
+    assert len(mined) and not [t for t in mined if set(t.split("_")) & NAVIGATION], list(mined)
 
 
 def test_boilerplate_lines_of_visible_text_go_and_no_navigation_phrase_is_left():
