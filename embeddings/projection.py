@@ -134,7 +134,7 @@ def trust_scores(vectors: np.ndarray, coords: np.ndarray, knn_idx: np.ndarray | 
     from sklearn.neighbors import NearestNeighbors
 
     n = len(coords)
-    if n <= k + 1:
+    if n <= 2 * k:          # scikit-learn's trustworthiness needs k < n / 2 (a regex that picked 15 labels)
         return None, None, 0
     pick = np.arange(n) if n <= sample else np.sort(np.random.default_rng(seed).choice(n, sample, replace=False))
     tw = float(trustworthiness(vectors[pick], coords[pick], n_neighbors=k, metric="cosine"))

@@ -22,7 +22,7 @@ from embeddings.space import EmbeddingSpace
 from embeddings.space_store import load_space
 from embeddings.workspace import Artefact, Workspace, default_root
 # the pages import these from here, with the rest of what they share
-from pages.ui.defaults import MADE_SPACE, SELECTED_CORPUS, follow, ranked_spaces, remember_made, session_context  # noqa: F401
+from pages.ui.defaults import MADE_SPACE, SELECTED_CORPUS, follow, query_number, ranked_spaces, remember_made, session_context  # noqa: F401
 from pages.ui.jobs import cancellable, flash, guard, progress_reporter, show_flash  # noqa: F401
 from pages.ui.text import download_name, fmt_int, md, md_highlight, md_list, plotly_chart, plural  # noqa: F401
 

@@ -7,8 +7,8 @@ from embeddings.glossary import GLOSSARY
 from embeddings.neighbours import compare
 from embeddings.figures import drift_histogram, jaccard_histogram
 from embeddings.reports import compare_report
-from pages.common import (download_name, follow, guard, md, plotly_chart, space, space_cards, space_order,
-                          spaces_or_stop, sync_query_params, workspace, workspace_root)
+from pages.common import (download_name, follow, guard, md, plotly_chart, query_number, space, space_cards,
+                          space_order, spaces_or_stop, sync_query_params, workspace, workspace_root)
 
 st.title("Compare two spaces")
 st.caption("Over the labels both spaces share, each label's k nearest neighbours (searched among the shared labels) "
@@ -28,7 +28,7 @@ follow("cmp_b", b_first, next(b for b in (*ranked, *names) if b != ranked[0]), c
 c1, c2, c3, c4 = st.columns([3, 3, 2, 2])
 a_name = c1.selectbox("Space A", names, key="cmp_a")
 b_name = c2.selectbox("Space B", names, key="cmp_b")
-k = c3.slider("k", 2, 50, int(st.query_params.get("k", 10)), key="cmp_k")
+k = c3.slider("k", 2, 50, query_number("k", 10, 2, 50), key="cmp_k")
 max_labels = c4.number_input("Most frequent shared labels", 100, 50_000, 5000, step=500, key="cmp_max",
                              help="Comparison cost grows with the square of this number.")
 sync_query_params(a=a_name, b=b_name, k=k)

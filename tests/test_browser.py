@@ -563,6 +563,10 @@ def test_fine_tune_shows_progress_per_step_and_can_be_cancelled(page, app_server
     page.goto(f"{app_server.url}/customise?cu_tab=Fine-tune")
     wait_for_app(page)
     expect(page.get_by_role("tab", name="Fine-tune")).to_have_attribute("aria-selected", "true")
+    # the form opens on the session's corpus, here the newest (other tests add corpora): choose Lee
+    page.get_by_role("combobox", name="Corpus").first.click()
+    page.get_by_role("option", name="lee", exact=True).click()
+    wait_for_app(page)
     budget = page.get_by_role("spinbutton", name="Training texts, at most")
     budget.fill("2000")
     budget.press("Enter")
@@ -630,7 +634,7 @@ def test_a_catastrophic_pattern_in_a_link_stalls_no_other_visitor(browser, app_s
 
     first, second = (guarded_context(browser, viewport={"width": 1400, "height": 1000}) for _ in range(2))
     attacker, visitor = first.new_page(), second.new_page()
-    attacker.goto(f"{app_server.url}/projection?spaces=glove-50d&pj_mode=Regex"
+    attacker.goto(f"{app_server.url}/projection?spaces=lee-word2vec&pj_mode=Regex"
                   "&pj_regex=(%5Cw%7C%5Cw%7C%5Cw%7C%5Cw)*!")
     start = time.monotonic()
     visitor.goto(f"{app_server.url}/")
@@ -638,7 +642,7 @@ def test_a_catastrophic_pattern_in_a_link_stalls_no_other_visitor(browser, app_s
     expect(visitor.get_by_role("heading", name="Embedding Explorer")).to_be_visible()
     assert time.monotonic() - start < 10, "the other visitor's page waited on the pattern"
     wait_for_app(attacker)
-    expect(attacker.get_by_text(re.compile(r"No label of glove-50d matches"))).to_be_visible(timeout=30_000)
+    expect(attacker.get_by_text(re.compile(r"No label of lee-word2vec matches"))).to_be_visible(timeout=30_000)
     for context in (first, second):
         context.close()
         assert_nothing_left_the_machine(context)

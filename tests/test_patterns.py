@@ -55,3 +55,17 @@ def test_the_projection_filter_uses_it():
     assert len(select_rows(space, regex=r"\d", top=None)) == 50
     with pytest.raises(InputError, match="No label of s matches"):
         select_rows(space, regex=CATASTROPHIC)
+
+
+def test_a_pattern_that_picks_a_handful_of_labels_still_projects():
+    """On GloVe the catastrophic pattern matches 15 labels (those with a "!"): too few for
+    trustworthiness at k = 10, which is then not computed, instead of an error."""
+    from embeddings.projection import project, trust_scores
+
+    rng = np.random.default_rng(0)
+    vectors, coords = rng.normal(size=(15, 8)), rng.normal(size=(15, 2))
+    assert trust_scores(vectors, coords, k=10) == (None, None, 0)
+    assert trust_scores(vectors[:, :8], coords, k=3)[0] is not None
+    space = EmbeddingSpace.from_arrays("s", [f"w{i}!" for i in range(15)], vectors)
+    layout = project(space, select_rows(space, regex=r"!"), method="pca")
+    assert layout.coords.shape == (15, 2)
