@@ -1,5 +1,6 @@
 """Audit: which of a corpus's terms general models do not know, fragment, or know differently."""
 
+import pandas as pd
 import streamlit as st
 
 from embeddings import stability
@@ -146,6 +147,9 @@ with guard("the audit"):
         table = table[table["term"].str.contains(search, regex=False)]
     compact = [c for c in table.columns if c in ("term", "frequency", "documents", "n_pieces", "flags")
                or c.startswith("overlap:")]            # fits 1,280 px with three spaces
+    for c in table.columns:      # two decimals as text, blank when unknown (a grid shows NaN as "None")
+        if c.startswith(("overlap:", "drift:")):
+            table[c] = [f"{v:.2f}" if pd.notna(v) else "" for v in table[c]]
     st.dataframe(table, hide_index=True, width="stretch", height=460, key="au_table",
                  column_order=None if every else compact,
                  column_config={"term": st.column_config.TextColumn(pinned=True),
