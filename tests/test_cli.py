@@ -285,3 +285,12 @@ def test_json_errors_are_json_on_stdout_and_progress_goes_to_stderr(tmp_path, ca
     code, out, err = run(capsys, "--workspace", ws, "corpus", "add", tmp_path / "a.txt", "--name", "b", "--json",
                          "--quiet")
     assert code == 0 and err == ""
+
+
+def test_listing_the_samples_creates_no_workspace(tmp_path, capsys, monkeypatch):
+    """#26, item 9: ``samples`` reads the package only; it used to leave an empty ./workspace."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("EMBEDDINGS_WORKSPACE", raising=False)
+    code, out, _ = run(capsys, "samples", "--json")
+    assert code == 0 and {"lee", "python-docs"} <= {r["key"] for r in json.loads(out)}
+    assert list(tmp_path.iterdir()) == []

@@ -46,7 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         from ..workspace import Workspace
 
-        ws = Workspace(args.workspace)
+        # a command that reads no workspace (``samples``) opens none, so it creates no folder
+        ws = Workspace(args.workspace) if getattr(args.func, "needs_workspace", True) else None
         args.func(ws, args)
         return 0
     except EmbeddingsError as exc:

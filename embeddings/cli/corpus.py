@@ -146,6 +146,9 @@ def cmd_samples(ws, args) -> None:
             for s in SAMPLES.values()]
     _emit(args, rows, "\n".join(f"{r['key']:<12} {r['description']}" for r in rows))
 
+
+cmd_samples.needs_workspace = False     # a listing of the package's samples: no workspace is opened
+
 def cmd_seed(ws, args) -> None:
     from ..demo import SEEDED_KEY, seed_demo
 
