@@ -69,7 +69,8 @@ def _classifier(X, y: np.ndarray):
 
 def at_edge(chosen: list[float]) -> str:
     """How many folds chose C at an end of :data:`C_GRID` ("" if none): there the best C may
-    lie beyond the grid, and the tuned score is a lower bound."""
+    lie beyond the grid. (On the whole manual, reaching 10,000 moved the sparse TF-IDF from
+    0.431 to 0.423 and TF-IDF + LSA from 0.579 to 0.599: a wider grid is not always better.)"""
     ends = {min(C_GRID): "lowest", max(C_GRID): "highest"}
     counts = {ends[c]: sum(1 for x in chosen if x == c) for c in ends}
     return "; ".join(f"{n} of {len(chosen)} folds at the {end} C ({c:g})" for (end, n), c in

@@ -47,8 +47,7 @@ def show_classification(bench: Benchmark) -> None:
             **{c: st.column_config.NumberColumn(format="%.3f") for c in readings.columns if "F1" in c},
             "C per fold": st.column_config.TextColumn(help="the C the logistic regression used on each fold"),
             "C at the grid's edge": st.column_config.TextColumn(
-                help="folds whose best C is an end of the grid: the best C may lie beyond it, and the tuned "
-                     "score is then a lower bound")})
+                help="folds whose best C is an end of the grid: the best C may lie beyond it")})
         n = bench.labels.y.size
         folds = len(next(s.values for s in bench.scores if s.task == "classification"))
         st.caption(f"Main reading: {PROTOCOL_LABELS[bench.protocol]}; means over {folds} folds "
