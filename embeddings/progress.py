@@ -53,17 +53,6 @@ def stages(progress: Progress, weights: dict[str, float]) -> dict[str, Progress]
     return out
 
 
-def forward_only(progress: Progress) -> Progress:
-    """``progress`` that never goes back: a fraction below one already reported is raised to it."""
-    high = [0.0]
-
-    def report(fraction: float, message: str) -> None:
-        high[0] = max(high[0], float(fraction))
-        progress(high[0], message)
-
-    return report
-
-
 def duration(seconds: float) -> str:
     """``"42 s"`` or ``"3 min 05 s"``."""
     seconds = int(round(seconds))

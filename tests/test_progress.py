@@ -3,7 +3,7 @@ and the time left from the current stage's pace (#25, item 7), on a clock the te
 
 import pytest
 
-from embeddings.progress import Clock, duration, forward_only, stages
+from embeddings.progress import Clock, duration, stages
 
 
 class FakeTime:
@@ -28,14 +28,6 @@ def test_stages_take_spans_in_proportion_to_their_weights():
     assert seen[3] == (pytest.approx(1.0), "Saving: done")
     with pytest.raises(ValueError):
         stages(lambda f, m: None, {"a": 0})
-
-
-def test_forward_only_never_reports_less_than_before():
-    seen = []
-    report = forward_only(lambda f, m: seen.append(f))
-    for f in (0.1, 0.4, 0.2, 0.5, 0.0):
-        report(f, "x")
-    assert seen == [0.1, 0.4, 0.4, 0.5, 0.5]
 
 
 def test_the_time_left_comes_from_the_current_stage():
