@@ -69,7 +69,7 @@ for col, name in zip(columns, selected):
             st.caption(f"Not in the vocabulary, embedded with {how}: {md_list(unseen)}")
         table = pd.DataFrame([{"label": n.label, "cosine": n.cosine} for n in result])
         st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 420),
-                     column_config={"label": st.column_config.TextColumn("label"),     # the cosine stays in view
+                     column_config={"label": st.column_config.TextColumn("label", width=100),     # the cosine stays in view
                                     "cosine": st.column_config.NumberColumn("cosine", format="%.3f", width=64)})
         plotly_chart(neighbour_bars(table["label"], table["cosine"]), width="stretch",
                      key=f"nb_chart_{choices[name]}")
