@@ -73,8 +73,8 @@ def choose(ws, corpus, minilm: bool, direct: bool) -> dict:
     from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 
     from embeddings.benchmark import TFIDF_SPARSE, benchmark
-    from embeddings.classify import C_GRID, INNER_FOLDS, TUNED_MAX_ITER, TUNED_SOLVER
-    from embeddings.docspaces import tfidf_matrix
+    from embeddings.classify import C_GRID, INNER_FOLDS, TUNED_MAX_ITER, TUNED_SOLVER, TUNED_TOL
+    from embeddings.docspaces import sparse_tfidf
     from embeddings.models import add_baseline, add_pooled, add_pretrained
     from embeddings.tasks import TaskScore, compare
 
@@ -105,8 +105,9 @@ def choose(ws, corpus, minilm: bool, direct: bool) -> dict:
                                     for c in b.ranking_changes()]})
     print(json.dumps(out, default=str), file=sys.stderr, flush=True)
     if direct:
-        X = tfidf_matrix(corpus, "word")[0].tocsr()[b.labels.rows]
-        search = GridSearchCV(LogisticRegression(max_iter=TUNED_MAX_ITER, solver=TUNED_SOLVER), {"C": list(C_GRID)},
+        X = sparse_tfidf(corpus)[0][b.labels.rows]
+        search = GridSearchCV(LogisticRegression(max_iter=TUNED_MAX_ITER, solver=TUNED_SOLVER, tol=TUNED_TOL),
+                              {"C": list(C_GRID)},
                               scoring="f1_macro", cv=StratifiedKFold(INNER_FOLDS, shuffle=True, random_state=0))
         value = cross_val_score(search, X, b.labels.y, scoring="f1_macro",
                                 cv=StratifiedKFold(5, shuffle=True, random_state=0)).mean()

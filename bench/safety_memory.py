@@ -11,7 +11,12 @@ Each case runs ``python -m embeddings ...`` in a child process under an address-
   ``simple_tokenize`` tokens, holding nothing else;
 - ``w2v_binary_claim``: a 260-byte binary word2vec file whose header claims 2,000,000,000 rows;
 - ``w2v_text_claim``: a 1,100-line text file whose header claims 300,000,000 rows;
-- ``docx_bomb``: a 3.6 MB .docx whose word/document.xml unpacks to 1.5 GB.
+- ``docx_bomb``: a 3.6 MB .docx whose word/document.xml unpacks to 1.5 GB;
+- ``ingest_csv_150mb`` and ``ingest_jsonl_150mb`` (#26, item 8): 150 MB of Lee sentences as
+  rows ``id, label, text`` and as JSON lines, with ``ingest_txt_150mb`` (the same sentences,
+  one per line) beside them; the target is at most 4x the file above the baseline.
+
+``--only NAME...`` runs those cases (and the baseline).
 
 ``--repo DIR`` runs the cases against another checkout (e.g. an older commit in a git
 worktree) with this checkout's interpreter, for before/after figures.
@@ -83,12 +88,32 @@ def make_inputs(folder: Path) -> dict[str, Path]:
             for _ in range(1_500_000_000 // len(chunk)):
                 fh.write(chunk)
             fh.write(b"</w:body></w:document>")
-    return {"big": big, "tiny": tiny, "claim_bin": claim_bin, "claim_txt": claim_txt, "bomb": bomb}
+    sentences = [s.strip() for s in text.replace("?", ".").split(". ") if len(s.strip()) > 20]
+    rows = folder / "rows.csv"
+    lines = folder / "rows.jsonl"
+    plain = folder / "rows.txt"
+    size = 150 * 1024 * 1024
+    with open(rows, "w", encoding="utf-8", newline="") as c, open(lines, "w", encoding="utf-8") as j, \
+            open(plain, "w", encoding="utf-8") as t:
+        import csv
+
+        w = csv.writer(c)
+        w.writerow(["id", "label", "text"])
+        i = 0
+        while c.tell() < size:
+            s = sentences[i % len(sentences)]
+            w.writerow([i, f"topic{i % 7}", s])
+            j.write(json.dumps({"id": i, "label": f"topic{i % 7}", "text": s}) + "\n")
+            t.write(s + "\n")
+            i += 1
+    return {"big": big, "tiny": tiny, "claim_bin": claim_bin, "claim_txt": claim_txt, "bomb": bomb,
+            "csv": rows, "jsonl": lines, "txt": plain}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repo", type=Path, default=ROOT, help="checkout to measure (default: this one)")
+    parser.add_argument("--only", nargs="*", help="only these cases (and the baseline)")
     args = parser.parse_args()
     py = sys.executable
     with tempfile.TemporaryDirectory() as tmp:
@@ -109,18 +134,25 @@ def main() -> None:
             "w2v_text_claim": cli + ["space", "import", str(files["claim_txt"]), "--format", "word2vec",
                                      "--name", "claim-txt"],
             "docx_bomb": cli + ["corpus", "add", str(files["bomb"]), "--name", "bomb"],
+            "ingest_csv_150mb": cli + ["corpus", "add", str(files["csv"]), "--name", "rows-csv"],
+            "ingest_jsonl_150mb": cli + ["corpus", "add", str(files["jsonl"]), "--name", "rows-jsonl"],
+            "ingest_txt_150mb": cli + ["corpus", "add", str(files["txt"]), "--name", "rows-txt", "--lines"],
         }
+        cases = {k: v for k, v in cases.items() if not args.only or k in args.only or k == "baseline"}
         results = {name: measure(cmd, args.repo) for name, cmd in cases.items()}
-        mb = files["big"].stat().st_size / 1024 ** 2
-    above = results["ingest_50mb"]["peak_mb"] - results["baseline"]["peak_mb"]
+        sizes = {name: files[key].stat().st_size / 1024 ** 2 for name, key in
+                 (("ingest_50mb", "big"), ("ingest_csv_150mb", "csv"), ("ingest_jsonl_150mb", "jsonl"),
+                  ("ingest_txt_150mb", "txt"))}
+    base = results["baseline"]["peak_mb"]
+    ratios = {name: {"file_mb": round(sizes[name], 1), "peak_above_baseline_mb": round(results[name]["peak_mb"] - base, 1),
+                     "x_file": round((results[name]["peak_mb"] - base) / sizes[name], 2)}
+              for name in sizes if name in results}
     print(json.dumps({
         "bench": "safety_memory",
         "repo": str(args.repo),
         "address_space_cap_gb": CAP_BYTES / 1024 ** 3,
         "cases": results,
-        "ingest_file_mb": round(mb, 1),
-        "ingest_peak_above_baseline_mb": round(above, 1),
-        "ingest_peak_above_baseline_x_file": round(above / mb, 2),
+        "ingest": ratios,
         "ingest_target_x_file": 4.0,
         "when": time.strftime("%Y-%m-%d %H:%M"),
     }, indent=1))

@@ -32,7 +32,7 @@ from embeddings.models.glove import load_glove  # noqa: E402
 def _spaces_at(n_docs: int):
     """Five document spaces of ``n_docs`` labelled documents (real spaces, repeated and perturbed)."""
     from embeddings.corpus import RECOMMENDED, add_corpus
-    from embeddings.docspaces import pool_space, tfidf_matrix, tfidf_space
+    from embeddings.docspaces import pool_space, sparse_tfidf, tfidf_space
     from embeddings.models.sentence import encode_documents, load_encoder
     from embeddings.samples import SAMPLES
     from embeddings.workspace import Workspace
@@ -47,7 +47,7 @@ def _spaces_at(n_docs: int):
     t = time.perf_counter()
     base["minilm"], _ = encode_documents(load_encoder("minilm"), docs["text"].tolist())
     minilm_seconds = time.perf_counter() - t
-    sparse = tfidf_matrix(corpus, "word")[0].tocsr()
+    sparse = sparse_tfidf(corpus)[0]
     y = docs["meta.area"].to_numpy()
     reps = int(np.ceil(n_docs / len(y)))
     take = np.arange(n_docs) % len(y)

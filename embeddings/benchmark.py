@@ -24,7 +24,7 @@ from .progress import Progress, no_progress
 from .space import EmbeddingSpace
 from .splits import held_out_mask
 from .workspace import Workspace
-from .classify import C_GRID, FOLDS, PROTOCOL, PROTOCOLS, REPEATS, at_edge, check_folds, few_shot
+from .classify import C_GRID, FOLDS, INNER_FOLDS, TUNED_TOL, PROTOCOL, PROTOCOLS, REPEATS, at_edge, check_folds, few_shot
 from .tasks import (MAIN_METRIC, TASKS, Difference, Labels, TaskScore, compare, labels_from, pareto, ranking_changes,
                     run_task)
 
@@ -245,7 +245,7 @@ def benchmark(corpus: Corpus, label: str, spaces: list[EmbeddingSpace], *, tasks
     classification and ``few_shots``, the few-shot curve too (it fits 40 more classifiers
     per space, so it is asked for). ``protocol`` and ``repeats``: see
     :func:`embeddings.tasks.classification`."""
-    from .docspaces import tfidf_matrix
+    from .docspaces import sparse_tfidf
 
     start = time.perf_counter()
     docs = corpus.documents()
@@ -266,13 +266,13 @@ def benchmark(corpus: Corpus, label: str, spaces: list[EmbeddingSpace], *, tasks
                                             for s in spaces]
     sparse_model: list = []   # the vectorizer, once made: its idf weights and vocabulary are the model
 
-    def sparse_tfidf():
-        matrix, vectorizer = tfidf_matrix(corpus, "word", docs=docs)
+    def sparse_space():
+        matrix, vectorizer = sparse_tfidf(corpus, docs)
         sparse_model.append(vectorizer)
-        return matrix.tocsr()
+        return matrix
 
     if tfidf:
-        candidates.append((TFIDF_SPARSE, sparse_tfidf))
+        candidates.append((TFIDF_SPARSE, sparse_space))
     if not candidates:
         raise InputError("Choose at least one space to benchmark.")
     scores: list[TaskScore] = []
@@ -284,10 +284,10 @@ def benchmark(corpus: Corpus, label: str, spaces: list[EmbeddingSpace], *, tasks
         X = matrix()[labels.rows]
         if name == TFIDF_SPARSE:
             rate = len(docs) / max(time.perf_counter() - made, 1e-9)
-            # bytes per vector: its non-zeros as CSR stores them (8-byte value, 4-byte index)
+            # bytes per vector: its non-zeros as CSR stores them (4-byte value, 4-byte index)
             vec = sparse_model[0]
             model = int(vec.idf_.nbytes + sum(len(t.encode()) + 8 for t in vec.vocabulary_))  # idf + the n-grams
-            costs.append(Cost(name, X.shape[1], float(X.nnz / X.shape[0] * 12), round(rate, 1), None, model))
+            costs.append(Cost(name, X.shape[1], float(X.nnz / X.shape[0] * 8), round(rate, 1), None, model))
         for j, task in enumerate(tasks):
             step = i * len(tasks) + j
             progress(step / steps, f"{task} on {name}")
@@ -365,7 +365,7 @@ def cache_key(corpus: Corpus, label: str, spaces: list[EmbeddingSpace], tasks: t
     payload = json.dumps({"corpus": corpus.id, "label": label, "spaces": [s.id for s in spaces], "tasks": list(tasks),
                           "folds": folds, "seed": seed, "tfidf": tfidf, **({"few_shots": True} if few_shots else {}),
                           "protocol": protocol, "repeats": repeats,
-                          "c_grid": list(C_GRID)},       # both protocols run on every fold: a new grid, a new run
+                          "c_grid": list(C_GRID), "inner": [INNER_FOLDS, TUNED_TOL]},       # both protocols run on every fold: a new grid, a new run
                          sort_keys=True)
     return f"bench-{hashlib.sha1(payload.encode()).hexdigest()[:16]}"
 

@@ -193,6 +193,13 @@ def tfidf_matrix(corpus: Corpus, kind: str = "word", ngrams: tuple[int, int] | N
     return vectorizer.fit_transform(docs["text"].astype(str).tolist()), vectorizer
 
 
+def sparse_tfidf(corpus: Corpus, docs: pd.DataFrame | None = None):
+    """``(CSR matrix, vectorizer)``: the word TF-IDF that Choose scores as a space of its own,
+    in float32 like every stored space (Newton-CG fits it about twice as fast as float64)."""
+    matrix, vectorizer = tfidf_matrix(corpus, "word", docs=docs)
+    return matrix.tocsr().astype(np.float32), vectorizer
+
+
 def _word_ngrams(tokens: Sequence[str], low: int, high: int) -> list[str]:
     return [" ".join(tokens[i:i + n]) for n in range(low, high + 1) for i in range(len(tokens) - n + 1)]
 

@@ -43,6 +43,7 @@ import pandas as pd
 from .corpus import Corpus
 from .errors import InputError, NotFoundError
 from .files import atomic_write_json
+from .model_folders import check_folder, copy_folder
 from .progress import Progress, no_progress
 from .space import EmbeddingSpace
 from .workspace import Workspace
@@ -87,20 +88,22 @@ def resolve(ws: Workspace, model: str) -> ModelRef:
             raise InputError(f"{model}: not minilm, a space of this workspace or a model folder.") from None
         if art.params.get("family") == STATIC and (art.path / "model").is_dir():
             return ModelRef(STATIC, str((art.path / "model").resolve()), model)
-    elif model != MINILM and _is_static(folder):
+    elif model != MINILM and check_folder(folder) and _is_static(folder):   # checked before a byte is read
         return ModelRef(STATIC, str(folder.resolve()), model)
     return ModelRef(SENTENCE, str(encoder_folder(ws, model)), model)
 
 
 def _is_static(folder: Path) -> bool:
-    """A model2vec folder: a ``config.json`` that names a static model and no transformer modules."""
+    """A model2vec folder: a ``config.json`` that names a static model (model2vec also writes a
+    ``modules.json`` for sentence-transformers' ``StaticEmbedding``, whose window is infinite:
+    loading it as a sentence encoder failed with an OverflowError, #26)."""
     import json
 
     try:
         config = json.loads((folder / "config.json").read_text())
     except (OSError, ValueError):
         return False
-    return not (folder / "modules.json").exists() and config.get("model_type") == "model2vec"
+    return isinstance(config, dict) and config.get("model_type") == "model2vec"
 
 
 def load(ref_kind: str, path: str):
@@ -325,7 +328,7 @@ def encode_space(ws: Workspace, corpus: Corpus, model: str, name: str, *, unit: 
         provenance.update(seconds=round(seconds, 3), texts_per_second=round(len(texts) / seconds, 1),
                           model_bytes=_bytes(Path(ref.path)), created_at=utc_now())
         if ref.kind == STATIC:  # a static space embeds new texts through its own copy of the model
-            shutil.copytree(ref.path, folder / "model")
+            copy_folder(ref.path, folder / "model")      # its regular files only, never a link out
         frame = meta.reset_index(drop=True).copy()
         frame.insert(0, "label", labels)
         frame.to_parquet(folder / "meta.parquet", index=False)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +33,7 @@ from .progress import Progress, no_progress
 from .space import EmbeddingSpace
 from .workspace import Artefact, Workspace
 from .files import atomic_write_json, read_json, utc_now
+from .model_folders import copy_folder
 
 KIND = "space"
 
@@ -94,7 +94,7 @@ def save_space(ws: Workspace, space: EmbeddingSpace, name: str | None = None, *,
         for fname, array in (extra_files or {}).items():
             np.save(folder / fname, array)
         for dname, source in (extra_dirs or {}).items():
-            shutil.copytree(source, folder / dname)
+            copy_folder(source, folder / dname)
         atomic_write_json(folder / "provenance.json", provenance)
         return summary_fields(space, provenance)
 

@@ -639,6 +639,28 @@ def test_customise_page_distil_form_names_a_missing_model_folder(app):
     assert len(app.workspace.list("space")) == 11
 
 
+def test_with_an_allow_list_the_model_folder_boxes_tell_nothing_of_other_paths(app, monkeypatch, tmp_path):
+    """#26, item 5: EMBEDDINGS_MODEL_DIRS set, a path that exists and one that does not get the
+    same message on both pages that take a typed folder, and nothing is made."""
+    from embeddings.model_folders import ALLOW_ENV, NOT_ALLOWED
+
+    monkeypatch.setenv(ALLOW_ENV, str(tmp_path))
+    app.query_params["cu_tab"] = "Distil"
+    app.switch_page("pages/customise.py").run()
+    app.selectbox(key="di_base").set_value("a local model folder…").run()
+    seen = []
+    for path in ("/etc", "/nonexistent/model"):
+        app.text_input(key="di_base_path").input(path).run()
+        seen.append([e.value.replace("\\", "") for e in app.error])
+        assert app.button(key="di_go").disabled
+    assert not app.exception and seen == [[f"/etc {NOT_ALLOWED}"], [f"/nonexistent/model {NOT_ALLOWED}"]]
+    app.switch_page("pages/models.py").run()
+    app.radio(key="pre_kind").set_value("A local sentence-transformers folder").run()
+    app.text_input(key="pre_folder").input("/etc").run()
+    assert [e.value.replace("\\", "") for e in app.error] == [f"/etc {NOT_ALLOWED}"]
+    assert app.button(key="pre_btn").disabled and len(app.workspace.list("space")) == 11
+
+
 def test_the_corpus_chosen_on_one_page_opens_the_next_and_the_audit_compares_general_models(app):
     """Choose python-docs on the Choose page: the Audit and Words in context open on it; the
     Audit's default spaces are its own domain model beside the general models, never the news

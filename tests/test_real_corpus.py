@@ -89,13 +89,13 @@ def test_sparse_tfidf_tuned_equals_nested_sklearn_on_the_manual(manual):
     from sklearn.model_selection import StratifiedKFold
 
     from embeddings.benchmark import TFIDF_SPARSE, benchmark
-    from embeddings.docspaces import tfidf_matrix
+    from embeddings.docspaces import sparse_tfidf
     from tests.test_tasks import _nested
 
     ws, corpus = manual
     b = benchmark(corpus, "folder", [], tasks=("classification",), folds=3, tfidf=True)
     ours = next(s for s in b.scores if s.space == TFIDF_SPARSE and s.metric == "macro-F1")
-    X = tfidf_matrix(corpus, "word")[0].tocsr()[b.labels.rows]
+    X = sparse_tfidf(corpus)[0][b.labels.rows]
     ref = _nested(X, b.labels.y, StratifiedKFold(3, shuffle=True, random_state=0), 0)
     np.testing.assert_allclose(ours.values, ref["test_f1_macro"], atol=1e-12)
     np.testing.assert_array_equal(ours.chosen_c, [e.best_params_["C"] for e in ref["estimator"]])

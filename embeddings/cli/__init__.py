@@ -13,7 +13,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ..errors import EmbeddingsError
+from ..errors import EmbeddingsError, disk_full
+from ..workspace import default_root
 from . import audit, benchmark, bias, corpus, customise, evaluate, explore, scale, spaces
 from .common import GateFailed, _Parser, json_safe
 
@@ -42,6 +43,7 @@ def _fail(argv: Sequence[str], message: str, kind: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    ws = None
     try:
         args = build_parser().parse_args(argv)
         from ..workspace import Workspace
@@ -59,7 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # a bug: one line, traceback on request
+    except Exception as exc:  # a bug: one line, traceback on request; a full disk is the user's to fix
+        if (full := disk_full(exc, ws.root if ws is not None else default_root())) is not None:
+            _fail(argv, f"error: {full}", "input")
+            return 2
         if os.environ.get("EMBEDDINGS_DEBUG"):
             raise
         _fail(argv, f"internal error: {type(exc).__name__}: {exc} (set EMBEDDINGS_DEBUG=1 for the traceback)",

@@ -3,11 +3,11 @@ encoder on a corpus and look at words in context."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
 from ..errors import InputError
+from ..model_folders import copy_folder
 from .common import _command, _emit, _progress_printer, _space_line, _space_summary
 
 
@@ -69,7 +69,7 @@ def cmd_space_export_model(ws, args) -> None:
     out = Path(args.out).expanduser()
     if out.exists():
         raise InputError(f"{out} already exists; choose a new folder.")
-    shutil.copytree(source, out)
+    copy_folder(source, out)
     _emit(args, {"space": art.name, "folder": str(out)}, f"wrote the model of {art.name} to {out}")
 
 

@@ -68,11 +68,13 @@ def refuse_custom_code(path: Path) -> None:
 
 
 def resolve_model(model: str) -> Path:
-    """``minilm`` or a local folder holding a sentence-transformers model (one that asks to
-    run no code of its own: :func:`refuse_custom_code`)."""
+    """``minilm`` or a local folder holding a sentence-transformers model, read as data
+    (:func:`embeddings.model_folders.check_folder`) and asking to run no code of its own
+    (:func:`refuse_custom_code`)."""
+    from ..model_folders import check_folder
+
     path = minilm_path() if model == MINILM else Path(model).expanduser()
-    if not path.is_dir():
-        raise InputError(f"{model}: no such model folder.")
+    check_folder(path)          # regular files within limits, no link out (#26)
     if not ((path / "modules.json").exists() or (path / "config.json").exists()):
         raise InputError(f"{path} is not a sentence-transformers model folder (no modules.json or config.json).")
     refuse_custom_code(path)

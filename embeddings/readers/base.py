@@ -5,6 +5,7 @@ Everything here is used by every reader; see :mod:`embeddings.readers` for the e
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import unicodedata
@@ -195,6 +196,29 @@ def decode(name: str, data: bytes) -> tuple[str, str]:
             chosen = m
             break
     return str(chosen), chosen.encoding
+
+
+def text_stream(name: str, data: bytes) -> tuple[io.TextIOBase, str]:
+    """The text of ``data`` as a stream, and its encoding, decoded as :func:`decode` would
+    but without a second copy of the file in memory: valid UTF-8 (checked a megabyte at a
+    time) is read lazily; any other encoding is decoded whole, as before. The stream keeps
+    line ends as they are (``newline=""``, as the csv module needs)."""
+    import codecs
+
+    if _looks_binary(data):
+        raise InputError(f"{name} looks like a binary file, not text.")
+    check = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), 1 << 20):
+            check.decode(view[start:start + (1 << 20)], final=start + (1 << 20) >= len(data))
+        check.decode(b"", final=True)
+    except UnicodeDecodeError:
+        text, encoding = decode(name, data)
+        return io.StringIO(text, newline=""), encoding
+    head = data[:20000].decode("utf-8-sig", errors="ignore")
+    _require_text(name, head if head.strip() or len(data) <= 20000 else data.decode("utf-8-sig"))
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""), "utf_8"
 
 
 def _require_text(name: str, text: str) -> str:

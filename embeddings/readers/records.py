@@ -10,12 +10,12 @@ import json
 from collections.abc import Iterator
 
 from ..errors import InputError
-from .base import _TEXT_FIELD_GUESSES, MB, Document, FileInfo, Source, _require_text, decode, format_of
+from .base import _TEXT_FIELD_GUESSES, MB, Document, FileInfo, Source, decode, format_of, text_stream
 
 
-def _table_rows(src: Source, text: str, fmt: str) -> Iterator[tuple[int, list[str]]]:
-    """``(line, fields)`` of each non-blank row of a CSV/TSV text (``line`` is where the row starts)."""
-    reader = csv.reader(io.StringIO(text), delimiter="\t" if fmt == "tsv" else ",", strict=True)
+def _table_rows(src: Source, stream, fmt: str) -> Iterator[tuple[int, list[str]]]:
+    """``(line, fields)`` of each non-blank row of a CSV/TSV stream (``line`` is where the row starts)."""
+    reader = csv.reader(stream, delimiter="\t" if fmt == "tsv" else ",", strict=True)
     line = 1
     try:
         for row in reader:
@@ -38,44 +38,51 @@ def _columns(src: Source, first: list[str], fmt: str) -> list[str]:
     return names
 
 
+#: the rows or records the text column is guessed from (the rest stream past)
+GUESS_ROWS = 200
+
+
 def _read_table(src: Source, info: FileInfo) -> list[Document]:
-    """Rows of a CSV/TSV file. A row with more or fewer fields than the header is refused
-    with its line: guessing which field moved would silently misread the text."""
-    text, info.encoding = decode(src.name, src.data)
-    _require_text(src.name, text)
-    rows = _table_rows(src, text, info.format)
+    """Rows of a CSV/TSV file, read as a stream (the file's text is never held whole, nor its
+    rows beside its documents: #26). A row with more or fewer fields than the header is
+    refused with its line: guessing which field moved would silently misread the text."""
+    stream, info.encoding = text_stream(src.name, src.data)
+    rows = _table_rows(src, stream, info.format)
     first = next(rows, None)
     if first is None:
         raise InputError(f"{src.name} contains no rows.")
     columns = _columns(src, first[1], info.format)
-    records = []
-    for line, row in itertools.chain([] if src.header else [first], rows):
-        if len(row) != len(columns):
-            raise InputError(f"{src.name}, line {line}: {len(row)} fields where the "
-                             f"{'header has' if src.header else 'first row has'} {len(columns)}; "
-                             "quote fields that contain the separator.")
-        records.append(row)
-    if not records:
+
+    def checked():
+        for line, row in itertools.chain([] if src.header else [first], rows):
+            if len(row) != len(columns):
+                raise InputError(f"{src.name}, line {line}: {len(row)} fields where the "
+                                 f"{'header has' if src.header else 'first row has'} {len(columns)}; "
+                                 "quote fields that contain the separator.")
+            yield row
+
+    body = checked()
+    head = list(itertools.islice(body, GUESS_ROWS))
+    if not head:
         raise InputError(f"{src.name} has a header but no rows.")
-    column = src.text_field or guess_text_field([dict(zip(columns, r)) for r in records[:200]], columns)
+    column = src.text_field or guess_text_field([dict(zip(columns, r)) for r in head], columns)
     if column not in columns:
         raise InputError(f"{src.name} has no column {column!r}; its columns are: {', '.join(columns)}.")
     at = columns.index(column)
+    others = [(i, c) for i, c in enumerate(columns) if i != at]
     docs = []
-    for row in records:
+    for row in itertools.chain(head, body):
         if not row[at].strip():
             info.skipped += 1
             continue
-        docs.append(Document(row[at], src.name, {c: v for i, (c, v) in enumerate(zip(columns, row)) if i != at}))
+        docs.append(Document(row[at], src.name, {c: row[i] for i, c in others}))
     info.note = f"text column: {column}"
     return docs
 
 
-def _read_jsonl(src: Source, info: FileInfo) -> list[Document]:
-    text, info.encoding = decode(src.name, src.data)
-    _require_text(src.name, text)
-    records = []
-    for lineno, line in enumerate(text.splitlines(), 1):
+def _records(src: Source, stream) -> Iterator[dict]:
+    """The JSON objects of a JSON-lines stream, one per non-blank line."""
+    for lineno, line in enumerate(stream, 1):
         if not line.strip():
             continue
         try:
@@ -84,21 +91,32 @@ def _read_jsonl(src: Source, info: FileInfo) -> list[Document]:
             raise InputError(f"{src.name}, line {lineno}: not valid JSON ({exc.msg}).") from exc
         if not isinstance(obj, dict):
             raise InputError(f"{src.name}, line {lineno}: expected a JSON object, got {type(obj).__name__}.")
-        records.append(obj)
-    if not records:
+        yield obj
+
+
+def _read_jsonl(src: Source, info: FileInfo) -> list[Document]:
+    """One document per JSON line, read as a stream; the text field is guessed from the first
+    :data:`GUESS_ROWS` records."""
+    stream, info.encoding = text_stream(src.name, src.data)
+    records = _records(src, stream)
+    head = list(itertools.islice(records, GUESS_ROWS))
+    if not head:
         raise InputError(f"{src.name} holds no JSON records.")
-    fields = list(dict.fromkeys(k for r in records for k in r))
-    key = src.text_field or guess_text_field(records, fields)
-    if not any(key in r for r in records):
-        raise InputError(f"{src.name} has no field {key!r}; its fields are: {', '.join(fields)}.")
-    docs = []
-    for r in records:
+    fields = dict.fromkeys(k for r in head for k in r)
+    key = src.text_field or guess_text_field(head, list(fields))
+    docs, found = [], False
+    for r in itertools.chain(head, records):
         value = r.get(key)
+        found = found or key in r
         if not isinstance(value, str) or not value.strip():
             info.skipped += 1
+            if len(fields) < 100:
+                fields.update(dict.fromkeys(r))
             continue
         meta = {k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for k, v in r.items() if k != key}
         docs.append(Document(value, src.name, meta))
+    if not found:
+        raise InputError(f"{src.name} has no field {key!r}; its fields are: {', '.join(fields)}.")
     info.note = f"text field: {key}"
     return docs
 

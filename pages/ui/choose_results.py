@@ -53,5 +53,5 @@ def show_classification(bench: Benchmark) -> None:
         st.caption(f"Main reading: {PROTOCOL_LABELS[bench.protocol]}; means over {folds} folds "
                    f"({bench.repeats} repeat(s) of the k-fold) of {n:,} documents. C tuned: chosen from "
                    f"{', '.join(f'{c:g}' for c in C_GRID)} by macro-F1 over {INNER_FOLDS} inner folds of each "
-                   f"training fold alone (scikit-learn's GridSearchCV, Newton-CG to convergence). kNN: MTEB's k = {KNN_K} nearest training "
+                   f"training fold alone (Newton-CG to tolerance 1e-6 along a warm-started path: the answer of a cold GridSearchCV). kNN: MTEB's k = {KNN_K} nearest training "
                    "documents by cosine vote.")

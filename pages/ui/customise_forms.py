@@ -5,9 +5,11 @@ or failed run saves nothing."""
 import streamlit as st
 
 from embeddings.demo import LABEL_COLUMN
+from embeddings.errors import InputError
 from embeddings.models import distil_space, finetune_space
 from embeddings.models.distil import DIMS
 from embeddings.models.finetune import MATRYOSHKA_DIMS, METHODS, FinetuneParams
+from embeddings.model_folders import confine
 from embeddings.models.sentence import MINILM
 from embeddings.progress import duration
 from embeddings.splits import HELD_OUT_FRACTION
@@ -29,9 +31,18 @@ def encoder_choice(key: str, label: str = "Base encoder") -> str | None:
     options = [MINILM, *tuned, LOCAL]
     pick = st.selectbox(label, options, key=key, help="MiniLM ships with the app; a fine-tuned space keeps its "
                                                       "model; or the path of a sentence-transformers folder.")
-    if pick == LOCAL:
-        return st.text_input("Model folder", key=f"{key}_path", placeholder="/path/to/a/sentence-transformers/model")
-    return pick
+    return folder_input(f"{key}_path") if pick == LOCAL else pick
+
+
+def folder_input(key: str) -> str:
+    """A typed model folder, "" until one is typed or when ``EMBEDDINGS_MODEL_DIRS`` does not
+    offer it (one message either way: the page tells nothing of other paths)."""
+    typed = st.text_input("Model folder", key=key, placeholder="/path/to/a/sentence-transformers/model").strip()
+    try:
+        return confine(typed)
+    except InputError as exc:
+        st.error(md(exc), icon=":material/block:")
+        return ""
 
 
 def _short(base: str | None) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 import streamlit as st
 
-from embeddings.errors import EmbeddingsError
+from embeddings.errors import EmbeddingsError, disk_full
 from embeddings.progress import Clock, duration
 from pages.ui.text import md
 
@@ -29,6 +29,11 @@ def guard(what: str = "this page") -> Iterator[None]:
     except EmbeddingsError as exc:  # messages quote names, words and file names: text, not Markdown
         st.error(md(str(exc)), icon=":material/error:")
     except Exception as exc:  # a bug: never a traceback in front of a stakeholder
+        from pages.common import workspace_root
+
+        if (full := disk_full(exc, workspace_root())) is not None:      # the user's to fix, not a bug
+            st.error(md(str(full)), icon=":material/hard_drive:")
+            return
         log.exception("error in %s", what)
         st.error(
             f"Something went wrong in {md(what)} ({type(exc).__name__}: {md(exc)}). "

@@ -10,6 +10,7 @@ from embeddings.models.vectors import IMPORT_FORMATS
 from embeddings.readers import Limits
 from embeddings.workspace import Artefact, Workspace
 from pages.common import SELECTED_CORPUS, cancellable, flash, guard, md, plural, progress_reporter, remember_made
+from pages.ui.customise_forms import folder_input
 
 #: the session flag set while a training runs (a rerun that finds it set means Cancel was pressed)
 TRAINING_FLAG = "training_in_progress"
@@ -117,8 +118,7 @@ def add_space_tabs(ws: Workspace, items: list[Corpus], arts: list[Artefact]) -> 
         else:
             model = "minilm"
             if kind.startswith("A local"):
-                model = st.text_input("Model folder", placeholder="/path/to/a/sentence-transformers/model",
-                                      key="pre_folder").strip()
+                model = folder_input("pre_folder")
             c1, c2, c3 = st.columns(3)
             corpus_name = c1.selectbox("Corpus", corpus_names, index=default_corpus, key="pre_corpus")
             unit = c2.radio("Unit", ["term", "sentence", "document"], key="pre_unit",
