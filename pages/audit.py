@@ -12,7 +12,7 @@ from embeddings.figures import coverage_chart, overlap_chart, pieces_chart
 from embeddings.reports import audit_report
 from pages.ui.audit_noise import noise_floor
 from pages.common import (MADE_SPACE, cancellable, corpora, download_name, follow, guard, md, pick_corpus,
-                          plotly_chart, progress_reporter, query_list, show_flash, space, space_cards, spaces_or_stop,
+                          plotly_chart, progress_reporter, link_names, show_flash, space, space_cards, spaces_or_stop,
                           workspace_root)
 
 st.title("Vocabulary audit")
@@ -40,7 +40,7 @@ general = [n for n in names if n not in trained and is_general_space(cards[n].pr
 made = st.session_state.get(MADE_SPACE)
 trained = sorted(trained, key=lambda n: n != made)            # a domain model just made comes first
 default = (trained[:1] + general[:2]) or names[:2]
-follow(f"au_spaces_{corpus.id}", [n for n in query_list("spaces") if n in choices] or default, default, made)
+follow(f"au_spaces_{corpus.id}", link_names("spaces", choices) or default, default, made)
 selected = c3.multiselect("Spaces", names, key=f"au_spaces_{corpus.id}",
                           help="Typically the model trained on the corpus beside GloVe and MiniLM.")
 d1, d2, d3 = st.columns([2, 2, 5])

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages.common import md_list, query_list, show_flash, space_cards, spaces_or_stop, workspace
+from pages.common import URL, Bound, check_link, md_list, link_names, show_flash, space_cards, spaces_or_stop, workspace
 from pages.ui import bias_axis, bias_debias, bias_weat
 
 ws = workspace()
@@ -21,12 +21,13 @@ if len(names) < len(choices):
                "word).")
 
 # one choice of spaces for the WEAT and axis tabs (hard debiasing picks its own source)
-default_sp = ([n for n in query_list("spaces") if n in choices]
+default_sp = (link_names("spaces", choices)
               or [n for n in names if not cards[n].is_sentence_encoder][:3] or names[:2])
 chosen = st.multiselect("Spaces", names, default=default_sp, key="bias_spaces",
                         help="Used by the WEAT / SEAT and Bias axis tabs.")
-weat_tab, axis_tab, debias_tab = st.tabs(["WEAT / SEAT", "Bias axis", "Hard debias"], key="bias_tab",
-                                         bind="query-params")
+TABS = ("WEAT / SEAT", "Bias axis", "Hard debias")
+check_link({"bias_tab": Bound(options=TABS)})
+weat_tab, axis_tab, debias_tab = st.tabs(list(TABS), key="bias_tab", bind=URL)
 
 with weat_tab:
     bias_weat.weat_tab(ws, choices, chosen, cards)

@@ -22,7 +22,8 @@ from embeddings.space import EmbeddingSpace
 from embeddings.space_store import load_space
 from embeddings.workspace import Artefact, Workspace, default_root
 # the pages import these from here, with the rest of what they share
-from pages.ui.defaults import MADE_SPACE, SELECTED_CORPUS, follow, query_number, ranked_spaces, remember_made, session_context  # noqa: F401
+from pages.ui.defaults import MADE_SPACE, SELECTED_CORPUS, follow, ranked_spaces, remember_made, session_context  # noqa: F401
+from pages.ui.url import URL, Bound, check_link, choice, names as link_names, number  # noqa: F401
 from pages.ui.jobs import cancellable, flash, guard, progress_reporter, show_flash  # noqa: F401
 from pages.ui.text import download_name, fmt_int, md, md_highlight, md_list, plotly_chart, plural  # noqa: F401
 
@@ -148,14 +149,8 @@ def follow_spaces(key: str, choices: dict[str, str], n: int, terms_only: bool = 
     (``?spaces=a,b``) on its first render, else the first ``n`` of :func:`space_order`; it moves
     to the new defaults when the session's corpus changes or a space is made."""
     ranked, context = space_order(choices, terms_only)
-    url = [name for name in query_list("spaces") if name in choices]
+    url = link_names("spaces", choices)
     follow(key, url or ranked[:n], ranked[:n], context)
-
-
-def query_list(key: str) -> list[str]:
-    """A comma-separated URL query parameter as a list."""
-    value = st.query_params.get(key, "")
-    return [v for v in value.split(",") if v]
 
 
 def sync_query_params(**values) -> None:

@@ -7,7 +7,7 @@ from embeddings.glossary import GLOSSARY
 from embeddings.neighbours import compare
 from embeddings.figures import drift_histogram, jaccard_histogram
 from embeddings.reports import compare_report
-from pages.common import (download_name, follow, guard, md, plotly_chart, query_number, space, space_cards,
+from pages.common import (download_name, follow, guard, md, plotly_chart, Bound, choice, number, space, space_cards,
                           space_order, spaces_or_stop, sync_query_params, workspace, workspace_root)
 
 st.title("Compare two spaces")
@@ -20,15 +20,16 @@ names = list(choices)
 
 
 ranked, context = space_order(choices, terms_only=True)
-a_first = st.query_params.get("a") if st.query_params.get("a") in names else ranked[0]
+a_first = choice("a", names, ranked[0])
 demo = () if any(context) else ("lee-minilm",)     # a fresh session opens on the demo's pair
-b_first = next(b for b in (st.query_params.get("b"), *demo, *ranked, *names) if b in names and b != a_first)
+b_first = next(b for b in (choice("b", names, ""), *demo, *ranked, *names) if b in names and b != a_first)
 follow("cmp_a", a_first, ranked[0], context)
 follow("cmp_b", b_first, next(b for b in (*ranked, *names) if b != ranked[0]), context)
 c1, c2, c3, c4 = st.columns([3, 3, 2, 2])
 a_name = c1.selectbox("Space A", names, key="cmp_a")
 b_name = c2.selectbox("Space B", names, key="cmp_b")
-k = c3.slider("k", 2, 50, query_number("k", 10, 2, 50), key="cmp_k")
+K = Bound(2, 50)           # the slider's bounds, and the link's
+k = c3.slider("k", int(K.low), int(K.high), number("k", 10, K), key="cmp_k")
 max_labels = c4.number_input("Most frequent shared labels", 100, 50_000, 5000, step=500, key="cmp_max",
                              help="Comparison cost grows with the square of this number.")
 sync_query_params(a=a_name, b=b_name, k=k)

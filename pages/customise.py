@@ -3,7 +3,7 @@ see what changed, measured on documents the model never saw."""
 
 import streamlit as st
 
-from pages.common import show_flash, space_cards, workspace
+from pages.common import URL, Bound, check_link, show_flash, space_cards, workspace
 from pages.ui.before_after_view import before_after_view
 from pages.ui.customise_forms import distil_form, finetune_form
 
@@ -14,8 +14,9 @@ st.caption("Adapt the sentence encoder to your domain, privately, on this machin
            "compare before and after on held-out documents.")
 show_flash()
 
-compare_tab, finetune_tab, distil_tab = st.tabs(["Before and after", "Fine-tune", "Distil"], key="cu_tab",
-                                                bind="query-params", on_change="rerun")
+TABS = ("Before and after", "Fine-tune", "Distil")
+check_link({"cu_tab": Bound(options=TABS)})
+compare_tab, finetune_tab, distil_tab = st.tabs(list(TABS), key="cu_tab", bind=URL, on_change="rerun")
 with compare_tab:
     if compare_tab.open is not False:
         before_after_view(ws, space_cards())

@@ -9,7 +9,7 @@ from embeddings.neighbours import neighbours, parse_expression
 from embeddings.space import OOVError
 from embeddings.space_store import ensure_index
 from pages.common import (cancellable, follow_spaces, guard, md, md_list, plotly_chart, progress_reporter,
-                          query_number, space, spaces_or_stop, sync_query_params, workspace)
+                          Bound, number, space, spaces_or_stop, sync_query_params, workspace)
 
 st.title("Neighbours")
 st.caption("Type a word or an expression such as `king - man + woman` or `2*paris - france + italy` "
@@ -21,7 +21,8 @@ follow_spaces("nb_spaces", choices, 4, terms_only=True)
 selected = st.multiselect("Spaces", names, max_selections=4, key="nb_spaces")     # a row of its own: four chips fit
 c2, c3, c4 = st.columns([4, 1, 2])
 query = c2.text_input("Query", value=st.query_params.get("q", "government"), key="nb_query")
-k = c3.number_input("k", 1, 100, query_number("k", 10, 1, 100), key="nb_k")
+K = Bound(1, 100)          # the box's bounds, and the link's
+k = c3.number_input("k", int(K.low), int(K.high), number("k", 10, K), key="nb_k")
 exclude = c4.toggle("Hide query words", value=True, key="nb_exclude",
                     help="As gensim's most_similar does, the words of the query are left out of the results.")
 sync_query_params(spaces=",".join(selected), q=query, k=int(k))

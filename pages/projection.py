@@ -14,7 +14,8 @@ from embeddings.projection import MAX_POINTS, METHOD_LABELS, METHODS, align, cac
 from embeddings.wordlists import parse_words
 from pages.common import (cancellable, copy_link, follow_spaces, guard, md, md_list, plotly_chart, progress_reporter,
                           space, spaces_or_stop, sync_query_params, workspace)
-from pages.ui.projection_view import URL, layers_for, view_controls
+from pages.ui.projection_view import layers_for, view_controls
+from pages.ui.url import URL
 
 TRUST_HELP = (f"**Trustworthiness**: {GLOSSARY['trustworthiness']}\n\n"
               f"**kNN preservation**: {GLOSSARY['kNN preservation']}")

@@ -783,14 +783,18 @@ def test_audit_selects_a_domain_model_just_made_and_the_noise_study_just_measure
     assert any(c.value.startswith(f"Noise floor: **{studies[0].name}**") for c in app.caption)
 
 
-def test_a_bad_number_in_a_link_falls_back_with_a_caption(demo_ws, monkeypatch):
-    """#26, item 6: Neighbours and Compare read k from the URL; Projection binds its settings
-    to it. A value outside a widget's bounds, or not a number, is never an error box."""
+def test_a_bad_value_in_a_link_falls_back_with_a_caption_on_every_page(demo_ws, monkeypatch):
+    """#26, item 6: every page that reads the link checks each parameter against its widget's
+    own bounds (pages/ui/url.py). A number out of range or not a number, an unknown option,
+    tab or space: never an error box, the default is used, and a caption names the parameter."""
     monkeypatch.setenv("EMBEDDINGS_WORKSPACE", str(demo_ws.root))
     cases = [("neighbours", {"k": bad, "q": "king"}) for bad in ("abc", "-1", "100000")] + \
-            [("compare", {"k": bad}) for bad in ("1e3", "0")] + \
-            [("projection", {"pj_top": "abc", "pj_nn": "100000", "pj_mode": "Nonsense", "method": "pca",
-                             "pj_seed": "-5", "pj_md": "x"})]
+            [("compare", {"k": "1e3", "a": "no-such-space", "b": "<script>"}), ("compare", {"k": "0"}),
+             ("projection", {"pj_top": "abc", "pj_nn": "100000", "pj_mode": "Nonsense", "method": "cube",
+                             "pj_seed": "-5", "pj_md": "x", "pj_perp": "nan", "pj_repro": "maybe",
+                             "spaces": "lee-word2vec,ghost"}),
+             ("bias", {"bias_tab": "Secret", "spaces": "ghost", "tests": "nonsense-test"}),
+             ("customise", {"cu_tab": "Admin"}), ("audit", {"spaces": "ghost"}), ("evaluate", {"spaces": "ghost"})]
     for page, params in cases:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
         for key, value in params.items():
@@ -798,5 +802,8 @@ def test_a_bad_number_in_a_link_falls_back_with_a_caption(demo_ws, monkeypatch):
         at.run()
         at.switch_page(f"pages/{page}.py").run()
         assert_clean(at)
-        if page != "projection":
-            assert any("is not a whole number from" in c.value for c in at.caption), (page, params)
+        captions = " ".join(c.value.replace("\\", "") for c in at.caption)
+        refused = {key for key in params if f"The link's {key} = " in captions}
+        assert refused == set(params) - {"q"}, (page, params, captions[:800])
+        if page == "neighbours":
+            assert "is not a whole number from 1 to 100: the default is used" in captions

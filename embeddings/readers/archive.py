@@ -85,7 +85,8 @@ def read_zip(src: Source, info: FileInfo, limits: Limits, read_source: ReadSourc
         inner_docs, inner_infos = read_source(inner, limits)
         if folder_of:   # the member's folder is a label (library/, howto/...); top-level files have none
             for d in inner_docs:
-                d.meta.setdefault("folder", folder_of[m.filename])
+                if "folder" not in d.meta:      # (a table row's metadata is read-only)
+                    d.meta = {**d.meta, "folder": folder_of[m.filename]}
         docs.extend(inner_docs)
         infos.extend(inner_infos)
     if not docs:

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator
 
 from ..errors import InputError
-from .base import _TEXT_FIELD_GUESSES, MB, Document, FileInfo, Source, decode, format_of, text_stream
+from .base import _TEXT_FIELD_GUESSES, MB, Document, FileInfo, Row, Shared, Source, decode, format_of, text_stream
 
 
 def _table_rows(src: Source, stream, fmt: str) -> Iterator[tuple[int, list[str]]]:
@@ -69,13 +69,15 @@ def _read_table(src: Source, info: FileInfo) -> list[Document]:
     if column not in columns:
         raise InputError(f"{src.name} has no column {column!r}; its columns are: {', '.join(columns)}.")
     at = columns.index(column)
-    others = [(i, c) for i, c in enumerate(columns) if i != at]
+    others = [i for i in range(len(columns)) if i != at]
+    names = {columns[i]: n for n, i in enumerate(others)}
+    shared = [Shared() for _ in others]
     docs = []
     for row in itertools.chain(head, body):
         if not row[at].strip():
             info.skipped += 1
             continue
-        docs.append(Document(row[at], src.name, {c: row[i] for i, c in others}))
+        docs.append(Document(row[at], src.name, Row(names, tuple(s(row[i]) for s, i in zip(shared, others)))))
     info.note = f"text column: {column}"
     return docs
 
@@ -104,7 +106,7 @@ def _read_jsonl(src: Source, info: FileInfo) -> list[Document]:
         raise InputError(f"{src.name} holds no JSON records.")
     fields = dict.fromkeys(k for r in head for k in r)
     key = src.text_field or guess_text_field(head, list(fields))
-    docs, found = [], False
+    docs, found, shapes, shared = [], False, {}, Shared()
     for r in itertools.chain(head, records):
         value = r.get(key)
         found = found or key in r
@@ -113,8 +115,13 @@ def _read_jsonl(src: Source, info: FileInfo) -> list[Document]:
             if len(fields) < 100:
                 fields.update(dict.fromkeys(r))
             continue
-        meta = {k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for k, v in r.items() if k != key}
-        docs.append(Document(value, src.name, meta))
+        keys = tuple(k for k in r if k != key)
+        names = shapes.get(keys)
+        if names is None and len(shapes) < 64:     # records share a few shapes: one name table each
+            names = shapes[keys] = {k: i for i, k in enumerate(keys)}
+        values = tuple(shared(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)) for k, v in r.items()
+                       if k != key)
+        docs.append(Document(value, src.name, Row(names, values) if names is not None else dict(zip(keys, values))))
     if not found:
         raise InputError(f"{src.name} has no field {key!r}; its fields are: {', '.join(fields)}.")
     info.note = f"text field: {key}"

@@ -13,7 +13,7 @@ from embeddings.figures import influence_bars, metric_heatmap, weat_forest, weat
 from embeddings.reports import bias_report
 from embeddings.wordlists import parse_words
 from embeddings.workspace import Workspace
-from pages.common import (cancellable, flash, guard, md, md_list, plotly_chart, progress_reporter, query_list, space,
+from pages.common import (cancellable, flash, guard, md, md_list, plotly_chart, progress_reporter, link_names, space,
                           sync_query_params, workspace_root)
 
 
@@ -78,7 +78,7 @@ def weat_tab(ws: Workspace, choices: dict[str, str], chosen: list[str], cards: d
     """The grid of tests × the ``chosen`` spaces (SEAT for sentence encoders), then one cell in detail."""
     tests = all_tests(ws)
     c2 = st.container()
-    default_tests = [t for t in query_list("tests") if t in tests] or list(tests)[:10]
+    default_tests = link_names("tests", tests) or list(tests)[:10]
     if "bias_tests" not in st.session_state:
         st.session_state["bias_tests"] = default_tests
     pending = st.session_state.pop("_bias_new_test", None)  # a test saved on the previous run joins the selection

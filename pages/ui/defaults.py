@@ -65,23 +65,3 @@ def follow(key: str, first, then, context) -> None:
     elif key not in state:
         state[key] = first
     state[mark] = context
-
-
-def query_number(key: str, default: int, low: int, high: int) -> int:
-    """An integer URL parameter within a widget's own bounds (#26, item 6). A link with
-    ``k=abc``, ``k=-1`` or ``k=100000`` falls back to ``default`` with a caption that says so,
-    never an error box."""
-    from pages.ui.text import md
-
-    raw = st.query_params.get(key)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
-    if value is None or not low <= value <= high:
-        st.caption(f"The link's {md(key)} = {md(raw[:40])} is not a whole number from {low} to {high}: "
-                   f"{default} is used.")
-        return default
-    return value

@@ -13,9 +13,15 @@ from embeddings.figures import MAX_WORD_LABELS, MapLayers
 from embeddings.projection import DEFAULT_PARAMS, DEFAULT_POINTS, MAX_POINTS, METHOD_LABELS, METHODS, cluster
 from embeddings.wordlists import parse_named_lists
 from pages.common import space
+from pages.ui.url import URL, Bound, check_link, choice
 
-URL = "query-params"     # widgets bound to the URL: a copied link reopens the same view
 COLOUR_BY = ["log frequency", "cluster (KMeans)", "cluster (HDBSCAN)", "word lists", "metadata column"]
+MODES = ["Most frequent", "All", "Word list", "Regex"]
+#: the settings a link may carry, and the widgets' own bounds (#26, item 6)
+LINK = {"pj_mode": Bound(options=tuple(MODES)), "pj_top": Bound(50, MAX_POINTS), "pj_repro": Bound(flag=True),
+        "pj_seed": Bound(0, 10_000), "pj_nn": Bound(2, 100), "pj_md": Bound(0.0, 0.99, whole=False),
+        "pj_perp": Bound(5.0, 100.0, whole=False), "pj_colour": Bound(options=tuple(COLOUR_BY)),
+        "pj_align": Bound(flag=True)}
 
 
 @dataclass
@@ -44,28 +50,36 @@ def view_controls(names: list[str]) -> View:
     The spaces widget's value is set beforehand (:func:`pages.common.follow_spaces`)."""
     # a row of its own: four space chips fit at 1,280 px (a cut chip hides a choice)
     selected = st.multiselect("Spaces", names, max_selections=4, key="pj_spaces")
+    check_link(LINK)
     c2, c3 = st.columns([3, 2])
-    method = c2.radio("Method", METHODS, index=METHODS.index(st.query_params.get("method", "umap"))
-                      if st.query_params.get("method", "umap") in METHODS else 0, horizontal=True, key="pj_method",
+    method = c2.radio("Method", METHODS, index=METHODS.index(choice("method", METHODS, "umap")), horizontal=True,
+                      key="pj_method",
                       format_func=METHOD_LABELS.get)
-    mode = c3.selectbox("Points", ["Most frequent", "All", "Word list", "Regex"], key="pj_mode", bind=URL,
+    mode = c3.selectbox("Points", MODES, key="pj_mode", bind=URL,
                         format_func=str,
                         help=f"A panel shows at most {MAX_POINTS:,} points: beyond that, the most frequent.")
     params: dict = {}
     with st.expander("Settings", icon=":material/tune:"):
         s1, s2, s3, s4 = st.columns(4)
-        top = s1.number_input("How many (most frequent)", 50, MAX_POINTS, DEFAULT_POINTS, step=500, key="pj_top", bind=URL)
+        b = LINK
+        top = s1.number_input("How many (most frequent)", int(b["pj_top"].low), int(b["pj_top"].high), DEFAULT_POINTS,
+                              step=500, key="pj_top", bind=URL)
         reproducible = s2.toggle("Reproducible", value=False, key="pj_repro", bind=URL,
                                  help="Seeded layouts are identical run to run, but umap-learn then uses one core. "
                                       "Either way a finished layout is cached and reopens as it was.")
-        seed = int(s2.number_input("Seed", 0, 10_000, 1, key="pj_seed", disabled=not reproducible, bind=URL)) \
+        seed = int(s2.number_input("Seed", int(b["pj_seed"].low), int(b["pj_seed"].high), 1, key="pj_seed",
+                                   disabled=not reproducible, bind=URL)) \
             if reproducible else None
         if method == "umap":
             d = DEFAULT_PARAMS["umap"]
-            params = {"n_neighbors": int(s3.slider("n_neighbors", 2, 100, d["n_neighbors"], key="pj_nn", bind=URL)),
-                      "min_dist": float(s4.slider("min_dist", 0.0, 0.99, d["min_dist"], key="pj_md", bind=URL))}
+            nn, md_ = b["pj_nn"], b["pj_md"]
+            params = {"n_neighbors": int(s3.slider("n_neighbors", int(nn.low), int(nn.high), d["n_neighbors"],
+                                                   key="pj_nn", bind=URL)),
+                      "min_dist": float(s4.slider("min_dist", md_.low, md_.high, d["min_dist"], key="pj_md",
+                                                  bind=URL))}
         elif method == "tsne":
-            params = {"perplexity": float(s3.slider("perplexity", 5.0, 100.0, DEFAULT_PARAMS["tsne"]["perplexity"],
+            params = {"perplexity": float(s3.slider("perplexity", b["pj_perp"].low, b["pj_perp"].high,
+                                                    DEFAULT_PARAMS["tsne"]["perplexity"],
                                                     key="pj_perp", bind=URL))}
     words_text = st.text_area("Words, one per line or comma-separated", key="pj_words", height=80, bind=URL) \
         if mode == "Word list" else ""
