@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+import re
+
 import numpy as np
 
 from .preprocess import TOKEN_RE
@@ -68,12 +70,19 @@ def _line(raw: str) -> str:
     return " ".join(raw.split())
 
 
+_NONE = np.zeros(0, np.int64)
+#: the line boundaries of ``str.splitlines``
+_BREAK = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
 def _hashes(text: str) -> np.ndarray:
     """The distinct counted lines of one document, as hashes (none for a one-line document:
     a CSV row or a line is a whole document, never a header around one)."""
+    if not _BREAK.search(text):
+        return _NONE
     lines = {_line(raw) for raw in text.splitlines()} - {""}
     if len(lines) < 2:
-        return np.zeros(0, np.int64)
+        return _NONE
     return np.fromiter((hash(t) for t in lines if len(t) <= MAX_LINE_CHARS and _counted(t)), np.int64)
 
 
@@ -87,7 +96,9 @@ def find_boilerplate(documents: Sequence[Document]) -> tuple[set[int], Boilerpla
     report = Boilerplate(total=total)
     if total < MIN_DOCUMENTS:
         return set(), report
-    per_doc = [_hashes(d.text) for d in documents]
+    # only documents with lines to count: an empty array per one-line document cost 112 bytes
+    # each (a million CSV rows: 112 MB at the peak of ingest, #26)
+    per_doc = [h for d in documents if len(h := _hashes(d.text))]
     values, counts = np.unique(np.concatenate(per_doc) if per_doc else np.zeros(0, np.int64), return_counts=True)
     need = max(MIN_DOCUMENTS, int(np.ceil(SHARE * total)))
     found = values[counts >= need]

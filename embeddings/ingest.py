@@ -8,6 +8,7 @@ phrases and counts. Memory stays near one batch of text plus the vocabulary coun
 
 from __future__ import annotations
 
+import array
 import contextlib
 import hashlib
 from collections import Counter
@@ -138,7 +139,7 @@ def _write_sentences(folder: Path, documents: Sequence[Document], prep: Preproce
         else:
             raw_path, raw_texts = folder / "tokens.scratch", folder / "texts.scratch.parquet"
             staged = _SentenceWriter(raw_texts)
-            owners = []
+            owners = array.array("q")     # a sentence's document: 8 bytes each, not a list of ints
             with open(raw_path, "w", encoding="utf-8", newline="\n") as raw:
                 for doc, text, tokens in stream:
                     raw.write(" ".join(tokens) + "\n")

@@ -171,3 +171,21 @@ def test_zip_member_over_file_limit():
     assert len(data) < 400
     with pytest.raises(InputError, match="a.txt is 500 bytes, over the 400 bytes limit"):
         read("z.zip", data, limits=Limits(max_file_bytes=400))
+
+
+def test_a_table_rows_metadata_is_a_small_read_only_mapping_and_repeats_are_shared():
+    """#26, item 8: a million short rows must not take a dict each; the mapping still reads
+    as the dict it replaces."""
+    import sys
+    from collections.abc import Mapping
+
+    data = "id,label,text\n" + "".join(f"{i},topic{i % 3},words number {i}\n" for i in range(300))
+    docs, _ = read_source(Source("rows.csv", data.encode()))
+    meta = docs[7].meta
+    assert isinstance(meta, Mapping) and meta == {"id": "7", "label": "topic1"} and dict(meta) == {**meta}
+    assert meta.get("label") == meta["label"] == "topic1" and meta.get("nope", "-") == "-" and "id" in meta
+    assert list(meta) == ["id", "label"] and len(meta) == 2 and list(meta.items()) == [("id", "7"), ("label", "topic1")]
+    assert docs[1].meta["label"] is docs[4].meta["label"]               # one copy of a repeated value
+    assert sys.getsizeof(meta) < sys.getsizeof({"id": "7", "label": "topic1"})
+    with pytest.raises(TypeError):
+        meta["id"] = "8"                                                   # read-only

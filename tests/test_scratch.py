@@ -67,3 +67,36 @@ def test_a_fine_tune_outlives_another_process_opening_the_workspace(ws):
                                 max_sentences=32, max_steps=1, batch_size=8)
     assert any(name.startswith("job-finetune-") for name in progress.seen[0])
     assert run["steps"] == 1 and (ws.get("space", "lee-simcse").path / "model").is_dir()
+
+
+def test_a_distillation_outlives_another_process_opening_the_workspace(ws):
+    from embeddings.models import distil_space
+
+    progress = _opened_once(ws.root)
+    space = distil_space(ws, "minilm", "lee-static", dims=16, words=False, progress=progress)
+    assert any(name.startswith("job-distil-") for name in progress.seen[0])
+    assert space.dim == 16 and (ws.get("space", "lee-static").path / "model").is_dir()
+    assert not any((ws.root / ".tmp").iterdir())
+
+
+def test_an_encoding_outlives_another_process_opening_the_workspace(ws):
+    from embeddings.corpus import get_corpus
+    from embeddings.encode import encode_space
+
+    progress = _opened_once(ws.root)
+    space = encode_space(ws, get_corpus(ws, "lee"), "minilm", "lee-docs", limit=40, progress=progress)
+    assert progress.seen[0] and len(space) == 40          # its build folder was there, held
+    assert not any((ws.root / ".tmp").iterdir())
+
+
+def test_a_benchmark_outlives_another_process_opening_the_workspace(ws):
+    from embeddings.benchmark import cached_benchmark
+    from embeddings.corpus import RECOMMENDED, add_corpus
+    from tests.conftest import LABELLED_AREAS, labelled_docs
+
+    corpus = add_corpus(ws, "pydocs3", documents=labelled_docs(), preprocessing=RECOMMENDED)
+    progress = _opened_once(ws.root)
+    result, cached = cached_benchmark(ws, corpus, "area", [], tasks=("classification",), folds=3, tfidf=True,
+                                      progress=progress)
+    assert progress.seen and not cached and set(result.labels.classes) == set(LABELLED_AREAS)
+    assert cached_benchmark(ws, corpus, "area", [], tasks=("classification",), folds=3, tfidf=True)[1]

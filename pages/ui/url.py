@@ -47,16 +47,17 @@ class Bound:
             return "true or false"
         if self.options is not None:
             return "one of " + md_list(self.options)
-        kind = "a whole number" if self.whole else "a number"
-        return f"{kind} from {self.low:g} to {self.high:g}"
+        if self.whole:
+            return f"a whole number from {int(self.low):,} to {int(self.high):,}"
+        return f"a number from {self.low:g} to {self.high:g}"
 
 
-def _refused(key: str, raw: str, says: str) -> None:
+def _refused(key: str, raw: str, says: str, then: str = "the default is used") -> None:
     """The caption for a refused value, once per session, parameter and value."""
     seen = st.session_state.setdefault("_link_refused", set())
     if (key, raw) not in seen:
         seen.add((key, raw))
-        st.caption(f"The link's {md(key)} = {md(raw[:40])} is not {says}: the default is used.")
+        st.caption(f"The link's {md(key)} = {md(raw[:40])} is not {says}: {then}.")
 
 
 def check_link(rules: dict[str, Bound]) -> None:
@@ -98,5 +99,5 @@ def names(key: str, choices: Iterable[str]) -> list[str]:
     listed = [v for v in st.query_params.get(key, "").split(",") if v]
     unknown = [v for v in listed if v not in choices]
     if unknown:
-        _refused(key, ",".join(unknown), "a name this workspace has")
+        _refused(key, ",".join(unknown), "a name this workspace has", "left out")
     return [v for v in listed if v in choices]
