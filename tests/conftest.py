@@ -423,11 +423,41 @@ def upload_on_corpus_page(pg, url: str, path: Path, name: str) -> None:
     wait_for_app(pg)
 
 
-def wait_for_app(pg) -> None:
-    """Wait until Streamlit has finished running the script (no 'Running...' indicator)."""
-    pg.wait_for_selector('[data-testid="stApp"]')
-    pg.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+#: the app's own record of the script's run: "notRunning" once a run has finished (Streamlit's
+#: frontend sets "rerunRequested" the moment an action asks for a rerun, then "running")
+SCRIPT_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def script_state(pg) -> str | None:
+    return pg.get_attribute('[data-testid="stApp"]', "data-test-script-state")
+
+
+#: in the page: when the app's run state last changed (a MutationObserver on stApp's attribute)
+_SETTLED = """([settle, from]) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app) return false;
+  let r = window.__eeRun;
+  if (!r || r.app !== app) {
+    r = window.__eeRun = {app, state: app.dataset.testScriptState, since: performance.now()};
+    new MutationObserver(() => {
+      const s = app.dataset.testScriptState;
+      if (s !== r.state) { r.state = s; r.since = performance.now(); }
+    }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  }
+  return r.state === 'notRunning' && performance.now() - Math.max(r.since, from) >= settle;
+}"""
+
+
+def wait_for_app(pg, timeout: float = 180_000, settle_ms: int = 600) -> None:
+    """Wait until the script's run is over, by the app's run state (#27): the state must read
+    "notRunning" and stay so for ``settle_ms`` from the call on. An action's rerun is requested a
+    moment after the action (a text box commits its value, then asks), so an idle state seen
+    at once may still be the previous run's, and a run can be followed by another the
+    frontend asks for once it has drawn the first (a widget bound to the URL takes its value
+    then): 20 ms apart here, over 250 ms on a loaded CI machine. The settle covers both.
+    (The status widget this used to wait for never appeared, so it never waited.)"""
+    start = pg.evaluate("performance.now()")          # idle for settle_ms counted from now, not from before
+    pg.wait_for_function(_SETTLED, arg=[settle_ms, start], timeout=timeout, polling=50)
 
 
 def screenshot(pg, name: str) -> Path:

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from embeddings.corpus import get_corpus
 from embeddings.workspace import Workspace
 from tests.conftest import (assert_nothing_left_the_machine, guarded_context, layout_problems, screenshot, tables_fit,
-                            upload_on_corpus_page, wait_for_app, write_labelled_csv)
+                            script_state, upload_on_corpus_page, wait_for_app, write_labelled_csv)
 
 pytestmark = pytest.mark.browser
 
@@ -35,6 +35,25 @@ def test_home_opens_on_the_demo(page, app_server):
     expect(nav).to_contain_text("Corpora")
     screenshot(page, "home")
     assert page.js_errors == []
+
+
+def test_wait_for_app_returns_only_when_the_scripts_run_is_over(page, app_server):
+    """#27, item 6: the helper waits on the app's run state. A t-SNE of 2,910 words at a
+    perplexity no other test uses takes seconds; when the helper returns, the run is over and
+    the panel is drawn, with no further waiting (the old helper returned at once)."""
+    import random
+
+    perplexity = round(random.uniform(20, 40), 2)
+    page.goto(f"{app_server.url}/projection?spaces=lee-word2vec&method=tsne&pj_perp={perplexity}")
+    wait_for_app(page)
+    assert script_state(page) == "notRunning"
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 1          # drawn, not pending
+    page.get_by_label("Highlight a term in every panel").fill("government")
+    page.get_by_label("Highlight a term in every panel").press("Enter")
+    wait_for_app(page)                                                        # the action's rerun included
+    assert script_state(page) == "notRunning"
+    # (Plotly draws the new figure after the run: its DOM is polled, the script's state is not)
+    expect(page.locator('[data-testid="stPlotlyChart"] .annotation-text')).to_contain_text("government")
 
 
 def test_corpus_upload_shows_statistics(page, app_server, tmp_path):
@@ -452,9 +471,9 @@ def test_exported_reports_open_offline_and_escape_names(browser, demo_ws, tmp_pa
 def test_projection_shows_progress_with_eta_and_can_be_cancelled(page, app_server):
     """t-SNE of 8,000 GloVe words: the bar shows the stage, the percentage and the time left;
     Cancel stops it, nothing is cached, and the page waits for Run again."""
-    before = len(Workspace(app_server.workspace).list("projection"))
     page.goto(f"{app_server.url}/projection?spaces=glove-50d&method=tsne")
-    wait_for_app(page)
+    wait_for_app(page)              # the default layout (2,000 words) is made and saved first
+    before = len(Workspace(app_server.workspace).list("projection"))
     page.get_by_text("Settings").click()
     page.get_by_label("How many (most frequent)").fill("8000")
     page.get_by_label("How many (most frequent)").press("Enter")
