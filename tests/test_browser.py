@@ -38,13 +38,13 @@ def test_home_opens_on_the_demo(page, app_server):
 
 
 def test_wait_for_app_returns_only_when_the_scripts_run_is_over(page, app_server):
-    """#27, item 6: the helper waits on the app's run state. A t-SNE of 2,910 words at a
-    perplexity no other test uses takes seconds; when the helper returns, the run is over and
-    the panel is drawn, with no further waiting (the old helper returned at once)."""
+    """#27, item 6: the helper waits on the app's run state. A t-SNE of 400 words at a
+    perplexity no other test uses takes a second or two; when the helper returns, the run is
+    over and the panel is drawn, with no further waiting (the old helper returned at once)."""
     import random
 
     perplexity = round(random.uniform(20, 40), 2)
-    page.goto(f"{app_server.url}/projection?spaces=lee-word2vec&method=tsne&pj_perp={perplexity}")
+    page.goto(f"{app_server.url}/projection?spaces=lee-word2vec&method=tsne&pj_top=400&pj_perp={perplexity}")
     wait_for_app(page)
     assert script_state(page) == "notRunning"
     assert page.locator('[data-testid="stPlotlyChart"]').count() == 1          # drawn, not pending
@@ -471,12 +471,8 @@ def test_exported_reports_open_offline_and_escape_names(browser, demo_ws, tmp_pa
 def test_projection_shows_progress_with_eta_and_can_be_cancelled(page, app_server):
     """t-SNE of 8,000 GloVe words: the bar shows the stage, the percentage and the time left;
     Cancel stops it, nothing is cached, and the page waits for Run again."""
-    page.goto(f"{app_server.url}/projection?spaces=glove-50d&method=tsne")
-    wait_for_app(page)              # the default layout (2,000 words) is made and saved first
     before = len(Workspace(app_server.workspace).list("projection"))
-    page.get_by_text("Settings").click()
-    page.get_by_label("How many (most frequent)").fill("8000")
-    page.get_by_label("How many (most frequent)").press("Enter")
+    page.goto(f"{app_server.url}/projection?spaces=glove-50d&method=tsne&pj_top=8000")   # the run starts at once
     page.get_by_text(re.compile(r"t-SNE layout, iteration [\d,]+ of 750 · \d+% · about .* left")).first.wait_for(
         timeout=180_000)
     screenshot(page, "projection-progress")
