@@ -365,7 +365,8 @@ def cache_key(corpus: Corpus, label: str, spaces: list[EmbeddingSpace], tasks: t
     payload = json.dumps({"corpus": corpus.id, "label": label, "spaces": [s.id for s in spaces], "tasks": list(tasks),
                           "folds": folds, "seed": seed, "tfidf": tfidf, **({"few_shots": True} if few_shots else {}),
                           "protocol": protocol, "repeats": repeats,
-                          "c_grid": list(C_GRID), "inner": [INNER_FOLDS, TUNED_TOL]},       # both protocols run on every fold: a new grid, a new run
+                          # both protocols run on every fold: a new grid or inner search, a new run
+                          "c_grid": list(C_GRID), "inner": [INNER_FOLDS, TUNED_TOL]},
                          sort_keys=True)
     return f"bench-{hashlib.sha1(payload.encode()).hexdigest()[:16]}"
 

@@ -99,7 +99,7 @@ def find_boilerplate(documents: Sequence[Document]) -> tuple[set[int], Boilerpla
     # only documents with lines to count: an empty array per one-line document cost 112 bytes
     # each (a million CSV rows: 112 MB at the peak of ingest, #26)
     per_doc = [h for d in documents if len(h := _hashes(d.text))]
-    values, counts = np.unique(np.concatenate(per_doc) if per_doc else np.zeros(0, np.int64), return_counts=True)
+    values, counts = np.unique(np.concatenate(per_doc) if per_doc else _NONE, return_counts=True)
     need = max(MIN_DOCUMENTS, int(np.ceil(SHARE * total)))
     found = values[counts >= need]
     report.lines = len(found)

@@ -88,8 +88,10 @@ def resolve(ws: Workspace, model: str) -> ModelRef:
             raise InputError(f"{model}: not minilm, a space of this workspace or a model folder.") from None
         if art.params.get("family") == STATIC and (art.path / "model").is_dir():
             return ModelRef(STATIC, str((art.path / "model").resolve()), model)
-    elif model != MINILM and check_folder(folder) and _is_static(folder):   # checked before a byte is read
-        return ModelRef(STATIC, str(folder.resolve()), model)
+    elif model != MINILM:
+        check_folder(folder)                 # before a byte of it is read (its config.json, below)
+        if _is_static(folder):
+            return ModelRef(STATIC, str(folder.resolve()), model)
     return ModelRef(SENTENCE, str(encoder_folder(ws, model)), model)
 
 

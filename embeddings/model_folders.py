@@ -65,12 +65,12 @@ def check_folder(path: str | Path) -> dict[str, Path]:
             if entry.is_symlink() and not real.is_relative_to(real_root):
                 raise InputError(f"{root}: {rel} is a link to outside the folder; model folders are read as "
                                  "data only (copy the folder with its links followed: cp -rL).")
-            mode = os.stat(real).st_mode
-            if stat.S_ISDIR(mode):
+            info = os.stat(real)
+            if stat.S_ISDIR(info.st_mode):
                 continue          # a link to a folder inside: os.walk reaches that folder itself
-            if not stat.S_ISREG(mode):
+            if not stat.S_ISREG(info.st_mode):
                 raise InputError(f"{root}: {rel} is not a regular file (a FIFO, device or socket); refused.")
-            size = os.stat(real).st_size
+            size = info.st_size
             cap = per_file if name.lower().endswith(WEIGHTS) else text_limit
             if size > cap:
                 raise InputError(f"{root}: {rel} is {size / _MB:,.0f} MB, over the {cap / _MB:,.0f} MB limit for "

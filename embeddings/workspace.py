@@ -50,7 +50,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import DuplicateNameError, NotFoundError, WorkspaceError, disk_full
+from .errors import DuplicateNameError, NotFoundError, WorkspaceError
 from .files import utc_now
 
 ENV_VAR = "EMBEDDINGS_WORKSPACE"
@@ -373,8 +373,6 @@ class Workspace:
                     con.execute("ROLLBACK")
                     raise
                 con.execute("COMMIT")
-        except OSError as exc:      # a full disk is the user's to fix; the build folder goes below
-            raise disk_full(exc, self.root) or exc
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
             if held is not None:

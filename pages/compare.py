@@ -29,7 +29,7 @@ c1, c2, c3, c4 = st.columns([3, 3, 2, 2])
 a_name = c1.selectbox("Space A", names, key="cmp_a")
 b_name = c2.selectbox("Space B", names, key="cmp_b")
 K = Bound(2, 50)           # the slider's bounds, and the link's
-k = c3.slider("k", int(K.low), int(K.high), number("k", 10, K), key="cmp_k")
+k = c3.slider("k", *K.span, number("k", 10, K), key="cmp_k")
 max_labels = c4.number_input("Most frequent shared labels", 100, 50_000, 5000, step=500, key="cmp_max",
                              help="Comparison cost grows with the square of this number.")
 sync_query_params(a=a_name, b=b_name, k=k)

@@ -22,7 +22,7 @@ selected = st.multiselect("Spaces", names, max_selections=4, key="nb_spaces")   
 c2, c3, c4 = st.columns([4, 1, 2])
 query = c2.text_input("Query", value=st.query_params.get("q", "government"), key="nb_query")
 K = Bound(1, 100)          # the box's bounds, and the link's
-k = c3.number_input("k", int(K.low), int(K.high), number("k", 10, K), key="nb_k")
+k = c3.number_input("k", *K.span, number("k", 10, K), key="nb_k")
 exclude = c4.toggle("Hide query words", value=True, key="nb_exclude",
                     help="As gensim's most_similar does, the words of the query are left out of the results.")
 sync_query_params(spaces=",".join(selected), q=query, k=int(k))

@@ -423,12 +423,8 @@ def upload_on_corpus_page(pg, url: str, path: Path, name: str) -> None:
     wait_for_app(pg)
 
 
-#: the app's own record of the script's run: "notRunning" once a run has finished (Streamlit's
-#: frontend sets "rerunRequested" the moment an action asks for a rerun, then "running")
-SCRIPT_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-
-
 def script_state(pg) -> str | None:
+    """The app's own record of the script's run ("notRunning" once a run has finished)."""
     return pg.get_attribute('[data-testid="stApp"]', "data-test-script-state")
 
 

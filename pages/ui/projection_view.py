@@ -61,24 +61,22 @@ def view_controls(names: list[str]) -> View:
     params: dict = {}
     with st.expander("Settings", icon=":material/tune:"):
         s1, s2, s3, s4 = st.columns(4)
-        b = LINK
-        top = s1.number_input("How many (most frequent)", int(b["pj_top"].low), int(b["pj_top"].high), DEFAULT_POINTS,
-                              step=500, key="pj_top", bind=URL)
+        top = s1.number_input("How many (most frequent)", *LINK["pj_top"].span, DEFAULT_POINTS, step=500, key="pj_top",
+                              bind=URL)
         reproducible = s2.toggle("Reproducible", value=False, key="pj_repro", bind=URL,
                                  help="Seeded layouts are identical run to run, but umap-learn then uses one core. "
                                       "Either way a finished layout is cached and reopens as it was.")
-        seed = int(s2.number_input("Seed", int(b["pj_seed"].low), int(b["pj_seed"].high), 1, key="pj_seed",
-                                   disabled=not reproducible, bind=URL)) \
+        seed = int(s2.number_input("Seed", *LINK["pj_seed"].span, 1, key="pj_seed", disabled=not reproducible,
+                                   bind=URL)) \
             if reproducible else None
         if method == "umap":
             d = DEFAULT_PARAMS["umap"]
-            nn, md_ = b["pj_nn"], b["pj_md"]
-            params = {"n_neighbors": int(s3.slider("n_neighbors", int(nn.low), int(nn.high), d["n_neighbors"],
-                                                   key="pj_nn", bind=URL)),
-                      "min_dist": float(s4.slider("min_dist", md_.low, md_.high, d["min_dist"], key="pj_md",
+            params = {"n_neighbors": int(s3.slider("n_neighbors", *LINK["pj_nn"].span, d["n_neighbors"], key="pj_nn",
+                                                   bind=URL)),
+                      "min_dist": float(s4.slider("min_dist", *LINK["pj_md"].span, d["min_dist"], key="pj_md",
                                                   bind=URL))}
         elif method == "tsne":
-            params = {"perplexity": float(s3.slider("perplexity", b["pj_perp"].low, b["pj_perp"].high,
+            params = {"perplexity": float(s3.slider("perplexity", *LINK["pj_perp"].span,
                                                     DEFAULT_PARAMS["tsne"]["perplexity"],
                                                     key="pj_perp", bind=URL))}
     words_text = st.text_area("Words, one per line or comma-separated", key="pj_words", height=80, bind=URL) \

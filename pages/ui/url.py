@@ -31,6 +31,11 @@ class Bound:
     options: tuple[str, ...] | None = None
     flag: bool = False
 
+    @property
+    def span(self) -> tuple:
+        """``(low, high)`` as the widget takes them: whole numbers as ``int``."""
+        return (int(self.low), int(self.high)) if self.whole else (self.low, self.high)
+
     def accepts(self, raw: str) -> bool:
         if self.flag:
             return raw.lower() in ("true", "false")
