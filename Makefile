@@ -24,10 +24,11 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
 	touch $@
 
-## run: start the app at http://localhost:$(PORT) on ./workspace (seeded with the demo on first start)
+## run: start the app at http://localhost:$(PORT) on ./workspace; on first start the demo builds
+## behind it, in a worker process that ends with the server (its parent: the shell, which exec
+## turns into streamlit) and resumes on the next start if stopped
 run: $(VENV)/.installed
-	$(PY) -m embeddings seed
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m embeddings seed --worker --parent $$$$ & exec $(PY) -m streamlit run app.py --server.port $(PORT)
 
 ## test: the whole suite (unit, AppTest, browser)
 test: $(VENV)/.installed-dev

@@ -1,7 +1,7 @@
 """Embedding Explorer: the router.
 
 Run with ``streamlit run app.py [-- --workspace DIR]`` (or ``make run``). It sets the
-page config, seeds an empty workspace with the demo, draws the shared sidebar and
+page config, starts the demo's builder for an empty workspace (a background process), draws the shared sidebar and
 hands over to the page the user picked. Pages live in ``pages/``; every number they
 show comes from the ``embeddings`` package.
 """
@@ -13,8 +13,8 @@ from pathlib import Path
 import streamlit as st
 
 from embeddings.projection import warm_up_in_background
-from embeddings.demo import SEEDED_KEY, seed_demo
-from pages.common import guard, md_list, plural, progress_reporter, workspace
+from embeddings.demo_run import start_worker
+from pages.common import guard, plural, workspace
 
 # A local file: an icon name (":material/...:" or an emoji) makes the browser fetch the favicon from a remote host.
 FAVICON = Path(__file__).parent / "data" / "favicon.png"
@@ -42,18 +42,10 @@ def warm_umap() -> None:
     warm_up_in_background()
 
 
-def ensure_seeded() -> None:
-    """Seed the demo once per workspace (cheap check on later runs)."""
-    if st.session_state.get("_seed_checked"):
-        return
-    ws = workspace()
-    if not ws.get_setting(SEEDED_KEY):
-        progress, done = progress_reporter("Preparing the demo workspace")
-        added = seed_demo(ws, progress)
-        done()
-        if added:
-            st.toast(f"Demo workspace ready: added {md_list(added)}.", icon=":material/check_circle:")
-    st.session_state["_seed_checked"] = True
+def ensure_demo() -> None:
+    """Start the demo's background worker if this workspace wants the demo and nobody builds
+    it (a cheap check; the worker itself is a separate process, see embeddings.demo_run)."""
+    start_worker(workspace())
 
 
 def sidebar() -> None:
@@ -69,7 +61,7 @@ def sidebar() -> None:
 page = st.navigation(PAGES)
 with guard("the app"):
     warm_umap()
-    ensure_seeded()
+    ensure_demo()
     sidebar()
 with guard(page.title):
     page.run()

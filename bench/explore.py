@@ -110,11 +110,11 @@ def main() -> None:
 
     from streamlit.testing.v1 import AppTest
 
-    from embeddings.demo import seed_demo
+    from embeddings.demo_run import run_stages
     from embeddings.workspace import Workspace
 
     with tempfile.TemporaryDirectory() as tmp:
-        seed_demo(Workspace(tmp))
+        run_stages(Workspace(tmp))
         os.environ["EMBEDDINGS_WORKSPACE"] = tmp
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
         at.switch_page("pages/neighbours.py").run()

@@ -5,17 +5,20 @@ import streamlit as st
 
 from embeddings import stability
 from embeddings.audit import FLAGS, audit
+from embeddings.demo import DEMO_CORPUS
 from embeddings.wordlists import parse_words
 from embeddings.errors import InputError
 from embeddings.cards import domain_spaces, is_general_space
 from embeddings.figures import coverage_chart, overlap_chart, pieces_chart
 from embeddings.reports import audit_report
 from pages.ui.audit_noise import noise_floor
+from pages.ui.demo_panel import wait_for_demo
 from pages.common import (MADE_SPACE, cancellable, corpora, download_name, follow, guard, md, pick_corpus,
                           plotly_chart, progress_reporter, link_names, show_flash, space, space_cards, spaces_or_stop,
                           workspace_root)
 
 st.title("Vocabulary audit")
+wait_for_demo(workspace(), "audit")
 show_flash()
 st.caption("Term by term: does each model know the word, how does MiniLM's tokenizer split it, what are its "
            "neighbours, and how far do they drift from the model trained on your corpus?")
@@ -29,7 +32,7 @@ if not items:
 by_name = {c.name: c for c in items}
 
 c1, c2, c3 = st.columns([2, 2, 5])  # room for four space chips: a cut chip hides a choice
-corpus_name = pick_corpus(c1, list(by_name), "au_corpus")
+corpus_name = pick_corpus(c1, list(by_name), "au_corpus", fallback=DEMO_CORPUS)
 corpus = by_name[corpus_name]
 # the widgets' keys carry the corpus (and the noise floor's, the domain space): another corpus is new
 # widgets with its own defaults, so the browser never shows one corpus's choices beside another's results

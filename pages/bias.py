@@ -2,11 +2,13 @@
 
 import streamlit as st
 
+from pages.ui.demo_panel import wait_for_demo
 from pages.common import URL, Bound, check_link, md_list, link_names, show_flash, space_cards, spaces_or_stop, workspace
 from pages.ui import bias_axis, bias_debias, bias_weat
 
 ws = workspace()
 st.title("Bias probes")
+wait_for_demo(workspace(), "bias")
 st.caption("WEAT effect sizes with a real permutation test, SEAT for sentence encoders, bias axes with DirectBias "
            "and RIPA, and hard debiasing. Every number says which words it was computed on.")
 show_flash()

@@ -10,6 +10,7 @@ from embeddings.figures import dimension_figure, few_shot_figure, pareto_figure
 from embeddings.reports import benchmark_report
 from embeddings.classify import FOLDS, MAX_FOLDS, MAX_REPEATS, MIN_FOLDS, PROTOCOL_LABELS, PROTOCOLS, REPEATS
 from embeddings.tasks import MAIN_METRIC, TASKS
+from pages.ui.demo_panel import wait_for_demo
 from pages.common import (cancellable, corpora, download_name, guard, label_columns_of, md, pick_corpus, plotly_chart,
                           progress_reporter, show_flash, space, space_cards, workspace)
 from pages.ui.choose_make import NEW_SPACE, make_document_space, show_similarity
@@ -17,6 +18,7 @@ from pages.ui.choose_results import show_classification, show_pairs
 
 ws = workspace()
 st.title("Choose an embedding")
+wait_for_demo(workspace(), "choose")
 st.caption("Which embedding works best on *your* task? Each space is scored on your corpus's labels (classification, "
            "clustering, retrieval, as MTEB does), every difference is tested on the same folds, and each space's "
            "cost sits beside its quality.")

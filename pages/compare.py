@@ -7,10 +7,12 @@ from embeddings.glossary import GLOSSARY
 from embeddings.neighbours import compare
 from embeddings.figures import drift_histogram, jaccard_histogram
 from embeddings.reports import compare_report
+from pages.ui.demo_panel import wait_for_demo
 from pages.common import (download_name, follow, guard, md, plotly_chart, Bound, choice, number, space, space_cards,
                           space_order, spaces_or_stop, sync_query_params, workspace, workspace_root)
 
 st.title("Compare two spaces")
+wait_for_demo(workspace(), "compare")
 st.caption("Over the labels both spaces share, each label's k nearest neighbours (searched among the shared labels) "
            "are compared: Jaccard@k, as in the Embedding Comparator, and the ordered overlap, which rewards "
            "agreement at the top of the list. Raw coordinates of different models are never compared.")

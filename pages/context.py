@@ -10,12 +10,14 @@ from embeddings.context import (CLEAR_SENSES, DEMO_TERM, MAX_OCCURRENCES, MAX_SE
 from embeddings.demo import DEMO_CORPUS
 from embeddings.figures.customise import SENSE_COLOURS, senses_figure
 from embeddings.models.sentence import encoder_folder, load_encoder
+from pages.ui.demo_panel import wait_for_demo
 from pages.common import (cancellable, corpora, follow, guard, md, md_highlight, pick_corpus, plotly_chart,
                           progress_reporter, show_flash, space, space_cards, space_order, workspace)
 from pages.ui.customise_forms import encoder_choice
 
 ws = workspace()
 st.title("Words in context")
+wait_for_demo(workspace(), "context")
 st.caption("A static model (Word2Vec, GloVe) gives a word one vector; a transformer gives each *use* its own. Here "
            "every sentence that holds the term gives a vector (the term's word pieces in the encoder's last layer); "
            "the uses are clustered into senses, and **spread** (the mean cosine distance between uses) says how "

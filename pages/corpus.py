@@ -4,8 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from embeddings.corpus import delete_corpus, rename_corpus
+from embeddings.demo import DEMO_CORPUS
 from embeddings.preprocess import SCORER_NAMES
 from embeddings.figures import length_histogram, zipf_figure
+from pages.ui.demo_panel import wait_for_demo
 from pages.common import (SELECTED_CORPUS, corpora, corpus_tables, fmt_int, guard, md, plotly_chart, plural, show_flash,
                           workspace)
 from pages.ui.corpus_add import INSPECT_KEY, add_corpus_tabs, preprocessing_options
@@ -13,6 +15,7 @@ from pages.ui.corpus_add import INSPECT_KEY, add_corpus_tabs, preprocessing_opti
 ws = workspace()
 
 st.title("Corpora")
+wait_for_demo(workspace(), "corpus")
 st.caption("Bring text, choose how it is tokenised, and look at what you got. Nothing leaves this machine.")
 
 
@@ -32,7 +35,8 @@ if not items:
 by_id = {c.id: c for c in items}
 if st.session_state.get(INSPECT_KEY) not in by_id:
     chosen = st.session_state.get(SELECTED_CORPUS)
-    st.session_state[INSPECT_KEY] = chosen if chosen in by_id else items[-1].id
+    demo = next((c.id for c in items if c.name == DEMO_CORPUS), items[-1].id)
+    st.session_state[INSPECT_KEY] = chosen if chosen in by_id else demo
 corpus_id = st.selectbox("Corpus", list(by_id), format_func=lambda i: by_id[i].name, key=INSPECT_KEY)
 st.session_state[SELECTED_CORPUS] = corpus_id
 

@@ -3,12 +3,14 @@ see what changed, measured on documents the model never saw."""
 
 import streamlit as st
 
+from pages.ui.demo_panel import wait_for_demo
 from pages.common import URL, Bound, check_link, show_flash, space_cards, workspace
 from pages.ui.before_after_view import before_after_view
 from pages.ui.customise_forms import distil_form, finetune_form
 
 ws = workspace()
 st.title("Customise an encoder")
+wait_for_demo(workspace(), "customise")
 st.caption("Adapt the sentence encoder to your domain, privately, on this machine: fine-tune it on your corpus "
            "(SimCSE, TSDAE, or from your labels), distil it into a static model that is tens of times faster, and "
            "compare before and after on held-out documents.")

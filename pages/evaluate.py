@@ -10,10 +10,12 @@ from embeddings.evaluation import BENCHMARKS, evaluate, evaluate_text
 from embeddings.scoreboard import MIN_COVERAGE, n_of, scoreboard
 from embeddings.readers import decode
 from embeddings.figures import scores_chart
+from pages.ui.demo_panel import wait_for_demo
 from pages.common import (cancellable, follow_spaces, guard, md, plotly_chart, progress_reporter, space, spaces_or_stop,
-                          sync_query_params, workspace_root)
+                          sync_query_params, workspace, workspace_root)
 
 st.title("Evaluate")
+wait_for_demo(workspace(), "evaluate")
 st.caption("The standard intrinsic benchmarks, scored exactly as gensim's evaluate_word_analogies and "
            "evaluate_word_pairs (top 300,000 words, case-insensitive, questions with unknown words skipped). "
            "A score computed on a fraction of the questions is not the same score: n (answered of total) is "

@@ -5,6 +5,7 @@ import streamlit as st
 
 from embeddings.glossary import GLOSSARY
 from pages.common import corpora, fmt_int, workspace
+from pages.ui.demo_panel import demo_panel
 
 st.title("Embedding Explorer")
 st.markdown(
@@ -15,6 +16,7 @@ st.markdown(
 )
 
 ws = workspace()
+demo_panel(ws)
 items = corpora()
 counts = ws.counts()
 

@@ -7,12 +7,14 @@ from embeddings.cards import SpaceCard
 from embeddings.display import param_rows
 from embeddings.models.export import EXPORT_FORMATS, export_bytes
 from embeddings.space_store import list_spaces, space_problem
+from pages.ui.demo_panel import wait_for_demo
 from pages.common import corpora, download_name, fmt_int, guard, md, show_flash, space, workspace
 from pages.ui.models_add import TRAINING_FLAG, add_space_tabs
 
 ws = workspace()
 
 st.title("Models")
+wait_for_demo(workspace(), "models")
 st.caption("Train an embedding model on a corpus, or take a pretrained one. Every model becomes a space: "
            "labelled, normalised vectors the other pages compare.")
 show_flash()

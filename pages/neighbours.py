@@ -8,10 +8,12 @@ from embeddings import ann
 from embeddings.neighbours import neighbours, parse_expression
 from embeddings.space import OOVError
 from embeddings.space_store import ensure_index
+from pages.ui.demo_panel import wait_for_demo
 from pages.common import (cancellable, follow_spaces, guard, md, md_list, plotly_chart, progress_reporter,
                           Bound, number, space, spaces_or_stop, sync_query_params, workspace)
 
 st.title("Neighbours")
+wait_for_demo(workspace(), "neighbours")
 st.caption("Type a word or an expression such as `king - man + woman` or `2*paris - france + italy` "
            "(spaces around + and -). Each space answers by cosine similarity.")
 

@@ -12,6 +12,7 @@ from embeddings.glossary import GLOSSARY
 from embeddings.neighbours import label_neighbours
 from embeddings.projection import MAX_POINTS, METHOD_LABELS, METHODS, align, cached_project, estimate_seconds, select_rows
 from embeddings.wordlists import parse_words
+from pages.ui.demo_panel import wait_for_demo
 from pages.common import (cancellable, copy_link, follow_spaces, guard, md, md_list, plotly_chart, progress_reporter,
                           space, spaces_or_stop, sync_query_params, workspace)
 from pages.ui.projection_view import layers_for, view_controls
@@ -22,6 +23,7 @@ TRUST_HELP = (f"**Trustworthiness**: {GLOSSARY['trustworthiness']}\n\n"
 ws = workspace()
 
 st.title("Projection")
+wait_for_demo(workspace(), "projection")
 st.caption("Up to four spaces side by side. Each panel says how far to trust it: trustworthiness (are 2-D neighbours "
            "true neighbours?) and kNN preservation (the share of each point's 10 nearest neighbours kept in 2-D).")
 

@@ -19,6 +19,8 @@ import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
+# the suite's own workspaces never start the demo's worker (the demo fixtures start it on purpose)
+os.environ["EMBEDDINGS_DEMO"] = "off"
 if os.environ.get("PYTEST_XDIST_WORKER"):
     # two workers on two cores: one thread each (torch's OpenMP pool spins when oversubscribed);
     # set before anything imports torch or numpy's BLAS (numba keeps its count: pynndescent asks
@@ -48,96 +50,147 @@ def ws(tmp_path) -> Workspace:
     return Workspace(tmp_path / "ws")
 
 
-def _seed_demo(root: Path):
-    """Seed the demo into ``root`` the way the app does on first start (AppTest on an empty
-    workspace) and return the AppTest; a first start that shows an exception or an error fails
-    here, for every test that needs the demo."""
-    from streamlit.testing.v1 import AppTest
+#: the suite's demo: 600 of the ~2,260 labelled documents (every area keeps its share); the full
+#: sample's figures are in bench/ and the README
+DEMO_DOCS = "600"
+#: generous: the whole demo takes about 3 minutes alone at the suite's size
+DEMO_TIMEOUT = 1200
 
-    old = os.environ.get("EMBEDDINGS_WORKSPACE")
-    os.environ["EMBEDDINGS_WORKSPACE"] = str(root)
-    # a test budget: 600 of the ~2,260 labelled documents (every area keeps its share); the full
-    # sample's figures are in bench/ and the README
-    os.environ["EMBEDDINGS_DEMO_SAMPLE_DOCS"] = "600"
-    try:
-        # seeding takes about 3 minutes alone; the limit leaves room for a loaded machine
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600).run()
-    finally:
-        if old is None:
-            os.environ.pop("EMBEDDINGS_WORKSPACE")
-        else:
-            os.environ["EMBEDDINGS_WORKSPACE"] = old
-    problems = [str(e.value) for e in at.exception] + [str(e.value) for e in at.error]
-    if problems:
-        raise RuntimeError(f"the first start showed: {problems}")
-    return at
+
+def start_demo_worker(root: Path, log: Path, *args: str) -> subprocess.Popen:
+    """The app's own demo worker (``seed --worker``) on ``root``, as ``make run`` starts it."""
+    root.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "EMBEDDINGS_DEMO_SAMPLE_DOCS": DEMO_DOCS, "EMBEDDINGS_DEMO": "background"}
+    with open(log, "ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "embeddings", "--workspace", str(root), "seed", "--worker",
+                                 "--parent", str(os.getpid()), *args], cwd=ROOT, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
+def wait_for_stages(root: Path, keys, timeout: float = DEMO_TIMEOUT, log: Path | None = None) -> None:
+    """Wait until the demo stages ``keys`` are built in ``root`` (failing at once if the worker
+    reports one failed or skipped, or stops without them)."""
+    from embeddings.demo import BY_KEY
+    from embeddings.demo_run import read_status
+
+    ws, deadline, seen_alive = Workspace(root), time.monotonic() + timeout, time.monotonic() + 60
+    while True:
+        if all(BY_KEY[k].done(ws) for k in keys):
+            return
+        status = read_status(ws)
+        bad = [f"{s.title}: {s.state} ({s.error})" for s in (status.stages if status else ())
+               if s.key in keys and s.state in ("failed", "skipped")]
+        tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+        if bad:
+            raise RuntimeError(f"the demo worker did not build {bad}\n{tail}")
+        if status is not None and not status.alive and time.monotonic() > seen_alive:
+            raise RuntimeError(f"the demo worker stopped without {keys}\n{tail}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the demo stages {keys} were not built in {timeout} s\n{tail}")
+        time.sleep(0.5)
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory, request):
-    """The demo workspace as the app seeds it on first start: the Lee corpus and its four
-    spaces, the labelled python-docs sample (600 documents) and its five spaces. Tests copy
-    it; never write to it. Returns (root, AppTest of the first start, or None).
-
-    Under pytest-xdist the workers share one seeding (it is the suite's longest step): the
-    first worker to need it seeds under a file lock while the other goes on with tests that
-    do not; a worker that finds it seeded gets None for the AppTest."""
-    if not hasattr(request.config, "workerinput"):
-        root = tmp_path_factory.mktemp("demo") / "ws"
-        return root, _seed_demo(root)
+def demo_root(tmp_path_factory, request) -> Path:
+    """Where the suite's demo builds: the app's worker, started once for the whole session
+    (under pytest-xdist, by the first worker that needs it; the others find it started)."""
     from filelock import FileLock
 
-    shared = tmp_path_factory.getbasetemp().parent / "demo"
-    with FileLock(f"{shared}.lock"):
-        failed = shared / "FAILED"
-        if failed.exists():
-            raise RuntimeError(f"seeding the demo failed in another worker: {failed.read_text()}")
-        if (shared / "SEEDED").exists():
-            return shared / "ws", None
-        shared.mkdir(exist_ok=True)
-        try:
-            at = _seed_demo(shared / "ws")
-        except BaseException as exc:
-            failed.write_text(repr(exc))
-            raise
-        (shared / "SEEDED").touch()
-        return shared / "ws", at
+    shared = tmp_path_factory.getbasetemp().parent if hasattr(request.config, "workerinput") else \
+        tmp_path_factory.getbasetemp()
+    root, log = shared / "demo" / "ws", shared / "demo" / "worker.log"
+    with FileLock(f"{shared}/demo.lock"):
+        if not (shared / "demo" / "STARTED").exists():
+            root.mkdir(parents=True, exist_ok=True)
+            start_demo_worker(root, log)
+            (shared / "demo" / "STARTED").touch()
+            ARTIFACTS.mkdir(exist_ok=True)
+    return root
+
+
+@pytest.fixture(scope="session")
+def demo_template(demo_root) -> Path:
+    """The whole demo as the worker builds it: the Lee corpus and its four spaces, the labelled
+    python-docs sample (600 documents) and its six spaces, the layouts, benchmarks and the
+    stability study. Tests copy it; never write to it."""
+    from embeddings.demo import STAGES
+
+    wait_for_stages(demo_root, [s.key for s in STAGES], log=demo_root.parent / "worker.log")
+    return demo_root
+
+
+@pytest.fixture(scope="session")
+def demo_first(demo_root) -> Path:
+    """The demo's first stages only (the news corpus, Word2Vec, GloVe, the opening layouts):
+    tests that need no more start as soon as these land, while the worker builds the rest."""
+    from embeddings.demo import FIRST_STAGES
+
+    wait_for_stages(demo_root, [*FIRST_STAGES, "projection"], log=demo_root.parent / "worker.log")
+    return demo_root
+
+
+#: the tests that run first: the one that starts the demo's worker, and the one that must see a
+#: page wait for a stage the worker has not built yet
+FIRST_TESTS = ("test_the_suites_demo_worker_starts", "test_choose_opens_on_the_benchmark_when_it_lands",
+               "test_make_run_serves_home_while_the_demo_builds")
 
 
 def _needs_demo(item) -> bool:
-    return "demo_template" in getattr(item, "fixturenames", ())
+    return "demo_root" in getattr(item, "fixturenames", ())
 
 
 def pytest_collection_modifyitems(config, items):
     """The order pytest-xdist hands out work (``--dist loadgroup --no-loadscope-reorder``):
-    the demo's first start, then the tests that need no demo (the other worker runs them while
-    the first seeds), then the browser tests (one group per module, so its server starts once,
-    in file order), then the rest."""
+    the test that starts the demo's worker, then the tests that need no demo (both run them
+    while the worker builds), then those that need its first stages only, then the browser
+    tests (one group per module, so its server starts once, in file order), then the rest."""
     for item in items:
         if item.get_closest_marker("browser") is not None:
             item.add_marker(pytest.mark.xdist_group(f"browser:{item.module.__name__}"))
 
     def rank(item) -> int:
-        if item.name == "test_first_start_seeds_the_demo_once":
+        if item.name in FIRST_TESTS:
             return 0
         if not _needs_demo(item):
             return 1
-        return 2 if item.get_closest_marker("browser") is not None else 3
+        if "demo_template" not in item.fixturenames:
+            return 2        # the demo's first stages only: they land within a minute
+        return 3 if item.get_closest_marker("browser") is not None else 4
 
     items.sort(key=rank)    # stable: file order within each rank
 
 
-def copy_workspace(src: Path, dst: Path) -> Path:
+def copy_workspace(src: Path, dst: Path, *, seeded: bool = False) -> Path:
+    """A copy of a workspace, consistent while its demo worker still writes to it: the
+    catalogue through SQLite's backup, then the artefact folders (a folder newer than the
+    catalogue's copy has no row there and is swept when the copy opens). ``seeded``: mark the
+    copy's demo finished, so an app on it starts no worker of its own."""
     import shutil
+    import sqlite3
 
-    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("*.lock"))
+    from embeddings.demo import SEEDED_KEY
+    from embeddings.workspace import CATALOGUE
+
+    dst.mkdir(parents=True)
+    with contextlib.closing(sqlite3.connect(src / CATALOGUE)) as a, contextlib.closing(sqlite3.connect(dst / CATALOGUE)) as b:
+        a.backup(b)
+    shutil.copytree(src, dst, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("*.lock", ".tmp", f"{CATALOGUE}*", ".demo-status.json"))
+    if seeded:
+        Workspace(dst).set_setting(SEEDED_KEY, "a copy of the suite's demo")
     return dst
 
 
 @pytest.fixture
 def demo_ws(demo_template, tmp_path) -> Workspace:
     """A private copy of the seeded demo workspace."""
-    return Workspace(copy_workspace(demo_template[0], tmp_path / "ws"))
+    return Workspace(copy_workspace(demo_template, tmp_path / "ws"))
+
+
+@pytest.fixture
+def first_ws(demo_first, tmp_path) -> Workspace:
+    """A private copy of the demo's first stages (the news corpus, Word2Vec, GloVe, the layouts)."""
+    return Workspace(copy_workspace(demo_first, tmp_path / "ws", seeded=True))
 
 
 @pytest.fixture(scope="session")
@@ -302,7 +355,7 @@ def app_server(tmp_path_factory, demo_template):
     """One app server for the browser tests, on a copy of the seeded demo workspace."""
     _require_chromium()
     ARTIFACTS.mkdir(exist_ok=True)
-    root = copy_workspace(demo_template[0], tmp_path_factory.mktemp("browser") / "ws")
+    root = copy_workspace(demo_template, tmp_path_factory.mktemp("browser") / "ws")
     server = AppServer(root, ARTIFACTS / "streamlit-server.log")
     yield server
     server.stop()

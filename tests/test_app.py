@@ -29,24 +29,25 @@ def metrics(at):
 
 
 def test_first_start_seeds_the_demo_once(demo_template, tmp_path, monkeypatch):
-    root, at = demo_template
-    if at is None:
-        # another pytest-xdist worker seeded it (and checked that first start was clean): a
-        # second start on a copy must open it as it is, seeding nothing again
-        ws = Workspace(copy_workspace(root, tmp_path / "ws"))
-        monkeypatch.setenv("EMBEDDINGS_WORKSPACE", str(ws.root))
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    assert_clean(at)
-    ws = Workspace(root)
-    assert [c.name for c in ws.list("corpus")] == ["python-docs", "lee"]      # Lee newest: pages open on it
-    assert [s.name for s in ws.list("space")] == ["lee-word2vec", "lee-fasttext", "glove-50d", "lee-minilm",
+    """The worker's whole demo, in the order the pages need it; a start on it seeds nothing
+    again, shows no panel, and no error."""
+    ws = Workspace(demo_template)
+    assert [c.name for c in ws.list("corpus")] == ["lee", "python-docs"]
+    assert [s.name for s in ws.list("space")] == ["lee-word2vec", "glove-50d", "lee-minilm", "lee-fasttext",
                                                   "pydocs-word2vec", "pydocs-word2vec-sif", "pydocs-glove-sif",
                                                   "pydocs-tfidf", "pydocs-minilm", "pydocs-minilm-supervised",
                                                   "pydocs-minilm-static"]
-    assert metrics(at)["Corpora"] == "2" and metrics(at)["Embedding spaces"] == "11"
     assert len(ws.list("projection")) == 2  # the Projection page's opening layouts, cached
-    assert len(ws.list("benchmark")) == 1   # and the Choose page's opening benchmark
+    assert len(ws.list("benchmark")) == 2   # the Choose page's opening benchmark, then with the customised spaces
     assert [a.name for a in ws.list("stability")] == ["lee-word2vec-stability"]  # the Audit's noise floor
+    copy = Workspace(copy_workspace(demo_template, tmp_path / "ws"))
+    monkeypatch.setenv("EMBEDDINGS_WORKSPACE", str(copy.root))
+    monkeypatch.setenv("EMBEDDINGS_DEMO", "background")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert_clean(at)
+    assert metrics(at)["Corpora"] == "2" and metrics(at)["Embedding spaces"] == "11"
+    assert not [h for h in at.subheader if h.value == "Preparing the demo"]
+    assert not (copy.root / ".demo-status.json").exists()      # no worker was started on a seeded workspace
 
 
 def test_projection_page_opens_instantly_on_the_demo(app):

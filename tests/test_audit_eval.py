@@ -36,7 +36,7 @@ def demo(demo_template, tmp_path_factory):
     from embeddings.workspace import Workspace
     from tests.conftest import copy_workspace
 
-    return Workspace(copy_workspace(demo_template[0], tmp_path_factory.mktemp("auditws") / "ws"))
+    return Workspace(copy_workspace(demo_template, tmp_path_factory.mktemp("auditws") / "ws"))
 
 
 @pytest.mark.parametrize("name,restrict", [("lee-word2vec", 300_000), ("glove-50d", 10_000)])

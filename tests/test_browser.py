@@ -131,7 +131,7 @@ def test_deep_link_on_a_fresh_server_goes_through_the_router(browser, demo_templ
     sidebar, not Streamlit's legacy pages/ mode (which would list pages/common.py)."""
     from tests.conftest import ARTIFACTS, AppServer, assert_nothing_left_the_machine, copy_workspace, guarded_context
 
-    server = AppServer(copy_workspace(demo_template[0], tmp_path / "ws"), ARTIFACTS / "deep-link-server.log")
+    server = AppServer(copy_workspace(demo_template, tmp_path / "ws"), ARTIFACTS / "deep-link-server.log")
     try:
         context = guarded_context(browser, viewport={"width": 1400, "height": 1000})
         pg = context.new_page()
@@ -354,7 +354,7 @@ def hostile_server(tmp_path_factory, demo_template):
     from tests.conftest import ARTIFACTS, AppServer, _require_chromium, copy_workspace
 
     _require_chromium()
-    root = copy_workspace(demo_template[0], tmp_path_factory.mktemp("hostile") / "ws")
+    root = copy_workspace(demo_template, tmp_path_factory.mktemp("hostile") / "ws")
     ws = Workspace(root)
     text = ("The government met the minister. " * 40 + " ".join(LABEL_PAYLOADS) + ".\n").encode()
     add_corpus(ws, CORPUS_PAYLOAD, sources=[Source(FILE_PAYLOAD, text)])

@@ -35,9 +35,12 @@ def glove_20k(glove):
 
 def test_the_index_returns_the_exact_top_10_for_99_percent_of_queries(glove_20k):
     """On 1,000 queries, so the fraction's standard error (about 0.003 near 0.99) is small
-    beside the margin: on 300 a CI run once read 0.983 where this machine reads 0.994-0.998."""
+    beside the margin: on 300 a CI run once read 0.983 where this machine reads 0.994-0.998.
+    Built on one thread: a multi-threaded HNSW build inserts in the order the threads run, so
+    its graph (and recall) moves with the machine's load (0.985 once, with a third process
+    busy); one thread gives one graph, 3 misses in 1,000 here."""
     x = glove_20k
-    index = ann.build(x)
+    index = ann.build(x, threads=1)
     rng = np.random.default_rng(0)
     queries = rng.choice(len(x), 1000, replace=False)
     misses = []

@@ -150,16 +150,16 @@ def cmd_samples(ws, args) -> None:
 cmd_samples.needs_workspace = False     # a listing of the package's samples: no workspace is opened
 
 def cmd_seed(ws, args) -> None:
-    from ..demo import SEEDED_KEY, seed_demo
+    """Build the demo's missing stages (see :mod:`embeddings.demo_run`): here and now, or as
+    the app's background worker (``--worker``: leaves at once if another process builds)."""
+    from ..demo_run import run_stages, watch_parent
 
-    progress = _progress_printer(args, in_logs=True)
-    if not args.json and not ws.get_setting(SEEDED_KEY):
-        print(f"Seeding the demo workspace in {ws.root} (first start only; about 6 minutes on two cores)…",
-              file=sys.stderr, flush=True)
-    added = seed_demo(ws, progress)
-    getattr(progress, "finish", lambda: None)()
+    if args.worker and args.parent:
+        watch_parent(args.parent)
+    out = None if args.quiet else sys.stderr
+    added = run_stages(ws, wait=not args.worker, until=args.until, out=out)
     _emit(args, {"added": added, "workspace": str(ws.root)},
-          f"seeded {', '.join(added)}" if added else f"{ws.root}: already seeded")
+          f"seeded {', '.join(added)}" if added else f"{ws.root}: nothing to build")
 
 
 def register(sub) -> None:
@@ -177,4 +177,11 @@ def register(sub) -> None:
     _named_command(csub, cmd_corpus_delete, "delete", "delete a corpus")
 
     _command(sub, cmd_samples, "samples", help="list the bundled sample corpora")
-    _command(sub, cmd_seed, "seed", help="seed the demo workspace (once; no-op afterwards)")
+    seed = _command(sub, cmd_seed, "seed", help="build the demo in the workspace (once: resumes where a start "
+                    "stopped; no-op when done)")
+    seed.add_argument("--worker", action="store_true", help="run as the app's background worker: leave at once "
+                      "if another process is building the demo here")
+    seed.add_argument("--parent", type=int, help="with --worker: stop when this process (the app) ends")
+    from ..demo import STAGES
+    seed.add_argument("--until", choices=[s.key for s in STAGES], metavar="STAGE",
+                      help="build the stages up to this one only (the demo stays unfinished)")
