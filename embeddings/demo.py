@@ -276,6 +276,13 @@ def waiting_for(ws: Workspace, page: str) -> Stage | None:
     return None
 
 
+def opening_corpus(names: list[str]) -> str | None:
+    """The corpus a page opens on when the session has chosen none (``names`` oldest first):
+    the newest one the user added, else the demo's news corpus, else the newest."""
+    own = [n for n in names if n not in BY_KEY]
+    return own[-1] if own else DEMO_CORPUS if DEMO_CORPUS in names else (names[-1] if names else None)
+
+
 def own_data(ws: Workspace) -> bool:
     """Whether the workspace holds a corpus or a space the demo did not make."""
     return any(a.name not in BY_KEY for kind in ("corpus", "space") for a in ws.list(kind))

@@ -5,7 +5,7 @@ import streamlit as st
 
 from embeddings import stability
 from embeddings.audit import FLAGS, audit
-from embeddings.demo import DEMO_CORPUS
+from embeddings.demo import opening_corpus
 from embeddings.wordlists import parse_words
 from embeddings.errors import InputError
 from embeddings.cards import domain_spaces, is_general_space
@@ -15,7 +15,7 @@ from pages.ui.audit_noise import noise_floor
 from pages.ui.demo_panel import wait_for_demo
 from pages.common import (MADE_SPACE, cancellable, corpora, download_name, follow, guard, md, pick_corpus,
                           plotly_chart, progress_reporter, link_names, show_flash, space, space_cards, spaces_or_stop,
-                          workspace_root)
+                          workspace, workspace_root)
 
 st.title("Vocabulary audit")
 wait_for_demo(workspace(), "audit")
@@ -32,7 +32,7 @@ if not items:
 by_name = {c.name: c for c in items}
 
 c1, c2, c3 = st.columns([2, 2, 5])  # room for four space chips: a cut chip hides a choice
-corpus_name = pick_corpus(c1, list(by_name), "au_corpus", fallback=DEMO_CORPUS)
+corpus_name = pick_corpus(c1, list(by_name), "au_corpus", fallback=opening_corpus(list(by_name)))
 corpus = by_name[corpus_name]
 # the widgets' keys carry the corpus (and the noise floor's, the domain space): another corpus is new
 # widgets with its own defaults, so the browser never shows one corpus's choices beside another's results
@@ -83,7 +83,6 @@ noise_id = noise_floor(corpus, domain, cards)
 def run_audit(root: str, corpus_id: str, space_ids: tuple, terms: tuple | None, mine: int | None, k: int,
               domain: str, noise_id: str = "none"):
     from embeddings.corpus import get_corpus
-    from pages.common import workspace
 
     progress, done = progress_reporter("Auditing")
     try:

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from embeddings.corpus import delete_corpus, rename_corpus
-from embeddings.demo import DEMO_CORPUS
+from embeddings.demo import opening_corpus
 from embeddings.preprocess import SCORER_NAMES
 from embeddings.figures import length_histogram, zipf_figure
 from pages.ui.demo_panel import wait_for_demo
@@ -35,8 +35,8 @@ if not items:
 by_id = {c.id: c for c in items}
 if st.session_state.get(INSPECT_KEY) not in by_id:
     chosen = st.session_state.get(SELECTED_CORPUS)
-    demo = next((c.id for c in items if c.name == DEMO_CORPUS), items[-1].id)
-    st.session_state[INSPECT_KEY] = chosen if chosen in by_id else demo
+    opening = opening_corpus([c.name for c in items])
+    st.session_state[INSPECT_KEY] = chosen if chosen in by_id else next(c.id for c in items if c.name == opening)
 corpus_id = st.selectbox("Corpus", list(by_id), format_func=lambda i: by_id[i].name, key=INSPECT_KEY)
 st.session_state[SELECTED_CORPUS] = corpus_id
 

@@ -62,7 +62,7 @@ def test_home_opens_on_the_seeded_demo(app):
     assert app.title[0].value == "Embedding Explorer"
     assert metrics(app)["Corpora"] == "2"
     table = app.dataframe[0].value.set_index("name")
-    assert list(table.index) == ["python-docs", "lee"] and int(table.loc["lee", "documents"]) == 300
+    assert list(table.index) == ["lee", "python-docs"] and int(table.loc["lee", "documents"]) == 300
     assert str(app.workspace.root) in app.sidebar.code[0].value
 
 
@@ -107,7 +107,7 @@ def test_bad_upload_shows_error_and_keeps_saved_corpora(app):
     app.button(key="add_upload").click().run()
     assert not app.exception
     assert any("binary" in e.value for e in app.error)
-    assert [c.name for c in app.workspace.list("corpus")] == ["python-docs", "lee"]
+    assert [c.name for c in app.workspace.list("corpus")] == ["lee", "python-docs"]
 
 
 def test_several_files_at_once_and_duplicate_name(app):
@@ -154,7 +154,7 @@ def test_rename_and_delete(app):
     app.text_input(key=f"rename_{corpus_id}").input("news").run()
     app.button(key="rename_btn").click().run()
     assert_clean(app)
-    assert [c.name for c in app.workspace.list("corpus")] == ["python-docs", "news"]
+    assert [c.name for c in app.workspace.list("corpus")] == ["news", "python-docs"]
     assert app.button(key="delete_btn").disabled
     app.checkbox(key=f"confirm_delete_{corpus_id}").check().run()
     app.button(key="delete_btn").click().run()
@@ -168,7 +168,7 @@ def test_models_page_lists_the_seeded_spaces_with_cards(app):
     app.switch_page("pages/models.py").run()
     assert_clean(app)
     table = app.dataframe[0].value
-    assert list(table["name"]) == ["lee-word2vec", "lee-fasttext", "glove-50d", "lee-minilm", "pydocs-word2vec",
+    assert list(table["name"]) == ["lee-word2vec", "glove-50d", "lee-minilm", "lee-fasttext", "pydocs-word2vec",
                                    "pydocs-word2vec-sif", "pydocs-glove-sif", "pydocs-tfidf", "pydocs-minilm",
                                    "pydocs-minilm-supervised", "pydocs-minilm-static"]
     assert int(table.loc[table["name"] == "glove-50d", "vocabulary"].iloc[0]) == 400_000
@@ -248,7 +248,7 @@ def test_models_page_delete_a_space(app):
     app.button(key="delete_space_btn").click().run()
     assert_clean(app)
     assert "lee-word2vec" not in [a.name for a in app.workspace.list("space")]
-    assert [c.name for c in app.workspace.list("corpus")] == ["python-docs", "lee"]
+    assert [c.name for c in app.workspace.list("corpus")] == ["lee", "python-docs"]
 
 
 # -- Neighbours, Compare, Projection ---------------------------------------------------------
@@ -465,7 +465,7 @@ def test_evaluate_page_side_by_side_with_missing_share(app):
     app.switch_page("pages/evaluate.py").run()
     assert_clean(app)
     board = next(d.value for d in app.dataframe if "metric" in d.value.columns)
-    assert set(board["space"]) == {"lee-word2vec", "lee-fasttext", "glove-50d"}
+    assert set(board["space"]) == {"lee-word2vec", "glove-50d", "lee-minilm"}     # the first three word spaces
     row = board[(board.space == "glove-50d") & (board.benchmark == "ws353")].iloc[0]
     ref = ev.word_pairs(load_space(app.workspace, "glove-50d"), ev.benchmark_path("ws353"))
     assert row["score"] == pytest.approx(ref.spearman, abs=1e-12)

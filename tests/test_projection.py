@@ -29,7 +29,7 @@ def test_umap_of_5k_glove_words_is_trustworthy(glove):
 def test_cached_projection_reloads_and_goes_with_its_space(demo_ws):
     s = load_space(demo_ws, "lee-word2vec")
     seeded = {a.params["space"] for a in demo_ws.list("projection")}  # the demo's UMAP layouts
-    assert seeded == {s.id, demo_ws.get("space", "lee-fasttext").id}
+    assert seeded == {s.id, demo_ws.get("space", "glove-50d").id}
     rows = select_rows(s, top=300)
     first = cached_project(demo_ws, s, rows, "pca")
     again = cached_project(demo_ws, s, rows, "pca")
@@ -38,7 +38,7 @@ def test_cached_projection_reloads_and_goes_with_its_space(demo_ws):
     assert again.trustworthiness == pytest.approx(first.trustworthiness, abs=1e-4)
     assert len(demo_ws.list("projection")) == 3
     demo_ws.delete("space", "lee-word2vec")  # its two cached layouts go with it
-    assert [a.params["space"] for a in demo_ws.list("projection")] == [demo_ws.get("space", "lee-fasttext").id]
+    assert [a.params["space"] for a in demo_ws.list("projection")] == [demo_ws.get("space", "glove-50d").id]
 
 def test_select_rows_and_clusters(demo_ws):
     s = load_space(demo_ws, "lee-word2vec")

@@ -4,7 +4,7 @@ or failed run saves nothing."""
 
 import streamlit as st
 
-from embeddings.demo import DEMO_CORPUS, LABEL_COLUMN
+from embeddings.demo import LABEL_COLUMN, opening_corpus
 from embeddings.errors import InputError
 from embeddings.models import distil_space, finetune_space
 from embeddings.models.distil import DIMS
@@ -75,7 +75,7 @@ def finetune_form(ws: Workspace) -> None:
     with c1:
         base = encoder_choice("ft_base")
     names = {c.name: c for c in corpora()}
-    corpus = names[pick_corpus(c2, list(names), "ft_corpus", fallback=DEMO_CORPUS)]
+    corpus = names[pick_corpus(c2, list(names), "ft_corpus", fallback=opening_corpus(list(names)))]
     method = c3.radio("Method", METHODS, key="ft_method", horizontal=True)
     st.caption(METHOD_HELP[method])
     label = None
@@ -118,7 +118,7 @@ def distil_form(ws: Workspace) -> None:
         base = encoder_choice("di_base", "Encoder to distil")
     dims = c2.radio("Dimensions (PCA)", DIMS, horizontal=True, key="di_dims")
     names = ["(none: the model's own vocabulary)"] + [c.name for c in corpora()]
-    corpus = pick_corpus(c3, names, "di_corpus", fallback=DEMO_CORPUS,
+    corpus = pick_corpus(c3, names, "di_corpus", fallback=opening_corpus(names[1:]),
                          help="Its words join the vocabulary, and its documents become the space.")
     corpus = None if corpus == names[0] else corpus
     words = st.toggle("Add the corpus's words to the vocabulary", value=True, key="di_words", disabled=not corpus,

@@ -4,6 +4,7 @@ import streamlit as st
 
 from embeddings.cards import SpaceCard
 from embeddings.corpus import Corpus
+from embeddings.demo import opening_corpus
 from embeddings.models import add_pretrained, import_upload, reduce_space, train_space
 from embeddings.models.gensim_models import TrainParams
 from embeddings.models.vectors import IMPORT_FORMATS
@@ -31,7 +32,9 @@ def add_space_tabs(ws: Workspace, items: list[Corpus], arts: list[Artefact]) -> 
     """Four ways to make a space; each saves it and shows its model card."""
     corpus_names = [c.name for c in items]
     selected = st.session_state.get(SELECTED_CORPUS)
-    default_corpus = next((i for i, c in enumerate(items) if c.id == selected), max(len(items) - 1, 0))
+    opening = opening_corpus([c.name for c in items])
+    default_corpus = next((i for i, c in enumerate(items) if c.id == selected),
+                          next((i for i, c in enumerate(items) if c.name == opening), 0))
 
 
     tab_train, tab_pre, tab_import, tab_reduce = st.tabs(["Train", "Pretrained", "Import a file", "Reduce (PCA)"])
