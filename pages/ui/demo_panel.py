@@ -39,6 +39,10 @@ def _table(status: Status) -> None:
         "note": st.column_config.TextColumn(width="large")})
 
 
+def _built(status: Status) -> int:
+    return sum(s.state == "done" for s in status.stages) + status.finished
+
+
 def demo_panel(ws: Workspace) -> None:
     """Home's panel: shown while the demo builds (and after, if a stage failed)."""
     status = read_status(ws)
@@ -50,8 +54,8 @@ def demo_panel(ws: Workspace) -> None:
         now = read_status(ws)
         if now is None:
             return
-        if now.finished and not status.finished:
-            st.rerun(scope="app")       # the last stage landed: the page's counts and tables follow
+        if _built(now) != _built(status):
+            st.rerun(scope="app")       # a stage landed: the page's counts, tables and sidebar follow
         title = "Preparing the demo" if now.alive else "The demo is not complete"
         with st.container(border=True):
             st.subheader(title)
@@ -102,6 +106,6 @@ def _waiting(stage: Stage, status: Status) -> None:
             st.progress(row.fraction, text=f"{stage.title}: {row.message or 'working'} · {row.fraction:.0%}")
         else:
             current = status.current
-            st.caption("Waiting for the stages before it" + (f" (now: {current.title})" if current else "")
-                       + _eta(status.eta) + ".")
+            st.caption("Waiting for the stages before it" + (f"; now building: {current.title}" if current else "")
+                       + ".")
         _overall(status)
