@@ -53,7 +53,8 @@ def main() -> None:
 
     from embeddings.models.glove import load_glove
     from embeddings.neighbours import knn_graph, neighbours
-    from embeddings.projection import _umap, project, select_rows, warm_up
+    from embeddings.layouts import umap_layout as _umap
+    from embeddings.projection import project, select_rows, warm_up
 
     result = {"benchmark": "explore", "cpus": os.cpu_count()}
     result["first_umap_10k"] = {"with_warm_up": first_umap("warm"), "without_warm_up": first_umap("cold")}
@@ -85,7 +86,7 @@ def main() -> None:
     # t-SNE: ours (openTSNE, FFT) against scikit-learn's Barnes-Hut, 5,000 words, same perplexity
     from sklearn.manifold import TSNE, trustworthiness
 
-    from embeddings.projection import _tsne
+    from embeddings.layouts import tsne_layout as _tsne
 
     x5 = np.asarray(glove.vectors[select_rows(glove, top=5_000)])
     t = time.perf_counter()

@@ -45,7 +45,7 @@ def _glove():
 def tsne(glove) -> dict:
     from sklearn.manifold import TSNE, trustworthiness
 
-    from embeddings.projection import _tsne
+    from embeddings.layouts import tsne_layout as _tsne
 
     out = {}
     for n in (int(v) for v in os.environ.get("BENCH_TSNE_SIZES", "5000,50000").split(",")):
@@ -174,7 +174,8 @@ def ann(glove) -> dict:
 
 
 def place(glove) -> dict:
-    from embeddings.projection import place as place_points, project
+    from embeddings.placement import place as place_points
+    from embeddings.projection import project
 
     out = {}
     for method in ("umap", "tsne"):

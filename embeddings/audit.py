@@ -41,6 +41,7 @@ import pandas as pd
 
 from .corpus import Corpus
 from .errors import InputError
+from .neighbours import K as NEIGHBOUR_K
 from .progress import Progress
 from .cards import domain_spaces
 from .space import EmbeddingSpace
@@ -295,7 +296,7 @@ def space_summary(frame: pd.DataFrame, spaces: Sequence[EmbeddingSpace], domain:
 
 
 def audit(corpus: Corpus, spaces: Sequence[EmbeddingSpace], terms: Sequence[str] | None = None, *,
-          mine: int | None = None, k: int = 10, domain: str | None = None,
+          mine: int | None = None, k: int = NEIGHBOUR_K, domain: str | None = None,
           progress: Progress | None = None, noise=None) -> Audit:
     """Audit ``terms`` (or the ``mine`` most over-represented ones) against ``spaces``.
 

@@ -19,13 +19,14 @@ import pandas as pd
 
 from .corpus import Corpus
 from .errors import InputError
+from .neighbours import K as NEIGHBOUR_K
 from .progress import Progress, no_progress, stage
 from .space import EmbeddingSpace
 
 #: the mined domain terms compared, and the vocabulary their neighbours come from
 TERMS = 20
 VOCABULARY = 2000
-K = 10
+K = NEIGHBOUR_K
 
 
 def base_of(tuned: EmbeddingSpace, spaces: list[EmbeddingSpace]) -> EmbeddingSpace | None:

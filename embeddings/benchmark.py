@@ -19,7 +19,7 @@ import pandas as pd
 
 from .corpus import Corpus
 from .display import times
-from .errors import InputError, NotFoundError
+from .errors import InputError
 from .progress import Progress, no_progress
 from .space import EmbeddingSpace
 from .splits import held_out_mask
@@ -380,19 +380,13 @@ def cached_benchmark(ws: Workspace, corpus: Corpus, label: str, spaces: list[Emb
     from .files import atomic_write_json, read_json
 
     key = cache_key(corpus, label, spaces, tuple(tasks), folds, seed, tfidf, few_shots, protocol, repeats)
-    try:
-        return Benchmark.from_record(read_json(ws.get(KIND, key).path / "benchmark.json")), True
-    except (NotFoundError, OSError, ValueError, KeyError):
-        pass
-    result = benchmark(corpus, label, spaces, tasks=tasks, folds=folds, seed=seed, tfidf=tfidf, few_shots=few_shots,
-                       protocol=protocol, repeats=repeats, progress=progress)
-    if all(s.id for s in spaces):
-        def build(folder):
-            atomic_write_json(folder / "benchmark.json", result.to_record())
-            return {"corpus": corpus.name, "label": label, "spaces": len(spaces) + tfidf}
 
-        try:
-            ws.create(KIND, key, build, params={"corpus": corpus.id, "label": label}, parent=corpus.id)
-        except Exception:  # another session saved the same run first: theirs is as good
-            pass
-    return result, False
+    def save(folder, result):
+        atomic_write_json(folder / "benchmark.json", result.to_record())
+        return {"corpus": corpus.name, "label": label, "spaces": len(spaces) + tfidf}
+
+    return ws.cached(KIND, key, lambda art: Benchmark.from_record(read_json(art.path / "benchmark.json")),
+                     lambda: benchmark(corpus, label, spaces, tasks=tasks, folds=folds, seed=seed, tfidf=tfidf,
+                                       few_shots=few_shots, protocol=protocol, repeats=repeats, progress=progress),
+                     save if all(s.id for s in spaces) else None, params={"corpus": corpus.id, "label": label},
+                     parent=corpus.id, damaged=(OSError, ValueError, KeyError))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .workspace import Artefact
+from .artefact import Artefact
 
 #: the units a space's labels can be
 UNITS = ("term", "sentence", "document")

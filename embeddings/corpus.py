@@ -47,7 +47,8 @@ from .boilerplate import strip_boilerplate
 from .ingest import write_corpus
 from .progress import Progress, no_progress
 from .readers import Document, FileInfo, Limits, Source, read_source
-from .workspace import Artefact, Workspace
+from .artefact import Artefact
+from .workspace import Workspace
 from .files import atomic_write_json
 
 KIND = "corpus"

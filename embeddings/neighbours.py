@@ -36,6 +36,9 @@ from .errors import InputError
 from .space import EmbeddingSpace, OOVError
 
 EXACT_LIMIT = 20_000
+#: the neighbour k: how many neighbours a list shows, Jaccard@k and the trust scores compare, and
+#: retrieval's P@k counts, unless the user asks for another (every default reads it from here)
+K = 10
 _TERM_RE = re.compile(r"^\s*(?:(?P<w1>\d+(?:\.\d*)?|\.\d+)\s*\*\s*)?(?P<term>.+?)(?:\s*\*\s*(?P<w2>\d+(?:\.\d*)?|\.\d+))?\s*$")
 
 
@@ -121,7 +124,7 @@ def nearest(space: EmbeddingSpace, v: np.ndarray, k: int, exclude: np.ndarray | 
     return [Neighbour(space.labels[i], float(scores[i])) for i in top_k(scores, k, exclude)]
 
 
-def neighbours(space: EmbeddingSpace, query: str, k: int = 10, *, exclude_query: bool = True,
+def neighbours(space: EmbeddingSpace, query: str, k: int = K, *, exclude_query: bool = True,
                exact: bool = False) -> list[Neighbour]:
     """The k nearest labels to a term or expression, by cosine (approximate then re-ranked
     where the space has an index, unless ``exact``)."""
@@ -132,7 +135,7 @@ def neighbours(space: EmbeddingSpace, query: str, k: int = 10, *, exclude_query:
     return nearest(space, v, k, exclude, exact=exact)
 
 
-def label_neighbours(space: EmbeddingSpace, label: str, k: int = 10) -> list[Neighbour] | None:
+def label_neighbours(space: EmbeddingSpace, label: str, k: int = K) -> list[Neighbour] | None:
     """The k nearest labels to one label of the space, taken as it is (never parsed as an
     expression: a sentence label may hold " - "); None when the space lacks it."""
     key = label if label in space.index else space.key(label)
@@ -276,7 +279,7 @@ def overlap_scores(na: np.ndarray, nb: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return jaccard, ordered
 
 
-def compare(a: EmbeddingSpace, b: EmbeddingSpace, k: int = 10, *, max_labels: int | None = None) -> Comparison:
+def compare(a: EmbeddingSpace, b: EmbeddingSpace, k: int = K, *, max_labels: int | None = None) -> Comparison:
     """Neighbourhood overlap of two spaces over their shared labels (the most frequent
     ``max_labels`` of them, if given). Neighbours are searched among the shared labels."""
     shared = shared_labels(a, b)

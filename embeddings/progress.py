@@ -8,7 +8,11 @@ to stop the job; the job then saves nothing. Pages draw it as a bar with an ETA
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
+
+from .errors import Cancelled
 
 Progress = Callable[[float, str], None]
 
@@ -93,3 +97,60 @@ class Clock:
             if done >= self.MIN_FRACTION - 1e-9 and spent >= self.MIN_SECONDS:
                 return self.high, spent * (1 - self.high) / done
         return self.high, None
+
+
+#: seconds between two reports of a step that has no progress of its own (a kNN graph, trust scores)
+HEARTBEAT = 1.0
+
+
+def heartbeat(work: Callable[[Progress], object], progress: Progress, fraction: float, message: str,
+              every: float = HEARTBEAT):
+    """Run ``work(report)`` in a worker thread while this thread reports for it: what the work
+    reports through ``report`` (UMAP's epochs, t-SNE's iterations) is passed on as it comes, and
+    a step that reports nothing (pynndescent's graph, UMAP's spectral initialisation, scikit-learn's
+    trustworthiness) is reported as ``message`` with the seconds elapsed, every ``every`` seconds.
+    Progress (a Streamlit bar) is thus only ever drawn from the caller's thread. A Cancel raised
+    by ``progress`` stops the wait at once and makes the work's next ``report`` raise, which
+    stops UMAP's and openTSNE's loops; nothing is returned or cached. (The projection's harness:
+    :func:`embeddings.projection.project`.)"""
+    box: dict = {}
+    latest: list[tuple[float, str]] = []
+    stop = threading.Event()
+
+    def report(f: float, m: str) -> None:
+        if stop.is_set():
+            raise Cancelled("Cancelled.")
+        latest.append((f, m))
+
+    def run() -> None:
+        try:
+            box["value"] = work(report)
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name="projection-step", daemon=True)
+    start = last = time.perf_counter()
+    current = (fraction, message)
+    try:
+        progress(*current)
+        thread.start()
+        while thread.is_alive():
+            thread.join(0.2)
+            now = time.perf_counter()
+            if latest:  # every report, in order (a test, or a log, may count the epochs)
+                taken = len(latest)
+                for current in latest[:taken]:
+                    progress(*current)
+                del latest[:taken]
+                last = now
+            elif now - last >= every and thread.is_alive():
+                progress(current[0], f"{current[1]} · {now - start:.0f} s")
+                last = now
+    except BaseException:
+        stop.set()
+        raise
+    if "error" in box:
+        raise box["error"]
+    for report_ in latest:
+        progress(*report_)
+    return box["value"]

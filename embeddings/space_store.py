@@ -31,7 +31,8 @@ from . import ann
 from .errors import DamagedError
 from .progress import Progress, no_progress
 from .space import EmbeddingSpace
-from .workspace import Artefact, Workspace
+from .artefact import Artefact
+from .workspace import Workspace
 from .files import atomic_write_json, read_json, utc_now
 from .model_folders import copy_folder
 

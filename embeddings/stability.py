@@ -34,15 +34,17 @@ import pandas as pd
 
 from .corpus import get_corpus
 from .errors import InputError, NotFoundError
+from .neighbours import K as NEIGHBOUR_K
 from .progress import Progress, no_progress
 from .space import EmbeddingSpace
-from .workspace import Artefact, Workspace
+from .artefact import Artefact
+from .workspace import Workspace
 
 KIND = "stability"
 #: the CLI's model names and the trained families they stand for
 MODELS = {"word2vec": "word2vec", "fasttext": "fasttext", "ppmi": "ppmi-svd"}
 RUNS = 5
-K = 10
+K = NEIGHBOUR_K
 #: how many of the most frequent shared labels get a stability score (the audit's terms are among them)
 TOP = 3000
 

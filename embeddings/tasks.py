@@ -37,14 +37,15 @@ import pandas as pd
 from .classify import CHOSEN_C, FOLDS, OTHER_READING, PROTOCOL, REPEATS, classification
 from .display import plural
 from .errors import InputError
+from .neighbours import K as NEIGHBOUR_K
 
 TASKS = ("classification", "clustering", "retrieval")
+RETRIEVAL_K = NEIGHBOUR_K
 METRICS = {"classification": ("macro-F1", "accuracy"), "clustering": ("V-measure", "ARI"),
-           "retrieval": ("MAP", "P@10")}
+           "retrieval": ("MAP", f"P@{RETRIEVAL_K}")}
 #: the metric each task is ranked and compared on (MTEB's main score)
 MAIN_METRIC = {"classification": "macro-F1", "clustering": "V-measure", "retrieval": "MAP"}
 CLUSTER_SEEDS = 10
-RETRIEVAL_K = 10
 BOOTSTRAP = 2000
 CONFIDENCE = 0.95
 #: a class needs at least this many documents per fold to be kept (stratified k-fold)

@@ -7,16 +7,12 @@ Layout of a workspace folder::
     space/<id>/
     .tmp/                   artefacts being built; renamed into place when complete
 
-An artefact is created by :meth:`Workspace.create`: its files are written into a
-fresh folder under ``.tmp/``, and only once they are all there is the folder renamed
-into place and the catalogue row committed, in one SQLite transaction. A reader
-therefore sees either the whole artefact or nothing, a crash mid-build leaves only
-a ``.tmp`` build folder (swept on the next open once no process holds its lock), a
-kill between the rename and the commit leaves a folder with no catalogue row (swept
-too, under SQLite's write lock so no build in flight is touched), and two sessions
-writing at once
-are serialised by SQLite's lock (the ``UNIQUE(kind, name)`` constraint settles races
-on a name).
+An artefact is created by :meth:`Workspace.create`: its files are written into a fresh
+folder under ``.tmp/``, and only once they are all there is the folder renamed into place
+and the catalogue row committed, in one SQLite transaction. A reader sees the whole artefact
+or nothing; what a killed build leaves is swept on the next open (:meth:`Workspace._sweep`);
+two sessions writing at once are serialised by SQLite's lock (``UNIQUE(kind, name)`` settles
+races on a name). :meth:`Workspace.cached` keeps derived artefacts (layouts, benchmarks).
 
 Example
 -------
@@ -41,15 +37,15 @@ import contextlib
 import fcntl
 import json
 import os
-import re
 import shutil
 import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
+from .artefact import Artefact, clean_name
 from .errors import DuplicateNameError, NotFoundError, WorkspaceError
 from .files import utc_now
 
@@ -58,12 +54,9 @@ DEFAULT_DIR = "workspace"
 CATALOGUE = "catalogue.sqlite"
 KINDS = ("corpus", "space", "projection", "wordset", "benchmark", "stability")
 _SCHEMA_VERSION = 1
-MAX_NAME_LENGTH = 80
+T = TypeVar("T")  # what Workspace.cached keeps
 #: a build folder younger than this is never swept (see Workspace._sweep)
 _NEW_BUILD_SECONDS = 10
-#: what an artefact id looks like; names of that shape are refused so ids and names never collide
-ID_RE = re.compile(r"[0-9a-f]{12}")
-
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS artefacts (
     id          TEXT PRIMARY KEY,
@@ -85,44 +78,6 @@ CREATE TABLE IF NOT EXISTS settings (
 def default_root() -> Path:
     """The workspace folder: ``$EMBEDDINGS_WORKSPACE`` if set, else ``./workspace``."""
     return Path(os.environ.get(ENV_VAR) or DEFAULT_DIR)
-
-
-@dataclass(frozen=True)
-class Artefact:
-    """One catalogue row. ``path`` is the artefact's folder."""
-
-    id: str
-    kind: str
-    name: str
-    created_at: str
-    path: Path
-    parent: str | None = None
-    params: dict = field(default_factory=dict)
-    summary: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "name": self.name,
-            "created_at": self.created_at,
-            "parent": self.parent,
-            **self.summary,
-        }
-
-
-def clean_name(name: str) -> str:
-    """Validate a user-given artefact name and return it stripped."""
-    if not isinstance(name, str) or not name.strip():
-        raise WorkspaceError("A name is required.")
-    name = name.strip()
-    if len(name) > MAX_NAME_LENGTH:
-        raise WorkspaceError(f"Names are at most {MAX_NAME_LENGTH} characters; this one has {len(name)}.")
-    if any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise WorkspaceError("Names cannot contain control characters.")
-    if ID_RE.fullmatch(name):
-        raise WorkspaceError(f"{name!r} looks like an artefact id (12 hex digits); pick a name of another shape.")
-    return name
 
 
 def _try_lock(path: Path) -> int | None:
@@ -378,6 +333,22 @@ class Workspace:
             if held is not None:
                 os.close(held)
         return self.get(kind, art_id)
+
+    def cached(self, kind: str, key: str, load: Callable[[Artefact], T], make: Callable[[], T],
+               save: Callable[[Path, T], dict] | None, *, params: dict | None = None, parent: str | None = None,
+               damaged: tuple[type[Exception], ...] = ()) -> tuple[T, bool]:
+        """A derived artefact under ``key``: ``(load(it), True)`` if saved (``load`` raising one of
+        ``damaged`` counts as absent), else ``(make(), False)``, saved by ``save(folder, value)``
+        unless None. Another session saving the key first is no error: its value is as good."""
+        try:
+            return load(self.get(kind, key)), True
+        except (NotFoundError, *damaged):
+            pass
+        value = make()
+        if save is not None:
+            with contextlib.suppress(DuplicateNameError):
+                self.create(kind, key, lambda folder: save(folder, value), params=params, parent=parent)
+        return value, False
 
     def rename(self, kind: str, name_or_id: str, new_name: str) -> Artefact:
         art = self.get(kind, name_or_id)

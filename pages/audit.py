@@ -1,10 +1,10 @@
 """Audit: which of a corpus's terms general models do not know, fragment, or know differently."""
 
-import pandas as pd
 import streamlit as st
 
 from embeddings import stability
-from embeddings.audit import FLAGS, audit
+from embeddings.audit import audit
+from embeddings.neighbours import K as NEIGHBOUR_K
 from embeddings.demo import opening_corpus
 from embeddings.wordlists import parse_words
 from embeddings.errors import InputError
@@ -12,10 +12,11 @@ from embeddings.cards import domain_spaces, is_general_space
 from embeddings.figures import coverage_chart, overlap_chart, pieces_chart
 from embeddings.reports import audit_report
 from pages.ui.audit_noise import noise_floor
+from pages.ui.audit_results import show_summary, show_table
 from pages.ui.demo_panel import wait_for_demo
-from pages.common import (MADE_SPACE, cancellable, corpora, download_name, follow, guard, md, pick_corpus,
-                          plotly_chart, progress_reporter, link_names, show_flash, space, space_cards, spaces_or_stop,
-                          workspace, workspace_root)
+from pages.common import (cancellable, corpora, download_name, guard, md, plotly_chart, progress_reporter,
+                          link_names, show_flash, space, space_cards, spaces_or_stop, workspace, workspace_root)
+from pages.ui.defaults import MADE_SPACE, follow, pick_corpus
 
 st.title("Vocabulary audit")
 wait_for_demo(workspace(), "audit")
@@ -52,7 +53,7 @@ follow(f"au_domain_{corpus.id}", own, own, made)
 if st.session_state[f"au_domain_{corpus.id}"] not in (selected or ["—"]):   # the user dropped it from the spaces
     st.session_state[f"au_domain_{corpus.id}"] = own
 domain = d1.selectbox("Domain space (trained on the corpus)", selected or ["—"], key=f"au_domain_{corpus.id}")
-k = int(d2.number_input("k neighbours", 2, 50, 10, key="au_k"))
+k = int(d2.number_input("k neighbours", 2, 50, NEIGHBOUR_K, key="au_k"))
 terms = None
 mine = None
 if source == "Mine from the corpus":
@@ -99,30 +100,7 @@ with guard("the audit"):
         result = run_audit(workspace_root(), *job)
     st.caption(f"{len(result.terms)} terms · domain space **{md(result.domain)}** · "
                + (f"mined; reference: {md(result.reference)}" if result.mined else "given terms"))
-    m = st.columns(len(result.summary))
-    for col, row in zip(m, result.summary.to_dict("records")):
-        col.metric(md(row["space"]), f"{row['coverage']:.0%} known",
-                   f"{row['coverage_by_frequency']:.0%} of occurrences", delta_color="off", delta_arrow="off")
-        if row["role"] != "domain" and not row["coverage"]:
-            card = cards.get(row["space"])
-            origin = f"trained on {md(card.corpus)}" if card and card.corpus else "its own vocabulary"
-            col.caption(f"Knows none of these terms: its {card.vocabulary if card else 0:,} words are {origin}, "
-                        f"and none is among {md(corpus.name)}'s terms.")
-        if row["role"] != "domain" and row["overlap_n"]:
-            col.caption(f"Median neighbour overlap **{row['median_overlap']:.2f}** (drift "
-                        f"{row['median_drift']:.2f}) on {row['overlap_n']} of {len(result.terms)} terms")
-        if row["role"] != "domain" and result.noise and row.get("noise_n"):
-            col.caption(f"**{row['beyond_noise']} of {row['noise_n']}** terms: their neighbours here differ from "
-                        f"those in {md(result.domain)} beyond {md(result.domain)}'s own seed-to-seed noise")
-    if result.noise:
-        nf = result.noise
-        st.caption(f"Noise floor: **{md(nf['study'])}**, {nf['runs']} runs of {md(nf['model'])}"
-                   f"{' on bootstrap resamples' if nf['bootstrap'] else ''} with different seeds; median "
-                   f"seed-to-seed stability (Jaccard@{nf['k']}) **{nf['median_stability']:.2f}**, known for "
-                   f"{nf['measured_terms']} of {len(result.terms)} terms. A term is flagged *beyond noise* when its "
-                   "overlap with a general model is below its overlap between every two runs of its own model."
-                   + (f" The study compared {nf['k']} neighbours and this audit {k}: read with care."
-                      if nf["k"] != k else ""))
+    show_summary(result, cards, corpus.name, k)
     g = [s for s in result.spaces if s != result.domain]
     a, b, c = st.columns(3)
     a.markdown("**Coverage**")
@@ -136,28 +114,7 @@ with guard("the audit"):
     with c:
         plotly_chart(pieces_chart(result.terms), width="stretch", key="au_pieces")
 
-    f1, f2, f3 = st.columns([3, 2, 2])
-    wanted = f1.multiselect("Show terms flagged", list(FLAGS), key="au_flags")
-    search = f2.text_input("Filter terms", key="au_search").strip().lower()
-    every = f3.toggle("Every column", key="au_every", help="Add each space's neighbour list and whether it knows "
-                      "the term (the table then scrolls sideways, the term pinned). A blank overlap: the term is "
-                      "unknown to that space or to the domain space.")
-    table = result.table()
-    if wanted:
-        table = table[table["flags"].map(lambda f: all(w in f for w in wanted))]
-    if search:
-        table = table[table["term"].str.contains(search, regex=False)]
-    compact = [c for c in table.columns if c in ("term", "frequency", "documents", "n_pieces", "flags")
-               or c.startswith("overlap:")]            # fits 1,280 px with three spaces
-    for c in table.columns:      # two decimals as text, blank when unknown (a grid shows NaN as "None")
-        if c.startswith(("overlap:", "drift:")):
-            table[c] = [f"{v:.2f}" if pd.notna(v) else "" for v in table[c]]
-    st.dataframe(table, hide_index=True, width="stretch", height=460, key="au_table",
-                 column_order=None if every else compact,
-                 column_config={"term": st.column_config.TextColumn(pinned=True),
-                                "n_pieces": st.column_config.NumberColumn("pieces", width=60),
-                                **{c: st.column_config.TextColumn(width=260) for c in table.columns
-                                   if c.startswith("neighbours:")}})
+    show_table(result)
     e1, e2 = st.columns(2)
     e1.download_button("Download CSV", result.table().to_csv(index=False).encode(),
                        download_name(f"audit-{corpus.name}", ".csv"),

@@ -11,8 +11,9 @@ from embeddings.reports import benchmark_report
 from embeddings.classify import FOLDS, MAX_FOLDS, MAX_REPEATS, MIN_FOLDS, PROTOCOL_LABELS, PROTOCOLS, REPEATS
 from embeddings.tasks import MAIN_METRIC, TASKS
 from pages.ui.demo_panel import wait_for_demo
-from pages.common import (cancellable, corpora, download_name, guard, label_columns_of, md, pick_corpus, plotly_chart,
+from pages.common import (cancellable, corpora, download_name, guard, label_columns_of, md, plotly_chart,
                           progress_reporter, show_flash, space, space_cards, workspace)
+from pages.ui.defaults import pick_corpus
 from pages.ui.choose_make import NEW_SPACE, make_document_space, show_similarity
 from pages.ui.choose_results import show_classification, show_pairs
 

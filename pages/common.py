@@ -20,9 +20,9 @@ from embeddings.cards import SpaceCard
 from embeddings.corpus import Corpus, get_corpus, list_corpora
 from embeddings.space import EmbeddingSpace
 from embeddings.space_store import load_space
-from embeddings.workspace import Artefact, Workspace, default_root
+from embeddings.artefact import Artefact
+from embeddings.workspace import Workspace, default_root
 # the pages import these from here, with the rest of what they share
-from pages.ui.defaults import MADE_SPACE, SELECTED_CORPUS, follow, ranked_spaces, remember_made, session_context  # noqa: F401
 from pages.ui.url import URL, Bound, check_link, choice, names as link_names, number  # noqa: F401
 from pages.ui.jobs import cancellable, flash, guard, progress_reporter, show_flash  # noqa: F401
 from pages.ui.text import download_name, fmt_int, md, md_highlight, md_list, plotly_chart, plural  # noqa: F401
@@ -70,25 +70,6 @@ def corpora() -> list[Corpus]:
     return list_corpora(workspace())
 
 
-def pick_corpus(where, names: list[str], key: str, *, fallback: str | None = None, label: str = "Corpus",
-                **kwargs) -> str:
-    """A corpus selectbox that opens on the corpus last added or chosen in this session
-    (on any page), else ``fallback`` (the page's demo corpus), else the newest; choosing one
-    here makes it the session's corpus for the other pages."""
-    by_id = {c.id: c.name for c in corpora()}
-    chosen = by_id.get(st.session_state.get(SELECTED_CORPUS))
-    follows = f"_{key}_follows"
-    if st.session_state.get(key) not in names or (chosen in names and st.session_state.get(follows) != chosen):
-        # first visit, a deleted corpus, or another page chose a corpus since: open on it
-        st.session_state[key] = chosen if chosen in names else fallback if fallback in names else names[-1]
-    name = where.selectbox(label, names, key=key, **kwargs)
-    ids = {v: k for k, v in by_id.items()}
-    if name in ids:
-        st.session_state[SELECTED_CORPUS] = ids[name]
-        st.session_state[follows] = name
-    return name
-
-
 def _space_rows() -> tuple[dict[str, Artefact], dict[str, str]]:
     """The catalogue's spaces split into healthy (name -> row) and damaged (name -> why)."""
     from embeddings.space_store import list_spaces, space_problem
@@ -133,49 +114,6 @@ def spaces_or_stop(minimum: int = 1) -> dict[str, str]:
                 f"This page needs {minimum} spaces: add another on the Models page.")
         st.stop()
     return choices
-
-
-def space_order(choices: dict[str, str], terms_only: bool = False) -> tuple[list[str], tuple]:
-    """The choices in the order a page offers them first (:mod:`pages.ui.defaults`), and the
-    session context (corpus, made space) that order follows."""
-    cards = space_cards()
-    ids, made = session_context({c.id: c.name for c in corpora()})
-    ranked = ranked_spaces({n: cards[n] for n in choices if n in cards}, ids, made, terms_only)
-    return ranked or list(choices), (ids, made)
-
-
-def follow_spaces(key: str, choices: dict[str, str], n: int, terms_only: bool = False) -> None:
-    """Set the space multiselect ``key`` before it is drawn: the spaces named in the URL
-    (``?spaces=a,b``) on its first render, else the first ``n`` of :func:`space_order`; it moves
-    to the new defaults when the session's corpus changes or a space is made."""
-    ranked, context = space_order(choices, terms_only)
-    url = link_names("spaces", choices)
-    follow(key, url or ranked[:n], ranked[:n], context)
-
-
-def sync_query_params(**values) -> None:
-    """Keep the page's key state in the URL, so a demo link reopens the same view."""
-    for key, value in values.items():
-        value = str(value)
-        if st.query_params.get(key) != value:
-            st.query_params[key] = value
-
-
-def view_link(page: str) -> str:
-    """This view's shareable address: the browser's origin, the page, and every query
-    parameter (the synced ones and the widgets bound to the URL)."""
-    from urllib.parse import urlencode, urlsplit
-
-    origin = urlsplit(st.context.url or "http://localhost:8501")
-    pairs = [(k, v) for k in st.query_params for v in st.query_params.get_all(k)]
-    return f"{origin.scheme}://{origin.netloc}/{page}" + (f"?{urlencode(pairs)}" if pairs else "")
-
-
-def copy_link(page: str, container=None) -> None:
-    """A "Copy link" popover holding this view's address with a copy button."""
-    with (container or st).popover("Copy link", icon=":material/link:"):
-        st.caption("This link reopens the view as it is now: spaces, points, colours and settings.")
-        st.code(view_link(page), language=None, wrap_lines=True)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)

@@ -4,12 +4,14 @@ import streamlit as st
 
 from embeddings import stability
 from embeddings.glossary import GLOSSARY
-from embeddings.neighbours import compare
+from embeddings.neighbours import K as NEIGHBOUR_K, compare
 from embeddings.figures import drift_histogram, jaccard_histogram
 from embeddings.reports import compare_report
 from pages.ui.demo_panel import wait_for_demo
-from pages.common import (download_name, follow, guard, md, plotly_chart, Bound, choice, number, space, space_cards,
-                          space_order, spaces_or_stop, sync_query_params, workspace, workspace_root)
+from pages.common import (download_name, guard, md, plotly_chart, Bound, choice, number, space, space_cards,
+                          spaces_or_stop, workspace, workspace_root)
+from pages.ui.defaults import follow, space_order
+from pages.ui.url import sync_query_params
 
 st.title("Compare two spaces")
 wait_for_demo(workspace(), "compare")
@@ -31,7 +33,7 @@ c1, c2, c3, c4 = st.columns([3, 3, 2, 2])
 a_name = c1.selectbox("Space A", names, key="cmp_a")
 b_name = c2.selectbox("Space B", names, key="cmp_b")
 K = Bound(2, 50)           # the slider's bounds, and the link's
-k = c3.slider("k", *K.span, number("k", 10, K), key="cmp_k")
+k = c3.slider("k", *K.span, number("k", NEIGHBOUR_K, K), key="cmp_k")
 max_labels = c4.number_input("Most frequent shared labels", 100, 50_000, 5000, step=500, key="cmp_max",
                              help="Comparison cost grows with the square of this number.")
 sync_query_params(a=a_name, b=b_name, k=k)

@@ -11,8 +11,9 @@ from embeddings.demo import DEMO_CORPUS
 from embeddings.figures.customise import SENSE_COLOURS, senses_figure
 from embeddings.models.sentence import encoder_folder, load_encoder
 from pages.ui.demo_panel import wait_for_demo
-from pages.common import (cancellable, corpora, follow, guard, md, md_highlight, pick_corpus, plotly_chart,
-                          progress_reporter, show_flash, space, space_cards, space_order, workspace)
+from pages.common import (cancellable, corpora, guard, md, md_highlight, plotly_chart, progress_reporter, show_flash,
+                          space, space_cards, workspace)
+from pages.ui.defaults import follow, pick_corpus, space_order
 from pages.ui.customise_forms import encoder_choice
 
 ws = workspace()

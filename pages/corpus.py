@@ -8,8 +8,8 @@ from embeddings.demo import opening_corpus
 from embeddings.preprocess import SCORER_NAMES
 from embeddings.figures import length_histogram, zipf_figure
 from pages.ui.demo_panel import wait_for_demo
-from pages.common import (SELECTED_CORPUS, corpora, corpus_tables, fmt_int, guard, md, plotly_chart, plural, show_flash,
-                          workspace)
+from pages.common import corpora, corpus_tables, fmt_int, guard, md, plotly_chart, plural, show_flash, workspace
+from pages.ui.defaults import SELECTED_CORPUS
 from pages.ui.corpus_add import INSPECT_KEY, add_corpus_tabs, preprocessing_options
 
 ws = workspace()

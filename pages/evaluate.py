@@ -11,8 +11,10 @@ from embeddings.scoreboard import MIN_COVERAGE, n_of, scoreboard
 from embeddings.readers import decode
 from embeddings.figures import scores_chart
 from pages.ui.demo_panel import wait_for_demo
-from pages.common import (cancellable, follow_spaces, guard, md, plotly_chart, progress_reporter, space, spaces_or_stop,
-                          sync_query_params, workspace, workspace_root)
+from pages.common import (cancellable, guard, md, plotly_chart, progress_reporter, space, spaces_or_stop, workspace,
+                          workspace_root)
+from pages.ui.defaults import follow_spaces
+from pages.ui.url import sync_query_params
 
 st.title("Evaluate")
 wait_for_demo(workspace(), "evaluate")

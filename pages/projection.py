@@ -2,21 +2,21 @@
 
 from dataclasses import replace
 
-import numpy as np
 import streamlit as st
 
 from embeddings.display import label_from_plot
-from embeddings.figures import add_density, neighbour_table, projection_figure
-from embeddings.maps import LARGE_MAP, map_view, selection_extent
+from embeddings.figures import add_density, neighbour_table
 from embeddings.glossary import GLOSSARY
-from embeddings.neighbours import label_neighbours
+from embeddings.neighbours import K as NEIGHBOUR_K, label_neighbours
 from embeddings.projection import MAX_POINTS, METHOD_LABELS, METHODS, align, cached_project, estimate_seconds, select_rows
 from embeddings.wordlists import parse_words
 from pages.ui.demo_panel import wait_for_demo
-from pages.common import (cancellable, copy_link, follow_spaces, guard, md, md_list, plotly_chart, progress_reporter,
-                          space, spaces_or_stop, sync_query_params, workspace)
-from pages.ui.projection_view import layers_for, view_controls
-from pages.ui.url import URL
+from pages.common import (cancellable, guard, md, md_list, plotly_chart, progress_reporter, space, spaces_or_stop,
+                          workspace)
+from pages.ui.defaults import follow_spaces
+from pages.ui.projection_map import large_view, panel_figure, zoom_controls
+from pages.ui.projection_view import view_controls
+from pages.ui.url import URL, copy_link, sync_query_params
 
 TRUST_HELP = (f"**Trustworthiness**: {GLOSSARY['trustworthiness']}\n\n"
               f"**kNN preservation**: {GLOSSARY['kNN preservation']}")
@@ -90,7 +90,7 @@ for name, _, _ in panels:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def neighbours_of(space_id: str, label: str, k: int = 10) -> list[tuple[str, float]] | None:
+def neighbours_of(space_id: str, label: str, k: int = NEIGHBOUR_K) -> list[tuple[str, float]] | None:
     """The k nearest labels in the whole space (None when the label is not in it)."""
     found = label_neighbours(space(space_id), label, k)
     return None if found is None else [(n.label, n.cosine) for n in found]
@@ -101,56 +101,14 @@ focus = next(iter(picked)) if len(picked) == 1 else None
 near = {name: {w for w, _ in (neighbours_of(choices[name], focus) or [])} for name, _, _ in panels} if focus else {}
 
 
-def large_view(name, proj):
-    """A panel above LARGE_MAP points: its current view (the whole layout until zoomed), the
-    searched and selected labels always drawn. Returns (the drawn part as a projection, the view)."""
-    if len(proj.labels) <= LARGE_MAP:
-        return proj, None
-    extent = st.session_state.get(f"pj_extent_{name}")
-    wanted = {view.search, view.search.lower()} | picked if view.search else picked
-    always = np.flatnonzero(np.isin(np.asarray(proj.labels, dtype=object), list(wanted))) if wanted else None
-    mv = map_view(proj.coords, extent, always=always)
-    part = replace(proj, labels=[proj.labels[i] for i in mv.rows], coords=proj.coords[mv.rows],
-                   rows=proj.rows[mv.rows], neighbours=[proj.neighbours[i] for i in mv.rows] if proj.neighbours
-                   else [])
-    return part, mv
-
-
-def zoom_controls(name, mv) -> None:
-    """Zoom to a box selection, or back to the whole layout."""
-    c1, c2, c3 = st.columns([4, 2, 2])
-    c1.caption(md(mv.caption()))
-    box = selection_extent((st.session_state.get(f"pj_chart_{name}") or {}).get("selection"))
-    if c2.button("Zoom to selection", key=f"pj_zoom_{name}", disabled=box is None, icon=":material/zoom_in:",
-                 help="Drag a box (the box tool in the chart's toolbar), then zoom: the density is recomputed "
-                      "over the box, and every point is drawn once it holds few enough."):
-        st.session_state[f"pj_extent_{name}"] = box
-        st.rerun()
-    if c3.button("Whole map", key=f"pj_reset_{name}", disabled=st.session_state.get(f"pj_extent_{name}") is None,
-                 icon=":material/zoom_out_map:"):
-        st.session_state.pop(f"pj_extent_{name}", None)
-        st.rerun()
-
-
-def figure(name, s, proj, large: bool = False):
-    frame = proj.frame()
-    freq = s.meta["frequency"].to_numpy()[proj.rows] if "frequency" in s.meta else np.zeros(len(proj.rows))
-    frame["frequency"] = np.nan_to_num(freq.astype(float), nan=0.0)
-    if "neighbours" not in frame:
-        frame["neighbours"] = ""
-    layers = layers_for(view, choices[name], s, proj, frame, picked, near.get(name, set()))
-    if large:
-        layers.point_size = 3
-    return projection_figure(frame, layers, height=520 if len(panels) <= 2 else 420)
-
-
 per_row = 2 if len(panels) > 1 else 1
 for start in range(0, len(panels), per_row):
     cols = st.columns(per_row)
     for col, (name, s, proj) in zip(cols, panels[start:start + per_row]):
         with col, guard(name):
-            drawn, mv = large_view(name, proj)
-            fig, found = figure(name, s, drawn, large=mv is not None)
+            drawn, mv = large_view(name, proj, view.search, picked)
+            fig, found = panel_figure(view, choices[name], s, drawn, picked, near.get(name, set()), mv is not None,
+                                      520 if len(panels) <= 2 else 420)
             if mv is not None:
                 add_density(fig, mv)
             tw = "n/a" if proj.trustworthiness is None else f"{proj.trustworthiness:.3f}"

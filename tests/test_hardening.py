@@ -509,12 +509,13 @@ def test_layouts_report_their_epochs_and_stop_when_asked(demo_ws, method):
 def test_our_tsne_is_as_trustworthy_as_scikit_learns(demo_ws):
     from sklearn.manifold import TSNE, trustworthiness
 
-    from embeddings.projection import _tsne, select_rows
+    from embeddings.layouts import tsne_layout
+    from embeddings.projection import select_rows
     from embeddings.space_store import load_space
 
     glove = load_space(demo_ws, "glove-50d")
     x = np.asarray(glove.vectors[select_rows(glove, top=1000)])
-    ours = trustworthiness(x, _tsne(x, {"perplexity": 30.0}, 1), n_neighbors=10, metric="cosine")
+    ours = trustworthiness(x, tsne_layout(x, {"perplexity": 30.0}, 1), n_neighbors=10, metric="cosine")
     theirs = trustworthiness(x, TSNE(perplexity=30, metric="cosine", init="pca", random_state=1).fit_transform(x),
                              n_neighbors=10, metric="cosine")
     assert ours > theirs - 0.03

@@ -93,3 +93,18 @@ def test_the_space_is_a_pure_value():
 def test_the_core_never_imports_streamlit():
     offenders = {name for name, deps in _graph().items() if any(d.split(".")[0] == "streamlit" for d in deps)}
     assert offenders == set()
+
+
+#: the size budgets (#28): a core module past this many lines, or a page (or a page's part)
+#: past that many, is split along its seams before it lands
+CORE_LINES, PAGE_LINES = 400, 150
+
+
+def test_no_core_module_and_no_page_is_over_its_budget():
+    def lines(path: pathlib.Path) -> int:
+        return len(path.read_text().splitlines())
+
+    core = {str(p.relative_to(ROOT)): lines(p) for p in CORE.rglob("*.py") if lines(p) > CORE_LINES}
+    pages = {str(p.relative_to(ROOT)): lines(p) for p in (ROOT / "pages").rglob("*.py") if lines(p) > PAGE_LINES}
+    assert core == {}, f"core modules over {CORE_LINES} lines: {core}"
+    assert pages == {}, f"pages over {PAGE_LINES} lines: {pages}"

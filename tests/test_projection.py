@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from embeddings.errors import InputError
-from embeddings.projection import align, cached_project, cluster, project, select_rows, trust_scores
+from embeddings.clusters import cluster
+from embeddings.projection import align, cached_project, project, select_rows, trust_scores
 from embeddings.space_store import load_space
 
 

@@ -183,7 +183,8 @@ def test_placed_points_land_among_their_true_neighbours(glove, method, slack):
     placed points keep nearly the layout's own kNN preservation (the issue's bar is 0.05; the
     libraries' transforms reach 0.05 to 0.08 below on GloVe, see bench/scale.py), far above a
     random placement, and the layout's points do not move."""
-    from embeddings.projection import place, placed_preservation, project
+    from embeddings.placement import place, placed_preservation
+    from embeddings.projection import project
 
     layout = project(glove, np.arange(2_000), method, seed=1)
     before = layout.coords.copy()

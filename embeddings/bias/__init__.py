@@ -55,8 +55,8 @@ from .wordsets import (DATA_DIR, CALISKAN_FILE, BOLUKBASI_FILE, WORDSET_KIND, Wo
                        gender_specific, neutral_professions, custom_test, save_test,
                        saved_tests, get_test)
 from .lookup import (Resolved, resolve, uses_seat)
-from .weat import (EXACT_LIMIT, PERMUTATIONS, MAX_MISSING, SEAT_TEMPLATES, BOOTSTRAP, SEAT_UNITS, bootstrap_d,
-                   interval, leave_one_out, association, effect_size, PermutationTest,
+from .effect import BOOTSTRAP, association, bootstrap_d, effect_size, interval, leave_one_out
+from .weat import (EXACT_LIMIT, PERMUTATIONS, MAX_MISSING, SEAT_TEMPLATES, SEAT_UNITS, PermutationTest,
                    permutation_p, format_p, holm, WeatResult, with_holm, RefusedTest,
                    weat_from_vectors, weat, refused_row, weat_table)
 from .axis import (RIPA_VECTORS, ripa_vectors, WEAK_AXIS_SHARE, BiasAxis, bias_axis, project_words, direct_bias, ripa, AxisReport, axis_report)

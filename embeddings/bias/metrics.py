@@ -49,7 +49,8 @@ from ..errors import InputError
 from ..progress import Progress
 from ..space import EmbeddingSpace
 from .lookup import uses_seat
-from .weat import BOOTSTRAP, MAX_MISSING, PERMUTATIONS, RefusedTest, resolve_set, weat, with_holm
+from .effect import BOOTSTRAP
+from .weat import MAX_MISSING, PERMUTATIONS, RefusedTest, resolve_set, weat, with_holm
 from .wordsets import WeatTest, WordSet
 
 

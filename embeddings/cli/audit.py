@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 from ..errors import InputError
+from ..neighbours import K as NEIGHBOUR_K
 from .common import _emit, _command
 
 
@@ -75,7 +76,7 @@ def register(sub) -> None:
     au.add_argument("--spaces", required=True, metavar="A,B,...")
     au.add_argument("--terms", metavar="FILE", help="one term per line")
     au.add_argument("--mine", type=int, metavar="N", help="the N terms most over-represented against GloVe")
-    au.add_argument("-k", type=int, default=10)
+    au.add_argument("-k", type=int, default=NEIGHBOUR_K)
     au.add_argument("--domain", metavar="SPACE", help="the space trained on the corpus (default: guessed)")
     au.add_argument("--noise", default="auto", metavar="STUDY|auto|none",
                     help="a stability study as noise floor (default: the corpus's newest one)")
@@ -84,7 +85,7 @@ def register(sub) -> None:
     st.add_argument("--model", required=True, choices=("word2vec", "fasttext", "ppmi"))
     st.add_argument("--runs", type=int, help="training runs (default 5)")
     st.add_argument("--bootstrap", action="store_true", help="each run on a bootstrap resample of the documents")
-    st.add_argument("-k", type=int, help="neighbours compared (default 10)")
+    st.add_argument("-k", type=int, help=f"neighbours compared (default {NEIGHBOUR_K})")
     st.add_argument("--top", type=int, help="how many of the most frequent labels get a score (default 3000)")
     st.add_argument("--seed", type=int, default=1, help="the first run's seed; run i uses seed + i")
     st.add_argument("--name", help="save the study in the workspace under this name")

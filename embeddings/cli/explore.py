@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 
+from ..neighbours import K as NEIGHBOUR_K
 from .common import _emit, _command, _progress_printer
 
 
@@ -88,7 +89,7 @@ def register(sub) -> None:
                   help="nearest neighbours of a term or expression (king - man + woman)")
     nb.add_argument("space")
     nb.add_argument("query")
-    nb.add_argument("-k", type=int, default=10)
+    nb.add_argument("-k", type=int, default=NEIGHBOUR_K)
     nb.add_argument("--include-query", action="store_true", help="keep the query's own words in the results")
     nb.add_argument("--exact", action="store_true",
                     help="brute-force search even where the space has an approximate index (large spaces)")
@@ -97,7 +98,7 @@ def register(sub) -> None:
     cmp_ = _command(sub, cmd_compare, "compare", help="neighbourhood overlap of two spaces over their shared labels")
     cmp_.add_argument("a")
     cmp_.add_argument("b")
-    cmp_.add_argument("-k", type=int, default=10)
+    cmp_.add_argument("-k", type=int, default=NEIGHBOUR_K)
     cmp_.add_argument("--max-labels", type=int, default=None, help="only the N most frequent shared labels")
     cmp_.add_argument("--all-labels", action="store_true",
                       help="list stopwords, numbers and rare labels among the most changed too")

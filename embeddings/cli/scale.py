@@ -23,7 +23,8 @@ def cmd_encode(ws, args) -> None:
 
 
 def cmd_place(ws, args) -> None:
-    from ..projection import cached_project, place, select_rows
+    from ..placement import place
+    from ..projection import cached_project, select_rows
     from ..space_store import load_space
     from ..wordlists import parse_words
 

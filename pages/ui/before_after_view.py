@@ -11,8 +11,8 @@ from embeddings.figures.customise import loss_figure, moved_figure
 from embeddings.models import add_pretrained
 from embeddings.models.sentence import encoder_folder, load_encoder
 from embeddings.workspace import Workspace
-from pages.common import (cancellable, flash, guard, label_columns_of, md, plotly_chart, progress_reporter,
-                          remember_made, space)
+from pages.common import cancellable, flash, guard, label_columns_of, md, plotly_chart, progress_reporter, space
+from pages.ui.defaults import remember_made
 
 
 def _encoder(ws: Workspace, name: str):

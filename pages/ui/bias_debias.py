@@ -9,7 +9,8 @@ from embeddings.cards import SpaceCard
 from embeddings.figures import debias_bars
 from embeddings.glossary import GLOSSARY
 from embeddings.workspace import Workspace
-from pages.common import flash, guard, md, md_list, plotly_chart, remember_made, space, workspace_root
+from pages.common import flash, guard, md, md_list, plotly_chart, space, workspace_root
+from pages.ui.defaults import remember_made
 from pages.ui.bias_weat import test_json, weat_cell
 
 

@@ -8,7 +8,8 @@ from embeddings.corpus import Corpus
 from embeddings.docspaces import LSA_DIM, POOLING, TFIDF_KINDS
 from embeddings.models import add_baseline, add_pooled, add_pretrained
 from embeddings.workspace import Workspace
-from pages.common import cancellable, flash, guard, md, plural, progress_reporter, remember_made, space_cards
+from pages.common import cancellable, flash, guard, md, plural, progress_reporter, space_cards
+from pages.ui.defaults import remember_made
 
 #: the session key that carries a space just made to the next run's selection
 NEW_SPACE = "_ch_new_space"

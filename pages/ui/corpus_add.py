@@ -12,7 +12,8 @@ from embeddings.preprocess import SCORER_NAMES
 from embeddings.readers import Limits, Source, format_of, inspect_fields, UPLOAD_TYPES
 from embeddings.samples import SAMPLES
 from embeddings.workspace import Workspace
-from pages.common import SELECTED_CORPUS, flash, guard, md, plural, progress_reporter
+from pages.common import flash, guard, md, plural, progress_reporter
+from pages.ui.defaults import SELECTED_CORPUS
 from pages.ui.corpus_preview import show_preview
 
 #: the session key of the corpus shown under Inspect (a new corpus is selected there)
@@ -37,8 +38,7 @@ def preprocessing_options() -> Preprocessing:
                                help="Frequent word pairs become single tokens such as new_york. Phrases made "
                                     "only of numbers or single characters are dropped.")
         scoring = c3.selectbox("Phrase score", PHRASE_SCORING, index=PHRASE_SCORING.index(d.phrase_scoring),
-                               key="pp_scoring", disabled=phrases == "none",
-                               format_func=SCORER_NAMES.get)
+                               key="pp_scoring", disabled=phrases == "none", format_func=SCORER_NAMES.get)
         if scoring == "npmi":
             threshold = c3.slider("Phrase threshold", 0.0, 1.0, d.phrase_threshold, step=0.05, key="pp_threshold",
                                   disabled=phrases == "none", help="NPMI: 1 = the words only ever appear together. "

@@ -15,7 +15,8 @@ from embeddings.progress import duration
 from embeddings.splits import HELD_OUT_FRACTION
 from embeddings.workspace import Workspace
 from pages.common import (cancellable, corpora, flash, guard, label_columns_of, md, plural, progress_reporter,
-                          pick_corpus, remember_made, space_cards)
+                          space_cards)
+from pages.ui.defaults import pick_corpus, remember_made
 
 METHOD_HELP = {
     "simcse": "SimCSE, unsupervised: each sentence twice, with dropout noise (MultipleNegativesRankingLoss).",

@@ -1,4 +1,4 @@
-"""Which spaces a page opens on (issue #25, item 6): the space just made in this session,
+"""Which spaces and corpus a page opens on (issue #25, item 6): the space just made in this session,
 then the spaces trained on the session's corpus (the one last added or chosen on any page),
 then the general models (GloVe, MiniLM, a user's encoder), then the rest.
 
@@ -12,6 +12,8 @@ from __future__ import annotations
 import streamlit as st
 
 from embeddings.cards import SpaceCard, is_general_space
+from pages.common import corpora, space_cards
+from pages.ui.url import names as link_names
 
 #: the session's corpus id (set by every corpus picker and by adding a corpus)
 SELECTED_CORPUS = "selected_corpus_id"
@@ -65,3 +67,40 @@ def follow(key: str, first, then, context) -> None:
     elif key not in state:
         state[key] = first
     state[mark] = context
+
+
+def pick_corpus(where, names: list[str], key: str, *, fallback: str | None = None, label: str = "Corpus",
+                **kwargs) -> str:
+    """A corpus selectbox that opens on the corpus last added or chosen in this session
+    (on any page), else ``fallback`` (the page's demo corpus), else the newest; choosing one
+    here makes it the session's corpus for the other pages."""
+    by_id = {c.id: c.name for c in corpora()}
+    chosen = by_id.get(st.session_state.get(SELECTED_CORPUS))
+    follows = f"_{key}_follows"
+    if st.session_state.get(key) not in names or (chosen in names and st.session_state.get(follows) != chosen):
+        # first visit, a deleted corpus, or another page chose a corpus since: open on it
+        st.session_state[key] = chosen if chosen in names else fallback if fallback in names else names[-1]
+    name = where.selectbox(label, names, key=key, **kwargs)
+    ids = {v: k for k, v in by_id.items()}
+    if name in ids:
+        st.session_state[SELECTED_CORPUS] = ids[name]
+        st.session_state[follows] = name
+    return name
+
+
+def space_order(choices: dict[str, str], terms_only: bool = False) -> tuple[list[str], tuple]:
+    """The choices in the order a page offers them first (:mod:`pages.ui.defaults`), and the
+    session context (corpus, made space) that order follows."""
+    cards = space_cards()
+    ids, made = session_context({c.id: c.name for c in corpora()})
+    ranked = ranked_spaces({n: cards[n] for n in choices if n in cards}, ids, made, terms_only)
+    return ranked or list(choices), (ids, made)
+
+
+def follow_spaces(key: str, choices: dict[str, str], n: int, terms_only: bool = False) -> None:
+    """Set the space multiselect ``key`` before it is drawn: the spaces named in the URL
+    (``?spaces=a,b``) on its first render, else the first ``n`` of :func:`space_order`; it moves
+    to the new defaults when the session's corpus changes or a space is made."""
+    ranked, context = space_order(choices, terms_only)
+    url = link_names("spaces", choices)
+    follow(key, url or ranked[:n], ranked[:n], context)

@@ -2,30 +2,21 @@
 
 import streamlit as st
 
-from embeddings.cards import SpaceCard
 from embeddings.corpus import Corpus
 from embeddings.demo import opening_corpus
-from embeddings.models import add_pretrained, import_upload, reduce_space, train_space
+from embeddings.models import add_pretrained, train_space
 from embeddings.models.gensim_models import TrainParams
-from embeddings.models.vectors import IMPORT_FORMATS
-from embeddings.readers import Limits
-from embeddings.workspace import Artefact, Workspace
-from pages.common import SELECTED_CORPUS, cancellable, flash, guard, md, plural, progress_reporter, remember_made
+from embeddings.artefact import Artefact
+from embeddings.workspace import Workspace
+from pages.common import cancellable, guard, progress_reporter
+from pages.ui.defaults import SELECTED_CORPUS
 from pages.ui.customise_forms import folder_input
+from pages.ui.models_more import import_tab, reduce_tab, saved
 
 #: the session flag set while a training runs (a rerun that finds it set means Cancel was pressed)
 TRAINING_FLAG = "training_in_progress"
 FAMILY_LABELS = {"word2vec": "Word2Vec (gensim)", "fasttext": "FastText (gensim, subwords)",
                  "ppmi-svd": "PPMI + SVD (count-based baseline)"}
-
-
-def saved(space_obj, verb: str) -> None:
-    warnings = space_obj.provenance.get("warnings", [])
-    flash(f"{verb} **{md(space_obj.name)}**: {plural(len(space_obj), space_obj.provenance.get('unit', 'term'))} "
-          f"× {space_obj.dim} dimensions." + "".join(f"  \n:warning: {md(w)}" for w in warnings))
-    st.session_state["card_space"] = space_obj.id  # show its model card
-    remember_made(space_obj.name)
-    st.rerun()
 
 
 def add_space_tabs(ws: Workspace, items: list[Corpus], arts: list[Artefact]) -> None:
@@ -35,8 +26,6 @@ def add_space_tabs(ws: Workspace, items: list[Corpus], arts: list[Artefact]) -> 
     opening = opening_corpus([c.name for c in items])
     default_corpus = next((i for i, c in enumerate(items) if c.id == selected),
                           next((i for i, c in enumerate(items) if c.name == opening), 0))
-
-
     tab_train, tab_pre, tab_import, tab_reduce = st.tabs(["Train", "Pretrained", "Import a file", "Reduce (PCA)"])
 
     with tab_train:
@@ -141,36 +130,6 @@ def add_space_tabs(ws: Workspace, items: list[Corpus], arts: list[Artefact]) -> 
                     saved(result, "Added")
 
     with tab_import:
-        st.caption("Text or binary vector files. Pickled files (.model, .kv, .pkl) are refused: loading them would "
-                   "run code from the file.")
-        upload = st.file_uploader("Vectors file", key="import_file")
-        fmt = st.selectbox("Format", IMPORT_FORMATS, key="import_format",
-                           format_func={"word2vec": "word2vec text (header 'count dim')",
-                                        "word2vec-binary": "word2vec binary",
-                                        "glove": "GloVe text (no header)",
-                                        "fasttext-vec": "fastText .vec"}.get)
-        default_name = upload.name.rsplit(".", 1)[0] if upload else "imported"
-        name = st.text_input("Space name", placeholder=default_name, key="import_name") or default_name
-        if st.button("Import", type="primary", key="import_btn", disabled=upload is None):
-            with guard("importing"):
-                result = import_upload(ws, upload.getvalue(), upload.name, fmt, name, limits=Limits.from_env())
-                saved(result, "Imported")
-
+        import_tab(ws)
     with tab_reduce:
-        if not arts:
-            st.info("No space to reduce yet.")
-        else:
-            by_name = {a.name: a for a in arts}
-            source = st.selectbox("Space", list(by_name), key="reduce_source")
-            parent_dim = SpaceCard.from_artefact(by_name[source]).dim
-            if parent_dim < 3:
-                st.info(f"{md(source)} has only {parent_dim} dimensions.")
-            else:
-                k = st.number_input("Keep dimensions", 2, parent_dim - 1, min(50, parent_dim - 1), key="reduce_dim")
-                name = st.text_input("Space name", placeholder=f"{source}-pca{int(k)}", key="reduce_name") \
-                    or f"{source}-pca{int(k)}"
-                if st.button("Reduce", type="primary", key="reduce_btn"):
-                    with guard("reducing"):
-                        with st.spinner("PCA"):
-                            result = reduce_space(ws, source, int(k), name)
-                        saved(result, "Added")
+        reduce_tab(ws, arts)

@@ -10,7 +10,8 @@ import numpy as np
 import streamlit as st
 
 from embeddings.figures import MAX_WORD_LABELS, MapLayers
-from embeddings.projection import DEFAULT_PARAMS, DEFAULT_POINTS, MAX_POINTS, METHOD_LABELS, METHODS, cluster
+from embeddings.clusters import cluster
+from embeddings.projection import DEFAULT_PARAMS, DEFAULT_POINTS, MAX_POINTS, METHOD_LABELS, METHODS
 from embeddings.wordlists import parse_named_lists
 from pages.common import space
 from pages.ui.url import URL, Bound, check_link, choice
@@ -47,7 +48,7 @@ class View:
 
 def view_controls(names: list[str]) -> View:
     """Draw the controls (spaces, method, points, settings, colouring) and return the choice.
-    The spaces widget's value is set beforehand (:func:`pages.common.follow_spaces`)."""
+    The spaces widget's value is set beforehand (:func:`pages.ui.defaults.follow_spaces`)."""
     # a row of its own: four space chips fit at 1,280 px (a cut chip hides a choice)
     selected = st.multiselect("Spaces", names, max_selections=4, key="pj_spaces")
     check_link(LINK)

@@ -106,3 +106,28 @@ def names(key: str, choices: Iterable[str]) -> list[str]:
     if unknown:
         _refused(key, ",".join(unknown), "a name this workspace has", "left out")
     return [v for v in listed if v in choices]
+
+
+def sync_query_params(**values) -> None:
+    """Keep the page's key state in the URL, so a demo link reopens the same view."""
+    for key, value in values.items():
+        value = str(value)
+        if st.query_params.get(key) != value:
+            st.query_params[key] = value
+
+
+def view_link(page: str) -> str:
+    """This view's shareable address: the browser's origin, the page, and every query
+    parameter (the synced ones and the widgets bound to the URL)."""
+    from urllib.parse import urlencode, urlsplit
+
+    origin = urlsplit(st.context.url or "http://localhost:8501")
+    pairs = [(k, v) for k in st.query_params for v in st.query_params.get_all(k)]
+    return f"{origin.scheme}://{origin.netloc}/{page}" + (f"?{urlencode(pairs)}" if pairs else "")
+
+
+def copy_link(page: str, container=None) -> None:
+    """A "Copy link" popover holding this view's address with a copy button."""
+    with (container or st).popover("Copy link", icon=":material/link:"):
+        st.caption("This link reopens the view as it is now: spaces, points, colours and settings.")
+        st.code(view_link(page), language=None, wrap_lines=True)
