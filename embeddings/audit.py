@@ -43,7 +43,7 @@ from .corpus import Corpus
 from .errors import InputError
 from .neighbours import K as NEIGHBOUR_K
 from .progress import Progress
-from .cards import domain_spaces
+from .cards import SENTENCE_ENCODER, domain_spaces
 from .space import EmbeddingSpace
 
 FRAGMENTED = 3
@@ -285,7 +285,7 @@ def space_summary(frame: pd.DataFrame, spaces: Sequence[EmbeddingSpace], domain:
                                   and frame[f"overlap:{s.name}"].notna().any() else float("nan")),
                "overlap_n": int(frame[f"overlap:{s.name}"].notna().sum()) if s.name != domain else 0,
                "mean_fragmentation": float(frame["n_pieces"].mean())
-               if s.family == "sentence-transformer" else float("nan")}
+               if s.family == SENTENCE_ENCODER else float("nan")}
         if "stability" in frame:
             judged = frame[f"beyond_noise:{s.name}"] if s.name != domain else pd.Series([], dtype=object)
             row["noise_n"] = int(judged.map(lambda v: v is not None).sum())

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .cards import SENTENCE_ENCODER
 from .corpus import Corpus
 from .errors import InputError
 from .neighbours import K as NEIGHBOUR_K
@@ -36,7 +37,7 @@ def base_of(tuned: EmbeddingSpace, spaces: list[EmbeddingSpace]) -> EmbeddingSpa
     base = run.get("base")
     for s in spaces:
         p = s.provenance
-        if (s.id != tuned.id and p.get("family") == "sentence-transformer" and p.get("unit") == "document"
+        if (s.id != tuned.id and p.get("family") == SENTENCE_ENCODER and p.get("unit") == "document"
                 and not p.get("finetune") and p.get("corpus_id") == tuned.provenance.get("corpus_id")
                 and base in (p.get("model"), p.get("model_path"))):
             return s
@@ -48,7 +49,7 @@ def term_space(encoder, terms: list[str], name: str) -> EmbeddingSpace:
     from .models.sentence import encode
 
     return EmbeddingSpace.from_arrays(name, terms, encode(encoder, [t.replace("_", " ") for t in terms]),
-                                      provenance={"family": "sentence-transformer", "unit": "term"}, normalised=True)
+                                      provenance={"family": SENTENCE_ENCODER, "unit": "term"}, normalised=True)
 
 
 def moved_terms(base_encoder, tuned_encoder, corpus: Corpus, *, terms: int = TERMS, vocabulary: int = VOCABULARY,

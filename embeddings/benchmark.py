@@ -32,20 +32,6 @@ from .tasks import (MAIN_METRIC, TASKS, Difference, Labels, TaskScore, compare, 
 TFIDF_SPARSE = "tfidf (sparse)"
 
 
-def label_columns(corpus: Corpus) -> list[str]:
-    """The corpus's metadata columns that could be labels: 2 to 200 distinct values,
-    each repeated (an id or free text is not a label)."""
-    docs = corpus.documents()
-    out = []
-    for column in docs.columns:
-        if column.startswith("meta."):
-            values = docs[column].dropna().astype(str)
-            distinct = values.nunique()
-            if 2 <= distinct <= 200 and distinct < len(values) / 2:
-                out.append(column.removeprefix("meta."))
-    return out
-
-
 def document_rows(space: EmbeddingSpace, corpus: Corpus) -> np.ndarray:
     """For each document of ``corpus``, its row in ``space``; refuses a space that is not
     one vector per document of this corpus."""
@@ -249,19 +235,13 @@ def benchmark(corpus: Corpus, label: str, spaces: list[EmbeddingSpace], *, tasks
 
     start = time.perf_counter()
     docs = corpus.documents()
-    column = f"meta.{label}"
-    if column not in docs:
-        found = label_columns(corpus)
-        raise InputError(f"{corpus.name} has no column {label!r}; "
-                         + (f"its label-like columns are: {', '.join(found)}." if found else
-                            "it has no label column. Add the corpus from a CSV or JSONL file whose other "
-                            "columns are kept as metadata, one of them holding each document's label."))
+    values = corpus.labels(label, docs)
     check_folds(folds, repeats)
     unknown = [t for t in tasks if t not in TASKS]
     if unknown:
         raise InputError(f"Unknown task {unknown[0]!r}; expected one of {', '.join(TASKS)}.")
     within, customised = held_out_mask(spaces, lambda s: document_rows(s, corpus))
-    labels = labels_from(docs[column], folds, within)
+    labels = labels_from(values, folds, within)
     candidates: list[tuple[str, object]] = [(s.name, lambda s=s: np.asarray(s.vectors)[document_rows(s, corpus)])
                                             for s in spaces]
     sparse_model: list = []   # the vectorizer, once made: its idf weights and vocabulary are the model
@@ -332,7 +312,7 @@ def dimension_curve(space: EmbeddingSpace, corpus: Corpus, label: str, *, task: 
 
     if reduce not in REDUCTIONS:
         raise InputError(f"Unknown reduction {reduce!r}; expected one of {', '.join(REDUCTIONS)}.")
-    labels = labels_from(corpus.documents()[f"meta.{label}"], folds, held_out_mask([space], lambda s: document_rows(s, corpus))[0])
+    labels = labels_from(corpus.labels(label), folds, held_out_mask([space], lambda s: document_rows(s, corpus))[0])
     X = np.asarray(space.vectors)[document_rows(space, corpus)][labels.rows]
     tried = [d for d in dims if d < min(space.dim, len(labels.y))] + [space.dim]
     rows = []

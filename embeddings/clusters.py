@@ -12,7 +12,11 @@ from .errors import InputError
 CLUSTERERS = ("kmeans", "hdbscan")
 
 
-def cluster(vectors: np.ndarray, labels: Sequence[str], method: str = "kmeans", *, n_clusters: int = 12,
+#: how many k-means clusters a map is coloured by unless the user picks another number
+N_CLUSTERS = 12
+
+
+def cluster(vectors: np.ndarray, labels: Sequence[str], method: str = "kmeans", *, n_clusters: int = N_CLUSTERS,
             min_cluster_size: int = 10, seed: int = 1) -> tuple[np.ndarray, dict[int, str]]:
     """Cluster the original (not projected) vectors; name each cluster by its first
     three content labels (the labels come most frequent first; stopwords, numbers and

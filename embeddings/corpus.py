@@ -44,7 +44,7 @@ from .preprocess import (  # noqa: F401  (re-exported: callers import these from
     blocks, is_content_phrase, iter_sentences, preprocess, preview_phrases,
     split_sentences, tokenize, units)
 from .boilerplate import strip_boilerplate
-from .ingest import write_corpus
+from .ingest import META_PREFIX, meta_column, write_corpus
 from .progress import Progress, no_progress
 from .readers import Document, FileInfo, Limits, Source, read_source
 from .artefact import Artefact
@@ -114,6 +114,30 @@ class Corpus:
         with open(self.sentences_path, encoding="utf-8") as fh:
             for line in fh:
                 yield line.split()
+
+    def label_columns(self) -> list[str]:
+        """The metadata fields that could be labels: 2 to 200 distinct values, each repeated
+        (an id or free text is not a label)."""
+        docs, out = self.documents(), []
+        for column in docs.columns:
+            if column.startswith(META_PREFIX):
+                values = docs[column].dropna().astype(str)
+                distinct = values.nunique()
+                if 2 <= distinct <= 200 and distinct < len(values) / 2:
+                    out.append(column.removeprefix(META_PREFIX))
+        return out
+
+    def labels(self, name: str, docs: pd.DataFrame | None = None) -> pd.Series:
+        """The metadata field ``name`` of each document (of ``docs``, a slice of the documents);
+        a field the corpus lacks is refused, naming its label-like fields."""
+        docs = self.documents() if docs is None else docs
+        if meta_column(name) not in docs:
+            found = self.label_columns()
+            raise InputError(f"{self.name} has no column {name!r}; "
+                             + (f"its label-like columns are: {', '.join(found)}." if found else
+                                "it has no label column. Add the corpus from a CSV or JSONL file whose other "
+                                "columns are kept as metadata, one of them holding each document's label."))
+        return docs[meta_column(name)]
 
     def documents(self) -> pd.DataFrame:
         """``doc, source, text, tokens, sentences, meta.<column>...``, one row per document."""

@@ -36,6 +36,7 @@ import pandas as pd
 
 from .corpus import Corpus
 from .errors import InputError
+from .ingest import META_PREFIX
 from .space import EmbeddingSpace
 
 POOLING = ("mean", "sif")
@@ -58,7 +59,7 @@ def document_meta(docs: pd.DataFrame) -> pd.DataFrame:
     meta = pd.DataFrame({"doc": docs["doc"].to_numpy(), "frequency": docs["tokens"].to_numpy(),
                          "source": docs["source"].to_numpy()})
     for column in docs.columns:
-        if column.startswith("meta."):
+        if column.startswith(META_PREFIX):
             meta[column] = docs[column].to_numpy()
     return meta
 

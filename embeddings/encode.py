@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .cards import SENTENCE_ENCODER
 from .corpus import Corpus
 from .errors import InputError, NotFoundError
 from .files import atomic_write_json
@@ -54,7 +55,7 @@ UNITS = ("document", "sentence")
 SHARD_ROWS = 2_000
 DEFAULT_BATCH = 64
 #: encoder kinds
-SENTENCE, STATIC = "sentence-transformer", "model2vec"
+SENTENCE, STATIC = SENTENCE_ENCODER, "model2vec"
 
 
 @dataclass(frozen=True)

@@ -173,6 +173,15 @@ def _release_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+#: a document's metadata (a CSV column, a JSON field, a zip's folder) is the column ``meta.<name>``
+META_PREFIX = "meta."
+
+
+def meta_column(name: str) -> str:
+    """The documents table's column holding the metadata field ``name``."""
+    return META_PREFIX + name
+
+
 def _write_documents(path: Path, documents: Sequence[Document], batch: int = 2_000) -> None:
     """``documents.parquet`` in row groups: doc, source, text, meta.<column>..."""
     import pyarrow as pa
@@ -180,10 +189,10 @@ def _write_documents(path: Path, documents: Sequence[Document], batch: int = 2_0
 
     meta_cols = list(dict.fromkeys(k for d in documents for k in d.meta))
     schema = pa.schema([("doc", pa.int32()), ("source", pa.string()), ("text", pa.string()),
-                        *[(f"meta.{c}", pa.string()) for c in meta_cols]])
+                        *[(meta_column(c), pa.string()) for c in meta_cols]])
     # No dictionary, statistics or compression for the text: for a long document each one
     # makes another copy of it (a 50 MB document would cost about 400 MB to write).
-    small = ["doc", "source", *[f"meta.{c}" for c in meta_cols]]
+    small = ["doc", "source", *[meta_column(c) for c in meta_cols]]
     with pq.ParquetWriter(path, schema, use_dictionary=small[1:], write_statistics=small,
                           compression={c: "snappy" for c in small} | {"text": "none"}) as writer:
         for start in range(0, len(documents), batch):
@@ -191,7 +200,7 @@ def _write_documents(path: Path, documents: Sequence[Document], batch: int = 2_0
             columns = {"doc": np.arange(start, start + len(chunk), dtype=np.int32),
                        "source": [d.source for d in chunk], "text": [d.text for d in chunk]}
             for c in meta_cols:
-                columns[f"meta.{c}"] = [d.meta.get(c) for d in chunk]
+                columns[meta_column(c)] = [d.meta.get(c) for d in chunk]
             writer.write_table(pa.table(columns, schema=schema))
 
 

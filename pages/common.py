@@ -128,9 +128,7 @@ def space(space_id: str) -> EmbeddingSpace:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _label_columns(root: str, corpus_id: str) -> list[str]:
-    from embeddings.benchmark import label_columns
-
-    return label_columns(get_corpus(_workspace(root), corpus_id))
+    return get_corpus(_workspace(root), corpus_id).label_columns()
 
 
 def label_columns_of(corpus_id: str) -> list[str]:

@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from embeddings import classify, tasks
-from embeddings.benchmark import TFIDF_SPARSE, benchmark, document_rows, label_columns
+from embeddings.benchmark import TFIDF_SPARSE, benchmark, document_rows
 from embeddings.corpus import RECOMMENDED, add_corpus
 from embeddings.docspaces import document_tokens, pool, pool_space, tfidf_matrix, tfidf_space
 from embeddings.errors import InputError
@@ -253,7 +253,7 @@ def test_document_spaces_carry_their_documents_and_fit_without_labels(labelled, 
 # -- the benchmark on a workspace corpus ---------------------------------------------------------------
 def test_benchmark_runs_every_task_and_its_json_has_no_nan(labelled, glove):
     ws, corpus = labelled
-    assert "area" in label_columns(corpus) and "object" not in label_columns(corpus)
+    assert "area" in corpus.label_columns() and "object" not in corpus.label_columns()
     spaces = [pool_space(glove, corpus, "mean", "glove-mean"), pool_space(glove, corpus, "sif", "glove-sif")]
     b = benchmark(corpus, "area", spaces, tfidf=True, folds=3, few_shots=True)
     d = b.to_dict()

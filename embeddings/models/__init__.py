@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..cards import TRAIN_FAMILIES  # noqa: F401  (re-exported: callers import it from here)
+from ..cards import SENTENCE_ENCODER, TRAIN_FAMILIES  # noqa: F401  (TRAIN_FAMILIES re-exported: callers import it from here)
 from ..corpus import get_corpus
 from ..errors import InputError
 from ..readers import Limits
@@ -50,7 +50,7 @@ def _static_embedder(folder: Path, provenance: dict):
 
 
 register_embedder("fasttext", _fasttext_embedder)
-register_embedder("sentence-transformer", _sentence_embedder)
+register_embedder(SENTENCE_ENCODER, _sentence_embedder)
 register_embedder("model2vec", _static_embedder)
 
 

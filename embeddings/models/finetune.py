@@ -147,7 +147,7 @@ def training_texts(corpus: Corpus, params: FinetuneParams, split: Split) -> tupl
     rng = np.random.default_rng(params.seed)
     if params.method == "supervised":
         docs = corpus.documents().iloc[split.train]
-        labels = docs[f"meta.{params.label}"].astype("string").str.strip()
+        labels = corpus.labels(params.label, docs).astype("string").str.strip()
         keep = labels.notna() & (labels != "") & docs["text"].str.strip().astype(bool)
         docs, labels = docs[keep.to_numpy()], labels[keep]
         pick = _sample(len(docs), params.max_sentences, rng)

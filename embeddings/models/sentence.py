@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cards import SENTENCE_ENCODER, UNITS
 from ..corpus import Corpus
 from ..progress import Progress, no_progress
 from ..errors import InputError
@@ -26,7 +27,6 @@ from ..space import EmbeddingSpace
 
 
 MINILM = "minilm"
-UNITS = ("term", "sentence", "document")
 _models: dict[str, object] = {}
 _lock = threading.Lock()
 
@@ -93,7 +93,7 @@ def encoder_folder(ws, base: str) -> Path:
             art = ws.get(KIND, base)
         except NotFoundError:
             raise InputError(f"{base}: not minilm, a space of this workspace or a model folder.") from None
-        if art.params.get("family") != "sentence-transformer":
+        if art.params.get("family") != SENTENCE_ENCODER:
             raise InputError(f"{art.name} was not made by a transformer encoder ({art.params.get('family')}); "
                              "choose minilm, a model folder or a space made by a sentence encoder.")
         if (art.path / "model").is_dir():
@@ -231,7 +231,7 @@ def encode_corpus(corpus: Corpus, name: str, *, model: str = MINILM, unit: str =
     seconds = time.perf_counter() - start
     path = resolve_model(model)
     provenance = {
-        "family": "sentence-transformer",
+        "family": SENTENCE_ENCODER,
         "model": MINILM if model == MINILM else str(path),
         "model_path": str(path),
         "unit": unit,

@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 
 from embeddings.figures import MAX_WORD_LABELS, MapLayers
-from embeddings.clusters import cluster
+from embeddings.clusters import N_CLUSTERS, cluster
 from embeddings.projection import DEFAULT_PARAMS, DEFAULT_POINTS, MAX_POINTS, METHOD_LABELS, METHODS
 from embeddings.wordlists import parse_named_lists
 from pages.common import space
@@ -41,7 +41,7 @@ class View:
     search: str
     aligned: bool
     word_labels: int
-    n_clusters: int = 12
+    n_clusters: int = N_CLUSTERS
     lists: dict[str, set[str]] = field(default_factory=dict)
     meta_column: str | None = None
 
@@ -95,11 +95,11 @@ def view_controls(names: list[str]) -> View:
     word_labels = c4.number_input("Label top words", 0, MAX_WORD_LABELS, 0, step=10, key="pj_labels", bind=URL,
                                   help=f"Write the N most frequent words on each map (0: none; at most "
                                        f"{MAX_WORD_LABELS}). Groups are always named at their centres.")
-    n_clusters = 12
+    n_clusters = N_CLUSTERS
     lists: dict[str, set[str]] = {}
     meta_column = None
     if colour_by == "cluster (KMeans)":
-        n_clusters = st.slider("Clusters", 2, 40, 12, key="pj_k", bind=URL)
+        n_clusters = st.slider("Clusters", 2, 40, N_CLUSTERS, key="pj_k", bind=URL)
     elif colour_by == "word lists":
         raw = st.text_area("One list per line: `name: word, word, ...`", key="pj_lists", bind=URL,
                            value="people: man, woman, boy, girl, king, queen\nplaces: sydney, melbourne, london, paris")
