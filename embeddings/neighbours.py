@@ -279,6 +279,11 @@ def overlap_scores(na: np.ndarray, nb: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return jaccard, ordered
 
 
+#: how many of the most frequent shared labels a comparison takes unless told otherwise (its
+#: cost grows with the square of this number); the page and the CLI start from it
+COMPARE_LABELS = 5000
+
+
 def compare(a: EmbeddingSpace, b: EmbeddingSpace, k: int = K, *, max_labels: int | None = None) -> Comparison:
     """Neighbourhood overlap of two spaces over their shared labels (the most frequent
     ``max_labels`` of them, if given). Neighbours are searched among the shared labels."""

@@ -171,6 +171,10 @@ DEFAULT_PARAMS = {"umap": {"n_neighbors": 15, "min_dist": 0.1, "n_epochs": 200},
                   "pca": {}}
 #: how many of the most frequent labels a layout shows unless told otherwise
 DEFAULT_POINTS = 5000
+#: a layout's seed unless one is asked for: none (umap-learn then uses every core; a finished
+#: layout is cached and reopens as it was), on the page and in the CLI alike, so the two share
+#: cached layouts; and the seed a reproducible layout starts from (identical runs, one core)
+SEED, REPRODUCIBLE_SEED = None, 1
 
 
 def default_params(method: str) -> dict:

@@ -4,7 +4,7 @@ import streamlit as st
 
 from embeddings import stability
 from embeddings.glossary import GLOSSARY
-from embeddings.neighbours import K as NEIGHBOUR_K, compare
+from embeddings.neighbours import COMPARE_LABELS, K as NEIGHBOUR_K, compare
 from embeddings.figures import drift_histogram, jaccard_histogram
 from embeddings.reports import compare_report
 from pages.ui.demo_panel import wait_for_demo
@@ -34,7 +34,7 @@ a_name = c1.selectbox("Space A", names, key="cmp_a")
 b_name = c2.selectbox("Space B", names, key="cmp_b")
 K = Bound(2, 50)           # the slider's bounds, and the link's
 k = c3.slider("k", *K.span, number("k", NEIGHBOUR_K, K), key="cmp_k")
-max_labels = c4.number_input("Most frequent shared labels", 100, 50_000, 5000, step=500, key="cmp_max",
+max_labels = c4.number_input("Most frequent shared labels", 100, 50_000, COMPARE_LABELS, step=500, key="cmp_max",
                              help="Comparison cost grows with the square of this number.")
 sync_query_params(a=a_name, b=b_name, k=k)
 if a_name == b_name:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-from ..neighbours import K as NEIGHBOUR_K
+from ..neighbours import COMPARE_LABELS, K as NEIGHBOUR_K
 from .common import _emit, _command, _progress_printer
 
 
@@ -49,11 +49,12 @@ def cmd_compare(ws, args) -> None:
 
 def add_layout_args(parser) -> None:
     """The options that name a layout (``project`` makes it, ``place`` adds to it)."""
-    from ..projection import DEFAULT_PARAMS, DEFAULT_POINTS, METHODS
+    from ..projection import DEFAULT_PARAMS, DEFAULT_POINTS, METHODS, SEED
 
     parser.add_argument("--method", choices=METHODS, default=METHODS[0])
     parser.add_argument("--limit", type=int, default=DEFAULT_POINTS, help="the N most frequent labels")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=SEED, help="for identical runs, on one core (default: "
+                        "unseeded, as on the page, so the two share cached layouts)")
     parser.add_argument("--n-neighbors", type=int, default=DEFAULT_PARAMS["umap"]["n_neighbors"])
     parser.add_argument("--min-dist", type=float, default=DEFAULT_PARAMS["umap"]["min_dist"])
     parser.add_argument("--perplexity", type=float, default=DEFAULT_PARAMS["tsne"]["perplexity"])
@@ -99,7 +100,8 @@ def register(sub) -> None:
     cmp_.add_argument("a")
     cmp_.add_argument("b")
     cmp_.add_argument("-k", type=int, default=NEIGHBOUR_K)
-    cmp_.add_argument("--max-labels", type=int, default=None, help="only the N most frequent shared labels")
+    cmp_.add_argument("--max-labels", type=int, default=COMPARE_LABELS,
+                      help=f"the N most frequent shared labels (default {COMPARE_LABELS:,}, as on the page; 0: all)")
     cmp_.add_argument("--all-labels", action="store_true",
                       help="list stopwords, numbers and rare labels among the most changed too")
     cmp_.add_argument("--noise", metavar="STUDY",

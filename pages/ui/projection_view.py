@@ -11,7 +11,8 @@ import streamlit as st
 
 from embeddings.figures import MAX_WORD_LABELS, MapLayers
 from embeddings.clusters import N_CLUSTERS, cluster
-from embeddings.projection import DEFAULT_PARAMS, DEFAULT_POINTS, MAX_POINTS, METHOD_LABELS, METHODS
+from embeddings.projection import (DEFAULT_PARAMS, DEFAULT_POINTS, MAX_POINTS, METHOD_LABELS, METHODS,
+                                   REPRODUCIBLE_SEED, SEED)
 from embeddings.wordlists import parse_named_lists
 from pages.common import space
 from pages.ui.url import URL, Bound, check_link, choice
@@ -67,9 +68,8 @@ def view_controls(names: list[str]) -> View:
         reproducible = s2.toggle("Reproducible", value=False, key="pj_repro", bind=URL,
                                  help="Seeded layouts are identical run to run, but umap-learn then uses one core. "
                                       "Either way a finished layout is cached and reopens as it was.")
-        seed = int(s2.number_input("Seed", *LINK["pj_seed"].span, 1, key="pj_seed", disabled=not reproducible,
-                                   bind=URL)) \
-            if reproducible else None
+        seed = int(s2.number_input("Seed", *LINK["pj_seed"].span, REPRODUCIBLE_SEED, key="pj_seed",
+                                   disabled=not reproducible, bind=URL)) if reproducible else SEED
         if method == "umap":
             d = DEFAULT_PARAMS["umap"]
             params = {"n_neighbors": int(s3.slider("n_neighbors", *LINK["pj_nn"].span, d["n_neighbors"], key="pj_nn",
