@@ -385,8 +385,8 @@ def test_debias_report_is_honest_about_what_is_left(glove):
 
 
 # -- CLI --------------------------------------------------------------------------------------
-def test_cli_weat_axis_and_debias_on_the_demo(demo_ws, capsys, tmp_path):
-    root = demo_ws.root
+def test_cli_weat_axis_and_debias_on_the_demo(first_ws, capsys, tmp_path):
+    root = first_ws.root
     code, out, err = run(capsys, "--workspace", root, "bias", "weat", "glove", "--test", "weat6", "--json")
     assert code == 0, err
     res = json.loads(out)
@@ -489,8 +489,8 @@ def test_holm_against_a_hand_computation():
     assert holm([]) == []
 
 
-def test_cli_runs_every_builtin_test_with_holm_p(demo_ws, capsys):
-    code, out, err = run(capsys, "--workspace", demo_ws.root, "bias", "weat", "glove-50d", "--permutations", "2000",
+def test_cli_runs_every_builtin_test_with_holm_p(first_ws, capsys):
+    code, out, err = run(capsys, "--workspace", first_ws.root, "bias", "weat", "glove-50d", "--permutations", "2000",
                          "--json")
     assert code == 0, err
     doc = json.loads(out)
@@ -503,17 +503,17 @@ def test_cli_runs_every_builtin_test_with_holm_p(demo_ws, capsys):
     expected[order] = np.minimum(1, np.maximum.accumulate((len(p) - np.arange(len(p))) * p[order]))
     assert [t["p_holm"] for t in ran] == pytest.approx(expected.tolist())
     assert all(t["p_value"] > 0 for t in ran if t["p_method"] == "sampled")
-    code, out, _ = run(capsys, "--workspace", demo_ws.root, "bias", "weat", "glove", "--test", "weat1", "--json")
+    code, out, _ = run(capsys, "--workspace", first_ws.root, "bias", "weat", "glove", "--test", "weat1", "--json")
     one = json.loads(out)
     assert one["p_method"] == "sampled" and one["p_value"] > 0 and one["p_holm"] is None
 
 
-def test_a_weak_axis_is_flagged_and_a_strong_one_is_not(demo_ws, capsys, tmp_path):
+def test_a_weak_axis_is_flagged_and_a_strong_one_is_not(first_ws, capsys, tmp_path):
     """GloVe-50d's definitional gender pairs: the first component explains under half the
     variance (49.4%, as numpy's SVD of the centred pairs says), so the axis is flagged."""
     from embeddings.space_store import load_space
 
-    glove = load_space(demo_ws, "glove-50d")
+    glove = load_space(first_ws, "glove-50d")
     g = bias.bolukbasi_gender()
     axis = bias_axis(glove, g["definitional_pairs"])
     centred = []
@@ -528,7 +528,7 @@ def test_a_weak_axis_is_flagged_and_a_strong_one_is_not(demo_ws, capsys, tmp_pat
     pairs.write_text("\n".join(f"{a} {b}" for a, b in g["definitional_pairs"]))
     words = tmp_path / "words.txt"
     words.write_text("nurse\nengineer\n")
-    code, out, err = run(capsys, "--workspace", demo_ws.root, "bias", "axis", "glove-50d", "--pairs", pairs,
+    code, out, err = run(capsys, "--workspace", first_ws.root, "bias", "axis", "glove-50d", "--pairs", pairs,
                          "--words", words, "--json")
     assert code == 0, err
     assert json.loads(out)["warning"].startswith("Weak axis")

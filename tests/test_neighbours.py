@@ -110,7 +110,7 @@ def test_compare_matches_brute_force_and_procrustes_sees_a_rotation():
     with pytest.raises(InputError, match="share 0 labels"):
         compare(a, EmbeddingSpace.from_arrays("z", ["x", "y"], np.eye(2)))
 
-def test_most_and_least_changed_leave_out_stopwords_numbers_and_rare_labels(demo_ws, capsys):
+def test_most_and_least_changed_leave_out_stopwords_numbers_and_rare_labels(first_ws, capsys):
     """#11: the lists a demo reads are content words, sorted by Jaccard then ordered overlap,
     the most frequent first among ties; the filter is a toggle."""
     from gensim.parsing.preprocessing import STOPWORDS
@@ -119,7 +119,7 @@ def test_most_and_least_changed_leave_out_stopwords_numbers_and_rare_labels(demo
     from embeddings.space_store import load_space
     from tests.conftest import run_cli
 
-    w2v, glove = load_space(demo_ws, "lee-word2vec"), load_space(demo_ws, "glove-50d")
+    w2v, glove = load_space(first_ws, "lee-word2vec"), load_space(first_ws, "glove-50d")
     result = compare(w2v, glove, 10, max_labels=1500)
     most = result.most_changed(50)
     freq = dict(zip(w2v.labels, w2v.frequency))
@@ -135,7 +135,7 @@ def test_most_and_least_changed_leave_out_stopwords_numbers_and_rare_labels(demo
     assert any(x.lower() in STOPWORDS or not any(c.isalpha() for c in x) for x in everything)
     least = result.least_changed(5)
     assert least["jaccard"].is_monotonic_decreasing
-    code, out, err = run_cli(capsys, "--workspace", demo_ws.root, "compare", "lee-word2vec", "glove", "--max-labels",
+    code, out, err = run_cli(capsys, "--workspace", first_ws.root, "compare", "lee-word2vec", "glove", "--max-labels",
                                   "1500")
     assert code == 0, err
     assert out.strip().endswith(", ".join(most["label"].head(10)))

@@ -27,22 +27,22 @@ def test_umap_of_5k_glove_words_is_trustworthy(glove):
     tw, kp, n = trust_scores(x, sub.coords)
     assert n == 1000 and tw == pytest.approx(sub.trustworthiness) and kp == pytest.approx(sub.knn_preservation)
 
-def test_cached_projection_reloads_and_goes_with_its_space(demo_ws):
-    s = load_space(demo_ws, "lee-word2vec")
-    seeded = {a.params["space"] for a in demo_ws.list("projection")}  # the demo's UMAP layouts
-    assert seeded == {s.id, demo_ws.get("space", "glove-50d").id}
+def test_cached_projection_reloads_and_goes_with_its_space(first_ws):
+    s = load_space(first_ws, "lee-word2vec")
+    seeded = {a.params["space"] for a in first_ws.list("projection")}  # the demo's UMAP layouts
+    assert seeded == {s.id, first_ws.get("space", "glove-50d").id}
     rows = select_rows(s, top=300)
-    first = cached_project(demo_ws, s, rows, "pca")
-    again = cached_project(demo_ws, s, rows, "pca")
+    first = cached_project(first_ws, s, rows, "pca")
+    again = cached_project(first_ws, s, rows, "pca")
     assert not first.cached and again.cached
     assert np.allclose(first.coords, again.coords) and again.labels == first.labels
     assert again.trustworthiness == pytest.approx(first.trustworthiness, abs=1e-4)
-    assert len(demo_ws.list("projection")) == 3
-    demo_ws.delete("space", "lee-word2vec")  # its two cached layouts go with it
-    assert [a.params["space"] for a in demo_ws.list("projection")] == [demo_ws.get("space", "glove-50d").id]
+    assert len(first_ws.list("projection")) == 3
+    first_ws.delete("space", "lee-word2vec")  # its two cached layouts go with it
+    assert [a.params["space"] for a in first_ws.list("projection")] == [first_ws.get("space", "glove-50d").id]
 
-def test_select_rows_and_clusters(demo_ws):
-    s = load_space(demo_ws, "lee-word2vec")
+def test_select_rows_and_clusters(first_ws):
+    s = load_space(first_ws, "lee-word2vec")
     assert [s.labels[i] for i in select_rows(s, words=["government", "Sydney", "nope"])] == ["government", "sydney"]
     assert all(s.labels[i].startswith("new") for i in select_rows(s, regex="^new"))
     with pytest.raises(InputError, match="Invalid regular expression"):
@@ -66,8 +66,8 @@ def test_align_undoes_a_rotation_and_scaling():
     pb = Projection(labels[::-1], b[::-1], "pca", {}, 0, None, None, 0)
     assert np.allclose(align(pa, pb)[::-1], a, atol=1e-4)
 
-def test_cluster_names_prefer_content_words(demo_ws):
-    s = load_space(demo_ws, "glove-50d")
+def test_cluster_names_prefer_content_words(first_ws):
+    s = load_space(first_ws, "glove-50d")
     rows = select_rows(s, top=300)
     _, names = cluster(np.asarray(s.vectors[rows]), [s.labels[i] for i in rows], "kmeans", n_clusters=6)
     from gensim.parsing.preprocessing import STOPWORDS
