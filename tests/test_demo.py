@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from embeddings.corpus import add_corpus
 from embeddings.demo import (BY_KEY, DEMO_CORPUS, FIRST_STAGES, PAGE_STAGES, SEEDED_KEY, STAGES, STARTED_KEY,
                              waiting_for)
-from embeddings.demo_run import read_status, run_stages
+from embeddings.demo_run import _running, read_status, run_stages
 from embeddings.readers import Document
 from embeddings.workspace import Workspace
 from pages.ui.corpus_add import INSPECT_KEY
@@ -197,18 +197,10 @@ def test_make_run_serves_home_while_the_demo_builds(browser, tmp_path):
         os.killpg(make.pid, signal.SIGINT)          # Ctrl-C in make run's terminal
         make.wait(timeout=30)
     assert_nothing_left_the_machine(context)
-    _wait(lambda: not read_status(Workspace(root)).alive or not _alive(status.pid), 15, "the worker to end")
+    _wait(lambda: not read_status(Workspace(root)).alive or not _running(status.pid), 15, "the worker to end")
     text = log_path.read_text()
     assert "URL: http://" in text and "[demo" in text and "the app stopped; the demo resumes on its next start" in text
     assert not Workspace(root).get_setting(SEEDED_KEY)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except OSError:
-        return False
 
 
 @pytest.mark.browser

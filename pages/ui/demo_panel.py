@@ -82,9 +82,9 @@ def wait_for_demo(ws: Workspace, page: str) -> None:
 def demo_gate(ws: Workspace, page: str) -> bool:
     """:func:`wait_for_demo`'s panel; whether to draw the page too (when the workspace holds
     the user's own data, or nothing is being built)."""
-    stage = waiting_for(ws, page)
-    status = read_status(ws) if stage else None
-    if stage is None or status is None or not status.alive:
+    status = read_status(ws)            # a file read: the catalogue is asked only while a worker builds
+    stage = waiting_for(ws, page) if status is not None and status.alive else None
+    if stage is None:
         return True
 
     @st.fragment(run_every=POLL)
