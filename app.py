@@ -8,13 +8,16 @@ show comes from the ``embeddings`` package.
 
 import embeddings  # noqa: F401  (first: it sets the offline environment before any library reads it)
 
+# isort: split
 from pathlib import Path
 
 import streamlit as st
 
-from embeddings.projection import warm_up_in_background
-from embeddings.demo_run import start_worker
-from pages.common import guard, plural, workspace
+from embeddings.demo.run import start_worker
+from embeddings.display import plural
+from embeddings.layout.projection import warm_up_in_background
+from pages.common import workspace
+from pages.ui.jobs import guard
 
 # A local file: an icon name (":material/...:" or an emoji) makes the browser fetch the favicon from a remote host.
 FAVICON = Path(__file__).parent / "data" / "favicon.png"
@@ -44,7 +47,7 @@ def warm_umap() -> None:
 
 def ensure_demo() -> None:
     """Start the demo's background worker if this workspace wants the demo and nobody builds
-    it (a cheap check; the worker itself is a separate process, see embeddings.demo_run)."""
+    it (a cheap check; the worker itself is a separate process, see embeddings.demo.run)."""
     start_worker(workspace())
 
 

@@ -24,10 +24,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from embeddings import bias  # noqa: E402
-from embeddings.models.glove import load_glove  # noqa: E402
+from embeddings import bias
+from embeddings.models.glove import load_glove
 
 
 def _wefe(glove):
@@ -97,11 +97,12 @@ def bench_metrics() -> dict:
 def bench_stability() -> dict:
     from gensim.models import Word2Vec
 
-    from embeddings.corpus import RECOMMENDED, add_corpus, get_corpus
+    from embeddings.analysis.stability import StabilityParams, run_study
     from embeddings.models.gensim_models import TrainParams
-    from embeddings.samples import SAMPLES
-    from embeddings.stability import StabilityParams, run_study
-    from embeddings.workspace import Workspace
+    from embeddings.store.workspace import Workspace
+    from embeddings.text.corpus import add_corpus, get_corpus
+    from embeddings.text.preprocess import RECOMMENDED
+    from embeddings.text.samples import SAMPLES
 
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workspace(Path(tmp) / "ws")

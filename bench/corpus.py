@@ -19,9 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from embeddings.corpus import Preprocessing, add_corpus, preprocess  # noqa: E402
-from embeddings.samples import SAMPLES  # noqa: E402
-from embeddings.workspace import Workspace  # noqa: E402
+from embeddings.store.workspace import Workspace
+from embeddings.text.corpus import add_corpus
+from embeddings.text.preprocess import Preprocessing, preprocess
+from embeddings.text.samples import SAMPLES
 
 
 def best_of(repeat, fn):

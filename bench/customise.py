@@ -25,16 +25,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from embeddings.corpus import RECOMMENDED, add_corpus  # noqa: E402
-from embeddings.samples import SAMPLES  # noqa: E402
-from embeddings.workspace import Workspace  # noqa: E402
+from embeddings.store.workspace import Workspace
+from embeddings.text.corpus import add_corpus
+from embeddings.text.preprocess import RECOMMENDED
+from embeddings.text.samples import SAMPLES
 
 
 def plain_simcse(base_path: Path, texts: list[str], params, out: Path) -> float:
     """The sentence-transformers documentation's SimCSE script, seconds of ``train()``."""
     from datasets import Dataset
-    from sentence_transformers import (SentenceTransformer, SentenceTransformerTrainer,
-                                       SentenceTransformerTrainingArguments)
+    from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
     from sentence_transformers.base.sampler import BatchSamplers
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
     from transformers.trainer_callback import PrinterCallback
@@ -59,11 +59,11 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=2000)
     args = parser.parse_args()
 
-    from embeddings.benchmark import benchmark
+    from embeddings.evaluate.benchmark import benchmark
+    from embeddings.evaluate.splits import make_split
     from embeddings.models.distil import distil, static_space
     from embeddings.models.finetune import FinetuneParams, finetune, training_texts
     from embeddings.models.sentence import encode_corpus, forget_encoder, minilm_path
-    from embeddings.splits import make_split
 
     ws = Workspace(tempfile.mkdtemp(prefix="bench-customise-"))
     corpus = add_corpus(ws, "pydocs", documents=SAMPLES["python-docs"].load(), preprocessing=RECOMMENDED)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from embeddings.models.sentence import encode, load_encoder  # noqa: E402
-from embeddings.samples import SAMPLES  # noqa: E402
-from embeddings.corpus import split_sentences  # noqa: E402
+from embeddings.models.sentence import encode, load_encoder
+from embeddings.text.preprocess import split_sentences
+from embeddings.text.samples import SAMPLES
 
 
 def main() -> None:

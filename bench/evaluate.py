@@ -12,19 +12,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from embeddings import evaluation as ev  # noqa: E402
-from embeddings.models.glove import load_glove  # noqa: E402
+from embeddings.evaluate import intrinsic as ev
+from embeddings.models.glove import load_glove
 
 
 def audit_timing(n_terms: int) -> dict:
     """An audit of ``n_terms`` mined terms of the Lee corpus against Word2Vec, GloVe and MiniLM."""
-    from embeddings.audit import audit, mine_terms
-    from embeddings.corpus import add_corpus
+    from embeddings.analysis.audit import audit, mine_terms
     from embeddings.models import add_pretrained, train_space
-    from embeddings.samples import SAMPLES
-    from embeddings.workspace import Workspace
+    from embeddings.store.workspace import Workspace
+    from embeddings.text.corpus import add_corpus
+    from embeddings.text.samples import SAMPLES
 
     ws = Workspace(tempfile.mkdtemp(prefix="bench-audit-"))
     corpus = add_corpus(ws, "lee", documents=SAMPLES["lee"].load())

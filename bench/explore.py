@@ -30,7 +30,7 @@ _FIRST = r"""
 import sys, time, json
 t0 = time.perf_counter()
 from embeddings.models.glove import load_glove
-from embeddings.projection import project, select_rows, warm_up_in_background, _warm
+from embeddings.layout.projection import project, select_rows, warm_up_in_background, _warm
 if sys.argv[1] == "warm":
     warm_up_in_background()
 g = load_glove("g", 10_000)
@@ -51,10 +51,10 @@ def first_umap(mode: str) -> dict:
 def main() -> None:
     import umap
 
+    from embeddings.analysis.neighbours import knn_graph, neighbours
+    from embeddings.layout.methods import umap_layout as _umap
+    from embeddings.layout.projection import project, select_rows, warm_up
     from embeddings.models.glove import load_glove
-    from embeddings.neighbours import knn_graph, neighbours
-    from embeddings.layouts import umap_layout as _umap
-    from embeddings.projection import project, select_rows, warm_up
 
     result = {"benchmark": "explore", "cpus": os.cpu_count()}
     result["first_umap_10k"] = {"with_warm_up": first_umap("warm"), "without_warm_up": first_umap("cold")}
@@ -86,7 +86,7 @@ def main() -> None:
     # t-SNE: ours (openTSNE, FFT) against scikit-learn's Barnes-Hut, 5,000 words, same perplexity
     from sklearn.manifold import TSNE, trustworthiness
 
-    from embeddings.layouts import tsne_layout as _tsne
+    from embeddings.layout.methods import tsne_layout as _tsne
 
     x5 = np.asarray(glove.vectors[select_rows(glove, top=5_000)])
     t = time.perf_counter()
@@ -111,8 +111,8 @@ def main() -> None:
 
     from streamlit.testing.v1 import AppTest
 
-    from embeddings.demo_run import run_stages
-    from embeddings.workspace import Workspace
+    from embeddings.demo.run import run_stages
+    from embeddings.store.workspace import Workspace
 
     with tempfile.TemporaryDirectory() as tmp:
         run_stages(Workspace(tmp))

@@ -56,9 +56,10 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=320)
     parser.add_argument("--methods", default="simcse,tsdae,supervised")
     args = parser.parse_args()
-    from embeddings.corpus import RECOMMENDED, add_corpus
-    from embeddings.samples import SAMPLES
-    from embeddings.workspace import Workspace
+    from embeddings.store.workspace import Workspace
+    from embeddings.text.corpus import add_corpus
+    from embeddings.text.preprocess import RECOMMENDED
+    from embeddings.text.samples import SAMPLES
 
     ws = Workspace(tempfile.mkdtemp(prefix="bench-stages-"))
     corpus = add_corpus(ws, "pydocs", documents=SAMPLES["python-docs"].load(), preprocessing=RECOMMENDED)

@@ -71,9 +71,9 @@ def _home_rendered(port: int, deadline: float) -> float:
 
 
 def main() -> None:
-    from embeddings.demo import FIRST_STAGES, SAMPLE_DOCS_ENV, BY_KEY
-    from embeddings.demo_run import read_status
-    from embeddings.workspace import Workspace
+    from embeddings.demo import BY_KEY, FIRST_STAGES, SAMPLE_DOCS_ENV
+    from embeddings.demo.run import read_status
+    from embeddings.store.workspace import Workspace
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clone", action="store_true", help="on a fresh clone (install included)")

@@ -19,7 +19,7 @@ _CHILD = r"""
 import json, os, resource, sys, tempfile, tracemalloc
 import numpy as np, pandas as pd
 from embeddings.models import add_pretrained
-from embeddings.workspace import Workspace
+from embeddings.store.workspace import Workspace
 with tempfile.TemporaryDirectory() as tmp:  # warm the parquet reader/writer: measure data, not imports
     pd.DataFrame({"a": ["x"]}).to_parquet(f"{tmp}/w.parquet"); pd.read_parquet(f"{tmp}/w.parquet")
 mode = sys.argv[1]

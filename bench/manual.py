@@ -2,7 +2,7 @@
 (530 pages; its folders are the labels). Prints JSON.
 
 1. **Reading**: the manual zipped as a user would, read with trafilatura's main content and
-   the boilerplate rule (:mod:`embeddings.boilerplate`); the same pages' visible text (the
+   the boilerplate rule (:mod:`embeddings.text.boilerplate`); the same pages' visible text (the
    fallback) and what the rule drops from it; navigation phrases among the top 50 phrases.
 2. **Choose**: GloVe SIF, TF-IDF + LSA, MiniLM and the sparse TF-IDF on the folders with at
    least 5 pages (classification), the leaderboard with C tuned (the default) and with MTEB's
@@ -43,16 +43,17 @@ def _zip() -> tuple[bytes, list[Path]]:
 
 
 def reading(ws, data: bytes, pages: list[Path]) -> tuple[dict, object]:
-    from embeddings.boilerplate import strip_boilerplate
-    from embeddings.corpus import RECOMMENDED, add_corpus
     from embeddings.readers import Document, Source
     from embeddings.readers.text import _visible_text
+    from embeddings.text.boilerplate import strip_boilerplate
+    from embeddings.text.corpus import add_corpus
+    from embeddings.text.preprocess import RECOMMENDED
 
     t = time.perf_counter()
     corpus = add_corpus(ws, "manual", sources=[Source("python-manual.zip", data)], preprocessing=RECOMMENDED)
     seconds = time.perf_counter() - t
     top = corpus.phrases().head(50)["phrase"].tolist()
-    from embeddings.audit import mine_terms
+    from embeddings.analysis.audit import mine_terms
 
     mined = mine_terms(corpus, 50)["term"].tolist()
     visible = [Document(_visible_text(p.read_text(errors="replace")), p.name) for p in pages]
@@ -72,13 +73,12 @@ def choose(ws, corpus, minilm: bool, direct: bool) -> dict:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 
-    from embeddings.benchmark import TFIDF_SPARSE, benchmark
-    from embeddings.classify import C_GRID, INNER_FOLDS, TUNED_MAX_ITER, TUNED_SOLVER, TUNED_TOL
-    from embeddings.docspaces import sparse_tfidf
+    from embeddings.evaluate.benchmark import TFIDF_SPARSE, benchmark
+    from embeddings.evaluate.classify import C_GRID, INNER_FOLDS, TUNED_MAX_ITER, TUNED_SOLVER, TUNED_TOL
+    from embeddings.evaluate.tasks import TaskScore, compare
     from embeddings.models import add_baseline, add_pooled, add_pretrained
-    from embeddings.tasks import TaskScore, compare
-
-    from embeddings.space_store import load_space
+    from embeddings.models.docspaces import sparse_tfidf
+    from embeddings.store.space_store import load_space
 
     def made(name, make):          # a space of a reused workspace (--reuse) is not made again
         return load_space(ws, name) if ws.exists("space", name) else make()
@@ -124,8 +124,8 @@ def main() -> None:
     parser.add_argument("--reuse", metavar="WORKSPACE", help="a workspace of an earlier run: its corpus and "
                         "spaces are used again (the reading is measured anew in a scratch workspace)")
     args = parser.parse_args()
-    from embeddings.corpus import get_corpus
-    from embeddings.workspace import Workspace
+    from embeddings.store.workspace import Workspace
+    from embeddings.text.corpus import get_corpus
 
     data, pages = _zip()
     ws = Workspace(tempfile.mkdtemp(prefix="bench-manual-"))

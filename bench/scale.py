@@ -45,7 +45,7 @@ def _glove():
 def tsne(glove) -> dict:
     from sklearn.manifold import TSNE, trustworthiness
 
-    from embeddings.layouts import tsne_layout as _tsne
+    from embeddings.layout.methods import tsne_layout as _tsne
 
     out = {}
     for n in (int(v) for v in os.environ.get("BENCH_TSNE_SIZES", "5000,50000").split(",")):
@@ -68,7 +68,7 @@ def tsne(glove) -> dict:
 def umap_(glove) -> dict:
     import umap
 
-    from embeddings.projection import project, warm_up
+    from embeddings.layout.projection import project, warm_up
 
     warm_up()
     # numba compiles pynndescent on its first use (about 45 s): pay it here, for both sides,
@@ -132,8 +132,8 @@ def memory(_glove_unused) -> dict:
 
 
 def ann(glove) -> dict:
-    from embeddings import ann as ann_module
-    from embeddings.neighbours import top_k
+    from embeddings.analysis import ann as ann_module
+    from embeddings.analysis.neighbours import top_k
 
     x = np.asarray(glove.vectors)
     t = time.perf_counter()
@@ -174,8 +174,8 @@ def ann(glove) -> dict:
 
 
 def place(glove) -> dict:
-    from embeddings.placement import place as place_points
-    from embeddings.projection import project
+    from embeddings.layout.placement import place as place_points
+    from embeddings.layout.projection import project
 
     out = {}
     for method in ("umap", "tsne"):
@@ -228,9 +228,9 @@ def bench_documents(n: int = 20_000) -> list:
 
 
 def ray(_glove_unused) -> dict:
-    from embeddings.corpus import add_corpus, get_corpus
-    from embeddings.encode import encode_space
-    from embeddings.workspace import Workspace
+    from embeddings.models.encode import encode_space
+    from embeddings.store.workspace import Workspace
+    from embeddings.text.corpus import add_corpus, get_corpus
 
     docs = bench_documents()
     with tempfile.TemporaryDirectory() as tmp:

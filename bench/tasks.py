@@ -4,7 +4,7 @@ the same run. Prints JSON.
 1. **Five spaces × three tasks on 5,000 documents** (encoding excluded), with
    classification's C tuned by nested cross-validation (the default since #25) against the
    untuned MTEB classifier alone, in the same run (target: tuned ≤ 2.5× untuned); and our
-   :func:`embeddings.benchmark.benchmark` against the same protocol written directly with
+   :func:`embeddings.evaluate.benchmark.benchmark` against the same protocol written directly with
    scikit-learn (``cross_validate``, a ``KMeans`` loop, ``average_precision_score`` per
    query). Target ≤ 60 s for ours.
    The documents are the python-docs sample's docstrings (~2,260, labelled by area),
@@ -24,18 +24,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from embeddings.models.glove import load_glove  # noqa: E402
+from embeddings.models.glove import load_glove
 
 
 def _spaces_at(n_docs: int):
     """Five document spaces of ``n_docs`` labelled documents (real spaces, repeated and perturbed)."""
-    from embeddings.corpus import RECOMMENDED, add_corpus
-    from embeddings.docspaces import pool_space, sparse_tfidf, tfidf_space
+    from embeddings.models.docspaces import pool_space, sparse_tfidf, tfidf_space
     from embeddings.models.sentence import encode_documents, load_encoder
-    from embeddings.samples import SAMPLES
-    from embeddings.workspace import Workspace
+    from embeddings.store.workspace import Workspace
+    from embeddings.text.corpus import add_corpus
+    from embeddings.text.preprocess import RECOMMENDED
+    from embeddings.text.samples import SAMPLES
 
     ws = Workspace(tempfile.mkdtemp(prefix="bench-tasks-"))
     corpus = add_corpus(ws, "pydocs", documents=SAMPLES["python-docs"].load(), preprocessing=RECOMMENDED)
@@ -83,8 +84,8 @@ def _sklearn_direct(X, y, folds=5, seeds=10, k=10) -> None:
 
 def _untuned(name, X, labels, task):
     """The protocol before #25: MTEB's classifier alone (what the tuned default is compared with)."""
-    from embeddings import classify
-    from embeddings.tasks import TaskScore, run_task
+    from embeddings.evaluate import classify
+    from embeddings.evaluate.tasks import TaskScore, run_task
 
     if task != "classification":
         return run_task(name, X, labels, task)
@@ -102,7 +103,7 @@ def _untuned(name, X, labels, task):
 
 
 def bench_tasks(n_docs: int) -> dict:
-    from embeddings.tasks import Labels, TASKS, compare, ranking_changes, run_task
+    from embeddings.evaluate.tasks import TASKS, Labels, compare, ranking_changes, run_task
 
     spaces, y, info = _spaces_at(n_docs)
     labels = Labels(np.arange(len(y)), y, len(y))
@@ -133,7 +134,7 @@ def bench_tasks(n_docs: int) -> dict:
 
 
 def bench_pooling(n_docs: int, tokens: int) -> dict:
-    from embeddings.docspaces import pool
+    from embeddings.models.docspaces import pool
 
     glove = load_glove("glove", 100_000)
     rng = np.random.default_rng(0)

@@ -19,11 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from embeddings.corpus import Preprocessing, add_corpus  # noqa: E402
-from embeddings.models import train_space  # noqa: E402
-from embeddings.models.gensim_models import TrainParams, train  # noqa: E402
-from embeddings.samples import SAMPLES  # noqa: E402
-from embeddings.workspace import Workspace  # noqa: E402
+from embeddings.models import train_space
+from embeddings.models.gensim_models import TrainParams, train
+from embeddings.store.workspace import Workspace
+from embeddings.text.corpus import add_corpus
+from embeddings.text.preprocess import Preprocessing
+from embeddings.text.samples import SAMPLES
 
 
 def best(repeat, fn):

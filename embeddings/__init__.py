@@ -20,3 +20,16 @@ for _key, _value in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DAT
     os.environ.setdefault(_key, _value)
 
 __version__ = "0.1.0"
+
+#: the notebook API (:mod:`embeddings.notebook`), imported on first use so that ``import
+#: embeddings`` stays light for the CLI and the app
+_NOTEBOOK = ("Workspace", "Space", "compare", "benchmark")
+__all__ = ["__version__", *_NOTEBOOK]
+
+
+def __getattr__(name: str):
+    if name in _NOTEBOOK:
+        from embeddings import notebook
+
+        return getattr(notebook, name)
+    raise AttributeError(f"module 'embeddings' has no attribute {name!r}")

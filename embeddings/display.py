@@ -40,7 +40,7 @@ _TRACE_DATA = ("x", "y", "z", "text", "hovertext", "customdata", "labels", "name
 _AXIS_DATA = ("categoryarray", "tickvals", "ticktext")
 
 
-def MARKUP_SAFE(*attrs: str) -> dict:  # noqa: N802 (reads as a marker)
+def MARKUP_SAFE(*attrs: str) -> dict:
     """A trace's ``meta`` that says its builder wrote these data attributes itself, with markup
     such as ``<br>`` and no user string (numbers, fixed words): :func:`safe_figure` leaves
     them as they are. Use it only where that is true.

@@ -112,7 +112,7 @@ def heartbeat(work: Callable[[Progress], object], progress: Progress, fraction: 
     Progress (a Streamlit bar) is thus only ever drawn from the caller's thread. A Cancel raised
     by ``progress`` stops the wait at once and makes the work's next ``report`` raise, which
     stops UMAP's and openTSNE's loops; nothing is returned or cached. (The projection's harness:
-    :func:`embeddings.projection.project`.)"""
+    :func:`embeddings.layout.projection.project`.)"""
     box: dict = {}
     latest: list[tuple[float, str]] = []
     stop = threading.Event()

@@ -16,7 +16,7 @@ them (FastText through subwords, sentence encoders); otherwise it raises
 :class:`OOVError`.
 
 A space is a pure value: saving, loading and attaching a family's embedder live in
-:mod:`embeddings.space_store`.
+:mod:`embeddings.store.space_store`.
 
 >>> import numpy as np
 >>> s = EmbeddingSpace.from_arrays("toy", ["cat", "dog"], np.array([[3.0, 4.0], [1.0, 0.0]]))
@@ -33,11 +33,50 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, Literal, TypedDict, get_args
 
 import numpy as np
 import pandas as pd
 
 from .errors import EmbeddingsError, InputError
+
+#: what a space's labels are
+Unit = Literal["term", "sentence", "document"]
+UNITS: tuple[Unit, ...] = get_args(Unit)
+#: what made a space's vectors
+Family = Literal["word2vec", "fasttext", "ppmi-svd", "glove", "imported", "sentence-transformer", "model2vec",
+                 "pooled", "tfidf"]
+
+
+class Provenance(TypedDict, total=False):
+    """What made a space, saved as its ``provenance.json``. Every key is optional: a space
+    built in Python may carry none, and older workspaces lack the newer keys."""
+
+    family: Family
+    unit: Unit
+    model: str                  #: the model's name, or its folder
+    model_path: str
+    library: str                #: the library and version that trained it
+    params: dict[str, Any]      #: the family's settings (TrainParams, the encoder's batch size...)
+    seed: int
+    corpus: str                 #: the corpus it was trained on or encodes, by name
+    corpus_id: str
+    corpus_sha256: str | None
+    engine: Literal["local", "ray"]
+    ray: dict[str, Any]
+    seconds: float              #: the build's wall time
+    words_per_second: int
+    texts_per_second: float
+    model_bytes: int
+    created_at: str             #: UTC, ISO 8601
+    derived: str                #: how a derived space was made ("pca", "debias", "pooled"...)
+    parent: str                 #: the parent space's id
+    parent_name: str
+    finetune: dict[str, Any]    #: a fine-tuned encoder's run record
+    debias: dict[str, Any]
+    pooling: str
+    source: str
+    warnings: list[str]         #: what the user should know about its numbers
 
 
 def nonfinite_rows(vectors: np.ndarray, chunk: int = 65536) -> np.ndarray:
@@ -100,11 +139,11 @@ class EmbeddingSpace:
     labels: list[str]
     vectors: np.ndarray
     meta: pd.DataFrame
-    provenance: dict = field(default_factory=dict)
+    provenance: Provenance = field(default_factory=dict)
     id: str | None = None
     #: family-specific maker of vectors for unseen texts; set by the loaders
     embedder: Callable[[list[str]], np.ndarray] | None = field(default=None, repr=False)
-    #: an approximate neighbour index over the rows (large saved spaces; see :mod:`embeddings.ann`)
+    #: an approximate neighbour index over the rows (large saved spaces; see :mod:`embeddings.analysis.ann`)
     ann: object | None = field(default=None, repr=False)
 
     def __post_init__(self):
@@ -156,7 +195,7 @@ class EmbeddingSpace:
         """A child space over the same labels and metadata: new ``vectors``, a provenance that
         keeps the parent's (family, corpus, parameters) and says ``derived=how``, ``parent``,
         ``parent_name``, plus ``record``. The one way PCA reduction and hard debiasing make
-        a space (unsaved; see :func:`embeddings.space_store.save_space`)."""
+        a space (unsaved; see :func:`embeddings.store.space_store.save_space`)."""
         provenance = {**{k: v for k, v in self.provenance.items() if k not in self.NOT_INHERITED},
                       "family": self.family, "derived": how, "parent": self.id, "parent_name": self.name, **record}
         # the parent's norms do not describe the child's vectors (a PCA reduction, a debiased space)

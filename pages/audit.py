@@ -2,21 +2,23 @@
 
 import streamlit as st
 
-from embeddings import stability
-from embeddings.audit import audit
-from embeddings.neighbours import K as NEIGHBOUR_K
+from embeddings.analysis import stability
+from embeddings.analysis.audit import AuditParams, audit
 from embeddings.demo import opening_corpus
-from embeddings.wordlists import parse_words
 from embeddings.errors import InputError
-from embeddings.cards import domain_spaces, is_general_space
 from embeddings.figures import coverage_chart, overlap_chart, pieces_chart
-from embeddings.reports import audit_report
+from embeddings.figures.reports import audit_report
+from embeddings.store.cards import domain_spaces, is_general_space
+from embeddings.text.wordlists import parse_words
+from pages.common import corpora, space, space_cards, spaces_or_stop, workspace, workspace_root
 from pages.ui.audit_noise import noise_floor
 from pages.ui.audit_results import show_summary, show_table
-from pages.ui.demo_panel import wait_for_demo
-from pages.common import (cancellable, corpora, download_name, guard, md, plotly_chart, progress_reporter,
-                          link_names, show_flash, space, space_cards, spaces_or_stop, workspace, workspace_root)
 from pages.ui.defaults import MADE_SPACE, follow, pick_corpus
+from pages.ui.demo_panel import wait_for_demo
+from pages.ui.jobs import cancellable, guard, progress_reporter, show_flash
+from pages.ui.options import option_number
+from pages.ui.text import download_name, md, plotly_chart
+from pages.ui.url import names as link_names
 
 st.title("Vocabulary audit")
 wait_for_demo(workspace(), "audit")
@@ -53,13 +55,11 @@ follow(f"au_domain_{corpus.id}", own, own, made)
 if st.session_state[f"au_domain_{corpus.id}"] not in (selected or ["—"]):   # the user dropped it from the spaces
     st.session_state[f"au_domain_{corpus.id}"] = own
 domain = d1.selectbox("Domain space (trained on the corpus)", selected or ["—"], key=f"au_domain_{corpus.id}")
-k = int(d2.number_input("k neighbours", 2, 50, NEIGHBOUR_K, key="au_k"))
+k = int(option_number("k neighbours", AuditParams, "k", key="au_k", where=d2))
 terms = None
 mine = None
 if source == "Mine from the corpus":
-    mine = int(d3.number_input("How many terms", 10, 2000, 50, step=10, key="au_mine",
-                               help="Words and phrases most over-represented against general English (GloVe "
-                                    "6B frequency ranks through Zipf's law)."))
+    mine = int(option_number("How many terms", AuditParams, "mine", key="au_mine", where=d3))
 else:
     typed = d3.text_area("Terms, one per line or comma-separated", key="au_terms", height=100)
     upload = st.file_uploader("or a term list (.txt)", type=["txt", "csv"], key="au_upload")
@@ -83,7 +83,7 @@ noise_id = noise_floor(corpus, domain, cards)
 @st.cache_data(max_entries=16, show_spinner=False)
 def run_audit(root: str, corpus_id: str, space_ids: tuple, terms: tuple | None, mine: int | None, k: int,
               domain: str, noise_id: str = "none"):
-    from embeddings.corpus import get_corpus
+    from embeddings.text.corpus import get_corpus
 
     progress, done = progress_reporter("Auditing")
     try:

@@ -2,9 +2,12 @@
 
 import streamlit as st
 
-from pages.ui.demo_panel import wait_for_demo
-from pages.common import URL, Bound, check_link, md_list, link_names, show_flash, space_cards, spaces_or_stop, workspace
+from pages.common import space_cards, spaces_or_stop, workspace
 from pages.ui import bias_axis, bias_debias, bias_weat
+from pages.ui.demo_panel import wait_for_demo
+from pages.ui.jobs import show_flash
+from pages.ui.text import md_list
+from pages.ui.url import URL, Bound, check_link, names as link_names
 
 ws = workspace()
 st.title("Bias probes")

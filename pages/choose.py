@@ -4,18 +4,20 @@ paired differences, cost beside quality, and how far the dimensions can go down.
 import pandas as pd
 import streamlit as st
 
-from embeddings.benchmark import REDUCTIONS, TFIDF_SPARSE, cached_benchmark, dimension_curve
 from embeddings.demo import LABEL_COLUMN, LABELLED_CORPUS
+from embeddings.evaluate.benchmark import REDUCTIONS, TFIDF_SPARSE, cached_benchmark, dimension_curve
+from embeddings.evaluate.classify import PROTOCOL_LABELS, PROTOCOLS, BenchmarkParams
+from embeddings.evaluate.tasks import MAIN_METRIC, TASKS
 from embeddings.figures import dimension_figure, few_shot_figure, pareto_figure
-from embeddings.reports import benchmark_report
-from embeddings.classify import FOLDS, MAX_FOLDS, MAX_REPEATS, MIN_FOLDS, PROTOCOL_LABELS, PROTOCOLS, REPEATS
-from embeddings.tasks import MAIN_METRIC, TASKS
-from pages.ui.demo_panel import wait_for_demo
-from pages.common import (cancellable, corpora, download_name, guard, label_columns_of, md, plotly_chart,
-                          progress_reporter, show_flash, space, space_cards, workspace)
-from pages.ui.defaults import pick_corpus
+from embeddings.figures.reports import benchmark_report
+from pages.common import corpora, label_columns_of, space, space_cards, workspace
 from pages.ui.choose_make import NEW_SPACE, make_document_space, show_similarity
 from pages.ui.choose_results import show_classification, show_pairs
+from pages.ui.defaults import pick_corpus
+from pages.ui.demo_panel import wait_for_demo
+from pages.ui.jobs import cancellable, guard, progress_reporter, show_flash
+from pages.ui.options import option_number
+from pages.ui.text import download_name, md, plotly_chart
 
 ws = workspace()
 st.title("Choose an embedding")
@@ -48,16 +50,14 @@ if made in cards and f"ch_{corpus.id}" in st.session_state:   # a space just mad
 chosen = st.multiselect("Document spaces of this corpus", list(cards), default=list(cards), key=f"ch_{corpus.id}")
 s1, s2, s3, s4, s5 = st.columns([5, 1, 1, 2, 2])   # three task chips fit at 1,280 px
 tasks = s1.multiselect("Tasks", TASKS, default=list(TASKS), key="ch_tasks")
-folds = int(s2.number_input("Folds", MIN_FOLDS, MAX_FOLDS, FOLDS, key="ch_folds"))
-seed = int(s3.number_input("Seed", 0, 10_000, 0, key="ch_seed"))
+folds = int(option_number("Folds", BenchmarkParams, "folds", key="ch_folds", where=s2))
+seed = int(option_number("Seed", BenchmarkParams, "seed", key="ch_seed", where=s3))
 p1, p2 = st.columns([3, 1])
 protocol = p1.radio("Classifier", list(PROTOCOLS), format_func=PROTOCOL_LABELS.get, horizontal=True,
                     key="ch_protocol", help="C tuned: C chosen by inner cross-validation on each training fold only. "
                     "MTEB: C = 1, which underfits sparse TF-IDF. Both are computed; the page says where they "
                     "order two spaces differently.")
-repeats = int(p2.number_input("Repeats of the k-fold", 1, MAX_REPEATS, REPEATS, key="ch_repeats",
-                              help="Each repeat reshuffles the folds: more folds narrow the intervals (the "
-                                   "Nadeau–Bengio correction counts them all)."))
+repeats = int(option_number("Repeats of the k-fold", BenchmarkParams, "repeats", key="ch_repeats", where=p2))
 tfidf = s4.toggle(f"Add {TFIDF_SPARSE}", value=True, key="ch_tfidf",
                   help="The classic baseline, used sparse as it is: word 1–2-grams of the corpus's tokens.")
 shots = s5.toggle("Few-shot curve", value=False, key="ch_shots", disabled="classification" not in tasks,

@@ -16,16 +16,13 @@ import sys
 
 import streamlit as st
 
-from embeddings.cards import SpaceCard
-from embeddings.corpus import Corpus, get_corpus, list_corpora
 from embeddings.space import EmbeddingSpace
-from embeddings.space_store import load_space
-from embeddings.artefact import Artefact
-from embeddings.workspace import Workspace, default_root
-# the pages import these from here, with the rest of what they share
-from pages.ui.url import URL, Bound, check_link, choice, names as link_names, number  # noqa: F401
-from pages.ui.jobs import cancellable, flash, guard, progress_reporter, show_flash  # noqa: F401
-from pages.ui.text import download_name, fmt_int, md, md_highlight, md_list, plotly_chart, plural  # noqa: F401
+from embeddings.store.artefact import Artefact
+from embeddings.store.cards import SpaceCard
+from embeddings.store.space_store import load_space
+from embeddings.store.workspace import Workspace, default_root
+from embeddings.text.corpus import Corpus, get_corpus, list_corpora
+from pages.ui.text import md
 
 
 def _route_through_app() -> None:
@@ -72,7 +69,7 @@ def corpora() -> list[Corpus]:
 
 def _space_rows() -> tuple[dict[str, Artefact], dict[str, str]]:
     """The catalogue's spaces split into healthy (name -> row) and damaged (name -> why)."""
-    from embeddings.space_store import list_spaces, space_problem
+    from embeddings.store.space_store import list_spaces, space_problem
 
     healthy, damaged = {}, {}
     for a in list_spaces(workspace()):

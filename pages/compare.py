@@ -2,16 +2,18 @@
 
 import streamlit as st
 
-from embeddings import stability
-from embeddings.glossary import GLOSSARY
-from embeddings.neighbours import COMPARE_LABELS, K as NEIGHBOUR_K, compare
+from embeddings.analysis import stability
+from embeddings.analysis.neighbours import CompareParams, K as NEIGHBOUR_K, compare
 from embeddings.figures import drift_histogram, jaccard_histogram
-from embeddings.reports import compare_report
-from pages.ui.demo_panel import wait_for_demo
-from pages.common import (download_name, guard, md, plotly_chart, Bound, choice, number, space, space_cards,
-                          spaces_or_stop, workspace, workspace_root)
+from embeddings.figures.reports import compare_report
+from embeddings.glossary import GLOSSARY
+from pages.common import space, space_cards, spaces_or_stop, workspace, workspace_root
 from pages.ui.defaults import follow, space_order
-from pages.ui.url import sync_query_params
+from pages.ui.demo_panel import wait_for_demo
+from pages.ui.jobs import guard
+from pages.ui.options import bound, option_number, option_slider
+from pages.ui.text import download_name, md, plotly_chart
+from pages.ui.url import choice, number, sync_query_params
 
 st.title("Compare two spaces")
 wait_for_demo(workspace(), "compare")
@@ -32,10 +34,9 @@ follow("cmp_b", b_first, next(b for b in (*ranked, *names) if b != ranked[0]), c
 c1, c2, c3, c4 = st.columns([3, 3, 2, 2])
 a_name = c1.selectbox("Space A", names, key="cmp_a")
 b_name = c2.selectbox("Space B", names, key="cmp_b")
-K = Bound(2, 50)           # the slider's bounds, and the link's
-k = c3.slider("k", *K.span, number("k", NEIGHBOUR_K, K), key="cmp_k")
-max_labels = c4.number_input("Most frequent shared labels", 100, 50_000, COMPARE_LABELS, step=500, key="cmp_max",
-                             help="Comparison cost grows with the square of this number.")
+k = option_slider("k", CompareParams, "k", key="cmp_k", where=c3,
+                  value=number("k", NEIGHBOUR_K, bound(CompareParams, "k")))
+max_labels = option_number("Most frequent shared labels", CompareParams, "max_labels", key="cmp_max", where=c4)
 sync_query_params(a=a_name, b=b_name, k=k)
 if a_name == b_name:
     st.info("Pick two different spaces.")

@@ -4,17 +4,26 @@ into senses, and one number says how spread they are."""
 import pandas as pd
 import streamlit as st
 
-from embeddings.audit import mine_terms
-from embeddings.context import (CLEAR_SENSES, DEMO_TERM, MAX_OCCURRENCES, MAX_SENSES, MIN_OCCURRENCES, clear,
-                                context_view, rank_by_spread)
+from embeddings.analysis.audit import mine_terms
+from embeddings.analysis.context import (
+    CLEAR_SENSES,
+    DEMO_TERM,
+    MAX_OCCURRENCES,
+    MAX_SENSES,
+    MIN_OCCURRENCES,
+    clear,
+    context_view,
+    rank_by_spread,
+)
 from embeddings.demo import DEMO_CORPUS
 from embeddings.figures.customise import SENSE_COLOURS, senses_figure
 from embeddings.models.sentence import encoder_folder, load_encoder
-from pages.ui.demo_panel import wait_for_demo
-from pages.common import (cancellable, corpora, guard, md, md_highlight, plotly_chart, progress_reporter, show_flash,
-                          space, space_cards, workspace)
-from pages.ui.defaults import follow, pick_corpus, space_order
+from pages.common import corpora, space, space_cards, workspace
 from pages.ui.customise_forms import encoder_choice
+from pages.ui.defaults import follow, pick_corpus, space_order
+from pages.ui.demo_panel import wait_for_demo
+from pages.ui.jobs import cancellable, guard, progress_reporter, show_flash
+from pages.ui.text import md, md_highlight, plotly_chart
 
 ws = workspace()
 st.title("Words in context")

@@ -3,14 +3,17 @@
 import pandas as pd
 import streamlit as st
 
-from embeddings.corpus import delete_corpus, rename_corpus
 from embeddings.demo import opening_corpus
-from embeddings.preprocess import SCORER_NAMES
+from embeddings.display import plural
 from embeddings.figures import length_histogram, zipf_figure
-from pages.ui.demo_panel import wait_for_demo
-from pages.common import corpora, corpus_tables, fmt_int, guard, md, plotly_chart, plural, show_flash, workspace
-from pages.ui.defaults import SELECTED_CORPUS
+from embeddings.text.corpus import delete_corpus, rename_corpus
+from embeddings.text.preprocess import SCORER_NAMES
+from pages.common import corpora, corpus_tables, workspace
 from pages.ui.corpus_add import INSPECT_KEY, add_corpus_tabs, preprocessing_options
+from pages.ui.defaults import SELECTED_CORPUS
+from pages.ui.demo_panel import wait_for_demo
+from pages.ui.jobs import guard, show_flash
+from pages.ui.text import fmt_int, md, plotly_chart
 
 ws = workspace()
 

@@ -3,10 +3,12 @@ see what changed, measured on documents the model never saw."""
 
 import streamlit as st
 
-from pages.ui.demo_panel import wait_for_demo
-from pages.common import URL, Bound, check_link, show_flash, space_cards, workspace
+from pages.common import space_cards, workspace
 from pages.ui.before_after_view import before_after_view
 from pages.ui.customise_forms import distil_form, finetune_form
+from pages.ui.demo_panel import wait_for_demo
+from pages.ui.jobs import show_flash
+from pages.ui.url import URL, Bound, check_link
 
 ws = workspace()
 st.title("Customise an encoder")

@@ -6,14 +6,15 @@ import pandas as pd
 import streamlit as st
 
 from embeddings.errors import InputError
-from embeddings.evaluation import BENCHMARKS, evaluate, evaluate_text
-from embeddings.scoreboard import MIN_COVERAGE, n_of, scoreboard
-from embeddings.readers import decode
+from embeddings.evaluate.intrinsic import BENCHMARKS, evaluate, evaluate_text
+from embeddings.evaluate.scoreboard import MIN_COVERAGE, n_of, scoreboard
 from embeddings.figures import scores_chart
-from pages.ui.demo_panel import wait_for_demo
-from pages.common import (cancellable, guard, md, plotly_chart, progress_reporter, space, spaces_or_stop, workspace,
-                          workspace_root)
+from embeddings.readers import decode
+from pages.common import space, spaces_or_stop, workspace, workspace_root
 from pages.ui.defaults import follow_spaces
+from pages.ui.demo_panel import wait_for_demo
+from pages.ui.jobs import cancellable, guard, progress_reporter
+from pages.ui.text import md, plotly_chart
 from pages.ui.url import sync_query_params
 
 st.title("Evaluate")

@@ -4,8 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from embeddings.glossary import GLOSSARY
-from pages.common import corpora, fmt_int, workspace
+from pages.common import corpora, workspace
 from pages.ui.demo_panel import demo_panel
+from pages.ui.text import fmt_int
 
 st.title("Embedding Explorer")
 st.markdown(

@@ -3,13 +3,15 @@
 import pandas as pd
 import streamlit as st
 
-from embeddings.cards import SpaceCard
 from embeddings.display import param_rows
 from embeddings.models.export import EXPORT_FORMATS, export_bytes
-from embeddings.space_store import list_spaces, space_problem
+from embeddings.store.cards import SpaceCard
+from embeddings.store.space_store import list_spaces, space_problem
+from pages.common import corpora, space, workspace
 from pages.ui.demo_panel import wait_for_demo
-from pages.common import corpora, download_name, fmt_int, guard, md, show_flash, space, workspace
+from pages.ui.jobs import guard, show_flash
 from pages.ui.models_add import TRAINING_FLAG, add_space_tabs
+from pages.ui.text import download_name, fmt_int, md
 
 ws = workspace()
 

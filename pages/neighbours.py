@@ -3,16 +3,18 @@
 import pandas as pd
 import streamlit as st
 
+from embeddings.analysis import ann
+from embeddings.analysis.neighbours import K as NEIGHBOUR_K, NeighbourParams, neighbours, parse_expression
 from embeddings.figures import neighbour_bars
-from embeddings import ann
-from embeddings.neighbours import K as NEIGHBOUR_K, neighbours, parse_expression
 from embeddings.space import OOVError
-from embeddings.space_store import ensure_index
-from pages.ui.demo_panel import wait_for_demo
-from pages.common import (cancellable, guard, md, md_list, plotly_chart, progress_reporter, Bound, number, space,
-                          spaces_or_stop, workspace)
+from embeddings.store.space_store import ensure_index
+from pages.common import space, spaces_or_stop, workspace
 from pages.ui.defaults import follow_spaces
-from pages.ui.url import sync_query_params
+from pages.ui.demo_panel import wait_for_demo
+from pages.ui.jobs import cancellable, guard, progress_reporter
+from pages.ui.options import bound, option_number
+from pages.ui.text import md, md_list, plotly_chart
+from pages.ui.url import number, sync_query_params
 
 st.title("Neighbours")
 wait_for_demo(workspace(), "neighbours")
@@ -25,8 +27,8 @@ follow_spaces("nb_spaces", choices, 4, terms_only=True)
 selected = st.multiselect("Spaces", names, max_selections=4, key="nb_spaces")     # a row of its own: four chips fit
 c2, c3, c4 = st.columns([4, 1, 2])
 query = c2.text_input("Query", value=st.query_params.get("q", "government"), key="nb_query")
-K = Bound(1, 100)          # the box's bounds, and the link's
-k = c3.number_input("k", *K.span, number("k", NEIGHBOUR_K, K), key="nb_k")
+k = option_number("k", NeighbourParams, "k", key="nb_k", where=c3,
+                  value=number("k", NEIGHBOUR_K, bound(NeighbourParams, "k")))
 exclude = c4.toggle("Hide query words", value=True, key="nb_exclude",
                     help="As gensim's most_similar does, the words of the query are left out of the results.")
 sync_query_params(spaces=",".join(selected), q=query, k=int(k))

@@ -4,18 +4,19 @@ from dataclasses import replace
 
 import streamlit as st
 
+from embeddings.analysis.neighbours import K as NEIGHBOUR_K, label_neighbours
 from embeddings.display import label_from_plot
 from embeddings.figures import add_density, neighbour_table
 from embeddings.glossary import GLOSSARY
-from embeddings.neighbours import K as NEIGHBOUR_K, label_neighbours
-from embeddings.projection import MAX_POINTS, METHOD_LABELS, METHODS, align, cached_project, estimate_seconds, select_rows
-from embeddings.wordlists import parse_words
-from pages.ui.demo_panel import wait_for_demo
-from pages.common import (cancellable, guard, md, md_list, plotly_chart, progress_reporter, space, spaces_or_stop,
-                          workspace)
+from embeddings.layout.projection import MAX_POINTS, METHOD_LABELS, METHODS, align, cached_project, estimate_seconds, select_rows
+from embeddings.text.wordlists import parse_words
+from pages.common import space, spaces_or_stop, workspace
 from pages.ui.defaults import follow_spaces
+from pages.ui.demo_panel import wait_for_demo
+from pages.ui.jobs import cancellable, guard, progress_reporter
 from pages.ui.projection_map import large_view, panel_figure, zoom_controls
 from pages.ui.projection_view import view_controls
+from pages.ui.text import md, md_list, plotly_chart
 from pages.ui.url import URL, copy_link, sync_query_params
 
 TRUST_HELP = (f"**Trustworthiness**: {GLOSSARY['trustworthiness']}\n\n"

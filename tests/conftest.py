@@ -41,7 +41,7 @@ CHROMIUM_ARGS = [
 ]
 sys.path.insert(0, str(ROOT))
 
-from embeddings.workspace import Workspace  # noqa: E402
+from embeddings.store.workspace import Workspace  # noqa: E402
 
 
 # -- workspaces -------------------------------------------------------------------
@@ -71,7 +71,7 @@ def wait_for_stages(root: Path, keys, timeout: float = DEMO_TIMEOUT, log: Path |
     """Wait until the demo stages ``keys`` are built in ``root`` (failing at once if the worker
     reports one failed or skipped, or stops without them)."""
     from embeddings.demo import BY_KEY
-    from embeddings.demo_run import read_status
+    from embeddings.demo.run import read_status
 
     ws, deadline, seen_alive = Workspace(root), time.monotonic() + timeout, time.monotonic() + 60
     while True:
@@ -169,7 +169,7 @@ def copy_workspace(src: Path, dst: Path, *, seeded: bool = False) -> Path:
     import sqlite3
 
     from embeddings.demo import SEEDED_KEY
-    from embeddings.workspace import CATALOGUE
+    from embeddings.store.workspace import CATALOGUE
 
     dst.mkdir(parents=True)
     with contextlib.closing(sqlite3.connect(src / CATALOGUE)) as a, contextlib.closing(sqlite3.connect(dst / CATALOGUE)) as b:
@@ -196,8 +196,8 @@ def first_ws(demo_first, tmp_path) -> Workspace:
 @pytest.fixture(scope="session")
 def lee_ws(tmp_path_factory):
     """A read-only workspace holding the Lee corpus (default preprocessing), shared by tests."""
-    from embeddings.corpus import add_corpus
-    from embeddings.samples import SAMPLES
+    from embeddings.text.corpus import add_corpus
+    from embeddings.text.samples import SAMPLES
 
     ws = Workspace(tmp_path_factory.mktemp("lee") / "ws")
     add_corpus(ws, "lee", documents=SAMPLES["lee"].load(), source_label="sample:lee")
@@ -442,7 +442,7 @@ LABELLED_AREAS = ("concurrency", "security", "text")
 
 def labelled_docs() -> list:
     """The python-docs sample's docstrings of LABELLED_AREAS, each with meta area and module."""
-    from embeddings.samples import SAMPLES
+    from embeddings.text.samples import SAMPLES
 
     return [d for d in SAMPLES["python-docs"].load() if d.meta["area"] in LABELLED_AREAS]
 

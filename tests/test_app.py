@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from embeddings.corpus import get_corpus
-from embeddings.workspace import Workspace
+from embeddings.store.workspace import Workspace
+from embeddings.text.corpus import get_corpus
 from tests.conftest import ROOT, copy_workspace, make_docx
 
 
@@ -320,7 +320,7 @@ def test_projection_page_pca_two_panels_highlight_and_align(app):
 
 def test_bias_page_runs_the_grid_side_by_side_and_drills_into_a_cell(app):
     from embeddings import bias
-    from embeddings.space_store import load_space
+    from embeddings.store.space_store import load_space
 
     app.switch_page("pages/bias.py").run()
     assert_clean(app)
@@ -380,7 +380,7 @@ def test_bias_page_saves_a_typed_custom_test(app):
 
 def test_bias_page_axis_uses_the_spaces_chosen_once(app):
     from embeddings import bias
-    from embeddings.space_store import load_space
+    from embeddings.store.space_store import load_space
 
     app.switch_page("pages/bias.py").run()
     app.multiselect(key="bias_tests").set_value(["weat6"]).run()  # SEAT on MiniLM encodes one test's sentences
@@ -396,7 +396,7 @@ def test_bias_page_axis_uses_the_spaces_chosen_once(app):
 
 def test_bias_page_debiases_and_reads_before_and_after_honestly(app):
     from embeddings import bias
-    from embeddings.space_store import load_space
+    from embeddings.store.space_store import load_space
 
     app.switch_page("pages/bias.py").run()
     glove = load_space(app.workspace, "glove-50d")
@@ -422,7 +422,7 @@ def _audit_spaces(app):
 
 
 def test_audit_page_mines_terms_and_filters(app):
-    from embeddings.audit import audit
+    from embeddings.analysis.audit import audit
 
     app.switch_page("pages/audit.py").run()
     assert_clean(app)
@@ -436,8 +436,8 @@ def test_audit_page_mines_terms_and_filters(app):
     table = app.dataframe[0].value
     assert len(table) == 50
     ws = app.workspace
-    from embeddings.corpus import get_corpus
-    from embeddings.space_store import load_space
+    from embeddings.store.space_store import load_space
+    from embeddings.text.corpus import get_corpus
 
     ref = audit(get_corpus(ws, "lee"), [load_space(ws, n) for n in ("lee-word2vec", "glove-50d", "lee-minilm")],
                 mine=50)
@@ -459,8 +459,8 @@ def test_audit_page_mines_terms_and_filters(app):
 
 
 def test_evaluate_page_side_by_side_with_missing_share(app):
-    from embeddings import evaluation as ev
-    from embeddings.space_store import load_space
+    from embeddings.evaluate import intrinsic as ev
+    from embeddings.store.space_store import load_space
 
     app.switch_page("pages/evaluate.py").run()
     assert_clean(app)
@@ -501,10 +501,9 @@ def test_home_explains_every_measure_in_one_line(app):
 def test_choose_page_opens_on_the_saved_leaderboard_and_its_scores_are_sklearns(app):
     from sklearn.model_selection import StratifiedKFold
 
+    from embeddings.store.space_store import load_space
+    from embeddings.text.corpus import get_corpus
     from tests.test_tasks import _nested
-
-    from embeddings.corpus import get_corpus
-    from embeddings.space_store import load_space
 
     app.switch_page("pages/choose.py").run()
     assert_clean(app)
@@ -643,7 +642,7 @@ def test_customise_page_distil_form_names_a_missing_model_folder(app):
 def test_with_an_allow_list_the_model_folder_boxes_tell_nothing_of_other_paths(app, monkeypatch, tmp_path):
     """#26, item 5: EMBEDDINGS_MODEL_DIRS set, a path that exists and one that does not get the
     same message on both pages that take a typed folder, and nothing is made."""
-    from embeddings.model_folders import ALLOW_ENV, NOT_ALLOWED
+    from embeddings.store.model_folders import ALLOW_ENV, NOT_ALLOWED
 
     monkeypatch.setenv(ALLOW_ENV, str(tmp_path))
     app.query_params["cu_tab"] = "Distil"
@@ -666,8 +665,8 @@ def test_the_corpus_chosen_on_one_page_opens_the_next_and_the_audit_compares_gen
     """Choose python-docs on the Choose page: the Audit and Words in context open on it; the
     Audit's default spaces are its own domain model beside the general models, never the news
     corpus's domain models, and its widgets show what its results used."""
-    from embeddings.cards import TRAIN_FAMILIES
-    from embeddings.space_store import load_space
+    from embeddings.store.cards import TRAIN_FAMILIES
+    from embeddings.store.space_store import load_space
 
     app.switch_page("pages/choose.py").run()
     assert app.selectbox(key="ch_corpus").value == "python-docs"           # the labelled corpus
@@ -719,7 +718,7 @@ def test_space_widgets_follow_the_sessions_corpus_and_select_a_space_just_made(a
     Neighbours, Projection and Compare open on its own model beside the general ones (never
     the news corpus's); a space made on the Models page is selected everywhere; a choice the
     user makes stands until the corpus changes."""
-    from embeddings.cards import SpaceCard, is_general_space
+    from embeddings.store.cards import SpaceCard, is_general_space
 
     cards = {a.name: SpaceCard.from_artefact(a) for a in app.workspace.list("space")}
     app.switch_page("pages/neighbours.py").run()
@@ -760,7 +759,7 @@ def test_space_widgets_follow_the_sessions_corpus_and_select_a_space_just_made(a
 def test_audit_selects_a_domain_model_just_made_and_the_noise_study_just_measured(app):
     """A PPMI-SVD space trained on lee on the Models page opens the Audit as lee's domain space;
     measuring its noise there (5 runs) selects the new study at once (#25, items 4 and 6)."""
-    from embeddings import stability
+    from embeddings.analysis import stability
 
     app.switch_page("pages/models.py").run()
     app.radio(key="train_family").set_value("ppmi-svd").run()

@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 from gensim.models import KeyedVectors
 
-from embeddings import audit as A
-from embeddings import evaluation as ev
-from embeddings.scoreboard import MIN_COVERAGE, scoreboard
-from tests.conftest import run_cli as run
-from embeddings.corpus import get_corpus
+from embeddings.analysis import audit as A
 from embeddings.errors import InputError
-from embeddings.space_store import load_space
+from embeddings.evaluate import intrinsic as ev
+from embeddings.evaluate.scoreboard import MIN_COVERAGE, scoreboard
+from embeddings.store.space_store import load_space
+from embeddings.text.corpus import get_corpus
+from tests.conftest import run_cli as run
 
 
 def keyed_vectors(space) -> KeyedVectors:
@@ -33,7 +33,7 @@ def gensim_section_scores(sections):
 
 @pytest.fixture(scope="module")
 def demo(demo_template, tmp_path_factory):
-    from embeddings.workspace import Workspace
+    from embeddings.store.workspace import Workspace
     from tests.conftest import copy_workspace
 
     return Workspace(copy_workspace(demo_template, tmp_path_factory.mktemp("auditws") / "ws"))
@@ -159,9 +159,9 @@ def python_identifiers() -> set[str]:
 
 
 def test_mined_terms_of_python_docs_are_jargon(tmp_path):
-    from embeddings.corpus import add_corpus
-    from embeddings.samples import SAMPLES
-    from embeddings.workspace import Workspace
+    from embeddings.store.workspace import Workspace
+    from embeddings.text.corpus import add_corpus
+    from embeddings.text.samples import SAMPLES
 
     c = add_corpus(Workspace(tmp_path / "ws"), "py", documents=SAMPLES["python-docs"].load())
     mined = A.mine_terms(c, 50)

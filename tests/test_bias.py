@@ -10,11 +10,23 @@ import numpy as np
 import pytest
 
 from embeddings import bias
-from embeddings.bias import (RefusedTest, axis_report, bias_axis, custom_test, direct_bias, get_test, hard_debias,
-                             permutation_p, project_words, resolve, ripa, weat)
-from tests.conftest import run_cli as run
+from embeddings.bias import (
+    RefusedTest,
+    axis_report,
+    bias_axis,
+    custom_test,
+    direct_bias,
+    get_test,
+    hard_debias,
+    permutation_p,
+    project_words,
+    resolve,
+    ripa,
+    weat,
+)
 from embeddings.errors import InputError
 from embeddings.space import EmbeddingSpace
+from tests.conftest import run_cli as run
 
 # Effect sizes on GloVe 6B 50-d (lowercased, missing words dropped, ddof=1) from an
 # independent computation, as given in the issue. weat4 and weat5 without the four names
@@ -219,7 +231,7 @@ def test_fasttext_words_built_from_pieces_count_against_coverage_and_are_said(le
     from embeddings.bias.weat import MAX_MISSING
     from embeddings.bias.wordsets import WeatTest, WordSet
     from embeddings.models import train_space
-    from embeddings.workspace import Workspace
+    from embeddings.store.workspace import Workspace
     from tests.conftest import copy_workspace
 
     ws = Workspace(copy_workspace(lee_ws.root, tmp_path / "ws"))
@@ -433,8 +445,8 @@ def test_cli_weat_axis_and_debias_on_the_demo(first_ws, capsys, tmp_path):
 
 
 def bias_space(root, name):
-    from embeddings.space_store import load_space
-    from embeddings.workspace import Workspace
+    from embeddings.store.space_store import load_space
+    from embeddings.store.workspace import Workspace
 
     return load_space(Workspace(root), name)
 
@@ -511,7 +523,7 @@ def test_cli_runs_every_builtin_test_with_holm_p(first_ws, capsys):
 def test_a_weak_axis_is_flagged_and_a_strong_one_is_not(first_ws, capsys, tmp_path):
     """GloVe-50d's definitional gender pairs: the first component explains under half the
     variance (49.4%, as numpy's SVD of the centred pairs says), so the axis is flagged."""
-    from embeddings.space_store import load_space
+    from embeddings.store.space_store import load_space
 
     glove = load_space(first_ws, "glove-50d")
     g = bias.bolukbasi_gender()

@@ -88,8 +88,8 @@ def test_ect_mac_rnsb_by_hand():
 
 
 def test_every_metric_states_its_formula_source_direction_and_missing_words(capsys, glove, tmp_path):
-    from embeddings.space_store import save_space
-    from embeddings.workspace import Workspace
+    from embeddings.store.space_store import save_space
+    from embeddings.store.workspace import Workspace
 
     ws = Workspace(tmp_path / "ws")
     save_space(ws, glove, "glove")

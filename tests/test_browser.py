@@ -8,10 +8,19 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from embeddings.corpus import get_corpus
-from embeddings.workspace import Workspace
-from tests.conftest import (assert_nothing_left_the_machine, guarded_context, layout_problems, screenshot, tables_fit,
-                            script_state, upload_on_corpus_page, wait_for_app, write_labelled_csv)
+from embeddings.store.workspace import Workspace
+from embeddings.text.corpus import get_corpus
+from tests.conftest import (
+    assert_nothing_left_the_machine,
+    guarded_context,
+    layout_problems,
+    screenshot,
+    script_state,
+    tables_fit,
+    upload_on_corpus_page,
+    wait_for_app,
+    write_labelled_csv,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -347,10 +356,10 @@ INJECTED = "[onerror], [onload], iframe[srcdoc], img[src='x'], img[src^='http://
 def hostile_server(tmp_path_factory, demo_template):
     """A server on a copy of the demo workspace plus a corpus, a file, a space and labels named
     with script and Markdown payloads."""
-    from embeddings.corpus import add_corpus
     from embeddings.models.vectors import import_vectors
     from embeddings.readers import Source
-    from embeddings.space_store import load_space, save_space
+    from embeddings.store.space_store import load_space, save_space
+    from embeddings.text.corpus import add_corpus
     from tests.conftest import ARTIFACTS, AppServer, _require_chromium, copy_workspace
 
     _require_chromium()
@@ -434,11 +443,11 @@ def test_exported_reports_open_offline_and_escape_names(browser, demo_ws, tmp_pa
     import pandas as pd
 
     from embeddings import bias
-    from embeddings.audit import audit
-    from embeddings.corpus import get_corpus
-    from embeddings.neighbours import compare
-    from embeddings.reports import audit_report, bias_report, compare_report
-    from embeddings.space_store import load_space
+    from embeddings.analysis.audit import audit
+    from embeddings.analysis.neighbours import compare
+    from embeddings.figures.reports import audit_report, bias_report, compare_report
+    from embeddings.store.space_store import load_space
+    from embeddings.text.corpus import get_corpus
     from tests.conftest import assert_nothing_left_the_machine, guarded_context
 
     glove, w2v = load_space(demo_ws, "glove-50d"), load_space(demo_ws, "lee-word2vec")

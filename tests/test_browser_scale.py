@@ -14,8 +14,15 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import (ARTIFACTS, AppServer, _require_chromium, assert_nothing_left_the_machine, guarded_context,
-                            screenshot, wait_for_app)
+from tests.conftest import (
+    ARTIFACTS,
+    AppServer,
+    _require_chromium,
+    assert_nothing_left_the_machine,
+    guarded_context,
+    screenshot,
+    wait_for_app,
+)
 
 pytestmark = pytest.mark.browser
 N = 1_000_000
@@ -27,10 +34,10 @@ def million_server(tmp_path_factory):
     """A workspace with one space of 1,000,000 labels (40 clusters in 16 dimensions, made
     here) and its PCA layout already cached, served by its own app."""
     _require_chromium()
-    from embeddings.projection import cached_project
+    from embeddings.layout.projection import cached_project
     from embeddings.space import EmbeddingSpace
-    from embeddings.space_store import save_space
-    from embeddings.workspace import Workspace
+    from embeddings.store.space_store import save_space
+    from embeddings.store.workspace import Workspace
 
     root = tmp_path_factory.mktemp("million") / "ws"
     ws = Workspace(root)

@@ -195,10 +195,10 @@ def test_neighbours_compare_and_project_on_the_demo(demo_ws, tmp_path, capsys):
                          "lee-word2vec-stability", "--json")
     assert code == 0, err
     doc = json.loads(out)
-    from embeddings.neighbours import compare
-    from embeddings.space_store import load_space
-    from embeddings.stability import comparison_noise, load_study
-    from embeddings.workspace import Workspace
+    from embeddings.analysis.neighbours import compare
+    from embeddings.analysis.stability import comparison_noise, load_study
+    from embeddings.store.space_store import load_space
+    from embeddings.store.workspace import Workspace
 
     w = Workspace(ws)
     study = load_study(w, "lee-word2vec-stability")
@@ -270,9 +270,9 @@ def test_json_errors_are_json_on_stdout_and_progress_goes_to_stderr(tmp_path, ca
     code, out, err = run(capsys, "--workspace", ws, "corpus", "show", "nope", "--json")
     assert code == 2 and json.loads(out)["kind"] == "input" and "No corpus named 'nope'" in json.loads(out)["error"]
     # an internal error: one line on stderr, its JSON on stdout, exit 1
-    import embeddings.corpus
+    import embeddings.text.corpus
 
-    monkeypatch.setattr(embeddings.corpus, "list_corpora", lambda ws: 1 / 0)
+    monkeypatch.setattr(embeddings.text.corpus, "list_corpora", lambda ws: 1 / 0)
     code, out, err = run(capsys, "--workspace", ws, "corpus", "list", "--json")
     assert code == 1 and json.loads(out) == {"error": "ZeroDivisionError: division by zero (set EMBEDDINGS_DEBUG=1 "
                                                       "for the traceback)", "kind": "internal"}

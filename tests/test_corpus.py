@@ -6,10 +6,11 @@ from collections import Counter
 import pandas as pd
 import pytest
 
-from embeddings.corpus import Preprocessing, add_corpus, get_corpus, preprocess, split_sentences, tokenize
 from embeddings.errors import DuplicateNameError, InputError
 from embeddings.readers import Document, Source
-from embeddings.samples import SAMPLES
+from embeddings.text.corpus import add_corpus, get_corpus
+from embeddings.text.preprocess import Preprocessing, preprocess, split_sentences, tokenize
+from embeddings.text.samples import SAMPLES
 
 
 def test_lee_sample_is_about_60k_tokens(lee_ws):
@@ -107,8 +108,8 @@ def test_recommended_phrases_are_npmi_and_match_gensim():
     equal to gensim's Phrases(scoring="npmi") less the phrases of numbers/single letters."""
     from gensim.models.phrases import ENGLISH_CONNECTOR_WORDS, Phrases
 
-    from embeddings.corpus import RECOMMENDED
     from embeddings.demo import DEMO_PREPROCESSING
+    from embeddings.text.preprocess import RECOMMENDED
 
     assert DEMO_PREPROCESSING == RECOMMENDED and RECOMMENDED.phrase_scoring == "npmi"
     docs = SAMPLES["lee"].load()
@@ -129,7 +130,7 @@ def test_recommended_phrases_are_npmi_and_match_gensim():
 
 
 def test_phrase_preview_detects_before_saving(ws):
-    from embeddings.corpus import RECOMMENDED, preview_phrases
+    from embeddings.text.preprocess import RECOMMENDED, preview_phrases
 
     docs = SAMPLES["lee"].load()
     pv = preview_phrases(docs, RECOMMENDED)
@@ -147,7 +148,8 @@ def test_trigrams_build_on_bigrams():
     filler = [f"word{i} word{i + 1} word{i + 2}" for i in range(0, 900, 3)]  # a realistic vocabulary size
     cities = [f"word{i} new york city word{i + 500}" for i in range(30)]
     doc = Document(". ".join(cities + ["york is old", "city life", "new things"] * 5 + filler), "x")
-    tok = preprocess([doc], Preprocessing(phrases="trigrams", phrase_scoring="default", phrase_threshold=10.0, phrase_min_count=3))
+    prep = Preprocessing(phrases="trigrams", phrase_scoring="default", phrase_threshold=10.0, phrase_min_count=3)
+    tok = preprocess([doc], prep)
     assert tok.sentences[0] == ["word0", "new_york_city", "word500"]
     assert "new_york" in tok.phrase_scores and "new_york_city" in tok.phrase_scores
 

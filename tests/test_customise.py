@@ -1,5 +1,5 @@
-"""Customising an encoder: the split (embeddings.splits), fine-tuning (models.finetune),
-distillation (models.distil), before/after, and words in context (embeddings.context),
+"""Customising an encoder: the split (embeddings.evaluate.splits), fine-tuning (models.finetune),
+distillation (models.distil), before/after, and words in context (embeddings.analysis.context),
 each against an independent computation: sentence-transformers, model2vec, transformers,
 scikit-learn or numpy, written here."""
 
@@ -9,12 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from embeddings import context, splits
-from embeddings.benchmark import benchmark, document_rows
-from embeddings.corpus import get_corpus
+from embeddings.analysis import context
 from embeddings.demo import LABEL_COLUMN, LABELLED_CORPUS
+from embeddings.evaluate import splits
+from embeddings.evaluate.benchmark import benchmark, document_rows
 from embeddings.models.sentence import minilm_path
-from embeddings.space_store import load_space
+from embeddings.store.space_store import load_space
+from embeddings.text.corpus import get_corpus
 from tests.conftest import run_cli
 
 TUNED, STATIC, BASE = "pydocs-minilm-supervised", "pydocs-minilm-static", "pydocs-minilm"
@@ -88,7 +89,7 @@ def test_fine_tuning_sees_training_documents_only(lee_ws, monkeypatch, capsys, n
     result = json.loads(out)
     assert result["steps"] == 2 and np.isfinite(result["final_loss"])
     assert result["train_documents"] + result["held_out_documents"] == 300 and result["held_out_documents"] == 150
-    from embeddings.workspace import Workspace
+    from embeddings.store.workspace import Workspace
 
     space = load_space(Workspace(ws), "lee-simcse")
     corpus = get_corpus(Workspace(ws), "lee")
@@ -139,7 +140,7 @@ def test_the_dimension_curve_by_truncation_keeps_the_first_coordinates(demo_ws):
     and scores on the held-out documents, as scikit-learn does here by hand."""
     from sklearn.model_selection import StratifiedKFold
 
-    from embeddings.benchmark import dimension_curve
+    from embeddings.evaluate.benchmark import dimension_curve
     from tests.test_tasks import _nested
 
     corpus, tuned = get_corpus(demo_ws, LABELLED_CORPUS), load_space(demo_ws, TUNED)
@@ -254,7 +255,7 @@ def test_spread_and_senses_against_numpy_and_sklearn():
 def test_one_cloud_of_uses_has_no_clear_senses_and_neighbours_are_content_words(lee_ws):
     from gensim.parsing.preprocessing import STOPWORDS
 
-    from embeddings.corpus import get_corpus
+    from embeddings.text.corpus import get_corpus
 
     rng = np.random.default_rng(1)
     one_cloud = rng.normal(size=(80, 16)) + 4.0

@@ -14,12 +14,11 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from embeddings.corpus import add_corpus
-from embeddings.demo import (BY_KEY, DEMO_CORPUS, FIRST_STAGES, PAGE_STAGES, SEEDED_KEY, STAGES, STARTED_KEY,
-                             waiting_for)
-from embeddings.demo_run import _running, read_status, run_stages
+from embeddings.demo import BY_KEY, DEMO_CORPUS, FIRST_STAGES, PAGE_STAGES, SEEDED_KEY, STAGES, STARTED_KEY, waiting_for
+from embeddings.demo.run import _running, read_status, run_stages
 from embeddings.readers import Document
-from embeddings.workspace import Workspace
+from embeddings.store.workspace import Workspace
+from embeddings.text.corpus import add_corpus
 from pages.ui.corpus_add import INSPECT_KEY
 from tests.conftest import ROOT, start_demo_worker
 
@@ -165,8 +164,7 @@ def _make_run(root, port: int, log):
 def test_make_run_serves_home_while_the_demo_builds(browser, tmp_path):
     """A fresh workspace: ``make run`` answers at once, Home shows the panel, a page waiting for
     its stage says so; Ctrl-C ends the server and the worker with it (the demo resumes later)."""
-    from tests.conftest import _free_port, _require_chromium, assert_nothing_left_the_machine, guarded_context, \
-        wait_for_app
+    from tests.conftest import _free_port, _require_chromium, assert_nothing_left_the_machine, guarded_context, wait_for_app
     _require_chromium()
     if not (ROOT / ".venv" / ".installed").exists():
         pytest.skip("make run needs the installed .venv (make test makes it)")

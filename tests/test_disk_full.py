@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from embeddings.demo import SEEDED_KEY
 from embeddings.errors import DiskFullError, disk_full
-from embeddings.workspace import Workspace
+from embeddings.store.workspace import Workspace
 from tests.conftest import ROOT, copy_workspace
 
 

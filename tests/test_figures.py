@@ -5,7 +5,6 @@ import pandas as pd
 import pytest
 
 
-
 # -- #11: a labelled map --------------------------------------------------------------------
 def test_projection_figure_names_groups_at_their_centres_and_labels_top_words():
     import json

@@ -23,7 +23,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from embeddings.errors import DamagedError, InputError, WorkspaceError
-from embeddings.workspace import Workspace
+from embeddings.store.workspace import Workspace
 from tests.conftest import ROOT, make_docx, make_zip, run_cli
 
 MB = 1024 * 1024
@@ -84,7 +84,7 @@ def test_safe_figure_escapes_every_data_string_and_keeps_numbers():
 
 
 def test_markdown_escape_renders_payloads_literally():
-    from pages.common import md
+    from pages.ui.text import md
 
     for p in PAYLOADS + ["**bold** _it_ `code` :red[x] :material/home: $x^2$ # h", "- item", "1. item"]:
         escaped = md(p)
@@ -109,7 +109,7 @@ def test_markdown_escape_breaks_links_and_directives(text, expected):
     """#26, item 2: GFM links bare URLs and e-mail addresses even when escaped; a zero-width
     space breaks each form. What the browser then shows is checked by the hostile-names
     browser test (no link off the page, no coloured text, no backslash)."""
-    from pages.common import md
+    from pages.ui.text import md
 
     assert md(text) == expected
     assert md(text).replace("\u200b", "").replace("\\", "") == text.replace("\\", "")
@@ -129,10 +129,10 @@ def test_download_names_are_never_paths():
 
 
 def test_reports_escape_names_labels_and_words(demo_ws):
-    from embeddings.neighbours import compare
-    from embeddings.reports import compare_report
+    from embeddings.analysis.neighbours import compare
+    from embeddings.figures.reports import compare_report
     from embeddings.space import EmbeddingSpace
-    from embeddings.space_store import load_space
+    from embeddings.store.space_store import load_space
 
     glove = load_space(demo_ws, "glove-50d")
     words = ["government", "police", "people", "minister", "president", "country", "state", "city"]
@@ -238,7 +238,8 @@ def test_a_long_one_line_document_streams_in_blocks_with_every_token(tmp_path, c
     """A one-line file far longer than a Punkt block: every token arrives (checked against a
     regex count of the lowercased text), no sentence is longer than a block, and the per-
     document counts add up."""
-    from embeddings.corpus import MAX_BLOCK_CHARS, TOKEN_RE, get_corpus
+    from embeddings.text.corpus import get_corpus
+    from embeddings.text.preprocess import MAX_BLOCK_CHARS, TOKEN_RE
 
     rng = np.random.default_rng(0)
     words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
@@ -259,8 +260,9 @@ def test_a_long_one_line_document_streams_in_blocks_with_every_token(tmp_path, c
 
 
 def test_streamed_corpus_equals_the_in_memory_pipeline_with_phrases_and_stopwords(tmp_path):
-    from embeddings.corpus import Preprocessing, add_corpus, preprocess
-    from embeddings.samples import SAMPLES
+    from embeddings.text.corpus import add_corpus
+    from embeddings.text.preprocess import Preprocessing, preprocess
+    from embeddings.text.samples import SAMPLES
 
     docs = SAMPLES["lee"].load()[:120]
     prep = Preprocessing(phrases="trigrams", phrase_min_count=3, stopwords=True)
@@ -299,7 +301,7 @@ def test_json_output_never_contains_nan(demo_ws, capsys, tmp_path):
 
 # -- 9. duplicate labels --------------------------------------------------------------------------
 def test_duplicate_labels_keep_the_first_and_say_which(tmp_path, capsys):
-    from embeddings.space_store import load_space
+    from embeddings.store.space_store import load_space
 
     code, out, err = cli_on_file(capsys, tmp_path, "dup.txt", "4 2\na 1 2\nb 2 1\na 5 5\nz 1 1\n",
                                  "space", "import", "FILE", "--format", "word2vec", "--name", "d", "--json")
@@ -319,7 +321,7 @@ def test_ragged_csv_rows_are_refused_with_their_line(tmp_path, capsys):
 
 
 def test_a_csv_without_header_is_a_visible_choice(tmp_path, capsys):
-    from embeddings.corpus import get_corpus
+    from embeddings.text.corpus import get_corpus
 
     code, _, err = cli_on_file(capsys, tmp_path, "nh.csv", "1,the first document text\n2,the second document text\n",
                                "corpus", "add", "FILE", "--name", "nh", "--no-header", "--text-column", "column 2")
@@ -364,8 +366,8 @@ import os, signal, sys
 import numpy as np
 sys.path.insert(0, {root!r})
 from embeddings.space import EmbeddingSpace
-from embeddings.space_store import save_space
-from embeddings.workspace import Workspace
+from embeddings.store.space_store import save_space
+from embeddings.store.workspace import Workspace
 ws = Workspace({ws!r})
 real_rename = os.rename
 def rename_then_die(src, dst):
@@ -436,7 +438,7 @@ def test_the_cli_names_a_damaged_space(demo_ws, capsys, how):
 
 
 def test_a_corpus_without_its_vocabulary_is_named_damaged(demo_ws, capsys):
-    from embeddings.corpus import get_corpus
+    from embeddings.text.corpus import get_corpus
 
     (get_corpus(demo_ws, "lee").path / "vocab.parquet").unlink()
     with pytest.raises(DamagedError, match="vocab.parquet is missing"):
@@ -467,8 +469,8 @@ def test_layouts_report_their_epochs_and_stop_when_asked(demo_ws, method):
     from sklearn.manifold import trustworthiness
 
     from embeddings.errors import Cancelled
-    from embeddings.projection import cached_project, project, select_rows
-    from embeddings.space_store import load_space
+    from embeddings.layout.projection import cached_project, project, select_rows
+    from embeddings.store.space_store import load_space
 
     glove = load_space(demo_ws, "glove-50d")
     rows = select_rows(glove, top=1500)
@@ -509,9 +511,9 @@ def test_layouts_report_their_epochs_and_stop_when_asked(demo_ws, method):
 def test_our_tsne_is_as_trustworthy_as_scikit_learns(demo_ws):
     from sklearn.manifold import TSNE, trustworthiness
 
-    from embeddings.layouts import tsne_layout
-    from embeddings.projection import select_rows
-    from embeddings.space_store import load_space
+    from embeddings.layout.methods import tsne_layout
+    from embeddings.layout.projection import select_rows
+    from embeddings.store.space_store import load_space
 
     glove = load_space(demo_ws, "glove-50d")
     x = np.asarray(glove.vectors[select_rows(glove, top=1000)])
@@ -524,8 +526,8 @@ def test_our_tsne_is_as_trustworthy_as_scikit_learns(demo_ws):
 def test_the_point_cap_is_said_before_the_run_and_a_large_panel_is_a_density_map(demo_ws, monkeypatch):
     """The cap is lowered to 100,000 here (it is 2,000,000): GloVe's 400k words are then capped,
     and the panel, above LARGE_MAP points, is drawn as a density image plus individual points."""
-    from embeddings import projection
-    from embeddings.maps import MAX_DRAWN
+    from embeddings.layout import projection
+    from embeddings.layout.maps import MAX_DRAWN
 
     monkeypatch.setattr(projection, "MAX_POINTS", 100_000)
     monkeypatch.setenv("EMBEDDINGS_WORKSPACE", str(demo_ws.root))
@@ -544,7 +546,7 @@ def test_the_point_cap_is_said_before_the_run_and_a_large_panel_is_a_density_map
 def test_a_density_maps_pixels_count_what_numpys_histogram2d_counts():
     """maps.pixel_counts (arithmetic and one bincount) against np.histogram2d, with points on
     the edges and outside the extent."""
-    from embeddings.maps import density_png, pixel_counts
+    from embeddings.layout.maps import density_png, pixel_counts
 
     rng = np.random.default_rng(3)
     xy = np.vstack([rng.normal(size=(200_000, 2)), [[-2.0, -2.0], [2.0, 2.0], [5.0, 0.0], [0.0, -9.0]]])
@@ -553,8 +555,9 @@ def test_a_density_maps_pixels_count_what_numpys_histogram2d_counts():
     theirs, _, _ = np.histogram2d(xy[:, 1].astype(np.float32), xy[:, 0].astype(np.float32), bins=(120, 160),
                                   range=((-2.0, 2.0), (-2.0, 2.0)))
     assert ours.shape == (120, 160) and np.array_equal(ours, theirs.astype(np.int64))
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     image = np.asarray(Image.open(io.BytesIO(density_png(xy, extent, pixels=160))))
     assert image.shape == (160, 160, 4)

@@ -79,15 +79,15 @@ def test_a_folder_with_a_device_a_fifo_or_a_link_out_is_refused_before_anything_
     with pytest.raises(InputError, match="config.json") as exc:
         load_encoder(str(folder))
     assert ("regular file" if odd == "fifo" else "outside the folder") in str(exc.value)
-    from embeddings.encode import resolve
-    from embeddings.workspace import Workspace
+    from embeddings.models.encode import resolve
+    from embeddings.store.workspace import Workspace
 
     with pytest.raises(InputError, match="config.json"):      # encode's static-model probe reads config.json
         resolve(Workspace(tmp_path / "ws"), str(folder))
 
 
 def test_size_limits_have_one_home_and_an_environment_override(tmp_path, monkeypatch):
-    from embeddings.model_folders import LIMITS, check_folder
+    from embeddings.store.model_folders import LIMITS, check_folder
 
     folder = _bert_folder(tmp_path)
     (folder / "tokenizer.json").write_bytes(b"{" + b" " * (3 << 20) + b"}")    # 3 MB read whole
@@ -110,7 +110,7 @@ def test_size_limits_have_one_home_and_an_environment_override(tmp_path, monkeyp
 
 
 def test_a_copy_takes_regular_files_and_links_inside_and_refuses_a_link_out(tmp_path):
-    from embeddings.model_folders import copy_folder
+    from embeddings.store.model_folders import copy_folder
 
     folder = _bert_folder(tmp_path)
     (folder / "sub").mkdir()
@@ -127,7 +127,7 @@ def test_a_copy_takes_regular_files_and_links_inside_and_refuses_a_link_out(tmp_
 
 
 def test_the_allow_list_answers_alike_for_a_path_that_exists_and_one_that_does_not(tmp_path, monkeypatch):
-    from embeddings.model_folders import ALLOW_ENV, NOT_ALLOWED, confine
+    from embeddings.store.model_folders import ALLOW_ENV, NOT_ALLOWED, confine
 
     allowed = _bert_folder(tmp_path, "offered")
     assert confine("/etc") == "/etc"                                              # no list: the path is checked later
@@ -144,7 +144,7 @@ def test_encode_takes_the_apps_own_distilled_folder_by_path_as_by_name(demo_ws):
     its config) was loaded as a sentence encoder and failed with an OverflowError."""
     import numpy as np
 
-    from embeddings.space_store import load_space
+    from embeddings.store.space_store import load_space
 
     static = next(a for a in demo_ws.list("space") if a.params.get("family") == "model2vec")
     out = {}

@@ -5,16 +5,16 @@ import struct
 import numpy as np
 import pytest
 
-from embeddings.corpus import get_corpus
 from embeddings.errors import InputError
 from embeddings.models import add_pretrained, import_space, reduce_space, train_space
 from embeddings.models.count import cooccurrences, ppmi
-from embeddings.models.gensim_models import Cancelled
 from embeddings.models.export import export_space
+from embeddings.models.gensim_models import Cancelled
 from embeddings.models.glove import load_glove
 from embeddings.space import EmbeddingSpace, OOVError
-from embeddings.space_store import load_space
-from embeddings.workspace import Workspace
+from embeddings.store.space_store import load_space
+from embeddings.store.workspace import Workspace
+from embeddings.text.corpus import get_corpus
 from tests.conftest import copy_workspace
 
 

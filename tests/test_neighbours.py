@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from embeddings import neighbours as nb
+from embeddings.analysis import neighbours as nb
+from embeddings.analysis.neighbours import compare, knn_graph, neighbours, overlap_scores, parse_expression
 from embeddings.errors import InputError
-from embeddings.neighbours import compare, knn_graph, neighbours, overlap_scores, parse_expression
-from embeddings.reports import compare_report
+from embeddings.figures.reports import compare_report
 from embeddings.space import EmbeddingSpace, OOVError
-from embeddings.space_store import load_space
+from embeddings.store.space_store import load_space
 
 
 # -- neighbours ----------------------------------------------------------------------------
@@ -115,8 +115,8 @@ def test_most_and_least_changed_leave_out_stopwords_numbers_and_rare_labels(firs
     the most frequent first among ties; the filter is a toggle."""
     from gensim.parsing.preprocessing import STOPWORDS
 
-    from embeddings.neighbours import compare
-    from embeddings.space_store import load_space
+    from embeddings.analysis.neighbours import compare
+    from embeddings.store.space_store import load_space
     from tests.conftest import run_cli
 
     w2v, glove = load_space(first_ws, "lee-word2vec"), load_space(first_ws, "glove-50d")
@@ -141,7 +141,7 @@ def test_most_and_least_changed_leave_out_stopwords_numbers_and_rare_labels(firs
     assert out.strip().endswith(", ".join(most["label"].head(10)))
 
 def test_label_neighbours_take_the_label_as_it_is():
-    from embeddings.neighbours import label_neighbours
+    from embeddings.analysis.neighbours import label_neighbours
 
     rng = np.random.default_rng(5)
     labels = ["a - b", "a", "b", "c", "d"]

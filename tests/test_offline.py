@@ -5,9 +5,10 @@ import socket
 
 import pytest
 
-from embeddings.corpus import Preprocessing, add_corpus
 from embeddings.readers import Source
-from embeddings.samples import SAMPLES
+from embeddings.text.corpus import add_corpus
+from embeddings.text.preprocess import Preprocessing
+from embeddings.text.samples import SAMPLES
 from tests.conftest import ROOT, make_docx, make_pdf, make_zip
 
 

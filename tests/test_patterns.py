@@ -1,4 +1,4 @@
-"""embeddings.patterns: a user's regular expression in linear time (#26, item 1)."""
+"""embeddings.text.patterns: a user's regular expression in linear time (#26, item 1)."""
 
 import re
 import threading
@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from embeddings.errors import InputError
-from embeddings.patterns import MAX_PATTERN_CHARS, compile_pattern, matching
-from embeddings.projection import select_rows
+from embeddings.layout.projection import select_rows
 from embeddings.space import EmbeddingSpace
+from embeddings.text.patterns import MAX_PATTERN_CHARS, compile_pattern, matching
 
 #: the link that froze the server: Python's re backtracks for minutes on one 16-letter label
 CATASTROPHIC = r"(\w|\w|\w|\w)*!"
@@ -60,7 +60,7 @@ def test_the_projection_filter_uses_it():
 def test_a_pattern_that_picks_a_handful_of_labels_still_projects():
     """On GloVe the catastrophic pattern matches 15 labels (those with a "!"): too few for
     trustworthiness at k = 10, which is then not computed, instead of an error."""
-    from embeddings.projection import project, trust_scores
+    from embeddings.layout.projection import project, trust_scores
 
     rng = np.random.default_rng(0)
     vectors, coords = rng.normal(size=(15, 8)), rng.normal(size=(15, 2))

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from embeddings.errors import InputError
-from embeddings.clusters import cluster
-from embeddings.projection import align, cached_project, project, select_rows, trust_scores
-from embeddings.space_store import load_space
+from embeddings.layout.clusters import cluster
+from embeddings.layout.projection import align, cached_project, project, select_rows, trust_scores
+from embeddings.store.space_store import load_space
 
 
 # -- projection -----------------------------------------------------------------------------
@@ -54,7 +54,7 @@ def test_select_rows_and_clusters(first_ws):
     assert set(assignment) == set(range(5)) and names[0].startswith("0: ")
 
 def test_align_undoes_a_rotation_and_scaling():
-    from embeddings.projection import Projection
+    from embeddings.layout.projection import Projection
 
     rng = np.random.default_rng(4)
     a = rng.normal(size=(50, 2)).astype(np.float32)

@@ -9,10 +9,11 @@ import zipfile
 import numpy as np
 import pytest
 
-from embeddings.boilerplate import strip_boilerplate
-from embeddings.corpus import RECOMMENDED, Preprocessing, add_corpus
 from embeddings.readers import Document, Source
 from embeddings.readers.text import _visible_text
+from embeddings.text.boilerplate import strip_boilerplate
+from embeddings.text.corpus import add_corpus
+from embeddings.text.preprocess import RECOMMENDED, Preprocessing
 from tests.data.debian_manual import manual_html, pages
 
 #: a test budget: pages per folder (the manual has 317 library pages, 64 c-api...)
@@ -34,7 +35,7 @@ def manual_zip(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def manual(manual_zip, tmp_path_factory):
-    from embeddings.workspace import Workspace
+    from embeddings.store.workspace import Workspace
 
     ws = Workspace(tmp_path_factory.mktemp("manual"))
     return ws, add_corpus(ws, "manual", sources=[manual_zip], preprocessing=RECOMMENDED)
@@ -51,7 +52,7 @@ def test_the_manual_reads_as_main_content_with_folder_labels(manual):
     assert "Abstract Base Classes" in os_like                  # the page's own content stays
     top = corpus.phrases().head(50)["phrase"]
     assert not [p for p in top if set(p.split("_")) & NAVIGATION], list(top)
-    from embeddings.audit import mine_terms
+    from embeddings.analysis.audit import mine_terms
 
     mined = mine_terms(corpus, 50)["term"]                     # the Audit's mined terms (#25's Done when)
     assert len(mined) and not [t for t in mined if set(t.split("_")) & NAVIGATION], list(mined)
@@ -62,17 +63,17 @@ def test_boilerplate_lines_of_visible_text_go_and_no_navigation_phrase_is_left()
     bar and footer on every page: the rule drops them, the page's own lines stay."""
     html_pages = pages({"library": 30, "howto": 10})
     docs = [Document(_visible_text(p.read_text()), p.name) for p in html_pages]
-    shared = set.intersection(*({" ".join(l.split()) for l in d.text.splitlines()} for d in docs))
+    shared = set.intersection(*({" ".join(ln.split()) for ln in d.text.splitlines()} for d in docs))
     assert {"Previous topic", "Next topic", "Report a Bug"} <= shared       # the bar, on all 40 pages
     kept, report = strip_boilerplate(docs)
-    assert report.documents == len(docs) and report.lines >= len({l for l in shared if len(re.findall(r"\w+", l)) >= 2})
+    assert report.documents == len(docs) and report.lines >= len({ln for ln in shared if len(re.findall(r"\w+", ln)) >= 2})
     assert {t for t, n in report.examples} <= shared and all(n == len(docs) for t, n in report.examples)
     for d in kept:
-        lines = {" ".join(l.split()) for l in d.text.splitlines()}
+        lines = {" ".join(ln.split()) for ln in d.text.splitlines()}
         assert not lines & {"Previous topic", "Next topic", "Report a Bug", "Show Source"}
     assert "Abstract Base Classes" in kept[[p.name for p in html_pages].index("abc.html")].text
 
-    from embeddings.preprocess import preprocess
+    from embeddings.text.preprocess import preprocess
 
     def phrases(prep):
         return {p for p in preprocess(docs, prep).phrase_scores if set(p.split("_")) & NAVIGATION}
@@ -88,8 +89,8 @@ def test_sparse_tfidf_tuned_equals_nested_sklearn_on_the_manual(manual):
     matrix and folds; the chosen C per fold is GridSearchCV's."""
     from sklearn.model_selection import StratifiedKFold
 
-    from embeddings.benchmark import TFIDF_SPARSE, benchmark
-    from embeddings.docspaces import sparse_tfidf
+    from embeddings.evaluate.benchmark import TFIDF_SPARSE, benchmark
+    from embeddings.models.docspaces import sparse_tfidf
     from tests.test_tasks import _nested
 
     ws, corpus = manual

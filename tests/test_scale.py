@@ -12,12 +12,12 @@ import json
 import numpy as np
 import pytest
 
-from embeddings import ann
-from embeddings.corpus import get_corpus
-from embeddings.neighbours import neighbours
+from embeddings.analysis import ann
+from embeddings.analysis.neighbours import neighbours
 from embeddings.space import EmbeddingSpace
-from embeddings.space_store import ensure_index, load_space, save_space
-from embeddings.workspace import Workspace
+from embeddings.store.space_store import ensure_index, load_space, save_space
+from embeddings.store.workspace import Workspace
+from embeddings.text.corpus import get_corpus
 
 
 def exact_top(x: np.ndarray, q: np.ndarray, k: int, exclude: int | None = None) -> list[int]:
@@ -129,9 +129,9 @@ def test_ray_encoding_equals_local_encoding_and_plain_sentence_transformers(lee_
 
 
 def test_a_cancelled_encoding_saves_nothing_and_a_static_model_encodes_by_lookup(demo_ws):
-    from embeddings.encode import encode_space
     from embeddings.errors import Cancelled
     from embeddings.models.distil import encode_static, load_static
+    from embeddings.models.encode import encode_space
 
     corpus = get_corpus(demo_ws, "python-docs")
 
@@ -161,8 +161,8 @@ def test_an_approximate_knn_layout_of_5k_words_stays_trustworthy_and_reports_its
     words take that path. Its recall is checked against brute force written here."""
     from sklearn.manifold import trustworthiness
 
-    from embeddings import neighbours as nb
-    from embeddings.projection import graph_recall, project
+    from embeddings.analysis import neighbours as nb
+    from embeddings.layout.projection import graph_recall, project
 
     monkeypatch.setattr(nb, "EXACT_LIMIT", 1_000)
     rows = np.arange(5_000)
@@ -183,8 +183,8 @@ def test_placed_points_land_among_their_true_neighbours(glove, method, slack):
     placed points keep nearly the layout's own kNN preservation (the issue's bar is 0.05; the
     libraries' transforms reach 0.05 to 0.08 below on GloVe, see bench/scale.py), far above a
     random placement, and the layout's points do not move."""
-    from embeddings.placement import place, placed_preservation
-    from embeddings.projection import project
+    from embeddings.layout.placement import place, placed_preservation
+    from embeddings.layout.projection import project
 
     layout = project(glove, np.arange(2_000), method, seed=1)
     before = layout.coords.copy()

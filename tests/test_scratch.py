@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from embeddings.workspace import Workspace
+from embeddings.store.workspace import Workspace
 from tests.conftest import ROOT, copy_workspace
 
 
@@ -49,7 +49,7 @@ def test_a_folder_nobody_holds_is_swept_by_the_other_process(ws):
 
 
 def test_a_bootstrap_stability_study_outlives_another_process_opening_the_workspace(ws):
-    from embeddings.stability import StabilityParams, run_study
+    from embeddings.analysis.stability import StabilityParams, run_study
 
     progress = _opened_once(ws.root)
     study = run_study(ws, StabilityParams("lee", "ppmi", runs=2, bootstrap=True, top=300,
@@ -80,8 +80,8 @@ def test_a_distillation_outlives_another_process_opening_the_workspace(ws):
 
 
 def test_an_encoding_outlives_another_process_opening_the_workspace(ws):
-    from embeddings.corpus import get_corpus
-    from embeddings.encode import encode_space
+    from embeddings.models.encode import encode_space
+    from embeddings.text.corpus import get_corpus
 
     progress = _opened_once(ws.root)
     space = encode_space(ws, get_corpus(ws, "lee"), "minilm", "lee-docs", limit=40, progress=progress)
@@ -90,8 +90,9 @@ def test_an_encoding_outlives_another_process_opening_the_workspace(ws):
 
 
 def test_a_benchmark_outlives_another_process_opening_the_workspace(ws):
-    from embeddings.benchmark import cached_benchmark
-    from embeddings.corpus import RECOMMENDED, add_corpus
+    from embeddings.evaluate.benchmark import cached_benchmark
+    from embeddings.text.corpus import add_corpus
+    from embeddings.text.preprocess import RECOMMENDED
     from tests.conftest import LABELLED_AREAS, labelled_docs
 
     corpus = add_corpus(ws, "pydocs3", documents=labelled_docs(), preprocessing=RECOMMENDED)

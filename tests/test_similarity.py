@@ -1,11 +1,11 @@
-"""Similarity pairs (embeddings.similarity), against scipy and numpy written here."""
+"""Similarity pairs (embeddings.analysis.similarity), against scipy and numpy written here."""
 
 import numpy as np
 import pytest
 from scipy import stats
 
+from embeddings.analysis.similarity import parse_sts, similarity, similarity_board
 from embeddings.errors import InputError
-from embeddings.similarity import parse_sts, similarity, similarity_board
 from embeddings.space import EmbeddingSpace
 
 PAIRS = [("a socket connects two hosts", "a network connection between machines", 4.5),
@@ -43,12 +43,13 @@ def test_spearman_and_its_interval_equal_scipy_on_cosines_by_hand():
 
 
 def test_pooled_and_encoder_spaces_take_part_tfidf_says_why_not(tmp_path, glove):
-    from embeddings.corpus import RECOMMENDED, add_corpus
-    from embeddings.docspaces import pool_space, tfidf_space
     from embeddings.models import add_pretrained
+    from embeddings.models.docspaces import pool_space, tfidf_space
     from embeddings.readers import Document
-    from embeddings.space_store import load_space, save_space
-    from embeddings.workspace import Workspace
+    from embeddings.store.space_store import load_space, save_space
+    from embeddings.store.workspace import Workspace
+    from embeddings.text.corpus import add_corpus
+    from embeddings.text.preprocess import RECOMMENDED
 
     ws = Workspace(tmp_path / "ws")
     texts = [p[0] for p in PAIRS] + [p[1] for p in PAIRS]
@@ -63,7 +64,7 @@ def test_pooled_and_encoder_spaces_take_part_tfidf_says_why_not(tmp_path, glove)
     scores, refused = similarity_board(ws, spaces, PAIRS)
     assert [s.space for s in scores] == ["pooled", "mini"] and "keeps no vectorizer" in refused["lsa"]
     # the pooled space's cosines by hand: the corpus's tokens, GloVe's vectors averaged
-    from embeddings.preprocess import tokenize
+    from embeddings.text.preprocess import tokenize
 
     def mean_vec(t):
         rows = [words.index[w] for w in tokenize(t, corpus.preprocessing) if w in words.index]

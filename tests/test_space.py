@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from embeddings import space_store
 from embeddings.errors import DamagedError, InputError
 from embeddings.space import EmbeddingSpace
-from embeddings.space_store import load_space, register_embedder, save_space, space_problem
+from embeddings.store import space_store
+from embeddings.store.space_store import load_space, register_embedder, save_space, space_problem
 
 
 def test_space_normalises_is_read_only_and_round_trips(ws):

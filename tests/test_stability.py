@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from embeddings import stability
+from embeddings.analysis import stability
+from embeddings.analysis.stability import StabilityParams, run_study, save_study
 from embeddings.errors import Cancelled
-from embeddings.stability import StabilityParams, run_study, save_study
-from embeddings.workspace import Workspace
+from embeddings.store.workspace import Workspace
 from tests.conftest import copy_workspace, run_cli as run
 
 SMALL = {"dim": 50, "epochs": 10, "workers": 1}
@@ -44,7 +44,7 @@ def test_two_seeds_give_a_stability_between_0_and_1_that_matches_brute_force(ws)
 
 
 def test_a_model_against_itself_is_perfectly_stable(ws):
-    from embeddings.corpus import get_corpus
+    from embeddings.text.corpus import get_corpus
 
     corpus = get_corpus(ws, "lee")
     tiny = {"dim": 16, "epochs": 1, "workers": 1}
@@ -81,9 +81,9 @@ def test_bootstrap_runs_train_on_resampled_documents_and_a_cancel_saves_nothing(
 
 
 def test_cli_stability_and_the_audits_noise_floor(ws, capsys):
-    from embeddings.audit import audit
-    from embeddings.corpus import get_corpus
+    from embeddings.analysis.audit import audit
     from embeddings.models import add_pretrained, train_space
+    from embeddings.text.corpus import get_corpus
 
     code, out, err = run(capsys, "--workspace", ws.root, "stability", "--corpus", "lee", "--model", "word2vec",
                          "--runs", "2", "--dim", "50", "--epochs", "10", "--workers", "1", "--name", "noise", "--json")
@@ -116,7 +116,7 @@ def test_cli_stability_and_the_audits_noise_floor(ws, capsys):
 
     # the Compare page's noise floor: the study found for the space, and the same rule over
     # the comparison's shared labels, counted here label by label
-    from embeddings.neighbours import compare
+    from embeddings.analysis.neighbours import compare
 
     assert [a.name for a in stability.studies_of(ws, dom.family, "lee")] == ["noise"]
     assert stability.studies_of(ws, glove.family, "lee") == []       # no study trains GloVe

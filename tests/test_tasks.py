@@ -1,4 +1,4 @@
-"""Task benchmarks (embeddings.tasks) and document spaces (embeddings.docspaces), each
+"""Task benchmarks (embeddings.evaluate.tasks) and document spaces (embeddings.models.docspaces), each
 against an independent computation written here with scikit-learn, scipy or numpy."""
 
 import json
@@ -8,21 +8,21 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from embeddings import classify, tasks
-from embeddings.benchmark import TFIDF_SPARSE, benchmark, document_rows
-from embeddings.corpus import RECOMMENDED, add_corpus
-from embeddings.docspaces import document_tokens, pool, pool_space, tfidf_matrix, tfidf_space
 from embeddings.errors import InputError
+from embeddings.evaluate import classify, tasks
+from embeddings.evaluate.benchmark import TFIDF_SPARSE, benchmark, document_rows
+from embeddings.models.docspaces import document_tokens, pool, pool_space, tfidf_matrix, tfidf_space
 from embeddings.readers import Document
-from tests.conftest import LABELLED_AREAS, labelled_docs
 from embeddings.space import EmbeddingSpace
-
+from embeddings.text.corpus import add_corpus
+from embeddings.text.preprocess import RECOMMENDED
+from tests.conftest import LABELLED_AREAS, labelled_docs
 
 
 @pytest.fixture(scope="module")
 def labelled(tmp_path_factory):
     """A small labelled corpus: the python-docs sample's docstrings of three areas."""
-    from embeddings.workspace import Workspace
+    from embeddings.store.workspace import Workspace
 
     ws = Workspace(tmp_path_factory.mktemp("labelled"))
     return ws, add_corpus(ws, "pydocs3", documents=labelled_docs(), preprocessing=RECOMMENDED)
@@ -111,7 +111,9 @@ def test_a_pair_ordered_differently_by_the_two_protocols_is_named_and_no_other()
     rng = np.random.default_rng(0)
     tuned = {"tfidf": 0.94, "minilm": 0.90, "glove": 0.70}      # the issue's case: C = 1 underfits TF-IDF
     mteb = {"tfidf": 0.72, "minilm": 0.89, "glove": 0.69}
-    noise = lambda: (lambda e: e - e.mean())(rng.normal(0, 0.01, 5))   # fold noise that sums to zero
+    def noise():   # fold noise that sums to zero
+        e = rng.normal(0, 0.01, 5)
+        return e - e.mean()
     scores = [tasks.TaskScore(n, "classification", m, v + noise(), "fold", 50, 50)
               for table, m in ((tuned, "macro-F1"), (mteb, "macro-F1 (C = 1)")) for n, v in table.items()]
     changes = tasks.ranking_changes(scores)
@@ -232,7 +234,7 @@ def test_word_tfidf_equals_tfidf_vectorizer_on_the_same_tokens(labelled):
 
 
 def test_document_spaces_carry_their_documents_and_fit_without_labels(labelled, glove, tmp_path):
-    from embeddings.workspace import Workspace
+    from embeddings.store.workspace import Workspace
 
     ws, corpus = labelled
     pooled = pool_space(glove, corpus, "mean", "glove-mean")
@@ -314,7 +316,7 @@ def test_few_shot_equals_the_protocol_written_with_sklearn():
 def test_the_dimension_curve_is_pca_then_the_same_protocol(labelled, glove):
     from sklearn.decomposition import PCA
 
-    from embeddings.benchmark import dimension_curve
+    from embeddings.evaluate.benchmark import dimension_curve
 
     _, corpus = labelled
     pooled = pool_space(glove, corpus, "mean", "glove-mean")
@@ -330,7 +332,7 @@ def test_the_dimension_curve_is_pca_then_the_same_protocol(labelled, glove):
 
 
 def test_a_saved_benchmark_reads_back_the_same(labelled, glove):
-    from embeddings.benchmark import Benchmark
+    from embeddings.evaluate.benchmark import Benchmark
 
     _, corpus = labelled
     b = benchmark(corpus, "area", [pool_space(glove, corpus, "sif", "glove-sif")], tfidf=True, folds=3,

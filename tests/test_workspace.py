@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from embeddings.errors import DuplicateNameError, NotFoundError, WorkspaceError
-from embeddings.workspace import Workspace, default_root
-from embeddings.files import atomic_write_json
+from embeddings.store.files import atomic_write_json
+from embeddings.store.workspace import Workspace, default_root
 from tests.conftest import ROOT
 
 
@@ -98,7 +98,7 @@ def test_unusable_folder_is_a_clear_error(tmp_path):
 _WRITER = """
 import json, sys
 from embeddings.errors import DuplicateNameError
-from embeddings.workspace import Workspace
+from embeddings.store.workspace import Workspace
 ws = Workspace(sys.argv[1]); prefix = sys.argv[2]; won = 0
 def build(folder):
     (folder / "data.json").write_text(json.dumps(prefix))

@@ -50,30 +50,100 @@ and hard debiasing (neutralise, then equalise) as a new derived space.
 PermutationTest(p_value=0.0, method='exact', permutations=6, exceed=0)
 """
 
-from .wordsets import (DATA_DIR, CALISKAN_FILE, BOLUKBASI_FILE, WORDSET_KIND, WordSet, WeatTest, _test_from_json,
-                       REMOVED_NOTE, builtin_tests, bolukbasi_gender, professions,
-                       gender_specific, neutral_professions, custom_test, save_test,
-                       saved_tests, get_test)
-from .lookup import (Resolved, resolve, uses_seat)
+from embeddings.text.wordlists import parse_pairs, parse_words, read_text_file
+
+from .axis import (
+                       RIPA_VECTORS,
+                       WEAK_AXIS_SHARE,
+                       AxisReport,
+                       BiasAxis,
+                       axis_report,
+                       bias_axis,
+                       direct_bias,
+                       project_words,
+                       ripa,
+                       ripa_vectors,
+)
+from .debias import (
+                       RESIDUAL_TOP,
+                       RESIDUAL_VOCAB,
+                       DebiasReport,
+                       HardDebias,
+                       ResidualBias,
+                       cluster_accuracy,
+                       debias_direction,
+                       debias_report,
+                       debias_space,
+                       hard_debias,
+                       residual_bias,
+)
 from .effect import BOOTSTRAP, association, bootstrap_d, effect_size, interval, leave_one_out
-from .weat import (EXACT_LIMIT, PERMUTATIONS, MAX_MISSING, SEAT_TEMPLATES, SEAT_UNITS, PermutationTest,
-                   permutation_p, format_p, holm, WeatResult, with_holm, RefusedTest,
-                   weat_from_vectors, weat, refused_row, weat_table)
-from .axis import (RIPA_VECTORS, ripa_vectors, WEAK_AXIS_SHARE, BiasAxis, bias_axis, project_words, direct_bias, ripa, AxisReport, axis_report)
-from .debias import (HardDebias, hard_debias, debias_space, debias_direction, RESIDUAL_TOP, RESIDUAL_VOCAB, ResidualBias,
-                     cluster_accuracy, residual_bias, DebiasReport, debias_report)
-from .metrics import (METRICS, Metric, metric_info, bias_of, rnd, ect, mac, rnsb, Query, query_for, MetricResult,
-                      refused_metric_row, run_metric, from_weat, metric_table)
-from ..wordlists import parse_pairs, parse_words, read_text_file
+from .lookup import Resolved, resolve, uses_seat
+from .metrics import (
+                       METRICS,
+                       Metric,
+                       MetricResult,
+                       Query,
+                       bias_of,
+                       ect,
+                       from_weat,
+                       mac,
+                       metric_info,
+                       metric_table,
+                       query_for,
+                       refused_metric_row,
+                       rnd,
+                       rnsb,
+                       run_metric,
+)
+from .weat import (
+                       EXACT_LIMIT,
+                       MAX_MISSING,
+                       PERMUTATIONS,
+                       SEAT_TEMPLATES,
+                       SEAT_UNITS,
+                       PermutationTest,
+                       RefusedTest,
+                       WeatParams,
+                       WeatResult,
+                       format_p,
+                       holm,
+                       permutation_p,
+                       refused_row,
+                       weat,
+                       weat_from_vectors,
+                       weat_table,
+                       with_holm,
+)
+from .wordsets import (
+                       BOLUKBASI_FILE,
+                       CALISKAN_FILE,
+                       DATA_DIR,
+                       REMOVED_NOTE,
+                       WORDSET_KIND,
+                       WeatTest,
+                       WordSet,
+                       _test_from_json,
+                       bolukbasi_gender,
+                       builtin_tests,
+                       custom_test,
+                       gender_specific,
+                       get_test,
+                       neutral_professions,
+                       professions,
+                       save_test,
+                       saved_tests,
+)
 
 __all__ = [
     "DATA_DIR", "CALISKAN_FILE", "BOLUKBASI_FILE", "WORDSET_KIND", "WordSet", "WeatTest", "_test_from_json",
     "REMOVED_NOTE", "builtin_tests", "bolukbasi_gender", "professions", "gender_specific", "neutral_professions",
     "custom_test", "save_test", "saved_tests", "get_test", "Resolved", "resolve", "uses_seat", "EXACT_LIMIT",
     "PERMUTATIONS", "MAX_MISSING", "SEAT_TEMPLATES", "BOOTSTRAP", "SEAT_UNITS", "bootstrap_d", "interval",
-    "leave_one_out", "association", "effect_size", "PermutationTest",
+    "leave_one_out", "association", "effect_size", "PermutationTest", "WeatParams",
     "permutation_p", "format_p", "holm", "WeatResult", "with_holm", "RefusedTest", "weat_from_vectors", "weat",
-    "refused_row", "weat_table", "RIPA_VECTORS", "ripa_vectors", "WEAK_AXIS_SHARE", "BiasAxis", "bias_axis", "project_words", "direct_bias", "ripa",
+    "refused_row", "weat_table", "RIPA_VECTORS", "ripa_vectors", "WEAK_AXIS_SHARE", "BiasAxis", "bias_axis", "project_words",
+    "direct_bias", "ripa",
     "AxisReport", "axis_report", "HardDebias", "hard_debias", "debias_space", "debias_direction", "RESIDUAL_TOP",
     "RESIDUAL_VOCAB", "ResidualBias", "cluster_accuracy", "residual_bias", "DebiasReport", "debias_report",
     "parse_pairs", "parse_words", "read_text_file", "METRICS", "Metric", "metric_info", "bias_of", "rnd", "ect",

@@ -13,7 +13,6 @@ from ..errors import InputError
 from ..space import EmbeddingSpace
 from .lookup import resolve
 
-
 # -- bias axes ---------------------------------------------------------------------------
 #: below this share of variance on the first component, a PCA bias axis is called weak
 WEAK_AXIS_SHARE = 0.5

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from embeddings.store.workspace import Workspace
+
 from ..errors import InputError
 from ..space import EmbeddingSpace
-from ..workspace import Workspace
 from .axis import BiasAxis, bias_axis, direct_bias, project_words
 from .lookup import uses_seat
 from .wordsets import bolukbasi_gender, gender_specific, neutral_professions
@@ -100,7 +101,7 @@ def hard_debias(space: EmbeddingSpace, name: str, *, definitional: Sequence[tupl
 
 def debias_space(ws: Workspace, source: str, name: str, **kwargs) -> EmbeddingSpace:
     """Hard-debias a saved space into a new derived space in the workspace."""
-    from ..space_store import load_space, save_space
+    from embeddings.store.space_store import load_space, save_space
 
     name = ws.check_new_name("space", name)
     parent = load_space(ws, source)

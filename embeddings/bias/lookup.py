@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..cards import is_sentence_encoder
+from embeddings.store.cards import is_sentence_encoder
+
 from ..errors import InputError
 from ..space import EmbeddingSpace
 

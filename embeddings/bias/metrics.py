@@ -48,8 +48,8 @@ import pandas as pd
 from ..errors import InputError
 from ..progress import Progress
 from ..space import EmbeddingSpace
-from .lookup import uses_seat
 from .effect import BOOTSTRAP
+from .lookup import uses_seat
 from .weat import MAX_MISSING, PERMUTATIONS, RefusedTest, resolve_set, weat, with_holm
 from .wordsets import WeatTest, WordSet
 

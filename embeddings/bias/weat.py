@@ -11,16 +11,28 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..options import option
 from ..progress import Progress
 from ..space import EmbeddingSpace
-from .lookup import Resolved, resolve, uses_seat
 from .effect import BOOTSTRAP, association, bootstrap_d, effect_size, interval, leave_one_out
+from .lookup import Resolved, resolve, uses_seat
 from .wordsets import WeatTest
-
 
 EXACT_LIMIT = 100_000
 PERMUTATIONS = 100_000
 MAX_MISSING = 0.2
+
+
+@dataclass(frozen=True)
+class WeatParams:
+    """WEAT's and SEAT's options (the Bias page and ``bias weat`` / ``bias metric``)."""
+
+    permutations: int = option(PERMUTATIONS, 1000, 1_000_000, f"random partitions, used when exact enumeration "
+                               f"would need more than {EXACT_LIMIT:,}", step=10_000)
+    seed: int = option(0, 0, 1_000_000, "the seed of the sampled partitions and the bootstrap")
+    max_missing: float = option(MAX_MISSING, 0.0, 1.0, "refuse a test when a set loses more than this share of its "
+                                "words (missing, or built from word pieces)", step=0.05)
+    bootstrap: int = option(BOOTSTRAP, 0, 20_000, "bootstrap resamples for the 95% interval on d (0: none)", step=500)
 #: SEAT's permutation unit: "word" (a word's template sentences move together; the default,
 #: since the sentences of one word are not independent) or "sentence" (May et al. 2019)
 SEAT_UNITS = ("word", "sentence")
@@ -172,7 +184,8 @@ class WeatResult:
         """One line of the side-by-side table."""
         lo, hi = self.effect_size_ci or (np.nan, np.nan)
         return {"test": self.test, "space": self.space, "probe": "SEAT" if self.seat else "WEAT",
-                "d": self.effect_size, "d low": lo, "d high": hi, "p": self.p_value, "p (Holm)": self.p_holm, "p_method": self.p_method,
+                "d": self.effect_size, "d low": lo, "d high": hi, "p": self.p_value, "p (Holm)": self.p_holm,
+                "p_method": self.p_method,
                 "partitions": self.permutations, "S": self.S,
                 "sizes": "/".join(map(str, self.sizes)), "missing": ", ".join(self.missing_words),
                 "from pieces": ", ".join(w for ws in self.embedded.values() for w in ws), "refused": ""}
@@ -310,7 +323,8 @@ def _encode_sentences(space: EmbeddingSpace, sentences: list[str], cache: dict[s
 
 def refused_row(test: WeatTest, space: EmbeddingSpace, reason: str) -> dict:
     return {"test": test.id, "space": space.name, "probe": "SEAT" if uses_seat(space) else "WEAT", "d": np.nan,
-            "d low": np.nan, "d high": np.nan, "p": np.nan, "p (Holm)": np.nan, "p_method": "", "S": np.nan, "sizes": "", "missing": "", "from pieces": "", "refused": reason}
+            "d low": np.nan, "d high": np.nan, "p": np.nan, "p (Holm)": np.nan, "p_method": "", "S": np.nan,
+            "sizes": "", "missing": "", "from pieces": "", "refused": reason}
 
 
 def weat_table(spaces: Sequence[EmbeddingSpace], tests: Sequence[WeatTest], *,

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
+from embeddings.resources import data_dir
+from embeddings.store.files import atomic_write_json, read_json
+from embeddings.store.workspace import Workspace
 
 from ..errors import InputError
-from ..workspace import Workspace
-from ..files import atomic_write_json, read_json
 
-
-DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "wordsets"
+DATA_DIR = data_dir() / "wordsets"
 CALISKAN_FILE = DATA_DIR / "weat_caliskan2017.json"
 BOLUKBASI_FILE = DATA_DIR / "bolukbasi2016_gender.json"
 

@@ -13,14 +13,19 @@ import os
 import sys
 from collections.abc import Sequence
 
+from embeddings.store.workspace import default_root
+
 from ..errors import EmbeddingsError, disk_full
-from ..workspace import default_root
-from . import audit, benchmark, bias, corpus, customise, evaluate, explore, scale, spaces
+from . import app, audit, benchmark, bias, corpus, customise, evaluate, explore, scale, spaces
 from .common import GateFailed, _Parser, json_safe
+
+#: the console command an installed package provides (pyproject.toml)
+PROG = "embedding-explorer"
 
 
 def build_parser():
-    p = _Parser(prog="python -m embeddings", description="Embedding Explorer: corpora and embedding spaces.")
+    prog = PROG if os.path.basename(sys.argv[0]) == PROG else "python -m embeddings"
+    p = _Parser(prog=prog, description="Embedding Explorer: corpora and embedding spaces.")
     p.add_argument("--workspace", metavar="DIR",
                    help="workspace folder (default: $EMBEDDINGS_WORKSPACE or ./workspace)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -29,6 +34,7 @@ def build_parser():
     for module in (explore, bias, audit, evaluate, benchmark, customise, scale):
         module.register(sub)
     spaces.register_export(sub)
+    app.register(sub)
     return p
 
 
@@ -46,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ws = None
     try:
         args = build_parser().parse_args(argv)
-        from ..workspace import Workspace
+        from embeddings.store.workspace import Workspace
 
         # a command that reads no workspace (``samples``) opens none, so it creates no folder
         ws = Workspace(args.workspace) if getattr(args.func, "needs_workspace", True) else None
@@ -73,3 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 __all__ = ["build_parser", "json_safe", "main"]
+
+
+def console() -> None:
+    """The ``embedding-explorer`` command: the CLI, and ``embedding-explorer app`` to serve."""
+    sys.exit(main())

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from embeddings.analysis.audit import AuditParams
+from embeddings.analysis.neighbours import K as NEIGHBOUR_K
+from embeddings.options import add_flag
 
 from ..errors import InputError
-from ..neighbours import K as NEIGHBOUR_K
-from .common import _emit, _command
+from .common import _command, _emit
 
 
 def cmd_audit(ws, args) -> None:
-    from ..audit import audit
-    from ..wordlists import parse_words, read_text_file
-    from ..corpus import get_corpus
-    from ..space_store import load_space
+    from embeddings.analysis.audit import audit
+    from embeddings.store.space_store import load_space
+    from embeddings.text.corpus import get_corpus
+    from embeddings.text.wordlists import parse_words, read_text_file
 
     if (args.terms is None) == (args.mine is None):
         raise InputError("Give --terms FILE or --mine N.")
@@ -22,7 +24,7 @@ def cmd_audit(ws, args) -> None:
     corpus = get_corpus(ws, args.corpus)
     noise = None
     if args.noise != "none":
-        from ..stability import load_study, studies_for
+        from embeddings.analysis.stability import load_study, studies_for
 
         found = studies_for(ws, corpus.id) if args.noise == "auto" else [ws.get("stability", args.noise)]
         noise = load_study(ws, found[0].id) if found else None
@@ -47,7 +49,8 @@ def cmd_audit(ws, args) -> None:
 def cmd_stability(ws, args) -> None:
     """Train the same model with several seeds (and document resamples); per label the mean
     pairwise Jaccard@k of its neighbours across runs, and WEAT d's spread."""
-    from ..stability import K, RUNS, TOP, StabilityParams, run_study, save_study
+    from embeddings.analysis.stability import RUNS, TOP, K, StabilityParams, run_study, save_study
+
     from .common import _progress_printer
 
     settings = {}
@@ -75,8 +78,8 @@ def register(sub) -> None:
     au.add_argument("--corpus", required=True)
     au.add_argument("--spaces", required=True, metavar="A,B,...")
     au.add_argument("--terms", metavar="FILE", help="one term per line")
-    au.add_argument("--mine", type=int, metavar="N", help="the N terms most over-represented against GloVe")
-    au.add_argument("-k", type=int, default=NEIGHBOUR_K)
+    add_flag(au, "--mine", AuditParams, "mine", default=None, help_suffix=" when mining instead of --terms")
+    add_flag(au, "-k", AuditParams, "k")
     au.add_argument("--domain", metavar="SPACE", help="the space trained on the corpus (default: guessed)")
     au.add_argument("--noise", default="auto", metavar="STUDY|auto|none",
                     help="a stability study as noise floor (default: the corpus's newest one)")

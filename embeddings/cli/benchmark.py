@@ -6,10 +6,11 @@ from .common import BenchmarkGateFailed, _command, _emit, _progress_printer
 
 
 def cmd_benchmark(ws, args) -> None:
-    from ..benchmark import benchmark
-    from ..corpus import get_corpus
+    from embeddings.evaluate.benchmark import benchmark
+    from embeddings.store.space_store import load_space
+    from embeddings.text.corpus import get_corpus
+
     from ..errors import InputError
-    from ..space_store import load_space
 
     names = [n.strip() for n in (args.spaces or "").split(",") if n.strip()]
     if not names and not args.tfidf:
@@ -20,8 +21,9 @@ def cmd_benchmark(ws, args) -> None:
                        protocol=args.protocol, repeats=args.repeats, progress=_progress_printer(args))
     out = result.to_dict()
     if args.pairs:
+        from embeddings.analysis.similarity import MAX_PAIRS_BYTES, parse_sts, similarity_board
+
         from ..readers import read_small_text
-        from ..similarity import MAX_PAIRS_BYTES, parse_sts, similarity_board
 
         text = read_small_text(args.pairs, max_bytes=MAX_PAIRS_BYTES, what="split the pairs into several files")
         pairs = parse_sts(text, str(args.pairs))
@@ -51,8 +53,9 @@ def cmd_benchmark(ws, args) -> None:
 
 def register(sub) -> None:
     """Add this module's subcommands (in the order ``--help`` lists them)."""
-    from ..classify import FOLDS, MAX_REPEATS, PROTOCOL, PROTOCOLS, REPEATS
-    from ..tasks import TASKS
+    from embeddings.evaluate.classify import PROTOCOL, PROTOCOLS, BenchmarkParams
+    from embeddings.evaluate.tasks import TASKS
+    from embeddings.options import add_flag
 
     b = _command(sub, cmd_benchmark, "benchmark",
                  help="classification, clustering and retrieval on a corpus's labels, space against space")
@@ -61,12 +64,11 @@ def register(sub) -> None:
     b.add_argument("--spaces", metavar="A,B,...", help="document spaces made from this corpus")
     b.add_argument("--tfidf", action="store_true", help="add the sparse TF-IDF baseline (word 1-2 grams)")
     b.add_argument("--tasks", default=",".join(TASKS), metavar=",".join(TASKS))
-    b.add_argument("--folds", type=int, default=FOLDS)
+    add_flag(b, "--folds", BenchmarkParams, "folds")
     b.add_argument("--protocol", choices=list(PROTOCOLS), default=PROTOCOL,
                    help="classification: " + "; ".join(f"{k}: {v}" for k, v in PROTOCOLS.items()))
-    b.add_argument("--repeats", type=int, default=REPEATS, metavar="N",
-                   help=f"repeat the stratified k-fold N times, reshuffled (1 to {MAX_REPEATS})")
-    b.add_argument("--seed", type=int, default=0)
+    add_flag(b, "--repeats", BenchmarkParams, "repeats")
+    add_flag(b, "--seed", BenchmarkParams, "seed")
     b.add_argument("--pairs", metavar="FILE", help="STS-style pairs, 'text<TAB>text<TAB>score' per line: the "
                    "Spearman of each space's cosine against the scores")
     b.add_argument("--few-shot", action="store_true",

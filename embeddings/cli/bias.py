@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import InputError
-from .common import _Parser, _emit, _command, _space_summary, BiasGateFailed
+from .common import BiasGateFailed, _command, _emit, _Parser, _space_summary
 
 
 def _weat_test(ws, args):
+    from embeddings.text.wordlists import parse_words, read_text_file
+
     from ..bias import custom_test, get_test
-    from ..wordlists import parse_words, read_text_file
 
     files = [args.x, args.y, args.a, args.b]
     if args.test and any(files):
@@ -36,8 +37,9 @@ def _weat_line(result, space_name: str) -> str:
 def cmd_bias_weat(ws, args) -> None:
     """One test (``--test`` or four word files), or, with neither, every built-in test, with
     Holm's adjusted p beside each raw p."""
+    from embeddings.store.space_store import load_space
+
     from ..bias import RefusedTest, builtin_tests, weat, with_holm
-    from ..space_store import load_space
 
     space = load_space(ws, args.space)
     settings = dict(ddof=args.ddof, permutations=args.permutations, seed=args.seed, max_missing=args.max_missing,
@@ -70,8 +72,9 @@ def cmd_bias_weat(ws, args) -> None:
 
 def cmd_bias_metric(ws, args) -> None:
     """One metric (WEAT, RND, ECT, MAC, RNSB) of one test, or of every built-in test."""
+    from embeddings.store.space_store import load_space
+
     from ..bias import METRICS, builtin_tests, metric_table, run_metric
-    from ..space_store import load_space
 
     space = load_space(ws, args.space)
     info = METRICS[args.metric]
@@ -95,9 +98,10 @@ def cmd_bias_metric(ws, args) -> None:
 
 
 def cmd_bias_axis(ws, args) -> None:
+    from embeddings.store.space_store import load_space
+    from embeddings.text.wordlists import parse_pairs, parse_words, read_text_file
+
     from ..bias import axis_report
-    from ..wordlists import parse_pairs, parse_words, read_text_file
-    from ..space_store import load_space
 
     space = load_space(ws, args.space)
     report = axis_report(space, parse_pairs(read_text_file(args.pairs)), parse_words(read_text_file(args.words)),
@@ -116,8 +120,9 @@ def cmd_bias_axis(ws, args) -> None:
                      + (f"\nwarning: {report.axis.warning}" if report.axis.warning else ""))
 
 def cmd_bias_debias(ws, args) -> None:
+    from embeddings.text.wordlists import parse_pairs, parse_words, read_text_file
+
     from ..bias import debias_space
-    from ..wordlists import parse_pairs, parse_words, read_text_file
 
     kwargs = {}
     if args.definitional:
@@ -126,8 +131,9 @@ def cmd_bias_debias(ws, args) -> None:
         kwargs["equalize"] = parse_pairs(read_text_file(args.equalize))
     if args.specific:
         kwargs["specific"] = parse_words(read_text_file(args.specific))
+    from embeddings.store.space_store import load_space
+
     from ..bias import debias_report
-    from ..space_store import load_space
 
     space = debias_space(ws, args.space, args.name, **kwargs)
     info = {k: v for k, v in space.provenance["debias"].items() if k != "direction"}
@@ -166,20 +172,18 @@ def register(sub) -> None:
         bw.add_argument(flag, metavar="FILE", help="a word list, one word per line")
     bw.add_argument("--ddof", type=int, choices=(0, 1), default=1,
                     help="1: sample std, as Caliskan et al. (default); 0: population std, as WEFE")
-    from ..bias import EXACT_LIMIT, MAX_MISSING, PERMUTATIONS
+    from ..bias import WeatParams
+    from ..options import add_flag
 
-    bw.add_argument("--permutations", type=int, default=PERMUTATIONS, metavar="N",
-                    help=f"random partitions when exact enumeration is over {EXACT_LIMIT:,}")
-    bw.add_argument("--seed", type=int, default=0)
-    bw.add_argument("--max-missing", type=float, default=MAX_MISSING, metavar="SHARE",
-                    help="refuse a test when a set loses more than this share of its words")
+    add_flag(bw, "--permutations", WeatParams, "permutations")
+    add_flag(bw, "--seed", WeatParams, "seed")
+    add_flag(bw, "--max-missing", WeatParams, "max_missing", metavar="SHARE")
     bw.add_argument("--lowercase-fallback", action="store_true", help="cased spaces: try lowercase when missing")
     bw.add_argument("--fail-above", type=float, default=None, metavar="D",
                     help="exit 3 when |d| is above D (a bias gate for CI)")
-    from ..bias import BOOTSTRAP, METRICS, RIPA_VECTORS, SEAT_UNITS
+    from ..bias import METRICS, RIPA_VECTORS, SEAT_UNITS
 
-    bw.add_argument("--bootstrap", type=int, default=BOOTSTRAP, metavar="N",
-                    help="bootstrap resamples for the 95%% interval on d (0: none)")
+    add_flag(bw, "--bootstrap", WeatParams, "bootstrap")
     bw.add_argument("--seat-permutation", choices=SEAT_UNITS, default=SEAT_UNITS[0],
                     help="SEAT: permute whole words (their template sentences together; default) or single "
                          "sentences (May et al. 2019)")
@@ -189,10 +193,10 @@ def register(sub) -> None:
     bm.add_argument("--test", help="weat1..weat10 or a saved custom test (default: all built-in tests)")
     for flag in ("--x", "--y", "--a", "--b"):
         bm.add_argument(flag, metavar="FILE", help="a word list, one word per line")
-    bm.add_argument("--seed", type=int, default=0, help="RNSB's split and classifier; WEAT's resamples")
+    add_flag(bm, "--seed", WeatParams, "seed", help_suffix="; also RNSB's split and classifier")
     bm.add_argument("--ddof", type=int, choices=(0, 1), default=1, help="WEAT: 1 sample std (default), 0 as WEFE")
-    bm.add_argument("--bootstrap", type=int, default=BOOTSTRAP, metavar="N", help="WEAT: resamples for d's interval")
-    bm.add_argument("--max-missing", type=float, default=MAX_MISSING, metavar="SHARE")
+    add_flag(bm, "--bootstrap", WeatParams, "bootstrap")
+    add_flag(bm, "--max-missing", WeatParams, "max_missing", metavar="SHARE")
     bm.add_argument("--lowercase-fallback", action="store_true")
     ba = _command(bsub, cmd_bias_axis, "axis", help="a bias direction from pairs; projections, DirectBias, RIPA")
     ba.add_argument("space")

@@ -13,7 +13,7 @@ from ..errors import InputError
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line, not a usage block."""
 
-    def error(self, message: str):  # noqa: D401
+    def error(self, message: str):
         raise InputError(f"{message} (see '{self.prog} --help')")
 
 def json_safe(obj):
@@ -106,7 +106,7 @@ def _progress_printer(args, *, in_logs: bool = False):
 
 def _space_summary(ws, name_or_id: str) -> dict:
     """A space's model card from the catalogue alone (no vectors or labels are read)."""
-    from ..cards import SpaceCard
+    from embeddings.store.cards import SpaceCard
 
     return SpaceCard.from_artefact(ws.get("space", name_or_id)).to_dict()
 

@@ -8,22 +8,22 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import InputError
-from .common import _Parser, _command, _emit, _named_command, _progress_printer
+from .common import _command, _emit, _named_command, _Parser, _progress_printer
 
 
 def _preprocessing_args(p: argparse.ArgumentParser) -> None:
     """The upload form's options with the upload form's defaults (RECOMMENDED): the same file
     gives the same corpus from the page and from here."""
-    from ..boilerplate import RULE
-    from ..corpus import PHRASE_MODES, PHRASE_SCORING, RECOMMENDED as P
+    from embeddings.options import add_flag
+    from embeddings.text.boilerplate import RULE
+    from embeddings.text.preprocess import PHRASE_MODES, PHRASE_SCORING, RECOMMENDED as P, Preprocessing
 
     g = p.add_argument_group("preprocessing (defaults: the upload form's)")
     g.add_argument("--cased", action="store_true", help="keep case (default: lowercase)")
     g.add_argument("--strip-accents", action="store_true", help="remove accents (café -> cafe)")
     g.add_argument("--keep-boilerplate", action="store_true",
                    help="keep lines repeated across the documents (default: drop " + RULE.replace("%", "%%") + ")")
-    g.add_argument("--min-length", type=int, default=P.min_length, metavar="N",
-                   help="drop tokens shorter than N characters")
+    add_flag(g, "--min-length", Preprocessing, "min_length", default=P.min_length)
     g.add_argument("--stopwords", action="store_true", help="remove gensim's English stopwords")
     g.add_argument("--drop-numbers", action="store_true", help="drop tokens without a letter")
     g.add_argument("--no-sentences", action="store_true", help="do not split documents into sentences")
@@ -33,7 +33,7 @@ def _preprocessing_args(p: argparse.ArgumentParser) -> None:
                    help=f"gensim's scorer (default {P.phrase_scoring}: normalised PMI in [-1, 1])")
     g.add_argument("--phrase-threshold", type=float, default=P.phrase_threshold, metavar="X",
                    help=f"default {P.phrase_threshold:g} (npmi); gensim's default scorer uses about 10")
-    g.add_argument("--phrase-min-count", type=int, default=P.phrase_min_count, metavar="N")
+    add_flag(g, "--phrase-min-count", Preprocessing, "phrase_min_count", default=P.phrase_min_count)
     r = p.add_argument_group("reading")
     r.add_argument("--text-column", metavar="NAME", help="csv/tsv column or jsonl field holding the text")
     r.add_argument("--lines", action="store_true", help=".txt/.md: every line is a document")
@@ -45,7 +45,7 @@ def _preprocessing_args(p: argparse.ArgumentParser) -> None:
                    help="size limit per file (default 200, or $EMBEDDINGS_MAX_UPLOAD_MB)")
 
 def _preprocessing_from(args):
-    from ..corpus import Preprocessing
+    from embeddings.text.preprocess import Preprocessing
 
     return Preprocessing(
         lowercase=not args.cased,
@@ -79,9 +79,10 @@ def _read_file_sources(paths: Sequence[str], args, limits):
             for path in checked)
 
 def cmd_corpus_add(ws, args) -> None:
-    from ..corpus import add_corpus
+    from embeddings.text.corpus import add_corpus
+    from embeddings.text.samples import SAMPLES
+
     from ..readers import Limits
-    from ..samples import SAMPLES
 
     prep = _preprocessing_from(args)
     limits = Limits.from_env(args.max_mb)
@@ -107,7 +108,7 @@ def cmd_corpus_add(ws, args) -> None:
                    f"{s['sentences']:,} sentences, {s['tokens']:,} tokens, {s['vocabulary']:,} terms")
 
 def cmd_corpus_list(ws, args) -> None:
-    from ..corpus import list_corpora
+    from embeddings.text.corpus import list_corpora
 
     rows = [c.summary() for c in list_corpora(ws)]
     lines = [f"{r['name']:<24} {r['documents']:>8,} docs {r['tokens']:>11,} tokens {r['vocabulary']:>9,} terms"
@@ -115,7 +116,7 @@ def cmd_corpus_list(ws, args) -> None:
     _emit(args, rows, "\n".join(lines) if lines else "(no corpora)")
 
 def cmd_corpus_show(ws, args) -> None:
-    from ..corpus import get_corpus
+    from embeddings.text.corpus import get_corpus
 
     c = get_corpus(ws, args.name)
     out = c.summary()
@@ -127,20 +128,20 @@ def cmd_corpus_show(ws, args) -> None:
                      f"{out['vocabulary']:,} terms\ntop terms: {terms}")
 
 def cmd_corpus_rename(ws, args) -> None:
-    from ..corpus import rename_corpus
+    from embeddings.text.corpus import rename_corpus
 
     c = rename_corpus(ws, args.name, args.new_name)
     _emit(args, c.summary(), f"renamed to {c.name}")
 
 def cmd_corpus_delete(ws, args) -> None:
-    from ..corpus import delete_corpus, get_corpus
+    from embeddings.text.corpus import delete_corpus, get_corpus
 
     c = get_corpus(ws, args.name)
     delete_corpus(ws, c.id)
     _emit(args, {"deleted": c.name, "id": c.id}, f"deleted corpus {c.name}")
 
 def cmd_samples(ws, args) -> None:
-    from ..samples import SAMPLES
+    from embeddings.text.samples import SAMPLES
 
     rows = [{"key": s.key, "title": s.title, "description": s.description, "licence": s.licence}
             for s in SAMPLES.values()]
@@ -150,9 +151,9 @@ def cmd_samples(ws, args) -> None:
 cmd_samples.needs_workspace = False     # a listing of the package's samples: no workspace is opened
 
 def cmd_seed(ws, args) -> None:
-    """Build the demo's missing stages (see :mod:`embeddings.demo_run`): here and now, or as
+    """Build the demo's missing stages (see :mod:`embeddings.demo.run`): here and now, or as
     the app's background worker (``--worker``: leaves at once if another process builds)."""
-    from ..demo_run import run_stages, watch_parent
+    from embeddings.demo.run import run_stages, watch_parent
 
     if args.worker and args.parent:
         watch_parent(args.parent)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from embeddings.store.model_folders import copy_folder
+
 from ..errors import InputError
-from ..model_folders import copy_folder
 from .common import _command, _emit, _progress_printer, _space_line, _space_summary
 
 
@@ -74,10 +75,11 @@ def cmd_space_export_model(ws, args) -> None:
 
 
 def cmd_contextual(ws, args) -> None:
-    from ..context import context_view
-    from ..corpus import get_corpus
+    from embeddings.analysis.context import context_view
+    from embeddings.store.space_store import load_space
+    from embeddings.text.corpus import get_corpus
+
     from ..models.sentence import encoder_folder, load_encoder
-    from ..space_store import load_space
 
     corpus = get_corpus(ws, args.corpus)
     encoder = load_encoder(str(encoder_folder(ws, args.space)))
@@ -96,6 +98,7 @@ def register_space(ssub) -> None:
     """Subcommands of ``space``."""
     from ..models.distil import DIMS
     from ..models.finetune import LEARNING_RATES, METHODS, FinetuneParams
+    from ..options import add_flag
 
     d = FinetuneParams()
     ft = _command(ssub, cmd_space_finetune, "finetune",
@@ -105,13 +108,11 @@ def register_space(ssub) -> None:
     ft.add_argument("--method", choices=METHODS, default=d.method)
     ft.add_argument("--label", metavar="COLUMN", help="the label column (supervised)")
     ft.add_argument("--matryoshka", metavar="384,256,128,64", help="train the truncations too (MatryoshkaLoss)")
-    ft.add_argument("--max-sentences", type=int, default=d.max_sentences, help="the budget of training texts")
-    ft.add_argument("--epochs", type=int, default=d.epochs)
-    ft.add_argument("--seed", type=int, default=d.seed)
-    ft.add_argument("--batch-size", type=int, default=d.batch_size)
+    for flag in ("--max-sentences", "--epochs", "--seed", "--batch-size"):
+        add_flag(ft, flag, FinetuneParams, flag[2:].replace("-", "_"))
     ft.add_argument("--learning-rate", type=float, default=None,
                     help="default: " + ", ".join(f"{m} {r:g}" for m, r in LEARNING_RATES.items()))
-    ft.add_argument("--held-out", type=float, default=d.held_out, help="the share of documents never trained on")
+    add_flag(ft, "--held-out", FinetuneParams, "held_out", metavar="SHARE")
     ft.add_argument("--max-steps", type=int, default=None, help="stop after N optimiser steps")
     ft.add_argument("--name", required=True)
     di = _command(ssub, cmd_space_distil, "distil", help="distil an encoder into a static model (model2vec)")
@@ -127,7 +128,7 @@ def register_space(ssub) -> None:
 
 
 def register(sub) -> None:
-    from ..context import MAX_OCCURRENCES
+    from embeddings.analysis.context import MAX_OCCURRENCES
 
     ctx = _command(sub, cmd_contextual, "contextual", help="a term's uses in context, their senses and spread")
     ctx.add_argument("space", metavar="minilm|FOLDER|SPACE", help="the encoder")

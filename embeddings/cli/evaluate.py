@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import _emit, _command, _progress_printer
+from .common import _command, _emit, _progress_printer
 
 
 def cmd_evaluate(ws, args) -> None:
     import pandas as pd
 
-    from ..evaluation import BENCHMARKS, evaluate
-    from ..scoreboard import n_of, scoreboard
-    from ..space_store import load_space
+    from embeddings.evaluate.intrinsic import BENCHMARKS, evaluate
+    from embeddings.evaluate.scoreboard import n_of, scoreboard
+    from embeddings.store.space_store import load_space
 
     bench = args.benchmark if args.benchmark in BENCHMARKS else Path(args.benchmark)
     results = [evaluate(load_space(ws, name), bench, restrict_vocab=args.restrict_vocab,
@@ -41,6 +41,6 @@ def register(sub) -> None:
     ev = _command(sub, cmd_evaluate, "evaluate", help="analogy accuracy or word-pair correlation, as gensim")
     ev.add_argument("space", nargs="+", help="one space, or several to compare (ranked, and on common items)")
     ev.add_argument("--benchmark", required=True, metavar="analogy|ws353|simlex|FILE")
-    from ..evaluation import RESTRICT_VOCAB
+    from embeddings.evaluate.intrinsic import RESTRICT_VOCAB
 
     ev.add_argument("--restrict-vocab", type=int, default=RESTRICT_VOCAB, metavar="N")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from embeddings.analysis.neighbours import CompareParams, NeighbourParams
+from embeddings.options import add_flag
 
-from ..neighbours import COMPARE_LABELS, K as NEIGHBOUR_K
-from .common import _emit, _command, _progress_printer
+from .common import _command, _emit, _progress_printer
 
 
 def cmd_neighbours(ws, args) -> None:
-    from ..neighbours import neighbours
-    from ..space_store import ensure_index, load_space
+    from embeddings.analysis.neighbours import neighbours
+    from embeddings.store.space_store import ensure_index, load_space
 
     space = load_space(ws, args.space, mmap=True)
     if args.build_index and not args.exact:
@@ -21,8 +22,8 @@ def cmd_neighbours(ws, args) -> None:
     _emit(args, out, "\n".join(f"{n.cosine:7.4f}  {n.label}" for n in result))
 
 def cmd_compare(ws, args) -> None:
-    from ..neighbours import compare
-    from ..space_store import load_space
+    from embeddings.analysis.neighbours import compare
+    from embeddings.store.space_store import load_space
 
     result = compare(load_space(ws, args.a), load_space(ws, args.b), args.k, max_labels=args.max_labels)
     out = result.summary()
@@ -30,7 +31,7 @@ def cmd_compare(ws, args) -> None:
     table = result.table.round(6)
     noise = ""
     if args.noise:  # a stability study: the seed-to-seed noise beside the comparison, and each label's floor
-        from ..stability import comparison_noise, load_study
+        from embeddings.analysis.stability import comparison_noise, load_study
 
         study = load_study(ws, args.noise)
         out["noise_floor"] = nf = comparison_noise(study, result.table)
@@ -49,15 +50,16 @@ def cmd_compare(ws, args) -> None:
 
 def add_layout_args(parser) -> None:
     """The options that name a layout (``project`` makes it, ``place`` adds to it)."""
-    from ..projection import DEFAULT_PARAMS, DEFAULT_POINTS, METHODS, SEED
+    from embeddings.layout.projection import METHODS, SEED, ProjectionParams as P
+    from embeddings.options import add_flag
 
     parser.add_argument("--method", choices=METHODS, default=METHODS[0])
-    parser.add_argument("--limit", type=int, default=DEFAULT_POINTS, help="the N most frequent labels")
-    parser.add_argument("--seed", type=int, default=SEED, help="for identical runs, on one core (default: "
-                        "unseeded, as on the page, so the two share cached layouts)")
-    parser.add_argument("--n-neighbors", type=int, default=DEFAULT_PARAMS["umap"]["n_neighbors"])
-    parser.add_argument("--min-dist", type=float, default=DEFAULT_PARAMS["umap"]["min_dist"])
-    parser.add_argument("--perplexity", type=float, default=DEFAULT_PARAMS["tsne"]["perplexity"])
+    add_flag(parser, "--limit", P, "points")
+    add_flag(parser, "--seed", P, "seed", default=SEED,
+             help_suffix="; unseeded unless given, as on the page, so the two share cached layouts")
+    add_flag(parser, "--n-neighbors", P, "n_neighbors")
+    add_flag(parser, "--min-dist", P, "min_dist")
+    add_flag(parser, "--perplexity", P, "perplexity")
 
 
 def layout_params(args) -> dict:
@@ -66,8 +68,8 @@ def layout_params(args) -> dict:
 
 
 def cmd_project(ws, args) -> None:
-    from ..projection import cached_project, select_rows
-    from ..space_store import load_space
+    from embeddings.layout.projection import cached_project, select_rows
+    from embeddings.store.space_store import load_space
 
     space = load_space(ws, args.space)
     rows = select_rows(space, top=args.limit)
@@ -90,7 +92,7 @@ def register(sub) -> None:
                   help="nearest neighbours of a term or expression (king - man + woman)")
     nb.add_argument("space")
     nb.add_argument("query")
-    nb.add_argument("-k", type=int, default=NEIGHBOUR_K)
+    add_flag(nb, "-k", NeighbourParams, "k")
     nb.add_argument("--include-query", action="store_true", help="keep the query's own words in the results")
     nb.add_argument("--exact", action="store_true",
                     help="brute-force search even where the space has an approximate index (large spaces)")
@@ -99,9 +101,8 @@ def register(sub) -> None:
     cmp_ = _command(sub, cmd_compare, "compare", help="neighbourhood overlap of two spaces over their shared labels")
     cmp_.add_argument("a")
     cmp_.add_argument("b")
-    cmp_.add_argument("-k", type=int, default=NEIGHBOUR_K)
-    cmp_.add_argument("--max-labels", type=int, default=COMPARE_LABELS,
-                      help=f"the N most frequent shared labels (default {COMPARE_LABELS:,}, as on the page; 0: all)")
+    add_flag(cmp_, "-k", CompareParams, "k")
+    add_flag(cmp_, "--max-labels", CompareParams, "max_labels")
     cmp_.add_argument("--all-labels", action="store_true",
                       help="list stopwords, numbers and rare labels among the most changed too")
     cmp_.add_argument("--noise", metavar="STUDY",

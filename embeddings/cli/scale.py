@@ -7,8 +7,8 @@ from .explore import add_layout_args, layout_params
 
 
 def cmd_encode(ws, args) -> None:
-    from ..corpus import get_corpus
-    from ..encode import encode_space
+    from embeddings.models.encode import encode_space
+    from embeddings.text.corpus import get_corpus
 
     progress = _progress_printer(args, in_logs=True)
     space = encode_space(ws, get_corpus(ws, args.corpus), args.model, args.name, unit=args.unit, engine=args.engine,
@@ -23,10 +23,10 @@ def cmd_encode(ws, args) -> None:
 
 
 def cmd_place(ws, args) -> None:
-    from ..placement import place
-    from ..projection import cached_project, select_rows
-    from ..space_store import load_space
-    from ..wordlists import parse_words
+    from embeddings.layout.placement import place
+    from embeddings.layout.projection import cached_project, select_rows
+    from embeddings.store.space_store import load_space
+    from embeddings.text.wordlists import parse_words
 
     space = load_space(ws, args.space)
     progress = _progress_printer(args)
@@ -46,7 +46,7 @@ def cmd_place(ws, args) -> None:
 
 
 def register(sub) -> None:
-    from ..encode import DEFAULT_BATCH, ENGINES, UNITS
+    from embeddings.models.encode import DEFAULT_BATCH, ENGINES, UNITS
 
     enc = _command(sub, cmd_encode, "encode",
                    help="encode a corpus's documents or sentences into a space (here, or on Ray with --engine ray)")

@@ -6,7 +6,8 @@ import json
 import sys
 
 from ..errors import InputError
-from .common import _Parser, _command, _emit, _named_command, _progress_printer, _space_line, _space_summary
+from ..options import add_flag
+from .common import _command, _emit, _named_command, _Parser, _progress_printer, _space_line, _space_summary
 
 
 def _epoch_printer(args):
@@ -62,13 +63,13 @@ def cmd_space_import(ws, args) -> None:
             print(f"warning: {warning}", file=sys.stderr)
 
 def cmd_space_list(ws, args) -> None:
-    from ..space_store import list_spaces
+    from embeddings.store.space_store import list_spaces
 
     rows = [_space_summary(ws, a.id) for a in list_spaces(ws)]
     _emit(args, rows, "\n".join(_space_line(r) for r in rows) if rows else "(no spaces)")
 
 def cmd_space_show(ws, args) -> None:
-    from ..space_store import load_space
+    from embeddings.store.space_store import load_space
 
     space = load_space(ws, args.name, mmap=True)
     s = _space_summary(ws, space.id)
@@ -91,8 +92,9 @@ def cmd_space_reduce(ws, args) -> None:
     _emit(args, s, f"added {_space_line(s)} (PCA of {args.name}, {s['explained_variance']:.1%} of the variance)")
 
 def cmd_export(ws, args) -> None:
+    from embeddings.store.space_store import load_space
+
     from ..models.export import export_space
-    from ..space_store import load_space
 
     paths = export_space(load_space(ws, args.space, mmap=True), args.format, args.out)
     _emit(args, {"space": args.space, "format": args.format, "files": [str(p) for p in paths]},
@@ -113,7 +115,8 @@ def cmd_space_pool(ws, args) -> None:
 
 
 def cmd_space_add_baseline(ws, args) -> None:
-    from ..docspaces import parse_ngrams
+    from embeddings.models.docspaces import parse_ngrams
+
     from ..models import add_baseline
 
     kind, ngrams = parse_ngrams(args.ngrams)
@@ -130,7 +133,8 @@ def register(sub):
     ``space`` group, for other modules' ``space`` subcommands."""
     train = _command(sub, cmd_train, "train", help="train word2vec, fasttext or ppmi-svd on a corpus")
     train.add_argument("--corpus", required=True)
-    from ..cards import UNITS
+    from embeddings.space import UNITS
+
     from ..models import TRAIN_FAMILIES
     from ..models.vectors import IMPORT_FORMATS
 
@@ -139,10 +143,11 @@ def register(sub):
     arch = train.add_mutually_exclusive_group()
     arch.add_argument("--sg", dest="sg", action="store_true", default=None, help="skip-gram (the default)")
     arch.add_argument("--cbow", dest="sg", action="store_false", default=None, help="CBOW instead of skip-gram")
-    for flag, kind in (("--dim", int), ("--window", int), ("--min-count", int), ("--epochs", int), ("--seed", int),
-                       ("--negative", int), ("--sample", float), ("--workers", int), ("--min-n", int),
-                       ("--max-n", int), ("--bucket", int)):
-        train.add_argument(flag, type=kind, default=None, help="default: as the training form (see TrainParams)")
+    from ..models.gensim_models import TrainParams
+
+    for flag in ("--dim", "--window", "--min-count", "--epochs", "--seed", "--negative", "--sample", "--workers",
+                 "--min-n", "--max-n", "--bucket"):    # None: the family's own default (PPMI-SVD has its own)
+        add_flag(train, flag, TrainParams, flag[2:].replace("-", "_"), default=None)
 
     space = sub.add_parser("space", help="pretrained, imported and derived spaces")
     ssub = space.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -165,7 +170,7 @@ def register(sub):
     red = _named_command(ssub, cmd_space_reduce, "reduce", "PCA down to --dim, saved as a new space")
     red.add_argument("--dim", type=int, required=True)
     red.add_argument("--name", dest="new_name", required=True)
-    from ..docspaces import LSA_DIM, POOLING
+    from embeddings.models.docspaces import LSA_DIM, POOLING
 
     pool = _command(ssub, cmd_space_pool, "pool", help="a word space pooled over each document of a corpus")
     pool.add_argument("word_space", metavar="WORD_SPACE")

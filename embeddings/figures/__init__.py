@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from embeddings.analysis.neighbours import Comparison
+
 from ..display import MARKUP_SAFE, plot_text
-from ..neighbours import Comparison
 
 PALETTE = ["#3b5bdb", "#e8590c", "#2b8a3e", "#c2255c", "#5f3dc4", "#0b7285", "#e67700", "#862e9c", "#1864ab",
            "#a61e4d", "#5c940d", "#d9480f", "#364fc7", "#087f5b", "#9c36b5", "#495057"]
@@ -66,7 +67,7 @@ def _centre(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 
 def add_density(fig: go.Figure, view) -> go.Figure:
-    """Put a large map's density image (:class:`embeddings.maps.MapView`) under its points and
+    """Put a large map's density image (:class:`embeddings.layout.maps.MapView`) under its points and
     fit the axes to the view. The image is a ``data:`` URL: nothing is fetched."""
     x0, x1, y0, y1 = view.extent
     fig.add_layout_image(source=view.data_url(), xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
@@ -111,7 +112,7 @@ def projection_figure(frame: pd.DataFrame, layers: MapLayers, *, height: int = 5
                                    font={"size": 11, "color": PALETTE[i % len(PALETTE)]},
                                    bgcolor="rgba(255,255,255,0.7)", borderpad=1)
     if layers.word_labels > 0:
-        from ..neighbours import content_mask
+        from embeddings.analysis.neighbours import content_mask
 
         freq = frame["frequency"].to_numpy(dtype=float)
         order = np.argsort(-freq, kind="stable") if freq.any() else np.arange(len(frame))
@@ -197,7 +198,7 @@ def neighbour_bars(labels: Sequence[str], cosines: Sequence[float]) -> go.Figure
 def zipf_figure(vocab: pd.DataFrame, max_points: int = 3000) -> go.Figure:
     """Rank against frequency on log-log axes, with Zipf's law (slope −1) from the top
     term's count; at most ``max_points`` log-spaced ranks, which keep the curve's shape."""
-    from ..corpus import zipf_table
+    from embeddings.text.corpus import zipf_table
 
     z = zipf_table(vocab)
     if len(z) > max_points:
@@ -386,5 +387,5 @@ def scores_chart(board: pd.DataFrame) -> go.Figure:
                       legend={"orientation": "h", "y": 1.12})
     return fig
 
-from .tasks import dimension_figure, few_shot_figure, pareto_figure  # noqa: E402,F401  (task figures, own module)
 from .bias import WEAT_AS_METRIC, influence_bars, metric_heatmap, weat_forest  # noqa: E402,F401  (bias figures, own module)
+from .tasks import dimension_figure, few_shot_figure, pareto_figure  # noqa: E402,F401  (task figures, own module)

@@ -11,7 +11,6 @@ import plotly.graph_objects as go
 from ..bias.metrics import bias_of, metric_info
 from ..display import MARKUP_SAFE, plot_text
 
-
 #: a WEAT table (rows of :meth:`WeatResult.row`) in the names of a metric table
 WEAT_AS_METRIC = {"d": "value", "d low": "low", "d high": "high"}
 

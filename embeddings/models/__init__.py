@@ -14,16 +14,18 @@ Backends are imported lazily: loading the CLI or a page does not import torch.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
-from ..cards import SENTENCE_ENCODER, TRAIN_FAMILIES  # noqa: F401  (TRAIN_FAMILIES re-exported: callers import it from here)
-from ..corpus import get_corpus
+from embeddings.store.cards import SENTENCE_ENCODER, TRAIN_FAMILIES
+from embeddings.store.space_store import load_space, register_embedder, save_space
+from embeddings.store.workspace import Workspace
+from embeddings.text.corpus import get_corpus
+
 from ..errors import InputError
-from ..readers import Limits
-from ..space import EmbeddingSpace
-from ..space_store import load_space, register_embedder, save_space
 from ..progress import Progress, no_progress
-from ..workspace import Workspace
+from ..readers import Limits
+from ..space import EmbeddingSpace, Unit
 
 PRETRAINED = ("minilm", "glove-6b-50d")
 
@@ -85,7 +87,7 @@ def train_space(ws: Workspace, corpus: str, family: str, name: str, *, progress:
     raise InputError(f"Unknown model {family!r}; expected one of {', '.join(TRAIN_FAMILIES)}.")
 
 
-def add_pretrained(ws: Workspace, model: str, name: str, *, corpus: str | None = None, unit: str = "term",
+def add_pretrained(ws: Workspace, model: str, name: str, *, corpus: str | None = None, unit: Unit = "term",
                    top: int | None = None, progress: Progress = no_progress) -> EmbeddingSpace:
     """A pretrained model as a space.
 
@@ -146,8 +148,8 @@ def reduce_space(ws: Workspace, source: str, dim: int, name: str, *, seed: int =
 
 def add_pooled(ws: Workspace, source: str, corpus: str, method: str, name: str) -> EmbeddingSpace:
     """A word space pooled over each document of a corpus (``mean`` or ``sif``), saved as a
-    document space (see :mod:`embeddings.docspaces`)."""
-    from ..docspaces import pool_space
+    document space (see :mod:`embeddings.models.docspaces`)."""
+    from embeddings.models.docspaces import pool_space
 
     name = ws.check_new_name("space", name)
     return save_space(ws, pool_space(load_space(ws, source), get_corpus(ws, corpus), method, name), name)
@@ -156,7 +158,7 @@ def add_pooled(ws: Workspace, source: str, corpus: str, method: str, name: str) 
 def add_baseline(ws: Workspace, corpus: str, name: str, *, kind: str = "word", ngrams: tuple[int, int] | None = None,
                  lsa: int | None = None, seed: int = 0) -> EmbeddingSpace:
     """The TF-IDF baseline of a corpus as a dense document space (LSA to ``lsa`` dimensions)."""
-    from ..docspaces import LSA_DIM, tfidf_space
+    from embeddings.models.docspaces import LSA_DIM, tfidf_space
 
     name = ws.check_new_name("space", name)
     space = tfidf_space(get_corpus(ws, corpus), name, kind=kind, ngrams=ngrams, lsa=lsa or LSA_DIM, seed=seed)
@@ -222,7 +224,6 @@ def distil_space(ws: Workspace, base: str, name: str, *, dims: int | None = None
 def _with_own_model(ws: Workspace, space: EmbeddingSpace) -> EmbeddingSpace:
     """A space just saved with its model folder embeds through the saved copy (the
     temporary one it was made from is about to go)."""
-    from ..space_store import KIND, embedder_for
+    from embeddings.store.space_store import KIND, embedder_for
 
-    space.embedder = embedder_for(ws.get(KIND, space.id).path, space.provenance)
-    return space
+    return dataclasses.replace(space, embedder=embedder_for(ws.get(KIND, space.id).path, space.provenance))

@@ -17,9 +17,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ..corpus import Corpus
-from ..progress import Progress, no_progress
+from embeddings.text.corpus import Corpus
+
 from ..errors import InputError
+from ..progress import Progress, no_progress
 from ..space import EmbeddingSpace
 
 

@@ -8,7 +8,7 @@ hundreds of times faster, and a word it has never seen still gets a vector from 
 pieces. A space made this way keeps the model in its folder and embeds new texts.
 
 A model distilled from a fine-tuned encoder inherits that encoder's train / held-out split
-(:mod:`embeddings.splits`): its teacher saw the training documents.
+(:mod:`embeddings.evaluate.splits`): its teacher saw the training documents.
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ from unittest import mock
 
 import numpy as np
 
-from ..corpus import Corpus
+from embeddings.evaluate.splits import MODEL_FILE
+from embeddings.text.corpus import Corpus
+
 from ..errors import InputError
 from ..progress import Progress, no_progress
 from ..space import EmbeddingSpace
-from ..splits import MODEL_FILE
 
 #: the dimensions offered (PCA), the first the default
 DIMS = (256, 128, 64)
@@ -56,8 +57,7 @@ def distil(base_path: Path, workdir: Path, *, dims: int = DIMS[0], corpus: Corpu
     ``progress`` is called per batch of the encoder's forward passes and may stop the run
     (nothing is written then)."""
     import model2vec
-    from model2vec.distill import distill_from_model
-    from model2vec.distill import inference
+    from model2vec.distill import distill_from_model, inference
     from transformers import AutoModel, AutoTokenizer
 
     from .sentence import LOAD_AS_DATA
@@ -163,7 +163,5 @@ def static_space(folder: Path, name: str, record: dict, *, corpus: Corpus | None
         provenance.update({"corpus": corpus.name, "corpus_id": corpus.id,
                            "corpus_sha256": corpus.stats.get("sha256")})
         inherit_split(meta, Path(folder), corpus, provenance)
-    space = EmbeddingSpace.from_arrays(name, labels, vectors, meta=pd.DataFrame(meta), provenance=provenance,
-                                       normalised=True)
-    space.embedder = static_embedder(folder)
-    return space
+    return EmbeddingSpace.from_arrays(name, labels, vectors, meta=pd.DataFrame(meta), provenance=provenance,
+                                      normalised=True, embedder=static_embedder(folder))

@@ -15,7 +15,7 @@ Three methods, each from the sentence-transformers documentation:
 ``matryoshka`` wraps the loss in ``MatryoshkaLoss`` so the first 256, 128 or 64
 dimensions keep their quality when the vectors are truncated (Kusupati et al. 2022).
 
-Only the **training** side of a :mod:`~embeddings.splits` split is used, for every method:
+Only the **training** side of a :mod:`~embeddings.evaluate.splits` split is used, for every method:
 the held-out documents stay unseen, for the benchmarks to score on.
 """
 
@@ -25,16 +25,20 @@ import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Literal, get_args
 
 import numpy as np
 
-from ..corpus import Corpus
-from ..errors import InputError
-from ..files import atomic_write_json
-from ..progress import Progress, no_progress
-from ..splits import HELD_OUT_FRACTION, MODEL_FILE, Split, make_split
+from embeddings.evaluate.splits import HELD_OUT_FRACTION, MODEL_FILE, Split, make_split
+from embeddings.store.files import atomic_write_json
+from embeddings.text.corpus import Corpus
 
-METHODS = ("simcse", "tsdae", "supervised")
+from ..errors import InputError
+from ..options import check, option
+from ..progress import Progress, no_progress
+
+Method = Literal["simcse", "tsdae", "supervised"]
+METHODS: tuple[Method, ...] = get_args(Method)
 #: the truncations MatryoshkaLoss trains for, by default (MiniLM is 384-d)
 MATRYOSHKA_DIMS = (384, 256, 128, 64)
 #: a TSDAE training text loses this share of its words (the paper's setting)
@@ -76,19 +80,22 @@ def stage_weights(corpus: Corpus, params: FinetuneParams, window: int = 256) -> 
 class FinetuneParams:
     """A fine-tuning run's settings; the CLI and the page read their defaults from here."""
 
-    method: str = "simcse"
+    method: Method = "simcse"
     label: str | None = None                     #: the label column (``supervised``)
     matryoshka: tuple[int, ...] | None = None    #: dimensions for MatryoshkaLoss, or None
-    max_sentences: int = 2000                    #: the budget: at most this many training texts
-    epochs: int = 1
-    seed: int = 0
-    batch_size: int = 16
+    max_sentences: int = option(2000, 16, 200_000, "the budget: at most this many training texts (sentences "
+                                "for simcse and tsdae, documents for supervised), drawn with the seed", step=500)
+    epochs: int = option(1, 1, 20, "passes over the training texts")
+    seed: int = option(0, 0, 10_000, "the seed of the draw, the split's shuffle and the training")
+    batch_size: int = option(16, 2, 512, "texts per optimiser step (in-batch negatives for simcse)")
     learning_rate: float | None = None          #: None: the method's (:data:`LEARNING_RATES`)
     max_length: int = 128                        #: word pieces per training text
-    held_out: float = HELD_OUT_FRACTION          #: the share of documents never trained on
+    held_out: float = option(HELD_OUT_FRACTION, 0.1, 0.9, "the share of documents never trained on: the "
+                             "benchmarks score every space on them", step=0.05)
     max_steps: int | None = None                 #: a cap on optimiser steps (a quick look, the tests)
 
     def check(self, dim: int) -> None:
+        check(self)
         if self.method not in METHODS:
             raise InputError(f"Unknown method {self.method!r}; expected one of {', '.join(METHODS)}.")
         if self.method == "supervised" and not self.label:
@@ -170,7 +177,7 @@ def damaged(text: str, rng: np.random.Generator, deletion: float = TSDAE_DELETIO
     return " ".join(w for w, k in zip(words, keep) if k)
 
 
-def build_dataset(method: str, texts: list[str], labels: list[str] | None, seed: int):
+def build_dataset(method: Method, texts: list[str], labels: list[str] | None, seed: int):
     from datasets import Dataset
 
     if method == "simcse":

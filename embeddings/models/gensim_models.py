@@ -19,7 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..corpus import Corpus
+from embeddings.options import check, option
+from embeddings.text.corpus import Corpus
+
 from ..errors import Cancelled, InputError  # noqa: F401  (Cancelled is re-exported for callers)
 from ..space import EmbeddingSpace
 
@@ -36,34 +38,23 @@ class TrainParams:
     demo all start from these."""
 
     sg: bool = True
-    dim: int = 100
-    window: int = 5
-    min_count: int = 3
-    negative: int = 5
-    sample: float = 1e-3
-    epochs: int = 10
-    seed: int = 1
-    workers: int = 2
+    dim: int = option(100, 2, 1000, "dimensions of the vectors")
+    window: int = option(5, 1, 20, "context words on each side")
+    min_count: int = option(3, 1, 1000, "terms seen fewer times get no vector")
+    negative: int = option(5, 0, 30, "negative samples per positive one")
+    sample: float = option(1e-3, 0.0, 0.1, "down-sampling of frequent words", step=1e-4)
+    epochs: int = option(10, 1, 200, "passes over the corpus")
+    seed: int = option(1, 0, 2**31 - 1, "the random seed")
+    workers: int = option(2, 1, 64, "training threads")
     # FastText only
-    min_n: int = 3
-    max_n: int = 6
-    bucket: int = 200_000
+    min_n: int = option(3, 1, 10, "shortest character n-gram")
+    max_n: int = option(6, 1, 12, "longest character n-gram")
+    bucket: int = option(200_000, 1000, 10_000_000, "hash buckets for the n-grams")
 
     def validate(self) -> None:
-        checks = [
-            (1 <= self.dim <= 2000, "dimension must be between 1 and 2000"),
-            (1 <= self.window <= 50, "window must be between 1 and 50"),
-            (self.min_count >= 1, "min_count must be at least 1"),
-            (0 <= self.negative <= 50, "negative must be between 0 and 50"),
-            (0 <= self.sample < 1, "sample must be in [0, 1)"),
-            (1 <= self.epochs <= 1000, "epochs must be between 1 and 1000"),
-            (1 <= self.workers <= 64, "workers must be between 1 and 64"),
-            (1 <= self.min_n <= self.max_n, "need 1 <= min_n <= max_n"),
-            (self.bucket >= 1000, "bucket must be at least 1000"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise InputError(f"Invalid setting: {message}.")
+        check(self)
+        if self.min_n > self.max_n:
+            raise InputError("Invalid setting: need min_n <= max_n.")
 
 
 @dataclass
@@ -149,12 +140,11 @@ def train(corpus: Corpus, family: str, params: TrainParams, name: str,
         "unit": "term",
         "library": f"gensim {__import__('gensim').__version__}",
     }
-    space = EmbeddingSpace.from_arrays(name, labels, kv.vectors, frequency=[counts.get(t, 0) for t in labels],
-                                       provenance=provenance, keep_norms=True)
     extra = {"ngrams.npy": np.asarray(kv.vectors_ngrams, dtype=np.float32)} if family == "fasttext" else {}
-    if family == "fasttext":
-        space.embedder = _make_fasttext_embedder(labels, np.asarray(kv.vectors), extra["ngrams.npy"], params.min_n,
-                                                 params.max_n, params.bucket)
+    embedder = _make_fasttext_embedder(labels, np.asarray(kv.vectors), extra["ngrams.npy"], params.min_n,
+                                       params.max_n, params.bucket) if family == "fasttext" else None
+    space = EmbeddingSpace.from_arrays(name, labels, kv.vectors, frequency=[counts.get(t, 0) for t in labels],
+                                       provenance=provenance, keep_norms=True, embedder=embedder)
     return space, extra
 
 
@@ -174,7 +164,7 @@ def _make_fasttext_embedder(labels, vectors, ngrams, min_n, max_n, bucket):
 
 
 def fasttext_embedder(folder: Path, provenance: dict):
-    """The embedder of a saved FastText space (attached by :func:`embeddings.space_store.load_space`).
+    """The embedder of a saved FastText space (attached by :func:`embeddings.store.space_store.load_space`).
 
     Word vectors come from the space's own files: ``vectors.npy`` holds them
     normalised, which is what the space serves; OOV vectors are normalised by
@@ -184,10 +174,11 @@ def fasttext_embedder(folder: Path, provenance: dict):
 
     def embed(texts: list[str]) -> np.ndarray:
         if "fn" not in state:
-            import pandas as pd
 
-            labels = pd.read_parquet(folder / "meta.parquet", columns=["label"])["label"].astype(str).tolist()
-            vectors = np.load(folder / "vectors.npy", allow_pickle=False)
+            from embeddings.store.space_store import read_labels, read_vectors
+
+            labels, _ = read_labels(folder)
+            vectors = read_vectors(folder)
             ngrams = np.load(folder / "ngrams.npy", mmap_mode="r", allow_pickle=False)
             state["fn"] = _make_fasttext_embedder(labels, vectors, np.asarray(ngrams), p["min_n"], p["max_n"],
                                                   p["bucket"])

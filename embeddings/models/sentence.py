@@ -19,12 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cards import SENTENCE_ENCODER, UNITS
-from ..corpus import Corpus
-from ..progress import Progress, no_progress
-from ..errors import InputError
-from ..space import EmbeddingSpace
+from embeddings.space import UNITS
+from embeddings.store.cards import SENTENCE_ENCODER
+from embeddings.text.corpus import Corpus
 
+from ..errors import InputError
+from ..progress import Progress, no_progress
+from ..space import EmbeddingSpace, Unit
 
 MINILM = "minilm"
 _models: dict[str, object] = {}
@@ -69,9 +70,9 @@ def refuse_custom_code(path: Path) -> None:
 
 def resolve_model(model: str) -> Path:
     """``minilm`` or a local folder holding a sentence-transformers model, read as data
-    (:func:`embeddings.model_folders.check_folder`) and asking to run no code of its own
+    (:func:`embeddings.store.model_folders.check_folder`) and asking to run no code of its own
     (:func:`refuse_custom_code`)."""
-    from ..model_folders import check_folder
+    from embeddings.store.model_folders import check_folder
 
     path = minilm_path() if model == MINILM else Path(model).expanduser()
     check_folder(path)          # regular files within limits, no link out (#26)
@@ -85,8 +86,9 @@ def encoder_folder(ws, base: str) -> Path:
     """The model folder behind ``base``: ``minilm``, the name of a workspace space made by
     a sentence encoder (a fine-tuned one keeps its model in its own folder), or a local
     sentence-transformers folder."""
+    from embeddings.store.space_store import KIND
+
     from ..errors import NotFoundError
-    from ..space_store import KIND
 
     if base != MINILM and not Path(base).expanduser().is_dir():
         try:
@@ -185,7 +187,7 @@ def _display(term: str) -> str:
     return term.replace("_", " ")
 
 
-def corpus_units(corpus: Corpus, unit: str, top: int | None) -> tuple[list[str], list[str], dict]:
+def corpus_units(corpus: Corpus, unit: Unit, top: int | None) -> tuple[list[str], list[str], dict]:
     """(labels, texts to encode, meta columns) for one unit of a corpus."""
     if unit == "term":
         vocab = corpus.vocabulary()
@@ -203,7 +205,7 @@ def corpus_units(corpus: Corpus, unit: str, top: int | None) -> tuple[list[str],
         texts = first["text"].tolist()
         return texts, texts, {"frequency": counts.loc[texts].to_numpy(), "doc": first["doc"].to_numpy()}
     if unit == "document":
-        from ..docspaces import document_labels, document_meta
+        from embeddings.models.docspaces import document_labels, document_meta
 
         docs = corpus.documents()
         if top:
@@ -212,7 +214,7 @@ def corpus_units(corpus: Corpus, unit: str, top: int | None) -> tuple[list[str],
     raise InputError(f"Unknown unit {unit!r}; expected one of {', '.join(UNITS)}.")
 
 
-def encode_corpus(corpus: Corpus, name: str, *, model: str = MINILM, unit: str = "term", top: int | None = None,
+def encode_corpus(corpus: Corpus, name: str, *, model: str = MINILM, unit: Unit = "term", top: int | None = None,
                   batch_size: int = 64, progress: Progress = no_progress
                   ) -> EmbeddingSpace:
     import pandas as pd
@@ -254,17 +256,15 @@ def encode_corpus(corpus: Corpus, name: str, *, model: str = MINILM, unit: str =
                 "mean of theirs.")
     if unit == "document":
         inherit_split(meta, path, corpus, provenance)
-    space = EmbeddingSpace.from_arrays(name, labels, vectors, meta=pd.DataFrame(meta), provenance=provenance,
-                                       normalised=True)
-    space.embedder = sentence_embedder(provenance)
-    return space
+    return EmbeddingSpace.from_arrays(name, labels, vectors, meta=pd.DataFrame(meta), provenance=provenance,
+                                      normalised=True, embedder=sentence_embedder(provenance))
 
 
 def inherit_split(meta: dict, model_path: Path, corpus: Corpus, provenance: dict) -> None:
     """A model customised on this corpus saw only its training documents: the document
-    space it makes carries that split (see :mod:`embeddings.splits`), so the benchmarks
+    space it makes carries that split (see :mod:`embeddings.evaluate.splits`), so the benchmarks
     score it on the rest."""
-    from .. import splits
+    from embeddings.evaluate import splits
 
     record = splits.model_split(model_path)
     if record is None:

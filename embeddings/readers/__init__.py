@@ -27,9 +27,21 @@ from __future__ import annotations
 
 from ..errors import InputError
 from .archive import open_archive, read_zip
-from .base import (FORMATS, REFUSED, UPLOAD_TYPES, Document, FileInfo,  # noqa: F401
-                   Limits, Source, check_size, decode, format_of, paragraphs, read_small_text)
-from .records import _read_jsonl, _read_table, guess_text_field, inspect_fields  # noqa: F401
+from .base import (
+    FORMATS,
+    REFUSED,
+    UPLOAD_TYPES,
+    Document,
+    FileInfo,
+    Limits,
+    Source,
+    check_size,
+    decode,
+    format_of,
+    paragraphs,
+    read_small_text,
+)
+from .records import _read_jsonl, _read_table, guess_text_field, inspect_fields
 from .text import _read_docx, _read_html, _read_pdf, _read_text
 
 __all__ = ["Document", "FileInfo", "Limits", "Source", "FORMATS", "REFUSED", "UPLOAD_TYPES", "check_size", "decode",

@@ -2,10 +2,12 @@
 
 import streamlit as st
 
-from embeddings import stability
-from embeddings.cards import SpaceCard
-from embeddings.corpus import Corpus
-from pages.common import cancellable, flash, guard, md, progress_reporter, workspace
+from embeddings.analysis import stability
+from embeddings.store.cards import SpaceCard
+from embeddings.text.corpus import Corpus
+from pages.common import workspace
+from pages.ui.jobs import cancellable, flash, guard, progress_reporter
+from pages.ui.text import md
 
 
 def noise_floor(corpus: Corpus, domain: str, cards: dict[str, SpaceCard]) -> str:

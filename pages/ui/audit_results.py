@@ -4,9 +4,9 @@ table of terms with its filters."""
 import pandas as pd
 import streamlit as st
 
-from embeddings.audit import FLAGS
-from embeddings.cards import SpaceCard
-from pages.common import md
+from embeddings.analysis.audit import FLAGS
+from embeddings.store.cards import SpaceCard
+from pages.ui.text import md
 
 
 def show_summary(result, cards: dict[str, SpaceCard], corpus_name: str, k: int) -> None:

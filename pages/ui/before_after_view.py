@@ -4,15 +4,17 @@ held-out documents, with the domain terms' neighbours and the loss curve."""
 import pandas as pd
 import streamlit as st
 
-from embeddings.before_after import K, base_of, before_after
-from embeddings.cards import SpaceCard
-from embeddings.corpus import get_corpus
+from embeddings.evaluate.before_after import K, base_of, before_after
 from embeddings.figures.customise import loss_figure, moved_figure
 from embeddings.models import add_pretrained
 from embeddings.models.sentence import encoder_folder, load_encoder
-from embeddings.workspace import Workspace
-from pages.common import cancellable, flash, guard, label_columns_of, md, plotly_chart, progress_reporter, space
+from embeddings.store.cards import SpaceCard
+from embeddings.store.workspace import Workspace
+from embeddings.text.corpus import get_corpus
+from pages.common import label_columns_of, space
 from pages.ui.defaults import remember_made
+from pages.ui.jobs import cancellable, flash, guard, progress_reporter
+from pages.ui.text import md, plotly_chart
 
 
 def _encoder(ws: Workspace, name: str):

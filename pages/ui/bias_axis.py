@@ -4,11 +4,14 @@ import pandas as pd
 import streamlit as st
 
 from embeddings import bias
+from embeddings.display import plural
 from embeddings.errors import InputError
 from embeddings.figures import axis_strip
 from embeddings.glossary import GLOSSARY
-from embeddings.wordlists import parse_pairs, parse_words
-from pages.common import download_name, guard, md, md_list, plotly_chart, plural, space
+from embeddings.text.wordlists import parse_pairs, parse_words
+from pages.common import space
+from pages.ui.jobs import guard
+from pages.ui.text import download_name, md, md_list, plotly_chart
 
 
 def axis_tab(choices: dict[str, str], chosen: list[str]) -> None:

@@ -5,13 +5,15 @@ import pandas as pd
 import streamlit as st
 
 from embeddings import bias
-from embeddings.cards import SpaceCard
 from embeddings.figures import debias_bars
 from embeddings.glossary import GLOSSARY
-from embeddings.workspace import Workspace
-from pages.common import flash, guard, md, md_list, plotly_chart, space, workspace_root
-from pages.ui.defaults import remember_made
+from embeddings.store.cards import SpaceCard
+from embeddings.store.workspace import Workspace
+from pages.common import space, workspace_root
 from pages.ui.bias_weat import test_json, weat_cell
+from pages.ui.defaults import remember_made
+from pages.ui.jobs import flash, guard
+from pages.ui.text import md, md_list, plotly_chart
 
 
 @st.cache_data(max_entries=16, show_spinner="Measuring what debiasing left…")

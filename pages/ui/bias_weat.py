@@ -5,13 +5,15 @@ import json
 import streamlit as st
 
 from embeddings import bias
-from embeddings.cards import SpaceCard
 from embeddings.errors import InputError
-from embeddings.workspace import Workspace
-from pages.common import cancellable, guard, md_list, progress_reporter, link_names, space, workspace_root
-from pages.ui.url import sync_query_params
+from embeddings.store.cards import SpaceCard
+from embeddings.store.workspace import Workspace
+from pages.common import space, workspace_root
 from pages.ui.bias_weat_inputs import NEW_TEST, custom_test_form, weat_settings
 from pages.ui.bias_weat_results import show_detail, show_grid
+from pages.ui.jobs import cancellable, guard, progress_reporter
+from pages.ui.text import md_list
+from pages.ui.url import names as link_names, sync_query_params
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)

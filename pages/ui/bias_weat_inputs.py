@@ -6,12 +6,15 @@ import streamlit as st
 
 from embeddings import bias
 from embeddings.errors import InputError
-from embeddings.wordlists import parse_words
-from embeddings.workspace import Workspace
-from pages.common import flash, guard, md
+from embeddings.store.workspace import Workspace
+from embeddings.text.wordlists import parse_words
+from pages.ui.jobs import flash, guard
+from pages.ui.options import option_number, option_slider
+from pages.ui.text import md
 
 #: the key of a test saved on the previous run (it joins the selection)
 NEW_TEST = "_bias_new_test"
+W = bias.WeatParams
 
 
 def weat_settings() -> tuple[int, int, int, float, bool, int, str]:
@@ -21,20 +24,16 @@ def weat_settings() -> tuple[int, int, int, float, bool, int, str]:
         ddof = s1.radio("Standard deviation", [1, 0], key="bias_ddof", horizontal=True,
                         format_func=lambda d: "sample (n−1)" if d else "population (n)",
                         help="Caliskan et al. use the sample std; WEFE the population std.")
-        permutations = int(s2.number_input("Sampled permutations", 1000, 1_000_000, 100_000, step=10_000,
-                                           key="bias_perm", help="Used when exact enumeration would need more "
-                                           "than 100,000 partitions."))
-        seed = int(s3.number_input("Seed", 0, 1_000_000, 0, key="bias_seed"))
-        max_missing = s4.slider("Refuse above this share unknown", 0.0, 1.0, bias.MAX_MISSING, 0.05,
-                                key="bias_missing", help="Words missing from a space, or built from its word pieces "
-                                "(FastText), count as unknown.")
+        permutations = int(option_number("Sampled permutations", W, "permutations", key="bias_perm", where=s2))
+        seed = int(option_number("Seed", W, "seed", key="bias_seed", where=s3))
+        max_missing = option_slider("Refuse above this share unknown", W, "max_missing", key="bias_missing", where=s4)
         fallback = s5.toggle("Lowercase fallback", key="bias_fallback",
                              help="Cased spaces: try the lowercase word when the word as written is missing. "
                                   "Uncased spaces are always looked up in lowercase.")
         b1, b2, _ = st.columns([1, 2, 2])
-        resamples = int(b1.number_input("Bootstrap resamples", 0, 20_000, bias.BOOTSTRAP, step=500, key="bias_boot",
-                                        help="For the 95% interval on d: the words of each of X, Y, A and B are "
-                                             "drawn again with replacement. 0: no interval."))
+        resamples = int(option_number("Bootstrap resamples", W, "bootstrap", key="bias_boot", where=b1,
+                                      help="For the 95% interval on d: the words of each of X, Y, A and B are "
+                                           "drawn again with replacement. 0: no interval."))
         seat_unit = b2.radio("SEAT permutes", bias.SEAT_UNITS, horizontal=True, key="bias_seat_unit",
                              format_func=lambda u: {"word": "whole words (default)",
                                                     "sentence": "single sentences (May et al.)"}[u],

@@ -7,8 +7,9 @@ import streamlit as st
 
 from embeddings import bias
 from embeddings.figures import influence_bars, metric_heatmap, weat_forest, weat_heatmap, weat_strip
-from embeddings.reports import bias_report
-from pages.common import md, md_list, plotly_chart, space
+from embeddings.figures.reports import bias_report
+from pages.common import space
+from pages.ui.text import md, md_list, plotly_chart
 
 
 def _side_by_side(results: dict, others: dict, tests: list[str], spaces: list[str]) -> pd.DataFrame:

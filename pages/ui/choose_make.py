@@ -4,12 +4,15 @@ table."""
 
 import streamlit as st
 
-from embeddings.corpus import Corpus
-from embeddings.docspaces import LSA_DIM, POOLING, TFIDF_KINDS
+from embeddings.display import plural
 from embeddings.models import add_baseline, add_pooled, add_pretrained
-from embeddings.workspace import Workspace
-from pages.common import cancellable, flash, guard, md, plural, progress_reporter, space_cards
+from embeddings.models.docspaces import LSA_DIM, POOLING, TFIDF_KINDS
+from embeddings.store.workspace import Workspace
+from embeddings.text.corpus import Corpus
+from pages.common import space_cards
 from pages.ui.defaults import remember_made
+from pages.ui.jobs import cancellable, flash, guard, progress_reporter
+from pages.ui.text import md
 
 #: the session key that carries a space just made to the next run's selection
 NEW_SPACE = "_ch_new_space"
@@ -60,9 +63,9 @@ def show_similarity(ws: Workspace, upload, spaces: list, seed: int) -> None:
     """Score the chosen spaces on an uploaded pairs file (Spearman of cosine against gold)."""
     import pandas as pd
 
+    from embeddings.analysis.similarity import MAX_PAIRS_BYTES, parse_sts, similarity_board
     from embeddings.errors import InputError
     from embeddings.readers import decode
-    from embeddings.similarity import MAX_PAIRS_BYTES, parse_sts, similarity_board
 
     data = upload.getvalue()
     if len(data) > MAX_PAIRS_BYTES:

@@ -4,9 +4,9 @@ classifier's setting does to the verdict (the two protocols, kNN, the C chosen p
 import pandas as pd
 import streamlit as st
 
-from embeddings.benchmark import Benchmark
-from embeddings.classify import C_GRID, INNER_FOLDS, KNN_K, PROTOCOL_LABELS
-from pages.common import md
+from embeddings.evaluate.benchmark import Benchmark
+from embeddings.evaluate.classify import C_GRID, INNER_FOLDS, KNN_K, PROTOCOL_LABELS
+from pages.ui.text import md
 
 
 def show_pairs(bench: Benchmark) -> None:
@@ -53,5 +53,6 @@ def show_classification(bench: Benchmark) -> None:
         st.caption(f"Main reading: {PROTOCOL_LABELS[bench.protocol]}; means over {folds} folds "
                    f"({bench.repeats} repeat(s) of the k-fold) of {n:,} documents. C tuned: chosen from "
                    f"{', '.join(f'{c:g}' for c in C_GRID)} by macro-F1 over {INNER_FOLDS} inner folds of each "
-                   f"training fold alone (Newton-CG to tolerance 1e-6 along a warm-started path: the answer of a cold GridSearchCV). kNN: MTEB's k = {KNN_K} nearest training "
+                   f"training fold alone (Newton-CG to tolerance 1e-6 along a warm-started path: the answer of a cold "
+                   f"GridSearchCV). kNN: MTEB's k = {KNN_K} nearest training "
                    "documents by cosine vote.")

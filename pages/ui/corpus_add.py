@@ -5,16 +5,19 @@ from pathlib import Path
 
 import streamlit as st
 
-from embeddings.boilerplate import RULE
-from embeddings.corpus import PHRASE_MODES, PHRASE_SCORING, RECOMMENDED, Preprocessing, add_corpus, read_documents
+from embeddings.display import plural
 from embeddings.errors import InputError
-from embeddings.preprocess import SCORER_NAMES
-from embeddings.readers import Limits, Source, format_of, inspect_fields, UPLOAD_TYPES
-from embeddings.samples import SAMPLES
-from embeddings.workspace import Workspace
-from pages.common import flash, guard, md, plural, progress_reporter
-from pages.ui.defaults import SELECTED_CORPUS
+from embeddings.readers import UPLOAD_TYPES, Limits, Source, format_of, inspect_fields
+from embeddings.store.workspace import Workspace
+from embeddings.text.boilerplate import RULE
+from embeddings.text.corpus import add_corpus, read_documents
+from embeddings.text.preprocess import PHRASE_MODES, PHRASE_SCORING, RECOMMENDED, SCORER_NAMES, Preprocessing
+from embeddings.text.samples import SAMPLES
 from pages.ui.corpus_preview import show_preview
+from pages.ui.defaults import SELECTED_CORPUS
+from pages.ui.jobs import flash, guard, progress_reporter
+from pages.ui.options import option_number
+from pages.ui.text import md
 
 #: the session key of the corpus shown under Inspect (a new corpus is selected there)
 INSPECT_KEY = "inspect_corpus"
@@ -26,7 +29,8 @@ def preprocessing_options() -> Preprocessing:
         c1, c2, c3 = st.columns(3)
         lowercase = c1.checkbox("Lowercase", value=d.lowercase, key="pp_lower")
         accents = c1.checkbox("Strip accents (café → cafe)", value=d.strip_accents, key="pp_accents")
-        min_length = c1.number_input("Minimum token length", 1, 20, d.min_length, key="pp_minlen")
+        min_length = option_number("Minimum token length", Preprocessing, "min_length", key="pp_minlen", where=c1,
+                                   value=d.min_length)
         boilerplate = c1.checkbox("Drop boilerplate lines", value=d.boilerplate, key="pp_boilerplate",
                                   help=f"Navigation, headers and footers: {RULE}. Preview shows what goes.")
         stopwords = c2.checkbox("Remove stopwords (gensim's English list)", value=d.stopwords, key="pp_stop")
@@ -47,8 +51,8 @@ def preprocessing_options() -> Preprocessing:
             threshold = c3.slider("Phrase threshold ", 1.0, 200.0, 10.0, step=1.0, key="pp_threshold_default",
                                   disabled=phrases == "none", help="Higher: fewer, stronger phrases (gensim's "
                                   "default 10 lets through pairs such as he_said).")
-        min_count = c3.number_input("Phrase min count", 1, 1000, d.phrase_min_count, key="pp_phrase_min",
-                                    disabled=phrases == "none")
+        min_count = option_number("Phrase min count", Preprocessing, "phrase_min_count", key="pp_phrase_min", where=c3,
+                                  value=d.phrase_min_count, disabled=phrases == "none")
     prep = Preprocessing(lowercase=lowercase, strip_accents=accents, min_length=int(min_length),
                          stopwords=stopwords, numbers=numbers, sentences=sentences, phrases=phrases,
                          phrase_scoring=scoring, phrase_threshold=float(threshold), phrase_min_count=int(min_count),
@@ -83,10 +87,8 @@ def add_corpus_tabs(ws: Workspace, prep: Preprocessing) -> None:
         except InputError as exc:  # a bad EMBEDDINGS_MAX_UPLOAD_MB: say so, and keep the default
             st.error(md(exc), icon=":material/error:")
             limits = Limits()
-        files = st.file_uploader(
-            "Files: .txt .md .csv .tsv .jsonl .html .pdf .docx, or a .zip of them",
-            type=UPLOAD_TYPES, accept_multiple_files=True, key="uploads",
-        ) or []
+        files = st.file_uploader("Files: .txt .md .csv .tsv .jsonl .html .pdf .docx, or a .zip of them",
+                                 type=UPLOAD_TYPES, accept_multiple_files=True, key="uploads") or []
         c1, c2 = st.columns(2)
         split = c1.radio("Documents in a .txt/.md file", ["paragraphs", "lines", "file"], key="txt_split",
                          horizontal=True, format_func=lambda x: {"paragraphs": "one per paragraph", "lines": "one per line",
@@ -100,10 +102,8 @@ def add_corpus_tabs(ws: Workspace, prep: Preprocessing) -> None:
                 if format_of(f.name) in ("csv", "tsv", "jsonl"):
                     fields = inspect_fields(Source(f.name, f.getvalue(), header=header))
                     if fields:
-                        text_fields[f.name] = st.selectbox(
-                            f"Text column in {md(f.name)} (other columns are kept as metadata)", fields,
-                            key=f"field_{f.name}",
-                        )
+                        text_fields[f.name] = st.selectbox(f"Text column in {md(f.name)} (other columns are kept "
+                                                           "as metadata)", fields, key=f"field_{f.name}")
         default_name = Path(files[0].name).stem if files else ""
         upload_name = st.text_input("Corpus name", placeholder=default_name or "my-corpus", key="upload_name")
 

@@ -3,9 +3,11 @@ the phrases they detect and the boilerplate lines they drop."""
 
 import streamlit as st
 
-from embeddings.boilerplate import strip_boilerplate
-from embeddings.corpus import Preprocessing, preview_phrases
-from pages.common import guard, md, plural
+from embeddings.display import plural
+from embeddings.text.boilerplate import strip_boilerplate
+from embeddings.text.preprocess import Preprocessing, preview_phrases
+from pages.ui.jobs import guard
+from pages.ui.text import md
 
 
 def show_preview(key: str, documents, prep: Preprocessing) -> None:

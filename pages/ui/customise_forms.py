@@ -5,18 +5,20 @@ or failed run saves nothing."""
 import streamlit as st
 
 from embeddings.demo import LABEL_COLUMN, opening_corpus
+from embeddings.display import plural
 from embeddings.errors import InputError
 from embeddings.models import distil_space, finetune_space
 from embeddings.models.distil import DIMS
 from embeddings.models.finetune import MATRYOSHKA_DIMS, METHODS, FinetuneParams
-from embeddings.model_folders import confine
 from embeddings.models.sentence import MINILM
 from embeddings.progress import duration
-from embeddings.splits import HELD_OUT_FRACTION
-from embeddings.workspace import Workspace
-from pages.common import (cancellable, corpora, flash, guard, label_columns_of, md, plural, progress_reporter,
-                          space_cards)
+from embeddings.store.model_folders import confine
+from embeddings.store.workspace import Workspace
+from pages.common import corpora, label_columns_of, space_cards
 from pages.ui.defaults import pick_corpus, remember_made
+from pages.ui.jobs import cancellable, flash, guard, progress_reporter
+from pages.ui.options import option_number, option_slider
+from pages.ui.text import md
 
 METHOD_HELP = {
     "simcse": "SimCSE, unsupervised: each sentence twice, with dropout noise (MultipleNegativesRankingLoss).",
@@ -71,7 +73,6 @@ def _run(key: str, what: str, name: str, job):
 
 
 def finetune_form(ws: Workspace) -> None:
-    d = FinetuneParams()
     c1, c2, c3 = st.columns(3)
     with c1:
         base = encoder_choice("ft_base")
@@ -88,12 +89,10 @@ def finetune_form(ws: Workspace) -> None:
         label = st.selectbox("Label column", columns, key=f"ft_label_{corpus.id}",
                              index=columns.index(LABEL_COLUMN) if LABEL_COLUMN in columns else 0)
     b1, b2, b3, b4 = st.columns(4)
-    budget = int(b1.number_input("Training texts, at most", 64, 200_000, d.max_sentences, step=500, key="ft_budget",
-                                 help="Sentences (simcse, tsdae) or documents (supervised), drawn with the seed."))
-    epochs = int(b2.number_input("Epochs", 1, 20, d.epochs, key="ft_epochs"))
-    seed = int(b3.number_input("Seed", 0, 10_000, d.seed, key="ft_seed"))
-    held = b4.slider("Held out", 0.1, 0.9, HELD_OUT_FRACTION, 0.05, key="ft_held",
-                     help="The share of documents never trained on: the benchmarks score every space on them.")
+    budget = int(option_number("Training texts, at most", FinetuneParams, "max_sentences", key="ft_budget", where=b1))
+    epochs = int(option_number("Epochs", FinetuneParams, "epochs", key="ft_epochs", where=b2))
+    seed = int(option_number("Seed", FinetuneParams, "seed", key="ft_seed", where=b3))
+    held = option_slider("Held out", FinetuneParams, "held_out", key="ft_held", where=b4)
     matryoshka = st.toggle("Matryoshka: keep quality when the vectors are cut to " + ", ".join(map(str, MATRYOSHKA_DIMS[1:]))
                            + " dimensions", key="ft_matryoshka", disabled=method == "tsdae")
     default = _default_name(corpus.name, base, method)

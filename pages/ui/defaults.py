@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from embeddings.cards import SpaceCard, is_general_space
+from embeddings.store.cards import SpaceCard, is_general_space
 from pages.common import corpora, space_cards
 from pages.ui.url import names as link_names
 

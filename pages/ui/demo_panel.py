@@ -9,9 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from embeddings.demo import Stage, own_data, waiting_for
-from embeddings.demo_run import Status, read_status
+from embeddings.demo.run import Status, read_status
 from embeddings.progress import duration
-from embeddings.workspace import Workspace
+from embeddings.store.workspace import Workspace
 
 #: how often a waiting page reads the status (seconds)
 POLL = 1.0

@@ -2,16 +2,17 @@
 
 import streamlit as st
 
-from embeddings.corpus import Corpus
 from embeddings.demo import opening_corpus
 from embeddings.models import add_pretrained, train_space
 from embeddings.models.gensim_models import TrainParams
-from embeddings.artefact import Artefact
-from embeddings.workspace import Workspace
-from pages.common import cancellable, guard, progress_reporter
-from pages.ui.defaults import SELECTED_CORPUS
+from embeddings.store.artefact import Artefact
+from embeddings.store.workspace import Workspace
+from embeddings.text.corpus import Corpus
 from pages.ui.customise_forms import folder_input
+from pages.ui.defaults import SELECTED_CORPUS
+from pages.ui.jobs import cancellable, guard, progress_reporter
 from pages.ui.models_more import import_tab, reduce_tab, saved
+from pages.ui.options import option_number
 
 #: the session flag set while a training runs (a rerun that finds it set means Cancel was pressed)
 TRAINING_FLAG = "training_in_progress"
@@ -37,26 +38,24 @@ def add_space_tabs(ws: Workspace, items: list[Corpus], arts: list[Artefact]) -> 
             family = c2.radio("Model", list(FAMILY_LABELS), format_func=FAMILY_LABELS.get, key="train_family")
             c1, c2, c3, c4 = st.columns(4)
             d = TrainParams()                       # the defaults the CLI and the demo use too
-            dim = c1.number_input("Dimensions", 2, 1000, d.dim, key="train_dim")
-            window = c2.number_input("Window", 1, 20, d.window, key="train_window")
-            min_count = c3.number_input("Min count", 1, 1000, d.min_count, key="train_min_count",
-                                        help="Terms seen fewer times get no vector.")
-            seed = c4.number_input("Seed", 0, 2**31 - 1, d.seed, key="train_seed")
+            dim = option_number("Dimensions", TrainParams, "dim", key="train_dim", where=c1)
+            window = option_number("Window", TrainParams, "window", key="train_window", where=c2)
+            min_count = option_number("Min count", TrainParams, "min_count", key="train_min_count", where=c3)
+            seed = option_number("Seed", TrainParams, "seed", key="train_seed", where=c4)
             settings = dict(dim=int(dim), window=int(window), min_count=int(min_count), seed=int(seed))
             if family != "ppmi-svd":
                 c1, c2, c3, c4 = st.columns(4)
                 sg = c1.radio("Architecture", ["Skip-gram", "CBOW"], index=0 if d.sg else 1, key="train_arch",
                               help="Skip-gram learns rare words better; CBOW is faster on large corpora.") == "Skip-gram"
-                epochs = c2.number_input("Epochs", 1, 200, d.epochs, key="train_epochs")
-                negative = c3.number_input("Negative samples", 0, 30, d.negative, key="train_negative")
-                sample = c4.number_input("Down-sampling", 0.0, 0.1, d.sample, step=1e-4, format="%.4f",
-                                         key="train_sample")
+                epochs = option_number("Epochs", TrainParams, "epochs", key="train_epochs", where=c2)
+                negative = option_number("Negative samples", TrainParams, "negative", key="train_negative", where=c3)
+                sample = option_number("Down-sampling", TrainParams, "sample", key="train_sample", where=c4, format="%.4f")
                 settings.update(sg=sg, epochs=int(epochs), negative=int(negative), sample=float(sample),
                                 workers=d.workers)
                 if family == "fasttext":
                     c1, c2, _, _ = st.columns(4)
-                    settings["min_n"] = int(c1.number_input("Min n-gram", 1, 10, d.min_n, key="train_min_n"))
-                    settings["max_n"] = int(c2.number_input("Max n-gram", 1, 12, d.max_n, key="train_max_n"))
+                    settings["min_n"] = int(option_number("Min n-gram", TrainParams, "min_n", key="train_min_n", where=c1))
+                    settings["max_n"] = int(option_number("Max n-gram", TrainParams, "max_n", key="train_max_n", where=c2))
             default_name = f"{corpus_name}-{family}-{int(dim)}d"
             name = st.text_input("Space name", placeholder=default_name, key="train_name") or default_name
             if st.button("Train", type="primary", key="train_btn"):

@@ -3,14 +3,16 @@ what every way of making a space does once saved."""
 
 import streamlit as st
 
-from embeddings.artefact import Artefact
-from embeddings.cards import SpaceCard
+from embeddings.display import plural
 from embeddings.models import import_upload, reduce_space
 from embeddings.models.vectors import IMPORT_FORMATS
 from embeddings.readers import Limits
-from embeddings.workspace import Workspace
-from pages.common import flash, guard, md, plural
+from embeddings.store.artefact import Artefact
+from embeddings.store.cards import SpaceCard
+from embeddings.store.workspace import Workspace
 from pages.ui.defaults import remember_made
+from pages.ui.jobs import flash, guard
+from pages.ui.text import md
 
 
 def saved(space_obj, verb: str) -> None:

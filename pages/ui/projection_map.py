@@ -7,9 +7,9 @@ import numpy as np
 import streamlit as st
 
 from embeddings.figures import projection_figure
-from embeddings.maps import LARGE_MAP, map_view, selection_extent
-from pages.common import md
+from embeddings.layout.maps import LARGE_MAP, map_view, selection_extent
 from pages.ui.projection_view import layers_for
+from pages.ui.text import md
 
 
 def large_view(name: str, proj, search: str, picked: set[str]):

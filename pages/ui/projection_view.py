@@ -10,20 +10,21 @@ import numpy as np
 import streamlit as st
 
 from embeddings.figures import MAX_WORD_LABELS, MapLayers
-from embeddings.clusters import N_CLUSTERS, cluster
-from embeddings.projection import (DEFAULT_PARAMS, DEFAULT_POINTS, MAX_POINTS, METHOD_LABELS, METHODS,
-                                   REPRODUCIBLE_SEED, SEED)
-from embeddings.wordlists import parse_named_lists
+from embeddings.layout.clusters import N_CLUSTERS, cluster
+from embeddings.layout.projection import MAX_POINTS, METHOD_LABELS, METHODS, SEED, ProjectionParams
+from embeddings.text.wordlists import parse_named_lists
 from pages.common import space
+from pages.ui.options import bound, option_number, option_slider
 from pages.ui.url import URL, Bound, check_link, choice
 
 COLOUR_BY = ["log frequency", "cluster (KMeans)", "cluster (HDBSCAN)", "word lists", "metadata column"]
 MODES = ["Most frequent", "All", "Word list", "Regex"]
 #: the settings a link may carry, and the widgets' own bounds (#26, item 6)
-LINK = {"pj_mode": Bound(options=tuple(MODES)), "pj_top": Bound(50, MAX_POINTS), "pj_repro": Bound(flag=True),
-        "pj_seed": Bound(0, 10_000), "pj_nn": Bound(2, 100), "pj_md": Bound(0.0, 0.99, whole=False),
-        "pj_perp": Bound(5.0, 100.0, whole=False), "pj_colour": Bound(options=tuple(COLOUR_BY)),
-        "pj_align": Bound(flag=True)}
+P = ProjectionParams
+LINK = {"pj_mode": Bound(options=tuple(MODES)), "pj_top": bound(P, "points"), "pj_repro": Bound(flag=True),
+        "pj_seed": bound(P, "seed"), "pj_nn": bound(P, "n_neighbors"), "pj_md": bound(P, "min_dist"),
+        "pj_perp": bound(P, "perplexity"), "pj_colour": Bound(options=tuple(COLOUR_BY)),
+        "pj_align": Bound(flag=True), "pj_k": bound(P, "n_clusters")}
 
 
 @dataclass
@@ -63,23 +64,16 @@ def view_controls(names: list[str]) -> View:
     params: dict = {}
     with st.expander("Settings", icon=":material/tune:"):
         s1, s2, s3, s4 = st.columns(4)
-        top = s1.number_input("How many (most frequent)", *LINK["pj_top"].span, DEFAULT_POINTS, step=500, key="pj_top",
-                              bind=URL)
+        top = option_number("How many (most frequent)", P, "points", key="pj_top", where=s1, bind=URL)
         reproducible = s2.toggle("Reproducible", value=False, key="pj_repro", bind=URL,
                                  help="Seeded layouts are identical run to run, but umap-learn then uses one core. "
                                       "Either way a finished layout is cached and reopens as it was.")
-        seed = int(s2.number_input("Seed", *LINK["pj_seed"].span, REPRODUCIBLE_SEED, key="pj_seed",
-                                   disabled=not reproducible, bind=URL)) if reproducible else SEED
+        seed = int(option_number("Seed", P, "seed", key="pj_seed", where=s2, bind=URL)) if reproducible else SEED
         if method == "umap":
-            d = DEFAULT_PARAMS["umap"]
-            params = {"n_neighbors": int(s3.slider("n_neighbors", *LINK["pj_nn"].span, d["n_neighbors"], key="pj_nn",
-                                                   bind=URL)),
-                      "min_dist": float(s4.slider("min_dist", *LINK["pj_md"].span, d["min_dist"], key="pj_md",
-                                                  bind=URL))}
+            params = {"n_neighbors": int(option_slider("n_neighbors", P, "n_neighbors", key="pj_nn", where=s3, bind=URL)),
+                      "min_dist": float(option_slider("min_dist", P, "min_dist", key="pj_md", where=s4, bind=URL))}
         elif method == "tsne":
-            params = {"perplexity": float(s3.slider("perplexity", *LINK["pj_perp"].span,
-                                                    DEFAULT_PARAMS["tsne"]["perplexity"],
-                                                    key="pj_perp", bind=URL))}
+            params = {"perplexity": float(option_slider("perplexity", P, "perplexity", key="pj_perp", where=s3, bind=URL))}
     words_text = st.text_area("Words, one per line or comma-separated", key="pj_words", height=80, bind=URL) \
         if mode == "Word list" else ""
     regex = st.text_input("Regular expression over the labels", key="pj_regex", placeholder="^(new|south)_",
@@ -99,7 +93,7 @@ def view_controls(names: list[str]) -> View:
     lists: dict[str, set[str]] = {}
     meta_column = None
     if colour_by == "cluster (KMeans)":
-        n_clusters = st.slider("Clusters", 2, 40, N_CLUSTERS, key="pj_k", bind=URL)
+        n_clusters = option_slider("Clusters", P, "n_clusters", key="pj_k", bind=URL)
     elif colour_by == "word lists":
         raw = st.text_area("One list per line: `name: word, word, ...`", key="pj_lists", bind=URL,
                            value="people: man, woman, boy, girl, king, queen\nplaces: sydney, melbourne, london, paris")

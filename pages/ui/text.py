@@ -8,8 +8,7 @@ import re
 
 import streamlit as st
 
-from embeddings.display import plural, safe_figure, safe_filename  # noqa: F401  (plural: re-exported)
-
+from embeddings.display import safe_figure, safe_filename
 
 # -- a user's string is text ---------------------------------------------------------
 # Streamlit reads Markdown (and its own :icon: / :color[...] / $LaTeX$ directives) in every

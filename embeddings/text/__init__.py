@@ -1,0 +1,1 @@
+"""Documents to tokens: corpora, preprocessing, boilerplate, bundled samples, word lists and user patterns."""
