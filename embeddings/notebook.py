@@ -1,8 +1,10 @@
 """The Python API for notebooks: continue in Python what the app shows.
 
->>> from embeddings import Workspace, compare, benchmark    # doctest: +SKIP
->>> ws = Workspace.open("workspace")                        # doctest: +SKIP
->>> ws.space("glove-50d").neighbours("river", k=5)          # doctest: +SKIP
+::
+
+    from embeddings import Workspace, compare, benchmark
+    ws = Workspace.open("workspace")
+    ws.space("glove-50d").neighbours("river", k=5)
 
 Everything here is a thin layer over the core the pages and the CLI use, with the same
 defaults (the options of :mod:`embeddings.options`), and every result is a plain value or a

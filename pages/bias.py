@@ -2,19 +2,14 @@
 
 import streamlit as st
 
-from pages.common import space_cards, spaces_or_stop, workspace
+from pages.common import open_page, space_cards, spaces_or_stop
 from pages.ui import bias_axis, bias_debias, bias_weat
-from pages.ui.demo_panel import wait_for_demo
-from pages.ui.jobs import show_flash
 from pages.ui.text import md_list
 from pages.ui.url import URL, Bound, check_link, names as link_names
 
-ws = workspace()
-st.title("Bias probes")
-wait_for_demo(workspace(), "bias")
-st.caption("WEAT effect sizes with a real permutation test, SEAT for sentence encoders, bias axes with DirectBias "
-           "and RIPA, and hard debiasing. Every number says which words it was computed on.")
-show_flash()
+ws = open_page("Bias probes", "bias",
+               "WEAT effect sizes with a real permutation test, SEAT for sentence encoders, bias axes with DirectBias "
+               "and RIPA, and hard debiasing. Every number says which words it was computed on.")
 
 choices = spaces_or_stop()
 cards = space_cards()

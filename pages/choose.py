@@ -10,22 +10,18 @@ from embeddings.evaluate.classify import PROTOCOL_LABELS, PROTOCOLS, BenchmarkPa
 from embeddings.evaluate.tasks import MAIN_METRIC, TASKS
 from embeddings.figures import dimension_figure, few_shot_figure, pareto_figure
 from embeddings.figures.reports import benchmark_report
-from pages.common import corpora, label_columns_of, space, space_cards, workspace
+from pages.common import corpora, label_columns_of, open_page, space, space_cards
 from pages.ui.choose_make import NEW_SPACE, make_document_space, show_similarity
 from pages.ui.choose_results import show_classification, show_pairs
 from pages.ui.defaults import pick_corpus
-from pages.ui.demo_panel import wait_for_demo
-from pages.ui.jobs import cancellable, guard, progress_reporter, show_flash
+from pages.ui.jobs import cancellable, guard, progress_reporter
 from pages.ui.options import option_number
 from pages.ui.text import download_name, md, plotly_chart
 
-ws = workspace()
-st.title("Choose an embedding")
-wait_for_demo(workspace(), "choose")
-st.caption("Which embedding works best on *your* task? Each space is scored on your corpus's labels (classification, "
-           "clustering, retrieval, as MTEB does), every difference is tested on the same folds, and each space's "
-           "cost sits beside its quality.")
-show_flash()
+ws = open_page("Choose an embedding", "choose",
+               "Which embedding works best on *your* task? Each space is scored on your corpus's labels (classification, "
+               "clustering, retrieval, as MTEB does), every difference is tested on the same folds, and each space's "
+               "cost sits beside its quality.")
 
 
 labelled = {c.name: (c, label_columns_of(c.id)) for c in corpora()}

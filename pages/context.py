@@ -18,21 +18,17 @@ from embeddings.analysis.context import (
 from embeddings.demo import DEMO_CORPUS
 from embeddings.figures.customise import SENSE_COLOURS, senses_figure
 from embeddings.models.sentence import encoder_folder, load_encoder
-from pages.common import corpora, space, space_cards, workspace
+from pages.common import corpora, open_page, space, space_cards
 from pages.ui.customise_forms import encoder_choice
 from pages.ui.defaults import follow, pick_corpus, space_order
-from pages.ui.demo_panel import wait_for_demo
-from pages.ui.jobs import cancellable, guard, progress_reporter, show_flash
+from pages.ui.jobs import cancellable, guard, progress_reporter
 from pages.ui.text import md, md_highlight, plotly_chart
 
-ws = workspace()
-st.title("Words in context")
-wait_for_demo(workspace(), "context")
-st.caption("A static model (Word2Vec, GloVe) gives a word one vector; a transformer gives each *use* its own. Here "
-           "every sentence that holds the term gives a vector (the term's word pieces in the encoder's last layer); "
-           "the uses are clustered into senses, and **spread** (the mean cosine distance between uses) says how "
-           "differently the corpus uses the word: rank your domain terms by it to find the ambiguous jargon.")
-show_flash()
+ws = open_page("Words in context", "context",
+               "A static model (Word2Vec, GloVe) gives a word one vector; a transformer gives each *use* its own. Here "
+               "every sentence that holds the term gives a vector (the term's word pieces in the encoder's last layer); "
+               "the uses are clustered into senses, and **spread** (the mean cosine distance between uses) says how "
+               "differently the corpus uses the word: rank your domain terms by it to find the ambiguous jargon.")
 
 names = {c.name: c for c in corpora()}
 if not names:

@@ -8,22 +8,17 @@ from embeddings.display import plural
 from embeddings.figures import length_histogram, zipf_figure
 from embeddings.text.corpus import delete_corpus, rename_corpus
 from embeddings.text.preprocess import SCORER_NAMES
-from pages.common import corpora, corpus_tables, workspace
+from pages.common import corpora, corpus_tables, open_page
 from pages.ui.corpus_add import INSPECT_KEY, add_corpus_tabs, preprocessing_options
 from pages.ui.defaults import SELECTED_CORPUS
-from pages.ui.demo_panel import wait_for_demo
-from pages.ui.jobs import guard, show_flash
+from pages.ui.jobs import guard
 from pages.ui.text import fmt_int, md, plotly_chart
 
-ws = workspace()
-
-st.title("Corpora")
-wait_for_demo(workspace(), "corpus")
-st.caption("Bring text, choose how it is tokenised, and look at what you got. Nothing leaves this machine.")
+ws = open_page("Corpora", "corpus",
+               "Bring text, choose how it is tokenised, and look at what you got. Nothing leaves this machine.")
 
 
 st.subheader("Add a corpus")
-show_flash()
 add_corpus_tabs(ws, preprocessing_options())
 
 

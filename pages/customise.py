@@ -3,20 +3,15 @@ see what changed, measured on documents the model never saw."""
 
 import streamlit as st
 
-from pages.common import space_cards, workspace
+from pages.common import open_page, space_cards
 from pages.ui.before_after_view import before_after_view
 from pages.ui.customise_forms import distil_form, finetune_form
-from pages.ui.demo_panel import wait_for_demo
-from pages.ui.jobs import show_flash
 from pages.ui.url import URL, Bound, check_link
 
-ws = workspace()
-st.title("Customise an encoder")
-wait_for_demo(workspace(), "customise")
-st.caption("Adapt the sentence encoder to your domain, privately, on this machine: fine-tune it on your corpus "
-           "(SimCSE, TSDAE, or from your labels), distil it into a static model that is tens of times faster, and "
-           "compare before and after on held-out documents.")
-show_flash()
+ws = open_page("Customise an encoder", "customise",
+               "Adapt the sentence encoder to your domain, privately, on this machine: fine-tune it on your corpus "
+               "(SimCSE, TSDAE, or from your labels), distil it into a static model that is tens of times faster, and "
+               "compare before and after on held-out documents.")
 
 TABS = ("Before and after", "Fine-tune", "Distil")
 check_link({"cu_tab": Bound(options=TABS)})

@@ -7,19 +7,14 @@ from embeddings.display import param_rows
 from embeddings.models.export import EXPORT_FORMATS, export_bytes
 from embeddings.store.cards import SpaceCard
 from embeddings.store.space_store import list_spaces, space_problem
-from pages.common import corpora, space, workspace
-from pages.ui.demo_panel import wait_for_demo
-from pages.ui.jobs import guard, show_flash
+from pages.common import corpora, open_page, space
+from pages.ui.jobs import guard
 from pages.ui.models_add import TRAINING_FLAG, add_space_tabs
 from pages.ui.text import download_name, fmt_int, md
 
-ws = workspace()
-
-st.title("Models")
-wait_for_demo(workspace(), "models")
-st.caption("Train an embedding model on a corpus, or take a pretrained one. Every model becomes a space: "
-           "labelled, normalised vectors the other pages compare.")
-show_flash()
+ws = open_page("Models", "models",
+               "Train an embedding model on a corpus, or take a pretrained one. Every model becomes a space: "
+               "labelled, normalised vectors the other pages compare.")
 if st.session_state.pop(TRAINING_FLAG, None):
     st.warning("Training was cancelled; nothing was saved.", icon=":material/cancel:")
 

@@ -113,6 +113,10 @@ def test_cli_stability_and_the_audits_noise_floor(ws, capsys):
     # without a noise floor, the raw threshold flags instead
     plain = audit(get_corpus(ws, "lee"), [dom, glove], mine=30)
     assert plain.noise is None and "stability" not in plain.terms
+    # Jaccard@k is comparable only at one k: a study at k = 10 is no floor for an audit at k = 15
+    code, out, err = run(capsys, "--workspace", ws.root, "audit", "--corpus", "lee", "--spaces", "dom,glove",
+                         "--mine", "30", "-k", "15")
+    assert code == 2 and "measured at k = 10" in err and "compares k = 15" in err
 
     # the Compare page's noise floor: the study found for the space, and the same rule over
     # the comparison's shared labels, counted here label by label

@@ -317,6 +317,9 @@ def audit(corpus: Corpus, spaces: Sequence[EmbeddingSpace], terms: Sequence[str]
     """
     say = progress or (lambda f, m: None)
     _check_request(spaces, terms, mine, k)
+    if noise is not None and noise.params.k != k:     # Jaccard@k is only comparable at the same k
+        raise InputError(f"The noise floor {noise.name} was measured at k = {noise.params.k}, and this audit "
+                         f"compares k = {k} neighbours: audit at k = {noise.params.k}, or measure a study at k = {k}.")
     names = [s.name for s in spaces]
     domain = choose_domain(corpus, spaces, domain)
     dom = next(s for s in spaces if s.name == domain)

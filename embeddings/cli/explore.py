@@ -90,8 +90,8 @@ def register(sub) -> None:
     """Add this module's subcommands (in the order ``--help`` lists them)."""
     nb = _command(sub, cmd_neighbours, "neighbours",
                   help="nearest neighbours of a term or expression (king - man + woman)")
-    nb.add_argument("space")
-    nb.add_argument("query")
+    for name in ("space", "query"):
+        nb.add_argument(name)
     add_flag(nb, "-k", NeighbourParams, "k")
     nb.add_argument("--include-query", action="store_true", help="keep the query's own words in the results")
     nb.add_argument("--exact", action="store_true",
@@ -99,8 +99,8 @@ def register(sub) -> None:
     nb.add_argument("--build-index", action="store_true",
                     help="build the space's approximate index first if it has none (above 50,000 labels; saved)")
     cmp_ = _command(sub, cmd_compare, "compare", help="neighbourhood overlap of two spaces over their shared labels")
-    cmp_.add_argument("a")
-    cmp_.add_argument("b")
+    for name in ("a", "b"):
+        cmp_.add_argument(name)
     add_flag(cmp_, "-k", CompareParams, "k")
     add_flag(cmp_, "--max-labels", CompareParams, "max_labels")
     cmp_.add_argument("--all-labels", action="store_true",
