@@ -48,7 +48,7 @@ def _wefe(glove):
 
     def run(metric, test):
         words = [[w.lower() for w in s.words] for s in test.sets]
-        union = lambda a, b: a + [w for w in b if w not in a]  # noqa: E731
+        union = lambda a, b: a + [w for w in b if w not in a]
         if metric in ("rnd", "ect"):
             q = Query([words[0], words[1]], [union(words[2], words[3])], ["X", "Y"], ["AB"])
         elif metric == "mac":

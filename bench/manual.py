@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-from tests.data.debian_manual import manual_html  # noqa: E402
+from tests.data.debian_manual import manual_html  # noqa: E402  (after sys.path gains the checkout)
 
 NAVIGATION = {"previous", "next", "topic", "bug", "donate", "prev", "up", "home"}
 

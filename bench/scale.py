@@ -145,7 +145,7 @@ def ann(glove) -> dict:
         t = time.perf_counter()
         exact_top[q] = set(top_k(x @ x[q], 10, np.array([q])).tolist())
         exact_t.append(time.perf_counter() - t)
-    ms = lambda v, p: round(1000 * float(np.percentile(v, p)), 3)  # noqa: E731
+    ms = lambda v, p: round(1000 * float(np.percentile(v, p)), 3)
 
     def run(expansion: int) -> dict:
         index.expansion_search = expansion

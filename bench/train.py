@@ -68,7 +68,7 @@ def main() -> None:
             t_save = best(args.repeat, lambda: train_space(ws, "bench", family, f"s{next(counter)}", dim=100,
                                                            sg=False, min_count=5,
                                                            epochs=args.epochs, seed=1, workers=2))
-            wps = lambda t: round(words * args.epochs / t)  # noqa: E731
+            wps = lambda t: round(words * args.epochs / t)
             out["families"][family] = {
                 "gensim_words_per_second": wps(t_gensim),
                 "ours_train_words_per_second": wps(t_ours),

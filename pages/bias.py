@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from pages.common import open_page, space_cards, spaces_or_stop
+from pages.common import space_cards, spaces_or_stop
 from pages.ui import bias_axis, bias_debias, bias_weat
+from pages.ui.head import open_page
 from pages.ui.text import md_list
 from pages.ui.url import URL, Bound, check_link, names as link_names
 

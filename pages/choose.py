@@ -8,12 +8,13 @@ from embeddings.demo import LABEL_COLUMN, LABELLED_CORPUS
 from embeddings.evaluate.benchmark import REDUCTIONS, TFIDF_SPARSE, cached_benchmark, dimension_curve
 from embeddings.evaluate.classify import PROTOCOL_LABELS, PROTOCOLS, BenchmarkParams
 from embeddings.evaluate.tasks import MAIN_METRIC, TASKS
-from embeddings.figures import dimension_figure, few_shot_figure, pareto_figure
 from embeddings.figures.reports import benchmark_report
-from pages.common import corpora, label_columns_of, open_page, space, space_cards
+from embeddings.figures.tasks import dimension_figure, few_shot_figure, pareto_figure
+from pages.common import corpora, label_columns_of, space, space_cards
 from pages.ui.choose_make import NEW_SPACE, make_document_space, show_similarity
 from pages.ui.choose_results import show_classification, show_pairs
 from pages.ui.defaults import pick_corpus
+from pages.ui.head import open_page
 from pages.ui.jobs import cancellable, guard, progress_reporter
 from pages.ui.options import option_number
 from pages.ui.text import download_name, md, plotly_chart

@@ -143,18 +143,3 @@ def corpus_tables(root: str, corpus_id: str) -> dict:
 # Last, so that a session importing this module while another one's import is cut short
 # by the rerun never sees a half-defined module.
 _route_through_app()
-
-
-def open_page(title: str, page: str, caption: str | None = None) -> Workspace:
-    """A page's head: its title, the demo's gate (waits for what the page opens on), its
-    caption and the last run's flash message; the workspace."""
-    from pages.ui.demo_panel import wait_for_demo
-    from pages.ui.jobs import show_flash
-
-    ws = workspace()
-    st.title(title)
-    wait_for_demo(ws, page)
-    if caption:
-        st.caption(caption)
-    show_flash()
-    return ws

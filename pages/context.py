@@ -18,9 +18,10 @@ from embeddings.analysis.context import (
 from embeddings.demo import DEMO_CORPUS
 from embeddings.figures.customise import SENSE_COLOURS, senses_figure
 from embeddings.models.sentence import encoder_folder, load_encoder
-from pages.common import corpora, open_page, space, space_cards
+from pages.common import corpora, space, space_cards
 from pages.ui.customise_forms import encoder_choice
 from pages.ui.defaults import follow, pick_corpus, space_order
+from pages.ui.head import open_page
 from pages.ui.jobs import cancellable, guard, progress_reporter
 from pages.ui.text import md, md_highlight, plotly_chart
 

@@ -8,9 +8,10 @@ from embeddings.display import plural
 from embeddings.figures import length_histogram, zipf_figure
 from embeddings.text.corpus import delete_corpus, rename_corpus
 from embeddings.text.preprocess import SCORER_NAMES
-from pages.common import corpora, corpus_tables, open_page
+from pages.common import corpora, corpus_tables
 from pages.ui.corpus_add import INSPECT_KEY, add_corpus_tabs, preprocessing_options
 from pages.ui.defaults import SELECTED_CORPUS
+from pages.ui.head import open_page
 from pages.ui.jobs import guard
 from pages.ui.text import fmt_int, md, plotly_chart
 

@@ -3,9 +3,10 @@ see what changed, measured on documents the model never saw."""
 
 import streamlit as st
 
-from pages.common import open_page, space_cards
+from pages.common import space_cards
 from pages.ui.before_after_view import before_after_view
 from pages.ui.customise_forms import distil_form, finetune_form
+from pages.ui.head import open_page
 from pages.ui.url import URL, Bound, check_link
 
 ws = open_page("Customise an encoder", "customise",

@@ -7,7 +7,8 @@ from embeddings.display import param_rows
 from embeddings.models.export import EXPORT_FORMATS, export_bytes
 from embeddings.store.cards import SpaceCard
 from embeddings.store.space_store import list_spaces, space_problem
-from pages.common import corpora, open_page, space
+from pages.common import corpora, space
+from pages.ui.head import open_page
 from pages.ui.jobs import guard
 from pages.ui.models_add import TRAINING_FLAG, add_space_tabs
 from pages.ui.text import download_name, fmt_int, md

@@ -41,7 +41,7 @@ CHROMIUM_ARGS = [
 ]
 sys.path.insert(0, str(ROOT))
 
-from embeddings.store.workspace import Workspace  # noqa: E402
+from embeddings.store.workspace import Workspace  # noqa: E402  (after sys.path gains the checkout)
 
 
 # -- workspaces -------------------------------------------------------------------

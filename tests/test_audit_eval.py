@@ -66,7 +66,7 @@ def test_common_items_equal_gensim_on_the_intersected_file(demo, tmp_path):
     kvs = [keyed_vectors(s) for s in spaces]
     # word pairs: keep the lines every space knows both words of (case-insensitive, as gensim)
     lines = [ln for ln in ev.benchmark_path("ws353").read_text().splitlines() if ln and not ln.startswith("#")]
-    known = lambda kv, w: w.upper() in {k.upper() for k in kv.index_to_key[:300_000]}  # noqa: E731
+    known = lambda kv, w: w.upper() in {k.upper() for k in kv.index_to_key[:300_000]}
     vocab = [{k.upper() for k in kv.index_to_key[:300_000]} for kv in kvs]
     common = [ln for ln in lines if len(ln.split("\t")) == 3
               and all(ln.split("\t")[0].upper() in v and ln.split("\t")[1].upper() in v for v in vocab)]

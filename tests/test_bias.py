@@ -135,7 +135,7 @@ def test_glove_effect_sizes_match_the_independent_computation(glove, test_id):
 
 def test_weat6_on_glove_against_reference(glove):
     t = get_test("weat6")
-    vec = lambda words: [glove.vector(w.lower()).astype(float).tolist() for w in words]  # noqa: E731
+    vec = lambda words: [glove.vector(w.lower()).astype(float).tolist() for w in words]
     S, d, p = ref_weat(vec(t.x.words), vec(t.y.words), vec(t.a.words), vec(t.b.words))
     r = weat(glove, t)
     assert (r.S, r.effect_size, r.p_value) == (pytest.approx(S, abs=1e-5), pytest.approx(d, abs=1e-5),
@@ -157,7 +157,7 @@ def test_weat4_and_5_leave_out_the_names_caliskan_removed(glove, test_id):
     t = get_test(test_id)
     assert set(X) - set(t.x.words) == {"Jay", "Kristen"} and set(Y) - set(t.y.words) == {"Tremayne", "Latonya"}
     assert len(t.x.words) == len(t.y.words) == 16 and t.removed and "rare" in t.note
-    vec = lambda words: [glove.vector(w.lower()).astype(float).tolist() for w in words  # noqa: E731
+    vec = lambda words: [glove.vector(w.lower()).astype(float).tolist() for w in words
                          if w not in CALISKAN_REMOVED]
     sx = [ref_s(x, vec(A), vec(B)) for x in vec(X)]
     sy = [ref_s(y, vec(A), vec(B)) for y in vec(Y)]
@@ -185,10 +185,10 @@ def test_weat4_reproduces_the_published_effect_size_on_googlenews(ws):
     vec = {r_[0]: np.array(r_[1:], dtype=float) for r_ in rows}
 
     def d_of(removed):
-        m = lambda ws_: np.array([vec[w] / np.linalg.norm(vec[w]) for w in ws_  # noqa: E731
+        m = lambda ws_: np.array([vec[w] / np.linalg.norm(vec[w]) for w in ws_
                                   if w in vec and w not in removed])
         a, b = m(A), m(B)
-        s = lambda t_: (t_ @ a.T).mean(1) - (t_ @ b.T).mean(1)  # noqa: E731
+        s = lambda t_: (t_ @ a.T).mean(1) - (t_ @ b.T).mean(1)
         sx, sy = s(m(X)), s(m(Y))
         return (sx.mean() - sy.mean()) / np.concatenate([sx, sy]).std(ddof=1)
 
@@ -277,7 +277,7 @@ def test_seat_on_a_sentence_encoder_equals_weat_maths_on_encoded_templates():
     # C(72, 36) partitions of the sentences, sampled
     assert (r.permutation_unit, r.p_method, r.permutations) == ("word", "exact", 924)
     model = SentenceTransformer(str(minilm_path()), device="cpu")
-    enc = lambda ws: model.encode([tpl.format(w) for w in ws for tpl in bias.SEAT_TEMPLATES]).tolist()  # noqa
+    enc = lambda ws: model.encode([tpl.format(w) for w in ws for tpl in bias.SEAT_TEMPLATES]).tolist()
     A, B = enc(t.a.words), enc(t.b.words)
     sx = [ref_s(x, A, B) for x in enc(t.x.words)]
     sy = [ref_s(y, A, B) for y in enc(t.y.words)]

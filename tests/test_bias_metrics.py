@@ -58,7 +58,7 @@ def test_ect_mac_rnsb_by_hand():
 
     space = _toy(TOY)
     attrs = _v("a1", "a2", "a3", "a4", "a5", "b1", "b2", "b3", "b4", "b5")
-    cos = lambda u, v: float(u @ v / np.linalg.norm(u) / np.linalg.norm(v))  # noqa: E731
+    cos = lambda u, v: float(u @ v / np.linalg.norm(u) / np.linalg.norm(v))
     sx = [cos(_v("x1", "x2").mean(0), a) for a in attrs]
     sy = [cos(_v("y1", "y2").mean(0), a) for a in attrs]
     rx, ry = _ranks(np.array(sx)), _ranks(np.array(sy))  # no ties here
@@ -155,7 +155,7 @@ def test_the_metrics_equal_the_formulas_on_glove_raw_vectors(glove):
         neg = clf.predict_proba(np.vstack([x, y]))[:, list(clf.classes_).index(-1.0)]
         q = neg / neg.sum()
         rnsb = float(np.sum(q * np.log(q * len(q))))
-        s = lambda w: cos(w, a).mean(1) - cos(w, b).mean(1)  # noqa: E731
+        s = lambda w: cos(w, a).mean(1) - cos(w, b).mean(1)
         d0 = (s(x).mean() - s(y).mean()) / np.concatenate([s(x), s(y)]).std()   # WEFE's population std
         for metric, expected in (("rnd", rnd), ("ect", ect), ("mac", mac), ("rnsb", rnsb)):
             assert run_metric(glove, t, metric).value == pytest.approx(expected, abs=2e-6), (t.id, metric)
@@ -166,7 +166,7 @@ def test_a_space_without_norms_says_so_and_uses_unit_vectors(glove):
     old = EmbeddingSpace(glove.name, glove.labels, glove.vectors, glove.meta.drop(columns="norm"), glove.provenance)
     r = run_metric(old, get_test("weat6"), "rnd")
     assert r.vectors == "normalised" and "no vector norms" in r.note
-    unit = lambda ws: np.asarray(glove.lookup([w.lower() for w in ws]), dtype=float)  # noqa: E731
+    unit = lambda ws: np.asarray(glove.lookup([w.lower() for w in ws]), dtype=float)
     x, y = unit(get_test("weat6").x.words), unit(get_test("weat6").y.words)
     ab = unit(get_test("weat6").a.words + get_test("weat6").b.words)
     assert r.value == pytest.approx(np.mean(np.linalg.norm(ab - x.mean(0), axis=1)
@@ -213,7 +213,7 @@ def test_the_bootstrap_matches_a_loop_written_here():
     for k in range(300):
         pick = {role: np.repeat(np.arange(6), counts[role][k]) for role in "xyab"}
         a, b = vec["a"][pick["a"]], vec["b"][pick["b"]]
-        s = lambda w: (w @ a.T).mean(1) - (w @ b.T).mean(1)  # noqa: E731
+        s = lambda w: (w @ a.T).mean(1) - (w @ b.T).mean(1)
         sx, sy = s(vec["x"][pick["x"]]), s(vec["y"][pick["y"]])
         ds.append((sx.mean() - sy.mean()) / np.concatenate([sx, sy]).std(ddof=1))
     assert r.effect_size_ci == pytest.approx(tuple(np.percentile(ds, [2.5, 97.5])), abs=1e-9)

@@ -5,11 +5,10 @@ import struct
 import numpy as np
 import pytest
 
-from embeddings.errors import InputError
+from embeddings.errors import Cancelled, InputError
 from embeddings.models import add_pretrained, import_space, reduce_space, train_space
 from embeddings.models.count import cooccurrences, ppmi
 from embeddings.models.export import export_space
-from embeddings.models.gensim_models import Cancelled
 from embeddings.models.glove import load_glove
 from embeddings.space import EmbeddingSpace, OOVError
 from embeddings.store.space_store import load_space

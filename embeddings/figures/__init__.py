@@ -257,11 +257,6 @@ def drift_histogram(comparison: Comparison) -> go.Figure:
     return fig
 
 # -- bias ------------------------------------------------------------------------------
-def weat_heatmap(table: pd.DataFrame, titles: dict[str, str] | None = None) -> go.Figure:
-    """Effect size d, test × space, diverging around 0, with the 95% interval and p in each
-    cell; refused cells say so (``table``: rows of :meth:`WeatResult.row`)."""
-    return metric_heatmap(table.rename(columns=WEAT_AS_METRIC), "weat", titles)
-
 def weat_strip(scores: pd.DataFrame, title: str = "") -> go.Figure:
     """Per-word s(w, A, B) of the two target sets, one row per word, sorted (SEAT: the mean
     over templates, with the range across them)."""
@@ -386,6 +381,3 @@ def scores_chart(board: pd.DataFrame) -> go.Figure:
                       "title": "accuracy (analogy) / Spearman (pairs)"}, margin={"l": 10, "r": 10, "t": 10, "b": 10},
                       legend={"orientation": "h", "y": 1.12})
     return fig
-
-from .bias import WEAT_AS_METRIC, influence_bars, metric_heatmap, weat_forest  # noqa: E402,F401  (bias figures, own module)
-from .tasks import dimension_figure, few_shot_figure, pareto_figure  # noqa: E402,F401  (task figures, own module)

@@ -139,3 +139,9 @@ def influence_bars(influence: pd.DataFrame, d: float, top: int = 20) -> go.Figur
                              "automargin": True},
                       legend={"orientation": "h", "y": 1.02, "x": 0, "yanchor": "bottom"})
     return fig
+
+
+def weat_heatmap(table: pd.DataFrame, titles: dict[str, str] | None = None) -> go.Figure:
+    """Effect size d, test × space, diverging around 0, with the 95% interval and p in each
+    cell; refused cells say so (``table``: rows of :meth:`WeatResult.row`)."""
+    return metric_heatmap(table.rename(columns=WEAT_AS_METRIC), "weat", titles)

@@ -13,17 +13,9 @@ import plotly.graph_objects as go
 
 from embeddings.analysis.neighbours import Comparison
 from embeddings.display import safe_figure
-from embeddings.figures import (
-    coverage_chart,
-    drift_histogram,
-    few_shot_figure,
-    jaccard_histogram,
-    overlap_chart,
-    pareto_figure,
-    pieces_chart,
-    weat_heatmap,
-    weat_strip,
-)
+from embeddings.figures import coverage_chart, drift_histogram, jaccard_histogram, overlap_chart, pieces_chart, weat_strip
+from embeddings.figures.bias import weat_heatmap
+from embeddings.figures.tasks import few_shot_figure, pareto_figure
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;color:#222;
@@ -86,7 +78,9 @@ def compare_report(comparison: Comparison, name_a: str, name_b: str, *, examples
               "<div><h2>Least changed</h2>", _table(least), "</div></div>"]
     for label in examples or []:
         d = comparison.domino(label)
-        chips = lambda xs: "".join(f"<span class='chip'>{html.escape(x)}</span>" for x in xs) or "—"  # noqa: E731
+        def chips(xs):
+            return "".join(f"<span class='chip'>{html.escape(x)}</span>" for x in xs) or "—"
+
         parts += [f"<h2>Neighbours of “{html.escape(label)}”</h2><div class='grid'>",
                   f"<div><b>only in {html.escape(name_a)}</b><br>{chips(d['only_a'])}</div>",
                   f"<div><b>only in {html.escape(name_b)}</b><br>{chips(d['only_b'])}</div></div>",

@@ -63,7 +63,7 @@ def train_space(ws: Workspace, corpus: str, family: str, name: str, *, progress:
     ``settings`` are the fields of :class:`~embeddings.models.gensim_models.TrainParams`
     (word2vec, fasttext) or :class:`~embeddings.models.count.CountParams` (ppmi-svd).
     ``on_epoch(report)`` is called after each gensim epoch and may raise
-    :class:`~embeddings.models.gensim_models.Cancelled`.
+    :class:`~embeddings.errors.Cancelled`.
     """
     name = ws.check_new_name("space", name)
     c = get_corpus(ws, corpus)

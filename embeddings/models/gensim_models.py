@@ -22,7 +22,7 @@ import numpy as np
 from embeddings.options import check, option
 from embeddings.text.corpus import Corpus
 
-from ..errors import Cancelled, InputError  # noqa: F401  (Cancelled is re-exported for callers)
+from ..errors import InputError
 from ..space import EmbeddingSpace
 
 FAMILIES = ("word2vec", "fasttext")

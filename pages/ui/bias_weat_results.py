@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from embeddings import bias
-from embeddings.figures import influence_bars, metric_heatmap, weat_forest, weat_heatmap, weat_strip
+from embeddings.figures import weat_strip
+from embeddings.figures.bias import influence_bars, metric_heatmap, weat_forest, weat_heatmap
 from embeddings.figures.reports import bias_report
 from pages.common import space
 from pages.ui.text import md, md_list, plotly_chart
