@@ -5,19 +5,21 @@ import pandas as pd
 import streamlit as st
 
 from embeddings.demo import LABEL_COLUMN, LABELLED_CORPUS
-from embeddings.evaluate.benchmark import REDUCTIONS, TFIDF_SPARSE, cached_benchmark, dimension_curve
+from embeddings.evaluate.benchmark import TFIDF_SPARSE, cached_benchmark
 from embeddings.evaluate.classify import PROTOCOL_LABELS, PROTOCOLS, BenchmarkParams
 from embeddings.evaluate.tasks import MAIN_METRIC, TASKS
 from embeddings.figures.reports import benchmark_report
-from embeddings.figures.tasks import dimension_figure, few_shot_figure, pareto_figure
+from embeddings.figures.tasks import few_shot_figure, pareto_figure
 from pages.common import corpora, label_columns_of, space, space_cards
 from pages.ui.choose_make import NEW_SPACE, make_document_space, show_similarity
-from pages.ui.choose_results import show_classification, show_pairs
+from pages.ui.choose_results import dimension_section, show_classification, show_pairs
+from pages.ui.choose_retrieval import retrieval_section
 from pages.ui.defaults import pick_corpus
 from pages.ui.head import open_page
 from pages.ui.jobs import cancellable, guard, progress_reporter
 from pages.ui.options import option_number
 from pages.ui.text import download_name, md, plotly_chart
+from pages.ui.url import URL, Bound, check_link
 
 ws = open_page("Choose an embedding", "choose",
                "Which embedding works best on *your* task? Each space is scored on your corpus's labels (classification, "
@@ -25,6 +27,13 @@ ws = open_page("Choose an embedding", "choose",
                "cost sits beside its quality.")
 
 
+MODES = ("Your labels", "Your queries")
+check_link({"ch_mode": Bound(options=MODES)})
+if st.segmented_control("Measure on", MODES, default=MODES[0], key="ch_mode", bind=URL) == MODES[1]:
+    everything = {c.name: c for c in corpora()}
+    picked = everything[pick_corpus(st, list(everything), "ch_rt_corpus", fallback=LABELLED_CORPUS)]
+    retrieval_section(ws, picked, {n: c for n, c in space_cards().items() if c.documents_of(picked.name)})
+    st.stop()
 labelled = {c.name: (c, label_columns_of(c.id)) for c in corpora()}
 labelled = {n: v for n, v in labelled.items() if v[1]}
 if not labelled:
@@ -115,29 +124,7 @@ with st.expander("Similarity pairs (STS): your own pairs of texts with a score",
         with guard("the similarity pairs"):
             show_similarity(ws, upload, [space(cards[n].id) for n in chosen], seed)
 
-with st.expander("How far can the dimensions go down?", icon=":material/compress:"):
-    d1, d2, d3, d4 = st.columns([3, 2, 2, 2])
-    pick = d1.selectbox("Space", chosen, key="ch_dim_space") if chosen else None
-    dim_task = d2.selectbox("Task", tasks, key="ch_dim_task")
-    matryoshka = bool(pick and (cards[pick].provenance.get("finetune") or {}).get("params", {}).get("matryoshka"))
-    reduce = d3.radio("Cut by", REDUCTIONS, horizontal=True, key=f"ch_dim_reduce_{pick}", index=int(matryoshka),
-                      format_func={"pca": "PCA", "truncate": "truncation"}.get,
-                      help="PCA fitted without labels, or the first k coordinates: what a Matryoshka model is "
-                           "trained for.")
-    if pick and d4.button("Draw the curve", icon=":material/show_chart:", key="ch_dim_go"):
-        with guard("the dimension curve"):
-            progress, done = progress_reporter("Cutting and scoring")
-            try:
-                curve, drop_at = dimension_curve(space(cards[pick].id), corpus, label, task=dim_task, folds=folds,
-                                                 seed=seed, reduce=reduce, progress=progress)
-            finally:
-                done()
-            plotly_chart(dimension_figure(curve, MAIN_METRIC[dim_task], pick, drop_at, reduce), width="stretch",
-                         key="ch_dim_chart")
-            st.caption(f"{md(pick)} keeps its {MAIN_METRIC[dim_task]} down to "
-                       + (f"{int(curve[curve['dim'] > drop_at]['dim'].min())} dimensions; at {drop_at} it falls "
-                          "more than one std below the full space." if drop_at else
-                          f"{int(curve['dim'].min())} dimensions (no drop of more than one std)."))
+dimension_section(corpus, label, cards, chosen, tasks, folds, seed)
 
 e1, e2 = st.columns(2)
 e1.download_button("Download results (CSV)", pd.DataFrame([s.row() for s in bench.scores]).to_csv(index=False),

@@ -83,8 +83,14 @@ def test_bad_training_settings_are_clear(lee):
         train_space(lee, "lee", "word2vec", "x", epochs=0)
     with pytest.raises(InputError, match="Unknown model"):
         train_space(lee, "lee", "glove", "x")
-    with pytest.raises(InputError, match="Fewer than two terms"):
+    with pytest.raises(InputError, match=r"min_count = 100000 is outside 1 to 1000"):
         train_space(lee, "lee", "word2vec", "x", min_count=100_000)
+    from embeddings.readers import Document
+    from embeddings.text.corpus import add_corpus
+
+    add_corpus(lee, "few", documents=[Document("alpha beta gamma. alpha delta.", "few.txt")])
+    with pytest.raises(InputError, match="Fewer than two terms"):
+        train_space(lee, "few", "word2vec", "x", min_count=2)
 
 
 # -- count-based -------------------------------------------------------------------------

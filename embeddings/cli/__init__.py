@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from embeddings.store.workspace import default_root
 
 from ..errors import EmbeddingsError, disk_full
-from . import app, audit, benchmark, bias, corpus, customise, evaluate, explore, scale, spaces
+from . import app, audit, benchmark, bias, corpus, customise, evaluate, explore, retrieval, scale, spaces
 from .common import GateFailed, _Parser, json_safe
 
 #: the console command an installed package provides (pyproject.toml)
@@ -34,6 +34,7 @@ def build_parser():
     for module in (explore, bias, audit, evaluate, benchmark, customise, scale):
         module.register(sub)
     spaces.register_export(sub)
+    retrieval.register(sub)
     app.register(sub)
     return p
 

@@ -12,6 +12,12 @@ def cmd_benchmark(ws, args) -> None:
 
     from ..errors import InputError
 
+    if args.task == "retrieval":
+        from .retrieval import run_retrieval
+
+        return run_retrieval(ws, args)
+    if not args.corpus or not args.label:
+        raise InputError("Give --corpus and --label (the label tasks), or --task retrieval --queries SET.")
     names = [n.strip() for n in (args.spaces or "").split(",") if n.strip()]
     if not names and not args.tfidf:
         raise InputError("Give --spaces A,B,... (document spaces of this corpus), or --tfidf.")
@@ -57,10 +63,15 @@ def register(sub) -> None:
     from embeddings.evaluate.tasks import TASKS
     from embeddings.options import add_flag
 
+    from .retrieval import add_retrieval_flags
+
     b = _command(sub, cmd_benchmark, "benchmark",
-                 help="classification, clustering and retrieval on a corpus's labels, space against space")
-    b.add_argument("--corpus", required=True)
-    b.add_argument("--label", required=True, metavar="COLUMN", help="the metadata column holding each label")
+                 help="classification, clustering and retrieval on a corpus's labels, or retrieval on your queries "
+                      "(--task retrieval), space against space")
+    b.add_argument("--task", choices=("labels", "retrieval"), default="labels",
+                   help="labels: the tasks on a label column (--tasks); retrieval: your queries (--queries)")
+    b.add_argument("--corpus", help="the corpus (the label tasks)")
+    b.add_argument("--label", metavar="COLUMN", help="the metadata column holding each label")
     b.add_argument("--spaces", metavar="A,B,...", help="document spaces made from this corpus")
     b.add_argument("--tfidf", action="store_true", help="add the sparse TF-IDF baseline (word 1-2 grams)")
     b.add_argument("--tasks", default=",".join(TASKS), metavar=",".join(TASKS))
@@ -74,4 +85,5 @@ def register(sub) -> None:
     b.add_argument("--few-shot", action="store_true",
                    help="also the few-shot curve: macro-F1 at 8, 16, 32 and 64 labelled documents per class")
     b.add_argument("--fail-below", type=float, default=None, metavar="SCORE",
-                   help="exit 3 if a space's main score on a task is below SCORE")
+                   help="exit 3 if a space's main score on a task (with --task retrieval: nDCG@10) is below SCORE")
+    add_retrieval_flags(b)

@@ -4,9 +4,13 @@ classifier's setting does to the verdict (the two protocols, kNN, the C chosen p
 import pandas as pd
 import streamlit as st
 
-from embeddings.evaluate.benchmark import Benchmark
+from embeddings.evaluate.benchmark import REDUCTIONS, Benchmark, dimension_curve
 from embeddings.evaluate.classify import C_GRID, INNER_FOLDS, KNN_K, PROTOCOL_LABELS
-from pages.ui.text import md
+from embeddings.evaluate.tasks import MAIN_METRIC
+from embeddings.figures.tasks import dimension_figure
+from pages.common import space
+from pages.ui.jobs import guard, progress_reporter
+from pages.ui.text import md, plotly_chart
 
 
 def show_pairs(bench: Benchmark) -> None:
@@ -56,3 +60,31 @@ def show_classification(bench: Benchmark) -> None:
                    f"training fold alone (Newton-CG to tolerance 1e-6 along a warm-started path: the answer of a cold "
                    f"GridSearchCV). kNN: MTEB's k = {KNN_K} nearest training "
                    "documents by cosine vote.")
+
+
+def dimension_section(corpus, label: str, cards: dict, chosen: list[str], tasks: list[str], folds: int,
+                      seed: int) -> None:
+    """How far a space's dimensions can go down before its score drops (PCA or truncation)."""
+    with st.expander("How far can the dimensions go down?", icon=":material/compress:"):
+        d1, d2, d3, d4 = st.columns([3, 2, 2, 2])
+        pick = d1.selectbox("Space", chosen, key="ch_dim_space") if chosen else None
+        dim_task = d2.selectbox("Task", tasks, key="ch_dim_task")
+        matryoshka = bool(pick and (cards[pick].provenance.get("finetune") or {}).get("params", {}).get("matryoshka"))
+        reduce = d3.radio("Cut by", REDUCTIONS, horizontal=True, key=f"ch_dim_reduce_{pick}", index=int(matryoshka),
+                          format_func={"pca": "PCA", "truncate": "truncation"}.get,
+                          help="PCA fitted without labels, or the first k coordinates: what a Matryoshka model is "
+                               "trained for.")
+        if pick and d4.button("Draw the curve", icon=":material/show_chart:", key="ch_dim_go"):
+            with guard("the dimension curve"):
+                progress, done = progress_reporter("Cutting and scoring")
+                try:
+                    curve, drop_at = dimension_curve(space(cards[pick].id), corpus, label, task=dim_task, folds=folds,
+                                                     seed=seed, reduce=reduce, progress=progress)
+                finally:
+                    done()
+                plotly_chart(dimension_figure(curve, MAIN_METRIC[dim_task], pick, drop_at, reduce), width="stretch",
+                             key="ch_dim_chart")
+                st.caption(f"{md(pick)} keeps its {MAIN_METRIC[dim_task]} down to "
+                           + (f"{int(curve[curve['dim'] > drop_at]['dim'].min())} dimensions; at {drop_at} it falls "
+                              "more than one std below the full space." if drop_at else
+                              f"{int(curve['dim'].min())} dimensions (no drop of more than one std)."))

@@ -1,0 +1,233 @@
+"""Retrieval on your own questions: which system finds the documents your queries need.
+
+Systems, each ranking a corpus's documents for every query of a retrieval set
+(:mod:`embeddings.evaluate.qrels`):
+
+- **BM25** (bm25s, Lucene's variant, ``k1`` and ``b`` as settings) over the corpus's own
+  tokens: its tokeniser and stopwords, without its phrases (a query has none);
+- **dense** search with any document space of the corpus that can embed a query (a sentence
+  encoder, fine-tuned or distilled), by cosine;
+- **hybrids** by reciprocal rank fusion of BM25 and one dense system (its ``k`` as a setting).
+
+The metrics are :mod:`embeddings.evaluate.ir`'s (nDCG@10 first); every two systems are compared
+on the same queries with a paired bootstrap interval, Bonferroni-corrected across the pairs,
+in the verdict style of the classification benchmark.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from embeddings.errors import InputError
+from embeddings.evaluate.benchmark import document_rows
+from embeddings.evaluate.ir import DEPTH, MAIN, METRICS, evaluate_run, reciprocal_rank_fusion, trec_run
+from embeddings.evaluate.qrels import RetrievalSet
+from embeddings.evaluate.tasks import CONFIDENCE, Difference, bootstrap_interval
+from embeddings.options import check, option
+from embeddings.progress import Progress, no_progress
+from embeddings.space import EmbeddingSpace
+from embeddings.text.corpus import Corpus
+from embeddings.text.preprocess import tokenize
+
+BM25 = "BM25"
+TASK = "retrieval (your queries)"
+HIT_AT = 10        #: a query is "found" by a system when a relevant document is in its top 10
+
+
+@dataclass(frozen=True)
+class RetrievalParams:
+    """Retrieval's options (the Choose page and ``benchmark --task retrieval``)."""
+
+    rrf_k: int = option(60, 1, 1000, "reciprocal rank fusion's k: a larger k flattens the weight of the top ranks")
+    k1: float = option(1.5, 0.0, 3.0, "BM25's term-frequency saturation", step=0.1)
+    b: float = option(0.75, 0.0, 1.0, "BM25's document-length normalisation", step=0.05)
+    seed: int = option(0, 0, 10_000, "the seed of the paired bootstrap")
+
+
+Run = dict[str, list[int]]     # qid -> document numbers, best first
+
+
+def _bm25_tokens(text: str, prep) -> list[str]:
+    tokens = tokenize(text, prep)
+    if prep.stopwords:
+        from gensim.parsing.preprocessing import STOPWORDS
+
+        tokens = [t for t in tokens if t not in STOPWORDS]
+    return tokens
+
+
+def bm25_run(corpus: Corpus, queries: dict[str, str], params: RetrievalParams = RetrievalParams()) -> Run:
+    """BM25's top :data:`~embeddings.evaluate.ir.DEPTH` documents per query (only documents
+    sharing a term with the query are retrieved)."""
+    import bm25s
+
+    prep = corpus.preprocessing
+    docs = corpus.documents()
+    retriever = bm25s.BM25(k1=params.k1, b=params.b, method="lucene")
+    retriever.index([_bm25_tokens(t, prep) for t in docs["text"]], show_progress=False)
+    numbers = docs["doc"].to_numpy().astype(int)
+    run: Run = {}
+    for qid, text in queries.items():
+        tokens = [t for t in _bm25_tokens(text, prep) if t in retriever.vocab_dict]
+        if not tokens:
+            run[qid] = []
+            continue
+        scores = retriever.get_scores(tokens)
+        order = np.argsort(-scores, kind="stable")[:DEPTH]
+        run[qid] = [int(numbers[i]) for i in order if scores[i] > 0]
+    return run
+
+
+def dense_run(space: EmbeddingSpace, corpus: Corpus, queries: dict[str, str], *, batch: int = 256) -> Run:
+    """Cosine top documents of a document space for each query, embedded by the space's own model."""
+    if not space.can_embed:
+        raise InputError(f"{space.name} cannot embed a query (a pooled word space or TF-IDF has no model for "
+                         "new text); use BM25 for lexical search, or a sentence encoder's document space.")
+    rows = document_rows(space, corpus)
+    vectors = np.asarray(space.vectors, dtype=np.float32)[rows]           # document order
+    qids, texts = list(queries), list(queries.values())
+    run: Run = {}
+    for start in range(0, len(texts), batch):
+        q = np.asarray(space.embed(texts[start:start + batch]), dtype=np.float32)
+        q /= np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
+        scores = q @ vectors.T
+        top = np.argpartition(-scores, min(DEPTH, scores.shape[1] - 1), axis=1)[:, :DEPTH]
+        for i, qid in enumerate(qids[start:start + batch]):
+            picked = top[i][np.lexsort((top[i], -scores[i, top[i]]))]      # by score, ties by document
+            run[qid] = [int(d) for d in picked]
+    return run
+
+
+def hybrid_run(lexical: Run, dense: Run, k: int) -> Run:
+    return {q: [int(d) for d in reciprocal_rank_fusion([lexical.get(q, []), dense.get(q, [])], k)] for q in dense}
+
+
+def hybrid_name(space: str) -> str:
+    return f"{BM25} + {space} (RRF)"
+
+
+@dataclass
+class RetrievalResult:
+    """Per-query metrics of every system on a retrieval set, their runs and paired comparisons."""
+
+    set_name: str
+    corpus: str
+    per_query: pd.DataFrame                   #: system, qid, each metric
+    runs: dict[str, Run]
+    pairs: list[Difference]
+    seconds: dict[str, float]                 #: each system's time to answer all the queries
+    params: RetrievalParams = field(default_factory=RetrievalParams)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def systems(self) -> list[str]:
+        return list(dict.fromkeys(self.per_query["system"]))
+
+    @property
+    def n_queries(self) -> int:
+        return int(self.per_query["qid"].nunique())
+
+    def leaderboard(self) -> pd.DataFrame:
+        """One row per system, best nDCG@10 first: each metric's mean, nDCG@10's 95% bootstrap
+        interval over the queries, n, and the time per query."""
+        rows = []
+        for system, part in self.per_query.groupby("system", sort=False):
+            values = part[MAIN].to_numpy()
+            low, high = bootstrap_interval(values, CONFIDENCE, seed=self.params.seed)
+            rows.append({"system": system, **{m: float(part[m].mean()) for m in METRICS},
+                         f"{MAIN} low": low, f"{MAIN} high": high, "queries": len(part),
+                         "ms per query": 1000 * self.seconds.get(system, np.nan) / max(len(part), 1)})
+        return pd.DataFrame(rows).sort_values(MAIN, ascending=False, kind="stable").reset_index(drop=True)
+
+    def disagreements(self, a: str, b: str, n: int = 20) -> pd.DataFrame:
+        """Queries one system answers in its top 10 and the other does not, largest nDCG@10 gap first."""
+        wide = self.per_query.pivot(index="qid", columns="system", values=[MAIN, f"Recall@{HIT_AT}"])
+        found_a, found_b = wide[(f"Recall@{HIT_AT}", a)] > 0, wide[(f"Recall@{HIT_AT}", b)] > 0
+        gap = wide[(MAIN, a)] - wide[(MAIN, b)]
+        frame = pd.DataFrame({"qid": wide.index, f"{MAIN} {a}": wide[(MAIN, a)].to_numpy(),
+                              f"{MAIN} {b}": wide[(MAIN, b)].to_numpy(), "gap": gap.to_numpy(),
+                              "found by": np.where(found_a & ~found_b, a, np.where(found_b & ~found_a, b, ""))})
+        frame = frame[frame["found by"] != ""]
+        return frame.reindex(frame["gap"].abs().sort_values(ascending=False, kind="stable").index).head(n)
+
+    def run_file(self, system: str, doc_ids: Sequence[str] | None = None) -> str:
+        """``system``'s run in TREC format, documents by their ids (``doc_ids[number]``) or numbers."""
+        name = (lambda d: doc_ids[d]) if doc_ids is not None else str
+        return trec_run({q: [name(d) for d in docs] for q, docs in self.runs[system].items()}, system)
+
+    def summary(self) -> dict:
+        board = self.leaderboard()
+        return {"set": self.set_name, "corpus": self.corpus, "queries": self.n_queries, "main_metric": MAIN,
+                "leaderboard": board.round(6).to_dict("records"), "pairs": [d.row() for d in self.pairs],
+                "params": {"rrf_k": self.params.rrf_k, "k1": self.params.k1, "b": self.params.b},
+                "notes": self.notes}
+
+
+def compare_systems(per_query: pd.DataFrame, *, seed: int = 0) -> list[Difference]:
+    """Every two systems on nDCG@10, paired on the queries: the mean difference with a paired
+    bootstrap interval, Bonferroni-corrected over the pairs."""
+    wide = per_query.pivot(index="qid", columns="system", values=MAIN)
+    systems = list(dict.fromkeys(per_query["system"]))
+    pairs = [(a, b) for i, a in enumerate(systems) for b in systems[i + 1:]]
+    level = 1 - (1 - CONFIDENCE) / max(len(pairs), 1)
+    out = []
+    for a, b in pairs:
+        d = (wide[a] - wide[b]).to_numpy()
+        low, high = bootstrap_interval(d, level, seed=seed)
+        method = "paired bootstrap over queries" + (f", Bonferroni over {len(pairs)} pairs" if len(pairs) > 1 else "")
+        out.append(Difference(a, b, TASK, MAIN, float(d.mean()), low, high, method, level))
+    return out
+
+
+def evaluate(corpus: Corpus, qset: RetrievalSet, spaces: Sequence[EmbeddingSpace], *, bm25: bool = True,
+             hybrid: Sequence[str] = (), params: RetrievalParams = RetrievalParams(),
+             progress: Progress = no_progress) -> RetrievalResult:
+    """Every system on the evaluation queries of ``qset``; ``hybrid`` names the dense systems
+    (space names) to fuse with BM25."""
+    check(params)
+    if qset.corpus_id != corpus.id:
+        raise InputError(f"The retrieval set {qset.name} is over another corpus, not {corpus.name}.")
+    queries, judged = qset.texts("eval"), qset.judged("eval")
+    if not bm25 and not spaces:
+        raise InputError("Pick at least one system: BM25 or a document space.")
+    names = [s.name for s in spaces]
+    unknown = [h for h in hybrid if h not in names]
+    if unknown:
+        raise InputError(f"A hybrid fuses BM25 with a chosen space; {', '.join(unknown)} is not among them.")
+    runs: dict[str, Run] = {}
+    seconds: dict[str, float] = {}
+    steps = int(bm25) + len(spaces) + len(hybrid)
+    done = 0
+    if bm25 or hybrid:
+        progress(0.0, "BM25 over the corpus's tokens")
+        start = time.perf_counter()
+        runs[BM25] = bm25_run(corpus, queries, params)
+        seconds[BM25] = time.perf_counter() - start
+        done += 1
+    for space in spaces:
+        progress(done / steps, f"Searching {space.name}")
+        start = time.perf_counter()
+        runs[space.name] = dense_run(space, corpus, queries)
+        seconds[space.name] = time.perf_counter() - start
+        done += 1
+    for name in hybrid:
+        runs[hybrid_name(name)] = hybrid_run(runs[BM25], runs[name], params.rrf_k)
+        seconds[hybrid_name(name)] = seconds[BM25] + seconds[name]
+    if not bm25:
+        runs.pop(BM25, None)
+    qrels = {q: {str(d): r for d, r in docs.items()} for q, docs in judged.items()}
+    frames = []
+    for system, run in runs.items():
+        frame = evaluate_run({q: [str(d) for d in docs] for q, docs in run.items()}, qrels)
+        frame.insert(0, "system", system)
+        frames.append(frame)
+    per_query = pd.concat(frames, ignore_index=True)
+    progress(1.0, "Compared")
+    notes = [f"{len(queries):,} evaluation queries with {sum(len(v) for v in judged.values()):,} judgements."]
+    return RetrievalResult(qset.name, corpus.name, per_query, runs, compare_systems(per_query, seed=params.seed),
+                           seconds, params, notes)
