@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -128,9 +129,10 @@ def test_readers_take_beir_and_csv_and_name_the_bad_line(tiny):
     assert zipped.equals(table) and zjudged.equals(judged)          # test.tsv is preferred
     # a CSV: by id or by the exact text, graded or not
     table, judged = read_files({"mine.csv": _csv([["query", "document", "relevance"], ["cat", "doc-0", "2"],
-                                                  ["cat", texts[2], "1"], ["dogs", "doc-1", ""]])}, corpus)
-    assert list(table["text"]) == ["cat", "dogs"] and list(judged["doc"]) == [0, 2, 1]
-    assert list(judged["relevance"]) == [2, 1, 1]
+                                                  ["cat", texts[2], "1"], ["dogs", "doc-1", ""],
+                                                  ["dogs", "d3.txt", "1"]])}, corpus)
+    assert list(table["text"]) == ["cat", "dogs"] and list(judged["doc"]) == [0, 2, 1, 3]   # id, text, id, file
+    assert list(judged["relevance"]) == [2, 1, 1, 1]
     bad = [
         ({"queries.jsonl": queries, "test.tsv": qrels + b"q1\tdoc-9\t1\n"}, "test.tsv, line 5: no document of tiny"),
         ({"queries.jsonl": queries, "test.tsv": qrels + b"q7\tdoc-1\t1\n"}, "line 5: the query id 'q7' is not"),
@@ -139,7 +141,7 @@ def test_readers_take_beir_and_csv_and_name_the_bad_line(tiny):
         ({"queries.jsonl": queries + b'{"_id": "q3", "text": "  "}\n', "test.tsv": qrels}, "line 3: query 'q3' has no text"),
         ({"queries.jsonl": queries, "test.tsv": b"q1\tdoc-0\t0\n"}, "query 'q1' has no relevant document"),
         ({"mine.csv": _csv([["query", "document"], ["cat", "doc-0"], ["", "doc-1"]])}, "mine.csv, line 3: the query is empty"),
-        ({"mine.csv": _csv([["query", "document"], ["cat", "a ghost text"]])}, "line 2: no document of tiny has the id"),
+        ({"mine.csv": _csv([["query", "document"], ["cat", "a ghost text"]])}, "line 2: no document of tiny has the id,"),
         ({"mine.csv": _csv([["query", "document"], ["cat", "doc-0"], ["cat", "doc-0"]])}, "line 3: the query 'cat' names"),
         ({"mine.csv": _csv([["question", "answer"], ["cat", "doc-0"]])}, "mine.csv, line 1: the header needs"),
     ]
@@ -194,7 +196,7 @@ def test_the_cli_ranks_bm25_dense_and_hybrid_on_the_demo(demo_ws, tmp_path, caps
         runs.setdefault(q, {})[d] = float(score)
     scores = pytrec_eval.RelevanceEvaluator(qrels, {"ndcg_cut.10"}).evaluate(runs)
     system = doc["run_out"]["system"]
-    assert np.mean([scores[q]["ndcg_cut_10"] for q in qrels]) == pytest.approx(board[system]["nDCG@10"], abs=1e-9)
+    assert np.mean([scores[q]["ndcg_cut_10"] for q in qrels]) == pytest.approx(board[system]["nDCG@10"], abs=1e-6)
     # a gate for CI, and a space that cannot embed a query is refused with the reason
     code, out, err = run(capsys, "--workspace", demo_ws.root, "benchmark", "--task", "retrieval", "--queries",
                          "firsts", "--fail-below", "0.999")
@@ -202,3 +204,78 @@ def test_the_cli_ranks_bm25_dense_and_hybrid_on_the_demo(demo_ws, tmp_path, caps
     code, out, err = run(capsys, "--workspace", demo_ws.root, "benchmark", "--task", "retrieval", "--queries",
                          "firsts", "--spaces", "pydocs-tfidf")
     assert code == 2 and "cannot embed a query" in err
+
+
+def test_the_choose_page_adds_queries_runs_and_shows_where_systems_disagree(demo_ws, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from embeddings.evaluate.qrels import load_set
+    from embeddings.evaluate.retrieval import evaluate
+    from embeddings.store.space_store import load_space
+    from embeddings.text.corpus import get_corpus
+    from tests.conftest import ROOT
+
+    corpus = get_corpus(demo_ws, "python-docs")
+    monkeypatch.setenv("EMBEDDINGS_WORKSPACE", str(demo_ws.root))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page("pages/choose.py").run()
+    at.segmented_control(key="ch_mode").set_value("Your queries").run()
+    assert not at.exception, at.exception
+    assert any("No queries for python-docs yet" in i.value for i in at.info)
+    at.file_uploader(key="rt_files").set_value([("firsts.csv", _cloze_csv(corpus, 20), "text/csv")]).run()
+    at.text_input(key="rt_name").input("firsts").run()
+    at.button(key="rt_add").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("20 queries" in s.value for s in at.success)
+    at.multiselect(key=f"rt_spaces_{corpus.id}").set_value(["pydocs-minilm"]).run()
+    at.toggle(key="rt_hybrid").set_value(True).run()
+    at.button(key="rt_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    board = at.dataframe[0].value.set_index("system")          # the leaderboard, then the pairs
+    # the page shows what the core computes on the same set and systems
+    expected = evaluate(corpus, load_set(demo_ws, "firsts"), [load_space(demo_ws, "pydocs-minilm")],
+                        hybrid=["pydocs-minilm"]).leaderboard().set_index("system")
+    assert set(board.index) == set(expected.index) == {"BM25", "pydocs-minilm", "BM25 + pydocs-minilm (RRF)"}
+    for system in board.index:
+        assert board.loc[system, "nDCG@10"] == pytest.approx(expected.loc[system, "nDCG@10"])
+        assert board.loc[system, "queries"] == 20
+    assert any("Means over 20 queries" in c.value for c in at.caption)
+    verdicts = at.dataframe[1].value["verdict"]
+    assert len(verdicts) == 3
+
+
+def _opening_csv(corpus, n=60) -> bytes:
+    """Harder queries: a document's first six words (docstrings often open alike: "Return a new ...")."""
+    docs = corpus.documents().iloc[::max(1, len(corpus.documents()) // n)].head(n)
+    return _csv([["query", "document"], *[[" ".join(t.split()[:6]), t] for t in docs["text"]]])
+
+
+@pytest.mark.browser
+def test_the_choose_page_in_a_browser_compares_search_systems_on_your_queries(page, app_server, tmp_path):
+    from playwright.sync_api import expect
+
+    from embeddings.store.workspace import Workspace
+    from embeddings.text.corpus import get_corpus
+    from tests.conftest import layout_problems, screenshot, wait_for_app
+
+    upload = tmp_path / "openings.csv"
+    upload.write_bytes(_opening_csv(get_corpus(Workspace(app_server.workspace), "python-docs")))
+    page.goto(f"{app_server.url}/choose?ch_mode=Your+queries")
+    wait_for_app(page)
+    page.get_by_text("Add your queries").click()
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(upload))
+    wait_for_app(page)
+    page.get_by_label("Name").fill("openings")
+    page.get_by_label("Name").press("Enter")
+    wait_for_app(page)
+    page.locator("button", has_text="Add the queries").click()
+    expect(page.get_by_text(re.compile(r"Added openings: \d+ queries"))).to_be_visible(timeout=60_000)
+    page.locator("button", has_text="Run").first.click()
+    wait_for_app(page)
+    expect(page.get_by_text(re.compile(r"Means over \d+ queries"))).to_be_visible(timeout=180_000)
+    board = page.locator('[data-testid="stDataFrame"]').first
+    expect(board).to_contain_text("BM25")
+    expect(page.get_by_text(re.compile(r"paired bootstrap over queries"))).to_be_visible()
+    screenshot(page, "choose-queries")
+    assert layout_problems(page) == {}
+    assert page.js_errors == []

@@ -38,8 +38,8 @@ def cmd_retrieval_list(ws, args) -> None:
 def run_retrieval(ws, args) -> None:
     """``benchmark --task retrieval --queries SET``: every system on the set's queries."""
     from embeddings.errors import InputError
-    from embeddings.evaluate.qrels import document_ids, load_set
-    from embeddings.evaluate.retrieval import RetrievalParams, evaluate, hybrid_name
+    from embeddings.evaluate.qrels import document_names, load_set
+    from embeddings.evaluate.retrieval import RetrievalParams, evaluate
     from embeddings.store.space_store import load_space
     from embeddings.text.corpus import get_corpus
 
@@ -54,12 +54,10 @@ def run_retrieval(ws, args) -> None:
                       params=params, progress=_progress_printer(args))
     out = result.summary()
     if args.run_out:
-        ids = {number: doc_id for doc_id, number in document_ids(corpus).items()}
-        system = args.run_system or (hybrid_name(names[0]) if hybrid else result.leaderboard()["system"][0])
+        system = args.run_system or result.leaderboard()["system"][0]
         if system not in result.runs:
             raise InputError(f"--run-system {system!r} is not one of: {', '.join(result.runs)}.")
-        Path(args.run_out).write_text(result.run_file(system, [ids.get(d, str(d)) for d in range(
-            int(corpus.stats["documents"]))] if ids else None))
+        Path(args.run_out).write_text(result.run_file(system, document_names(corpus)))
         out["run_out"] = {"file": args.run_out, "system": system}
     board = result.leaderboard()
     lines = [f"{qset.name} over {corpus.name}: {result.n_queries:,} queries"]

@@ -7,8 +7,8 @@ Read from the formats people have, line by line, with one clear message naming t
   own ``corpus.jsonl`` is added as a workspace corpus first (``corpus add``), and its ``_id``
   field is how the qrels name documents;
 - **CSV**: a ``query`` column, a document column (``document``, ``doc``, ``doc_id`` or
-  ``corpus-id``) holding a document's id or its exact text, and optionally ``relevance``
-  (graded; default 1).
+  ``corpus-id``) holding a document's id, its file name (a file read as one document) or its
+  exact text, and optionally ``relevance`` (graded; default 1).
 
 Saved as a workspace artefact (kind ``queries``): ``queries.parquet`` (qid, text, split) and
 ``qrels.parquet`` (qid, doc: the corpus's document number, relevance), with the corpus's id.
@@ -98,6 +98,15 @@ def document_ids(corpus: Corpus, id_field: str | None = None) -> dict[str, int]:
     return {}
 
 
+def document_names(corpus: Corpus) -> list[str]:
+    """What a run file calls each document, by number: its id, else its file name (a file read as
+    one document), else ``#<number>``."""
+    docs = corpus.documents()
+    ids = {n: i for i, n in document_ids(corpus).items()}
+    files = {n: f for f, n in _by_file(docs).items() if "/" not in f or n not in ids}
+    return [ids.get(int(n)) or files.get(int(n)) or f"#{int(n)}" for n in docs["doc"]]
+
+
 def read_queries_jsonl(name: str, data: bytes) -> dict[str, str]:
     stream, _ = text_stream(name, data)
     out: dict[str, str] = {}
@@ -175,6 +184,18 @@ def _tables(queries: dict[str, str], rows: list[tuple[str, int, int]], where: st
     return table, qrels
 
 
+def _by_file(docs: pd.DataFrame) -> dict[str, int]:
+    """A file that is one document, by its name as read (``library/json.html``) and by its base name
+    where that is unique; a file of several documents (rows, paragraphs) names none of them."""
+    counts = docs["source"].value_counts()
+    single = docs[docs["source"].map(counts) == 1]
+    out = dict(zip(single["source"].astype(str), single["doc"].astype(int)))
+    base = pd.Series(list(out)).map(lambda p: p.rsplit("/", 1)[-1])
+    unique = base[~base.duplicated(keep=False)]
+    out.update({b: out[full] for b, full in zip(unique, pd.Series(list(out))[unique.index])})
+    return out
+
+
 def read_csv_set(name: str, data: bytes, corpus: Corpus, id_field: str | None = None):
     """A CSV of (query, document id or exact text[, relevance]) over ``corpus``."""
     stream, _ = text_stream(name, data)
@@ -188,6 +209,7 @@ def read_csv_set(name: str, data: bytes, corpus: Corpus, id_field: str | None = 
     ids = document_ids(corpus, id_field)
     docs = corpus.documents()
     by_text = {" ".join(str(t).split()): int(d) for d, t in zip(docs["doc"], docs["text"])}
+    by_file = _by_file(docs)
     queries: dict[str, str] = {}
     qid_of: dict[str, str] = {}
     rows, seen = [], set()
@@ -202,9 +224,9 @@ def read_csv_set(name: str, data: bytes, corpus: Corpus, id_field: str | None = 
         target = " ".join(row[dcol].split())
         if not target:
             _fail(name, n, "the document is empty.")
-        doc = ids.get(target.strip(), by_text.get(target))
+        doc = ids.get(target, by_file.get(target, by_text.get(target)))
         if doc is None:
-            _fail(name, n, f"no document of {corpus.name} has the id or the exact text {target[:60]!r}.")
+            _fail(name, n, f"no document of {corpus.name} has the id, the file name or the exact text {target[:60]!r}.")
         grade = (row[gcol].strip() if gcol is not None and gcol < len(row) else "") or "1"     # ungraded: relevant
         if not grade.lstrip("-").isdigit():
             _fail(name, n, f"the relevance {grade!r} is not a whole number.")

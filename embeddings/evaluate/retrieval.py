@@ -169,10 +169,11 @@ class RetrievalResult:
 
 
 def compare_systems(per_query: pd.DataFrame, *, seed: int = 0) -> list[Difference]:
-    """Every two systems on nDCG@10, paired on the queries: the mean difference with a paired
-    bootstrap interval, Bonferroni-corrected over the pairs."""
+    """Every two systems on nDCG@10, paired on the queries: the mean difference (the better
+    system first) with a paired bootstrap interval, Bonferroni-corrected over the pairs."""
     wide = per_query.pivot(index="qid", columns="system", values=MAIN)
-    systems = list(dict.fromkeys(per_query["system"]))
+    # best first, so each difference reads "a − b" with a the better on average (a positive number)
+    systems = sorted(dict.fromkeys(per_query["system"]), key=lambda s: -wide[s].mean())
     pairs = [(a, b) for i, a in enumerate(systems) for b in systems[i + 1:]]
     level = 1 - (1 - CONFIDENCE) / max(len(pairs), 1)
     out = []
@@ -211,6 +212,8 @@ def evaluate(corpus: Corpus, qset: RetrievalSet, spaces: Sequence[EmbeddingSpace
         done += 1
     for space in spaces:
         progress(done / steps, f"Searching {space.name}")
+        if space.can_embed:
+            space.embed(["warm-up"])          # the model loads once, outside the time per query
         start = time.perf_counter()
         runs[space.name] = dense_run(space, corpus, queries)
         seconds[space.name] = time.perf_counter() - start

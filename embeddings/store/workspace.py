@@ -52,7 +52,7 @@ from embeddings.store.files import utc_now
 ENV_VAR = "EMBEDDINGS_WORKSPACE"
 DEFAULT_DIR = "workspace"
 CATALOGUE = "catalogue.sqlite"
-KINDS = ("corpus", "space", "projection", "wordset", "benchmark", "stability")
+KINDS = ("corpus", "space", "projection", "wordset", "benchmark", "stability", "queries")
 _SCHEMA_VERSION = 1
 T = TypeVar("T")  # what Workspace.cached keeps
 #: a build folder younger than this is never swept (see Workspace._sweep)

@@ -51,11 +51,11 @@ def retrieval_section(ws: Workspace, corpus: Corpus, cards: dict[str, SpaceCard]
     if st.session_state.get("rt_set") not in ids:
         st.session_state["rt_set"] = ids[-1]
     labels = {a.id: f"{a.name} ({a.summary.get('queries', 0):,} queries)" for a in sets}
-    c1, c2, c3, c4 = st.columns([3, 4, 2, 2])
-    set_id = c1.selectbox("Queries", ids, key="rt_set", format_func=labels.get)
     encoders = [n for n, c in cards.items() if c.can_embed]
-    chosen = c2.multiselect("Dense systems (document spaces that embed a query)", encoders, key=f"rt_spaces_{corpus.id}",
-                            default=encoders[:2])
+    chosen = st.multiselect("Dense systems (document spaces that embed a query)", encoders,   # a row of its own:
+                            key=f"rt_spaces_{corpus.id}", default=encoders[:2])         # long names' chips fit
+    c1, c3, c4 = st.columns([5, 2, 2])
+    set_id = c1.selectbox("Queries", ids, key="rt_set", format_func=labels.get)
     bm25 = c3.toggle(BM25, value=True, key="rt_bm25", help="bm25s over the corpus's own tokens")
     hybrid = c4.toggle("Hybrids", value=False, key="rt_hybrid", disabled=not chosen,
                        help="BM25 fused with each dense system by reciprocal rank fusion")

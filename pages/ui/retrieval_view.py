@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from embeddings.evaluate.ir import MAIN, METRICS
-from embeddings.evaluate.qrels import document_ids, load_set
+from embeddings.evaluate.qrels import document_names, load_set
 from embeddings.evaluate.retrieval import HIT_AT, RetrievalResult
 from embeddings.store.workspace import Workspace
 from embeddings.text.corpus import Corpus
@@ -23,18 +23,25 @@ def _board(result: RetrievalResult) -> None:
     board["95% interval"] = [f"{lo:.3f} to {hi:.3f}" for lo, hi in zip(board[f"{MAIN} low"], board[f"{MAIN} high"])]
     st.dataframe(board[["system", MAIN, "95% interval", *METRICS[1:], "queries", "ms per query"]], hide_index=True,
                  width="stretch", key="rt_board",
-                 column_config={m: st.column_config.NumberColumn(m, format="%.3f") for m in METRICS}
-                 | {"ms per query": st.column_config.NumberColumn(format="%.1f"),
-                    "system": st.column_config.TextColumn(width="medium")})
+                 column_config={m: st.column_config.NumberColumn(m, format="%.3f", width=72) for m in METRICS}
+                 | {"ms per query": st.column_config.NumberColumn("ms/query", format="%.1f", width=64),
+                    "queries": st.column_config.NumberColumn(width=56),
+                    "95% interval": st.column_config.TextColumn(width=100),
+                    "system": st.column_config.TextColumn(width=190)})
     st.caption(f"Means over {result.n_queries:,} queries; the interval is a bootstrap over the queries. Higher is "
                f"better for every metric. BM25: k1 = {result.params.k1:g}, b = {result.params.b:g}; fusion "
                f"k = {result.params.rrf_k}.")
     if result.pairs:
         pairs = pd.DataFrame([d.row() for d in result.pairs])
         pairs["interval"] = [f"{lo:+.3f} to {hi:+.3f}" for lo, hi in zip(pairs["low"], pairs["high"])]
+        pairs["verdict"] = ["a is better" if lo > 0 else "b is better" if hi < 0 else "no detectable difference"
+                            for lo, hi in zip(pairs["low"], pairs["high"])]
         st.dataframe(pairs[["a", "b", "difference", "interval", "verdict"]], hide_index=True, width="stretch",
-                     key="rt_pairs", column_config={"difference": st.column_config.NumberColumn(
-                         f"{MAIN}: a − b", format="%+.3f"), "verdict": st.column_config.TextColumn(width="large")})
+                     key="rt_pairs", column_config={
+                         "a": st.column_config.TextColumn(width=160), "b": st.column_config.TextColumn(width=160),
+                         "difference": st.column_config.NumberColumn(f"{MAIN}: a − b", format="%+.3f", width=110),
+                         "interval": st.column_config.TextColumn(width=120),
+                         "verdict": st.column_config.TextColumn(width=200)})
         st.caption(f"{result.pairs[0].method}: a pair differs when its interval leaves out 0.")
 
 
@@ -54,14 +61,14 @@ def _side_by_side(ws: Workspace, corpus: Corpus, result: RetrievalResult, a: str
     judged = qset.judged().get(qid, {})
     terms = {w.lower() for w in re.findall(r"\w+", query) if len(w) > 2}
     docs = corpus.documents().set_index("doc")
-    ids = {n: i for i, n in document_ids(corpus).items()}
+    names = document_names(corpus)
     st.markdown(f"**Query {md(qid)}:** {md(query)}")
     for column, system in zip(st.columns(2), (a, b)):
         with column:
             st.markdown(f"**{md(system)}**")
             for rank, doc in enumerate(result.runs[system].get(qid, [])[:SHOWN], start=1):
-                mark = f"✅ relevant ({judged[doc]})" if judged.get(doc, 0) > 0 else "·"
-                st.markdown(f"{rank}. {mark} — {md(ids.get(doc, f'#{doc}'))}: "
+                mark = f":green[:material/check_circle: **relevant** ({judged[doc]})]" if judged.get(doc, 0) > 0 else "·"
+                st.markdown(f"{rank}. {mark} — {md(names[doc])}: "
                             f"{_highlighted(str(docs.loc[doc, 'text']), terms)}")
 
 
@@ -80,15 +87,15 @@ def show_result(ws: Workspace, corpus: Corpus, result: RetrievalResult) -> None:
             st.caption(f"{len(table):,} queries found by one system in its top {HIT_AT} and not by the other, the "
                        "largest gap first; pick one to see both top 5s.")
             st.dataframe(table, hide_index=True, width="stretch", key="rt_disagree",
-                         column_config={c: st.column_config.NumberColumn(format="%+.3f" if c == "gap" else "%.3f")
-                                        for c in table.columns if c not in ("qid", "found by")})
+                         column_config={c: st.column_config.NumberColumn(format="%+.3f" if c == "gap" else "%.3f",
+                                                                         width=150)
+                                        for c in table.columns if c not in ("qid", "found by")}
+                         | {"qid": st.column_config.TextColumn(width=70)})
             qid = st.selectbox("Query", list(table["qid"]), key="rt_query")
             _side_by_side(ws, corpus, result, a, b, qid)
     d1, d2, _ = st.columns([2, 3, 3])
     d1.download_button("Per-query results (CSV)", result.per_query.to_csv(index=False).encode(),
                        download_name(result.set_name, "-per-query.csv"), key="rt_csv")
     best = result.leaderboard()["system"][0]
-    ids = {n: i for i, n in document_ids(corpus).items()}
-    names = [ids.get(d, str(d)) for d in range(int(corpus.stats["documents"]))] if ids else None
-    d2.download_button(f"Run file of {best} (TREC)", result.run_file(best, names).encode(),
+    d2.download_button(f"Run file of {best} (TREC)", result.run_file(best, document_names(corpus)).encode(),
                        download_name(result.set_name, "-run.txt"), key="rt_run_file")
