@@ -71,15 +71,14 @@ def bm25_run(corpus: Corpus, queries: dict[str, str], params: RetrievalParams = 
     retriever = bm25s.BM25(k1=params.k1, b=params.b, method="lucene")
     retriever.index([_bm25_tokens(t, prep) for t in docs["text"]], show_progress=False)
     numbers = docs["doc"].to_numpy().astype(int)
-    run: Run = {}
-    for qid, text in queries.items():
-        tokens = [t for t in _bm25_tokens(text, prep) if t in retriever.vocab_dict]
-        if not tokens:
-            run[qid] = []
-            continue
-        scores = retriever.get_scores(tokens)
-        order = np.argsort(-scores, kind="stable")[:DEPTH]
-        run[qid] = [int(numbers[i]) for i in order if scores[i] > 0]
+    run: Run = {qid: [] for qid in queries}
+    asked = {qid: [t for t in _bm25_tokens(text, prep) if t in retriever.vocab_dict] for qid, text in queries.items()}
+    asked = {qid: tokens for qid, tokens in asked.items() if tokens}        # no shared term: nothing retrieved
+    if asked:
+        found, scores = retriever.retrieve(list(asked.values()), k=min(DEPTH, len(numbers)), show_progress=False)
+        for qid, rows, values in zip(asked, found, scores):
+            ranked = sorted(zip(values.tolist(), rows.tolist()), key=lambda p: (-p[0], p[1]))   # ties: document order
+            run[qid] = [int(numbers[r]) for v, r in ranked if v > 0]
     return run
 
 
