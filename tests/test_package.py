@@ -46,6 +46,7 @@ def test_the_wheel_holds_the_package_alone(installed):
     tops = {n.split("/", 1)[0] for n in names}
     assert tops == {"embeddings", "embedding_explorer-0.1.0.dist-info"}
     assert {"embeddings/app/app.py", "embeddings/app/pages/bias.py", "embeddings/app/pages/ui/options.py",
+            "embeddings/app/.streamlit/config.toml",
             "embeddings/app/data/wordsets/weat_caliskan2017.json", "embeddings/notebook.py"} <= set(names)
     assert not [n for n in names if "__pycache__" in n or n.startswith("embeddings/app/tests")]
     metadata = zipfile.ZipFile(wheel).read("embedding_explorer-0.1.0.dist-info/METADATA").decode()
@@ -88,3 +89,40 @@ def test_the_installed_app_opens_its_pages(installed):
     out = run(venv, tmp, str(venv / "bin" / "python"), "-c", script)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "Bias" in out.stdout
+
+
+def test_the_installed_command_serves_the_app_with_its_privacy_settings(installed):
+    """``embedding-explorer app`` from anywhere: the checkout's .streamlit/config.toml travels in
+    the wheel and is applied (no usage statistics, loopback), and the app answers."""
+    import socket
+    import time
+    import urllib.request
+
+    _, venv, tmp = installed
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(tmp / "server.log", "w")
+    server = subprocess.Popen([str(venv / "bin" / "embedding-explorer"), "--workspace", str(tmp / "ws2"), "app",
+                               "--port", str(port)], cwd=tmp, stdout=log, stderr=subprocess.STDOUT,
+                              env={"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp), "EMBEDDINGS_DEMO": "off"})
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                    assert r.read() == b"ok"
+                    break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, (tmp / "server.log").read_text()
+                time.sleep(0.3)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+            assert b"<!doctype html>" in r.read().lower()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+    text = (tmp / "server.log").read_text()
+    assert "usage statistics" not in text.lower()            # gatherUsageStats = false came along
+    assert "127.0.0.1" in text or "localhost" in text
+    assert "0.0.0.0" not in text and "External URL" not in text    # loopback only

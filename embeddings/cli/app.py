@@ -11,9 +11,22 @@ from embeddings.store.workspace import ENV_VAR, default_root
 PORT = 8501
 
 
+def config_flags(folder) -> list[str]:
+    """The app's ``.streamlit/config.toml`` as command-line flags. ``make run`` serves from the
+    checkout, where Streamlit reads the file itself; an installed package runs from anywhere,
+    so its copy is passed here: no usage statistics, loopback, the upload limit, no traceback."""
+    import tomllib
+
+    path = folder / ".streamlit" / "config.toml"
+    config = tomllib.loads(path.read_text()) if path.is_file() else {}
+    return [f"--{section}.{key}={str(value).lower() if isinstance(value, bool) else value}"
+            for section, values in config.items() for key, value in values.items()]
+
+
 def app_command(args) -> list[str]:
     """The ``streamlit run`` command line that serves the app."""
-    command = [sys.executable, "-m", "streamlit", "run", str(app_dir() / "app.py"), "--server.port", str(args.port)]
+    command = [sys.executable, "-m", "streamlit", "run", str(app_dir() / "app.py"), *config_flags(app_dir()),
+               "--server.port", str(args.port)]
     if args.host:
         command += ["--server.address", args.host]
     return command
