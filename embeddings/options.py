@@ -107,11 +107,12 @@ def _bounded(s: Spec):
 
 def add_flag(parser: argparse.ArgumentParser | Any, flag: str, cls: type, name: str, **kwargs) -> argparse.Action:
     """``--flag`` for the option ``cls.name``: its default, a type that refuses values out of
-    bounds, and the option's help with the default and bounds appended."""
+    bounds, and the option's help with the default and bounds appended (``none_means`` says
+    what a default of None stands for)."""
     s = spec(cls, name)
     bounds = f"; {s.span()}" if s.low is not None or s.high is not None else ""
     default = kwargs.pop("default", s.default)
-    shown = "none" if default is None else f"{default:g}"
+    shown = kwargs.pop("none_means", "none") if default is None else f"{default:g}"
     text = f"{s.help} (default {shown}{bounds}{kwargs.pop('help_suffix', '')})"
     kwargs.setdefault("metavar", "N" if s.whole else "X")
     return parser.add_argument(flag, type=_bounded(s), default=default,

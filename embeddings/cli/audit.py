@@ -78,7 +78,8 @@ def register(sub) -> None:
     au.add_argument("--corpus", required=True)
     au.add_argument("--spaces", required=True, metavar="A,B,...")
     au.add_argument("--terms", metavar="FILE", help="one term per line")
-    add_flag(au, "--mine", AuditParams, "mine", default=None, help_suffix=" when mining instead of --terms")
+    add_flag(au, "--mine", AuditParams, "mine", default=None, none_means="--terms instead",
+             help_suffix=f"; the page mines {AuditParams().mine}")
     add_flag(au, "-k", AuditParams, "k")
     au.add_argument("--domain", metavar="SPACE", help="the space trained on the corpus (default: guessed)")
     au.add_argument("--noise", default="auto", metavar="STUDY|auto|none",

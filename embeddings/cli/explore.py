@@ -55,7 +55,7 @@ def add_layout_args(parser) -> None:
 
     parser.add_argument("--method", choices=METHODS, default=METHODS[0])
     add_flag(parser, "--limit", P, "points")
-    add_flag(parser, "--seed", P, "seed", default=SEED,
+    add_flag(parser, "--seed", P, "seed", default=SEED, none_means="unseeded",
              help_suffix="; unseeded unless given, as on the page, so the two share cached layouts")
     add_flag(parser, "--n-neighbors", P, "n_neighbors")
     add_flag(parser, "--min-dist", P, "min_dist")

@@ -147,7 +147,9 @@ def register(sub):
 
     for flag in ("--dim", "--window", "--min-count", "--epochs", "--seed", "--negative", "--sample", "--workers",
                  "--min-n", "--max-n", "--bucket"):    # None: the family's own default (PPMI-SVD has its own)
-        add_flag(train, flag, TrainParams, flag[2:].replace("-", "_"), default=None)
+        name = flag[2:].replace("-", "_")
+        add_flag(train, flag, TrainParams, name, default=None,
+                 none_means=f"the training form's, {getattr(TrainParams(), name):g}")
 
     space = sub.add_parser("space", help="pretrained, imported and derived spaces")
     ssub = space.add_subparsers(dest="action", required=True, parser_class=_Parser)
