@@ -188,8 +188,12 @@ def test_the_cli_ranks_bm25_dense_and_hybrid_on_the_demo(demo_ws, tmp_path, caps
     # the leaderboard's numbers are the means of the per-query metrics, recomputed here from the run file
     import pytrec_eval
 
+    from embeddings.evaluate.qrels import document_names
+
     qset = load_set(demo_ws, "firsts")
-    qrels = {q: {str(d): r for d, r in docs.items()} for q, docs in qset.judged().items()}
+    names = document_names(corpus)              # what the run file calls each document
+    assert len(set(names)) == len(names)
+    qrels = {q: {names[d]: r for d, r in docs.items()} for q, docs in qset.judged().items()}
     runs: dict = {}
     for line in lines:
         q, _, d, rank, score, system = line.split()
