@@ -18,6 +18,8 @@ from embeddings.analysis.neighbours import CompareParams, NeighbourParams
 from embeddings.cli import build_parser
 from embeddings.errors import InputError
 from embeddings.evaluate.classify import BenchmarkParams
+from embeddings.evaluate.retrieval import RetrievalParams
+from embeddings.evaluate.selfmade import SelfMadeParams
 from embeddings.layout.projection import SEED, ProjectionParams
 from embeddings.models.finetune import FinetuneParams
 from embeddings.models.gensim_models import TrainParams
@@ -71,6 +73,12 @@ TWINS = [
       for f, key in (("max_sentences", "ft_budget"), ("epochs", "ft_epochs"), ("seed", "ft_seed"),
                      ("held_out", "ft_held"))],
     Twin(FinetuneParams, "batch_size", None, None, ("space", "finetune"), "--batch-size"),
+    Twin(RetrievalParams, "rrf_k", None, None, ("benchmark",), "--rrf-k"),
+    Twin(RetrievalParams, "k1", None, None, ("benchmark",), "--k1"),
+    Twin(RetrievalParams, "b", None, None, ("benchmark",), "--b"),
+    Twin(RetrievalParams, "seed", None, None, ("benchmark",), "--seed"),     # one seed for the benchmark's modes
+    *[Twin(SelfMadeParams, f, None, None, ("retrieval", "make"), "--" + f.replace("_", "-"))
+      for f in ("queries", "train_share", "seed")],
     # the upload form and the CLI start from the recommended preprocessing, not the class's defaults
     Twin(Preprocessing, "min_length", "pages/corpus.py", "pp_minlen", ("corpus", "add"), "--min-length",
          RECOMMENDED.min_length, RECOMMENDED.min_length),
@@ -78,11 +86,13 @@ TWINS = [
          "--phrase-min-count", RECOMMENDED.phrase_min_count, RECOMMENDED.phrase_min_count),
 ]
 #: what a page must do before a twin's widget shows: (widget kind, key, value) in order
+#: (all set, then one run: a t-SNE of 50 points in one panel, the cheapest view that shows them all)
 SETUP = {MODELS: [("radio", "train_family", "fasttext")],
-         PROJ: [("number_input", "pj_top", 50), ("toggle", "pj_repro", True),
-                ("selectbox", "pj_colour", "cluster (KMeans)"), ("radio", "pj_method", "tsne")]}
+         PROJ: [("multiselect", "pj_spaces", ["lee-word2vec"]), ("number_input", "pj_top", 50),
+                ("toggle", "pj_repro", True), ("selectbox", "pj_colour", "cluster (KMeans)"),
+                ("radio", "pj_method", "tsne")]}
 PARAMS = (TrainParams, ProjectionParams, NeighbourParams, CompareParams, AuditParams, bias.WeatParams,
-          BenchmarkParams, FinetuneParams, Preprocessing)
+          BenchmarkParams, FinetuneParams, Preprocessing, RetrievalParams, SelfMadeParams)
 
 
 def _expected(twin: Twin, which: str):
@@ -140,8 +150,10 @@ def test_each_widget_shows_the_options_bounds_and_default(demo_ws, monkeypatch):
                     seen.setdefault(w.key, w)
 
         read()
-        for kind, key, value in SETUP.get(page, []):
-            getattr(at, kind)(key=key).set_value(value).run()
+        if page in SETUP:
+            for kind, key, value in SETUP[page]:
+                getattr(at, kind)(key=key).set_value(value)
+            at.run()
             assert not at.exception, (page, at.exception)
             read()
         for twin in (t for t in TWINS if t.page == page):

@@ -246,6 +246,13 @@ def test_the_choose_page_adds_queries_runs_and_shows_where_systems_disagree(demo
     assert any("Means over 20 queries" in c.value for c in at.caption)
     verdicts = at.dataframe[1].value["verdict"]
     assert len(verdicts) == 3
+    # no queries of one's own: the page makes some, labelled as a proxy, and selects them
+    at.radio(key="rt_make_method").set_value("cloze").run()
+    at.number_input(key="rt_make_n").set_value(50).run()
+    at.button(key="rt_make").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("50 queries" in s.value and "a proxy" in s.value for s in at.success), [s.value for s in at.success]
+    assert at.selectbox(key="rt_set").value == load_set(demo_ws, "python-docs-cloze").id
 
 
 def _opening_csv(corpus, n=60) -> bytes:
@@ -269,8 +276,8 @@ def test_the_choose_page_in_a_browser_compares_search_systems_on_your_queries(pa
     page.get_by_text("Add your queries").click()
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(upload))
     wait_for_app(page)
-    page.get_by_label("Name").fill("openings")
-    page.get_by_label("Name").press("Enter")
+    page.get_by_role("textbox", name="Name").fill("openings")
+    page.get_by_role("textbox", name="Name").press("Enter")
     wait_for_app(page)
     page.locator("button", has_text="Add the queries").click()
     expect(page.get_by_text(re.compile(r"Added openings: \d+ queries"))).to_be_visible(timeout=60_000)
@@ -283,3 +290,36 @@ def test_the_choose_page_in_a_browser_compares_search_systems_on_your_queries(pa
     screenshot(page, "choose-queries")
     assert layout_problems(page) == {}
     assert page.js_errors == []
+
+
+def test_self_made_queries_are_seeded_split_and_labelled_as_a_proxy(lee_ws, tmp_path):
+    from embeddings.evaluate.qrels import load_set
+    from embeddings.evaluate.retrieval import evaluate
+    from embeddings.evaluate.selfmade import SelfMadeParams, make_set
+    from embeddings.readers import Document
+    from embeddings.store.workspace import Workspace
+    from embeddings.text.corpus import add_corpus, get_corpus
+    from tests.conftest import copy_workspace
+
+    ws = Workspace(copy_workspace(lee_ws.root, tmp_path / "ws"))
+    qset = make_set(ws, "cloze", "lee", "cloze", params=SelfMadeParams(queries=50, train_share=0.2, seed=3))
+    docs = get_corpus(ws, "lee").documents().set_index("doc")
+    assert len(qset.queries) == 50 and (qset.queries["split"] == "train").sum() == 10
+    for qid, text in zip(qset.queries["qid"], qset.queries["text"]):
+        doc = int(qset.qrels.set_index("qid").loc[qid, "doc"])
+        assert text in " ".join(str(docs.loc[doc, "text"]).split())     # a sentence of its own document
+    assert "a proxy" in qset.source and "not removed" in qset.source
+    again = make_set(ws, "cloze-again", "lee", "cloze", params=SelfMadeParams(queries=50, train_share=0.2, seed=3))
+    assert again.queries.equals(qset.queries) and again.qrels.equals(qset.qrels)      # seeded
+    other = make_set(ws, "cloze-other", "lee", "cloze", params=SelfMadeParams(queries=50, seed=4))
+    assert list(other.queries["text"]) != list(qset.queries["text"])
+    result = evaluate(get_corpus(ws, "lee"), load_set(ws, "cloze"), [])
+    assert result.n_queries == 40                    # the training queries are never evaluated on
+    # a title column: each unique title names its document; a shared one names none
+    titled = [Document(f"Body {i} about topic {i}.", f"t{i}.txt", {"title": f"Title {i}"}) for i in range(12)]
+    titled.append(Document("Another body.", "t12.txt", {"title": "Title 3"}))
+    add_corpus(ws, "titled", documents=titled)
+    made = make_set(ws, "titles", "titled", "title", column="title")
+    assert sorted(made.queries["text"]) == sorted(f"Title {i}" for i in range(12) if i != 3)
+    with pytest.raises(InputError, match="Name the column that holds each document's title"):
+        make_set(ws, "no-column", "titled", "title")

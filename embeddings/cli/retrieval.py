@@ -27,6 +27,18 @@ def cmd_retrieval_add(ws, args) -> None:
                      f"over {out['corpus']}")
 
 
+def cmd_retrieval_make(ws, args) -> None:
+    from embeddings.evaluate.selfmade import SelfMadeParams, make_set
+
+    qset = make_set(ws, args.name, args.corpus, args.method, column=args.column,
+                    params=SelfMadeParams(queries=args.queries, train_share=args.train_share, seed=args.seed))
+    split = qset.queries["split"].value_counts().to_dict()
+    out = {"name": qset.name, "id": qset.id, "corpus": args.corpus, "queries": len(qset.queries),
+           "eval": int(split.get("eval", 0)), "train": int(split.get("train", 0)), "source": qset.source}
+    _emit(args, out, f"made {out['name']}: {out['eval']:,} evaluation and {out['train']:,} training queries "
+                     f"over {out['corpus']}, {out['source']}")
+
+
 def cmd_retrieval_list(ws, args) -> None:
     from embeddings.evaluate.qrels import list_sets
 
@@ -100,4 +112,16 @@ def register(sub) -> None:
     add.add_argument("--corpus", required=True, help="the workspace corpus the documents belong to")
     add.add_argument("--name", required=True)
     add.add_argument("--id-field", metavar="FIELD", help="the corpus field holding document ids (default: _id, id...)")
+    from embeddings.evaluate.selfmade import METHODS, SelfMadeParams
+    from embeddings.options import add_flag
+
+    make = _command(rsub, cmd_retrieval_make, "make", help="self-made queries from a corpus (a proxy, labelled so): "
+                    + "; ".join(f"{k}: {v}" for k, v in METHODS.items()))
+    make.add_argument("--corpus", required=True)
+    make.add_argument("--method", choices=list(METHODS), required=True)
+    make.add_argument("--column", metavar="FIELD", help="title: the metadata field holding each document's title")
+    make.add_argument("--name", required=True)
+    add_flag(make, "--queries", SelfMadeParams, "queries")
+    add_flag(make, "--train-share", SelfMadeParams, "train_share", metavar="SHARE")
+    add_flag(make, "--seed", SelfMadeParams, "seed")
     _command(rsub, cmd_retrieval_list, "list", help="the retrieval sets")

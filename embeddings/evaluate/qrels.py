@@ -291,7 +291,12 @@ def add_set(ws: Workspace, name: str, corpus_name: str, files: dict[str, bytes],
     corpus = get_corpus(ws, corpus_name)
     name = ws.check_new_name(KIND, name)
     queries, qrels = read_files(files, corpus, id_field)
-    source = ", ".join(sorted(files))
+    return save_set(ws, name, corpus, queries, qrels, ", ".join(sorted(files)))
+
+
+def save_set(ws: Workspace, name: str, corpus: Corpus, queries: pd.DataFrame, qrels: pd.DataFrame, source: str,
+             params: dict | None = None) -> RetrievalSet:
+    """Save a retrieval set (atomically) with its split; ``params`` records how it was made."""
 
     def build(folder: Path) -> dict:
         queries.to_parquet(folder / "queries.parquet", index=False)
@@ -299,7 +304,8 @@ def add_set(ws: Workspace, name: str, corpus_name: str, files: dict[str, bytes],
         return {"corpus": corpus.name, "queries": len(queries), "judgements": len(qrels), "source": source,
                 "eval": int((queries["split"] == "eval").sum())}
 
-    art = ws.create(KIND, name, build, params={"corpus_id": corpus.id, "source": source}, parent=corpus.id)
+    art = ws.create(KIND, name, build, params={"corpus_id": corpus.id, "source": source, **(params or {})},
+                    parent=corpus.id)
     return RetrievalSet(art.name, corpus.id, queries, qrels, source, art.id)
 
 

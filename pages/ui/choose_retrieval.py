@@ -6,9 +6,11 @@ import streamlit as st
 
 from embeddings.evaluate.qrels import add_set, list_sets, load_set
 from embeddings.evaluate.retrieval import BM25, RetrievalParams, evaluate
+from embeddings.evaluate.selfmade import METHODS, SelfMadeParams, make_set
 from embeddings.store.cards import SpaceCard
 from embeddings.store.workspace import Workspace
 from embeddings.text.corpus import Corpus
+from embeddings.text.ingest import META_PREFIX
 from pages.common import space
 from pages.ui.jobs import cancellable, flash, guard, progress_reporter
 from pages.ui.options import option_number
@@ -32,6 +34,20 @@ def add_set_form(ws: Workspace, corpus: Corpus) -> None:
             with guard("adding the queries"):
                 qset = add_set(ws, name, corpus.id, {f.name: f.getvalue() for f in files}, id_field=id_field)
                 flash(f"Added **{md(qset.name)}**: {len(qset.queries):,} queries, {len(qset.qrels):,} judgements.")
+                st.session_state["rt_set"] = qset.id
+                st.rerun()
+    with st.expander("No queries? Make some from the corpus (a proxy)", icon=":material/auto_fix:"):
+        c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
+        method = c1.radio("How", list(METHODS), format_func=METHODS.get, key="rt_make_method")
+        fields = [c[len(META_PREFIX):] for c in corpus.documents().columns if c.startswith(META_PREFIX)]
+        column = c2.selectbox("Title column", fields, key="rt_make_column") if method == "title" else None
+        n = option_number("Queries", SelfMadeParams, "queries", key="rt_make_n", where=c3)
+        train = option_number("Kept for training", SelfMadeParams, "train_share", key="rt_make_train", where=c4)
+        if st.button("Make the queries", key="rt_make"):
+            with guard("making the queries"):
+                qset = make_set(ws, f"{corpus.name}-{method}", corpus.id, method, column=column,
+                                params=SelfMadeParams(queries=int(n), train_share=float(train)))
+                flash(f"Made **{md(qset.name)}**: {len(qset.queries):,} queries ({md(qset.source)}).")
                 st.session_state["rt_set"] = qset.id
                 st.rerun()
 
