@@ -210,7 +210,10 @@ def load_space(ws: Workspace, name_or_id: str, *, mmap: bool | None = None) -> E
 def ensure_index(ws: Workspace, space: EmbeddingSpace, *, progress: Progress = no_progress):
     """The approximate neighbour index of a saved space above :data:`embeddings.analysis.ann.THRESHOLD`
     labels: opened, or built once (with progress; Cancel leaves nothing) and saved in the
-    space's folder, then attached to ``space``. None for a small or unsaved space."""
+    space's folder, then attached to ``space``. None for a small or unsaved space.
+
+    The one thing set on a space after it is built: an index made later, on request (a loaded
+    space that already has one is constructed with it)."""
     if space.ann is not None or space.id is None or not ann.needs_index(len(space)):
         return space.ann
     folder = ws.get(KIND, space.id).path
