@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402  (after sys.path gains the checkout)
+import numpy as np
 
-from tests.data.debian_manual import manual_html  # noqa: E402  (after sys.path gains the checkout)
+from tests.data.debian_manual import manual_html
 
 
 def paragraphs(n: int) -> list[str]:

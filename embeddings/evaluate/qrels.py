@@ -201,7 +201,9 @@ def read_csv_set(name: str, data: bytes, corpus: Corpus, id_field: str | None = 
     stream, _ = text_stream(name, data)
     reader = csv.reader(stream)
     header = [h.strip().lower() for h in next(reader, [])]
-    pick = lambda names: next((header.index(c) for c in names if c in header), None)   # noqa: E731
+    def pick(names):
+        return next((header.index(c) for c in names if c in header), None)
+
     qcol, dcol, gcol = pick(QUERY_COLUMNS), pick(DOC_COLUMNS), pick(GRADE_COLUMNS)
     if qcol is None or dcol is None:
         _fail(name, 1, f"the header needs a query column ({', '.join(QUERY_COLUMNS)}) and a document column "
