@@ -509,18 +509,25 @@ def test_bias_debias_stays_on_its_tab_and_reads_honestly(page, app_server):
 
 
 def _click_shared_point(pg, chart, other):
-    """Click the first point of ``chart`` whose label ``other`` draws too (its screen position
-    from plotly's axes). Which words both panels hold depends on the seeded demo (Word2Vec's
+    """Click a point of ``chart`` whose label ``other`` draws too (its screen position from
+    plotly's axes), the one with most room around it, so the click cannot land on a neighbour.
+    Which words both panels hold depends on the seeded demo (Word2Vec's
     threads are not deterministic), so the test asks the page rather than naming one."""
     plot = chart.locator(".js-plotly-plot")
     drawn = other.locator(".js-plotly-plot").evaluate(
         "gd => gd._fullData.flatMap(t => (t.customdata || []).map(c => c[0]))")
+    # of the first 300 shared points, the one farthest from any other point, so the click hits it
     pos = plot.evaluate("""(gd, drawn) => { const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-        const there = new Set(drawn);
+        const there = new Set(drawn), all = [], shared = [];
         for (const t of gd._fullData) { if (!t.customdata) continue;
-          for (let i = 0; i < t.x.length; i++) if (there.has(t.customdata[i][0]))
-            return {x: xa._offset + xa.l2p(t.x[i]), y: ya._offset + ya.l2p(t.y[i]), label: t.customdata[i][0]}; }
-        return null; }""", drawn)
+          for (let i = 0; i < t.x.length; i++) {
+            const p = {x: xa._offset + xa.l2p(t.x[i]), y: ya._offset + ya.l2p(t.y[i]), label: t.customdata[i][0]};
+            all.push(p); if (there.has(p.label) && shared.length < 300) shared.push(p); } }
+        let best = null, room = -1;
+        for (const p of shared) { let near = Infinity;
+          for (const q of all) if (q !== p) near = Math.min(near, Math.hypot(p.x - q.x, p.y - q.y));
+          if (near > room) { room = near; best = p; } }
+        return best; }""", drawn)
     assert pos, "no label is drawn in both panels"
     box = plot.bounding_box()
     pg.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
