@@ -80,9 +80,10 @@ def _token(value: str, where: str, line: int, what: str) -> str:
     return value
 
 
-def document_ids(corpus: Corpus, id_field: str | None = None) -> dict[str, int]:
-    """A corpus's document ids (its ``_id``-like metadata field) → document number."""
-    docs = corpus.documents()
+def document_ids(corpus: Corpus, id_field: str | None = None, docs: pd.DataFrame | None = None) -> dict[str, int]:
+    """A corpus's document ids (its ``_id``-like metadata field) → document number (``docs``:
+    its documents, when the caller has read them already)."""
+    docs = corpus.documents() if docs is None else docs
     fields = [id_field] if id_field else list(ID_FIELDS)
     for f in fields:
         column = META_PREFIX + f
@@ -102,7 +103,7 @@ def document_names(corpus: Corpus) -> list[str]:
     """What a run file calls each document, by number: its id, else its file name (a file read as
     one document), else ``#<number>``."""
     docs = corpus.documents()
-    ids = {n: i for i, n in document_ids(corpus).items()}
+    ids = {n: i for i, n in document_ids(corpus, docs=docs).items()}
     files = {n: f for f, n in _by_file(docs).items() if "/" not in f or n not in ids}
     return [ids.get(int(n)) or files.get(int(n)) or f"#{int(n)}" for n in docs["doc"]]
 

@@ -122,6 +122,7 @@ class RetrievalResult:
     seconds: dict[str, float]                 #: each system's time to answer all the queries
     params: RetrievalParams = field(default_factory=RetrievalParams)
     notes: list[str] = field(default_factory=list)
+    _board: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @property
     def systems(self) -> list[str]:
@@ -133,7 +134,13 @@ class RetrievalResult:
 
     def leaderboard(self) -> pd.DataFrame:
         """One row per system, best nDCG@10 first: each metric's mean, nDCG@10's 95% bootstrap
-        interval over the queries, n, and the time per query."""
+        interval over the queries, n, and the time per query (computed once: the bootstrap is
+        the costly part, and the page, the summary and the run file all ask)."""
+        if self._board is None:
+            self._board = self._leaderboard()
+        return self._board.copy()
+
+    def _leaderboard(self) -> pd.DataFrame:
         rows = []
         for system, part in self.per_query.groupby("system", sort=False):
             values = part[MAIN].to_numpy()

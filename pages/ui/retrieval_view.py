@@ -55,13 +55,13 @@ def _highlighted(text: str, terms: set[str], limit: int = 300) -> str:
     return "".join(f"**{md(p)}**" if p.lower() in terms else literal(p) for p in re.split(r"(\w+)", text))
 
 
-def _side_by_side(ws: Workspace, corpus: Corpus, result: RetrievalResult, a: str, b: str, qid: str) -> None:
+def _side_by_side(ws: Workspace, corpus: Corpus, result: RetrievalResult, a: str, b: str, qid: str,
+                  names: list[str]) -> None:
     qset = load_set(ws, result.set_name)
     query = qset.texts().get(qid, "")
     judged = qset.judged().get(qid, {})
     terms = {w.lower() for w in re.findall(r"\w+", query) if len(w) > 2}
     docs = corpus.documents().set_index("doc")
-    names = document_names(corpus)
     st.markdown(f"**Query {md(qid)}:** {md(query)}")
     for column, system in zip(st.columns(2), (a, b)):
         with column:
@@ -74,6 +74,7 @@ def _side_by_side(ws: Workspace, corpus: Corpus, result: RetrievalResult, a: str
 
 def show_result(ws: Workspace, corpus: Corpus, result: RetrievalResult) -> None:
     _board(result)
+    names = document_names(corpus)          # what the side-by-side view and the run file call each document
     systems = result.systems
     if len(systems) >= 2:
         st.markdown("**Where two systems disagree**")
@@ -92,10 +93,10 @@ def show_result(ws: Workspace, corpus: Corpus, result: RetrievalResult) -> None:
                                         for c in table.columns if c not in ("qid", "found by")}
                          | {"qid": st.column_config.TextColumn(width=70)})
             qid = st.selectbox("Query", list(table["qid"]), key="rt_query")
-            _side_by_side(ws, corpus, result, a, b, qid)
+            _side_by_side(ws, corpus, result, a, b, qid, names)
     d1, d2, _ = st.columns([2, 3, 3])
     d1.download_button("Per-query results (CSV)", result.per_query.to_csv(index=False).encode(),
                        download_name(result.set_name, "-per-query.csv"), key="rt_csv")
     best = result.leaderboard()["system"][0]
-    d2.download_button(f"Run file of {best} (TREC)", result.run_file(best, document_names(corpus)).encode(),
+    d2.download_button(f"Run file of {best} (TREC)", result.run_file(best, names).encode(),
                        download_name(result.set_name, "-run.txt"), key="rt_run_file")
