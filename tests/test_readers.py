@@ -80,6 +80,30 @@ def test_html_keeps_visible_text_only():
     assert "secret" not in text and "color" not in text and "Hidden title" not in text
 
 
+def test_sections_cut_html_and_markdown_at_h1_to_h3_with_the_heading_as_metadata():
+    html = ("<html><body><nav><a href='/'>Home</a> | <a href='/next'>Next topic</a></nav><main>"
+            "<h1>Tutorial<a class='headerlink' href='#t'>¶</a></h1><p>" + "The tutorial begins here and goes on. " * 5
+            + "</p><h2>3.1. Numbers¶</h2><h3>Empty heading</h3><h3>Integers</h3><p>Whole numbers have type int. "
+            "abs(x)¶ Return the absolute value.</p><h4>Deeper</h4><p>Still the integers section.</p>"
+            "<h2>Strings</h2><p>" + "Text is a sequence of characters. " * 5 + "</p></main></body></html>")
+    docs, _ = read("page.html", html.encode(), sections=True)
+    assert [d.meta["heading"] for d in docs] == ["Tutorial", "Integers", "Strings"]   # an empty section is none
+    assert [d.meta["section"] for d in docs] == ["1", "2", "3"]
+    integers = docs[1].text
+    assert "Deeper" in integers and "Still the integers section" in integers            # h4 stays in its section
+    assert "¶" not in integers and "abs(x) Return" in integers                          # permalinks dropped
+    assert not any(d.meta["heading"] in d.text for d in docs)                           # the heading is not the text
+    whole, _ = read("page.html", html.encode())                                         # by default: one page
+    assert len(whole) == 1 and "¶" not in whole[0].text and "Integers" in whole[0].text
+    md = b"Preface line.\n\n# One #\nfirst part\n```\n# a comment, not a heading\n```\n#### Four\nstill one\n## Two\nsecond\n"
+    docs, _ = read("notes.md", md, sections=True)
+    assert [(d.meta["heading"], d.text.splitlines()[0]) for d in docs] == [("", "Preface line."), ("One", "first part"),
+                                                                          ("Two", "second")]
+    assert "# a comment, not a heading" in docs[1].text and "#### Four" in docs[1].text
+    zipped, _ = read("bundle.zip", make_zip({"docs/notes.md": md}), sections=True)     # the flag reaches a zip's members
+    assert [d.meta["heading"] for d in zipped] == ["", "One", "Two"]
+
+
 def test_pdf_text_is_extracted():
     docs, (info,) = read("paper.pdf", make_pdf(["Embeddings map words to vectors.", "Second line here."]))
     assert "Embeddings map words to vectors." in docs[0].text and "Second line" in docs[0].text

@@ -104,3 +104,26 @@ def test_sparse_tfidf_tuned_equals_nested_sklearn_on_the_manual(manual):
     assert d["protocol"] == "tuned" and d["results"][0]["chosen_C"] == ours.chosen_c.tolist()
     mteb = next(s for s in b.scores if s.space == TFIDF_SPARSE and s.metric == "macro-F1 (C = 1)")
     assert ours.score > mteb.score + 0.1     # C = 1 underfits the sparse matrix
+
+
+def test_the_manual_by_section_gives_heading_queries_that_bm25_answers(manual_zip, tmp_path):
+    """#29's real task: each h1–h3 section of the manual is a document, its heading a query."""
+    import dataclasses
+
+    from embeddings.evaluate.retrieval import evaluate
+    from embeddings.evaluate.selfmade import SelfMadeParams, make_set
+    from embeddings.store.workspace import Workspace
+
+    ws = Workspace(tmp_path / "ws")
+    corpus = add_corpus(ws, "sections", sources=[dataclasses.replace(manual_zip, sections=True)],
+                        preprocessing=RECOMMENDED)
+    docs = corpus.documents()
+    assert len(docs) > 2 * sum(FOLDERS.values())               # pages cut into their sections
+    headings = docs["meta.heading"].fillna("")
+    assert not headings.str.contains("¶").any() and not docs["text"].str.contains("¶ ", regex=False).any()
+    assert (docs["meta.folder"].fillna("") != "").mean() > 0.9    # a section keeps its page's folder
+    qset = make_set(ws, "headings", "sections", "heading", params=SelfMadeParams(queries=100))
+    assert not qset.queries["text"].str.match(r"^\d+(\.\d+)*\.? ").any()   # "3.1.1. Numbers" asks "Numbers"
+    result = evaluate(corpus, qset, [])
+    ndcg = float(result.leaderboard()["nDCG@10"].iloc[0])
+    assert 0.2 < ndcg < 0.99, ndcg                              # a real task: neither trivial nor hopeless

@@ -206,8 +206,15 @@ def test_the_cli_ranks_bm25_dense_and_hybrid_on_the_demo(demo_ws, tmp_path, caps
                          "firsts", "--fail-below", "0.999")
     assert code == 3 and "below 0.999" in err
     code, out, err = run(capsys, "--workspace", demo_ws.root, "benchmark", "--task", "retrieval", "--queries",
-                         "firsts", "--spaces", "pydocs-tfidf")
+                         "firsts", "--spaces", "pydocs-word2vec")
     assert code == 2 and "cannot embed a query" in err
+    # a pooled word space and TF-IDF + LSA embed the query the way they embedded the documents
+    code, out, err = run(capsys, "--workspace", demo_ws.root, "benchmark", "--task", "retrieval", "--queries",
+                         "firsts", "--spaces", "pydocs-word2vec-sif,pydocs-tfidf", "--no-bm25", "--json")
+    assert code == 0, err
+    board = {r["system"]: r for r in json.loads(out)["leaderboard"]}
+    assert set(board) == {"pydocs-word2vec-sif", "pydocs-tfidf"}
+    assert board["pydocs-tfidf"]["nDCG@10"] > 0.3           # the query is a sentence of its document
 
 
 def test_the_choose_page_adds_queries_runs_and_shows_where_systems_disagree(demo_ws, monkeypatch):
@@ -323,3 +330,17 @@ def test_self_made_queries_are_seeded_split_and_labelled_as_a_proxy(lee_ws, tmp_
     assert sorted(made.queries["text"]) == sorted(f"Title {i}" for i in range(12) if i != 3)
     with pytest.raises(InputError, match="Name the column that holds each document's title"):
         make_set(ws, "no-column", "titled", "title")
+    # a heading: the section read under it is its answer; a repeated heading ("Examples") names none
+    from embeddings.readers import Source
+
+    md = "".join(f"## {i}.1. Topic {i} heading\nSection {i} says something about subject {i}.\n\n### Examples\nx{i}\n"
+                 for i in range(12))
+    add_corpus(ws, "sectioned", sources=[Source("guide.md", md.encode(), sections=True)])
+    made = make_set(ws, "headings", "sectioned", "heading")
+    assert sorted(made.queries["text"]) == sorted(f"Topic {i} heading" for i in range(12))     # numbering dropped
+    sections = get_corpus(ws, "sectioned").documents().set_index("doc")
+    for qid, doc in zip(made.qrels["qid"], made.qrels["doc"]):
+        text = made.queries.set_index("qid").loc[qid, "text"]
+        assert sections.loc[doc, "meta.heading"].endswith(text) and text not in sections.loc[doc, "text"]
+    with pytest.raises(InputError, match="was not read by sections"):
+        make_set(ws, "no-headings", "titled", "heading")

@@ -42,7 +42,7 @@ def test_spearman_and_its_interval_equal_scipy_on_cosines_by_hand():
     assert score.low <= score.spearman <= score.high and (score.n, score.total) == (6, 6)
 
 
-def test_pooled_and_encoder_spaces_take_part_tfidf_says_why_not(tmp_path, glove):
+def test_pooled_encoder_and_tfidf_spaces_take_part_a_word_space_says_why_not(tmp_path, glove):
     from embeddings.models import add_pretrained
     from embeddings.models.docspaces import pool_space, tfidf_space
     from embeddings.readers import Document
@@ -60,9 +60,9 @@ def test_pooled_and_encoder_spaces_take_part_tfidf_says_why_not(tmp_path, glove)
     pooled = save_space(ws, pool_space(words, corpus, "mean", "pooled"))
     lsa = save_space(ws, tfidf_space(corpus, "lsa", lsa=4))
     minilm = add_pretrained(ws, "minilm", "mini", corpus="c", unit="document")
-    spaces = [load_space(ws, s.id) for s in (pooled, lsa, minilm)]
+    spaces = [load_space(ws, s.id) for s in (pooled, lsa, minilm, words)]
     scores, refused = similarity_board(ws, spaces, PAIRS)
-    assert [s.space for s in scores] == ["pooled", "mini"] and "keeps no vectorizer" in refused["lsa"]
+    assert [s.space for s in scores] == ["pooled", "lsa", "mini"] and "does not embed new texts" in refused["glove"]
     # the pooled space's cosines by hand: the corpus's tokens, GloVe's vectors averaged
     from embeddings.text.preprocess import tokenize
 

@@ -108,45 +108,11 @@ def similarity(name: str, embed: Callable[[list[str]], np.ndarray], pairs: list[
     return SimilarityScore(name, rho, float(low), float(high), int(ok.sum()), len(pairs), cos)
 
 
-def text_embedder(ws, space) -> tuple[Callable[[list[str]], np.ndarray] | None, str | None]:
-    """How ``space`` embeds new texts, or None and why it cannot."""
-    from embeddings.models.docspaces import pool, word_probability
-    from embeddings.store.cards import TEXT_ENCODERS
-    from embeddings.store.space_store import load_space
-    from embeddings.text.corpus import get_corpus
-    from embeddings.text.preprocess import tokenize
-
-    p = space.provenance
-    if p.get("family") in TEXT_ENCODERS and space.can_embed:
-        return space.embed, None
-    if p.get("family") == "pooled":
-        try:
-            parent = load_space(ws, p["parent"])
-            corpus = get_corpus(ws, p["corpus_id"])
-        except Exception as exc:  # the parent or the corpus was deleted
-            return None, f"its word space or corpus is gone ({exc})"
-        prep = corpus.preprocessing
-        probability = word_probability(corpus)
-        method = p.get("params", {}).get("pooling", "mean")
-
-        from gensim.parsing.preprocessing import STOPWORDS
-
-        def tokens(text: str) -> list[str]:
-            words = tokenize(text, prep)
-            return [w for w in words if w.lower() not in STOPWORDS] if prep.stopwords else words
-
-        def embed(texts: list[str]) -> np.ndarray:
-            return pool(parent, [tokens(t) for t in texts], method, probability)[0]
-
-        return embed, None
-    if p.get("family") == "tfidf":
-        return None, "TF-IDF + LSA keeps no vectorizer, so it cannot embed a new text"
-    return None, f"a {p.get('unit', 'term')} space of family {p.get('family')} does not embed new texts"
-
-
 def similarity_board(ws, spaces, pairs: list[tuple[str, str, float]], *, seed: int = 0
                      ) -> tuple[list[SimilarityScore], dict[str, str]]:
     """Every space that can embed the pair texts, scored; the others with the reason."""
+    from embeddings.models.text_embed import text_embedder
+
     scores, refused = [], {}
     for space in spaces:
         embed, why = text_embedder(ws, space)

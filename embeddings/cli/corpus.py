@@ -39,6 +39,9 @@ def _preprocessing_args(p: argparse.ArgumentParser) -> None:
     r.add_argument("--lines", action="store_true", help=".txt/.md: every line is a document")
     r.add_argument("--whole-file", action="store_true",
                    help=".txt/.md: the whole file is one document (default: one per paragraph, at blank lines)")
+    r.add_argument("--sections", action="store_true",
+                   help=".html/.md: each section under an h1-h3 (# to ###) heading is a document, its heading kept "
+                        "as metadata (for `retrieval make --method heading`)")
     r.add_argument("--no-header", dest="header", action="store_false",
                    help="csv/tsv: the first row is data; columns are named 'column 1', 'column 2'...")
     r.add_argument("--max-mb", type=float, default=None, metavar="MB",
@@ -75,7 +78,7 @@ def _read_file_sources(paths: Sequence[str], args, limits):
         check_size(path.name, path.stat().st_size, limits)  # before reading it into memory
         checked.append(path)
     return (Source(path.name, path.read_bytes(), args.text_column, lines_as_documents=args.lines,
-                   whole_file=args.whole_file, header=args.header)
+                   whole_file=args.whole_file, sections=args.sections, header=args.header)
             for path in checked)
 
 def cmd_corpus_add(ws, args) -> None:

@@ -27,7 +27,7 @@ def cmd_space_finetune(ws, args) -> None:
     from ..models import finetune_space
 
     settings = {k: getattr(args, k) for k in ("method", "label", "max_sentences", "epochs", "seed", "batch_size",
-                                               "learning_rate", "max_steps", "held_out")
+                                               "learning_rate", "max_steps", "held_out", "queries", "negatives")
                 if getattr(args, k) is not None}
     settings["matryoshka"] = _dims(args.matryoshka)
     start = time.perf_counter()
@@ -38,7 +38,7 @@ def cmd_space_finetune(ws, args) -> None:
            "total_seconds": round(total, 1),
            "train_documents": run["split"]["train_documents"],
            "held_out_documents": run["split"]["held_out_documents"], "texts": run["texts"],
-           "texts_per_second": run["texts_per_second"]}
+           "texts_per_second": run["texts_per_second"], **({"retrieval": run["retrieval"]} if "retrieval" in run else {})}
     loss = f", final loss {run['final_loss']:.4f}" if run["final_loss"] is not None else ""
     _emit(args, out, f"fine-tuned {_space_line(s)}: {run['method']} on {run['texts']:,} texts of "
                      f"{run['split']['train_documents']:,} training documents, {run['steps']:,} steps in "
@@ -97,16 +97,19 @@ def cmd_contextual(ws, args) -> None:
 def register_space(ssub) -> None:
     """Subcommands of ``space``."""
     from ..models.distil import DIMS
-    from ..models.finetune import LEARNING_RATES, METHODS, FinetuneParams
+    from ..models.finetune import LEARNING_RATES, METHODS, NEGATIVES, FinetuneParams
     from ..options import add_flag
 
     d = FinetuneParams()
     ft = _command(ssub, cmd_space_finetune, "finetune",
-                  help="fine-tune minilm (or a local folder) on a corpus: simcse, tsdae or supervised")
+                  help="fine-tune minilm (or a local folder) on a corpus: simcse, tsdae, supervised or retrieval")
     ft.add_argument("base", metavar="minilm|FOLDER|SPACE")
     ft.add_argument("--corpus", required=True)
     ft.add_argument("--method", choices=METHODS, default=d.method)
     ft.add_argument("--label", metavar="COLUMN", help="the label column (supervised)")
+    ft.add_argument("--queries", metavar="SET", help="retrieval: the retrieval set whose training queries teach")
+    ft.add_argument("--negatives", choices=NEGATIVES, default=d.negatives,
+                    help=f"retrieval: hard negatives mined by the base model, by BM25, or none (default {d.negatives})")
     ft.add_argument("--matryoshka", metavar="384,256,128,64", help="train the truncations too (MatryoshkaLoss)")
     for flag in ("--max-sentences", "--epochs", "--seed", "--batch-size"):
         add_flag(ft, flag, FinetuneParams, flag[2:].replace("-", "_"))

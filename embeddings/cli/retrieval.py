@@ -51,7 +51,8 @@ def run_retrieval(ws, args) -> None:
     """``benchmark --task retrieval --queries SET``: every system on the set's queries."""
     from embeddings.errors import InputError
     from embeddings.evaluate.qrels import document_names, load_set
-    from embeddings.evaluate.retrieval import RetrievalParams, evaluate
+    from embeddings.evaluate.retrieval import RetrievalParams, evaluate, training_queries
+    from embeddings.models.text_embed import with_text_embedder
     from embeddings.store.space_store import load_space
     from embeddings.text.corpus import get_corpus
 
@@ -62,8 +63,9 @@ def run_retrieval(ws, args) -> None:
     names = [n.strip() for n in (args.spaces or "").split(",") if n.strip()]
     hybrid = names if args.hybrid else []
     params = RetrievalParams(rrf_k=args.rrf_k, k1=args.k1, b=args.b, seed=args.seed)
-    result = evaluate(corpus, qset, [load_space(ws, n) for n in names], bm25=not args.no_bm25, hybrid=hybrid,
-                      params=params, progress=_progress_printer(args))
+    spaces = [with_text_embedder(ws, load_space(ws, n)) for n in names]
+    result = evaluate(corpus, qset, spaces, bm25=not args.no_bm25, hybrid=hybrid, params=params,
+                      trained=training_queries(ws, spaces), progress=_progress_printer(args))
     out = result.summary()
     if args.run_out:
         system = args.run_system or result.leaderboard()["system"][0]

@@ -7,7 +7,9 @@ One view, four measurements, all on the user's own data:
 - **how far the domain's words moved**: the corpus's most domain-specific terms
   (:func:`embeddings.analysis.audit.mine_terms`), each one's neighbours among the corpus's frequent
   words in the base and in the fine-tuned encoder, and their overlap (Jaccard@k);
-- the **loss curve** of the run.
+- the **loss curve** of the run;
+- for a fine-tune on a retrieval set, **retrieval** on the set's evaluation queries (never
+  trained on): nDCG@10 of each, the paired difference and the queries that changed most.
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ class BeforeAfter:
     terms: pd.DataFrame          #: :func:`moved_terms`
     loss_curve: pd.DataFrame     #: step, loss
     run: dict                    #: the fine-tuning record
+    retrieval: object = None     #: a :class:`~embeddings.evaluate.retrieval.RetrievalResult` of the two, or None
 
     def difference(self):
         """The paired difference of the main classification score, tuned − base."""
@@ -98,13 +101,22 @@ class BeforeAfter:
         return {"tuned": self.tuned, "base": self.base, "benchmark": self.benchmark.to_dict(),
                 "terms": self.terms.to_dict("records"), "mean_overlap": float(np.nanmean(self.terms["overlap"]))
                 if self.terms["overlap"].notna().any() else None,
-                "loss_curve": self.loss_curve.to_dict("records"), "run": self.run}
+                "loss_curve": self.loss_curve.to_dict("records"), "run": self.run,
+                "retrieval": self._retrieval()}
+
+    def _retrieval(self) -> dict | None:
+        if self.retrieval is None:
+            return None
+        d = self.retrieval.difference(self.tuned, self.base)
+        return {**self.retrieval.summary(), "tuned_minus_base": d.row() if d else None,
+                "changes": self.retrieval.changes(self.base, self.tuned).to_dict("records")}
 
 
 def before_after(tuned: EmbeddingSpace, base: EmbeddingSpace, corpus: Corpus, label: str | None, *,
-                 tuned_encoder, base_encoder, progress: Progress = no_progress) -> BeforeAfter:
-    """The four measurements for ``tuned`` against ``base`` (both document spaces of
-    ``corpus``); without a ``label`` there are no task scores (None)."""
+                 tuned_encoder, base_encoder, qset=None, progress: Progress = no_progress) -> BeforeAfter:
+    """The measurements for ``tuned`` against ``base`` (both document spaces of ``corpus``);
+    without a ``label`` there are no task scores (None); with ``qset`` (the retrieval set a
+    retrieval fine-tune was trained on), retrieval on its evaluation queries."""
     from embeddings.evaluate.benchmark import benchmark
 
     run = tuned.provenance.get("finetune")
@@ -114,6 +126,11 @@ def before_after(tuned: EmbeddingSpace, base: EmbeddingSpace, corpus: Corpus, la
     if label:
         bench = benchmark(corpus, label, [base, tuned], tasks=("classification", "retrieval"),
                           progress=stage(progress, 0.0, 0.5, "Scoring: "))
-    terms = moved_terms(base_encoder, tuned_encoder, corpus, progress=stage(progress, 0.5, 1.0, "Neighbours: "))
+    retrieval = None
+    if qset is not None:
+        from embeddings.evaluate.retrieval import evaluate
+
+        retrieval = evaluate(corpus, qset, [base, tuned], bm25=False, progress=stage(progress, 0.5, 0.7, "Retrieval: "))
+    terms = moved_terms(base_encoder, tuned_encoder, corpus, progress=stage(progress, 0.7, 1.0, "Neighbours: "))
     curve = pd.DataFrame(run.get("loss_curve", []), columns=["step", "loss"])
-    return BeforeAfter(tuned.name, base.name, bench, terms, curve, run)
+    return BeforeAfter(tuned.name, base.name, bench, terms, curve, run, retrieval)

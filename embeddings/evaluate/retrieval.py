@@ -5,8 +5,9 @@ Systems, each ranking a corpus's documents for every query of a retrieval set
 
 - **BM25** (bm25s, Lucene's variant, ``k1`` and ``b`` as settings) over the corpus's own
   tokens: its tokeniser and stopwords, without its phrases (a query has none);
-- **dense** search with any document space of the corpus that can embed a query (a sentence
-  encoder, fine-tuned or distilled), by cosine;
+- **dense** search with any document space of the corpus that can embed a query, by cosine:
+  a sentence encoder (fine-tuned or distilled too), a pooled word space or TF-IDF + LSA
+  (:mod:`embeddings.models.text_embed` says how each embeds the query);
 - **hybrids** by reciprocal rank fusion of BM25 and one dense system (its ``k`` as a setting).
 
 The metrics are :mod:`embeddings.evaluate.ir`'s (nDCG@10 first); every two systems are compared
@@ -16,6 +17,7 @@ in the verdict style of the classification benchmark.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,7 +34,7 @@ from embeddings.options import check, option
 from embeddings.progress import Progress, no_progress
 from embeddings.space import EmbeddingSpace
 from embeddings.text.corpus import Corpus
-from embeddings.text.preprocess import tokenize
+from embeddings.text.preprocess import query_tokens
 
 BM25 = "BM25"
 TASK = "retrieval (your queries)"
@@ -52,15 +54,6 @@ class RetrievalParams:
 Run = dict[str, list[int]]     # qid -> document numbers, best first
 
 
-def _bm25_tokens(text: str, prep) -> list[str]:
-    tokens = tokenize(text, prep)
-    if prep.stopwords:
-        from gensim.parsing.preprocessing import STOPWORDS
-
-        tokens = [t for t in tokens if t not in STOPWORDS]
-    return tokens
-
-
 def bm25_run(corpus: Corpus, queries: dict[str, str], params: RetrievalParams = RetrievalParams()) -> Run:
     """BM25's top :data:`~embeddings.evaluate.ir.DEPTH` documents per query (only documents
     sharing a term with the query are retrieved)."""
@@ -69,10 +62,10 @@ def bm25_run(corpus: Corpus, queries: dict[str, str], params: RetrievalParams = 
     prep = corpus.preprocessing
     docs = corpus.documents()
     retriever = bm25s.BM25(k1=params.k1, b=params.b, method="lucene")
-    retriever.index([_bm25_tokens(t, prep) for t in docs["text"]], show_progress=False)
+    retriever.index([query_tokens(t, prep) for t in docs["text"]], show_progress=False)
     numbers = docs["doc"].to_numpy().astype(int)
     run: Run = {qid: [] for qid in queries}
-    asked = {qid: [t for t in _bm25_tokens(text, prep) if t in retriever.vocab_dict] for qid, text in queries.items()}
+    asked = {qid: [t for t in query_tokens(text, prep) if t in retriever.vocab_dict] for qid, text in queries.items()}
     asked = {qid: tokens for qid, tokens in asked.items() if tokens}        # no shared term: nothing retrieved
     if asked:
         found, scores = retriever.retrieve(list(asked.values()), k=min(DEPTH, len(numbers)), show_progress=False)
@@ -85,8 +78,9 @@ def bm25_run(corpus: Corpus, queries: dict[str, str], params: RetrievalParams = 
 def dense_run(space: EmbeddingSpace, corpus: Corpus, queries: dict[str, str], *, batch: int = 256) -> Run:
     """Cosine top documents of a document space for each query, embedded by the space's own model."""
     if not space.can_embed:
-        raise InputError(f"{space.name} cannot embed a query (a pooled word space or TF-IDF has no model for "
-                         "new text); use BM25 for lexical search, or a sentence encoder's document space.")
+        raise InputError(f"{space.name} cannot embed a query (a {space.family} space); use a document space of a "
+                         "sentence encoder, a pooled word space or TF-IDF, given its embedder by "
+                         "embeddings.models.text_embed.with_text_embedder.")
     rows = document_rows(space, corpus)
     vectors = np.asarray(space.vectors, dtype=np.float32)[rows]           # document order
     qids, texts = list(queries), list(queries.values())
@@ -161,6 +155,25 @@ class RetrievalResult:
         frame = frame[frame["found by"] != ""]
         return frame.reindex(frame["gap"].abs().sort_values(ascending=False, kind="stable").index).head(n)
 
+    def changes(self, before: str, after: str, n: int = 20) -> pd.DataFrame:
+        """The queries whose nDCG@10 moved most from ``before`` to ``after`` (either way),
+        ``after − before`` per query; unchanged queries left out."""
+        wide = self.per_query.pivot(index="qid", columns="system", values=MAIN)
+        frame = pd.DataFrame({"qid": wide.index, f"{MAIN} before": wide[before].to_numpy(),
+                              f"{MAIN} after": wide[after].to_numpy()})
+        frame["change"] = frame[f"{MAIN} after"] - frame[f"{MAIN} before"]
+        frame = frame[frame["change"] != 0]
+        return frame.reindex(frame["change"].abs().sort_values(ascending=False, kind="stable").index).head(n)
+
+    def difference(self, a: str, b: str) -> Difference | None:
+        """The paired comparison of ``a`` and ``b``, read as ``a − b`` (whichever order it was computed in)."""
+        for d in self.pairs:
+            if (d.a, d.b) == (a, b):
+                return d
+            if (d.a, d.b) == (b, a):
+                return dataclasses.replace(d, a=a, b=b, difference=-d.difference, low=-d.high, high=-d.low)
+        return None
+
     def run_file(self, system: str, doc_ids: Sequence[str] | None = None) -> str:
         """``system``'s run in TREC format, documents by their ids (``doc_ids[number]``) or numbers."""
         name = (lambda d: doc_ids[d]) if doc_ids is not None else str
@@ -191,15 +204,50 @@ def compare_systems(per_query: pd.DataFrame, *, seed: int = 0) -> list[Differenc
     return out
 
 
+def _same(text: str) -> str:
+    return " ".join(str(text).split()).casefold()
+
+
+def training_queries(ws, spaces: Sequence[EmbeddingSpace]) -> dict[str, set[str] | None]:
+    """For each space fine-tuned for retrieval, the texts of the queries it was trained on
+    (None when its retrieval set was deleted and they cannot be known)."""
+    from embeddings.evaluate.qrels import load_set
+
+    out: dict[str, set[str] | None] = {}
+    for space in spaces:
+        record = (space.provenance.get("finetune") or {}).get("retrieval")
+        if record:
+            try:
+                out[space.name] = {_same(t) for t in load_set(ws, record["queries_id"]).texts("train").values()}
+            except InputError:
+                out[space.name] = None
+    return out
+
+
 def evaluate(corpus: Corpus, qset: RetrievalSet, spaces: Sequence[EmbeddingSpace], *, bm25: bool = True,
              hybrid: Sequence[str] = (), params: RetrievalParams = RetrievalParams(),
-             progress: Progress = no_progress) -> RetrievalResult:
+             trained: dict[str, set[str] | None] | None = None, progress: Progress = no_progress) -> RetrievalResult:
     """Every system on the evaluation queries of ``qset``; ``hybrid`` names the dense systems
-    (space names) to fuse with BM25."""
+    (space names) to fuse with BM25. ``trained`` (:func:`training_queries`): an evaluation
+    query that a fine-tune was trained on is left out for every system, and the notes say so."""
     check(params)
     if qset.corpus_id != corpus.id:
         raise InputError(f"The retrieval set {qset.name} is over another corpus, not {corpus.name}.")
     queries, judged = qset.texts("eval"), qset.judged("eval")
+    notes = []
+    for name, texts in (trained or {}).items():
+        if texts is None:
+            notes.append(f"{name} was fine-tuned on a retrieval set that is gone: its training queries cannot be "
+                         "checked against these.")
+            continue
+        seen = [q for q, t in queries.items() if _same(t) in texts]
+        if seen:
+            notes.append(f"{len(seen):,} evaluation queries were training queries of {name}: left out for every "
+                         "system.")
+            queries = {q: t for q, t in queries.items() if q not in seen}
+            judged = {q: d for q, d in judged.items() if q not in seen}
+    if not queries:
+        raise InputError(f"No evaluation query of {qset.name} is left to score on.")
     if not bm25 and not spaces:
         raise InputError("Pick at least one system: BM25 or a document space.")
     names = [s.name for s in spaces]
@@ -237,6 +285,6 @@ def evaluate(corpus: Corpus, qset: RetrievalSet, spaces: Sequence[EmbeddingSpace
         frames.append(frame)
     per_query = pd.concat(frames, ignore_index=True)
     progress(1.0, "Compared")
-    notes = [f"{len(queries):,} evaluation queries with {sum(len(v) for v in judged.values()):,} judgements."]
+    notes.insert(0, f"{len(queries):,} evaluation queries with {sum(len(v) for v in judged.values()):,} judgements.")
     return RetrievalResult(qset.name, corpus.name, per_query, runs, compare_systems(per_query, seed=params.seed),
                            seconds, params, notes)

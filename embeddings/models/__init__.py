@@ -185,7 +185,12 @@ def finetune_space(ws: Workspace, base: str, corpus: str, name: str, *, progress
     params = FinetuneParams(**settings)
     part = stages(progress, stage_weights(c, params))        # the bar moves as the time goes
     with ws.scratch("finetune") as tmp:        # held: another process's sweep leaves it alone
-        run = finetune(base_path, c, params, Path(tmp), progress=part["Fine-tuning"])
+        qset = None
+        if params.queries:                      # retrieval: the set's training queries teach
+            from embeddings.evaluate.qrels import load_set
+
+            qset = load_set(ws, params.queries)
+        run = finetune(base_path, c, params, Path(tmp), progress=part["Fine-tuning"], qset=qset)
         try:
             space = encode_corpus(c, name, model=str(run.model_dir), unit="document",
                                   progress=part["Encoding the documents"])

@@ -81,13 +81,15 @@ def word_probability(corpus: Corpus) -> dict[str, float]:
 
 
 def pool(space: EmbeddingSpace, docs: Sequence[Sequence[str]], method: str,
-         probability: dict[str, float] | None = None, a: float = SIF_A) -> tuple[np.ndarray, int]:
+         probability: dict[str, float] | None = None, a: float = SIF_A, *,
+         component: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Pool ``space``'s word vectors over each document's tokens: ``(matrix, oov_tokens)``.
 
     ``mean``: the average of the known tokens' vectors. ``sif``: the ``a/(a + p(w))``-weighted
     average (``probability`` maps a token to p(w)), then the first principal component of
     the documents removed, as Arora et al.'s reference code does (no centring). A document
-    with no known token is a zero row.
+    with no known token is a zero row. ``component``: remove this one instead of the
+    documents' own (a query is pooled with its corpus's component, :func:`sif_component`).
     """
     if method not in POOLING:
         raise InputError(f"Unknown pooling {method!r}; expected one of {', '.join(POOLING)}.")
@@ -114,12 +116,22 @@ def pool(space: EmbeddingSpace, docs: Sequence[Sequence[str]], method: str,
     used, column = np.unique(rows[known], return_inverse=True)
     W = sparse.csr_matrix((weights / np.maximum(counts[doc], 1), (doc, column)), shape=(len(docs), len(used)))
     out = np.asarray(W @ np.asarray(space.vectors[used], dtype=np.float64))
-    if method == "sif" and len(docs) > 1:
-        from sklearn.decomposition import TruncatedSVD
-
-        u = TruncatedSVD(n_components=1, n_iter=7, random_state=0).fit(out).components_[0]
+    if method == "sif" and (component is not None or len(docs) > 1):
+        u = _first_component(out) if component is None else np.asarray(component, dtype=np.float64)
         out = out - np.outer(out @ u, u)
     return out.astype(np.float32), oov
+
+
+def _first_component(matrix: np.ndarray) -> np.ndarray:
+    from sklearn.decomposition import TruncatedSVD
+
+    return TruncatedSVD(n_components=1, n_iter=7, random_state=0).fit(matrix).components_[0]
+
+
+def sif_component(space: EmbeddingSpace, corpus: Corpus, a: float = SIF_A) -> np.ndarray:
+    """The first principal component SIF removes from ``corpus``'s pooled documents (before removal)."""
+    weighted, _ = pool(space, document_tokens(corpus), "sif", word_probability(corpus), a, component=np.zeros(space.dim))
+    return _first_component(weighted.astype(np.float64))
 
 
 def _document_space(name: str, corpus: Corpus, docs: pd.DataFrame, vectors: np.ndarray, provenance: dict
@@ -205,20 +217,46 @@ def _word_ngrams(tokens: Sequence[str], low: int, high: int) -> list[str]:
     return [" ".join(tokens[i:i + n]) for n in range(low, high + 1) for i in range(len(tokens) - n + 1)]
 
 
-def tfidf_space(corpus: Corpus, name: str, *, kind: str = "word", ngrams: tuple[int, int] | None = None,
-                lsa: int = LSA_DIM, seed: int = 0) -> EmbeddingSpace:
-    """The TF-IDF baseline as a dense document space: LSA (``TruncatedSVD`` to ``lsa`` dims)."""
+def _fit_lsa(corpus: Corpus, kind: str, ngrams: tuple[int, int] | None, lsa: int, seed: int, docs: pd.DataFrame):
     from sklearn.decomposition import TruncatedSVD
 
-    start = time.perf_counter()
-    docs = corpus.documents()
     matrix, vectorizer = tfidf_matrix(corpus, kind, ngrams, docs)
     k = min(int(lsa), matrix.shape[1] - 1, matrix.shape[0] - 1)
     if k < 2:
         raise InputError(f"{corpus.name} is too small for LSA ({matrix.shape[0]} documents, "
                          f"{matrix.shape[1]} features).")
     svd = TruncatedSVD(n_components=k, random_state=seed)
-    vectors = svd.fit_transform(matrix)
+    return svd.fit_transform(matrix), vectorizer, svd, matrix
+
+
+def refit_tfidf(corpus: Corpus, params: dict, *, check: int = 0):
+    """``(transform, first_rows)``: a TF-IDF + LSA space's model refitted on ``corpus`` with its
+    recorded ``params``, as a function of new texts, and the refit's vectors of the first
+    ``check`` documents (to compare with the stored ones). Word n-grams see a text through
+    the corpus's tokeniser and stopwords, without phrase joining."""
+    from embeddings.text.preprocess import query_tokens
+
+    kind = params.get("analyzer", "word")
+    low, high = (int(x) for x in str(params.get("ngrams", "1-2")).split("-"))
+    docs = corpus.documents()
+    vectors, vectorizer, svd, _ = _fit_lsa(corpus, kind, (low, high), int(params.get("lsa", LSA_DIM)),
+                                           int(params.get("seed", 0)), docs)
+    prep = corpus.preprocessing
+
+    def transform(texts: list[str]) -> np.ndarray:
+        inputs = [query_tokens(t, prep) for t in texts] if kind == "word" else list(texts)
+        return svd.transform(vectorizer.transform(inputs))
+
+    return transform, vectors[:check]
+
+
+def tfidf_space(corpus: Corpus, name: str, *, kind: str = "word", ngrams: tuple[int, int] | None = None,
+                lsa: int = LSA_DIM, seed: int = 0) -> EmbeddingSpace:
+    """The TF-IDF baseline as a dense document space: LSA (``TruncatedSVD`` to ``lsa`` dims)."""
+    start = time.perf_counter()
+    docs = corpus.documents()
+    vectors, vectorizer, svd, matrix = _fit_lsa(corpus, kind, ngrams, lsa, seed, docs)
+    k = svd.n_components
     seconds = time.perf_counter() - start
     low, high = _check_ngrams(kind, ngrams)
     return _document_space(name, corpus, docs, vectors, {

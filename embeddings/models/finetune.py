@@ -11,6 +11,8 @@ Three methods, each from the sentence-transformers documentation:
 - ``supervised``: documents with a label column, ``BatchAllTripletLoss`` over batches that
   hold several documents of each label (``GroupByLabelBatchSampler``), which pulls
   same-label texts together.
+- ``retrieval``: a retrieval set's training queries with their relevant documents and hard
+  negatives, ``MultipleNegativesRankingLoss`` (:mod:`embeddings.models.finetune_retrieval`).
 
 ``matryoshka`` wraps the loss in ``MatryoshkaLoss`` so the first 256, 128 or 64
 dimensions keep their quality when the vectors are truncated (Kusupati et al. 2022).
@@ -36,9 +38,18 @@ from embeddings.text.corpus import Corpus
 from ..errors import InputError
 from ..options import check, option
 from ..progress import Progress, no_progress
+from .finetune_retrieval import NEGATIVES, Negatives, build_triplets
 
-Method = Literal["simcse", "tsdae", "supervised"]
+Method = Literal["simcse", "tsdae", "supervised", "retrieval"]
 METHODS: tuple[Method, ...] = get_args(Method)
+#: each method in a line, for the page and the CLI
+DESCRIPTIONS: dict[str, str] = {
+    "simcse": "SimCSE, unsupervised: each sentence twice, with dropout noise (MultipleNegativesRankingLoss).",
+    "tsdae": "TSDAE, unsupervised: rebuild each sentence from a copy with 60% of its words deleted.",
+    "supervised": "Supervised, from a label column: texts of one label pulled together (BatchAllTripletLoss).",
+    "retrieval": "For search, from a retrieval set's training queries: each query pulled to its relevant document and "
+                 "away from a hard negative (MultipleNegativesRankingLoss); its evaluation queries are never seen.",
+}
 #: the truncations MatryoshkaLoss trains for, by default (MiniLM is 384-d)
 MATRYOSHKA_DIMS = (384, 256, 128, 64)
 #: a TSDAE training text loses this share of its words (the paper's setting)
@@ -48,7 +59,7 @@ MIN_WORDS = 4
 #: each method's learning rate unless one is given: SimCSE's and TSDAE's papers use 3e-5;
 #: the triplet objective moves further from the pretrained geometry and gains from more
 #: (on the bundled sample, one epoch at 1e-4 gave +0.08 held-out macro-F1, 3e-5 +0.01)
-LEARNING_RATES = {"simcse": 3e-5, "tsdae": 3e-5, "supervised": 1e-4}
+LEARNING_RATES = {"simcse": 3e-5, "tsdae": 3e-5, "supervised": 1e-4, "retrieval": 5e-5}
 #: the triplet margin, in cosine distance (supervised)
 TRIPLET_MARGIN = 0.25
 #: the loss curve kept in the provenance has at most this many points
@@ -56,7 +67,8 @@ CURVE_POINTS = 200
 #: a fine-tune's stages weigh as their work: seconds to train on one text (at most
 #: ``max_length`` word pieces, one epoch) over seconds to encode one chunk of a document (at
 #: most 256 word pieces) with MiniLM on CPU; measured by ``bench/finetune_stages.py``
-TRAIN_COST = {"simcse": 6.5, "tsdae": 6.5, "supervised": 4.7}
+TRAIN_COST = {"simcse": 6.5, "tsdae": 6.5, "supervised": 4.7,
+              "retrieval": 9.0}   # (a query and two documents per example: estimated from supervised's, not measured)
 #: word pieces per preprocessed word, to estimate a corpus's chunks before encoding it
 PIECES_PER_WORD = 1.3
 
@@ -69,6 +81,8 @@ def stage_weights(corpus: Corpus, params: FinetuneParams, window: int = 256) -> 
     texts = params.max_sentences * params.epochs
     if params.method == "supervised":
         texts = min(params.max_sentences, round(documents * (1 - params.held_out))) * params.epochs
+    if params.method == "retrieval":   # training queries are few; mining encodes every document once
+        texts = min(params.max_sentences, max(documents // 4, 1)) * params.epochs
     if params.max_steps:
         texts = min(texts, params.max_steps * params.batch_size)
     chunks = max(documents, words * PIECES_PER_WORD / window)
@@ -93,6 +107,8 @@ class FinetuneParams:
     held_out: float = option(HELD_OUT_FRACTION, 0.1, 0.9, "the share of documents never trained on: the "
                              "benchmarks score every space on them", step=0.05)
     max_steps: int | None = None                 #: a cap on optimiser steps (a quick look, the tests)
+    queries: str | None = None                   #: the retrieval set whose training queries teach (``retrieval``)
+    negatives: Negatives = "model"               #: how hard negatives are found (``retrieval``)
 
     def check(self, dim: int) -> None:
         check(self)
@@ -101,7 +117,11 @@ class FinetuneParams:
         if self.method == "supervised" and not self.label:
             raise InputError("Supervised fine-tuning needs a label column (--label).")
         if self.method != "supervised" and self.label:
-            raise InputError(f"{self.method} is unsupervised: it takes no label column.")
+            raise InputError(f"{self.method} takes no label column.")
+        if (self.method == "retrieval") != bool(self.queries):
+            raise InputError("Retrieval fine-tuning needs a retrieval set (--queries), and only it takes one.")
+        if self.negatives not in NEGATIVES:
+            raise InputError(f"Unknown negatives {self.negatives!r}; expected one of {', '.join(NEGATIVES)}.")
         if self.max_sentences < 2 * self.batch_size:
             raise InputError(f"The budget of {self.max_sentences} texts is under two batches of {self.batch_size}.")
         if self.learning_rate is None:
@@ -126,6 +146,7 @@ class FinetuneRun:
     steps: int
     losses: list[tuple[int, float]] = field(default_factory=list)
     seconds: float = 0.0
+    retrieval: dict = field(default_factory=dict)     #: the set, the negatives and the examples (``retrieval``)
 
     @property
     def final_loss(self) -> float | None:
@@ -140,7 +161,7 @@ class FinetuneRun:
                 "texts": self.texts, "steps": self.steps, "final_loss": self.final_loss,
                 "seconds": round(self.seconds, 3),
                 "texts_per_second": round(self.texts * params.epochs / self.seconds, 2) if self.seconds else None,
-                "loss_curve": [[s, round(v, 6)] for s, v in curve]}
+                "loss_curve": [[s, round(v, 6)] for s, v in curve], **({"retrieval": self.retrieval} if self.retrieval else {})}
 
 
 def _sample(n: int, budget: int, rng: np.random.Generator) -> np.ndarray:
@@ -194,7 +215,7 @@ def build_dataset(method: Method, texts: list[str], labels: list[str] | None, se
 def build_loss(model, params: FinetuneParams):
     from sentence_transformers.sentence_transformer import losses
 
-    if params.method == "simcse":
+    if params.method in ("simcse", "retrieval"):
         loss = losses.MultipleNegativesRankingLoss(model)
     elif params.method == "tsdae":
         loss = losses.DenoisingAutoEncoderLoss(model, tie_encoder_decoder=True)
@@ -212,7 +233,7 @@ def training_arguments(params: FinetuneParams, output_dir: Path):
     from sentence_transformers.base.sampler import BatchSamplers
 
     sampler = {"simcse": BatchSamplers.NO_DUPLICATES, "tsdae": BatchSamplers.BATCH_SAMPLER,
-               "supervised": BatchSamplers.GROUP_BY_LABEL}[params.method]
+               "supervised": BatchSamplers.GROUP_BY_LABEL, "retrieval": BatchSamplers.NO_DUPLICATES}[params.method]
     return SentenceTransformerTrainingArguments(
         output_dir=str(output_dir), num_train_epochs=params.epochs, per_device_train_batch_size=params.batch_size,
         learning_rate=params.learning_rate, warmup_steps=0.1, seed=params.seed, data_seed=params.seed,
@@ -252,28 +273,38 @@ def load_trainable(base_path: Path):
 
 
 def finetune(base_path: Path, corpus: Corpus, params: FinetuneParams, workdir: Path, *,
-             progress: Progress = no_progress) -> FinetuneRun:
-    """Train a copy of the encoder in ``base_path`` on ``corpus`` and save it as a
-    sentence-transformers folder in ``workdir / "model"`` (with the split it was trained on).
-    Raises whatever ``progress`` raises (a cancel) before anything is written."""
+             progress: Progress = no_progress, qset=None) -> FinetuneRun:
+    """Train a copy of the encoder in ``base_path`` on ``corpus`` (``retrieval``: on ``qset``'s
+    training queries) and save it as a sentence-transformers folder in ``workdir / "model"``
+    (with the split it was trained on). Raises whatever ``progress`` raises (a cancel) before
+    anything is written."""
     from sentence_transformers import SentenceTransformerTrainer
     from transformers.trainer_callback import PrinterCallback
+
+    from ..progress import stages
 
     progress(0.0, "Loading the base model")
     model = load_trainable(base_path)
     dim = model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") \
         else model.get_sentence_embedding_dimension()
     params.check(dim)
-    docs = corpus.documents()
-    split = make_split(docs, fraction=params.held_out, seed=params.seed)
-    split.corpus_id, split.corpus = corpus.id, corpus.name
-    texts, labels = training_texts(corpus, params, split)
+    window = model.max_seq_length
+    model.max_seq_length = min(window, params.max_length)
+    extra: dict = {}
+    if params.method == "retrieval":
+        part = stages(progress, {"Finding hard negatives": 1.0 if params.negatives == "model" else 0.05,
+                                 "Training": 1.0})
+        dataset, split, extra = build_triplets(model, corpus, qset, budget=params.max_sentences, seed=params.seed,
+                                               negatives=params.negatives, progress=part["Finding hard negatives"])
+        progress, texts = part["Training"], dataset["anchor"]
+    else:
+        split = make_split(corpus.documents(), fraction=params.held_out, seed=params.seed)
+        split.corpus_id, split.corpus = corpus.id, corpus.name
+        texts, labels = training_texts(corpus, params, split)
+        dataset = build_dataset(params.method, texts, labels, params.seed)
     if len(texts) < 2 * params.batch_size:
         raise InputError(f"Only {len(texts)} training texts on the training side of {corpus.name}; "
                          f"fine-tuning needs at least two batches of {params.batch_size}.")
-    dataset = build_dataset(params.method, texts, labels, params.seed)
-    window = model.max_seq_length
-    model.max_seq_length = min(window, params.max_length)
     reporter = _Reporter(progress)
     trainer = SentenceTransformerTrainer(model=model, args=training_arguments(params, workdir / "trainer"),
                                          train_dataset=dataset, loss=build_loss(model, params),
@@ -286,4 +317,4 @@ def finetune(base_path: Path, corpus: Corpus, params: FinetuneParams, workdir: P
     out = workdir / "model"
     model.save_pretrained(str(out))
     atomic_write_json(out / MODEL_FILE, split.to_json())
-    return FinetuneRun(out, split, len(texts), int(state.global_step), reporter.losses, seconds)
+    return FinetuneRun(out, split, len(texts), int(state.global_step), reporter.losses, seconds, extra)

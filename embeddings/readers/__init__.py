@@ -5,11 +5,13 @@ documents in it, or raises :class:`~embeddings.errors.InputError` with a message
 that names the file and says what is wrong. Formats are chosen by extension:
 
 =============  ==============================================================
-``.txt .md``   one document per paragraph (blank lines between), or per line, or per file
+``.txt .md``   one document per paragraph (blank lines between), or per line, per file, or
+               per section (``.md``: at ``#`` to ``###`` headings)
 ``.csv .tsv``  one document per row; ``text_field`` picks the text column, the
                other columns become per-document metadata
 ``.jsonl``     one document per line; ``text_field`` picks the field
-``.html .htm`` visible text only (BeautifulSoup; scripts, styles, head dropped)
+``.html .htm`` the main content (trafilatura; menus and footers left out), all visible text
+               when it finds none; one document per page or per h1–h3 section
 ``.pdf``       pypdf text extraction, one document per file
 ``.docx``      python-docx paragraphs and table cells, one document per file
 ``.zip``       any of the above inside; unsafe paths and zip bombs refused
@@ -30,6 +32,8 @@ from .archive import open_archive, read_zip
 from .base import (
     FORMATS,
     REFUSED,
+    SPLIT_HELP,
+    SPLITS,
     UPLOAD_TYPES,
     Document,
     FileInfo,
@@ -44,7 +48,8 @@ from .base import (
 from .records import _read_jsonl, _read_table, guess_text_field, inspect_fields
 from .text import _read_docx, _read_html, _read_pdf, _read_text
 
-__all__ = ["Document", "FileInfo", "Limits", "Source", "FORMATS", "REFUSED", "UPLOAD_TYPES", "check_size", "decode",
+__all__ = ["Document", "FileInfo", "Limits", "Source", "FORMATS", "REFUSED", "SPLIT_HELP", "SPLITS", "UPLOAD_TYPES",
+           "check_size", "decode",
            "format_of", "guess_text_field", "inspect_fields", "open_archive", "paragraphs", "read_small_text",
            "read_source"]
 

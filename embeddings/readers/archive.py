@@ -3,6 +3,7 @@ upload, and a ``.docx``, which is a zip of XML parts), and reading a ``.zip`` of
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import posixpath
@@ -80,8 +81,7 @@ def read_zip(src: Source, info: FileInfo, limits: Limits, read_source: ReadSourc
         if len(data) > m.file_size or len(data) > budget:
             raise InputError(f"{src.name} unpacks to more than it declares; refusing it as a zip bomb.")
         budget -= len(data)
-        inner = Source(inner, data, src.text_field, lines_as_documents=src.lines_as_documents,
-                       whole_file=src.whole_file, header=src.header)
+        inner = dataclasses.replace(src, name=inner, data=data)
         inner_docs, inner_infos = read_source(inner, limits)
         if folder_of:   # the member's folder is a label (library/, howto/...); top-level files have none
             for d in inner_docs:

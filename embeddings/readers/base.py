@@ -75,6 +75,14 @@ class Limits:
         return cls(max_file_bytes=max(1, int(value * MB)))
 
 
+#: How a running-text file is cut into documents (the Source flags below; "paragraphs" is none set).
+SPLITS = {"paragraphs": "one per paragraph", "lines": "one per line", "file": "the whole file",
+          "sections": "one per section"}
+SPLIT_HELP = ("Paragraphs are separated by blank lines; a file without blank lines is one document. An HTML page is "
+              "one document unless read by section. By section: each part under an h1–h3 (Markdown # to ###) heading "
+              "is a document; its heading is kept as metadata, not in the text (for heading → section queries).")
+
+
 @dataclass(frozen=True)
 class Source:
     """One file to read: its name (used for the format and in messages) and bytes."""
@@ -87,6 +95,9 @@ class Source:
     lines_as_documents: bool = False
     #: for .txt/.md: the whole file is one document (by default each paragraph, between blank lines, is one)
     whole_file: bool = False
+    #: for .md/.html: each section under an h1–h3 (``#``–``###``) heading is a document, its heading in
+    #: the metadata (``heading``) and not in the text; overrides the two above for Markdown
+    sections: bool = False
     #: for .csv/.tsv: the first row names the columns; without one they are "column 1", "column 2"...
     header: bool = True
 

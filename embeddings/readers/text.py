@@ -9,6 +9,12 @@ import zipfile
 from ..errors import InputError
 from .archive import open_archive
 from .base import Document, FileInfo, Limits, Source, _first_line, _require_text, decode, paragraphs
+from .sections import drop_permalinks, html_sections, markdown_sections
+
+
+def _sectioned(src: Source, sections: list[tuple[str, str]]) -> list[Document]:
+    return [Document(body, src.name, {"heading": heading, "section": str(i)})
+            for i, (heading, body) in enumerate(sections, 1)]
 
 
 def _read_text(src: Source, info: FileInfo) -> list[Document]:
@@ -16,6 +22,8 @@ def _read_text(src: Source, info: FileInfo) -> list[Document]:
     _require_text(src.name, text)
     if src.lines_as_documents:
         return [Document(line, src.name) for line in text.splitlines() if line.strip()]
+    if src.sections and src.name.lower().endswith((".md", ".markdown")):
+        return _sectioned(src, markdown_sections(text)) or [Document(text, src.name)]
     if src.whole_file:
         return [Document(text, src.name)]
     parts = [p for p in paragraphs(text) if p.strip()]
@@ -27,15 +35,20 @@ def _read_text(src: Source, info: FileInfo) -> list[Document]:
 def _read_html(src: Source, info: FileInfo) -> list[Document]:
     """The page's main content, found by trafilatura (menus, sidebars, headers and footers
     left out; no network: it is given the text, never a URL); a page where it finds no main
-    content falls back to all visible text (BeautifulSoup), and the file's note says so."""
+    content falls back to all visible text (BeautifulSoup), and the file's note says so. With
+    ``sections``, each section under an h1–h3 heading is a document (:mod:`.sections`)."""
     import trafilatura
 
     text, info.encoding = decode(src.name, src.data)
     _require_text(src.name, text)
+    if src.sections:
+        sections = html_sections(text)
+        if sections:
+            return _sectioned(src, sections)
     main = trafilatura.extract(text, include_comments=False, include_tables=True, include_links=False,
                                include_images=False, favor_recall=True, with_metadata=False, deduplicate=False)
     if main and main.strip():
-        return [Document(main, src.name)]
+        return [Document(drop_permalinks(main), src.name)]
     info.note = "no main content found: all visible text kept"
     return [Document(_visible_text(text), src.name)]
 

@@ -15,6 +15,9 @@ from embeddings.store.artefact import Artefact
 SENTENCE_ENCODER: Family = "sentence-transformer"
 #: the families whose spaces embed any new text with their own model (an encoder, a static model)
 TEXT_ENCODERS = (SENTENCE_ENCODER, "model2vec")
+#: the document families that embed a new text through their word space or a refit of their
+#: model on the corpus (:mod:`embeddings.models.text_embed`)
+POOLED_OR_TFIDF = ("pooled", "tfidf")
 #: the families the app trains on a corpus
 TRAIN_FAMILIES = ("word2vec", "fasttext", "ppmi-svd")
 
@@ -80,6 +83,11 @@ class SpaceCard:
     def is_sentence_encoder(self) -> bool:
         """A sentence encoder that can embed new text: bias tests use SEAT on it."""
         return is_sentence_encoder(self.family, self.can_embed)
+
+    @property
+    def embeds_text(self) -> bool:
+        """It can embed a new text (a query): an encoder, a pooled word space, TF-IDF + LSA."""
+        return self.can_embed or (self.family in POOLED_OR_TFIDF and self.unit == "document")
 
     @property
     def is_terms(self) -> bool:

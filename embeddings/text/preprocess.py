@@ -210,6 +210,21 @@ def tokenize(text: str, prep: Preprocessing | None = None) -> list[str]:
     return _Tokeniser(prep or Preprocessing())(text)
 
 
+def query_tokens(text: str, prep: Preprocessing) -> list[str]:
+    """A new text's tokens (a query's) as the corpus's documents were tokenised, stopwords
+    removed where the corpus removes them, phrases not joined (they are learnt over a corpus).
+
+    >>> query_tokens("How do I open the file?", Preprocessing(stopwords=True))
+    ['open', 'file']
+    """
+    tokens = tokenize(text, prep)
+    if prep.stopwords:
+        from gensim.parsing.preprocessing import STOPWORDS
+
+        tokens = [t for t in tokens if t.lower() not in STOPWORDS]
+    return tokens
+
+
 @dataclass
 class Tokenised:
     """The result of preprocessing in memory: aligned lists, one entry per kept sentence.

@@ -4,7 +4,9 @@ held-out documents, with the domain terms' neighbours and the loss curve."""
 import pandas as pd
 import streamlit as st
 
+from embeddings.errors import InputError
 from embeddings.evaluate.before_after import K, base_of, before_after
+from embeddings.evaluate.qrels import load_set
 from embeddings.figures.customise import loss_figure, moved_figure
 from embeddings.models import add_pretrained
 from embeddings.models.sentence import encoder_folder, load_encoder
@@ -14,11 +16,24 @@ from embeddings.text.corpus import get_corpus
 from pages.common import label_columns_of, space
 from pages.ui.defaults import remember_made
 from pages.ui.jobs import cancellable, flash, guard, progress_reporter
+from pages.ui.retrieval_view import changes_section
 from pages.ui.text import md, plotly_chart
 
 
 def _encoder(ws: Workspace, name: str):
     return load_encoder(str(encoder_folder(ws, name)))
+
+
+def _retrieval_set(ws: Workspace, run: dict):
+    """The retrieval set a retrieval fine-tune was trained on, or None (another method, or the set is gone)."""
+    record = run.get("retrieval")
+    if not record:
+        return None
+    try:
+        return load_set(ws, record["queries_id"])
+    except InputError:
+        st.caption(f"The retrieval set it was trained on ({md(record['queries'])}) is gone: no retrieval comparison.")
+        return None
 
 
 def before_after_view(ws: Workspace, cards: dict[str, SpaceCard]) -> None:
@@ -55,19 +70,23 @@ def before_after_view(ws: Workspace, cards: dict[str, SpaceCard]) -> None:
                f"training documents of {md(corpus.name)} ({run['texts']:,} texts, {run['steps']:,} steps, "
                f"{run['seconds']:.0f} s, seed {run['params']['seed']}); {split['held_out_documents']:,} held out. "
                f"Base: **{md(base.name)}**.")
-    signature = (tuned.id, base.id, label)
+    qset = _retrieval_set(ws, run)
+    signature = (tuned.id, base.id, label, qset.id if qset else None)
     results = st.session_state.setdefault("_ba_results", {})
     if signature not in results:
         with guard("the comparison"), cancellable("ba", "The comparison", signature):
             progress, done = progress_reporter("Comparing")
             try:
                 results[signature] = before_after(tuned, base, corpus, label, tuned_encoder=_encoder(ws, tuned_name),
-                                                  base_encoder=_encoder(ws, run["base"]), progress=progress)
+                                                  base_encoder=_encoder(ws, run["base"]), qset=qset,
+                                                  progress=progress)
             finally:
                 done()
     view = results.get(signature)
     if view is None:
         return
+    if view.retrieval is not None:
+        changes_section(ws, corpus, view.retrieval, base.name, tuned_name)
     st.subheader("Task scores on the held-out documents")
     if view.benchmark is None:
         st.caption("The corpus has no label column: no task scores (the neighbours and the loss still show).")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from embeddings.evaluate.qrels import add_set, list_sets, load_set
-from embeddings.evaluate.retrieval import BM25, RetrievalParams, evaluate
-from embeddings.evaluate.selfmade import METHODS, SelfMadeParams, make_set
+from embeddings.evaluate.retrieval import BM25, RetrievalParams, evaluate, training_queries
+from embeddings.evaluate.selfmade import HEADING, METHODS, SelfMadeParams, make_set
+from embeddings.models.text_embed import with_text_embedder
 from embeddings.store.cards import SpaceCard
 from embeddings.store.workspace import Workspace
 from embeddings.text.corpus import Corpus
@@ -38,8 +39,10 @@ def add_set_form(ws: Workspace, corpus: Corpus) -> None:
                 st.rerun()
     with st.expander("No queries? Make some from the corpus (a proxy)", icon=":material/auto_fix:"):
         c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
-        method = c1.radio("How", list(METHODS), format_func=METHODS.get, key="rt_make_method")
         fields = [c[len(META_PREFIX):] for c in corpus.documents().columns if c.startswith(META_PREFIX)]
+        usable = "heading" if HEADING in fields else "title" if fields else "cloze"
+        method = c1.radio("How", list(METHODS), index=list(METHODS).index(usable), format_func=METHODS.get,
+                          key="rt_make_method")
         column = c2.selectbox("Title column", fields, key="rt_make_column") if method == "title" else None
         n = option_number("Queries", SelfMadeParams, "queries", key="rt_make_n", where=c3)
         train = option_number("Kept for training", SelfMadeParams, "train_share", key="rt_make_train", where=c4)
@@ -67,7 +70,7 @@ def retrieval_section(ws: Workspace, corpus: Corpus, cards: dict[str, SpaceCard]
     if st.session_state.get("rt_set") not in ids:
         st.session_state["rt_set"] = ids[-1]
     labels = {a.id: f"{a.name} ({a.summary.get('queries', 0):,} queries)" for a in sets}
-    encoders = [n for n, c in cards.items() if c.can_embed]
+    encoders = [n for n, c in cards.items() if c.embeds_text]
     chosen = st.multiselect("Dense systems (document spaces that embed a query)", encoders,   # a row of its own:
                             key=f"rt_spaces_{corpus.id}", default=encoders[:2])         # long names' chips fit
     c1, c3, c4 = st.columns([5, 2, 2])
@@ -77,14 +80,14 @@ def retrieval_section(ws: Workspace, corpus: Corpus, cards: dict[str, SpaceCard]
                        help="BM25 fused with each dense system by reciprocal rank fusion")
     rrf_k = option_number("Fusion k", RetrievalParams, "rrf_k", key="rt_rrf_k", where=c4) if hybrid else \
         RetrievalParams().rrf_k
-    if len(encoders) < len([c for c in cards.values()]):
-        st.caption("Pooled word spaces and TF-IDF are left out: they have no model to embed a new query "
-                   "(BM25 is the lexical baseline).")
+    st.caption("A pooled word space pools the query's words as it pooled the documents; TF-IDF + LSA is refitted "
+               "on the corpus with its recorded settings to embed the query. Neither joins phrases in a query.")
     choices = (set_id, tuple(chosen), bm25, hybrid, int(rrf_k))
     if st.button("Run", type="primary", key="rt_run", icon=":material/play_arrow:", disabled=not (bm25 or chosen)):
         with guard("the retrieval benchmark"), cancellable("rt", "The retrieval benchmark"):
             progress, done = progress_reporter("Searching")
-            result = evaluate(corpus, load_set(ws, set_id), [space(cards[n].id) for n in chosen], bm25=bm25,
+            spaces = [with_text_embedder(ws, space(cards[n].id)) for n in chosen]
+            result = evaluate(corpus, load_set(ws, set_id), spaces, bm25=bm25, trained=training_queries(ws, spaces),
                               hybrid=chosen if hybrid else (), params=RetrievalParams(rrf_k=int(rrf_k)),
                               progress=progress)
             done()

@@ -7,7 +7,7 @@ import streamlit as st
 
 from embeddings.display import plural
 from embeddings.errors import InputError
-from embeddings.readers import UPLOAD_TYPES, Limits, Source, format_of, inspect_fields
+from embeddings.readers import SPLIT_HELP, SPLITS, UPLOAD_TYPES, Limits, Source, format_of, inspect_fields
 from embeddings.store.workspace import Workspace
 from embeddings.text.boilerplate import RULE
 from embeddings.text.corpus import add_corpus, read_documents
@@ -90,10 +90,8 @@ def add_corpus_tabs(ws: Workspace, prep: Preprocessing) -> None:
         files = st.file_uploader("Files: .txt .md .csv .tsv .jsonl .html .pdf .docx, or a .zip of them",
                                  type=UPLOAD_TYPES, accept_multiple_files=True, key="uploads") or []
         c1, c2 = st.columns(2)
-        split = c1.radio("Documents in a .txt/.md file", ["paragraphs", "lines", "file"], key="txt_split",
-                         horizontal=True, format_func=lambda x: {"paragraphs": "one per paragraph", "lines": "one per line",
-                                                                 "file": "the whole file"}[x],
-                         help="Paragraphs are separated by blank lines; a file without blank lines is one document.")
+        split = c1.radio("Documents in a .txt/.md/.html file", list(SPLITS), key="txt_split", horizontal=True,
+                         format_func=SPLITS.get, help=SPLIT_HELP)
         header = c2.checkbox("The first row of a .csv/.tsv file names its columns", value=True, key="csv_header",
                              help="Off: the first row is data, and the columns are called column 1, column 2…")
         text_fields: dict[str, str] = {}
@@ -109,7 +107,7 @@ def add_corpus_tabs(ws: Workspace, prep: Preprocessing) -> None:
 
         def upload_sources() -> list[Source]:
             return [Source(f.name, f.getvalue(), text_fields.get(f.name), lines_as_documents=split == "lines",
-                           whole_file=split == "file", header=header) for f in files]
+                           whole_file=split == "file", sections=split == "sections", header=header) for f in files]
 
         b1, b2 = st.columns([1, 4])
         if b1.button("Add corpus", type="primary", disabled=not files, key="add_upload"):

@@ -7,9 +7,10 @@ import streamlit as st
 from embeddings.demo import LABEL_COLUMN, opening_corpus
 from embeddings.display import plural
 from embeddings.errors import InputError
+from embeddings.evaluate.qrels import list_sets
 from embeddings.models import distil_space, finetune_space
 from embeddings.models.distil import DIMS
-from embeddings.models.finetune import MATRYOSHKA_DIMS, METHODS, FinetuneParams
+from embeddings.models.finetune import DESCRIPTIONS, MATRYOSHKA_DIMS, METHODS, NEGATIVES, FinetuneParams
 from embeddings.models.sentence import MINILM
 from embeddings.progress import duration
 from embeddings.store.model_folders import confine
@@ -20,11 +21,6 @@ from pages.ui.jobs import cancellable, flash, guard, progress_reporter
 from pages.ui.options import option_number, option_slider
 from pages.ui.text import md
 
-METHOD_HELP = {
-    "simcse": "SimCSE, unsupervised: each sentence twice, with dropout noise (MultipleNegativesRankingLoss).",
-    "tsdae": "TSDAE, unsupervised: rebuild each sentence from a copy with 60% of its words deleted.",
-    "supervised": "Supervised, from a label column: texts of one label pulled together (BatchAllTripletLoss).",
-}
 LOCAL = "a local model folder…"
 
 
@@ -79,20 +75,30 @@ def finetune_form(ws: Workspace) -> None:
     names = {c.name: c for c in corpora()}
     corpus = names[pick_corpus(c2, list(names), "ft_corpus", fallback=opening_corpus(list(names)))]
     method = c3.radio("Method", METHODS, key="ft_method", horizontal=True)
-    st.caption(METHOD_HELP[method])
-    label = None
+    st.caption(DESCRIPTIONS[method])
+    label, queries, negatives = None, None, FinetuneParams().negatives
+    if method == "retrieval":
+        sets = {a.name: a.summary["queries"] - a.summary["eval"] for a in list_sets(ws, corpus.id)}
+        if not any(sets.values()):
+            return st.info(f"No retrieval set of {md(corpus.name)} keeps queries for training: make one on Choose "
+                           "(*Your queries*) with a share kept for training.")
+        r1, r2 = st.columns(2)
+        queries = r1.selectbox("Retrieval set", [n for n, k in sets.items() if k], key=f"ft_queries_{corpus.id}",
+                               format_func=lambda n: f"{n} ({sets[n]:,} training queries)")
+        negatives = r2.radio("Hard negatives", NEGATIVES, key="ft_negatives", horizontal=True,
+                             help="mined by the base model (sentence-transformers' mine_hard_negatives), by BM25, "
+                                  "or none (the other documents of the batch only)")
     if method == "supervised":
         columns = label_columns_of(corpus.id)
         if not columns:
-            st.info(f"{md(corpus.name)} has no label column: use simcse or tsdae, or add a CSV with labels.")
-            return
+            return st.info(f"{md(corpus.name)} has no label column: use simcse or tsdae, or add a CSV with labels.")
         label = st.selectbox("Label column", columns, key=f"ft_label_{corpus.id}",
                              index=columns.index(LABEL_COLUMN) if LABEL_COLUMN in columns else 0)
     b1, b2, b3, b4 = st.columns(4)
     budget = int(option_number("Training texts, at most", FinetuneParams, "max_sentences", key="ft_budget", where=b1))
     epochs = int(option_number("Epochs", FinetuneParams, "epochs", key="ft_epochs", where=b2))
     seed = int(option_number("Seed", FinetuneParams, "seed", key="ft_seed", where=b3))
-    held = option_slider("Held out", FinetuneParams, "held_out", key="ft_held", where=b4)
+    held = option_slider("Held out", FinetuneParams, "held_out", key="ft_held", where=b4, disabled=method == "retrieval")
     matryoshka = st.toggle("Matryoshka: keep quality when the vectors are cut to " + ", ".join(map(str, MATRYOSHKA_DIMS[1:]))
                            + " dimensions", key="ft_matryoshka", disabled=method == "tsdae")
     default = _default_name(corpus.name, base, method)
@@ -100,7 +106,7 @@ def finetune_form(ws: Workspace) -> None:
     if st.button("Fine-tune", type="primary", key="ft_go", icon=":material/model_training:", disabled=not base):
         made = _run("ft", "Fine-tuning", name, lambda progress: finetune_space(
             ws, base, corpus.id, name, progress=progress, method=method, label=label, max_sentences=budget,
-            epochs=epochs, seed=seed, held_out=held,
+            epochs=epochs, seed=seed, held_out=held, queries=queries, negatives=negatives,
             matryoshka=MATRYOSHKA_DIMS if matryoshka and method != "tsdae" else None))
         if made is not None:
             (space, run), seconds = made

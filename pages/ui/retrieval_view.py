@@ -72,9 +72,25 @@ def _side_by_side(ws: Workspace, corpus: Corpus, result: RetrievalResult, a: str
                             f"{_highlighted(str(docs.loc[doc, 'text']), terms)}")
 
 
+def _pick_query(ws: Workspace, corpus: Corpus, result: RetrievalResult, table: pd.DataFrame, a: str, b: str,
+                key: str) -> None:
+    """The table with each query's text, and the picked query's two top 5s side by side."""
+    texts = load_set(ws, result.set_name).texts()
+    table.insert(1, "query", [texts.get(q, "") for q in table["qid"]])
+    st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_table",
+                 column_config={c: st.column_config.NumberColumn(format="%+.3f" if c in ("gap", "change") else "%.3f",
+                                                                 width=110)
+                                for c in table.columns if c not in ("qid", "query", "found by")}
+                 | {"qid": st.column_config.TextColumn(width=70), "query": st.column_config.TextColumn(width=300)})
+    qid = st.selectbox("Query", list(table["qid"]), key=f"{key}_query",
+                       format_func=lambda q: f"{q}: {' '.join(texts.get(q, '').split())[:80]}")
+    _side_by_side(ws, corpus, result, a, b, qid, document_names(corpus))
+
+
 def show_result(ws: Workspace, corpus: Corpus, result: RetrievalResult) -> None:
     _board(result)
-    names = document_names(corpus)          # what the side-by-side view and the run file call each document
+    for note in result.notes[1:]:
+        st.caption(md(note))
     systems = result.systems
     if len(systems) >= 2:
         st.markdown("**Where two systems disagree**")
@@ -87,16 +103,31 @@ def show_result(ws: Workspace, corpus: Corpus, result: RetrievalResult) -> None:
         else:
             st.caption(f"{len(table):,} queries found by one system in its top {HIT_AT} and not by the other, the "
                        "largest gap first; pick one to see both top 5s.")
-            st.dataframe(table, hide_index=True, width="stretch", key="rt_disagree",
-                         column_config={c: st.column_config.NumberColumn(format="%+.3f" if c == "gap" else "%.3f",
-                                                                         width=150)
-                                        for c in table.columns if c not in ("qid", "found by")}
-                         | {"qid": st.column_config.TextColumn(width=70)})
-            qid = st.selectbox("Query", list(table["qid"]), key="rt_query")
-            _side_by_side(ws, corpus, result, a, b, qid, names)
+            _pick_query(ws, corpus, result, table, a, b, "rt")
+    names = document_names(corpus)          # what the run file calls each document
     d1, d2, _ = st.columns([2, 3, 3])
     d1.download_button("Per-query results (CSV)", result.per_query.to_csv(index=False).encode(),
                        download_name(result.set_name, "-per-query.csv"), key="rt_csv")
     best = result.leaderboard()["system"][0]
     d2.download_button(f"Run file of {best} (TREC)", result.run_file(best, names).encode(),
                        download_name(result.set_name, "-run.txt"), key="rt_run_file")
+
+
+def changes_section(ws: Workspace, corpus: Corpus, result: RetrievalResult, base: str, tuned: str) -> None:
+    """Before and after for a retrieval fine-tune: nDCG@10 of each on the set's evaluation
+    queries, the paired difference (fine-tuned − base) and the queries that changed most."""
+    st.subheader(f"Retrieval on {result.set_name}'s evaluation queries")
+    board = result.leaderboard().set_index("system")
+    d = result.difference(tuned, base)
+    c1, c2, c3 = st.columns(3)
+    c1.metric(f"{MAIN}, base", f"{board.loc[base, MAIN]:.3f}")
+    c2.metric(f"{MAIN}, fine-tuned", f"{board.loc[tuned, MAIN]:.3f}", f"{d.difference:+.3f}" if d else None)
+    if d is not None:
+        c3.metric(f"{d.confidence:.0%} interval of the change", f"{d.low:+.3f} to {d.high:+.3f}")
+        st.caption(f"{result.n_queries:,} queries never trained on; {d.method}. Verdict: **{md(d.verdict)}**.")
+    changed = result.changes(base, tuned)
+    if changed.empty:
+        st.caption("No query's nDCG@10 changed.")
+        return
+    st.caption(f"The {len(changed):,} queries that changed most (fine-tuned − base); pick one to see both top 5s.")
+    _pick_query(ws, corpus, result, changed, tuned, base, "ba_rt")

@@ -1,0 +1,112 @@
+"""How a space embeds a new text (a query, a sentence pair, a request to ``serve``), or why it
+cannot: the one home of that rule.
+
+- an encoder (sentence-transformers, fine-tuned, distilled, model2vec): its own model;
+- a **pooled** word space: the query's tokens (the corpus's tokeniser and stopwords; phrases
+  are not joined, as BM25 does not join them) pooled the way the documents were: ``mean``,
+  or SIF with the corpus's word frequencies and the corpus's first component removed (not
+  the queries' own);
+- **TF-IDF + LSA**: the vectoriser and the SVD are refitted on the corpus with the space's
+  recorded settings and seed (the space keeps no fitted model), and the refit is checked
+  against the stored document vectors before a query is embedded with it;
+- anything else (a word space, a PCA of one, an imported file) embeds no text.
+
+The embedder is built lazily: nothing is refitted until the first text comes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+
+from embeddings.errors import InputError
+from embeddings.space import EmbeddingSpace
+from embeddings.store.cards import POOLED_OR_TFIDF, TEXT_ENCODERS
+
+Embedder = Callable[[list[str]], np.ndarray]
+#: a TF-IDF refit must reproduce the stored document vectors to this cosine (else it is refused)
+REFIT_COSINE = 0.999
+_REFIT_SAMPLE = 200
+
+
+def _lazy(build: Callable[[], Embedder]) -> Embedder:
+    state: dict = {}
+
+    def embed(texts: list[str]) -> np.ndarray:
+        if "fn" not in state:
+            state["fn"] = build()
+        return state["fn"](list(texts))
+
+    return embed
+
+
+def _pooled(ws, space: EmbeddingSpace) -> Embedder:
+    from embeddings.models.docspaces import SIF_A, pool, sif_component, word_probability
+    from embeddings.store.space_store import load_space
+    from embeddings.text.corpus import get_corpus
+
+    p = space.provenance
+    parent, corpus = load_space(ws, p["parent"]), get_corpus(ws, p["corpus_id"])
+    params = p.get("params", {})
+    method, a = params.get("pooling", "mean"), float(params.get("sif_a", SIF_A))
+
+    def build() -> Embedder:
+        prep = corpus.preprocessing
+        probability = word_probability(corpus) if method == "sif" else None
+        component = sif_component(parent, corpus, a) if method == "sif" else None
+        from embeddings.text.preprocess import query_tokens
+
+        return lambda texts: pool(parent, [query_tokens(t, prep) for t in texts], method, probability, a,
+                                  component=component)[0]
+
+    return _lazy(build)
+
+
+def _tfidf(ws, space: EmbeddingSpace) -> Embedder:
+    from embeddings.evaluate.benchmark import document_rows
+    from embeddings.models.docspaces import refit_tfidf
+    from embeddings.text.corpus import get_corpus
+
+    corpus = get_corpus(ws, space.provenance["corpus_id"])
+
+    def build() -> Embedder:
+        transform, sample = refit_tfidf(corpus, space.provenance.get("params", {}), check=_REFIT_SAMPLE)
+        rows = document_rows(space, corpus)[:len(sample)]
+        refit = np.asarray(sample, dtype=np.float64)
+        stored = np.asarray(space.vectors[rows], dtype=np.float64)
+        norms = np.linalg.norm(refit, axis=1)
+        some = norms > 1e-6 * max(float(norms.max(initial=0.0)), 1e-12)   # a document LSA maps to ~0 has no direction
+        agreement = float(np.min(np.sum(refit[some] / norms[some, None] * stored[some], axis=1))) if some.any() else 0.0
+        if agreement < REFIT_COSINE:
+            raise InputError(f"{space.name}'s TF-IDF refit does not reproduce its stored vectors (lowest cosine "
+                             f"{agreement:.4f}); the corpus or scikit-learn changed since it was built. Build it again.")
+        return transform
+
+    return _lazy(build)
+
+
+def text_embedder(ws, space: EmbeddingSpace) -> tuple[Embedder | None, str | None]:
+    """How ``space`` embeds new texts, or None and why it cannot."""
+    from embeddings.text.corpus import get_corpus
+
+    p = space.provenance
+    family = p.get("family")
+    if family in TEXT_ENCODERS and space.can_embed:
+        return space.embed, None
+    if family in POOLED_OR_TFIDF:
+        try:
+            get_corpus(ws, p["corpus_id"])
+            return (_pooled if family == "pooled" else _tfidf)(ws, space), None
+        except (InputError, KeyError, OSError) as exc:     # the word space or the corpus was deleted
+            return None, f"its word space or corpus is gone ({exc})"
+    return None, f"a {p.get('unit', 'term')} space of family {family} does not embed new texts"
+
+
+def with_text_embedder(ws, space: EmbeddingSpace) -> EmbeddingSpace:
+    """``space`` able to embed new text where :func:`text_embedder` finds a way (else as it is)."""
+    if space.can_embed:
+        return space
+    embed, _ = text_embedder(ws, space)
+    return dataclasses.replace(space, embedder=embed) if embed is not None else space

@@ -1,0 +1,91 @@
+"""Fine-tuning for retrieval (#29): a retrieval set's training queries teach, its evaluation
+queries never do; hard negatives follow the stated rule; before and after reads fine-tuned − base."""
+
+import json
+
+import numpy as np
+import pytest
+
+from embeddings.evaluate.ir import MAIN
+from embeddings.evaluate.qrels import load_set
+from embeddings.evaluate.retrieval import evaluate, training_queries
+from embeddings.evaluate.selfmade import SelfMadeParams, make_set
+from embeddings.store.space_store import load_space
+from embeddings.store.workspace import Workspace
+from embeddings.text.corpus import add_corpus, get_corpus
+from embeddings.text.samples import SAMPLES
+from tests.conftest import run_cli
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    ws = Workspace(tmp_path_factory.mktemp("ftr") / "ws")
+    add_corpus(ws, "lee80", documents=SAMPLES["lee"].load()[:80])
+    make_set(ws, "cloze", "lee80", "cloze", params=SelfMadeParams(queries=80, train_share=0.5, seed=1))
+    return ws
+
+
+def test_a_retrieval_fine_tune_trains_on_training_queries_only_and_reads_tuned_minus_base(small, monkeypatch, capsys,
+                                                                                        no_network):
+    from embeddings.models import add_pretrained, finetune
+
+    seen = {}
+    real = finetune.build_triplets
+    monkeypatch.setattr(finetune, "build_triplets", lambda *a, **k: seen.setdefault("out", real(*a, **k)))
+    code, out, err = run_cli(capsys, "--workspace", small.root, "space", "finetune", "minilm", "--corpus", "lee80",
+                             "--method", "retrieval", "--queries", "cloze", "--negatives", "bm25", "--max-steps", "3",
+                             "--batch-size", "8", "--name", "tuned", "--json")
+    assert code == 0, err
+    record = json.loads(out)["retrieval"]
+    qset = load_set(small, "cloze")
+    dataset, split, _ = seen["out"]
+    train, held = set(qset.texts("train").values()), set(qset.texts("eval").values())
+    assert set(dataset["anchor"]) <= train and not set(dataset["anchor"]) & held      # never an evaluation query
+    assert record["negatives"] == "bm25" and record["examples"] == len(dataset["anchor"]) > 16
+    docs = get_corpus(small, "lee80").documents()
+    judged, texts = qset.judged("train"), dict(zip(qset.texts("train").values(), qset.texts("train")))
+    number = {t: i for i, t in enumerate(docs["text"])}
+    for q, p, n in zip(dataset["anchor"], dataset["positive"], dataset["negative"]):
+        assert judged[texts[q]].get(number[p], 0) > 0 and judged[texts[q]].get(number[n], 0) == 0
+    assert set(split.train) == {number[p] for p in dataset["positive"]}                # the documents it saw
+    # before and after, on the evaluation queries: the difference is the mean of the per-query changes
+    base = add_pretrained(small, "minilm", "base", corpus="lee80", unit="document")
+    tuned = load_space(small, "tuned")
+    result = evaluate(get_corpus(small, "lee80"), qset, [load_space(small, base.id), tuned], bm25=False)
+    assert result.n_queries == len(held)
+    wide = result.per_query.pivot(index="qid", columns="system", values=MAIN)
+    d = result.difference("tuned", "base")
+    assert d.difference == pytest.approx(float((wide["tuned"] - wide["base"]).mean()))
+    assert d.low <= d.difference <= d.high
+    changes = result.changes("base", "tuned")
+    assert list(changes["change"].abs()) == sorted(changes["change"].abs(), reverse=True)
+    assert (changes["change"] != 0).all() and len(changes) == min(20, int(((wide["tuned"] - wide["base"]) != 0).sum()))
+    # another set over the same corpus shares queries with the training ones: those are left out for every system
+    other = make_set(small, "cloze-2", "lee80", "cloze", params=SelfMadeParams(queries=80, seed=1))
+    overlap = sum(t in train for t in other.texts("eval").values())
+    assert overlap > 0
+    again = evaluate(get_corpus(small, "lee80"), other, [tuned], bm25=True, trained=training_queries(small, [tuned]))
+    assert again.n_queries == 80 - overlap and f"{overlap:,} evaluation queries were training queries" in again.notes[1]
+
+
+def test_hard_negatives_mined_by_the_model_keep_the_stated_margin(small):
+    """sentence-transformers' mine_hard_negatives with the base model: each negative scores
+    below (1 − margin) × its positive, by cosines computed here with the model."""
+    from embeddings.models.finetune import load_trainable
+    from embeddings.models.finetune_retrieval import RELATIVE_MARGIN, build_triplets
+    from embeddings.models.sentence import minilm_path
+
+    model = load_trainable(minilm_path())
+    model.max_seq_length = 128
+    corpus = get_corpus(small, "lee80")
+    seen = []
+    dataset, _, record = build_triplets(model, corpus, load_set(small, "cloze"), budget=1000, seed=0,
+                                        negatives="model", progress=lambda f, m: seen.append(f))
+    assert record["examples"] == len(dataset) > 20 and seen == sorted(seen)            # the bar never goes back
+    q = model.encode(dataset["anchor"], normalize_embeddings=True)
+    p = model.encode(dataset["positive"], normalize_embeddings=True)
+    n = model.encode(dataset["negative"], normalize_embeddings=True)
+    assert "encode_document" not in model.__dict__                                    # the wrapper is gone
+    positive, negative = np.sum(q * p, axis=1), np.sum(q * n, axis=1)
+    assert (negative <= (1 - RELATIVE_MARGIN) * positive + 1e-4).all()
+    assert all(a != b for a, b in zip(dataset["positive"], dataset["negative"]))
