@@ -11,8 +11,8 @@ from pages.ui.url import URL, Bound, check_link
 
 ws = open_page("Customise an encoder", "customise",
                "Adapt the sentence encoder to your domain, privately, on this machine: fine-tune it on your corpus "
-               "(SimCSE, TSDAE, or from your labels), distil it into a static model that is tens of times faster, and "
-               "compare before and after on held-out documents.")
+               "(SimCSE, TSDAE, from your labels, or for search from your queries), distil it into a static model that "
+               "is tens of times faster, and compare before and after on what it never saw.")
 
 TABS = ("Before and after", "Fine-tune", "Distil")
 check_link({"cu_tab": Bound(options=TABS)})
@@ -22,8 +22,9 @@ with compare_tab:
         before_after_view(ws, space_cards())
 with finetune_tab:
     if finetune_tab.open is not False:
-        st.caption("Only the training side of a seeded split of the documents is used; every benchmark then scores "
-                   "all spaces on the held-out side, so the comparison is fair and nothing leaks.")
+        st.caption("Only the training side of a seeded split of the documents is used (for retrieval, the training "
+                   "queries of a retrieval set); every benchmark then scores all spaces on what no model trained on, so "
+                   "the comparison is fair and nothing leaks.")
         finetune_form(ws)
 with distil_tab:
     if distil_tab.open is not False:

@@ -2,19 +2,19 @@
 queries never do; hard negatives follow the stated rule; before and after reads fine-tuned − base."""
 
 import json
+import re
 
 import numpy as np
 import pytest
 
 from embeddings.evaluate.ir import MAIN
 from embeddings.evaluate.qrels import load_set
-from embeddings.evaluate.retrieval import evaluate, training_queries
+from embeddings.evaluate.retrieval import evaluate, prepared, training_queries
 from embeddings.evaluate.selfmade import SelfMadeParams, make_set
 from embeddings.store.space_store import load_space
 from embeddings.store.workspace import Workspace
 from embeddings.text.corpus import add_corpus, get_corpus
 from embeddings.text.samples import SAMPLES
-from tests.conftest import run_cli
 
 
 @pytest.fixture(scope="module")
@@ -25,20 +25,34 @@ def small(tmp_path_factory):
     return ws
 
 
-def test_a_retrieval_fine_tune_trains_on_training_queries_only_and_reads_tuned_minus_base(small, monkeypatch, capsys,
-                                                                                        no_network):
+@pytest.fixture(scope="module")
+def tuned(small):
+    """A real retrieval fine-tune from the CLI (three steps, BM25 negatives), what its trainer
+    was given, and the base's document space of the same corpus."""
+    import contextlib
+    import io
+
+    from embeddings.cli import main
     from embeddings.models import add_pretrained, finetune
 
     seen = {}
     real = finetune.build_triplets
-    monkeypatch.setattr(finetune, "build_triplets", lambda *a, **k: seen.setdefault("out", real(*a, **k)))
-    code, out, err = run_cli(capsys, "--workspace", small.root, "space", "finetune", "minilm", "--corpus", "lee80",
-                             "--method", "retrieval", "--queries", "cloze", "--negatives", "bm25", "--max-steps", "3",
-                             "--batch-size", "8", "--name", "tuned", "--json")
-    assert code == 0, err
-    record = json.loads(out)["retrieval"]
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out):
+        mp.setattr(finetune, "build_triplets", lambda *a, **k: seen.setdefault("out", real(*a, **k)))
+        code = main(["--workspace", str(small.root), "space", "finetune", "minilm", "--quiet", "--corpus", "lee80",
+                     "--method", "retrieval", "--queries", "cloze", "--negatives", "bm25", "--max-steps", "3",
+                     "--batch-size", "8", "--name", "tuned", "--json"])
+    assert code == 0
+    add_pretrained(small, "minilm", "base", corpus="lee80", unit="document")
+    return small, seen["out"], json.loads(out.getvalue())
+
+
+@pytest.mark.xdist_group("finetune_retrieval")
+def test_a_retrieval_fine_tune_trains_on_training_queries_only_and_reads_tuned_minus_base(tuned):
+    small, (dataset, split, _), out = tuned
+    record = out["retrieval"]
     qset = load_set(small, "cloze")
-    dataset, split, _ = seen["out"]
     train, held = set(qset.texts("train").values()), set(qset.texts("eval").values())
     assert set(dataset["anchor"]) <= train and not set(dataset["anchor"]) & held      # never an evaluation query
     assert record["negatives"] == "bm25" and record["examples"] == len(dataset["anchor"]) > 16
@@ -49,9 +63,8 @@ def test_a_retrieval_fine_tune_trains_on_training_queries_only_and_reads_tuned_m
         assert judged[texts[q]].get(number[p], 0) > 0 and judged[texts[q]].get(number[n], 0) == 0
     assert set(split.train) == {number[p] for p in dataset["positive"]}                # the documents it saw
     # before and after, on the evaluation queries: the difference is the mean of the per-query changes
-    base = add_pretrained(small, "minilm", "base", corpus="lee80", unit="document")
-    tuned = load_space(small, "tuned")
-    result = evaluate(get_corpus(small, "lee80"), qset, [load_space(small, base.id), tuned], bm25=False)
+    space = load_space(small, "tuned")
+    result = evaluate(get_corpus(small, "lee80"), qset, [load_space(small, "base"), space], bm25=False)
     assert result.n_queries == len(held)
     wide = result.per_query.pivot(index="qid", columns="system", values=MAIN)
     d = result.difference("tuned", "base")
@@ -64,7 +77,7 @@ def test_a_retrieval_fine_tune_trains_on_training_queries_only_and_reads_tuned_m
     other = make_set(small, "cloze-2", "lee80", "cloze", params=SelfMadeParams(queries=80, seed=1))
     overlap = sum(t in train for t in other.texts("eval").values())
     assert overlap > 0
-    again = evaluate(get_corpus(small, "lee80"), other, [tuned], bm25=True, trained=training_queries(small, [tuned]))
+    again = evaluate(get_corpus(small, "lee80"), other, [space], bm25=True, trained=training_queries(small, [space]))
     assert again.n_queries == 80 - overlap and f"{overlap:,} evaluation queries were training queries" in again.notes[1]
 
 
@@ -89,3 +102,63 @@ def test_hard_negatives_mined_by_the_model_keep_the_stated_margin(small):
     positive, negative = np.sum(q * p, axis=1), np.sum(q * n, axis=1)
     assert (negative <= (1 - RELATIVE_MARGIN) * positive + 1e-4).all()
     assert all(a != b for a, b in zip(dataset["positive"], dataset["negative"]))
+
+
+@pytest.mark.xdist_group("finetune_retrieval")
+def test_before_and_after_shows_the_retrieval_change_and_the_queries_that_moved(tuned, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    small, _, _ = tuned
+    monkeypatch.setenv("EMBEDDINGS_WORKSPACE", str(small.root))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page("pages/customise.py").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="ba_tuned").value == "tuned"
+    assert any("Retrieval on cloze's evaluation queries" in h.value for h in at.subheader)
+    result = evaluate(get_corpus(small, "lee80"), load_set(small, "cloze"),        # as the page readies them
+                      **prepared(small, [load_space(small, "base"), load_space(small, "tuned")]), bm25=False)
+    d = result.difference("tuned", "base")
+    metrics = {m.label: m for m in at.metric}
+    assert metrics["nDCG@10, fine-tuned"].value == f"{result.leaderboard().set_index('system').loc['tuned', MAIN]:.3f}"
+    assert metrics["nDCG@10, fine-tuned"].delta == f"{d.difference:+.3f}"
+    assert any(f"{result.n_queries:,} queries never trained on" in c.value for c in at.caption)
+    if len(result.changes("base", "tuned")):
+        assert at.selectbox(key="ba_rt_query").options
+        assert any("relevant" in m.value for m in at.markdown)          # the picked query's two top 5s
+
+
+@pytest.mark.browser
+@pytest.mark.xdist_group("finetune_retrieval")
+def test_before_and_after_of_a_retrieval_fine_tune_in_a_browser(tuned, browser, tmp_path):
+    from playwright.sync_api import expect
+
+    from tests.conftest import (
+        ARTIFACTS,
+        AppServer,
+        assert_nothing_left_the_machine,
+        guarded_context,
+        layout_problems,
+        screenshot,
+        wait_for_app,
+    )
+
+    small, _, _ = tuned
+    server = AppServer(small.root, ARTIFACTS / "streamlit-finetune-retrieval.log")
+    context = guarded_context(browser, viewport={"width": 1280, "height": 1000})
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{server.url}/customise")
+        wait_for_app(page)
+        expect(page.get_by_text("Retrieval on cloze's evaluation queries")).to_be_visible(timeout=180_000)
+        expect(page.get_by_text(re.compile(r"queries never trained on"))).to_be_visible()
+        screenshot(page, "before-after-retrieval")
+        assert layout_problems(page) == {}
+        assert errors == []
+    finally:
+        context.close()
+        server.stop()
+    assert_nothing_left_the_machine(context)

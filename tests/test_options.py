@@ -18,7 +18,7 @@ from embeddings.analysis.neighbours import CompareParams, NeighbourParams
 from embeddings.cli import build_parser
 from embeddings.errors import InputError
 from embeddings.evaluate.classify import BenchmarkParams
-from embeddings.evaluate.retrieval import RetrievalParams
+from embeddings.evaluate.search import RetrievalParams
 from embeddings.evaluate.selfmade import SelfMadeParams
 from embeddings.layout.projection import SEED, ProjectionParams
 from embeddings.models.finetune import FinetuneParams

@@ -74,7 +74,7 @@ def tiny(tmp_path_factory):
 
 
 def test_bm25_equals_the_lucene_formula(tiny):
-    from embeddings.evaluate.retrieval import RetrievalParams, bm25_run
+    from embeddings.evaluate.search import RetrievalParams, bm25_run
     from embeddings.text.preprocess import tokenize
 
     ws, corpus, texts = tiny

@@ -105,3 +105,106 @@ def test_a_word_space_embeds_no_text_and_says_why(setup):
     embed, why = text_embedder(ws, words)
     assert embed is None and "does not embed new texts" in why
     assert not with_text_embedder(ws, words).can_embed
+
+
+# -- encoders: prompts and long documents (#29) ---------------------------------------
+@pytest.fixture(scope="module")
+def prompted(tmp_path_factory):
+    """MiniLM's folder with prompts declared, as an E5-style model's folder declares them."""
+    import json
+    import shutil
+
+    from embeddings.models.sentence import minilm_path
+
+    folder = tmp_path_factory.mktemp("prompted") / "minilm-prompts"
+    shutil.copytree(minilm_path(), folder)
+    config = json.loads((folder / "config_sentence_transformers.json").read_text())
+    config["prompts"] = {"query": "query: ", "passage": "passage: "}
+    (folder / "config_sentence_transformers.json").write_text(json.dumps(config))
+    return folder
+
+
+def test_an_encoder_with_prompts_applies_them_and_long_documents_keep_their_chunks(setup, prompted, no_network):
+    from sentence_transformers import SentenceTransformer
+
+    from embeddings.evaluate.retrieval import evaluate, prepared
+    from embeddings.evaluate.search import dense_run
+    from embeddings.evaluate.selfmade import SelfMadeParams, make_set
+    from embeddings.models import add_pretrained
+    from embeddings.models.sentence import chunks
+    from embeddings.store.space_store import read_chunks
+
+    ws, corpus, _ = setup
+    space = add_pretrained(ws, str(prompted), "prompted", corpus="lee", unit="document")
+    model = SentenceTransformer(str(prompted), device="cpu", local_files_only=True)
+    docs = corpus.documents()["text"].tolist()
+    reserve = len(model.tokenizer("passage: ", add_special_tokens=False)["input_ids"])   # the prompt's word pieces
+    short = [i for i, t in enumerate(docs) if len(chunks(model, t, reserve)) == 1][:5]
+    by_hand = model.encode(["passage: " + docs[i] for i in short], normalize_embeddings=True)
+    assert _cosines(np.asarray(space.vectors[short]), by_hand).min() > 0.9999          # the document prompt
+    assert space.provenance["prompts"] == {"query": "query: ", "document": "passage: "}
+    # the chunks of the long documents are kept, each encoded with the prompt
+    kept_vectors, kept_rows = read_chunks(ws, space)
+    long = sorted(set(kept_rows.tolist()))
+    assert long and len(long) == space.provenance["chunking"]["documents_split"]
+    first = long[0]
+    pieces = chunks(model, docs[first], reserve)
+    assert len(pieces) > 1 and int((kept_rows == first).sum()) == len(pieces)
+    by_hand = model.encode(["passage: " + p for p in pieces], normalize_embeddings=True)
+    assert _cosines(np.asarray(kept_vectors[kept_rows == first]), by_hand).min() > 0.9999
+    # a query gets the query prompt, and a long document scores by its best chunk (max-sim)
+    qset = make_set(ws, "cloze-p", "lee", "cloze", params=SelfMadeParams(queries=20, seed=2))
+    ready = prepared(ws, [space])
+    query = next(iter(qset.texts().values()))
+    assert _cosines(ready["spaces"][0].embed([query]), model.encode(["query: " + query], normalize_embeddings=True))[0] \
+        > 0.9999
+    run = dense_run(ready["spaces"][0], corpus, {"q": query}, chunks=ready["chunks"]["prompted"])
+    q = model.encode(["query: " + query], normalize_embeddings=True)[0]
+    scores = np.asarray(space.vectors, dtype=np.float64) @ q
+    for row in long:
+        scores[row] = max(np.asarray(kept_vectors[kept_rows == row], dtype=np.float64) @ q)
+    assert run["q"][:10] == [int(d) for d in np.argsort(-scores, kind="stable")[:10]]
+    result = evaluate(corpus, qset, **ready, bm25=False)
+    assert any("'query: '" in n and "'passage: '" in n for n in result.notes)
+    assert any("max-sim" in n for n in result.notes)
+
+
+def test_the_approximate_path_reranks_exactly_with_max_sim_and_states_its_recall(setup):
+    """With an HNSW index attached (as load_space attaches one above the threshold), the
+    candidates are re-ranked exactly, max-sim included: when the candidates cover every
+    document, the ranking equals exact search's; the notes carry the measured recall."""
+    import dataclasses
+
+    from embeddings.analysis import ann
+    from embeddings.evaluate.search import dense_run
+
+    ws, corpus, _ = setup
+    docs = corpus.documents()
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(len(docs), 24)).astype(np.float32)
+    queries = rng.normal(size=(30, 24)).astype(np.float32)
+    lookup = {f"q{i}": queries[i] for i in range(30)}
+    space = EmbeddingSpace.from_arrays("random-docs", [f"d{i}" for i in range(len(docs))], vectors,
+                                       meta=docs[["doc"]].iloc[::-1].reset_index(drop=True).assign(
+                                           doc=docs["doc"].to_numpy()[::-1]),
+                                       provenance={"unit": "document", "corpus_id": corpus.id},
+                                       embedder=lambda texts: np.stack([lookup[t] for t in texts]))
+    chunk_rows = np.repeat(np.arange(0, 40, 4), 3)                       # ten documents in three chunks each
+    chunks = (rng.normal(size=(len(chunk_rows), 24)).astype(np.float32), chunk_rows)
+    chunks = (chunks[0] / np.linalg.norm(chunks[0], axis=1, keepdims=True), chunks[1])
+    asked = {q: q for q in lookup}
+    exact = dense_run(space, corpus, asked, chunks=chunks)
+    indexed = dataclasses.replace(space, ann=ann.build(np.asarray(space.vectors)))
+    notes: list[str] = []
+    approximate = dense_run(indexed, corpus, asked, chunks=chunks, notes=notes)
+    assert approximate == exact
+    assert len(notes) == 1 and "approximate search (HNSW" in notes[0] and "held 1.000 of the exact top 10" in notes[0]
+    assert dense_run(indexed, corpus, asked, chunks=chunks, exact=True) == exact
+    # by hand: a chunked document scores its best chunk
+    q = queries[0] / np.linalg.norm(queries[0])
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    by_doc = {int(d): float(unit[r] @ q) for r, d in enumerate(space.meta["doc"])}
+    for row in set(chunk_rows.tolist()):
+        by_doc[int(space.meta["doc"].iloc[row])] = float(max(chunks[0][chunk_rows == row] @ q))
+    ranked = sorted(by_doc, key=lambda d: (-by_doc[d], d))
+    assert exact["q0"][:20] == ranked[:20]

@@ -51,8 +51,8 @@ def run_retrieval(ws, args) -> None:
     """``benchmark --task retrieval --queries SET``: every system on the set's queries."""
     from embeddings.errors import InputError
     from embeddings.evaluate.qrels import document_names, load_set
-    from embeddings.evaluate.retrieval import RetrievalParams, evaluate, training_queries
-    from embeddings.models.text_embed import with_text_embedder
+    from embeddings.evaluate.retrieval import evaluate, prepared
+    from embeddings.evaluate.search import RetrievalParams
     from embeddings.store.space_store import load_space
     from embeddings.text.corpus import get_corpus
 
@@ -62,10 +62,9 @@ def run_retrieval(ws, args) -> None:
     corpus = get_corpus(ws, qset.corpus_id)
     names = [n.strip() for n in (args.spaces or "").split(",") if n.strip()]
     hybrid = names if args.hybrid else []
-    params = RetrievalParams(rrf_k=args.rrf_k, k1=args.k1, b=args.b, seed=args.seed)
-    spaces = [with_text_embedder(ws, load_space(ws, n)) for n in names]
-    result = evaluate(corpus, qset, spaces, bm25=not args.no_bm25, hybrid=hybrid, params=params,
-                      trained=training_queries(ws, spaces), progress=_progress_printer(args))
+    params = RetrievalParams(rrf_k=args.rrf_k, k1=args.k1, b=args.b, seed=args.seed, exact=args.exact)
+    result = evaluate(corpus, qset, **prepared(ws, [load_space(ws, n) for n in names]), bm25=not args.no_bm25,
+                      hybrid=hybrid, params=params, progress=_progress_printer(args))
     out = result.summary()
     if args.run_out:
         system = args.run_system or result.leaderboard()["system"][0]
@@ -90,7 +89,8 @@ def run_retrieval(ws, args) -> None:
 
 def add_retrieval_flags(b) -> None:
     """The flags ``benchmark --task retrieval`` adds."""
-    from embeddings.evaluate.retrieval import RetrievalParams as R
+    from embeddings.analysis.ann import THRESHOLD
+    from embeddings.evaluate.search import RetrievalParams as R
     from embeddings.options import add_flag
 
     g = b.add_argument_group("retrieval (--task retrieval)")
@@ -100,6 +100,9 @@ def add_retrieval_flags(b) -> None:
     add_flag(g, "--rrf-k", R, "rrf_k")
     add_flag(g, "--k1", R, "k1")
     add_flag(g, "--b", R, "b")
+    g.add_argument("--exact", action="store_true",
+                   help=f"search every document even where a space has an approximate index (above {THRESHOLD:,} "
+                        "documents)")
     g.add_argument("--run-out", metavar="FILE", help="write a run in TREC format (the best system, or --run-system)")
     g.add_argument("--run-system", metavar="NAME", help="which system --run-out writes")
 

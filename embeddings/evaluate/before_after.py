@@ -113,10 +113,12 @@ class BeforeAfter:
 
 
 def before_after(tuned: EmbeddingSpace, base: EmbeddingSpace, corpus: Corpus, label: str | None, *,
-                 tuned_encoder, base_encoder, qset=None, progress: Progress = no_progress) -> BeforeAfter:
+                 tuned_encoder, base_encoder, qset=None, search: dict | None = None,
+                 progress: Progress = no_progress) -> BeforeAfter:
     """The measurements for ``tuned`` against ``base`` (both document spaces of ``corpus``);
     without a ``label`` there are no task scores (None); with ``qset`` (the retrieval set a
-    retrieval fine-tune was trained on), retrieval on its evaluation queries."""
+    retrieval fine-tune was trained on), retrieval on its evaluation queries (``search``: the
+    two spaces as :func:`~embeddings.evaluate.retrieval.prepared` readies them)."""
     from embeddings.evaluate.benchmark import benchmark
 
     run = tuned.provenance.get("finetune")
@@ -130,7 +132,8 @@ def before_after(tuned: EmbeddingSpace, base: EmbeddingSpace, corpus: Corpus, la
     if qset is not None:
         from embeddings.evaluate.retrieval import evaluate
 
-        retrieval = evaluate(corpus, qset, [base, tuned], bm25=False, progress=stage(progress, 0.5, 0.7, "Retrieval: "))
+        retrieval = evaluate(corpus, qset, **(search or {"spaces": [base, tuned]}), bm25=False,
+                             progress=stage(progress, 0.5, 0.7, "Retrieval: "))
     terms = moved_terms(base_encoder, tuned_encoder, corpus, progress=stage(progress, 0.7, 1.0, "Neighbours: "))
     curve = pd.DataFrame(run.get("loss_curve", []), columns=["step", "loss"])
     return BeforeAfter(tuned.name, base.name, bench, terms, curve, run, retrieval)

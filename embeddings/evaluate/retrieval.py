@@ -25,83 +25,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from embeddings.errors import InputError
-from embeddings.evaluate.benchmark import document_rows
-from embeddings.evaluate.ir import DEPTH, MAIN, METRICS, evaluate_run, reciprocal_rank_fusion, trec_run
+from embeddings.errors import EmbeddingsError, InputError
+from embeddings.evaluate.ir import MAIN, METRICS, evaluate_run, trec_run
 from embeddings.evaluate.qrels import RetrievalSet
+from embeddings.evaluate.search import BM25, HIT_AT, Chunks, RetrievalParams, Run, bm25_run, dense_run, hybrid_name, hybrid_run
 from embeddings.evaluate.tasks import CONFIDENCE, Difference, bootstrap_interval
-from embeddings.options import check, option
+from embeddings.options import check
 from embeddings.progress import Progress, no_progress
 from embeddings.space import EmbeddingSpace
 from embeddings.text.corpus import Corpus
-from embeddings.text.preprocess import query_tokens
 
-BM25 = "BM25"
 TASK = "retrieval (your queries)"
-HIT_AT = 10        #: a query is "found" by a system when a relevant document is in its top 10
-
-
-@dataclass(frozen=True)
-class RetrievalParams:
-    """Retrieval's options (the Choose page and ``benchmark --task retrieval``)."""
-
-    rrf_k: int = option(60, 1, 1000, "reciprocal rank fusion's k: a larger k flattens the weight of the top ranks")
-    k1: float = option(1.5, 0.0, 3.0, "BM25's term-frequency saturation", step=0.1)
-    b: float = option(0.75, 0.0, 1.0, "BM25's document-length normalisation", step=0.05)
-    seed: int = option(0, 0, 10_000, "the seed of the paired bootstrap")
-
-
-Run = dict[str, list[int]]     # qid -> document numbers, best first
-
-
-def bm25_run(corpus: Corpus, queries: dict[str, str], params: RetrievalParams = RetrievalParams()) -> Run:
-    """BM25's top :data:`~embeddings.evaluate.ir.DEPTH` documents per query (only documents
-    sharing a term with the query are retrieved)."""
-    import bm25s
-
-    prep = corpus.preprocessing
-    docs = corpus.documents()
-    retriever = bm25s.BM25(k1=params.k1, b=params.b, method="lucene")
-    retriever.index([query_tokens(t, prep) for t in docs["text"]], show_progress=False)
-    numbers = docs["doc"].to_numpy().astype(int)
-    run: Run = {qid: [] for qid in queries}
-    asked = {qid: [t for t in query_tokens(text, prep) if t in retriever.vocab_dict] for qid, text in queries.items()}
-    asked = {qid: tokens for qid, tokens in asked.items() if tokens}        # no shared term: nothing retrieved
-    if asked:
-        found, scores = retriever.retrieve(list(asked.values()), k=min(DEPTH, len(numbers)), show_progress=False)
-        for qid, rows, values in zip(asked, found, scores):
-            ranked = sorted(zip(values.tolist(), rows.tolist()), key=lambda p: (-p[0], p[1]))   # ties: document order
-            run[qid] = [int(numbers[r]) for v, r in ranked if v > 0]
-    return run
-
-
-def dense_run(space: EmbeddingSpace, corpus: Corpus, queries: dict[str, str], *, batch: int = 256) -> Run:
-    """Cosine top documents of a document space for each query, embedded by the space's own model."""
-    if not space.can_embed:
-        raise InputError(f"{space.name} cannot embed a query (a {space.family} space); use a document space of a "
-                         "sentence encoder, a pooled word space or TF-IDF, given its embedder by "
-                         "embeddings.models.text_embed.with_text_embedder.")
-    rows = document_rows(space, corpus)
-    vectors = np.asarray(space.vectors, dtype=np.float32)[rows]           # document order
-    qids, texts = list(queries), list(queries.values())
-    run: Run = {}
-    for start in range(0, len(texts), batch):
-        q = np.asarray(space.embed(texts[start:start + batch]), dtype=np.float32)
-        q /= np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
-        scores = q @ vectors.T
-        top = np.argpartition(-scores, min(DEPTH, scores.shape[1] - 1), axis=1)[:, :DEPTH]
-        for i, qid in enumerate(qids[start:start + batch]):
-            picked = top[i][np.lexsort((top[i], -scores[i, top[i]]))]      # by score, ties by document
-            run[qid] = [int(d) for d in picked]
-    return run
-
-
-def hybrid_run(lexical: Run, dense: Run, k: int) -> Run:
-    return {q: [int(d) for d in reciprocal_rank_fusion([lexical.get(q, []), dense.get(q, [])], k)] for q in dense}
-
-
-def hybrid_name(space: str) -> str:
-    return f"{BM25} + {space} (RRF)"
 
 
 @dataclass
@@ -154,6 +88,18 @@ class RetrievalResult:
                               "found by": np.where(found_a & ~found_b, a, np.where(found_b & ~found_a, b, ""))})
         frame = frame[frame["found by"] != ""]
         return frame.reindex(frame["gap"].abs().sort_values(ascending=False, kind="stable").index).head(n)
+
+    def points(self) -> pd.DataFrame:
+        """One row per system for the quality–cost chart: nDCG@10 and its interval, queries
+        per second, and whether it is on the Pareto frontier."""
+        from embeddings.evaluate.tasks import pareto
+
+        board = self.leaderboard()
+        speed = 1000 / board["ms per query"].where(board["ms per query"] > 0)
+        front = set(pareto({s: (q, v) for s, q, v in zip(board["system"], board[MAIN], speed) if np.isfinite(v)}))
+        return pd.DataFrame({"space": board["system"], "score": board[MAIN], "low": board[f"{MAIN} low"],
+                             "high": board[f"{MAIN} high"], "n": board["queries"], "queries_per_second": speed,
+                             "front": [s in front for s in board["system"]]})
 
     def changes(self, before: str, after: str, n: int = 20) -> pd.DataFrame:
         """The queries whose nDCG@10 moved most from ``before`` to ``after`` (either way),
@@ -219,17 +165,48 @@ def training_queries(ws, spaces: Sequence[EmbeddingSpace]) -> dict[str, set[str]
         if record:
             try:
                 out[space.name] = {_same(t) for t in load_set(ws, record["queries_id"]).texts("train").values()}
-            except InputError:
+            except EmbeddingsError:
                 out[space.name] = None
     return out
 
 
+def prepared(ws, spaces: Sequence[EmbeddingSpace]) -> dict:
+    """What :func:`evaluate` takes from the workspace for ``spaces``: each able to embed a
+    query (an encoder with its query prompt), their kept chunks (max-sim), and the queries
+    any of them was fine-tuned on. ``evaluate(corpus, qset, **prepared(ws, spaces), ...)``."""
+    from embeddings.models.text_embed import with_text_embedder
+    from embeddings.store.space_store import read_chunks
+
+    ready = [with_text_embedder(ws, s, role="query") for s in spaces]
+    chunks = {s.name: c for s in ready if (c := read_chunks(ws, s)) is not None}
+    return {"spaces": ready, "chunks": chunks, "trained": training_queries(ws, ready)}
+
+
+def _reading_notes(spaces: Sequence[EmbeddingSpace], chunks: dict[str, Chunks]) -> list[str]:
+    """How each dense system read the texts: its prompts, and its long documents."""
+    notes = []
+    for s in spaces:
+        prompts = s.provenance.get("prompts") or {}
+        if prompts:
+            notes.append(f"{s.name}: queries prefixed {prompts.get('query', '')!r} and documents "
+                         f"{prompts.get('document', '')!r} (the model's own prompts).")
+        split = (s.provenance.get("chunking") or {}).get("documents_split", 0)
+        if split:
+            how = "its best chunk's score (max-sim)" if s.name in chunks else \
+                "the mean of its chunks' vectors (the chunks were not kept: make the space again for max-sim)"
+            notes.append(f"{s.name}: {split:,} documents longer than the model's window; each scores by {how}.")
+    return notes
+
+
 def evaluate(corpus: Corpus, qset: RetrievalSet, spaces: Sequence[EmbeddingSpace], *, bm25: bool = True,
              hybrid: Sequence[str] = (), params: RetrievalParams = RetrievalParams(),
-             trained: dict[str, set[str] | None] | None = None, progress: Progress = no_progress) -> RetrievalResult:
+             trained: dict[str, set[str] | None] | None = None, chunks: dict[str, Chunks] | None = None,
+             progress: Progress = no_progress) -> RetrievalResult:
     """Every system on the evaluation queries of ``qset``; ``hybrid`` names the dense systems
     (space names) to fuse with BM25. ``trained`` (:func:`training_queries`): an evaluation
-    query that a fine-tune was trained on is left out for every system, and the notes say so."""
+    query that a fine-tune was trained on is left out for every system, and the notes say so.
+    ``chunks``: a space's kept chunks, for max-sim (see :func:`prepared`)."""
+    chunks = chunks or {}
     check(params)
     if qset.corpus_id != corpus.id:
         raise InputError(f"The retrieval set {qset.name} is over another corpus, not {corpus.name}.")
@@ -260,16 +237,19 @@ def evaluate(corpus: Corpus, qset: RetrievalSet, spaces: Sequence[EmbeddingSpace
     done = 0
     if bm25 or hybrid:
         progress(0.0, "BM25 over the corpus's tokens")
-        start = time.perf_counter()
-        runs[BM25] = bm25_run(corpus, queries, params)
-        seconds[BM25] = time.perf_counter() - start
+        timings: dict = {}
+        runs[BM25] = bm25_run(corpus, queries, params, timings=timings)
+        seconds[BM25] = timings["search"]         # as a dense system's: its documents were encoded beforehand
+        notes.append(f"BM25 built its index in {timings['index']:.1f} s, outside its time per query (a dense "
+                     "system's documents were encoded when its space was made).")
         done += 1
     for space in spaces:
         progress(done / steps, f"Searching {space.name}")
         if space.can_embed:
             space.embed(["warm-up"])          # the model loads once, outside the time per query
         start = time.perf_counter()
-        runs[space.name] = dense_run(space, corpus, queries)
+        runs[space.name] = dense_run(space, corpus, queries, chunks=chunks.get(space.name), exact=params.exact,
+                                     notes=notes)
         seconds[space.name] = time.perf_counter() - start
         done += 1
     for name in hybrid:
@@ -286,5 +266,6 @@ def evaluate(corpus: Corpus, qset: RetrievalSet, spaces: Sequence[EmbeddingSpace
     per_query = pd.concat(frames, ignore_index=True)
     progress(1.0, "Compared")
     notes.insert(0, f"{len(queries):,} evaluation queries with {sum(len(v) for v in judged.values()):,} judgements.")
+    notes.extend(_reading_notes(spaces, chunks))
     return RetrievalResult(qset.name, corpus.name, per_query, runs, compare_systems(per_query, seed=params.seed),
                            seconds, params, notes)

@@ -13,32 +13,43 @@ FRONT = "#2b8a3e"
 OTHER = "#868e96"
 
 
-def pareto_figure(points: pd.DataFrame, task: str, metric: str) -> go.Figure:
-    """Quality (``score`` ± ``std``) against encoding throughput (``docs_per_second``, log
-    scale) per space; the Pareto frontier (``front``) is drawn green and joined. Spaces
-    without a measured throughput are left out of the chart (the table still lists them)."""
+def pareto_figure(points: pd.DataFrame, task: str, metric: str, *, speed: str = "docs_per_second",
+                  speed_title: str = "documents per second, encoding on this machine", unit: str = "documents"
+                  ) -> go.Figure:
+    """Quality (``score``, with ``std`` bars, or ``low``–``high`` when the points carry an
+    interval) against throughput (the ``speed`` column, log scale) per space; the Pareto
+    frontier (``front``) is drawn green and joined. Spaces without a measured throughput are
+    left out of the chart (the table still lists them)."""
     fig = go.Figure()
-    shown = points.dropna(subset=["docs_per_second"]).sort_values("score").copy()
+    interval = "low" in points and "high" in points
+    shown = points.dropna(subset=[speed]).sort_values("score").copy()
     # neighbours in score take turns above and below their point, so close names do not overlap
     shown["position"] = ["top right" if i % 2 else "bottom left" for i in range(len(shown))]
-    front = shown[shown["front"]].sort_values("docs_per_second")
+    front = shown[shown["front"]].sort_values(speed)
     if len(front) > 1:
-        fig.add_trace(go.Scatter(x=front["docs_per_second"], y=front["score"], mode="lines", hoverinfo="skip",
+        fig.add_trace(go.Scatter(x=front[speed], y=front["score"], mode="lines", hoverinfo="skip",
                                  line={"color": FRONT, "dash": "dot"}, name="Pareto frontier"))
     for on_front, part in shown.groupby("front", sort=False):
+        if interval:
+            bars = {"type": "data", "array": (part["high"] - part["score"]).to_numpy(),
+                    "arrayminus": (part["score"] - part["low"]).to_numpy(), "visible": True, "thickness": 1.2}
+            spread, extra = "%{customdata[0]:.3f} to %{customdata[2]:.3f}", np.stack(
+                [part["low"], part["n"], part["high"]], axis=1)
+        else:
+            bars = {"type": "data", "array": part["std"].to_numpy(), "visible": True, "thickness": 1.2}
+            spread, extra = "± %{customdata[0]:.3f}", np.stack([part["std"], part["n"]], axis=1)
         fig.add_trace(go.Scatter(
-            x=part["docs_per_second"], y=part["score"], mode="markers+text", text=part["space"],
+            x=part[speed], y=part["score"], mode="markers+text", text=part["space"],
             textposition=part["position"].tolist(), name="on the frontier" if on_front else "dominated",
-            marker={"size": 12, "color": FRONT if on_front else OTHER},
-            error_y={"type": "data", "array": part["std"].to_numpy(), "visible": True, "thickness": 1.2},
-            customdata=np.stack([part["std"], part["n"]], axis=1),
-            hovertemplate="%{text}<br>" + plot_text(metric) + " %{y:.3f} ± %{customdata[0]:.3f} on %{customdata[1]:,} "
-                          "documents<br>%{x:,.0f} documents/s<extra></extra>"))
+            marker={"size": 12, "color": FRONT if on_front else OTHER}, error_y=bars, customdata=extra,
+            hovertemplate="%{text}<br>" + plot_text(metric) + " %{y:.3f} " + spread + " on %{customdata[1]:,} "
+                          + unit + "<br>%{x:,.0f} " + unit + "/s<extra></extra>"))
     if len(shown):  # room either side for the names (log axis: the range is in decades)
-        low, high = np.log10(shown["docs_per_second"].min()), np.log10(shown["docs_per_second"].max())
+        low, high = np.log10(shown[speed].min()), np.log10(shown[speed].max())
         fig.update_xaxes(range=[low - 0.4, high + 0.4])
-    fig.update_xaxes(type="log", title="documents per second, encoding on this machine (log scale)")
-    fig.update_yaxes(title=f"{plot_text(metric)} ({plot_text(task)}), mean ± std")
+    fig.update_xaxes(type="log", title=f"{speed_title} (log scale)")
+    fig.update_yaxes(title=f"{plot_text(metric)} ({plot_text(task)}), " + ("mean, 95% interval" if interval
+                                                                            else "mean ± std"))
     fig.update_layout(template="plotly_white", height=440, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       legend={"orientation": "h", "y": 1.08}, uniformtext={"minsize": 10})
     return fig

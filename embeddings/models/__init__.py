@@ -96,6 +96,7 @@ def add_pretrained(ws: Workspace, model: str, name: str, *, corpus: str | None =
     ``corpus`` (the ``top`` most frequent terms, or the first ``top`` sentences/documents).
     """
     name = ws.check_new_name("space", name)
+    extras: dict = {}                         # a document space's chunks (retrieval's max-sim)
     if model == "glove-6b-50d":
         from .glove import load_glove
 
@@ -106,10 +107,10 @@ def add_pretrained(ws: Workspace, model: str, name: str, *, corpus: str | None =
 
         if not corpus:
             raise InputError("A sentence encoder needs a corpus to encode (its terms, sentences or documents).")
-        space = encode_corpus(get_corpus(ws, corpus), name, model=model, unit=unit, top=top,
+        space = encode_corpus(get_corpus(ws, corpus), name, model=model, unit=unit, top=top, extras=extras,
                               progress=lambda f, m: progress(0.05 + 0.9 * f, m))
     progress(0.97, "Saving")
-    return save_space(ws, space, name)
+    return save_space(ws, space, name, extra_files=extras)
 
 
 def import_space(ws: Workspace, path: Path | str, fmt: str, name: str, *, limits: Limits | None = None,
@@ -192,7 +193,8 @@ def finetune_space(ws: Workspace, base: str, corpus: str, name: str, *, progress
             qset = load_set(ws, params.queries)
         run = finetune(base_path, c, params, Path(tmp), progress=part["Fine-tuning"], qset=qset)
         try:
-            space = encode_corpus(c, name, model=str(run.model_dir), unit="document",
+            extras: dict = {}
+            space = encode_corpus(c, name, model=str(run.model_dir), unit="document", extras=extras,
                                   progress=part["Encoding the documents"])
         finally:
             forget_encoder(run.model_dir)
@@ -200,7 +202,8 @@ def finetune_space(ws: Workspace, base: str, corpus: str, name: str, *, progress
         space.provenance.update({"model": f"fine-tuned {params.method} of {base}", "model_path": None,
                                  "finetune": record})
         part["Saving"](0.0, "the space and its model")
-        return _with_own_model(ws, save_space(ws, space, name, extra_dirs={"model": run.model_dir})), record
+        saved = save_space(ws, space, name, extra_files=extras, extra_dirs={"model": run.model_dir})
+        return _with_own_model(ws, saved), record
 
 
 def distil_space(ws: Workspace, base: str, name: str, *, dims: int | None = None, corpus: str | None = None,

@@ -65,7 +65,7 @@ def training_split(corpus: Corpus, positives: list[int], seed: int) -> Split:
 
 
 def _bm25_negatives(corpus: Corpus, qset, qids: list[str], queries: list[str]) -> list[int | None]:
-    from embeddings.evaluate.retrieval import bm25_run
+    from embeddings.evaluate.search import bm25_run
 
     run = bm25_run(corpus, dict(zip(qids, queries)))
     judged = qset.judged("train")
@@ -95,12 +95,16 @@ def _model_negatives(model, corpus: Corpus, queries: list[str], positives: list[
     from datasets import Dataset
     from sentence_transformers.util import mine_hard_negatives
 
+    from embeddings.models.sentence import prompts_of
+
     texts = corpus.documents()["text"].astype(str).tolist()
     dataset = Dataset.from_dict({"anchor": queries, "positive": [texts[d] for d in positives]})
     model.encode_document = _with_progress(model, progress)
     model.encode_query = _quiet(model.encode_query)              # (tqdm would write on the CLI's stderr)
     try:
+        prompts = prompts_of(model)
         mined = mine_hard_negatives(dataset, model, corpus=texts, range_max=RANGE_MAX,
+                                    query_prompt=prompts.get("query", ""), corpus_prompt=prompts.get("document", ""),
                                     relative_margin=RELATIVE_MARGIN, num_negatives=1, sampling_strategy="top",
                                     output_format="triplet", batch_size=32, verbose=False)
     finally:

@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from embeddings.space import UNITS
 from embeddings.store.cards import SENTENCE_ENCODER
+from embeddings.store.space_store import CHUNK_ROWS, CHUNK_VECTORS
 from embeddings.text.corpus import Corpus
 
 from ..errors import InputError
@@ -129,29 +132,52 @@ def load_encoder(model: str):
         return _models[key]
 
 
-def encode(model, texts: list[str], *, batch_size: int = 64,
+Role = Literal["query", "document"]
+#: the prompt names sentence-transformers' ``encode_document`` looks for, in its order
+_DOCUMENT_PROMPTS = ("document", "passage", "corpus")
+
+
+def prompts_of(model) -> dict[str, str]:
+    """The prompts a model folder declares (``config_sentence_transformers.json``) for queries
+    and for documents (the first non-empty of ``document``, ``passage``, ``corpus``); empty
+    when it declares none (MiniLM). Passed explicitly: sentence-transformers 6 adds an empty
+    ``document`` prompt that its ``encode_document`` would take before a declared ``passage``.
+
+    >>> class M: prompts = {"query": "query: ", "passage": "passage: ", "classification": "c: "}
+    >>> prompts_of(M())
+    {'query': 'query: ', 'document': 'passage: '}
+    """
+    declared = getattr(model, "prompts", None) or {}
+    document = next((declared[k] for k in _DOCUMENT_PROMPTS if declared.get(k)), None)
+    return {k: v for k, v in (("query", declared.get("query")), ("document", document)) if v}
+
+
+def encode(model, texts: list[str], *, batch_size: int = 64, role: Role | None = None,
            progress: Progress = no_progress) -> np.ndarray:
-    """Encode batch by batch (progress after each); returns normalised float32 rows.
+    """Encode batch by batch (progress after each); returns normalised float32 rows. A
+    ``role`` applies the model's own prompt for it (:func:`prompts_of`); without one, none.
 
     Texts are batched longest first, as ``SentenceTransformer.encode`` does internally,
     so each batch pads to similar lengths; rows come back in the input order.
     """
     dim_of = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    prompt = prompts_of(model).get(role) if role else None
     out = np.empty((len(texts), dim_of()), dtype=np.float32)
     order = np.argsort([-len(t) for t in texts], kind="stable")
     for start in range(0, len(texts), batch_size):
         rows = order[start:start + batch_size]
         out[rows] = model.encode([texts[i] for i in rows], batch_size=len(rows), convert_to_numpy=True,
-                                 normalize_embeddings=True, show_progress_bar=False)
+                                 normalize_embeddings=True, show_progress_bar=False, prompt=prompt)
         done = start + len(rows)
         progress(done / len(texts), f"Encoded {done:,} of {len(texts):,}")
     return out
 
 
-def chunks(model, text: str) -> list[str]:
+def chunks(model, text: str, reserve: int = 0) -> list[str]:
     """``text`` cut into pieces that fit the model's window (``max_seq_length`` word pieces,
-    less the two special tokens), at word-piece boundaries; one piece if it fits."""
-    window = max(int(getattr(model, "max_seq_length", 0) or 512) - 2, 8)
+    less the two special tokens and ``reserve``, a prompt's), at word-piece boundaries; one
+    piece if it fits."""
+    window = max(int(getattr(model, "max_seq_length", 0) or 512) - 2 - reserve, 8)
     offsets = model.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True,
                               verbose=False)["offset_mapping"]
     if len(offsets) <= window:
@@ -159,12 +185,24 @@ def chunks(model, text: str) -> list[str]:
     return [text[offsets[i][0]:offsets[min(i + window, len(offsets)) - 1][1]] for i in range(0, len(offsets), window)]
 
 
-def encode_documents(model, texts: list[str], *, batch_size: int = 64, progress: Progress = no_progress
-                     ) -> tuple[np.ndarray, int]:
-    """One vector per text, where a text longer than the model's window is split into
-    chunks that fit (:func:`chunks`), each encoded, and the chunks mean-pooled and
-    normalised. Returns ``(vectors, texts_split)``."""
-    pieces = [chunks(model, t) for t in texts]
+@dataclass
+class Chunked:
+    """Documents encoded whole where they fit the window, in chunks where they do not."""
+
+    vectors: np.ndarray         #: one per document: its chunks' mean, normalised
+    split: int                  #: documents longer than the window
+    chunk_vectors: np.ndarray   #: the chunks of those documents, each normalised
+    chunk_rows: np.ndarray      #: the document (row) of each chunk
+
+
+def encode_chunked(model, texts: list[str], *, batch_size: int = 64, progress: Progress = no_progress) -> Chunked:
+    """Every text as a document (with the model's document prompt, if it declares one); a text
+    longer than the window is split into chunks that fit (:func:`chunks`), each encoded, and
+    the chunks mean-pooled and normalised. The chunks' own vectors are kept too: retrieval
+    scores such a document by its best chunk (max-sim)."""
+    prompt = prompts_of(model).get("document")
+    reserve = len(model.tokenizer(prompt, add_special_tokens=False)["input_ids"]) if prompt else 0
+    pieces = [chunks(model, t, reserve) for t in texts]
     flat = [c for p in pieces for c in p]
     if len(flat) > len(texts):      # the bar counts chunks: say so, and why there are more than documents
         window = int(getattr(model, "max_seq_length", 0) or 512)
@@ -173,14 +211,23 @@ def encode_documents(model, texts: list[str], *, batch_size: int = 64, progress:
         def progress(f, m, outer=progress):
             outer(f, f"{m.replace('Encoded', 'Encoded chunk')} ({len(texts):,} documents; {split:,} longer than "
                      f"the model's {window} word pieces are cut into chunks)")
-    encoded = encode(model, flat, batch_size=batch_size, progress=progress)
+    encoded = encode(model, flat, batch_size=batch_size, role="document", progress=progress)
     out = np.empty((len(texts), encoded.shape[1]), dtype=np.float32)
+    owner = np.repeat(np.arange(len(texts)), [len(p) for p in pieces])
     at = 0
     for i, p in enumerate(pieces):
         mean = encoded[at:at + len(p)].mean(axis=0)
         out[i] = mean / (np.linalg.norm(mean) or 1.0)
         at += len(p)
-    return out, sum(len(p) > 1 for p in pieces)
+    long = np.asarray([len(p) > 1 for p in pieces], dtype=bool)[owner]
+    return Chunked(out, int(sum(len(p) > 1 for p in pieces)), encoded[long], owner[long].astype(np.int64))
+
+
+def encode_documents(model, texts: list[str], *, batch_size: int = 64, progress: Progress = no_progress
+                     ) -> tuple[np.ndarray, int]:
+    """``(vectors, texts_split)`` of :func:`encode_chunked`."""
+    done = encode_chunked(model, texts, batch_size=batch_size, progress=progress)
+    return done.vectors, done.split
 
 
 def _display(term: str) -> str:
@@ -215,8 +262,10 @@ def corpus_units(corpus: Corpus, unit: Unit, top: int | None) -> tuple[list[str]
 
 
 def encode_corpus(corpus: Corpus, name: str, *, model: str = MINILM, unit: Unit = "term", top: int | None = None,
-                  batch_size: int = 64, progress: Progress = no_progress
+                  batch_size: int = 64, extras: dict | None = None, progress: Progress = no_progress
                   ) -> EmbeddingSpace:
+    """A space of one unit of ``corpus``. For documents, ``extras`` (when given) receives the
+    chunk files for :func:`~embeddings.store.space_store.save_space`'s ``extra_files``."""
     import pandas as pd
 
     labels, texts, meta = corpus_units(corpus, unit, top)
@@ -227,7 +276,10 @@ def encode_corpus(corpus: Corpus, name: str, *, model: str = MINILM, unit: Unit 
     start = time.perf_counter()
     split = 0
     if unit == "document":
-        vectors, split = encode_documents(encoder, texts, batch_size=batch_size, progress=progress)
+        done = encode_chunked(encoder, texts, batch_size=batch_size, progress=progress)
+        vectors, split = done.vectors, done.split
+        if extras is not None and split:
+            extras.update({CHUNK_VECTORS: done.chunk_vectors, CHUNK_ROWS: done.chunk_rows})
     else:
         vectors = encode(encoder, texts, batch_size=batch_size, progress=progress)
     seconds = time.perf_counter() - start
@@ -248,7 +300,10 @@ def encode_corpus(corpus: Corpus, name: str, *, model: str = MINILM, unit: Unit 
     }
     if unit == "document":
         provenance["chunking"] = {"window": int(encoder.max_seq_length), "documents_split": int(split),
-                                  "pooling": "mean of the chunks' vectors, normalised"}
+                                  "pooling": "mean of the chunks' vectors, normalised",
+                                  "chunks_kept": bool(extras is not None and split)}
+        if prompts_of(encoder):
+            provenance["prompts"] = prompts_of(encoder)
         if split:
             provenance.setdefault("warnings", []).append(
                 f"{split:,} of {len(texts):,} documents are longer than the model's window of "
@@ -280,12 +335,13 @@ def inherit_split(meta: dict, model_path: Path, corpus: Corpus, provenance: dict
     provenance["split"] = split.record()
 
 
-def sentence_embedder(provenance: dict, model: str | None = None):
+def sentence_embedder(provenance: dict, model: str | None = None, role: Role | None = None):
     """Embed new texts with the space's own model (loaded lazily, once): ``model`` is its
-    folder when the space keeps one, else the provenance names it."""
+    folder when the space keeps one, else the provenance names it; ``role`` applies the
+    model's prompt for it (a query, in retrieval)."""
     model = model or provenance.get("model", MINILM)
 
     def embed(texts: list[str]) -> np.ndarray:
-        return encode(load_encoder(model), [_display(t) for t in texts])
+        return encode(load_encoder(model), [_display(t) for t in texts], role=role)
 
     return embed

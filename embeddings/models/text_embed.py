@@ -21,9 +21,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from embeddings.errors import InputError
+from embeddings.errors import EmbeddingsError, InputError
 from embeddings.space import EmbeddingSpace
-from embeddings.store.cards import POOLED_OR_TFIDF, TEXT_ENCODERS
+from embeddings.store.cards import POOLED_OR_TFIDF, SENTENCE_ENCODER, TEXT_ENCODERS
 
 Embedder = Callable[[list[str]], np.ndarray]
 #: a TF-IDF refit must reproduce the stored document vectors to this cosine (else it is refused)
@@ -87,26 +87,39 @@ def _tfidf(ws, space: EmbeddingSpace) -> Embedder:
     return _lazy(build)
 
 
-def text_embedder(ws, space: EmbeddingSpace) -> tuple[Embedder | None, str | None]:
-    """How ``space`` embeds new texts, or None and why it cannot."""
+def _encoder(ws, space: EmbeddingSpace, role) -> Embedder:
+    """A sentence encoder's embedder with the model's prompt for ``role`` (a query's)."""
+    from embeddings.models.sentence import sentence_embedder
+    from embeddings.store.space_store import KIND
+
+    own = ws.get(KIND, space.id).path / "model" if space.id else None
+    return sentence_embedder(space.provenance, str(own) if own is not None and own.is_dir() else None, role=role)
+
+
+def text_embedder(ws, space: EmbeddingSpace, role: str | None = None) -> tuple[Embedder | None, str | None]:
+    """How ``space`` embeds new texts, or None and why it cannot. ``role="query"``: a
+    sentence encoder applies its query prompt, where its folder declares one."""
     from embeddings.text.corpus import get_corpus
 
     p = space.provenance
     family = p.get("family")
+    if family == SENTENCE_ENCODER and space.can_embed and role:
+        return _encoder(ws, space, role), None
     if family in TEXT_ENCODERS and space.can_embed:
         return space.embed, None
     if family in POOLED_OR_TFIDF:
         try:
             get_corpus(ws, p["corpus_id"])
             return (_pooled if family == "pooled" else _tfidf)(ws, space), None
-        except (InputError, KeyError, OSError) as exc:     # the word space or the corpus was deleted
+        except (EmbeddingsError, KeyError, OSError) as exc:     # the word space or the corpus was deleted
             return None, f"its word space or corpus is gone ({exc})"
     return None, f"a {p.get('unit', 'term')} space of family {family} does not embed new texts"
 
 
-def with_text_embedder(ws, space: EmbeddingSpace) -> EmbeddingSpace:
-    """``space`` able to embed new text where :func:`text_embedder` finds a way (else as it is)."""
-    if space.can_embed:
+def with_text_embedder(ws, space: EmbeddingSpace, role: str | None = None) -> EmbeddingSpace:
+    """``space`` able to embed new text where :func:`text_embedder` finds a way (else as it is);
+    with ``role``, an encoder's embedder applies its prompt for that role."""
+    if space.can_embed and not (role and space.family == SENTENCE_ENCODER):
         return space
-    embed, _ = text_embedder(ws, space)
+    embed, _ = text_embedder(ws, space, role)
     return dataclasses.replace(space, embedder=embed) if embed is not None else space

@@ -6,7 +6,9 @@ the workspace. A saved space is one artefact folder (``space/<id>/``):
 - ``vectors.npy``: float32, L2-normalised rows;
 - ``meta.parquet``: a ``label`` column and the per-label metadata;
 - ``provenance.json``: what made it;
-- any family extras, e.g. FastText's ``ngrams.npy`` (the subword buckets).
+- any family extras, e.g. FastText's ``ngrams.npy`` (the subword buckets), or an encoder's
+  document space's ``chunks.npy`` and ``chunk_rows.npy`` (the vectors of the chunks of its
+  documents longer than the window, and each chunk's row: retrieval's max-sim).
 
 No pickle anywhere. This module is the folder format's one owner: every writer (here,
 :mod:`embeddings.models.encode`'s streaming build) and every reader (a family's embedder)
@@ -33,7 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from embeddings.analysis import ann
-from embeddings.errors import DamagedError
+from embeddings.errors import DamagedError, NotFoundError
 from embeddings.progress import Progress, no_progress
 from embeddings.space import EmbeddingSpace
 from embeddings.store.artefact import Artefact
@@ -45,6 +47,9 @@ KIND = "space"
 
 #: the files every saved space has
 SPACE_FILES = VECTORS, META, PROVENANCE = ("vectors.npy", "meta.parquet", "provenance.json")
+
+#: the chunks of the documents longer than an encoder's window, and each one's row (optional)
+CHUNK_VECTORS, CHUNK_ROWS = "chunks.npy", "chunk_rows.npy"
 
 #: family → factory(folder, provenance) → embedder or None
 EmbedderFactory = Callable[[Path, dict], Callable[[list[str]], np.ndarray] | None]
@@ -106,6 +111,23 @@ def write_provenance(folder: Path, provenance: dict) -> None:
 
 def read_vectors(folder: Path, *, mmap: bool = False) -> np.ndarray:
     return np.load(folder / VECTORS, mmap_mode="r" if mmap else None, allow_pickle=False)
+
+
+def read_chunks(ws: Workspace, space: EmbeddingSpace) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(chunk vectors, their rows)`` of a saved document space that kept them, else None
+    (memory-mapped: a large corpus's chunks are read as a search needs them)."""
+    try:
+        folder = ws.get(KIND, space.id).path if space.id else None
+    except NotFoundError:              # an unsaved or deleted space
+        return None
+    if folder is None or not (folder / CHUNK_VECTORS).is_file() or not (folder / CHUNK_ROWS).is_file():
+        return None
+    vectors = np.load(folder / CHUNK_VECTORS, mmap_mode="r", allow_pickle=False)
+    rows = np.load(folder / CHUNK_ROWS, allow_pickle=False)
+    if vectors.ndim != 2 or vectors.shape[1] != space.dim or len(rows) != len(vectors) or \
+            (len(rows) and (rows.min() < 0 or rows.max() >= len(space))):
+        raise DamagedError(KIND, space.name, "its chunk files do not match its vectors")
+    return vectors, rows
 
 
 def read_labels(folder: Path) -> tuple[list[str], pd.DataFrame]:

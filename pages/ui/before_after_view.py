@@ -4,9 +4,10 @@ held-out documents, with the domain terms' neighbours and the loss curve."""
 import pandas as pd
 import streamlit as st
 
-from embeddings.errors import InputError
+from embeddings.errors import EmbeddingsError
 from embeddings.evaluate.before_after import K, base_of, before_after
 from embeddings.evaluate.qrels import load_set
+from embeddings.evaluate.retrieval import prepared
 from embeddings.figures.customise import loss_figure, moved_figure
 from embeddings.models import add_pretrained
 from embeddings.models.sentence import encoder_folder, load_encoder
@@ -31,7 +32,7 @@ def _retrieval_set(ws: Workspace, run: dict):
         return None
     try:
         return load_set(ws, record["queries_id"])
-    except InputError:
+    except EmbeddingsError:
         st.caption(f"The retrieval set it was trained on ({md(record['queries'])}) is gone: no retrieval comparison.")
         return None
 
@@ -79,6 +80,7 @@ def before_after_view(ws: Workspace, cards: dict[str, SpaceCard]) -> None:
             try:
                 results[signature] = before_after(tuned, base, corpus, label, tuned_encoder=_encoder(ws, tuned_name),
                                                   base_encoder=_encoder(ws, run["base"]), qset=qset,
+                                                  search=prepared(ws, [base, tuned]) if qset else None,
                                                   progress=progress)
             finally:
                 done()

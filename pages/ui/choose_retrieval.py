@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from embeddings.analysis.ann import needs_index
 from embeddings.evaluate.qrels import add_set, list_sets, load_set
-from embeddings.evaluate.retrieval import BM25, RetrievalParams, evaluate, training_queries
+from embeddings.evaluate.retrieval import evaluate, prepared
+from embeddings.evaluate.search import BM25, RetrievalParams
 from embeddings.evaluate.selfmade import HEADING, METHODS, SelfMadeParams, make_set
-from embeddings.models.text_embed import with_text_embedder
 from embeddings.store.cards import SpaceCard
 from embeddings.store.workspace import Workspace
 from embeddings.text.corpus import Corpus
@@ -82,13 +83,15 @@ def retrieval_section(ws: Workspace, corpus: Corpus, cards: dict[str, SpaceCard]
         RetrievalParams().rrf_k
     st.caption("A pooled word space pools the query's words as it pooled the documents; TF-IDF + LSA is refitted "
                "on the corpus with its recorded settings to embed the query. Neither joins phrases in a query.")
-    choices = (set_id, tuple(chosen), bm25, hybrid, int(rrf_k))
+    large = [n for n in chosen if needs_index(cards[n].vocabulary)]
+    exact = st.toggle("Exact search", value=False, key="rt_exact", help=f"{', '.join(large)} are searched through "
+                      "their approximate index (HNSW); on, every document is scored.") if large else False
+    choices = (set_id, tuple(chosen), bm25, hybrid, int(rrf_k), exact)
     if st.button("Run", type="primary", key="rt_run", icon=":material/play_arrow:", disabled=not (bm25 or chosen)):
         with guard("the retrieval benchmark"), cancellable("rt", "The retrieval benchmark"):
             progress, done = progress_reporter("Searching")
-            spaces = [with_text_embedder(ws, space(cards[n].id)) for n in chosen]
-            result = evaluate(corpus, load_set(ws, set_id), spaces, bm25=bm25, trained=training_queries(ws, spaces),
-                              hybrid=chosen if hybrid else (), params=RetrievalParams(rrf_k=int(rrf_k)),
+            result = evaluate(corpus, load_set(ws, set_id), **prepared(ws, [space(cards[n].id) for n in chosen]), bm25=bm25,
+                              hybrid=chosen if hybrid else (), params=RetrievalParams(rrf_k=int(rrf_k), exact=exact),
                               progress=progress)
             done()
             st.session_state[RESULT] = (choices, result)

@@ -10,10 +10,12 @@ import streamlit as st
 
 from embeddings.evaluate.ir import MAIN, METRICS
 from embeddings.evaluate.qrels import document_names, load_set
-from embeddings.evaluate.retrieval import HIT_AT, RetrievalResult
+from embeddings.evaluate.retrieval import RetrievalResult
+from embeddings.evaluate.search import HIT_AT
+from embeddings.figures.tasks import pareto_figure
 from embeddings.store.workspace import Workspace
 from embeddings.text.corpus import Corpus
-from pages.ui.text import download_name, md
+from pages.ui.text import download_name, md, plotly_chart
 
 SHOWN = 5       #: documents shown per system for a query
 
@@ -43,6 +45,14 @@ def _board(result: RetrievalResult) -> None:
                          "interval": st.column_config.TextColumn(width=120),
                          "verdict": st.column_config.TextColumn(width=200)})
         st.caption(f"{result.pairs[0].method}: a pair differs when its interval leaves out 0.")
+
+
+def _chart(result: RetrievalResult) -> None:
+    plotly_chart(pareto_figure(result.points(), "your queries", MAIN, speed="queries_per_second",
+                               speed_title="queries per second on this machine", unit="queries"),
+                 width="stretch", key="rt_pareto")
+    st.caption("Green: the Pareto frontier, where no other system is both better and faster. Error bars: the 95% "
+               "interval over the queries. A hybrid's time is its two systems' together.")
 
 
 def _highlighted(text: str, terms: set[str], limit: int = 300) -> str:
@@ -89,6 +99,7 @@ def _pick_query(ws: Workspace, corpus: Corpus, result: RetrievalResult, table: p
 
 def show_result(ws: Workspace, corpus: Corpus, result: RetrievalResult) -> None:
     _board(result)
+    _chart(result)
     for note in result.notes[1:]:
         st.caption(md(note))
     systems = result.systems
