@@ -148,6 +148,27 @@ def param_rows(params: dict) -> list[tuple[str, str]]:
     return [(PARAM_NAMES.get(k, k.replace("_", " ")), param_text(k, v)) for k, v in params.items()]
 
 
+def card_facts(card: dict) -> dict[str, str | None]:
+    """The model card's facts of an encoder folder (:func:`embeddings.models.hf_folder.model_card`).
+
+    >>> card_facts({"architecture": "GPT2Model", "parameters": 1234567, "max_length": 64, "pooling": "lasttoken",
+    ...             "normalised": True, "prompts": {"query": "search: "}, "licence": {"file": "LICENSE",
+    ...             "first_line": "MIT License"}})["Pooling"]
+    'last token, normalised'
+    """
+    prompts = card.get("prompts") or {}
+    licence = card.get("licence")
+    pooling = {"lasttoken": "last token", "cls": "CLS token", "mean": "mean of the tokens"}.get(card.get("pooling"))
+    return {
+        "Architecture": card.get("architecture"),
+        "Parameters": f"{card['parameters']:,}" if card.get("parameters") else None,
+        "Window": f"{card['max_length']:,} tokens" if card.get("max_length") else None,
+        "Pooling": f"{pooling}, {'normalised' if card.get('normalised', True) else 'not normalised'}" if pooling else None,
+        "Prompts": "; ".join(f"{k}: {v!r}" for k, v in prompts.items()) or None,
+        "Licence": f"{licence['file']}: {licence['first_line']}" if licence else None,
+    }
+
+
 def plural(n: int, word: str, words: str | None = None) -> str:
     """``plural(1, "document") == "1 document"``, ``plural(2, "document") == "2 documents"``.
 

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from embeddings.display import param_rows
+from embeddings.display import card_facts, param_rows
 from embeddings.models.export import EXPORT_FORMATS, export_bytes
 from embeddings.store.cards import SpaceCard
 from embeddings.store.space_store import list_spaces, space_problem
@@ -84,6 +84,7 @@ with st.container(border=True):
         "Embeds unseen labels": "yes" if card.can_embed else "no",
         "Created": card.created_at.replace("T", " ") + " UTC",
         "Library": p.get("library"),
+        **card_facts(p.get("card") or {}),
     }
     st.markdown("\n".join(f"- **{k}:** {md(v)}" for k, v in facts.items() if v not in (None, "")))
     for warning in p.get("warnings", []):

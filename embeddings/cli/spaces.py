@@ -45,7 +45,11 @@ def cmd_space_add_pretrained(ws, args) -> None:
     unit = "term" if args.terms_from else args.unit
     if args.model != "glove-6b-50d" and not corpus:
         raise InputError("Give --terms-from CORPUS, or --unit sentence|document --corpus CORPUS.")
-    space = add_pretrained(ws, args.model, args.name, corpus=corpus, unit=unit, top=args.top,
+    options = {k: v for k, v in (("pooling", args.pooling), ("normalise", False if args.no_normalise else None),
+                                 ("prompts", {k: v for k, v in (("query", args.query_prompt),
+                                                                ("document", args.document_prompt)) if v}))
+               if v not in (None, {})}
+    space = add_pretrained(ws, args.model, args.name, corpus=corpus, unit=unit, top=args.top, options=options or None,
                            progress=_progress_printer(args))
     s = _space_summary(ws, space.id)
     _emit(args, s, f"added {_space_line(s)}")
@@ -133,6 +137,7 @@ def register(sub):
     ``space`` group, for other modules' ``space`` subcommands."""
     train = _command(sub, cmd_train, "train", help="train word2vec, fasttext or ppmi-svd on a corpus")
     train.add_argument("--corpus", required=True)
+    from embeddings.models.hf_folder import POOLINGS
     from embeddings.space import UNITS
 
     from ..models import TRAIN_FAMILIES
@@ -161,6 +166,11 @@ def register(sub):
     pre.add_argument("--unit", choices=UNITS, default=UNITS[0])
     pre.add_argument("--corpus", metavar="CORPUS", help="with --unit: the corpus to encode")
     pre.add_argument("--top", type=int, default=None, help="only the N most frequent terms (or first N units)")
+    enc = pre.add_argument_group("a plain transformers folder (no modules.json), or prompts for any encoder")
+    enc.add_argument("--pooling", choices=POOLINGS, help="default: lasttoken for a decoder-only model, else mean")
+    enc.add_argument("--no-normalise", action="store_true", help="keep the pooled vectors' lengths")
+    enc.add_argument("--query-prompt", metavar="TEXT", help="put before every query (e.g. 'query: ')")
+    enc.add_argument("--document-prompt", metavar="TEXT", help="put before every document (e.g. 'passage: ')")
     imp = _command(ssub, cmd_space_import, "import", help="import a vectors file (never a pickle)")
     imp.add_argument("file")
     imp.add_argument("--format", required=True, choices=IMPORT_FORMATS)

@@ -88,12 +88,15 @@ def train_space(ws: Workspace, corpus: str, family: str, name: str, *, progress:
 
 
 def add_pretrained(ws: Workspace, model: str, name: str, *, corpus: str | None = None, unit: Unit = "term",
-                   top: int | None = None, progress: Progress = no_progress) -> EmbeddingSpace:
+                   top: int | None = None, options: dict | None = None, progress: Progress = no_progress
+                   ) -> EmbeddingSpace:
     """A pretrained model as a space.
 
     ``glove-6b-50d``: the GloVe vocabulary (``top`` most frequent words, default all 400k).
     ``minilm`` or a local model folder: encodes one ``unit`` (term, sentence, document) of
-    ``corpus`` (the ``top`` most frequent terms, or the first ``top`` sentences/documents).
+    ``corpus`` (the ``top`` most frequent terms, or the first ``top`` sentences/documents);
+    ``options``: a plain transformers folder's pooling and normalisation, prompts
+    (:func:`~embeddings.models.sentence.load_encoder`).
     """
     name = ws.check_new_name("space", name)
     extras: dict = {}                         # a document space's chunks (retrieval's max-sim)
@@ -107,7 +110,7 @@ def add_pretrained(ws: Workspace, model: str, name: str, *, corpus: str | None =
 
         if not corpus:
             raise InputError("A sentence encoder needs a corpus to encode (its terms, sentences or documents).")
-        space = encode_corpus(get_corpus(ws, corpus), name, model=model, unit=unit, top=top, extras=extras,
+        space = encode_corpus(get_corpus(ws, corpus), name, model=model, unit=unit, top=top, extras=extras, options=options,
                               progress=lambda f, m: progress(0.05 + 0.9 * f, m))
     progress(0.97, "Saving")
     return save_space(ws, space, name, extra_files=extras)

@@ -13,6 +13,7 @@ be stopped between batches.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -117,18 +118,29 @@ def forget_encoder(model: str | Path) -> None:
         _models.pop(str(Path(model).resolve()), None)
 
 
-def load_encoder(model: str):
-    """A SentenceTransformer on the CPU, loaded once per process and folder."""
+def load_encoder(model: str, options: dict | None = None):
+    """A SentenceTransformer on the CPU, loaded once per process, folder and ``options``
+    (``pooling``, ``normalise``, ``prompts``: how a plain ``transformers`` folder is wrapped, and
+    prompts typed by the user; :mod:`embeddings.models.hf_folder`)."""
+    from embeddings.models.hf_folder import build_encoder, is_sentence_transformers
+
     path = resolve_model(model)
-    key = str(path)
+    options = options or {}
+    key = str(path) if not options else f"{path}|{json.dumps(options, sort_keys=True)}"
     with _lock:
         if key not in _models:
             from sentence_transformers import SentenceTransformer
 
+            if not is_sentence_transformers(path):
+                _models[key] = build_encoder(path, options.get("pooling"), normalise=options.get("normalise", True),
+                                             prompts=options.get("prompts"))
+                return _models[key]
             try:
-                _models[key] = SentenceTransformer(key, device="cpu", **LOAD_AS_DATA)
+                _models[key] = SentenceTransformer(str(path), device="cpu", **LOAD_AS_DATA)
             except (OSError, ValueError) as exc:
                 raise InputError(f"Could not load the model in {path}: {str(exc).splitlines()[0]}") from exc
+            if options.get("prompts"):           # typed by the user: on top of the folder's own
+                _models[key].prompts = {**(_models[key].prompts or {}), **options["prompts"]}
         return _models[key]
 
 
@@ -262,17 +274,21 @@ def corpus_units(corpus: Corpus, unit: Unit, top: int | None) -> tuple[list[str]
 
 
 def encode_corpus(corpus: Corpus, name: str, *, model: str = MINILM, unit: Unit = "term", top: int | None = None,
-                  batch_size: int = 64, extras: dict | None = None, progress: Progress = no_progress
-                  ) -> EmbeddingSpace:
+                  batch_size: int = 64, extras: dict | None = None, options: dict | None = None,
+                  progress: Progress = no_progress) -> EmbeddingSpace:
     """A space of one unit of ``corpus``. For documents, ``extras`` (when given) receives the
-    chunk files for :func:`~embeddings.store.space_store.save_space`'s ``extra_files``."""
+    chunk files for :func:`~embeddings.store.space_store.save_space`'s ``extra_files``.
+    ``options``: see :func:`load_encoder`; recorded with the space, which embeds new texts
+    the same way."""
     import pandas as pd
+
+    from embeddings.models.hf_folder import model_card
 
     labels, texts, meta = corpus_units(corpus, unit, top)
     if not texts:
         raise InputError(f"{corpus.name} has no {unit}s to encode.")
     progress(0.0, "Loading the model")
-    encoder = load_encoder(model)
+    encoder = load_encoder(model, options)
     start = time.perf_counter()
     split = 0
     if unit == "document":
@@ -297,6 +313,9 @@ def encode_corpus(corpus: Corpus, name: str, *, model: str = MINILM, unit: Unit 
         "texts_per_second": round(len(texts) / seconds, 1),
         "model_bytes": sum(f.stat().st_size for f in path.rglob("*") if f.is_file()),
         "library": f"sentence-transformers {__import__('sentence_transformers').__version__}",
+        **({"encoder": dict(options)} if options else {}),
+        "card": model_card(path, encoder, pooling=(options or {}).get("pooling"),
+                           normalise=(options or {}).get("normalise", True)),
     }
     if unit == "document":
         provenance["chunking"] = {"window": int(encoder.max_seq_length), "documents_split": int(split),
@@ -341,7 +360,9 @@ def sentence_embedder(provenance: dict, model: str | None = None, role: Role | N
     model's prompt for it (a query, in retrieval)."""
     model = model or provenance.get("model", MINILM)
 
+    options = provenance.get("encoder")
+
     def embed(texts: list[str]) -> np.ndarray:
-        return encode(load_encoder(model), [_display(t) for t in texts], role=role)
+        return encode(load_encoder(model, options), [_display(t) for t in texts], role=role)
 
     return embed

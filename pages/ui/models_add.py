@@ -5,6 +5,7 @@ import streamlit as st
 from embeddings.demo import opening_corpus
 from embeddings.models import add_pretrained, train_space
 from embeddings.models.gensim_models import TrainParams
+from embeddings.models.hf_folder import POOLINGS
 from embeddings.store.artefact import Artefact
 from embeddings.store.workspace import Workspace
 from embeddings.text.corpus import Corpus
@@ -92,7 +93,7 @@ def add_space_tabs(ws: Workspace, items: list[Corpus], arts: list[Artefact]) -> 
 
     with tab_pre:
         kind = st.radio("Model", ["MiniLM (all-MiniLM-L6-v2, 384-d)", "GloVe 6B 50-d (400k words)",
-                                  "A local sentence-transformers folder"], key="pre_kind")
+                                  "A local model folder (sentence-transformers or transformers)"], key="pre_kind")
         if kind.startswith("GloVe"):
             top = st.number_input("Keep the N most frequent words", 1000, 400_000, 400_000, step=10_000, key="glove_top")
             name = st.text_input("Space name", placeholder="glove-50d", key="glove_name") or "glove-50d"
@@ -107,9 +108,19 @@ def add_space_tabs(ws: Workspace, items: list[Corpus], arts: list[Artefact]) -> 
         elif not items:
             st.info("A sentence encoder encodes a corpus: add one first (Corpora page).")
         else:
-            model = "minilm"
+            model, options = "minilm", None
             if kind.startswith("A local"):
                 model = folder_input("pre_folder")
+                with st.expander("How to read it: pooling and prompts"):
+                    o1, o2, o3, o4 = st.columns([2, 1, 2, 2])
+                    pooling = o1.selectbox("Pooling", [None, *POOLINGS], key="pre_pooling", help="A plain transformers "
+                                           "folder only. Default: last token for a decoder-only model, else mean.",
+                                           format_func=lambda p: p or "the folder's default")
+                    normalise = o2.checkbox("Normalise", value=True, key="pre_normalise")
+                    prompts = {"query": o3.text_input("Query prompt", key="pre_qprompt", placeholder="query: "),
+                               "document": o4.text_input("Document prompt", key="pre_dprompt", placeholder="passage: ")}
+                    options = {k: v for k, v in (("pooling", pooling), ("normalise", None if normalise else False),
+                                                 ("prompts", {k: v for k, v in prompts.items() if v})) if v not in (None, {})}
             c1, c2, c3 = st.columns(3)
             corpus_name = c1.selectbox("Corpus", corpus_names, index=default_corpus, key="pre_corpus")
             unit = c2.radio("Unit", ["term", "sentence", "document"], key="pre_unit",
@@ -123,7 +134,7 @@ def add_space_tabs(ws: Workspace, items: list[Corpus], arts: list[Artefact]) -> 
                     progress, done = progress_reporter(f"Encoding {unit}s")
                     try:
                         result = add_pretrained(ws, model, name, corpus=corpus_name, unit=unit, top=int(top) or None,
-                                                progress=progress)
+                                                options=options or None, progress=progress)
                     finally:
                         done()
                     saved(result, "Added")

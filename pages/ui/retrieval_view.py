@@ -7,6 +7,7 @@ import re
 
 import pandas as pd
 import streamlit as st
+from gensim.parsing.preprocessing import STOPWORDS
 
 from embeddings.evaluate.ir import MAIN, METRICS
 from embeddings.evaluate.qrels import document_names, load_set
@@ -70,7 +71,7 @@ def _side_by_side(ws: Workspace, corpus: Corpus, result: RetrievalResult, a: str
     qset = load_set(ws, result.set_name)
     query = qset.texts().get(qid, "")
     judged = qset.judged().get(qid, {})
-    terms = {w.lower() for w in re.findall(r"\w+", query) if len(w) > 2}
+    terms = {w.lower() for w in re.findall(r"\w+", query) if len(w) > 2} - STOPWORDS   # "the", "are" say nothing
     docs = corpus.documents().set_index("doc")
     st.markdown(f"**Query {md(qid)}:** {md(query)}")
     for column, system in zip(st.columns(2), (a, b)):
