@@ -148,17 +148,23 @@ def param_rows(params: dict) -> list[tuple[str, str]]:
     return [(PARAM_NAMES.get(k, k.replace("_", " ")), param_text(k, v)) for k, v in params.items()]
 
 
-def card_facts(card: dict) -> dict[str, str | None]:
-    """The model card's facts of an encoder folder (:func:`embeddings.models.hf_folder.model_card`).
+def card_facts(provenance: dict) -> dict[str, str | None]:
+    """The model card's facts of an encoder folder (:func:`embeddings.models.hf_folder.model_card`)
+    and of an endpoint (:mod:`embeddings.models.endpoint`).
 
-    >>> card_facts({"architecture": "GPT2Model", "parameters": 1234567, "max_length": 64, "pooling": "lasttoken",
-    ...             "normalised": True, "prompts": {"query": "search: "}, "licence": {"file": "LICENSE",
-    ...             "first_line": "MIT License"}})["Pooling"]
+    >>> card_facts({"card": {"architecture": "GPT2Model", "parameters": 1234567, "max_length": 64,
+    ...             "pooling": "lasttoken", "prompts": {"query": "search: "}}})["Pooling"]
     'last token, normalised'
+    >>> card_facts({"endpoint": {"url": "https://api.example.com/v1", "host": "api.example.com", "remote": True,
+    ...             "model": "m", "key_env": "KEY", "price_per_million": 0.02}})["Endpoint"]
+    'm at https://api.example.com/v1: another machine (api.example.com), the texts were sent there'
     """
+    card, endpoint = provenance.get("card") or {}, provenance.get("endpoint") or {}
     prompts = card.get("prompts") or {}
     licence = card.get("licence")
     pooling = {"lasttoken": "last token", "cls": "CLS token", "mean": "mean of the tokens"}.get(card.get("pooling"))
+    where = (f"another machine ({endpoint.get('host')}), the texts were sent there" if endpoint.get("remote")
+             else "this machine")
     return {
         "Architecture": card.get("architecture"),
         "Parameters": f"{card['parameters']:,}" if card.get("parameters") else None,
@@ -166,6 +172,10 @@ def card_facts(card: dict) -> dict[str, str | None]:
         "Pooling": f"{pooling}, {'normalised' if card.get('normalised', True) else 'not normalised'}" if pooling else None,
         "Prompts": "; ".join(f"{k}: {v!r}" for k, v in prompts.items()) or None,
         "Licence": f"{licence['file']}: {licence['first_line']}" if licence else None,
+        "Endpoint": f"{endpoint.get('model')} at {endpoint.get('url')}: {where}" if endpoint else None,
+        "API key": f"from ${endpoint['key_env']} (never stored)" if endpoint.get("key_env") else None,
+        "Price": f"${endpoint['price_per_million']:g} per million tokens (about "
+                 f"{endpoint.get('tokens_estimated', 0):,} tokens sent)" if endpoint.get("price_per_million") else None,
     }
 
 

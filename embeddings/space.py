@@ -45,7 +45,7 @@ Unit = Literal["term", "sentence", "document"]
 UNITS: tuple[Unit, ...] = get_args(Unit)
 #: what made a space's vectors
 Family = Literal["word2vec", "fasttext", "ppmi-svd", "glove", "imported", "sentence-transformer", "model2vec",
-                 "pooled", "tfidf"]
+                 "pooled", "tfidf", "endpoint"]
 
 
 class Provenance(TypedDict, total=False):

@@ -84,7 +84,7 @@ with st.container(border=True):
         "Embeds unseen labels": "yes" if card.can_embed else "no",
         "Created": card.created_at.replace("T", " ") + " UTC",
         "Library": p.get("library"),
-        **card_facts(p.get("card") or {}),
+        **card_facts(p),
     }
     st.markdown("\n".join(f"- **{k}:** {md(v)}" for k, v in facts.items() if v not in (None, "")))
     for warning in p.get("warnings", []):

@@ -12,7 +12,8 @@ import pytest
 from embeddings.analysis import context
 from embeddings.demo import LABEL_COLUMN, LABELLED_CORPUS
 from embeddings.evaluate import splits
-from embeddings.evaluate.benchmark import benchmark, document_rows
+from embeddings.evaluate.benchmark import benchmark
+from embeddings.models.docspaces import document_rows
 from embeddings.models.sentence import minilm_path
 from embeddings.store.space_store import load_space
 from embeddings.text.corpus import get_corpus

@@ -10,8 +10,8 @@ from scipy import stats
 
 from embeddings.errors import InputError
 from embeddings.evaluate import classify, tasks
-from embeddings.evaluate.benchmark import TFIDF_SPARSE, benchmark, document_rows
-from embeddings.models.docspaces import document_tokens, pool, pool_space, tfidf_matrix, tfidf_space
+from embeddings.evaluate.benchmark import TFIDF_SPARSE, benchmark
+from embeddings.models.docspaces import document_rows, document_tokens, pool, pool_space, tfidf_matrix, tfidf_space
 from embeddings.readers import Document
 from embeddings.space import EmbeddingSpace
 from embeddings.text.corpus import add_corpus

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from embeddings.store.workspace import default_root
 
 from ..errors import EmbeddingsError, disk_full
-from . import app, audit, benchmark, bias, corpus, customise, evaluate, explore, retrieval, scale, spaces
+from . import app, audit, benchmark, bias, corpus, customise, endpoints, evaluate, explore, retrieval, scale, spaces
 from .common import GateFailed, _Parser, json_safe
 
 #: the console command an installed package provides (pyproject.toml)
@@ -30,7 +30,9 @@ def build_parser():
                    help="workspace folder (default: $EMBEDDINGS_WORKSPACE or ./workspace)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     corpus.register(sub)
-    customise.register_space(spaces.register(sub))
+    ssub = spaces.register(sub)
+    customise.register_space(ssub)
+    endpoints.register(sub, ssub)
     for module in (explore, bias, audit, evaluate, benchmark, customise, scale):
         module.register(sub)
     spaces.register_export(sub)

@@ -44,6 +44,7 @@ from embeddings.evaluate.tasks import (
     ranking_changes,
     run_task,
 )
+from embeddings.models.docspaces import document_rows
 from embeddings.progress import Progress, no_progress
 from embeddings.space import EmbeddingSpace
 from embeddings.store.workspace import Workspace
@@ -51,25 +52,6 @@ from embeddings.text.corpus import Corpus
 
 #: the name the unsaved sparse TF-IDF baseline takes in a benchmark
 TFIDF_SPARSE = "tfidf (sparse)"
-
-
-def document_rows(space: EmbeddingSpace, corpus: Corpus) -> np.ndarray:
-    """For each document of ``corpus``, its row in ``space``; refuses a space that is not
-    one vector per document of this corpus."""
-    if space.provenance.get("unit") != "document" or "doc" not in space.meta:
-        raise InputError(f"{space.name} is not a document space (it holds {space.provenance.get('unit', 'term')}s"
-                         "); make one with pooling, TF-IDF or a sentence encoder on this corpus.")
-    if space.provenance.get("corpus_id") not in (None, corpus.id) and space.provenance.get("corpus") != corpus.name:
-        raise InputError(f"{space.name} was made from another corpus ({space.provenance.get('corpus')}).")
-    n = int(corpus.stats["documents"])
-    doc = space.meta["doc"].to_numpy().astype(np.int64)
-    rows = np.full(n, -1, dtype=np.int64)
-    inside = (doc >= 0) & (doc < n)
-    rows[doc[inside]] = np.flatnonzero(inside)
-    if (rows < 0).any():
-        raise InputError(f"{space.name} holds {int((rows >= 0).sum()):,} of the {n:,} documents of {corpus.name}; "
-                         "the benchmark needs all of them (make it again without a limit).")
-    return rows
 
 
 @dataclass
@@ -82,17 +64,22 @@ class Cost:
     docs_per_second: float | None
     seconds: float | None           #: time to train or make it, where we made it
     model_bytes: int | None = None  #: what embedding a new document needs on disk (model, word vectors, SVD)
+    usd_per_million_tokens: float | None = None   #: an endpoint's price, as the user typed it
+    host: str | None = None         #: an endpoint's host: where the texts went
 
     def row(self) -> dict:
         return {"space": self.space, "dim": self.dim, "bytes_per_vector": self.bytes_per_vector,
-                "docs_per_second": self.docs_per_second, "seconds": self.seconds, "model_bytes": self.model_bytes}
+                "docs_per_second": self.docs_per_second, "seconds": self.seconds, "model_bytes": self.model_bytes,
+                "usd_per_million_tokens": self.usd_per_million_tokens, "host": self.host}
 
 
 def cost_of(space: EmbeddingSpace) -> Cost:
     p = space.provenance
     rate = p.get("texts_per_second")
+    endpoint = p.get("endpoint") or {}
     return Cost(space.name, space.dim, float(space.vectors.dtype.itemsize * space.dim),
-                float(rate) if rate else None, p.get("seconds"), p.get("model_bytes"))
+                float(rate) if rate else None, p.get("seconds"), p.get("model_bytes"),
+                endpoint.get("price_per_million"), endpoint.get("host"))
 
 
 @dataclass
@@ -174,6 +161,9 @@ class Benchmark:
             row["dim"] = c.dim if c else None
             row["docs/s"] = c.docs_per_second if c else None
             row["model MB"] = round(c.model_bytes / 1e6, 1) if c and c.model_bytes else None
+            if any(x.host for x in self.costs):          # an endpoint among them: its price and where texts went
+                row["USD per M tokens"] = c.usd_per_million_tokens if c else None
+                row["host"] = c.host if c else None
         return pd.DataFrame(list(rows.values()))
 
     def reading(self, task: str) -> str:

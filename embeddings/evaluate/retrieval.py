@@ -190,6 +190,9 @@ def _reading_notes(spaces: Sequence[EmbeddingSpace], chunks: dict[str, Chunks]) 
         if prompts:
             notes.append(f"{s.name}: queries prefixed {prompts.get('query', '')!r} and documents "
                          f"{prompts.get('document', '')!r} (the model's own prompts).")
+        endpoint = s.provenance.get("endpoint") or {}
+        if endpoint.get("remote"):
+            notes.append(f"{s.name}: its documents and these queries were sent to {endpoint.get('host')}.")
         split = (s.provenance.get("chunking") or {}).get("documents_split", 0)
         if split:
             how = "its best chunk's score (max-sim)" if s.name in chunks else \

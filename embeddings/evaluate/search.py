@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from embeddings.errors import InputError
-from embeddings.evaluate.benchmark import document_rows
 from embeddings.evaluate.ir import DEPTH, reciprocal_rank_fusion
+from embeddings.models.docspaces import document_rows
 from embeddings.options import option
 from embeddings.space import EmbeddingSpace
 from embeddings.text.corpus import Corpus

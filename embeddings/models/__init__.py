@@ -51,7 +51,14 @@ def _static_embedder(folder: Path, provenance: dict):
     return static_embedder(folder / "model")
 
 
+def _endpoint_embedder(folder: Path, provenance: dict):
+    from .endpoint import endpoint_embedder
+
+    return endpoint_embedder(folder, provenance)
+
+
 register_embedder("fasttext", _fasttext_embedder)
+register_embedder("endpoint", _endpoint_embedder)
 register_embedder(SENTENCE_ENCODER, _sentence_embedder)
 register_embedder("model2vec", _static_embedder)
 

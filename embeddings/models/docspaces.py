@@ -74,6 +74,25 @@ def document_tokens(corpus: Corpus) -> list[list[str]]:
     return tokens
 
 
+def document_rows(space: EmbeddingSpace, corpus: Corpus) -> np.ndarray:
+    """For each document of ``corpus``, its row in ``space``; refuses a space that is not
+    one vector per document of this corpus."""
+    if space.provenance.get("unit") != "document" or "doc" not in space.meta:
+        raise InputError(f"{space.name} is not a document space (it holds {space.provenance.get('unit', 'term')}s"
+                         "); make one with pooling, TF-IDF or a sentence encoder on this corpus.")
+    if space.provenance.get("corpus_id") not in (None, corpus.id) and space.provenance.get("corpus") != corpus.name:
+        raise InputError(f"{space.name} was made from another corpus ({space.provenance.get('corpus')}).")
+    n = int(corpus.stats["documents"])
+    doc = space.meta["doc"].to_numpy().astype(np.int64)
+    rows = np.full(n, -1, dtype=np.int64)
+    inside = (doc >= 0) & (doc < n)
+    rows[doc[inside]] = np.flatnonzero(inside)
+    if (rows < 0).any():
+        raise InputError(f"{space.name} holds {int((rows >= 0).sum()):,} of the {n:,} documents of {corpus.name}; "
+                         "the benchmark needs all of them (make it again without a limit).")
+    return rows
+
+
 def word_probability(corpus: Corpus) -> dict[str, float]:
     """p(w): each term's share of the corpus's tokens (SIF's weights are ``a / (a + p(w))``)."""
     vocab = corpus.vocabulary()

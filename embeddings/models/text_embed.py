@@ -9,6 +9,8 @@ cannot: the one home of that rule.
 - **TF-IDF + LSA**: the vectoriser and the SVD are refitted on the corpus with the space's
   recorded settings and seed (the space keeps no fitted model), and the refit is checked
   against the stored document vectors before a query is embedded with it;
+- **FastText**: the mean of the text's tokens' vectors, each from its subwords;
+- an **endpoint**: the same endpoint, with the key from the same variable;
 - anything else (a word space, a PCA of one, an imported file) embeds no text.
 
 The embedder is built lazily: nothing is refitted until the first text comes.
@@ -65,8 +67,7 @@ def _pooled(ws, space: EmbeddingSpace) -> Embedder:
 
 
 def _tfidf(ws, space: EmbeddingSpace) -> Embedder:
-    from embeddings.evaluate.benchmark import document_rows
-    from embeddings.models.docspaces import refit_tfidf
+    from embeddings.models.docspaces import document_rows, refit_tfidf
     from embeddings.text.corpus import get_corpus
 
     corpus = get_corpus(ws, space.provenance["corpus_id"])
@@ -96,6 +97,26 @@ def _encoder(ws, space: EmbeddingSpace, role) -> Embedder:
     return sentence_embedder(space.provenance, str(own) if own is not None and own.is_dir() else None, role=role)
 
 
+def _fasttext(ws, space: EmbeddingSpace) -> Embedder:
+    """A text as the mean of its tokens' FastText vectors (each from its subwords, so a word
+    the corpus never had still counts), tokenised as the corpus was."""
+    from embeddings.text.corpus import get_corpus
+    from embeddings.text.preprocess import Preprocessing, query_tokens
+
+    corpus_id = space.provenance.get("corpus_id")
+    prep = get_corpus(ws, corpus_id).preprocessing if corpus_id else Preprocessing()
+
+    def embed(texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), space.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            tokens = query_tokens(text, prep)
+            if tokens:
+                out[i] = np.asarray(space.embed(tokens), dtype=np.float32).mean(axis=0)
+        return out
+
+    return embed
+
+
 def text_embedder(ws, space: EmbeddingSpace, role: str | None = None) -> tuple[Embedder | None, str | None]:
     """How ``space`` embeds new texts, or None and why it cannot. ``role="query"``: a
     sentence encoder applies its query prompt, where its folder declares one."""
@@ -107,6 +128,8 @@ def text_embedder(ws, space: EmbeddingSpace, role: str | None = None) -> tuple[E
         return _encoder(ws, space, role), None
     if family in TEXT_ENCODERS and space.can_embed:
         return space.embed, None
+    if family == "fasttext" and space.can_embed and not p.get("derived"):
+        return _fasttext(ws, space), None
     if family in POOLED_OR_TFIDF:
         try:
             get_corpus(ws, p["corpus_id"])

@@ -14,7 +14,7 @@ from embeddings.store.artefact import Artefact
 
 SENTENCE_ENCODER: Family = "sentence-transformer"
 #: the families whose spaces embed any new text with their own model (an encoder, a static model)
-TEXT_ENCODERS = (SENTENCE_ENCODER, "model2vec")
+TEXT_ENCODERS = (SENTENCE_ENCODER, "model2vec", "endpoint")
 #: the document families that embed a new text through their word space or a refit of their
 #: model on the corpus (:mod:`embeddings.models.text_embed`)
 POOLED_OR_TFIDF = ("pooled", "tfidf")

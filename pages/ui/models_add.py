@@ -12,6 +12,7 @@ from embeddings.text.corpus import Corpus
 from pages.ui.customise_forms import folder_input
 from pages.ui.defaults import SELECTED_CORPUS
 from pages.ui.jobs import cancellable, guard, progress_reporter
+from pages.ui.models_endpoint import endpoint_tab
 from pages.ui.models_more import import_tab, reduce_tab, saved
 from pages.ui.options import option_number
 
@@ -22,13 +23,14 @@ FAMILY_LABELS = {"word2vec": "Word2Vec (gensim)", "fasttext": "FastText (gensim,
 
 
 def add_space_tabs(ws: Workspace, items: list[Corpus], arts: list[Artefact]) -> None:
-    """Four ways to make a space; each saves it and shows its model card."""
+    """Five ways to make a space; each saves it and shows its model card."""
     corpus_names = [c.name for c in items]
     selected = st.session_state.get(SELECTED_CORPUS)
     opening = opening_corpus([c.name for c in items])
     default_corpus = next((i for i, c in enumerate(items) if c.id == selected),
                           next((i for i, c in enumerate(items) if c.name == opening), 0))
-    tab_train, tab_pre, tab_import, tab_reduce = st.tabs(["Train", "Pretrained", "Import a file", "Reduce (PCA)"])
+    tab_train, tab_pre, tab_endpoint, tab_import, tab_reduce = st.tabs(["Train", "Pretrained", "Endpoint",
+                                                                        "Import a file", "Reduce (PCA)"])
 
     with tab_train:
         if not items:
@@ -139,6 +141,8 @@ def add_space_tabs(ws: Workspace, items: list[Corpus], arts: list[Artefact]) -> 
                         done()
                     saved(result, "Added")
 
+    with tab_endpoint:
+        endpoint_tab(ws, items, default_corpus)
     with tab_import:
         import_tab(ws)
     with tab_reduce:
