@@ -23,9 +23,9 @@ TRAIN_FAMILIES = ("word2vec", "fasttext", "ppmi-svd")
 
 
 def is_sentence_encoder(family: str | None, can_embed: bool) -> bool:
-    """A sentence encoder that can embed new text: bias tests use SEAT on it (the one rule
-    for a loaded space and for a catalogue card)."""
-    return family == SENTENCE_ENCODER and bool(can_embed)
+    """A sentence encoder that can embed new text (a local one, or one behind an endpoint):
+    bias tests use SEAT on it (the one rule for a loaded space and for a catalogue card)."""
+    return family in (SENTENCE_ENCODER, "endpoint") and bool(can_embed)
 
 
 def is_general_space(provenance: dict) -> bool:
