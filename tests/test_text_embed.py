@@ -134,8 +134,9 @@ def test_an_encoder_with_prompts_applies_them_and_long_documents_keep_their_chun
     from embeddings.models.sentence import chunks
     from embeddings.store.space_store import read_chunks
 
-    ws, corpus, _ = setup
-    space = add_pretrained(ws, str(prompted), "prompted", corpus="lee", unit="document")
+    ws, _, _ = setup
+    corpus = add_corpus(ws, "lee24", documents=SAMPLES["lee"].load()[:24])       # 24 documents: a third are long
+    space = add_pretrained(ws, str(prompted), "prompted", corpus="lee24", unit="document")
     model = SentenceTransformer(str(prompted), device="cpu", local_files_only=True)
     docs = corpus.documents()["text"].tolist()
     reserve = len(model.tokenizer("passage: ", add_special_tokens=False)["input_ids"])   # the prompt's word pieces
@@ -153,7 +154,7 @@ def test_an_encoder_with_prompts_applies_them_and_long_documents_keep_their_chun
     by_hand = model.encode(["passage: " + p for p in pieces], normalize_embeddings=True)
     assert _cosines(np.asarray(kept_vectors[kept_rows == first]), by_hand).min() > 0.9999
     # a query gets the query prompt, and a long document scores by its best chunk (max-sim)
-    qset = make_set(ws, "cloze-p", "lee", "cloze", params=SelfMadeParams(queries=20, seed=2))
+    qset = make_set(ws, "cloze-p", "lee24", "cloze", params=SelfMadeParams(queries=20, seed=2))
     ready = prepared(ws, [space])
     query = next(iter(qset.texts().values()))
     assert _cosines(ready["spaces"][0].embed([query]), model.encode(["query: " + query], normalize_embeddings=True))[0] \
@@ -208,3 +209,18 @@ def test_the_approximate_path_reranks_exactly_with_max_sim_and_states_its_recall
         by_doc[int(space.meta["doc"].iloc[row])] = float(max(chunks[0][chunk_rows == row] @ q))
     ranked = sorted(by_doc, key=lambda d: (-by_doc[d], d))
     assert exact["q0"][:20] == ranked[:20]
+
+
+def test_a_fasttext_space_embeds_a_text_as_the_mean_of_its_tokens_subword_vectors(setup):
+    from embeddings.models import train_space
+    from embeddings.text.preprocess import query_tokens
+
+    ws, corpus, _ = setup
+    space = train_space(ws, "lee", "fasttext", "ft", dim=16, epochs=1, min_count=2, seed=1)
+    embed, why = text_embedder(ws, space)
+    assert why is None
+    text = "Bushfires near Sydney: firefighterz battle the blazes"          # a misspelt word still counts
+    tokens = query_tokens(text, corpus.preprocessing)
+    assert "firefighterz" in tokens and "firefighterz" not in space.index
+    expected = np.asarray(space.embed(tokens), dtype=np.float64).mean(axis=0)
+    assert _cosines(embed([text]), expected[None])[0] > 0.9999
