@@ -203,3 +203,29 @@ def test_the_models_page_adds_a_space_from_an_endpoint_and_asks_before_a_remote_
     at.button(key="ep_btn").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert load_space(ws, "from-page").provenance["endpoint"]["host"] == "127.0.0.1" and gate.requests > 0
+
+
+def test_the_serve_command_listens_on_loopback_and_warns_for_another_host(served, monkeypatch, capsys):
+    import uvicorn
+
+    from tests.conftest import run_cli
+
+    ws = served[0]
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(kw))
+    code, out, err = run_cli(capsys, "--workspace", ws.root, "serve", "mini")
+    assert code == 0 and calls[-1]["host"] == "127.0.0.1" and "WARNING" not in err
+    assert "Serving mini (384 dimensions) at http://127.0.0.1:8765/v1/embeddings" in err
+    code, out, err = run_cli(capsys, "--workspace", ws.root, "serve", "mini", "--host", "0.0.0.0", "--port", "9001")
+    assert code == 0 and calls[-1]["host"] == "0.0.0.0" and calls[-1]["port"] == 9001
+    assert "WARNING: serving mini on 0.0.0.0: other machines can send it text" in err
+    code, out, err = run_cli(capsys, "--workspace", ws.root, "space", "add-endpoint", "--url", "https://api.example.com",
+                             "--model", "m", "--corpus", "lee30", "--name", "x", "--estimate")
+    assert code == 2 and "--confirm-host api.example.com" in err
+    code, out, err = run_cli(capsys, "--workspace", ws.root, "space", "add-endpoint", "--url", "https://api.example.com",
+                             "--model", "m", "--corpus", "lee30", "--name", "x", "--estimate", "--confirm-host",
+                             "api.example.com", "--price", "0.02", "--json")
+    import json
+
+    e = json.loads(out)
+    assert code == 0 and e["texts"] == 30 and e["host"] == "api.example.com" and e["cost_estimated_usd"] is not None

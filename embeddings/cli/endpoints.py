@@ -20,7 +20,10 @@ def cmd_space_add_endpoint(ws, args) -> None:
     spec = EndpointSpec(url=args.url, model=args.model, key_env=args.key_env, price_per_million=args.price,
                         batch_size=args.batch_size, confirmed_host=args.confirm_host)
     if args.estimate:
-        _emit(args, estimate(ws, spec, args.corpus, args.unit), "")
+        e = estimate(ws, spec, args.corpus, args.unit)
+        cost = f", about ${e['cost_estimated_usd']:,.2f}" if e["cost_estimated_usd"] is not None else ""
+        _emit(args, e, f"{e['texts']:,} {args.unit}s, about {e['tokens_estimated']:,} tokens ({e['rule']}){cost}, "
+                       f"in {e['batches']:,} batches to {e['host']}; nothing was sent")
         return
     space = add_endpoint(ws, spec, args.name, corpus=args.corpus, unit=args.unit, progress=_progress_printer(args))
     s = _space_summary(ws, space.id)
