@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from embeddings.display import card_facts, param_rows
+from embeddings.display import card_facts, param_rows, plural
 from embeddings.models.export import EXPORT_FORMATS, export_bytes
 from embeddings.store.cards import SpaceCard
 from embeddings.store.space_store import list_spaces, space_problem
@@ -41,25 +41,23 @@ def dash(value, fmt: str = "{}") -> str:
 
 def card_row(c: SpaceCard) -> dict:
     p = c.provenance
-    return {
+    return {                 # the few columns that fit at 1,280 px; the card below has the rest
         "name": c.name + (" (damaged)" if problems[c.id] else ""),
         "family": c.family,
-        "unit": c.unit,
         "corpus": c.corpus or p.get("model") or p.get("source") or "—",
-        "vocabulary": c.vocabulary,
+        "size": plural(c.vocabulary, c.unit),
         "dim": c.dim,
-        "seconds": dash(c.seconds, "{:,.1f}"),
-        "words/s": dash(c.words_per_second or None, "{:,.0f}"),
-        "seed": dash(c.seed),
+        "per second": dash(c.words_per_second or p.get("texts_per_second") or None, "{:,.0f}"),
         "derived": dash(c.derived),
-        "created": c.created_at.replace("T", " ")[:16],
     }
 
 
 st.dataframe(pd.DataFrame([card_row(c) for c in cards]), hide_index=True, width="stretch",
-             column_config={"vocabulary": st.column_config.NumberColumn(format="localized"),
-                            "words/s": st.column_config.TextColumn(),
-                            "seconds": st.column_config.TextColumn()})
+             column_config={"name": st.column_config.TextColumn(width=190),
+                            "family": st.column_config.TextColumn(width=140),
+                            "dim": st.column_config.NumberColumn(width=50),
+                            "per second": st.column_config.TextColumn(help="words/s while training, or texts/s "
+                                                                           "while encoding, on this machine")})
 
 by_id = {c.id: c for c in cards}
 chosen = st.selectbox("Model card", list(by_id), format_func=lambda i: by_id[i].name, key="card_space")

@@ -171,11 +171,11 @@ def test_models_page_lists_the_seeded_spaces_with_cards(app):
     assert list(table["name"]) == ["lee-word2vec", "glove-50d", "lee-minilm", "lee-fasttext", "pydocs-word2vec",
                                    "pydocs-word2vec-sif", "pydocs-glove-sif", "pydocs-tfidf", "pydocs-minilm",
                                    "pydocs-minilm-supervised", "pydocs-minilm-static"]
-    assert int(table.loc[table["name"] == "glove-50d", "vocabulary"].iloc[0]) == 400_000
+    assert table.loc[table["name"] == "glove-50d", "size"].iloc[0] == "400,000 terms"
     m = metrics(app)
     assert m["Family"] == "word2vec" and m["Dimensions"] == "100"
     # nothing reads "None", parameters are a table in words, not JSON
-    assert "None" not in table.astype(str).to_numpy() and table.loc[table["name"] == "glove-50d", "seed"].iloc[0] == "—"
+    assert "None" not in table.astype(str).to_numpy() and table.loc[table["name"] == "glove-50d", "derived"].iloc[0] == "—"
     params = next(d.value for d in app.dataframe if list(d.value.columns) == ["parameter", "value"])
     row = dict(zip(params["parameter"], params["value"]))
     assert row["architecture"] == "skip-gram" and row["min count"] == "3" and row["epochs"] == "10"

@@ -132,6 +132,7 @@ def test_models_train_word2vec_and_see_the_card(page, app_server):
     saved = Workspace(app_server.workspace).get("space", "browser-w2v")
     assert saved.params["params"]["epochs"] == 40
     screenshot(page, "models-card")
+    assert layout_problems(page) == {}          # the list of spaces fits at 1,280 px
     assert page.js_errors == []
 
 

@@ -122,6 +122,10 @@ def test_the_manual_by_section_gives_heading_queries_that_bm25_answers(manual_zi
     headings = docs["meta.heading"].fillna("")
     assert not headings.str.contains("¶").any() and not docs["text"].str.contains("¶ ", regex=False).any()
     assert (docs["meta.folder"].fillna("") != "").mean() > 0.9    # a section keeps its page's folder
+    from embeddings.evaluate.qrels import document_names
+
+    names = document_names(corpus)                              # a run file names each section by file and number
+    assert len(set(names)) == len(names) and not [n for n in names if n.startswith("#")]
     qset = make_set(ws, "headings", "sections", "heading", params=SelfMadeParams(queries=100))
     assert not qset.queries["text"].str.match(r"^\d+(\.\d+)*\.? ").any()   # "3.1.1. Numbers" asks "Numbers"
     result = evaluate(corpus, qset, [])

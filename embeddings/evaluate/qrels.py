@@ -101,11 +101,20 @@ def document_ids(corpus: Corpus, id_field: str | None = None, docs: pd.DataFrame
 
 def document_names(corpus: Corpus) -> list[str]:
     """What a run file calls each document, by number: its id, else its file name (a file read as
-    one document), else ``#<number>``."""
+    one document), else its file and section (``bool.html#2``, a corpus read by section), else
+    ``#<number>``."""
     docs = corpus.documents()
     ids = {n: i for i, n in document_ids(corpus, docs=docs).items()}
     files = {n: f for f, n in _by_file(docs).items() if "/" not in f or n not in ids}
-    return [ids.get(int(n)) or files.get(int(n)) or f"#{int(n)}" for n in docs["doc"]]
+    sections: dict[int, str] = {}
+    if META_PREFIX + "section" in docs:
+        sources = docs["source"].astype(str)
+        base = {s: s.rsplit("/", 1)[-1] for s in sources.unique()}
+        shared = pd.Series(list(base.values())).duplicated(keep=False)
+        short = {s: s if clash else b for (s, b), clash in zip(base.items(), shared)}
+        sections = {int(n): f"{short[s]}#{sec}" for n, s, sec in zip(docs["doc"], sources, docs[META_PREFIX + "section"])
+                    if isinstance(sec, str) and sec}
+    return [ids.get(int(n)) or files.get(int(n)) or sections.get(int(n)) or f"#{int(n)}" for n in docs["doc"]]
 
 
 def read_queries_jsonl(name: str, data: bytes) -> dict[str, str]:

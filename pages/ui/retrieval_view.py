@@ -88,11 +88,15 @@ def _pick_query(ws: Workspace, corpus: Corpus, result: RetrievalResult, table: p
     """The table with each query's text, and the picked query's two top 5s side by side."""
     texts = load_set(ws, result.set_name).texts()
     table.insert(1, "query", [texts.get(q, "") for q in table["qid"]])
+    def number(c: str):          # "nDCG@10 <system>" is headed by the system: the caption names the metric
+        label = {"gap": "A − B", "change": "after − before"}.get(c, c.removeprefix(f"{MAIN} "))
+        return st.column_config.NumberColumn(label, format="%+.3f" if c in ("gap", "change") else "%.3f", width=96,
+                                             help=f"{MAIN} of the query" + (", the difference" if c in ("gap", "change")
+                                                                             else f" for {c.removeprefix(MAIN)}"))
+
     st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_table",
-                 column_config={c: st.column_config.NumberColumn(format="%+.3f" if c in ("gap", "change") else "%.3f",
-                                                                 width=110)
-                                for c in table.columns if c not in ("qid", "query", "found by")}
-                 | {"qid": st.column_config.TextColumn(width=70), "query": st.column_config.TextColumn(width=300)})
+                 column_config={c: number(c) for c in table.columns if c not in ("qid", "query", "found by")}
+                 | {"qid": st.column_config.TextColumn(width=100), "query": st.column_config.TextColumn(width=260)})
     qid = st.selectbox("Query", list(table["qid"]), key=f"{key}_query",
                        format_func=lambda q: f"{q}: {' '.join(texts.get(q, '').split())[:80]}")
     _side_by_side(ws, corpus, result, a, b, qid, document_names(corpus))
@@ -114,7 +118,7 @@ def show_result(ws: Workspace, corpus: Corpus, result: RetrievalResult) -> None:
             st.caption(f"No query is found (a relevant document in the top {HIT_AT}) by one of them and not the other.")
         else:
             st.caption(f"{len(table):,} queries found by one system in its top {HIT_AT} and not by the other, the "
-                       "largest gap first; pick one to see both top 5s.")
+                       f"largest gap in {MAIN} first (A − B: positive where A does better); pick one to see both top 5s.")
             _pick_query(ws, corpus, result, table, a, b, "rt")
     names = document_names(corpus)          # what the run file calls each document
     d1, d2, _ = st.columns([2, 3, 3])
