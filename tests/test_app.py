@@ -572,10 +572,10 @@ def test_choose_page_scores_uploaded_similarity_pairs(app):
     app.file_uploader(key="ch_pairs_file").set_value(("pairs.tsv", text.encode(), "text/tab-separated-values")).run()
     assert_clean(app)
     sts = next(d.value for d in app.dataframe if "interval (95%)" in d.value.columns)
-    assert list(sts["space"]) == ["pydocs-word2vec-sif", "pydocs-glove-sif", "pydocs-minilm",
-                                  "pydocs-minilm-supervised", "pydocs-minilm-static"]
+    assert list(sts["space"]) == ["pydocs-word2vec-sif", "pydocs-glove-sif", "pydocs-tfidf", "pydocs-minilm",
+                                  "pydocs-minilm-supervised", "pydocs-minilm-static"]      # TF-IDF + LSA refitted
     assert set(sts["pairs"]) <= {f"{n} of {len(PAIRS)}" for n in range(3, len(PAIRS) + 1)}
-    assert any("pydocs-tfidf left out" in c.value and "no vectorizer" in c.value for c in app.caption)
+    assert not any("left out" in c.value for c in app.caption)
     app.file_uploader(key="ch_pairs_file").set_value(("bad.tsv", b"a\tb\t1\nc\td\n", "text/plain")).run()
     assert not app.exception and any("bad.tsv, line 2" in e.value for e in app.error)
 
@@ -655,7 +655,7 @@ def test_with_an_allow_list_the_model_folder_boxes_tell_nothing_of_other_paths(a
         assert app.button(key="di_go").disabled
     assert not app.exception and seen == [[f"/etc {NOT_ALLOWED}"], [f"/nonexistent/model {NOT_ALLOWED}"]]
     app.switch_page("pages/models.py").run()
-    app.radio(key="pre_kind").set_value("A local sentence-transformers folder").run()
+    app.radio(key="pre_kind").set_value("A local model folder (sentence-transformers or transformers)").run()
     app.text_input(key="pre_folder").input("/etc").run()
     assert [e.value.replace("\\", "") for e in app.error] == [f"/etc {NOT_ALLOWED}"]
     assert app.button(key="pre_btn").disabled and len(app.workspace.list("space")) == 11

@@ -3,6 +3,7 @@ queries never do; hard negatives follow the stated rule; before and after reads 
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,40 +18,57 @@ from embeddings.text.corpus import add_corpus, get_corpus
 from embeddings.text.samples import SAMPLES
 
 
-@pytest.fixture(scope="module")
-def small(tmp_path_factory):
-    ws = Workspace(tmp_path_factory.mktemp("ftr") / "ws")
-    add_corpus(ws, "lee60", documents=SAMPLES["lee"].load()[:60])
-    make_set(ws, "cloze", "lee60", "cloze", params=SelfMadeParams(queries=60, train_share=0.5, seed=1))
-    return ws
-
-
-@pytest.fixture(scope="module")
-def tuned(small):
-    """A real retrieval fine-tune from the CLI (three steps, BM25 negatives), what its trainer
-    was given, and the base's document space of the same corpus."""
+def _build(root: Path) -> None:
+    """A real retrieval fine-tune from the CLI (three steps, BM25 negatives) on 60 of Lee's
+    documents, what its trainer was given (``seen.json``), its JSON (``out.json``), and the
+    base's document space of the same corpus."""
     import contextlib
     import io
 
     from embeddings.cli import main
     from embeddings.models import add_pretrained, finetune
 
+    ws = Workspace(root / "ws")
+    add_corpus(ws, "lee60", documents=SAMPLES["lee"].load()[:60])
+    make_set(ws, "cloze", "lee60", "cloze", params=SelfMadeParams(queries=60, train_share=0.5, seed=1))
     seen = {}
     real = finetune.build_triplets
     out = io.StringIO()
     with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out):
         mp.setattr(finetune, "build_triplets", lambda *a, **k: seen.setdefault("out", real(*a, **k)))
-        code = main(["--workspace", str(small.root), "space", "finetune", "minilm", "--quiet", "--corpus", "lee60",
+        code = main(["--workspace", str(ws.root), "space", "finetune", "minilm", "--quiet", "--corpus", "lee60",
                      "--method", "retrieval", "--queries", "cloze", "--negatives", "bm25", "--max-steps", "3",
                      "--batch-size", "8", "--name", "tuned", "--json"])
     assert code == 0
-    add_pretrained(small, "minilm", "base", corpus="lee60", unit="document")
-    return small, seen["out"], json.loads(out.getvalue())
+    add_pretrained(ws, "minilm", "base", corpus="lee60", unit="document")
+    dataset, split, _ = seen["out"]
+    (root / "seen.json").write_text(json.dumps({**{c: list(dataset[c]) for c in dataset.column_names},
+                                                "train": [int(i) for i in split.train]}))
+    (root / "out.json").write_text(out.getvalue())
+    (root / "DONE").touch()
+
+
+@pytest.fixture(scope="session")
+def tuned(tmp_path_factory, request):
+    """The fine-tune, built once for the session (under pytest-xdist, by the first worker that
+    asks; the others wait on the lock and read it). Tests read it; one that writes copies it."""
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp().parent if hasattr(request.config, "workerinput") else \
+        tmp_path_factory.getbasetemp()
+    root = shared / "finetune-retrieval"
+    with FileLock(f"{shared}/finetune-retrieval.lock"):
+        if not (root / "DONE").exists():
+            _build(root)
+    return Workspace(root / "ws"), json.loads((root / "seen.json").read_text()), json.loads((root / "out.json").read_text())
 
 
 @pytest.mark.xdist_group("finetune_retrieval")
-def test_a_retrieval_fine_tune_trains_on_training_queries_only_and_reads_tuned_minus_base(tuned):
-    small, (dataset, split, _), out = tuned
+def test_a_retrieval_fine_tune_trains_on_training_queries_only_and_reads_tuned_minus_base(tuned, tmp_path):
+    from tests.conftest import copy_workspace
+
+    shared, dataset, out = tuned
+    small = Workspace(copy_workspace(shared.root, tmp_path / "ws"))         # this test adds a set
     record = out["retrieval"]
     qset = load_set(small, "cloze")
     train, held = set(qset.texts("train").values()), set(qset.texts("eval").values())
@@ -61,7 +79,7 @@ def test_a_retrieval_fine_tune_trains_on_training_queries_only_and_reads_tuned_m
     number = {t: i for i, t in enumerate(docs["text"])}
     for q, p, n in zip(dataset["anchor"], dataset["positive"], dataset["negative"]):
         assert judged[texts[q]].get(number[p], 0) > 0 and judged[texts[q]].get(number[n], 0) == 0
-    assert set(split.train) == {number[p] for p in dataset["positive"]}                # the documents it saw
+    assert set(dataset["train"]) == {number[p] for p in dataset["positive"]}           # the documents it saw
     # before and after, on the evaluation queries: the difference is the mean of the per-query changes
     space = load_space(small, "tuned")
     result = evaluate(get_corpus(small, "lee60"), qset, [load_space(small, "base"), space], bm25=False)
@@ -81,7 +99,7 @@ def test_a_retrieval_fine_tune_trains_on_training_queries_only_and_reads_tuned_m
     assert again.n_queries == 60 - overlap and f"{overlap:,} evaluation queries were training queries" in again.notes[1]
 
 
-def test_hard_negatives_mined_by_the_model_keep_the_stated_margin(small):
+def test_hard_negatives_mined_by_the_model_keep_the_stated_margin(tuned):
     """sentence-transformers' mine_hard_negatives with the base model: each negative scores
     below (1 − margin) × its positive, by cosines computed here with the model."""
     from embeddings.models.finetune import load_trainable
@@ -90,6 +108,7 @@ def test_hard_negatives_mined_by_the_model_keep_the_stated_margin(small):
 
     model = load_trainable(minilm_path())
     model.max_seq_length = 128
+    small = tuned[0]
     corpus = get_corpus(small, "lee60")
     seen = []
     dataset, _, record = build_triplets(model, corpus, load_set(small, "cloze"), budget=1000, seed=0,

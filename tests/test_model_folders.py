@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from embeddings.errors import InputError
-from embeddings.models.sentence import LOAD_AS_DATA, load_encoder, refuse_custom_code
+from embeddings.models.hf_folder import LOAD_AS_DATA
+from embeddings.models.sentence import load_encoder, refuse_custom_code
 from tests.conftest import ROOT, copy_workspace
 
 

@@ -83,7 +83,8 @@ def glove_ranks() -> dict[str, int]:
 def _tokenizer():
     from transformers import AutoTokenizer
 
-    from embeddings.models.sentence import LOAD_AS_DATA, minilm_path
+    from embeddings.models.hf_folder import LOAD_AS_DATA
+    from embeddings.models.sentence import minilm_path
 
     return AutoTokenizer.from_pretrained(str(minilm_path()), **LOAD_AS_DATA)
 

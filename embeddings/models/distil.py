@@ -60,7 +60,7 @@ def distil(base_path: Path, workdir: Path, *, dims: int = DIMS[0], corpus: Corpu
     from model2vec.distill import distill_from_model, inference
     from transformers import AutoModel, AutoTokenizer
 
-    from .sentence import LOAD_AS_DATA
+    from .hf_folder import LOAD_AS_DATA
 
     if dims < 2:
         raise InputError(f"The static model needs at least 2 dimensions; got {dims}.")

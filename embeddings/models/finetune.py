@@ -267,7 +267,7 @@ def load_trainable(base_path: Path):
     """A fresh copy of the base model on the CPU (never the shared one encoding is using)."""
     from sentence_transformers import SentenceTransformer
 
-    from .sentence import LOAD_AS_DATA
+    from .hf_folder import LOAD_AS_DATA
 
     return SentenceTransformer(str(base_path), device="cpu", **LOAD_AS_DATA)
 

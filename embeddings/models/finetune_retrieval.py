@@ -95,7 +95,7 @@ def _model_negatives(model, corpus: Corpus, queries: list[str], positives: list[
     from datasets import Dataset
     from sentence_transformers.util import mine_hard_negatives
 
-    from embeddings.models.sentence import prompts_of
+    from embeddings.models.hf_folder import prompts_of
 
     texts = corpus.documents()["text"].astype(str).tolist()
     dataset = Dataset.from_dict({"anchor": queries, "positive": [texts[d] for d in positives]})

@@ -33,6 +33,31 @@ DECODERS = {"gpt2", "gptj", "gpt_neo", "gpt_neox", "llama", "mistral", "mixtral"
 #: a window no longer than this is taken from the config (a RoPE model may claim 128k)
 MAX_WINDOW = 8192
 LICENCE_FILES = ("LICENSE", "LICENSE.txt", "LICENSE.md", "LICENCE", "COPYING")
+#: every load of a model folder passes these (transformers, sentence-transformers): files on this
+#: machine only, and never the folder's own Python, so nothing can prompt on stdin either (#26)
+LOAD_AS_DATA = {"local_files_only": True, "trust_remote_code": False}
+
+
+Role = Literal["query", "document"]
+#: the prompt names sentence-transformers' ``encode_document`` looks for, in its order
+_DOCUMENT_PROMPTS = ("document", "passage", "corpus")
+
+
+def prompts_of(model) -> dict[str, str]:
+    """The prompts a model folder declares (``config_sentence_transformers.json``) for queries
+    and for documents (the first non-empty of ``document``, ``passage``, ``corpus``); empty
+    when it declares none (MiniLM). Passed explicitly: sentence-transformers 6 adds an empty
+    ``document`` prompt that its ``encode_document`` would take before a declared ``passage``.
+
+    >>> class M: prompts = {"query": "query: ", "passage": "passage: ", "classification": "c: "}
+    >>> prompts_of(M())
+    {'query': 'query: ', 'document': 'passage: '}
+    """
+    declared = getattr(model, "prompts", None) or {}
+    document = next((declared[k] for k in _DOCUMENT_PROMPTS if declared.get(k)), None)
+    return {k: v for k, v in (("query", declared.get("query")), ("document", document)) if v}
+
+
 
 
 def is_sentence_transformers(path: Path) -> bool:
@@ -82,8 +107,6 @@ def build_encoder(path: Path, pooling: Pooling | None = None, *, normalise: bool
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Normalize, Pooling as PoolingModule, Transformer
 
-    from embeddings.models.sentence import LOAD_AS_DATA
-
     config = read_config(path)
     pooling = pooling or default_pooling(config)
     if pooling not in POOLINGS:
@@ -115,8 +138,6 @@ def model_card(path: Path, model=None, *, pooling: str | None = None, normalise:
         dim_of = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         card["dim"] = int(dim_of())
         card["max_length"] = int(getattr(model, "max_seq_length", 0) or 0) or None
-        from embeddings.models.sentence import prompts_of
-
         card["prompts"] = prompts_of(model)
     if card["folder_kind"] == "transformers":
         card["pooling"] = pooling or default_pooling(config)

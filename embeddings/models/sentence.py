@@ -18,10 +18,10 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
+from embeddings.models.hf_folder import LOAD_AS_DATA, Role, prompts_of
 from embeddings.space import UNITS
 from embeddings.store.cards import SENTENCE_ENCODER
 from embeddings.store.space_store import CHUNK_ROWS, CHUNK_VECTORS
@@ -44,9 +44,7 @@ def minilm_path() -> Path:
     return Path(get_model_path())
 
 
-#: every load of a model folder passes these (transformers, sentence-transformers): files on this
-#: machine only, and never the folder's own Python, so nothing can prompt on stdin either (#26)
-LOAD_AS_DATA = {"local_files_only": True, "trust_remote_code": False}
+
 #: the configuration files a folder could use to ask for its own code, read at most this large
 _CONFIGS, _MAX_CONFIG_BYTES = ("config.json", "tokenizer_config.json", "modules.json"), 1 << 20
 
@@ -142,26 +140,6 @@ def load_encoder(model: str, options: dict | None = None):
             if options.get("prompts"):           # typed by the user: on top of the folder's own
                 _models[key].prompts = {**(_models[key].prompts or {}), **options["prompts"]}
         return _models[key]
-
-
-Role = Literal["query", "document"]
-#: the prompt names sentence-transformers' ``encode_document`` looks for, in its order
-_DOCUMENT_PROMPTS = ("document", "passage", "corpus")
-
-
-def prompts_of(model) -> dict[str, str]:
-    """The prompts a model folder declares (``config_sentence_transformers.json``) for queries
-    and for documents (the first non-empty of ``document``, ``passage``, ``corpus``); empty
-    when it declares none (MiniLM). Passed explicitly: sentence-transformers 6 adds an empty
-    ``document`` prompt that its ``encode_document`` would take before a declared ``passage``.
-
-    >>> class M: prompts = {"query": "query: ", "passage": "passage: ", "classification": "c: "}
-    >>> prompts_of(M())
-    {'query': 'query: ', 'document': 'passage: '}
-    """
-    declared = getattr(model, "prompts", None) or {}
-    document = next((declared[k] for k in _DOCUMENT_PROMPTS if declared.get(k)), None)
-    return {k: v for k, v in (("query", declared.get("query")), ("document", document)) if v}
 
 
 def encode(model, texts: list[str], *, batch_size: int = 64, role: Role | None = None,
