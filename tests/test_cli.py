@@ -285,6 +285,14 @@ def test_json_errors_are_json_on_stdout_and_progress_goes_to_stderr(tmp_path, ca
     code, out, err = run(capsys, "--workspace", ws, "corpus", "add", tmp_path / "a.txt", "--name", "b", "--json",
                          "--quiet")
     assert code == 0 and err == ""
+    # a library that prints on stdout during a --json command (Ray's raylet warnings did) cannot break the document
+    real = embeddings.text.corpus.list_corpora
+    monkeypatch.setattr(embeddings.text.corpus, "list_corpora",
+                        lambda ws: print("(raylet) WARNING: 8 PYTHON worker processes have been started") or real(ws))
+    code, out, err = run(capsys, "--workspace", ws, "corpus", "list", "--json")
+    assert code == 0 and [r["name"] for r in json.loads(out)] == ["a", "b"] and "(raylet) WARNING" in err
+    code, out, err = run(capsys, "--workspace", ws, "corpus", "list")                   # without --json: as printed
+    assert out.startswith("(raylet) WARNING")
 
 
 def test_listing_the_samples_creates_no_workspace(tmp_path, capsys, monkeypatch):

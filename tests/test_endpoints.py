@@ -22,6 +22,9 @@ from embeddings.text.corpus import add_corpus, get_corpus
 from embeddings.text.samples import SAMPLES
 from tests.conftest import ROOT, _free_port
 
+#: one worker runs the module: its served model loads once
+pytestmark = pytest.mark.xdist_group("endpoints")
+
 KEY = "sk-test-0f1e2d3c4b5a69788796a5b4"
 
 

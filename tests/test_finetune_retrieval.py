@@ -29,18 +29,18 @@ def _build(root: Path) -> None:
     from embeddings.models import add_pretrained, finetune
 
     ws = Workspace(root / "ws")
-    add_corpus(ws, "lee60", documents=SAMPLES["lee"].load()[:60])
-    make_set(ws, "cloze", "lee60", "cloze", params=SelfMadeParams(queries=60, train_share=0.5, seed=1))
+    add_corpus(ws, "lee40", documents=SAMPLES["lee"].load()[:40])
+    make_set(ws, "cloze", "lee40", "cloze", params=SelfMadeParams(queries=40, train_share=0.5, seed=1))
     seen = {}
     real = finetune.build_triplets
     out = io.StringIO()
     with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out):
         mp.setattr(finetune, "build_triplets", lambda *a, **k: seen.setdefault("out", real(*a, **k)))
-        code = main(["--workspace", str(ws.root), "space", "finetune", "minilm", "--quiet", "--corpus", "lee60",
+        code = main(["--workspace", str(ws.root), "space", "finetune", "minilm", "--quiet", "--corpus", "lee40",
                      "--method", "retrieval", "--queries", "cloze", "--negatives", "bm25", "--max-steps", "3",
                      "--batch-size", "8", "--name", "tuned", "--json"])
     assert code == 0
-    add_pretrained(ws, "minilm", "base", corpus="lee60", unit="document")
+    add_pretrained(ws, "minilm", "base", corpus="lee40", unit="document")
     dataset, split, _ = seen["out"]
     (root / "seen.json").write_text(json.dumps({**{c: list(dataset[c]) for c in dataset.column_names},
                                                 "train": [int(i) for i in split.train]}))
@@ -58,8 +58,13 @@ def tuned(tmp_path_factory, request):
         tmp_path_factory.getbasetemp()
     root = shared / "finetune-retrieval"
     with FileLock(f"{shared}/finetune-retrieval.lock"):
-        if not (root / "DONE").exists():
-            _build(root)
+        if not (root / "DONE").exists():             # built aside, then moved: a failed build leaves nothing
+            import shutil
+
+            building = shared / "finetune-retrieval.building"
+            shutil.rmtree(building, ignore_errors=True)
+            _build(building)
+            building.rename(root)
     return Workspace(root / "ws"), json.loads((root / "seen.json").read_text()), json.loads((root / "out.json").read_text())
 
 
@@ -73,8 +78,8 @@ def test_a_retrieval_fine_tune_trains_on_training_queries_only_and_reads_tuned_m
     qset = load_set(small, "cloze")
     train, held = set(qset.texts("train").values()), set(qset.texts("eval").values())
     assert set(dataset["anchor"]) <= train and not set(dataset["anchor"]) & held      # never an evaluation query
-    assert record["negatives"] == "bm25" and record["examples"] == len(dataset["anchor"]) > 16
-    docs = get_corpus(small, "lee60").documents()
+    assert record["negatives"] == "bm25" and record["examples"] == len(dataset["anchor"]) >= 16
+    docs = get_corpus(small, "lee40").documents()
     judged, texts = qset.judged("train"), dict(zip(qset.texts("train").values(), qset.texts("train")))
     number = {t: i for i, t in enumerate(docs["text"])}
     for q, p, n in zip(dataset["anchor"], dataset["positive"], dataset["negative"]):
@@ -82,7 +87,7 @@ def test_a_retrieval_fine_tune_trains_on_training_queries_only_and_reads_tuned_m
     assert set(dataset["train"]) == {number[p] for p in dataset["positive"]}           # the documents it saw
     # before and after, on the evaluation queries: the difference is the mean of the per-query changes
     space = load_space(small, "tuned")
-    result = evaluate(get_corpus(small, "lee60"), qset, [load_space(small, "base"), space], bm25=False)
+    result = evaluate(get_corpus(small, "lee40"), qset, [load_space(small, "base"), space], bm25=False)
     assert result.n_queries == len(held)
     wide = result.per_query.pivot(index="qid", columns="system", values=MAIN)
     d = result.difference("tuned", "base")
@@ -92,11 +97,11 @@ def test_a_retrieval_fine_tune_trains_on_training_queries_only_and_reads_tuned_m
     assert list(changes["change"].abs()) == sorted(changes["change"].abs(), reverse=True)
     assert (changes["change"] != 0).all() and len(changes) == min(20, int(((wide["tuned"] - wide["base"]) != 0).sum()))
     # another set over the same corpus shares queries with the training ones: those are left out for every system
-    other = make_set(small, "cloze-2", "lee60", "cloze", params=SelfMadeParams(queries=60, seed=1))
+    other = make_set(small, "cloze-2", "lee40", "cloze", params=SelfMadeParams(queries=40, seed=1))
     overlap = sum(t in train for t in other.texts("eval").values())
     assert overlap > 0
-    again = evaluate(get_corpus(small, "lee60"), other, [space], bm25=True, trained=training_queries(small, [space]))
-    assert again.n_queries == 60 - overlap and f"{overlap:,} evaluation queries were training queries" in again.notes[1]
+    again = evaluate(get_corpus(small, "lee40"), other, [space], bm25=True, trained=training_queries(small, [space]))
+    assert again.n_queries == 40 - overlap and f"{overlap:,} evaluation queries were training queries" in again.notes[1]
 
 
 def test_hard_negatives_mined_by_the_model_keep_the_stated_margin(tuned):
@@ -109,11 +114,11 @@ def test_hard_negatives_mined_by_the_model_keep_the_stated_margin(tuned):
     model = load_trainable(minilm_path())
     model.max_seq_length = 128
     small = tuned[0]
-    corpus = get_corpus(small, "lee60")
+    corpus = get_corpus(small, "lee40")
     seen = []
     dataset, _, record = build_triplets(model, corpus, load_set(small, "cloze"), budget=1000, seed=0,
                                         negatives="model", progress=lambda f, m: seen.append(f))
-    assert record["examples"] == len(dataset) > 20 and seen == sorted(seen)            # the bar never goes back
+    assert record["examples"] == len(dataset) >= 10 and seen == sorted(seen)            # the bar never goes back
     q = model.encode(dataset["anchor"], normalize_embeddings=True)
     p = model.encode(dataset["positive"], normalize_embeddings=True)
     n = model.encode(dataset["negative"], normalize_embeddings=True)
@@ -136,7 +141,7 @@ def test_before_and_after_shows_the_retrieval_change_and_the_queries_that_moved(
     assert not at.exception, at.exception
     assert at.selectbox(key="ba_tuned").value == "tuned"
     assert any("Retrieval on cloze's evaluation queries" in h.value for h in at.subheader)
-    result = evaluate(get_corpus(small, "lee60"), load_set(small, "cloze"),        # as the page readies them
+    result = evaluate(get_corpus(small, "lee40"), load_set(small, "cloze"),        # as the page readies them
                       **prepared(small, [load_space(small, "base"), load_space(small, "tuned")]), bm25=False)
     d = result.difference("tuned", "base")
     metrics = {m.label: m for m in at.metric}

@@ -9,6 +9,7 @@ traceback) and exits 1. With ``--json`` an error is also that JSON document:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from embeddings.store.workspace import default_root
 
 from ..errors import EmbeddingsError, disk_full
 from . import app, audit, benchmark, bias, corpus, customise, endpoints, evaluate, explore, retrieval, scale, spaces
-from .common import GateFailed, _Parser, json_safe
+from .common import DOCUMENT, GateFailed, _Parser, document_stream, json_safe
 
 #: the console command an installed package provides (pyproject.toml)
 PROG = "embedding-explorer"
@@ -47,11 +48,23 @@ def _fail(argv: Sequence[str], message: str, kind: str) -> None:
     if "--json" in argv:
         import json
 
-        print(json.dumps({"error": message.split(": ", 1)[-1], "kind": kind}))
+        print(json.dumps({"error": message.split(": ", 1)[-1], "kind": kind}), file=document_stream())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if "--json" not in argv:
+        return _main(argv)
+    # stdout carries exactly one JSON document: whatever else is printed meanwhile goes to stderr
+    DOCUMENT[0] = sys.stdout
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            return _main(argv)
+    finally:
+        DOCUMENT[0] = None
+
+
+def _main(argv: list[str]) -> int:
     ws = None
     try:
         args = build_parser().parse_args(argv)

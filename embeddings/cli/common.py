@@ -40,10 +40,20 @@ def json_safe(obj):
         return None
     return obj
 
+#: with ``--json``, the real stdout: the one JSON document goes there, while anything a library
+#: prints during the command (Ray's raylet warnings did) is sent to stderr (see ``cli.main``)
+DOCUMENT: list = [None]
+
+
+def document_stream():
+    return DOCUMENT[0] or sys.stdout
+
+
 def _emit(args, obj, human: str) -> None:
     if args.json:
         # allow_nan=False: a NaN that slipped past json_safe is a bug, never invalid JSON on stdout
-        print(json.dumps(json_safe(obj), ensure_ascii=False, indent=None, default=str, allow_nan=False))
+        print(json.dumps(json_safe(obj), ensure_ascii=False, indent=None, default=str, allow_nan=False),
+              file=document_stream())
     else:
         print(human)
 
