@@ -101,6 +101,9 @@ st.dataframe(board, hide_index=True, width="stretch", key="ch_board", column_con
     "docs/s": st.column_config.NumberColumn("docs/s", format="localized", help="encoding throughput on this machine"),
     "model MB": st.column_config.NumberColumn("model MB", help="what embedding a new document needs on disk: the "
                                               "encoder, the word vectors, or TF-IDF's SVD and idf weights"),
+    "USD per M tokens": st.column_config.NumberColumn("$/M tok", width=60, help="an endpoint's price per million "
+                                                      "tokens, as typed"),
+    "host": st.column_config.TextColumn("host", width=80, help="where an endpoint space's texts were sent"),
     **{f"{t} ({m})": st.column_config.TextColumn(t, help=f"{m}, mean ± std over folds, seeds or queries")
        for t, m in MAIN_METRIC.items()}})
 

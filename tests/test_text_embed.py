@@ -170,14 +170,17 @@ def test_an_encoder_with_prompts_applies_them_and_long_documents_keep_their_chun
     assert any("max-sim" in n for n in result.notes)
 
 
-def test_the_approximate_path_reranks_exactly_with_max_sim_and_states_its_recall(setup):
+def test_the_approximate_path_reranks_exactly_with_max_sim_and_states_its_recall(setup, monkeypatch):
     """With an HNSW index attached (as load_space attaches one above the threshold), the
     candidates are re-ranked exactly, max-sim included: when the candidates cover every
     document, the ranking equals exact search's; the notes carry the measured recall."""
     import dataclasses
 
     from embeddings.analysis import ann
+    from embeddings.evaluate import search
     from embeddings.evaluate.search import dense_run
+
+    monkeypatch.setattr(search, "ANN_ABOVE", 50)          # the path the size of a real index takes
 
     ws, corpus, _ = setup
     docs = corpus.documents()

@@ -89,8 +89,7 @@ def run_retrieval(ws, args) -> None:
 
 def add_retrieval_flags(b) -> None:
     """The flags ``benchmark --task retrieval`` adds."""
-    from embeddings.analysis.ann import THRESHOLD
-    from embeddings.evaluate.search import RetrievalParams as R
+    from embeddings.evaluate.search import ANN_ABOVE, RetrievalParams as R
     from embeddings.options import add_flag
 
     g = b.add_argument_group("retrieval (--task retrieval)")
@@ -101,8 +100,8 @@ def add_retrieval_flags(b) -> None:
     add_flag(g, "--k1", R, "k1")
     add_flag(g, "--b", R, "b")
     g.add_argument("--exact", action="store_true",
-                   help=f"search every document even where a space has an approximate index (above {THRESHOLD:,} "
-                        "documents)")
+                   help=f"search every document even where a space of more than {ANN_ABOVE:,} documents has an "
+                        "approximate index")
     g.add_argument("--run-out", metavar="FILE", help="write a run in TREC format (the best system, or --run-system)")
     g.add_argument("--run-system", metavar="NAME", help="which system --run-out writes")
 

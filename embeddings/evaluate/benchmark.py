@@ -160,10 +160,11 @@ class Benchmark:
             c = cost.get(name)
             row["dim"] = c.dim if c else None
             row["docs/s"] = c.docs_per_second if c else None
-            row["model MB"] = round(c.model_bytes / 1e6, 1) if c and c.model_bytes else None
+            row["model MB"] = round(c.model_bytes / 1e6, 1) if c and c.model_bytes else np.nan
             if any(x.host for x in self.costs):          # an endpoint among them: its price and where texts went
-                row["USD per M tokens"] = c.usd_per_million_tokens if c else None
-                row["host"] = c.host if c else None
+                row["USD per M tokens"] = c.usd_per_million_tokens if c and c.usd_per_million_tokens is not None \
+                    else np.nan
+                row["host"] = c.host if c and c.host else "this machine"
         return pd.DataFrame(list(rows.values()))
 
     def reading(self, task: str) -> str:

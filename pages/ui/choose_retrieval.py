@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from embeddings.analysis.ann import needs_index
 from embeddings.evaluate.qrels import add_set, list_sets, load_set
 from embeddings.evaluate.retrieval import evaluate, prepared
-from embeddings.evaluate.search import BM25, RetrievalParams
+from embeddings.evaluate.search import ANN_ABOVE, BM25, RetrievalParams
 from embeddings.evaluate.selfmade import HEADING, METHODS, SelfMadeParams, make_set
 from embeddings.store.cards import SpaceCard
 from embeddings.store.workspace import Workspace
@@ -83,7 +82,7 @@ def retrieval_section(ws: Workspace, corpus: Corpus, cards: dict[str, SpaceCard]
         RetrievalParams().rrf_k
     st.caption("A pooled word space pools the query's words as it pooled the documents; TF-IDF + LSA is refitted "
                "on the corpus with its recorded settings to embed the query. Neither joins phrases in a query.")
-    large = [n for n in chosen if needs_index(cards[n].vocabulary)]
+    large = [n for n in chosen if cards[n].vocabulary > ANN_ABOVE]
     exact = st.toggle("Exact search", value=False, key="rt_exact", help=f"{', '.join(large)} are searched through "
                       "their approximate index (HNSW); on, every document is scored.") if large else False
     choices = (set_id, tuple(chosen), bm25, hybrid, int(rrf_k), exact)
