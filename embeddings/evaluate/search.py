@@ -31,8 +31,8 @@ class RetrievalParams:
     k1: float = option(1.5, 0.0, 3.0, "BM25's term-frequency saturation", step=0.1)
     b: float = option(0.75, 0.0, 1.0, "BM25's document-length normalisation", step=0.05)
     seed: int = option(0, 0, 10_000, "the seed of the paired bootstrap")
-    #: search every document even where a space has an approximate index (spaces above
-    #: :data:`embeddings.analysis.ann.THRESHOLD` documents)
+    #: search every document even where a space of more than :data:`ANN_ABOVE` documents has an
+    #: approximate index
     exact: bool = False
 
 
@@ -77,14 +77,12 @@ RECALL_SAMPLE = 100
 ANN_ABOVE = 1_000_000
 
 
-def _max_sim(space: EmbeddingSpace, rows: np.ndarray, chunks: Chunks | None):
+def _max_sim(doc_of_row: np.ndarray, chunks: Chunks | None):
     """``rescore(q, scores, docs)``: the scores of documents ``docs`` (document numbers; None:
     every document in order) for the queries ``q``, their best chunk's where they were chunked
-    (max-sim), else as given."""
+    (max-sim), else as given. ``doc_of_row``: each space row's document number."""
     if chunks is None or not len(chunks[1]):
         return lambda q, scores, docs: scores
-    doc_of_row = np.empty(len(space), dtype=np.int64)
-    doc_of_row[rows] = np.arange(len(rows))
     owner = doc_of_row[np.asarray(chunks[1])]
     order = np.argsort(owner, kind="stable")
     vectors, owner = np.asarray(chunks[0], dtype=np.float32)[order], owner[order]
@@ -124,7 +122,9 @@ def dense_run(space: EmbeddingSpace, corpus: Corpus, queries: dict[str, str], *,
                          "sentence encoder, a pooled word space or TF-IDF, given its embedder by "
                          "embeddings.models.text_embed.with_text_embedder.")
     rows = document_rows(space, corpus)
-    rescore = _max_sim(space, rows, chunks)
+    doc_of_row = np.full(len(space), -1, dtype=np.int64)          # a row of no document of the corpus: -1
+    doc_of_row[rows] = np.arange(len(rows))
+    rescore = _max_sim(doc_of_row, chunks)
     approximate = space.ann is not None and not exact and len(rows) > ANN_ABOVE
     vectors = None if approximate else np.asarray(space.vectors, dtype=np.float32)[rows]     # document order
     every = np.arange(len(rows))
@@ -135,7 +135,7 @@ def dense_run(space: EmbeddingSpace, corpus: Corpus, queries: dict[str, str], *,
         q /= np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
         if approximate:
             for i, qid in enumerate(qids[start:start + batch]):
-                run[qid] = _approximate(space, rows, rescore, q[i:i + 1])
+                run[qid] = _approximate(space, doc_of_row, rescore, q[i:i + 1])
             continue
         scores = rescore(q, q @ vectors.T, None)
         for i, qid in enumerate(qids[start:start + batch]):
@@ -145,12 +145,10 @@ def dense_run(space: EmbeddingSpace, corpus: Corpus, queries: dict[str, str], *,
     return run
 
 
-def _approximate(space: EmbeddingSpace, rows: np.ndarray, rescore, q: np.ndarray) -> list[int]:
+def _approximate(space: EmbeddingSpace, doc_of_row: np.ndarray, rescore, q: np.ndarray) -> list[int]:
     from embeddings.analysis import ann
 
     found, scores = ann.search(space.ann, space.vectors, q[0], 2 * DEPTH, candidates=2 * DEPTH)   # re-ranked below
-    doc_of_row = np.full(len(space), -1, dtype=np.int64)
-    doc_of_row[rows] = np.arange(len(rows))
     docs = doc_of_row[found]
     keep = docs >= 0
     return _ranked(rescore(q, scores[keep][None, :].astype(np.float32), docs[keep])[0], docs[keep])

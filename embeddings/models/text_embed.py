@@ -120,7 +120,6 @@ def _fasttext(ws, space: EmbeddingSpace) -> Embedder:
 def text_embedder(ws, space: EmbeddingSpace, role: str | None = None) -> tuple[Embedder | None, str | None]:
     """How ``space`` embeds new texts, or None and why it cannot. ``role="query"``: a
     sentence encoder applies its query prompt, where its folder declares one."""
-    from embeddings.text.corpus import get_corpus
 
     p = space.provenance
     family = p.get("family")
@@ -131,8 +130,7 @@ def text_embedder(ws, space: EmbeddingSpace, role: str | None = None) -> tuple[E
     if family == "fasttext" and space.can_embed and not p.get("derived"):
         return _fasttext(ws, space), None
     if family in POOLED_OR_TFIDF:
-        try:
-            get_corpus(ws, p["corpus_id"])
+        try:                                   # each loads its corpus (and a pooled space its word space) here
             return (_pooled if family == "pooled" else _tfidf)(ws, space), None
         except (EmbeddingsError, KeyError, OSError) as exc:     # the word space or the corpus was deleted
             return None, f"its word space or corpus is gone ({exc})"

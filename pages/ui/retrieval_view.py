@@ -10,7 +10,7 @@ import streamlit as st
 from gensim.parsing.preprocessing import STOPWORDS
 
 from embeddings.evaluate.ir import MAIN, METRICS
-from embeddings.evaluate.qrels import document_names, load_set
+from embeddings.evaluate.qrels import RetrievalSet, document_names, load_set
 from embeddings.evaluate.retrieval import RetrievalResult
 from embeddings.evaluate.search import HIT_AT
 from embeddings.figures.tasks import pareto_figure
@@ -66,9 +66,8 @@ def _highlighted(text: str, terms: set[str], limit: int = 300) -> str:
     return "".join(f"**{md(p)}**" if p.lower() in terms else literal(p) for p in re.split(r"(\w+)", text))
 
 
-def _side_by_side(ws: Workspace, corpus: Corpus, result: RetrievalResult, a: str, b: str, qid: str,
+def _side_by_side(corpus: Corpus, qset: RetrievalSet, result: RetrievalResult, a: str, b: str, qid: str,
                   names: list[str]) -> None:
-    qset = load_set(ws, result.set_name)
     query = qset.texts().get(qid, "")
     judged = qset.judged().get(qid, {})
     terms = {w.lower() for w in re.findall(r"\w+", query) if len(w) > 2} - STOPWORDS   # "the", "are" say nothing
@@ -84,9 +83,10 @@ def _side_by_side(ws: Workspace, corpus: Corpus, result: RetrievalResult, a: str
 
 
 def _pick_query(ws: Workspace, corpus: Corpus, result: RetrievalResult, table: pd.DataFrame, a: str, b: str,
-                key: str) -> None:
+                key: str, names: list[str]) -> None:
     """The table with each query's text, and the picked query's two top 5s side by side."""
-    texts = load_set(ws, result.set_name).texts()
+    qset = load_set(ws, result.set_name)
+    texts = qset.texts()
     table.insert(1, "query", [texts.get(q, "") for q in table["qid"]])
     def number(c: str):          # "nDCG@10 <system>" is headed by the system: the caption names the metric
         label = {"gap": "A − B", "change": "after − before"}.get(c, c.removeprefix(f"{MAIN} "))
@@ -99,10 +99,11 @@ def _pick_query(ws: Workspace, corpus: Corpus, result: RetrievalResult, table: p
                  | {"qid": st.column_config.TextColumn(width=100), "query": st.column_config.TextColumn(width=260)})
     qid = st.selectbox("Query", list(table["qid"]), key=f"{key}_query",
                        format_func=lambda q: f"{q}: {' '.join(texts.get(q, '').split())[:80]}")
-    _side_by_side(ws, corpus, result, a, b, qid, document_names(corpus))
+    _side_by_side(corpus, qset, result, a, b, qid, names)
 
 
 def show_result(ws: Workspace, corpus: Corpus, result: RetrievalResult) -> None:
+    names = document_names(corpus)          # what the views and the run file call each document
     _board(result)
     _chart(result)
     for note in result.notes[1:]:
@@ -119,8 +120,7 @@ def show_result(ws: Workspace, corpus: Corpus, result: RetrievalResult) -> None:
         else:
             st.caption(f"{len(table):,} queries found by one system in its top {HIT_AT} and not by the other, the "
                        f"largest gap in {MAIN} first (A − B: positive where A does better); pick one to see both top 5s.")
-            _pick_query(ws, corpus, result, table, a, b, "rt")
-    names = document_names(corpus)          # what the run file calls each document
+            _pick_query(ws, corpus, result, table, a, b, "rt", names)
     d1, d2, _ = st.columns([2, 3, 3])
     d1.download_button("Per-query results (CSV)", result.per_query.to_csv(index=False).encode(),
                        download_name(result.set_name, "-per-query.csv"), key="rt_csv")
@@ -146,4 +146,4 @@ def changes_section(ws: Workspace, corpus: Corpus, result: RetrievalResult, base
         st.caption("No query's nDCG@10 changed.")
         return
     st.caption(f"The {len(changed):,} queries that changed most (fine-tuned − base); pick one to see both top 5s.")
-    _pick_query(ws, corpus, result, changed, tuned, base, "ba_rt")
+    _pick_query(ws, corpus, result, changed, tuned, base, "ba_rt", document_names(corpus))
