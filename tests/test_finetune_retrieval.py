@@ -2,7 +2,6 @@
 queries never do; hard negatives follow the stated rule; before and after reads fine-tuned − base."""
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -151,38 +150,3 @@ def test_before_and_after_shows_the_retrieval_change_and_the_queries_that_moved(
     if len(result.changes("base", "tuned")):
         assert at.selectbox(key="ba_rt_query").options
         assert any("relevant" in m.value for m in at.markdown)          # the picked query's two top 5s
-
-
-@pytest.mark.browser
-@pytest.mark.xdist_group("finetune_retrieval")
-def test_before_and_after_of_a_retrieval_fine_tune_in_a_browser(tuned, browser, tmp_path):
-    from playwright.sync_api import expect
-
-    from tests.conftest import (
-        ARTIFACTS,
-        AppServer,
-        assert_nothing_left_the_machine,
-        guarded_context,
-        layout_problems,
-        screenshot,
-        wait_for_app,
-    )
-
-    small, _, _ = tuned
-    server = AppServer(small.root, ARTIFACTS / "streamlit-finetune-retrieval.log")
-    context = guarded_context(browser, viewport={"width": 1280, "height": 1000})
-    try:
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(f"{server.url}/customise")
-        wait_for_app(page)
-        expect(page.get_by_text("Retrieval on cloze's evaluation queries")).to_be_visible(timeout=180_000)
-        expect(page.get_by_text(re.compile(r"queries never trained on"))).to_be_visible()
-        screenshot(page, "before-after-retrieval")
-        assert layout_problems(page) == {}
-        assert errors == []
-    finally:
-        context.close()
-        server.stop()
-    assert_nothing_left_the_machine(context)
