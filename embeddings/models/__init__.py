@@ -57,7 +57,14 @@ def _endpoint_embedder(folder: Path, provenance: dict):
     return endpoint_embedder(folder, provenance)
 
 
+def _clip_embedder(folder: Path, provenance: dict):
+    from embeddings.images.spaces import clip_embedder
+
+    return clip_embedder(folder, provenance)
+
+
 register_embedder("fasttext", _fasttext_embedder)
+register_embedder("clip", _clip_embedder)
 register_embedder("endpoint", _endpoint_embedder)
 register_embedder(SENTENCE_ENCODER, _sentence_embedder)
 register_embedder("model2vec", _static_embedder)

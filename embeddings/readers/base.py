@@ -47,6 +47,9 @@ class Limits:
     #: total uncompressed / compressed size of a zip, checked once it is over 1 MB
     max_zip_ratio: float = 100.0
     max_zip_members: int = 10_000
+    #: pixels of one image (width × height), checked from its header before it is decoded; Pillow's
+    #: decompression-bomb guard is set to it while an image corpus is read (:mod:`embeddings.images.corpus`)
+    max_image_pixels: int = 40_000_000
 
     #: total uncompressed size of the parts of a container format (a .docx is a zip of XML)
     max_container_bytes: int = 100 * MB

@@ -1,0 +1,191 @@
+"""Benchmarks of image-text spaces on the user's own pairs.
+
+- **Cross-modal retrieval**: each image as a query over the captions (image → caption) and
+  each distinct caption over the images (caption → image); Recall@1/5/10 and nDCG@10 per query,
+  by the retrieval metrics of :mod:`embeddings.evaluate.ir`. Only captions the user gave count
+  (a file name standing in for a missing caption is no pair).
+- **Zero-shot classification against a linear probe**: the label names in a template ("a photo
+  of a {label}", editable) embedded as text, each image given the nearest label; against a
+  logistic regression trained on the image vectors of a stratified training split, its C chosen
+  by cross-validation on that split only. Both are scored on the same held-out images, so their
+  difference is paired (bootstrap over images).
+
+Differences between spaces are paired over the same queries, with Bonferroni-corrected
+bootstrap intervals, as on Choose (:class:`embeddings.evaluate.tasks.Difference`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from embeddings.errors import InputError
+from embeddings.evaluate.ir import query_metrics
+from embeddings.evaluate.tasks import BOOTSTRAP, CONFIDENCE, Difference, bootstrap_interval
+from embeddings.space import EmbeddingSpace
+
+METRICS = ("Recall@1", "Recall@5", "Recall@10", "nDCG@10")
+MAIN = "nDCG@10"
+DIRECTIONS = ("image → caption", "caption → image")
+TEMPLATE = "a photo of a {label}"
+#: the share of images the probe and zero-shot are scored on, and the probe's C grid
+TEST_SHARE = 0.3
+PROBE_CS = (0.01, 0.1, 1.0, 10.0, 100.0)
+
+
+def pairs_of(space: EmbeddingSpace, corpus, docs=None) -> pd.DataFrame:
+    """``doc, image_row, caption_row`` for each image with a caption the user gave (of ``docs``)."""
+    from .corpus import image_table
+
+    table = image_table(corpus)
+    table = table[table["caption_given"]]
+    if docs is not None:
+        table = table[table["doc"].isin(set(int(d) for d in docs))]
+    index = {label: i for i, label in enumerate(space.labels)}
+    units = space.meta["unit"].to_numpy()
+    rows = [(int(d), index.get(f), index.get(c)) for d, f, c in zip(table["doc"], table["file"], table["caption"])]
+    rows = [r for r in rows if r[1] is not None and r[2] is not None and units[r[1]] == "image"
+            and units[r[2]] == "caption"]
+    return pd.DataFrame(rows, columns=["doc", "image_row", "caption_row"])
+
+
+def _rank(queries: np.ndarray, candidates: np.ndarray, k: int = 10) -> np.ndarray:
+    """Indices into ``candidates`` of each query's top ``k`` by cosine (rows are normalised)."""
+    scores = queries @ candidates.T
+    k = min(k, candidates.shape[0])
+    top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    order = np.take_along_axis(scores, top, axis=1).argsort(axis=1, kind="stable")[:, ::-1]
+    return np.take_along_axis(top, order, axis=1)
+
+
+def cross_modal(space: EmbeddingSpace, corpus, docs=None) -> dict[str, pd.DataFrame]:
+    """Per-query metrics in both directions: ``{direction: frame of qid and METRICS}``."""
+    pairs = pairs_of(space, corpus, docs)
+    if len(pairs) < 2:
+        raise InputError(f"{corpus.name} has {len(pairs)} image with a caption of its own here; retrieval needs "
+                         "at least 2 (a captions file names each image and its caption).")
+    v, labels = space.vectors, space.labels
+    caption_rows = np.unique(pairs["caption_row"].to_numpy())
+    image_rows = pairs["image_row"].to_numpy()
+    top = _rank(v[image_rows], v[caption_rows])
+    i2c = pd.DataFrame([{"qid": labels[q], **query_metrics([labels[caption_rows[j]] for j in ranked],
+                                                           {labels[c]: 1}, METRICS)}
+                        for q, c, ranked in zip(image_rows, pairs["caption_row"], top)])
+    relevant = pairs.groupby("caption_row")["image_row"].apply(list)
+    top = _rank(v[caption_rows], v[image_rows])
+    c2i = pd.DataFrame([{"qid": labels[c], **query_metrics([labels[image_rows[j]] for j in ranked],
+                                                           {labels[i]: 1 for i in relevant[c]}, METRICS)}
+                        for c, ranked in zip(caption_rows, top)])
+    return {DIRECTIONS[0]: i2c, DIRECTIONS[1]: c2i}
+
+
+@dataclass
+class ZeroShot:
+    space: str
+    label: str
+    template: str
+    n_test: int
+    n_train: int
+    classes: list[str]
+    zero_shot: np.ndarray            #: 1 where zero-shot is right, per test image
+    probe: np.ndarray                #: 1 where the probe is right, per test image
+    chosen_c: float
+    macro_f1: dict = field(default_factory=dict)
+
+    def difference(self, confidence: float = CONFIDENCE) -> Difference:
+        d = self.probe.astype(float) - self.zero_shot.astype(float)
+        low, high = bootstrap_interval(d, confidence)
+        return Difference("linear probe", "zero-shot", "classification", "accuracy", float(d.mean()), low, high,
+                          f"paired bootstrap over {self.n_test:,} held-out images ({BOOTSTRAP:,} resamples)",
+                          confidence)
+
+
+def zero_shot(space: EmbeddingSpace, corpus, label: str, *, template: str = TEMPLATE, seed: int = 0) -> ZeroShot:
+    """Zero-shot by label names against a linear probe, on the same held-out images."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import GridSearchCV, train_test_split
+
+    from .corpus import image_table
+
+    if "{label}" not in template:
+        raise InputError("The template needs {label} where the label's name goes, as in 'a photo of a {label}'.")
+    table = image_table(corpus)
+    column = f"meta.{label}"
+    if column not in table:
+        raise InputError(f"{corpus.name} has no column {label!r}; its label-like columns: "
+                         f"{', '.join(corpus.label_columns()) or 'none'}.")
+    index = {lab: i for i, lab in enumerate(space.labels)}
+    table = table[table["file"].map(lambda f: f in index) & (table[column].astype(str).str.strip() != "")]
+    counts = table[column].value_counts()
+    table = table[table[column].isin(counts[counts >= 3].index)]      # a class needs train and test images
+    classes = sorted(table[column].unique())
+    if len(classes) < 2:
+        raise InputError(f"{label!r} needs at least two values with 3 images or more each.")
+    X = space.vectors[[index[f] for f in table["file"]]]
+    y = table[column].to_numpy()
+    train, test = train_test_split(np.arange(len(y)), test_size=TEST_SHARE, stratify=y, random_state=seed)
+    prompts = [template.replace("{label}", c) for c in classes]
+    if space.embedder is None:
+        raise InputError(f"{space.name} cannot embed the label prompts (its model is not available).")
+    P = np.asarray(space.embed(prompts), dtype=np.float32)
+    guess = np.array(classes)[np.argmax(X[test] @ P.T, axis=1)]
+    folds = int(min(5, pd.Series(y[train]).value_counts().min()))
+    probe = GridSearchCV(LogisticRegression(max_iter=2000), {"C": list(PROBE_CS)}, cv=max(2, folds),
+                         scoring="accuracy").fit(X[train], y[train])
+    predicted = probe.predict(X[test])
+    truth = y[test]
+    return ZeroShot(space.name, label, template, len(test), len(train), classes,
+                    (guess == truth).astype(np.int8), (predicted == truth).astype(np.int8),
+                    float(probe.best_params_["C"]),
+                    {"zero-shot": float(f1_score(truth, guess, average="macro")),
+                     "linear probe": float(f1_score(truth, predicted, average="macro"))})
+
+
+def differences(per_space: dict[str, dict[str, pd.DataFrame]], metric: str = MAIN,
+                confidence: float = CONFIDENCE) -> list[Difference]:
+    """Every pair of spaces in each direction, paired over the same queries (ids must match)."""
+    out = []
+    for direction in DIRECTIONS:
+        names = [n for n in per_space if direction in per_space[n]]
+        pairs = list(combinations(names, 2))
+        level = 1 - (1 - confidence) / max(1, len(pairs))
+        for a, b in pairs:
+            fa = per_space[a][direction].set_index("qid")[metric]
+            fb = per_space[b][direction].set_index("qid")[metric]
+            shared = fa.index.intersection(fb.index)
+            if len(shared) < 2:
+                continue
+            d = (fa.loc[shared] - fb.loc[shared]).to_numpy()
+            low, high = bootstrap_interval(d, level)
+            out.append(Difference(a, b, direction, metric, float(d.mean()), low, high,
+                                  f"paired bootstrap over {len(shared):,} queries ({BOOTSTRAP:,} resamples)"
+                                  + (f", Bonferroni over {len(pairs)} pairs" if len(pairs) > 1 else ""), level))
+    return out
+
+
+def leaderboard(per_space: dict[str, dict[str, pd.DataFrame]], shots: dict[str, ZeroShot],
+                spaces: dict[str, EmbeddingSpace]) -> pd.DataFrame:
+    """One row per space: both directions' nDCG@10 and Recall@1, zero-shot and probe accuracy
+    (with n), images per second and dimension."""
+    rows = []
+    for name, frames in per_space.items():
+        p = spaces[name].provenance
+        row = {"space": name}
+        for direction, frame in frames.items():
+            short = "i→c" if direction == DIRECTIONS[0] else "c→i"
+            row[f"{short} nDCG@10"] = float(frame[MAIN].mean())
+            row[f"{short} R@1"] = float(frame["Recall@1"].mean())
+            row[f"{short} queries"] = len(frame)
+        shot = shots.get(name)
+        if shot is not None:
+            row["zero-shot acc"] = float(shot.zero_shot.mean())
+            row["probe acc"] = float(shot.probe.mean())
+            row["test images"] = shot.n_test
+        row["images/s"] = p.get("images_per_second")
+        row["dim"] = spaces[name].dim
+        rows.append(row)
+    return pd.DataFrame(rows)
