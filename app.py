@@ -36,6 +36,7 @@ PAGES = [
     st.Page("pages/choose.py", title="Choose", icon=":material/emoji_events:", url_path="choose"),
     st.Page("pages/customise.py", title="Customise", icon=":material/tune:", url_path="customise"),
     st.Page("pages/context.py", title="Words in context", icon=":material/blur_on:", url_path="context"),
+    st.Page("pages/images.py", title="Images", icon=":material/image:", url_path="images"),
 ]
 
 

@@ -12,6 +12,7 @@ from pages.common import space, spaces_or_stop, workspace
 from pages.ui.defaults import follow_spaces
 from pages.ui.demo_panel import wait_for_demo
 from pages.ui.jobs import cancellable, guard, progress_reporter
+from pages.ui.neighbours_image import image_neighbours
 from pages.ui.options import bound, option_number
 from pages.ui.text import md, md_list, plotly_chart
 from pages.ui.url import number, sync_query_params
@@ -80,3 +81,5 @@ for col, name in zip(columns, selected):
                                     "cosine": st.column_config.NumberColumn("cosine", format="%.3f", width=64)})
         plotly_chart(neighbour_bars(table["label"], table["cosine"]), width="stretch",
                      key=f"nb_chart_{choices[name]}")
+
+image_neighbours([space(choices[n]) for n in selected], query.strip(), int(k))

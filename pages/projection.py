@@ -14,6 +14,7 @@ from pages.common import space, spaces_or_stop, workspace
 from pages.ui.defaults import follow_spaces
 from pages.ui.demo_panel import wait_for_demo
 from pages.ui.jobs import cancellable, guard, progress_reporter
+from pages.ui.neighbours_image import thumbnail_of
 from pages.ui.projection_map import large_view, panel_figure, zoom_controls
 from pages.ui.projection_view import view_controls
 from pages.ui.text import md, md_list, plotly_chart
@@ -129,6 +130,7 @@ for start in range(0, len(panels), per_row):
                 st.caption(f"“{md(view.search)}” is not among the points shown in {md(name)}.")
 
 if focus:
+    thumbnail_of(focus, [s for _, s, _ in panels])
     st.markdown(f"**{md(focus)}**, selected: its 10 nearest neighbours in each space (ringed in orange on that "
                 "space's map)")
     found = {name: neighbours_of(choices[name], focus) for name, _, _ in panels}

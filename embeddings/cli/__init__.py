@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from embeddings.store.workspace import default_root
 
 from ..errors import EmbeddingsError, disk_full
-from . import app, audit, benchmark, bias, corpus, customise, endpoints, evaluate, explore, retrieval, scale, spaces
+from . import app, audit, benchmark, bias, corpus, customise, endpoints, evaluate, explore, images, retrieval, scale, spaces
 from .common import DOCUMENT, GateFailed, _Parser, document_stream, json_safe
 
 #: the console command an installed package provides (pyproject.toml)
@@ -38,6 +38,7 @@ def build_parser():
         module.register(sub)
     spaces.register_export(sub)
     retrieval.register(sub)
+    images.register(sub)
     app.register(sub)
     return p
 

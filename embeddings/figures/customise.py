@@ -12,19 +12,20 @@ from ..display import MARKUP_SAFE, plot_text
 SENSE_COLOURS = ["#3b5bdb", "#e8590c", "#2b8a3e", "#c2255c", "#5f3dc4"]
 
 
-def loss_figure(curve: pd.DataFrame, title: str = "") -> go.Figure:
-    """The training loss per optimiser step, with a rolling mean over a tenth of the run."""
+def loss_figure(curve: pd.DataFrame, title: str = "", unit: str = "step") -> go.Figure:
+    """The training loss per optimiser step (or ``unit``: an epoch), with a rolling mean over a
+    tenth of the run."""
     fig = go.Figure()
     window = max(1, len(curve) // 10)
     if len(curve):
         fig.add_trace(go.Scatter(x=curve["step"], y=curve["loss"], mode="lines+markers" if window < 2 else "lines",
-                                 name="loss per step",
+                                 name=f"loss per {unit}",
                                  line={"color": "#3b5bdb" if window < 2 else "#adb5bd", "width": 1.5}))
     if window >= 2:
         fig.add_trace(go.Scatter(x=curve["step"], y=curve["loss"].rolling(window, min_periods=1).mean(),
-                                 mode="lines", name=f"mean of {window} steps", line={"color": "#3b5bdb", "width": 2.5}))
+                                 mode="lines", name=f"mean of {window} {unit}s", line={"color": "#3b5bdb", "width": 2.5}))
     fig.update_layout(template="plotly_white", height=300, title=plot_text(title) if title else None,
-                      xaxis_title="optimiser step", yaxis_title="training loss",
+                      xaxis_title="optimiser step" if unit == "step" else unit, yaxis_title="training loss",
                       legend={"orientation": "h", "y": -0.3}, margin={"l": 10, "r": 10, "t": 40 if title else 10,
                                                                      "b": 10})
     return fig

@@ -25,7 +25,7 @@ from embeddings.progress import Progress, no_progress, stage
 from embeddings.space import EmbeddingSpace
 from embeddings.store.workspace import Workspace
 
-from .spaces import ADAPTER_FILES, adapt, is_image_space
+from .spaces import ADAPTER_FILES, adapt, is_image_space, with_embedder
 
 HOLD_OUT = 0.3
 EPOCHS = 60
@@ -123,7 +123,7 @@ def adapt_space(ws: Workspace, base: str, name: str, *, epochs: int = EPOCHS, ho
     progress(0.97, "Saving")
     saved = save_space(ws, adapted, name, extra_files=dict(zip(ADAPTER_FILES, (wi, wt))))
     progress(1.0, "Saved")
-    return saved
+    return with_embedder(ws, saved)
 
 
 @dataclass

@@ -98,7 +98,16 @@ def add_image_space(ws: Workspace, corpus: str, model: str, name: str, *, terms:
     progress(0.98, "Saving")
     saved = save_space(ws, space, name)
     progress(1.0, "Saved")
-    return saved
+    return with_embedder(ws, saved)
+
+
+def with_embedder(ws: Workspace, space: EmbeddingSpace) -> EmbeddingSpace:
+    """A space just saved, embedding new texts as a loaded one does."""
+    import dataclasses
+
+    from embeddings.store.space_store import KIND
+
+    return dataclasses.replace(space, embedder=clip_embedder(ws.get(KIND, space.id).path, space.provenance))
 
 
 def _images_in_batches(clip, corpus, docs, load_image, encode_images, progress: Progress) -> np.ndarray:

@@ -1,0 +1,106 @@
+"""The Images page's benchmarks and adapter (Before and after). Not a page."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from embeddings.figures.customise import loss_figure
+from embeddings.images import adapter as ad, bench
+from embeddings.text.corpus import get_corpus
+from pages.common import space, workspace
+from pages.ui.jobs import cancellable, flash, guard, progress_reporter
+from pages.ui.text import md, plotly_chart
+
+NUMBER = st.column_config.NumberColumn(format="%.3f")
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _benchmark(root: str, ids: tuple[str, ...], label: str | None, template: str):
+    spaces = {space(i).name: space(i) for i in ids}
+    corpus = get_corpus(workspace(), next(iter(spaces.values())).provenance["corpus_id"])
+    per_space = {n: bench.cross_modal(s, corpus) for n, s in spaces.items()}
+    shots = {n: bench.zero_shot(s, corpus, label, template=template) for n, s in spaces.items()} if label else {}
+    return bench.leaderboard(per_space, shots, spaces), bench.differences(per_space), shots
+
+
+def verdicts(diffs) -> pd.DataFrame:
+    return pd.DataFrame([{"comparison": f"{d.a} − {d.b}", "direction": d.task, "Δ nDCG@10": d.difference,
+                          "low": d.low, "high": d.high, "verdict": d.verdict} for d in diffs])
+
+
+def bench_view(corpus, choices: dict[str, str]) -> None:
+    """Cross-modal retrieval of each chosen space, zero-shot against a linear probe, paired verdicts."""
+    names = st.multiselect("Spaces", list(choices), default=list(choices)[:3], key="im_bench_spaces")
+    c1, c2 = st.columns([1, 2])
+    labels = corpus.label_columns()
+    label = c1.selectbox("Label column (zero-shot and probe)", [None, *labels], index=1 if labels else 0,
+                         key="im_label", format_func=lambda x: "none" if x is None else x)
+    template = c2.text_input("Zero-shot template", value=bench.TEMPLATE, key="im_template", max_chars=200)
+    if not names:
+        return
+    with guard("the benchmark"):
+        board, diffs, shots = _benchmark(str(workspace().root), tuple(choices[n] for n in names), label, template)
+        counts = [c for c in board.columns if c.endswith(("queries", "images"))]
+        st.dataframe(board.drop(columns=counts), hide_index=True, width="stretch", column_config={
+            c: NUMBER for c in board.columns if "nDCG" in c or "R@1" in c or "acc" in c} | {
+            "images/s": st.column_config.NumberColumn(format="%.0f"), "space": st.column_config.TextColumn(width=140)})
+        n = board.iloc[0]
+        st.caption(f"n: {n['i→c queries']:,} image queries over the captions (i→c), {n['c→i queries']:,} distinct "
+                   "captions over the images (c→i; images sharing a caption are all relevant)"
+                   + (f", {n['test images']:,} held-out images for zero-shot and the probe" if shots else "")
+                   + ". Only captions you gave count.")
+        if diffs:
+            st.markdown("**Paired verdicts** (bootstrap over the same queries)")
+            st.dataframe(verdicts(diffs), hide_index=True, width="stretch",
+                         column_config={c: NUMBER for c in ("Δ nDCG@10", "low", "high")})
+        for name, z in shots.items():
+            d = z.difference()
+            st.markdown(f"**{md(name)}**: linear probe {z.probe.mean():.3f} against zero-shot {z.zero_shot.mean():.3f} "
+                        f"accuracy on the same {z.n_test:,} held-out images ({len(z.classes)} classes): "
+                        f"{md(d.verdict)} ({d.difference:+.3f}, {d.low:+.3f} to {d.high:+.3f}).")
+            st.caption(f"The probe: logistic regression on {z.n_train:,} images, C = {z.chosen_c:g} chosen by "
+                       f"cross-validation on them. Zero-shot: “{md(template)}” per label. Macro-F1: probe "
+                       f"{z.macro_f1['linear probe']:.3f}, zero-shot {z.macro_f1['zero-shot']:.3f}.")
+
+
+def adapt_view(bases: dict[str, str]) -> None:
+    """Train an adapter on the corpus's pairs; then Before and after on the held-out pairs."""
+    st.caption("An adapter on frozen vectors: two linear maps (images, texts) trained with CLIP's contrastive loss "
+               "on your pairs. The encoder's weights do not change. Pairs are split by caption: no held-out image "
+               "or caption is trained on.")
+    if bases:
+        with st.form("im_adapt", border=True):
+            c1, c2, c3 = st.columns([3, 3, 1])
+            base = c1.selectbox("Base space", list(bases), key="im_adapt_base")
+            name = c2.text_input("Name", value=f"{base}-adapted", key="im_adapt_name")
+            epochs = c3.number_input("Epochs", 1, 500, ad.EPOCHS, key="im_epochs")
+            go = st.form_submit_button("Train the adapter", icon=":material/tune:")
+        if go:
+            with guard("the adapter"), cancellable("im_adapt_job", "Training the adapter"):
+                progress, done = progress_reporter(f"Adapter on {base}")
+                try:
+                    made = ad.adapt_space(workspace(), bases[base], name, epochs=int(epochs), progress=progress)
+                finally:
+                    done()
+                flash(f"Trained {md(made.name)}.")
+                st.session_state["im_ba"] = made.name
+                st.rerun()
+    adapted = ad.adapted_spaces(workspace())
+    if not adapted:
+        return
+    pick = st.selectbox("Before and after", adapted, key="im_ba")
+    with guard("Before and after"):
+        ba = ad.adapter_before_after(workspace(), pick)
+        run = ba.run
+        cols = st.columns(len(ba.differences) or 1)
+        for col, d in zip(cols, ba.differences):
+            tuned = ba.per_space[ba.adapted][d.task][bench.MAIN].mean()
+            col.metric(f"nDCG@10 {d.task}, adapted", f"{tuned:.3f}", f"{d.difference:+.3f}")
+            col.caption(f"{md(d.verdict)}: {d.difference:+.3f} ({d.low:+.3f} to {d.high:+.3f}), "
+                        f"{len(ba.per_space[ba.adapted][d.task]):,} held-out queries")
+        st.caption(f"{run['train_pairs']:,} training pairs, {run['held_out_pairs']:,} held out (never trained on), "
+                   f"{run['epochs']} epochs in {run['seconds']:.1f} s; temperature {run['temperature']}, "
+                   f"pull to the identity {run['anchor']}.")
+        plotly_chart(loss_figure(pd.DataFrame(run["loss_curve"], columns=["step", "loss"]), "Training loss", "epoch"),
+                     width="stretch", key="im_loss")

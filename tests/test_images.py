@@ -1,0 +1,270 @@
+"""Images and text in one space (#31): image corpora under limits, a tiny CLIP built from a config
+(no download), cross-modal retrieval, zero-shot against a probe, the adapter, the pages.
+
+Every number is checked against a computation written here: ``transformers``' own
+``get_image_features`` / ``get_text_features``, retrieval metrics and accuracies by hand."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from embeddings.errors import InputError
+from embeddings.images.corpus import add_image_corpus, decode_upload, image_table, load_image
+from embeddings.readers import Limits
+from embeddings.store.workspace import Workspace
+from tests.tiny_clip import build_tiny_clip
+
+NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+N_DIGITS = 120
+
+
+def _png(array: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def digits_zip(n: int = N_DIGITS, *, extra: dict[str, bytes] | None = None) -> bytes:
+    """scikit-learn's digits as 32-px PNGs and its two sample photos as JPEGs, captioned from
+    the labels (in a captions.csv inside the zip)."""
+    from PIL import Image
+    from sklearn.datasets import load_digits, load_sample_images
+
+    d = load_digits()
+    buf, rows = io.BytesIO(), []
+    with zipfile.ZipFile(buf, "w") as z:
+        for i in range(n):
+            im = Image.fromarray((d.images[i] * 255 / 16).astype(np.uint8)).resize((32, 32), Image.NEAREST)
+            z.writestr(f"digits/digit_{i:04d}.png", _png(np.asarray(im)))
+            rows.append({"file": f"digit_{i:04d}.png", "caption": f"a handwritten digit {NAMES[d.target[i]]}",
+                         "label": NAMES[d.target[i]]})
+        for k, arr in enumerate(load_sample_images().images):
+            jpg = io.BytesIO()
+            Image.fromarray(arr).save(jpg, "JPEG")
+            z.writestr(f"photo_{k}.jpg", jpg.getvalue())
+        rows += [{"file": "photo_0.jpg", "caption": "a chinese temple", "label": "photo"},
+                 {"file": "photo_1.jpg", "caption": "a flower", "label": "photo"}]
+        for name, data in (extra or {}).items():
+            z.writestr(name, data)
+        s = io.StringIO()
+        w = csv.DictWriter(s, ["file", "caption", "label"])
+        w.writeheader()
+        w.writerows(rows)
+        z.writestr("captions.csv", s.getvalue())
+    return buf.getvalue()
+
+
+def _bomb() -> bytes:
+    """A PNG of 12,000 × 12,000 pixels (144 M) in a few kB: over Pillow's own bomb guard."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("1", (12_000, 12_000)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def clip_folder(tmp_path_factory):
+    return build_tiny_clip(tmp_path_factory.mktemp("tinyclip") / "model")
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory, clip_folder):
+    """A workspace with the digits corpus (and a bomb and a truncated file), its space and an adapter."""
+    from embeddings.images.adapter import adapt_space
+    from embeddings.images.spaces import add_image_space
+
+    ws = Workspace(tmp_path_factory.mktemp("images-ws"))
+    truncated = _png(np.full((32, 32), 200, np.uint8))[:60]
+    corpus, skipped = add_image_corpus(ws, "digits", "digits.zip",
+                                       digits_zip(extra={"bomb.png": _bomb(), "cut.png": truncated}))
+    space = add_image_space(ws, "digits", str(clip_folder), "tiny")
+    adapted = adapt_space(ws, "tiny", "tiny-adapted", epochs=30)
+    return ws, corpus, skipped, space, adapted
+
+
+def test_the_corpus_keeps_each_image_once_and_names_what_it_skipped(made):
+    ws, corpus, skipped, _, _ = made
+    table = image_table(corpus)
+    assert len(table) == N_DIGITS + 2 and table["caption_given"].all()
+    assert table.loc[table["file"] == "digit_0003.png", "caption"].item() == "a handwritten digit three"
+    assert corpus.label_columns() == ["label"]
+    assert sorted(s.split(":")[0] for s in skipped) == ["bomb.png", "cut.png"]
+    assert "decompression bomb" in next(s for s in skipped if s.startswith("bomb.png"))
+    assert np.asarray(load_image(corpus, 0)).shape == (32, 32, 3)
+    assert len(list((corpus.path / "thumbs").iterdir())) == len(table)
+
+
+def test_limits_thousands_of_tiny_files_and_nothing_half_saved(tmp_path):
+    ws = Workspace(tmp_path / "ws")
+    tiny = _png(np.zeros((2, 2), np.uint8))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for i in range(3000):
+            z.writestr(f"t{i}.png", tiny)
+    corpus, skipped = add_image_corpus(ws, "tiny", "tiny.zip", buf.getvalue())
+    assert len(image_table(corpus)) == 3000 and not skipped
+    assert corpus.stats["captioned"] == 0               # file names stand in, and say so
+    with pytest.raises(InputError, match="2,000 limit"):
+        add_image_corpus(ws, "too-many", "tiny.zip", buf.getvalue(), limits=Limits(max_zip_members=2000))
+    with pytest.raises(InputError, match="pixel limit"):
+        decode_upload("big.png", _png(np.zeros((300, 300), np.uint8)), Limits(max_image_pixels=50_000))
+    broken = io.BytesIO()
+    with zipfile.ZipFile(broken, "w") as z:
+        z.writestr("a.png", b"not a png")
+    with pytest.raises(InputError, match="a.png"):
+        add_image_corpus(ws, "broken", "broken.zip", broken.getvalue())
+    assert [c.name for c in __import__("embeddings.text.corpus", fromlist=["x"]).list_corpora(ws)] == ["tiny"]
+
+
+def test_a_captions_file_with_a_bad_line_is_refused_naming_it():
+    from embeddings.images.corpus import read_captions
+
+    with pytest.raises(InputError, match="line 3"):
+        read_captions("c.jsonl", b'{"file": "a.png", "caption": "x"}\n{"file": "b.png", "caption": "y"}\n{oops\n')
+    with pytest.raises(InputError, match="line 3"):
+        read_captions("c.csv", b"file,caption\na.png,x\nb.png,y,z\n")
+
+
+def test_vectors_equal_transformers_own_image_and_text_features(made, clip_folder):
+    import torch
+    from transformers import AutoTokenizer, CLIPImageProcessor, CLIPModel
+
+    _, corpus, _, space, _ = made
+    model = CLIPModel.from_pretrained(clip_folder).eval()
+    processor = CLIPImageProcessor.from_pretrained(clip_folder)
+    tokenizer = AutoTokenizer.from_pretrained(clip_folder)
+    table = image_table(corpus).head(8)
+    with torch.no_grad():
+        out = model.get_image_features(**processor(images=[load_image(corpus, d) for d in table["doc"]],
+                                                   return_tensors="pt"))
+        img = (out if torch.is_tensor(out) else out.pooler_output).numpy()
+        texts = ["a handwritten digit three", "a flower", "temple"]
+        out = model.get_text_features(**tokenizer(texts, padding=True, return_tensors="pt"))
+        txt = (out if torch.is_tensor(out) else out.pooler_output).numpy()
+    ours_img = space.vectors[[space.index[f] for f in table["file"]]]
+    ours_txt = space.vectors[[space.index[t] for t in texts]]
+    for ours, theirs in ((ours_img, img), (ours_txt, txt)):
+        cos = np.sum(ours * theirs, axis=1) / np.linalg.norm(theirs, axis=1)
+        assert cos.min() >= 0.9999
+    assert space.provenance["image_rows"] == N_DIGITS + 2
+    assert set(space.meta["modality"]) == {"image", "text"}
+
+
+def test_cross_modal_retrieval_equals_a_direct_computation(made):
+    from embeddings.images.bench import cross_modal
+
+    _, corpus, _, space, _ = made
+    got = cross_modal(space, corpus)
+    table = image_table(corpus)
+    v = space.vectors
+    captions = sorted(set(table["caption"]))
+    C = v[[space.index[c] for c in captions]]
+    r1, r10, ndcg = [], [], []
+    for f, cap in zip(table["file"], table["caption"]):
+        order = np.argsort(-(C @ v[space.index[f]]), kind="stable")
+        rank = int(np.flatnonzero(np.array(captions)[order] == cap)[0]) + 1
+        r1.append(rank == 1)
+        r10.append(rank <= 10)
+        ndcg.append(1 / np.log2(rank + 1) if rank <= 10 else 0.0)
+    i2c = got["image → caption"]
+    assert len(i2c) == len(table)
+    assert i2c["Recall@1"].mean() == pytest.approx(np.mean(r1))
+    assert i2c["Recall@10"].mean() == pytest.approx(np.mean(r10))
+    assert i2c["nDCG@10"].mean() == pytest.approx(np.mean(ndcg))
+    # caption → image: every image sharing the caption is relevant; nDCG against the ideal ranking
+    c2i = got["caption → image"].set_index("qid")
+    cap = "a handwritten digit three"
+    files = table["file"].tolist()
+    I = v[[space.index[f] for f in files]]
+    order = np.argsort(-(I @ v[space.index[cap]]), kind="stable")[:10]
+    gains = np.array([table["caption"].iat[i] == cap for i in order], float)
+    relevant = int((table["caption"] == cap).sum())
+    ideal = sum(1 / np.log2(r + 2) for r in range(min(10, relevant)))
+    assert c2i.loc[cap, "nDCG@10"] == pytest.approx(float(np.sum(gains / np.log2(np.arange(2, 12)))) / ideal)
+    assert c2i.loc[cap, "Recall@10"] == pytest.approx(gains.sum() / relevant)
+
+
+def test_zero_shot_and_the_probe_equal_a_direct_computation(made, clip_folder):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+
+    from embeddings.images.bench import TEST_SHARE, zero_shot
+    from embeddings.images.clip import encode_texts, load_clip
+
+    _, corpus, _, space, _ = made
+    z = zero_shot(space, corpus, "label", template="a picture of {label}")
+    table = image_table(corpus)
+    table = table[table["meta.label"] != "photo"]          # two images: too few for a train and a test split
+    X = space.vectors[[space.index[f] for f in table["file"]]]
+    y = table["meta.label"].to_numpy()
+    train, test = train_test_split(np.arange(len(y)), test_size=TEST_SHARE, stratify=y, random_state=0)
+    classes = sorted(set(y))
+    P = encode_texts(load_clip(clip_folder), [f"a picture of {c}" for c in classes])
+    guess = np.array(classes)[np.argmax(X[test] @ P.T, axis=1)]
+    assert z.classes == classes and z.n_test == len(test)
+    assert z.zero_shot.mean() == pytest.approx(np.mean(guess == y[test]))
+    probe = LogisticRegression(C=z.chosen_c, max_iter=2000).fit(X[train], y[train])
+    assert z.probe.mean() == pytest.approx(np.mean(probe.predict(X[test]) == y[test]))
+    d = z.difference()
+    assert d.difference == pytest.approx(z.probe.mean() - z.zero_shot.mean()) and d.low <= d.difference <= d.high
+
+
+def test_the_adapter_lowers_its_loss_and_never_trains_on_a_held_out_pair(made):
+    from embeddings.images.adapter import adapter_before_after
+    from embeddings.images.spaces import ADAPTER_FILES, adapt
+
+    ws, corpus, _, space, adapted = made
+    run = adapted.provenance["adapter"]
+    losses = [loss for _, loss in run["loss_curve"]]
+    assert losses[-1] < losses[0]
+    assert not set(run["held_out_docs"]) & set(run["train_docs"]) and run["held_out_docs"]
+    table = image_table(corpus).set_index("doc")
+    held_captions = set(table.loc[run["held_out_docs"], "caption"])
+    assert not held_captions & set(table.loc[run["train_docs"], "caption"])      # split by caption
+    # the saved maps applied to the base give the adapted vectors, and a new text goes through both
+    folder = ws.get("space", adapted.id).path
+    wi, wt = (np.load(folder / f) for f in ADAPTER_FILES)
+    row = space.index["digit_0000.png"]
+    assert np.allclose(adapted.vectors[row], adapt(space.vectors[row:row + 1], wi)[0], atol=1e-5)
+    from embeddings.store.space_store import load_space
+
+    fresh = load_space(ws, "tiny-adapted")
+    assert np.allclose(fresh.embed(["a red cat"]), adapt(load_space(ws, "tiny").embed(["a red cat"]), wt), atol=1e-5)
+    ba = adapter_before_after(ws, "tiny-adapted")
+    for d in ba.differences:
+        n = len(ba.per_space["tiny"][d.task])
+        mine = ba.per_space["tiny-adapted"][d.task].set_index("qid")["nDCG@10"]
+        base = ba.per_space["tiny"][d.task].set_index("qid")["nDCG@10"]
+        assert d.difference == pytest.approx((mine - base.loc[mine.index]).mean()) and n >= 2
+    queries = set(ba.per_space["tiny"]["image → caption"]["qid"])
+    assert queries == set(table.loc[run["held_out_docs"], "file"])
+
+
+def test_the_cli_runs_the_whole_path(tmp_path, capsys, clip_folder):
+    from tests.conftest import run_cli
+
+    zip_path = tmp_path / "d.zip"
+    zip_path.write_bytes(digits_zip(40))
+    ws = str(tmp_path / "ws")
+    code, out, err = run_cli(capsys, "--workspace", ws, "images", "add", "d", str(zip_path), "--json")
+    assert code == 0, err
+    assert json.loads(out)["images"] == 42
+    code, out, err = run_cli(capsys, "--workspace", ws, "images", "space", "d", "--model", str(clip_folder),
+                             "--name", "t", "--json")
+    assert code == 0, err
+    code, out, err = run_cli(capsys, "--workspace", ws, "images", "bench", "t", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["leaderboard"][0]["i→c queries"] == 42
+    code, out, err = run_cli(capsys, "--workspace", ws, "images", "space", "d", "--model", str(tmp_path),
+                             "--name", "x")
+    assert code != 0 and "not an image-text model folder" in err
