@@ -184,8 +184,8 @@ def test_cross_modal_retrieval_equals_a_direct_computation(made):
     c2i = got["caption → image"].set_index("qid")
     cap = "a handwritten digit three"
     files = table["file"].tolist()
-    I = v[[space.index[f] for f in files]]
-    order = np.argsort(-(I @ v[space.index[cap]]), kind="stable")[:10]
+    images = v[[space.index[f] for f in files]]
+    order = np.argsort(-(images @ v[space.index[cap]]), kind="stable")[:10]
     gains = np.array([table["caption"].iat[i] == cap for i in order], float)
     relevant = int((table["caption"] == cap).sum())
     ideal = sum(1 / np.log2(r + 2) for r in range(min(10, relevant)))
