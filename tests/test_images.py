@@ -268,3 +268,110 @@ def test_the_cli_runs_the_whole_path(tmp_path, capsys, clip_folder):
     code, out, err = run_cli(capsys, "--workspace", ws, "images", "space", "d", "--model", str(tmp_path),
                              "--name", "x")
     assert code != 0 and "not an image-text model folder" in err
+
+
+def test_the_images_page_and_an_image_query_on_neighbours(made, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from embeddings.images.adapter import adapter_before_after
+    from tests.conftest import ROOT
+
+    ws, corpus, _, space, _ = made
+    monkeypatch.setenv("EMBEDDINGS_WORKSPACE", str(ws.root))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("pages/images.py").run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Images"] == f"{N_DIGITS + 2:,}" and metrics["Skipped"] == "2"
+    assert any("a handwritten digit" in c.value for c in at.caption)        # the grid's captions
+    at.segmented_control(key="im_section").set_value("Benchmarks").run()
+    assert not at.exception, at.exception
+    board = at.dataframe[0].value.set_index("space")
+    from embeddings.images.bench import cross_modal, trained_on
+
+    # the images the adapter trained on are left out for both spaces, and the page says so
+    left_out = trained_on([space, made[4]])
+    assert left_out == set(made[4].provenance["adapter"]["train_docs"])
+    expected = cross_modal(space, corpus, exclude=left_out)["image → caption"]
+    assert board.loc["tiny", "i→c nDCG"] == pytest.approx(expected["nDCG@10"].mean())
+    assert any(f"{len(expected):,} image queries" in c.value and f"the {len(left_out):,} images an adapter" in c.value
+               for c in at.caption)
+    assert any("linear probe" in m.value and "held-out images" in m.value for m in at.markdown)
+    at.segmented_control(key="im_section").set_value("Adapt").run()
+    assert not at.exception, at.exception
+    ba = adapter_before_after(ws, "tiny-adapted")
+    d = ba.differences[0]
+    metric = next(m for m in at.metric if m.label == f"nDCG@10 {d.task}, adapted")
+    assert metric.delta == f"{d.difference:+.3f}"
+    # Neighbours: an image of the corpus as the query, both kinds listed
+    at.switch_page("pages/neighbours.py")
+    at.query_params["spaces"] = "tiny"
+    at.run()
+    assert not at.exception, at.exception
+    at.radio(key="nb_im_kind").set_value("an image of the corpus").run()
+    assert not at.exception, at.exception
+    assert any("among the 10 nearest" in c.value for c in at.caption)
+
+
+@pytest.mark.browser
+def test_the_joint_map_shows_the_picked_image_and_neighbours_take_an_image(made, browser):
+    from playwright.sync_api import expect
+
+    from tests.conftest import (
+        ARTIFACTS,
+        AppServer,
+        assert_nothing_left_the_machine,
+        guarded_context,
+        layout_problems,
+        screenshot,
+        wait_for_app,
+    )
+
+    ws = made[0]
+    server = AppServer(ws.root, ARTIFACTS / "streamlit-images.log")
+    context = guarded_context(browser, viewport={"width": 1280, "height": 1000})
+    try:
+        pg = context.new_page()
+        errors: list[str] = []
+        pg.on("pageerror", lambda exc: errors.append(str(exc)))
+        pg.goto(f"{server.url}/projection?spaces=tiny&method=pca&pj_colour=metadata+column&pj_meta=modality")
+        wait_for_app(pg)
+        chart = pg.locator('[data-testid="stPlotlyChart"]').first
+        expect(chart.locator(".legendtext").filter(has_text="image")).to_have_count(1, timeout=120_000)
+        plot = chart.locator(".js-plotly-plot")
+        pos = plot.evaluate(r"""gd => { const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, all = [];
+            for (const t of gd._fullData) { if (!t.customdata) continue;
+              for (let i = 0; i < t.x.length; i++) all.push({x: xa._offset + xa.l2p(t.x[i]),
+                y: ya._offset + ya.l2p(t.y[i]), label: t.customdata[i][0]}); }
+            let best = null, room = -1;
+            for (const p of all) { if (!/\.(png|jpe?g)$/.test(p.label)) continue; let near = Infinity;
+              for (const q of all) if (q !== p) near = Math.min(near, Math.hypot(p.x - q.x, p.y - q.y));
+              if (near > room) { room = near; best = p; } }
+            return best; }""")
+        plot.scroll_into_view_if_needed()
+        box = plot.bounding_box()
+        pg.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
+        wait_for_app(pg)
+        expect(pg.locator('[data-testid="stImage"]').first).to_be_visible(timeout=60_000)
+        screenshot(pg, "images-map")
+        pg.goto(f"{server.url}/neighbours?spaces=tiny&q=flower")
+        wait_for_app(pg)
+        pg.get_by_text("an image of the corpus", exact=True).click()
+        wait_for_app(pg)
+        expect(pg.get_by_text("among the 10 nearest")).to_be_visible()
+        assert pg.locator('[data-testid="stImage"]').count() >= 2            # the query and its neighbours
+        screenshot(pg, "images-neighbours")
+        assert layout_problems(pg) == {}
+        pg.goto(f"{server.url}/images")
+        wait_for_app(pg)
+        pg.get_by_text("Benchmarks", exact=True).click()
+        wait_for_app(pg)
+        expect(pg.get_by_text("Paired verdicts")).to_be_visible()             # the base and its adapter
+        expect(pg.get_by_text("held-out images", exact=False).first).to_be_visible()
+        assert layout_problems(pg) == {}
+        screenshot(pg, "images-benchmarks")
+        assert errors == []
+    finally:
+        context.close()
+        server.stop()
+    assert_nothing_left_the_machine(context)

@@ -41,4 +41,4 @@ def build_tiny_clip(folder: Path | str, *, seed: int = 0, words: list[str] | Non
 
 
 if __name__ == "__main__":
-    print(build_tiny_clip(sys.argv[1]))
+    print(build_tiny_clip(sys.argv[1], seed=int(sys.argv[2]) if len(sys.argv) > 2 else 0))

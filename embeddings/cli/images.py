@@ -38,7 +38,7 @@ def cmd_space(ws, args) -> None:
 
 
 def cmd_bench(ws, args) -> None:
-    from embeddings.images.bench import DIRECTIONS, cross_modal, differences, leaderboard, zero_shot
+    from embeddings.images.bench import DIRECTIONS, cross_modal, differences, leaderboard, trained_on, zero_shot
     from embeddings.store.space_store import load_space
     from embeddings.text.corpus import get_corpus
 
@@ -47,22 +47,28 @@ def cmd_bench(ws, args) -> None:
     if len(corpora) != 1 or None in corpora:
         raise InputError("Compare image-text spaces of one image corpus (made with `images space`).")
     corpus = get_corpus(ws, corpora.pop())
-    per_space = {n: cross_modal(s, corpus) for n, s in spaces.items()}
-    shots = {n: zero_shot(s, corpus, args.label, template=args.template) for n, s in spaces.items()} \
-        if args.label else {}
+    left_out = trained_on(spaces.values())
+    per_space = {n: cross_modal(s, corpus, exclude=left_out) for n, s in spaces.items()}
+    shots = {n: zero_shot(s, corpus, args.label, template=args.template, exclude=left_out)
+             for n, s in spaces.items()} if args.label else {}
     board = leaderboard(per_space, shots, spaces)
     diffs = differences(per_space)
-    out = {"corpus": corpus.name, "leaderboard": board.to_dict("records"), "differences": [d.row() for d in diffs],
+    out = {"corpus": corpus.name, "left_out_trained_images": len(left_out), "leaderboard": board.to_dict("records"),
+           "differences": [d.row() for d in diffs],
            "zero_shot": {n: {"template": z.template, "test_images": z.n_test, "train_images": z.n_train,
-                             "chosen_C": z.chosen_c, "macro_f1": z.macro_f1, "probe_minus_zero_shot":
+                             "chosen_C": z.chosen_c, "macro_f1": z.macro_f1, "majority": {"label": z.majority[1], "accuracy":
+                             z.majority[0]}, "same_prompts": z.same_prompts, "probe_minus_zero_shot":
                              z.difference().row()} for n, z in shots.items()}}
-    lines = [f"{r['space']}: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
+    lines = [f"left out for every space: the {len(left_out):,} images an adapter trained on"] if left_out else []
+    lines += [f"{r['space']}: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
                                           for k, v in r.items() if k != "space" and v is not None)
              for r in out["leaderboard"]]
     lines += [f"{d.task}: {d.verdict} "
               f"({d.difference:+.3f}, {d.low:+.3f} to {d.high:+.3f})" for d in diffs]
     lines += [f"{n}: linear probe − zero-shot {z.difference().difference:+.3f} on {z.n_test:,} images: "
-              f"{z.difference().verdict}" for n, z in shots.items()]
+              f"{z.difference().verdict} (always {z.majority[1]!r}: {z.majority[0]:.3f})"
+              + (f"; {len(z.same_prompts)} labels' prompts embed alike: zero-shot cannot tell them apart"
+                 if z.same_prompts else "") for n, z in shots.items()]
     _emit(args, out, "\n".join(lines) or f"nothing to compare in {', '.join(DIRECTIONS)}")
 
 

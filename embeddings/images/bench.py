@@ -36,12 +36,22 @@ TEST_SHARE = 0.3
 PROBE_CS = (0.01, 0.1, 1.0, 10.0, 100.0)
 
 
-def pairs_of(space: EmbeddingSpace, corpus, docs=None) -> pd.DataFrame:
-    """``doc, image_row, caption_row`` for each image with a caption the user gave (of ``docs``)."""
+def trained_on(spaces) -> set[int]:
+    """The images any adapted space among ``spaces`` was trained on: left out of every space's
+    scores, so no space is scored on its own training pairs."""
+    out: set[int] = set()
+    for s in spaces:
+        out |= set((s.provenance.get("adapter") or {}).get("train_docs", []))
+    return out
+
+
+def pairs_of(space: EmbeddingSpace, corpus, docs=None, exclude=()) -> pd.DataFrame:
+    """``doc, image_row, caption_row`` for each image with a caption the user gave (of ``docs``,
+    without ``exclude``)."""
     from .corpus import image_table
 
     table = image_table(corpus)
-    table = table[table["caption_given"]]
+    table = table[table["caption_given"] & ~table["doc"].isin(set(exclude))]
     if docs is not None:
         table = table[table["doc"].isin(set(int(d) for d in docs))]
     index = {label: i for i, label in enumerate(space.labels)}
@@ -61,9 +71,10 @@ def _rank(queries: np.ndarray, candidates: np.ndarray, k: int = 10) -> np.ndarra
     return np.take_along_axis(top, order, axis=1)
 
 
-def cross_modal(space: EmbeddingSpace, corpus, docs=None) -> dict[str, pd.DataFrame]:
-    """Per-query metrics in both directions: ``{direction: frame of qid and METRICS}``."""
-    pairs = pairs_of(space, corpus, docs)
+def cross_modal(space: EmbeddingSpace, corpus, docs=None, exclude=()) -> dict[str, pd.DataFrame]:
+    """Per-query metrics in both directions: ``{direction: frame of qid and METRICS}``, over the
+    pairs of ``docs`` (default: all) without ``exclude``."""
+    pairs = pairs_of(space, corpus, docs, exclude)
     if len(pairs) < 2:
         raise InputError(f"{corpus.name} has {len(pairs)} image with a caption of its own here; retrieval needs "
                          "at least 2 (a captions file names each image and its caption).")
@@ -94,6 +105,10 @@ class ZeroShot:
     probe: np.ndarray                #: 1 where the probe is right, per test image
     chosen_c: float
     macro_f1: dict = field(default_factory=dict)
+    #: the accuracy of always answering the test split's most frequent label, and that label
+    majority: tuple[float, str] = (0.0, "")
+    #: labels whose prompts the model embeds to the same vector (its tokenizer knows none of their words)
+    same_prompts: list[str] = field(default_factory=list)
 
     def difference(self, confidence: float = CONFIDENCE) -> Difference:
         d = self.probe.astype(float) - self.zero_shot.astype(float)
@@ -103,8 +118,10 @@ class ZeroShot:
                           confidence)
 
 
-def zero_shot(space: EmbeddingSpace, corpus, label: str, *, template: str = TEMPLATE, seed: int = 0) -> ZeroShot:
-    """Zero-shot by label names against a linear probe, on the same held-out images."""
+def zero_shot(space: EmbeddingSpace, corpus, label: str, *, template: str = TEMPLATE, seed: int = 0,
+              exclude=()) -> ZeroShot:
+    """Zero-shot by label names against a linear probe, on the same held-out images (the images
+    of ``exclude`` take no part)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
     from sklearn.model_selection import GridSearchCV, train_test_split
@@ -119,7 +136,8 @@ def zero_shot(space: EmbeddingSpace, corpus, label: str, *, template: str = TEMP
         raise InputError(f"{corpus.name} has no column {label!r}; its label-like columns: "
                          f"{', '.join(corpus.label_columns()) or 'none'}.")
     index = {lab: i for i, lab in enumerate(space.labels)}
-    table = table[table["file"].map(lambda f: f in index) & (table[column].astype(str).str.strip() != "")]
+    table = table[table["file"].map(lambda f: f in index) & (table[column].astype(str).str.strip() != "")
+                  & ~table["doc"].isin(set(exclude))]
     counts = table[column].value_counts()
     table = table[table[column].isin(counts[counts >= 3].index)]      # a class needs train and test images
     classes = sorted(table[column].unique())
@@ -133,6 +151,8 @@ def zero_shot(space: EmbeddingSpace, corpus, label: str, *, template: str = TEMP
         raise InputError(f"{space.name} cannot embed the label prompts (its model is not available).")
     P = np.asarray(space.embed(prompts), dtype=np.float32)
     guess = np.array(classes)[np.argmax(X[test] @ P.T, axis=1)]
+    twins = (P @ P.T > 1 - 1e-6) & ~np.eye(len(classes), dtype=bool)
+    top = pd.Series(y[test]).value_counts()
     folds = int(min(5, pd.Series(y[train]).value_counts().min()))
     probe = GridSearchCV(LogisticRegression(max_iter=2000), {"C": list(PROBE_CS)}, cv=max(2, folds),
                          scoring="accuracy").fit(X[train], y[train])
@@ -142,7 +162,9 @@ def zero_shot(space: EmbeddingSpace, corpus, label: str, *, template: str = TEMP
                     (guess == truth).astype(np.int8), (predicted == truth).astype(np.int8),
                     float(probe.best_params_["C"]),
                     {"zero-shot": float(f1_score(truth, guess, average="macro")),
-                     "linear probe": float(f1_score(truth, predicted, average="macro"))})
+                     "linear probe": float(f1_score(truth, predicted, average="macro"))},
+                    (float(top.iloc[0] / len(test)), str(top.index[0])),
+                    [c for c, t in zip(classes, twins.any(axis=1)) if t])
 
 
 def differences(per_space: dict[str, dict[str, pd.DataFrame]], metric: str = MAIN,
@@ -184,8 +206,10 @@ def leaderboard(per_space: dict[str, dict[str, pd.DataFrame]], shots: dict[str, 
         if shot is not None:
             row["zero-shot acc"] = float(shot.zero_shot.mean())
             row["probe acc"] = float(shot.probe.mean())
+            row["majority acc"] = shot.majority[0]
             row["test images"] = shot.n_test
         row["images/s"] = p.get("images_per_second")
+        row["model MB"] = round(p["model_bytes"] / 1e6, 1) if p.get("model_bytes") else None
         row["dim"] = spaces[name].dim
         rows.append(row)
     return pd.DataFrame(rows)

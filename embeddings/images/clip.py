@@ -66,6 +66,12 @@ class Clip:
         c = self.model.config
         return int(getattr(c, "projection_dim", None) or c.text_config.hidden_size)
 
+    def weight_bytes(self) -> int:
+        """The size of the folder's weights files (the model's size on disk)."""
+        from embeddings.store.model_folders import WEIGHTS, check_folder
+
+        return sum(f.stat().st_size for rel, f in check_folder(self.path).items() if rel.lower().endswith(WEIGHTS))
+
     def card(self) -> dict:
         from embeddings.models.hf_folder import model_card
 

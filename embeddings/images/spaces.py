@@ -91,7 +91,7 @@ def add_image_space(ws: Workspace, corpus: str, model: str, name: str, *, terms:
                   "model_path": str(clip.path), "corpus_id": c.id, "corpus": c.name, "dim": clip.dim,
                   "image_rows": int(is_image.sum()), "seconds": round(time.perf_counter() - started, 3),
                   "images_per_second": round(len(docs) / image_seconds, 2) if image_seconds > 0 else None,
-                  "card": clip.card()}
+                  "model_bytes": clip.weight_bytes(), "card": clip.card()}
     space = EmbeddingSpace.from_arrays(name, rows["label"].tolist(), vectors, normalised=True,
                                        meta=rows.drop(columns=["label", "frequency"]),
                                        frequency=rows["frequency"].to_numpy(), provenance=provenance)

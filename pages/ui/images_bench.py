@@ -13,15 +13,20 @@ from pages.ui.jobs import cancellable, flash, guard, progress_reporter
 from pages.ui.text import md, plotly_chart
 
 NUMBER = st.column_config.NumberColumn(format="%.3f")
+#: the leaderboard's headers, short enough for 1,280 px (the caption says they are accuracies)
+SHORT = {"zero-shot acc": "zero-shot", "probe acc": "probe", "majority acc": "majority", "i→c nDCG@10": "i→c nDCG",
+         "c→i nDCG@10": "c→i nDCG"}
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _benchmark(root: str, ids: tuple[str, ...], label: str | None, template: str):
     spaces = {space(i).name: space(i) for i in ids}
     corpus = get_corpus(workspace(), next(iter(spaces.values())).provenance["corpus_id"])
-    per_space = {n: bench.cross_modal(s, corpus) for n, s in spaces.items()}
-    shots = {n: bench.zero_shot(s, corpus, label, template=template) for n, s in spaces.items()} if label else {}
-    return bench.leaderboard(per_space, shots, spaces), bench.differences(per_space), shots
+    left_out = bench.trained_on(spaces.values())
+    per_space = {n: bench.cross_modal(s, corpus, exclude=left_out) for n, s in spaces.items()}
+    shots = {n: bench.zero_shot(s, corpus, label, template=template, exclude=left_out)
+             for n, s in spaces.items()} if label else {}
+    return bench.leaderboard(per_space, shots, spaces), bench.differences(per_space), shots, len(left_out)
 
 
 def verdicts(diffs) -> pd.DataFrame:
@@ -40,16 +45,23 @@ def bench_view(corpus, choices: dict[str, str]) -> None:
     if not names:
         return
     with guard("the benchmark"):
-        board, diffs, shots = _benchmark(str(workspace().root), tuple(choices[n] for n in names), label, template)
+        board, diffs, shots, left_out = _benchmark(str(workspace().root), tuple(choices[n] for n in names), label, template)
         counts = [c for c in board.columns if c.endswith(("queries", "images"))]
-        st.dataframe(board.drop(columns=counts), hide_index=True, width="stretch", column_config={
-            c: NUMBER for c in board.columns if "nDCG" in c or "R@1" in c or "acc" in c} | {
-            "images/s": st.column_config.NumberColumn(format="%.0f"), "space": st.column_config.TextColumn(width=140)})
+        shown = board.drop(columns=[*counts, "dim"]).rename(columns=SHORT)
+        st.dataframe(shown, hide_index=True, width="stretch", column_config={
+            c: st.column_config.NumberColumn(format="%.3f", width=72) for c in shown.columns if c != "space"} | {
+            "images/s": st.column_config.NumberColumn(format="%.0f", width=72),
+            "model MB": st.column_config.NumberColumn(format="%.1f", width=72),
+            "space": st.column_config.TextColumn(width=140)})
         n = board.iloc[0]
-        st.caption(f"n: {n['i→c queries']:,} image queries over the captions (i→c), {n['c→i queries']:,} distinct "
+        st.caption(f"nDCG at 10. n: {n['i→c queries']:,} image queries over the captions (i→c), {n['c→i queries']:,} distinct "
                    "captions over the images (c→i; images sharing a caption are all relevant)"
-                   + (f", {n['test images']:,} held-out images for zero-shot and the probe" if shots else "")
-                   + ". Only captions you gave count.")
+                   + (f"; accuracy of zero-shot, the probe and always answering the most frequent label on "
+                      f"{n['test images']:,} held-out images" if shots else "")
+                   + ". Only captions you gave count"
+                   + (f"; the {left_out:,} images an adapter among these spaces trained on are left out for every "
+                      "space" if left_out else "") + ". Dimensions: "
+                   + ", ".join(f"{md(r.space)} {r.dim}" for r in board.itertuples()) + ".")
         if diffs:
             st.markdown("**Paired verdicts** (bootstrap over the same queries)")
             st.dataframe(verdicts(diffs), hide_index=True, width="stretch",
@@ -61,7 +73,12 @@ def bench_view(corpus, choices: dict[str, str]) -> None:
                         f"{md(d.verdict)} ({d.difference:+.3f}, {d.low:+.3f} to {d.high:+.3f}).")
             st.caption(f"The probe: logistic regression on {z.n_train:,} images, C = {z.chosen_c:g} chosen by "
                        f"cross-validation on them. Zero-shot: “{md(template)}” per label. Macro-F1: probe "
-                       f"{z.macro_f1['linear probe']:.3f}, zero-shot {z.macro_f1['zero-shot']:.3f}.")
+                       f"{z.macro_f1['linear probe']:.3f}, zero-shot {z.macro_f1['zero-shot']:.3f}. Always answering "
+                       f"“{md(z.majority[1])}” scores {z.majority[0]:.3f}.")
+            if z.same_prompts:
+                st.warning(f"{len(z.same_prompts)} labels' prompts get the same vector ({md(', '.join(z.same_prompts[:8]))}"
+                           "): the model's tokenizer knows none of their words, so zero-shot cannot tell them apart.",
+                           icon=":material/warning:")
 
 
 def adapt_view(bases: dict[str, str]) -> None:
