@@ -169,6 +169,8 @@ def card_facts(provenance: dict) -> dict[str, str | None]:
         "Architecture": card.get("architecture"),
         "Parameters": f"{card['parameters']:,}" if card.get("parameters") else None,
         "Window": f"{card['max_length']:,} tokens" if card.get("max_length") else None,
+        "Images": f"{card['image_size']} × {card['image_size']} px, then the model's image projection"
+                  if card.get("image_size") else None,
         "Pooling": f"{pooling}, {'normalised' if card.get('normalised', True) else 'not normalised'}" if pooling else None,
         "Prompts": "; ".join(f"{k}: {v!r}" for k, v in prompts.items()) or None,
         "Licence": f"{licence['file']}: {licence['first_line']}" if licence else None,

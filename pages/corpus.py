@@ -6,12 +6,14 @@ import streamlit as st
 from embeddings.demo import opening_corpus
 from embeddings.display import plural
 from embeddings.figures import length_histogram, zipf_figure
+from embeddings.images.corpus import is_image_corpus
 from embeddings.text.corpus import delete_corpus, rename_corpus
 from embeddings.text.preprocess import SCORER_NAMES
 from pages.common import corpora, corpus_tables
 from pages.ui.corpus_add import INSPECT_KEY, add_corpus_tabs, preprocessing_options
 from pages.ui.defaults import SELECTED_CORPUS
 from pages.ui.head import open_page
+from pages.ui.images_views import corpus_view
 from pages.ui.jobs import guard
 from pages.ui.text import fmt_int, md, plotly_chart
 
@@ -80,6 +82,9 @@ m[2].metric("Tokens", fmt_int(stats["tokens"]))
 m[3].metric("Vocabulary", fmt_int(stats["vocabulary"]))
 m[4].metric("Type/token ratio", f"{stats['type_token_ratio']:.3f}",
             help="Distinct terms / tokens. Falls as a corpus grows; compare corpora of similar size.")
+if is_image_corpus(corpus):      # its documents are the images' captions; the Images page does the rest
+    st.markdown("**Images**, each document's caption below it")
+    corpus_view(corpus)
 
 left, right = st.columns(2)
 with left:

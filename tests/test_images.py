@@ -125,6 +125,17 @@ def test_limits_thousands_of_tiny_files_and_nothing_half_saved(tmp_path):
     assert [c.name for c in __import__("embeddings.text.corpus", fromlist=["x"]).list_corpora(ws)] == ["tiny"]
 
 
+def test_a_zip_of_images_added_as_text_points_to_the_images_page(tmp_path):
+    from embeddings.readers import Source
+    from embeddings.text.corpus import add_corpus
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("a.png", _png(np.zeros((4, 4), np.uint8)))
+    with pytest.raises(InputError, match="Images page"):
+        add_corpus(Workspace(tmp_path), "x", sources=[Source("pics.zip", buf.getvalue())])
+
+
 def test_a_captions_file_with_a_bad_line_is_refused_naming_it():
     from embeddings.images.corpus import read_captions
 
@@ -156,6 +167,7 @@ def test_vectors_equal_transformers_own_image_and_text_features(made, clip_folde
         cos = np.sum(ours * theirs, axis=1) / np.linalg.norm(theirs, axis=1)
         assert cos.min() >= 0.9999
     assert space.provenance["image_rows"] == N_DIGITS + 2
+    assert made[0].get("space", "tiny").summary["can_embed"] is True          # texts, through its model
     assert set(space.meta["modality"]) == {"image", "text"}
 
 

@@ -156,7 +156,7 @@ BAD_INPUTS = {
     "zip with ../": ("evil.zip", make_zip({"ok.txt": b"fine", "../escape.txt": b"bad"}), "unsafe path"),
     "zip with absolute path": ("evil2.zip", make_zip({"/etc/passwd.txt": b"bad"}), "unsafe path"),
     "corrupt zip": ("broken.zip", b"PK\x05\x06" + b"\x00" * 10, "not a readable zip"),
-    "zip of nothing readable": ("empty.zip", make_zip({"a.png": b"\x89PNG"}), "no readable text"),
+    "zip of nothing readable": ("empty.zip", make_zip({"a.png": b"\x89PNG"}), "no text: add it on the Images page"),
     "empty csv": ("e.csv", b"text\n", "no rows"),
 }
 

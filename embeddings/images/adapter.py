@@ -25,7 +25,7 @@ from embeddings.progress import Progress, no_progress, stage
 from embeddings.space import EmbeddingSpace
 from embeddings.store.workspace import Workspace
 
-from .spaces import ADAPTER_FILES, adapt, is_image_space, with_embedder
+from .spaces import ADAPTER_FILES, adapt, clip_embedder, is_image_space, with_embedder
 
 HOLD_OUT = 0.3
 EPOCHS = 60
@@ -119,7 +119,7 @@ def adapt_space(ws: Workspace, base: str, name: str, *, epochs: int = EPOCHS, ho
     provenance = {**{k: v_ for k, v_ in space.provenance.items() if k not in ("created_at",)},
                   "adapter": run, "parent": space.id}
     adapted = EmbeddingSpace.from_arrays(name, space.labels, vectors, normalised=True, meta=space.meta,
-                                         provenance=provenance)
+                                         provenance=provenance, embedder=clip_embedder(None, provenance, (wi, wt)))
     progress(0.97, "Saving")
     saved = save_space(ws, adapted, name, extra_files=dict(zip(ADAPTER_FILES, (wi, wt))))
     progress(1.0, "Saved")

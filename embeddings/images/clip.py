@@ -76,6 +76,8 @@ class Clip:
         from embeddings.models.hf_folder import model_card
 
         card = model_card(self.path)
+        card.pop("pooling", None)              # a text encoder's reading: CLIP has its own projections
+        card.pop("normalised", None)
         vision = self.model.config.vision_config
         card.update({"folder_kind": "image-text (transformers)", "parameters":
                      int(sum(p.numel() for p in self.model.parameters())), "dim": self.dim,

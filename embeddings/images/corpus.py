@@ -34,12 +34,11 @@ from embeddings.errors import InputError
 from embeddings.progress import Progress, no_progress
 from embeddings.readers import Document, FileInfo, Limits
 from embeddings.readers.archive import open_archive
+from embeddings.readers.base import IMAGE_TYPES
 from embeddings.store.workspace import Workspace
 from embeddings.text.corpus import KIND, Corpus, get_corpus
 from embeddings.text.preprocess import Preprocessing
 
-#: the image types read, by extension, and the Pillow decoders offered for them
-IMAGE_TYPES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".gif": "GIF"}
 CAPTION_TYPES = (".csv", ".tsv", ".jsonl")
 #: the columns a captions file may name its image and its caption with (first found wins)
 FILE_COLUMNS = ("file", "file_name", "filename", "image", "path")
@@ -202,7 +201,8 @@ def add_image_corpus(ws: Workspace, name: str, zip_name: str, zip_data: bytes, *
             for f in missing:
                 skipped.add(f, "captioned, but not in the zip")
         prep = Preprocessing(boilerplate=False, sentences=False)     # captions repeat by design
-        info = FileInfo(file=zip_name, format="zip", bytes=len(zip_data), documents=len(docs))
+        info = FileInfo(file=zip_name, format="zip", bytes=len(zip_data), documents=len(docs),
+                        skipped=len(skipped.items))
         stats = write_corpus(folder, docs, [info], prep, lambda f, msg: progress(0.8 + 0.2 * f, msg))
         pd.DataFrame(rows).to_parquet(folder / TABLE, index=False)
         given = sum(r["caption_given"] for r in rows)

@@ -94,7 +94,8 @@ def add_image_space(ws: Workspace, corpus: str, model: str, name: str, *, terms:
                   "model_bytes": clip.weight_bytes(), "card": clip.card()}
     space = EmbeddingSpace.from_arrays(name, rows["label"].tolist(), vectors, normalised=True,
                                        meta=rows.drop(columns=["label", "frequency"]),
-                                       frequency=rows["frequency"].to_numpy(), provenance=provenance)
+                                       frequency=rows["frequency"].to_numpy(), provenance=provenance,
+                                       embedder=clip_embedder(None, provenance))
     progress(0.98, "Saving")
     saved = save_space(ws, space, name)
     progress(1.0, "Saved")
@@ -136,11 +137,11 @@ def adapt(vectors: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return (out / np.where(norms == 0, 1, norms)).astype(np.float32)
 
 
-def clip_embedder(folder: Path, provenance: dict):
-    """The saved space's text embedder (its model, then its adapter if it has one)."""
+def clip_embedder(folder: Path | None, provenance: dict, maps: tuple[np.ndarray, np.ndarray] | None = None):
+    """The space's text embedder: its model, then its adapter (saved in ``folder``, or ``maps``)."""
     from .clip import encode_texts, load_clip
 
-    maps = _adapter(folder)
+    maps = maps if maps is not None else _adapter(folder)
 
     def embed(texts: list[str]) -> np.ndarray:
         vectors = encode_texts(load_clip(provenance["model_path"]), list(texts))

@@ -11,7 +11,7 @@ import zipfile
 from collections.abc import Callable
 
 from ..errors import InputError
-from .base import FORMATS, MB, Document, FileInfo, Limits, Source, _first_line, _size
+from .base import FORMATS, IMAGE_TYPES, MB, Document, FileInfo, Limits, Source, _first_line, _size
 
 #: how a zip reads each of its members: :func:`embeddings.readers.read_source`
 ReadSource = Callable[[Source, Limits], tuple[list[Document], list[FileInfo]]]
@@ -90,6 +90,11 @@ def read_zip(src: Source, info: FileInfo, limits: Limits, read_source: ReadSourc
         docs.extend(inner_docs)
         infos.extend(inner_infos)
     if not docs:
+        images = sum(os.path.splitext(f.split(" (")[0].lower())[1] in IMAGE_TYPES
+                     for f in skipped)
+        if images:
+            raise InputError(f"{src.name} holds {images:,} image{'s' if images != 1 else ''} and no text: add it on the Images page "
+                             "(or with `images add`), which reads images and their captions.")
         why = f" (skipped: {', '.join(skipped[:5])})" if skipped else ""
         raise InputError(f"{src.name} holds no readable text files{why}.")
     info.documents = len(docs)

@@ -37,6 +37,11 @@ REFUSED = {".pkl", ".pickle", ".model", ".kv", ".npy", ".npz", ".joblib"}
 _TEXT_FIELD_GUESSES = ("text", "body", "content", "abstract", "document", "sentence", "review", "description")
 
 
+#: the image types an image corpus reads (:mod:`embeddings.images.corpus`), by extension, with the
+#: Pillow decoder offered for each; a text upload holding only these points there
+IMAGE_TYPES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".gif": "GIF"}
+
+
 @dataclass(frozen=True)
 class Limits:
     """Size caps for what is read. The defaults follow Streamlit's 200 MB upload limit."""
