@@ -4,7 +4,7 @@ your own pairs, and an adapter trained on them (#31)."""
 import streamlit as st
 
 from embeddings.images.corpus import image_corpora
-from embeddings.images.spaces import FAMILY
+from embeddings.images.spaces import CUSTOMISED, FAMILY
 from embeddings.store.space_store import list_spaces
 from pages.common import workspace
 from pages.ui.images_bench import adapt_view, bench_view
@@ -32,7 +32,7 @@ chosen = c1.selectbox("Image corpus", names, key="im_corpus",
 corpus = next(c for c in corpora if c.name == chosen)
 spaces = [a for a in list_spaces(workspace()) if a.params.get("family") == FAMILY
           and a.params.get("corpus_id") == corpus.id]
-made = {a.name: a.id for a in spaces if not a.params.get("adapter")}
+made = {a.name: a.id for a in spaces if not a.params.get(CUSTOMISED)}
 every = {a.name: a.id for a in spaces}
 c2.caption(f"{len(made):,} image-text space{'s' if len(made) != 1 else ''} of {md(corpus.name)}"
            + (f", {len(every) - len(made):,} adapted" if len(every) > len(made) else "") + ".")

@@ -235,7 +235,7 @@ def test_the_adapter_lowers_its_loss_and_never_trains_on_a_held_out_pair(made):
     from embeddings.images.spaces import ADAPTER_FILES, adapt
 
     ws, corpus, _, space, adapted = made
-    run = adapted.provenance["adapter"]
+    run = adapted.provenance["customised"]
     losses = [loss for _, loss in run["loss_curve"]]
     assert losses[-1] < losses[0]
     assert not set(run["held_out_docs"]) & set(run["train_docs"]) and run["held_out_docs"]
@@ -303,7 +303,7 @@ def test_the_images_page_and_an_image_query_on_neighbours(made, monkeypatch):
 
     # the images the adapter trained on are left out for both spaces, and the page says so
     left_out = trained_on([space, made[4]])
-    assert left_out == set(made[4].provenance["adapter"]["train_docs"])
+    assert left_out == set(made[4].provenance["customised"]["train_docs"])
     expected = cross_modal(space, corpus, exclude=left_out)["image → caption"]
     assert board.loc["tiny", "i→c nDCG"] == pytest.approx(expected["nDCG@10"].mean())
     assert any(f"{len(expected):,} image queries" in c.value and f"the {len(left_out):,} images an adapter" in c.value
@@ -387,3 +387,43 @@ def test_the_joint_map_shows_the_picked_image_and_neighbours_take_an_image(made,
         context.close()
         server.stop()
     assert_nothing_left_the_machine(context)
+
+
+def _symmetric_loss(images: np.ndarray, captions: np.ndarray, scale: float = 20.0) -> float:
+    """CLIP's symmetric InfoNCE over all pairs at once (MultipleNegativesSymmetricRankingLoss's scale)."""
+    from scipy.special import log_softmax
+
+    logits = scale * images @ captions.T
+    n = np.arange(len(images))
+    return float(-(log_softmax(logits, axis=1)[n, n].mean() + log_softmax(logits.T, axis=1)[n, n].mean()) / 2)
+
+
+def test_a_fine_tune_of_the_encoder_learns_its_pairs_and_keeps_its_model(tmp_path, clip_folder):
+    import torch
+    from transformers import CLIPImageProcessor, CLIPModel
+
+    from embeddings.images.bench import pairs_of
+    from embeddings.images.finetune import finetune_clip
+    from embeddings.images.spaces import add_image_space
+
+    ws = Workspace(tmp_path / "ws")                 # its own: the page tests read the shared one
+    corpus, _ = add_image_corpus(ws, "digits", "digits.zip", digits_zip())
+    space = add_image_space(ws, "digits", str(clip_folder), "tiny")
+    tuned = finetune_clip(ws, "tiny", "tiny-tuned", epochs=4, learning_rate=2e-3, batch=16)
+    run = tuned.provenance["customised"]
+    assert run["method"] == "finetune" and not set(run["train_docs"]) & set(run["held_out_docs"])
+    pairs = pairs_of(space, corpus, run["train_docs"])
+    distinct = pairs.drop_duplicates("caption_row")                # one pair per caption: no false negatives
+    before = _symmetric_loss(space.vectors[distinct["image_row"]], space.vectors[distinct["caption_row"]])
+    after = _symmetric_loss(tuned.vectors[distinct["image_row"]], tuned.vectors[distinct["caption_row"]])
+    assert after < before
+    # the space's vectors are the saved model's own features
+    folder = ws.get("space", tuned.id).path / "model"
+    model = CLIPModel.from_pretrained(folder).eval()
+    table = image_table(corpus).head(4)
+    with torch.no_grad():
+        out = model.get_image_features(**CLIPImageProcessor.from_pretrained(folder)(
+            images=[load_image(corpus, d) for d in table["doc"]], return_tensors="pt"))
+    theirs = (out if torch.is_tensor(out) else out.pooler_output).numpy()
+    ours = tuned.vectors[[tuned.index[f] for f in table["file"]]]
+    assert (np.sum(ours * theirs, axis=1) / np.linalg.norm(theirs, axis=1)).min() >= 0.9999

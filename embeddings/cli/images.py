@@ -73,13 +73,19 @@ def cmd_bench(ws, args) -> None:
 
 
 def cmd_adapt(ws, args) -> None:
-    from embeddings.images.adapter import adapt_space, adapter_before_after
+    from embeddings.images.adapter import EPOCHS, adapt_space, adapter_before_after
+    from embeddings.images.finetune import EPOCHS as FT_EPOCHS, finetune_clip
+    from embeddings.images.spaces import CUSTOMISED
 
-    space = adapt_space(ws, args.base, args.name, epochs=args.epochs, seed=args.seed,
-                        progress=_progress_printer(args))
+    if args.method == "finetune":
+        space = finetune_clip(ws, args.base, args.name, epochs=args.epochs or FT_EPOCHS, seed=args.seed,
+                              progress=_progress_printer(args))
+    else:
+        space = adapt_space(ws, args.base, args.name, epochs=args.epochs or EPOCHS, seed=args.seed,
+                            progress=_progress_printer(args))
     ba = adapter_before_after(ws, space.name)
-    run = space.provenance["adapter"]
-    human = [f"adapted {space.name} from {run['base']}: {run['train_pairs']:,} training pairs, "
+    run = space.provenance[CUSTOMISED]
+    human = [f"{run['kind']}: {space.name} from {run['base']}: {run['train_pairs']:,} training pairs, "
              f"{run['held_out_pairs']:,} held out (split by caption), loss {run['loss_curve'][0][1]:.4f} → "
              f"{run['loss_curve'][-1][1]:.4f}"]
     human += [f"{d.task}: {d.verdict} ({d.difference:+.3f} nDCG@10, {d.low:+.3f} to {d.high:+.3f})"
@@ -90,6 +96,7 @@ def cmd_adapt(ws, args) -> None:
 def register(sub) -> None:
     from embeddings.images.adapter import EPOCHS
     from embeddings.images.bench import TEMPLATE
+    from embeddings.images.finetune import EPOCHS as FT_EPOCHS
     from embeddings.images.spaces import TERMS
 
     images = sub.add_parser("images", help="image corpora and image-text spaces (a local CLIP-family folder)")
@@ -109,8 +116,10 @@ def register(sub) -> None:
     b.add_argument("spaces", nargs="+")
     b.add_argument("--label", help="a label column for zero-shot and the linear probe")
     b.add_argument("--template", default=TEMPLATE, help=f"the zero-shot prompt (default {TEMPLATE!r})")
-    d = _command(isub, cmd_adapt, "adapt", help="a contrastive adapter on frozen vectors, trained on the pairs")
+    d = _command(isub, cmd_adapt, "adapt", help="customise on the corpus's pairs: a contrastive adapter on frozen "
+                 "vectors (seconds), or a fine-tune of the encoder (sentence-transformers' trainer)")
     d.add_argument("base")
     d.add_argument("--name", required=True)
-    d.add_argument("--epochs", type=int, default=EPOCHS)
+    d.add_argument("--method", choices=("adapter", "finetune"), default="adapter")
+    d.add_argument("--epochs", type=int, default=None, help=f"default {EPOCHS} for an adapter, {FT_EPOCHS} for a fine-tune")
     d.add_argument("--seed", type=int, default=0)

@@ -10,5 +10,7 @@
 - :mod:`.spaces`: the space of an image corpus under such a model (rows: images, captions, terms).
 - :mod:`.bench`: image → caption and caption → image retrieval, zero-shot classification against
   a linear probe, with paired verdicts.
-- :mod:`.adapter`: customising on the corpus's pairs: a contrastive adapter on frozen vectors.
+- :mod:`.adapter`: customising on the corpus's pairs: a contrastive adapter on frozen vectors, and
+  *Before and after* on the held-out pairs;
+- :mod:`.finetune`: the same pairs fine-tuning the encoder itself (sentence-transformers' trainer).
 """

@@ -25,7 +25,7 @@ from embeddings.progress import Progress, no_progress, stage
 from embeddings.space import EmbeddingSpace
 from embeddings.store.workspace import Workspace
 
-from .spaces import ADAPTER_FILES, adapt, clip_embedder, is_image_space, with_embedder
+from .spaces import ADAPTER_FILES, CUSTOMISED, adapt, clip_embedder, is_image_space, with_embedder
 
 HOLD_OUT = 0.3
 EPOCHS = 60
@@ -98,7 +98,7 @@ def adapt_space(ws: Workspace, base: str, name: str, *, epochs: int = EPOCHS, ho
 
     name = ws.check_new_name("space", name)
     space = load_space(ws, base)
-    if not is_image_space(space) or space.provenance.get("adapter"):
+    if not is_image_space(space) or space.provenance.get(CUSTOMISED):
         raise InputError(f"{space.name} is not an image-text space made by a model (adapt the space the model made).")
     corpus = get_corpus(ws, space.provenance["corpus_id"])
     pairs = pairs_of(space, corpus)
@@ -110,14 +110,14 @@ def adapt_space(ws: Workspace, base: str, name: str, *, epochs: int = EPOCHS, ho
     is_image = (space.meta["modality"] == "image").to_numpy()
     vectors = np.empty_like(v)
     vectors[is_image], vectors[~is_image] = adapt(v[is_image], wi), adapt(v[~is_image], wt)
-    run = {"base": space.name, "base_id": space.id, "kind": "linear adapter on frozen vectors",
+    run = {"base": space.name, "base_id": space.id, "method": "adapter", "kind": "linear adapter on frozen vectors",
            "split": "by caption", "train_pairs": len(train), "held_out_pairs": len(held),
            "held_out_docs": sorted(int(d) for d in held["doc"]), "train_docs": sorted(int(d) for d in train["doc"]),
            "epochs": epochs, "learning_rate": LEARNING_RATE, "temperature": TEMPERATURE, "anchor": ANCHOR,
            "seed": seed, "loss_curve": [[i + 1, round(x, 6)] for i, x in enumerate(curve)],
            "seconds": round(time.perf_counter() - started, 3)}
     provenance = {**{k: v_ for k, v_ in space.provenance.items() if k not in ("created_at",)},
-                  "adapter": run, "parent": space.id}
+                  CUSTOMISED: run, "parent": space.id}
     adapted = EmbeddingSpace.from_arrays(name, space.labels, vectors, normalised=True, meta=space.meta,
                                          provenance=provenance, embedder=clip_embedder(None, provenance, (wi, wt)))
     progress(0.97, "Saving")
@@ -143,16 +143,17 @@ class AdapterBeforeAfter:
 
 
 def adapter_before_after(ws: Workspace, adapted: str) -> AdapterBeforeAfter:
-    """Base against adapted on the held-out pairs (never trained on), both directions."""
+    """Base against a customised space (adapted, or fine-tuned by :mod:`.finetune`) on the
+    held-out pairs (never trained on), both directions."""
     from embeddings.store.space_store import load_space
     from embeddings.text.corpus import get_corpus
 
     from .bench import cross_modal, differences
 
     space = load_space(ws, adapted)
-    run = space.provenance.get("adapter")
+    run = space.provenance.get(CUSTOMISED)
     if not run:
-        raise InputError(f"{space.name} is not an adapted image-text space.")
+        raise InputError(f"{space.name} is not an image-text space customised on its pairs.")
     base = load_space(ws, run["base_id"])
     corpus = get_corpus(ws, space.provenance["corpus_id"])
     held = run["held_out_docs"]
@@ -163,4 +164,4 @@ def adapter_before_after(ws: Workspace, adapted: str) -> AdapterBeforeAfter:
 def adapted_spaces(ws: Workspace) -> list[str]:
     from embeddings.store.space_store import list_spaces
 
-    return [a.name for a in list_spaces(ws) if a.params.get("family") == "clip" and a.params.get("adapter")]
+    return [a.name for a in list_spaces(ws) if a.params.get("family") == "clip" and a.params.get(CUSTOMISED)]

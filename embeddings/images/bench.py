@@ -27,6 +27,8 @@ from embeddings.evaluate.ir import query_metrics
 from embeddings.evaluate.tasks import BOOTSTRAP, CONFIDENCE, Difference, bootstrap_interval
 from embeddings.space import EmbeddingSpace
 
+from .spaces import CUSTOMISED
+
 METRICS = ("Recall@1", "Recall@5", "Recall@10", "nDCG@10")
 MAIN = "nDCG@10"
 DIRECTIONS = ("image → caption", "caption → image")
@@ -41,7 +43,7 @@ def trained_on(spaces) -> set[int]:
     scores, so no space is scored on its own training pairs."""
     out: set[int] = set()
     for s in spaces:
-        out |= set((s.provenance.get("adapter") or {}).get("train_docs", []))
+        out |= set((s.provenance.get(CUSTOMISED) or {}).get("train_docs", []))
     return out
 
 

@@ -32,6 +32,8 @@ UNIT = "image+text"
 UNITS = ("image", "caption", "term")
 TERMS = 500
 ADAPTER_FILES = ("adapter_image.npy", "adapter_text.npy")
+#: the provenance key of a space customised on its corpus's pairs (an adapter or a fine-tune): the run
+CUSTOMISED = "customised"
 
 
 def is_image_space(space: EmbeddingSpace) -> bool:
@@ -82,7 +84,7 @@ def add_image_space(ws: Workspace, corpus: str, model: str, name: str, *, terms:
     is_image = (rows["modality"] == "image").to_numpy()
     started = time.perf_counter()
     docs = rows.loc[is_image, "doc"].tolist()
-    image_vectors = _images_in_batches(clip, c, docs, load_image, encode_images, stage(progress, 0.02, 0.8))
+    image_vectors = images_in_batches(clip, c, docs, load_image, encode_images, stage(progress, 0.02, 0.8))
     image_seconds = time.perf_counter() - started
     text_vectors = encode_texts(clip, rows.loc[~is_image, "label"].tolist(), progress=stage(progress, 0.8, 0.97))
     vectors = np.empty((len(rows), clip.dim), dtype=np.float32)
@@ -111,7 +113,7 @@ def with_embedder(ws: Workspace, space: EmbeddingSpace) -> EmbeddingSpace:
     return dataclasses.replace(space, embedder=clip_embedder(ws.get(KIND, space.id).path, space.provenance))
 
 
-def _images_in_batches(clip, corpus, docs, load_image, encode_images, progress: Progress) -> np.ndarray:
+def images_in_batches(clip, corpus, docs, load_image, encode_images, progress: Progress) -> np.ndarray:
     """Image vectors of ``docs``, decoding one batch at a time (memory: one batch of images)."""
     from .clip import IMAGE_BATCH
 
@@ -130,6 +132,12 @@ def _adapter(folder: Path | None) -> tuple[np.ndarray, np.ndarray] | None:
     return tuple(np.load(folder / f, allow_pickle=False) for f in ADAPTER_FILES)
 
 
+def model_folder(folder: Path | None, provenance: dict) -> str:
+    """The space's model: its own copy (a fine-tuned one keeps it in ``model/``), else the folder it names."""
+    own = folder / "model" if folder is not None else None
+    return str(own) if own is not None and own.is_dir() else provenance["model_path"]
+
+
 def adapt(vectors: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """Rows mapped by an adapter's matrix, normalised again."""
     out = vectors @ matrix
@@ -142,9 +150,10 @@ def clip_embedder(folder: Path | None, provenance: dict, maps: tuple[np.ndarray,
     from .clip import encode_texts, load_clip
 
     maps = maps if maps is not None else _adapter(folder)
+    model = model_folder(folder, provenance)
 
     def embed(texts: list[str]) -> np.ndarray:
-        vectors = encode_texts(load_clip(provenance["model_path"]), list(texts))
+        vectors = encode_texts(load_clip(model), list(texts))
         return adapt(vectors, maps[1]) if maps is not None else vectors
 
     return embed
@@ -158,8 +167,9 @@ def embed_images(ws: Workspace, space: EmbeddingSpace, images: list) -> np.ndarr
 
     if not is_image_space(space):
         raise InputError(f"{space.name} embeds no images; choose a space made by an image-text model.")
-    maps = _adapter(ws.get(KIND, space.id).path)
-    vectors = encode_images(load_clip(space.provenance["model_path"]), images)
+    folder = ws.get(KIND, space.id).path
+    maps = _adapter(folder)
+    vectors = encode_images(load_clip(model_folder(folder, space.provenance)), images)
     return adapt(vectors, maps[0]) if maps is not None else vectors
 
 

@@ -93,8 +93,8 @@ def read_zip(src: Source, info: FileInfo, limits: Limits, read_source: ReadSourc
         images = sum(os.path.splitext(f.split(" (")[0].lower())[1] in IMAGE_TYPES
                      for f in skipped)
         if images:
-            raise InputError(f"{src.name} holds {images:,} image{'s' if images != 1 else ''} and no text: add it on the Images page "
-                             "(or with `images add`), which reads images and their captions.")
+            raise InputError(f"{src.name} holds {images:,} image{'s' if images != 1 else ''} and no text: add it on the "
+                             "Images page (or with `images add`), which reads images and their captions.")
         why = f" (skipped: {', '.join(skipped[:5])})" if skipped else ""
         raise InputError(f"{src.name} holds no readable text files{why}.")
     info.documents = len(docs)

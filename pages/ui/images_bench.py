@@ -6,13 +6,18 @@ import pandas as pd
 import streamlit as st
 
 from embeddings.figures.customise import loss_figure
-from embeddings.images import adapter as ad, bench
+from embeddings.images import adapter as ad, bench, finetune as ft
 from embeddings.text.corpus import get_corpus
 from pages.common import space, workspace
 from pages.ui.jobs import cancellable, flash, guard, progress_reporter
 from pages.ui.text import md, plotly_chart
 
 NUMBER = st.column_config.NumberColumn(format="%.3f")
+HOW = {"Adapter on frozen vectors": "Two linear maps (images, texts) trained with CLIP's contrastive loss on your "
+       "pairs, in seconds; the encoder's weights do not change.",
+       "Fine-tune the encoder": "sentence-transformers' trainer with the symmetric contrastive loss on your pairs: "
+       "the encoder's weights change and every row is encoded again (minutes on a CPU for a real CLIP)."}
+HOW_HELP = "Try the adapter first: if it does not pay on the held-out pairs, a fine-tune may."
 #: the leaderboard's headers, short enough for 1,280 px (the caption says they are accuracies)
 SHORT = {"zero-shot acc": "zero-shot", "probe acc": "probe", "majority acc": "majority", "i→c nDCG@10": "i→c nDCG",
          "c→i nDCG@10": "c→i nDCG"}
@@ -83,21 +88,22 @@ def bench_view(corpus, choices: dict[str, str]) -> None:
 
 def adapt_view(bases: dict[str, str]) -> None:
     """Train an adapter on the corpus's pairs; then Before and after on the held-out pairs."""
-    st.caption("An adapter on frozen vectors: two linear maps (images, texts) trained with CLIP's contrastive loss "
-               "on your pairs. The encoder's weights do not change. Pairs are split by caption: no held-out image "
-               "or caption is trained on.")
+    how = st.radio("How", list(HOW), key="im_how", horizontal=True, help=HOW_HELP)
+    st.caption(HOW[how] + " Pairs are split by caption: no held-out image or caption is trained on.")
     if bases:
+        tune = how == "Fine-tune the encoder"
         with st.form("im_adapt", border=True):
             c1, c2, c3 = st.columns([3, 3, 1])
             base = c1.selectbox("Base space", list(bases), key="im_adapt_base")
-            name = c2.text_input("Name", value=f"{base}-adapted", key="im_adapt_name")
-            epochs = c3.number_input("Epochs", 1, 500, ad.EPOCHS, key="im_epochs")
-            go = st.form_submit_button("Train the adapter", icon=":material/tune:")
+            name = c2.text_input("Name", value=f"{base}-{'tuned' if tune else 'adapted'}", key="im_adapt_name")
+            epochs = c3.number_input("Epochs", 1, 500, ft.EPOCHS if tune else ad.EPOCHS, key=f"im_epochs_{tune}")
+            go = st.form_submit_button("Fine-tune" if tune else "Train the adapter", icon=":material/tune:")
         if go:
-            with guard("the adapter"), cancellable("im_adapt_job", "Training the adapter"):
-                progress, done = progress_reporter(f"Adapter on {base}")
+            with guard("the customisation"), cancellable("im_adapt_job", "Customising"):
+                progress, done = progress_reporter(f"{how} on {base}")
                 try:
-                    made = ad.adapt_space(workspace(), bases[base], name, epochs=int(epochs), progress=progress)
+                    run = ft.finetune_clip if tune else ad.adapt_space
+                    made = run(workspace(), bases[base], name, epochs=int(epochs), progress=progress)
                 finally:
                     done()
                 flash(f"Trained {md(made.name)}.")
@@ -116,8 +122,9 @@ def adapt_view(bases: dict[str, str]) -> None:
             col.metric(f"nDCG@10 {d.task}, adapted", f"{tuned:.3f}", f"{d.difference:+.3f}")
             col.caption(f"{md(d.verdict)}: {d.difference:+.3f} ({d.low:+.3f} to {d.high:+.3f}), "
                         f"{len(ba.per_space[ba.adapted][d.task]):,} held-out queries")
-        st.caption(f"{run['train_pairs']:,} training pairs, {run['held_out_pairs']:,} held out (never trained on), "
-                   f"{run['epochs']} epochs in {run['seconds']:.1f} s; temperature {run['temperature']}, "
-                   f"pull to the identity {run['anchor']}.")
-        plotly_chart(loss_figure(pd.DataFrame(run["loss_curve"], columns=["step", "loss"]), "Training loss", "epoch"),
-                     width="stretch", key="im_loss")
+        how = (f"temperature {run['temperature']}, pull to the identity {run['anchor']}" if run["method"] == "adapter"
+               else f"{run['steps']:,} steps of {run['batch_size']}, learning rate {run['learning_rate']:g}")
+        st.caption(f"{md(run['kind'].capitalize())}: {run['train_pairs']:,} training pairs, {run['held_out_pairs']:,} "
+                   f"held out (never trained on), {run['epochs']} epochs in {run['seconds']:.1f} s; {how}.")
+        plotly_chart(loss_figure(pd.DataFrame(run["loss_curve"], columns=["step", "loss"]), "Training loss",
+                                 "epoch" if run["method"] == "adapter" else "step"), width="stretch", key="im_loss")
