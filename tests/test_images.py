@@ -427,3 +427,25 @@ def test_a_fine_tune_of_the_encoder_learns_its_pairs_and_keeps_its_model(tmp_pat
     theirs = (out if torch.is_tensor(out) else out.pooler_output).numpy()
     ours = tuned.vectors[[tuned.index[f] for f in table["file"]]]
     assert (np.sum(ours * theirs, axis=1) / np.linalg.norm(theirs, axis=1)).min() >= 0.9999
+
+
+def test_a_sentence_transformers_clip_folder_loads_and_two_models_compare_on_shared_images(made, tmp_path):
+    """The layout sentence-transformers' own CLIP models ship in (``0_CLIPModel/`` under a
+    ``modules.json``) embeds as the plain folder does; two models of one corpus share the image
+    ids, so Compare reads them side by side."""
+    import shutil
+
+    from embeddings.analysis.neighbours import compare
+    from embeddings.images.spaces import add_image_space
+
+    ws, corpus, _, space, _ = made
+    st_folder = tmp_path / "st-clip"
+    shutil.copytree(build_tiny_clip(tmp_path / "other", seed=1), st_folder / "0_CLIPModel")
+    (st_folder / "modules.json").write_text(json.dumps(
+        [{"idx": 0, "name": "0", "path": "0_CLIPModel", "type": "sentence_transformers.models.CLIPModel"}]))
+    other = add_image_space(ws, "digits", str(st_folder), "tiny-seed1")
+    assert other.provenance["model_path"].endswith("0_CLIPModel")
+    assert not np.allclose(other.vectors[0], space.vectors[0])          # another model
+    c = compare(space, other, 5)
+    assert {"digit_0000.png", "photo_1.jpg"} <= set(c.shared) and len(c.shared) == len(space)
+    ws.delete("space", "tiny-seed1")                                   # the page tests read this workspace

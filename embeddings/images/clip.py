@@ -96,18 +96,39 @@ def _normalise(x: np.ndarray) -> np.ndarray:
     return (x / np.where(norms == 0, 1, norms)).astype(np.float32)
 
 
+def _inner(folder: Path) -> Path:
+    """Where the model's own files are: the folder, or for a sentence-transformers CLIP folder
+    (``modules.json`` naming a ``0_CLIPModel/``), the module's sub-folder."""
+    import json
+
+    if is_image_text_folder(folder) or not (folder / "modules.json").is_file():
+        return folder
+    try:
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return folder
+    for m in modules if isinstance(modules, list) else []:
+        sub = folder / str(m.get("path", "")) if isinstance(m, dict) else folder
+        if sub.resolve().is_relative_to(folder.resolve()) and is_image_text_folder(sub):
+            return sub
+    return folder
+
+
 def resolve_clip(path: str | Path) -> Path:
-    """A CLIP-family folder, checked and read as data; an InputError otherwise."""
+    """A CLIP-family folder (or a sentence-transformers folder holding one), checked and read as
+    data; an InputError otherwise. Returns the folder with the model's own files."""
     from embeddings.models.sentence import refuse_custom_code
     from embeddings.store.model_folders import check_folder
 
     folder = Path(path).expanduser()
     check_folder(folder)
-    if not is_image_text_folder(folder):
+    refuse_custom_code(folder)
+    inner = _inner(folder)
+    if not is_image_text_folder(inner):
         raise InputError(f"{path} is not an image-text model folder (its config.json needs a text_config and a "
                          "vision_config, as CLIP's and SigLIP's have).")
-    refuse_custom_code(folder)
-    return folder.resolve()
+    refuse_custom_code(inner)
+    return inner.resolve()
 
 
 def load_clip(path: str | Path) -> Clip:
