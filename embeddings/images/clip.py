@@ -20,23 +20,13 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.errors import InputError
+from embeddings.models.hf_folder import is_image_text_folder
 from embeddings.progress import Progress, no_progress
 
 IMAGE_BATCH = 32
 TEXT_BATCH = 64
 _lock = threading.Lock()
 _loaded: dict[str, "Clip"] = {}
-
-
-def is_image_text_folder(path: str | Path) -> bool:
-    """Whether ``path`` holds a CLIP-family model (a text and a vision tower in one config)."""
-    from embeddings.models.hf_folder import read_config
-
-    try:
-        config = read_config(Path(path).expanduser())
-    except (InputError, OSError):
-        return False
-    return isinstance(config.get("text_config"), dict) and isinstance(config.get("vision_config"), dict)
 
 
 class Clip:

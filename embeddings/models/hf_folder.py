@@ -72,6 +72,16 @@ def read_config(path: Path) -> dict:
         raise InputError(f"{file} is not valid JSON ({exc}).") from None
 
 
+def is_image_text_folder(path: str | Path) -> bool:
+    """Whether ``path`` holds a CLIP-family model (a text and a vision tower in one config):
+    :mod:`embeddings.images.clip` reads it, not the text-encoder path."""
+    try:
+        config = read_config(Path(path).expanduser())
+    except (InputError, OSError):
+        return False
+    return isinstance(config.get("text_config"), dict) and isinstance(config.get("vision_config"), dict)
+
+
 def is_decoder(config: dict) -> bool:
     """A decoder-only (causal) language model, by its config."""
     architectures = [str(a) for a in config.get("architectures") or []]

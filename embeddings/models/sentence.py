@@ -80,7 +80,7 @@ def resolve_model(model: str) -> Path:
     check_folder(path)          # regular files within limits, no link out (#26)
     if not ((path / "modules.json").exists() or (path / "config.json").exists()):
         raise InputError(f"{path} is not a sentence-transformers model folder (no modules.json or config.json).")
-    from embeddings.images.clip import is_image_text_folder
+    from embeddings.models.hf_folder import is_image_text_folder
 
     if not (path / "modules.json").exists() and is_image_text_folder(path):
         raise InputError(f"{path} is an image-text model (CLIP family): embed an image corpus with it on the Images "
