@@ -61,6 +61,7 @@ links[1].page_link("pages/evaluate.py", label="Score on benchmarks", icon=":mate
 links[2].page_link("pages/choose.py", label="Choose an embedding for your task", icon=":material/emoji_events:")
 links[0].page_link("pages/customise.py", label="Fine-tune or distil an encoder", icon=":material/tune:")
 links[1].page_link("pages/context.py", label="See words in context", icon=":material/blur_on:")
+links[2].page_link("pages/images.py", label="Put images and texts in one space", icon=":material/image:")
 
 with st.expander("What can I do here?"):
     st.markdown(

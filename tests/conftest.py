@@ -194,6 +194,18 @@ def first_ws(demo_first, tmp_path) -> Workspace:
 
 
 @pytest.fixture(scope="session")
+def lee_small_ws(tmp_path_factory):
+    """A read-only workspace holding the first 60 Lee stories as ``lee``: for jobs that encode
+    every document (fine-tuning, distilling), a test budget (the whole corpus is the demo's)."""
+    from embeddings.text.corpus import add_corpus
+    from embeddings.text.samples import SAMPLES
+
+    ws = Workspace(tmp_path_factory.mktemp("lee-small") / "ws")
+    add_corpus(ws, "lee", documents=SAMPLES["lee"].load()[:60], source_label="sample:lee (first 60)")
+    return ws
+
+
+@pytest.fixture(scope="session")
 def lee_ws(tmp_path_factory):
     """A read-only workspace holding the Lee corpus (default preprocessing), shared by tests."""
     from embeddings.text.corpus import add_corpus

@@ -70,7 +70,7 @@ def test_the_demo_fine_tune_changed_the_vectors_and_reloads_offline(demo_ws, no_
     assert tuned.embed(["a new text about sockets"]).shape == (1, 384)
 
 
-def test_fine_tuning_sees_training_documents_only(lee_ws, monkeypatch, capsys, no_network):
+def test_fine_tuning_sees_training_documents_only(lee_small_ws, monkeypatch, capsys, no_network):
     """A real SimCSE run (two steps) from the CLI: every text the trainer gets comes from a
     training document, and the JSON says how many documents were on each side."""
     from embeddings.models import finetune
@@ -79,17 +79,17 @@ def test_fine_tuning_sees_training_documents_only(lee_ws, monkeypatch, capsys, n
     real = finetune.build_dataset
     monkeypatch.setattr(finetune, "build_dataset", lambda m, texts, labels, seed: seen.extend(texts)
                         or real(m, texts, labels, seed))
-    ws = lee_ws.root.parent / "ft"
+    ws = lee_small_ws.root.parent / "ft"
     import shutil
 
-    shutil.copytree(lee_ws.root, ws)
+    shutil.copytree(lee_small_ws.root, ws)
     code, out, err = run_cli(capsys, "--workspace", ws, "space", "finetune", "minilm", "--corpus", "lee",
                              "--method", "simcse", "--max-sentences", "64", "--max-steps", "2", "--batch-size", "8",
                              "--name", "lee-simcse", "--json")
     assert code == 0, err
     result = json.loads(out)
     assert result["steps"] == 2 and np.isfinite(result["final_loss"])
-    assert result["train_documents"] + result["held_out_documents"] == 300 and result["held_out_documents"] == 150
+    assert result["train_documents"] + result["held_out_documents"] == 60 and result["held_out_documents"] == 30
     from embeddings.store.workspace import Workspace
 
     space = load_space(Workspace(ws), "lee-simcse")

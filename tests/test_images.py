@@ -20,6 +20,7 @@ from embeddings.readers import Limits
 from embeddings.store.workspace import Workspace
 from tests.tiny_clip import build_tiny_clip
 
+pytestmark = pytest.mark.xdist_group("images")     # one worker: the module's workspace is built once
 NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 N_DIGITS = 120
 

@@ -37,8 +37,8 @@ def _opened_once(root):
 
 
 @pytest.fixture
-def ws(lee_ws, tmp_path) -> Workspace:
-    return Workspace(copy_workspace(lee_ws.root, tmp_path / "ws"))
+def ws(lee_small_ws, tmp_path) -> Workspace:
+    return Workspace(copy_workspace(lee_small_ws.root, tmp_path / "ws"))
 
 
 def test_a_folder_nobody_holds_is_swept_by_the_other_process(ws):
