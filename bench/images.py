@@ -7,9 +7,10 @@
   (``processor`` → ``get_image_features``, ``tokenizer`` → ``get_text_features``) on the same
   inputs, with a CLIP built from a ViT-B/32-shaped config (random weights: no download; the
   cost is the architecture's);
-- the adapter: training time on the corpus's pairs at the model's dimension.
+- the adapter: training time on the corpus's pairs at the model's dimension; with ``--finetune``,
+  a one-epoch fine-tune of the encoder itself on the same pairs, for the cost comparison.
 
-    python bench/images.py [--images 1000] [--size b32|tiny]
+    python bench/images.py [--images 1000] [--size b32|tiny] [--finetune]
 """
 
 import argparse
@@ -70,6 +71,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--images", type=int, default=1000)
     ap.add_argument("--size", choices=("b32", "tiny"), default="b32")
+    ap.add_argument("--finetune", action="store_true", help="also time a one-epoch fine-tune of the encoder")
     args = ap.parse_args()
     import torch
     from PIL import Image
@@ -133,6 +135,15 @@ def main() -> None:
     t = time.perf_counter()
     adapted = adapt_space(ws, "space", "adapted")
     adapter_s = time.perf_counter() - t
+    tuned = {}
+    if args.finetune:
+        from embeddings.images.finetune import finetune_clip
+
+        t = time.perf_counter()
+        run = finetune_clip(ws, "space", "tuned", epochs=1).provenance["customised"]
+        tuned = {"finetune_seconds_all": round(time.perf_counter() - t, 1), "finetune_train_seconds": run["seconds"],
+                 "finetune_steps": run["steps"], "finetune_train_pairs": run["train_pairs"],
+                 "adapter_to_finetune_time": round(adapter_s / run["seconds"], 4)}
     print(json.dumps({
         "benchmark": "images",
         "images": len(table), "model": args.size, "parameters": int(sum(p.numel() for p in clip.model.parameters())),
@@ -145,8 +156,8 @@ def main() -> None:
         "image_vectors_min_cosine_to_plain": round(float(np.min(np.sum(ours_images * plain, axis=1))), 6),
         "text_time_ratio_ours_to_plain": round(ours_txt_s / plain_txt_s, 3),
         "whole_space_seconds": round(space_s, 1),
-        "adapter_seconds": round(adapter_s, 1), "adapter_train_pairs": adapted.provenance["adapter"]["train_pairs"],
-        "adapter_dim": adapted.dim,
+        "adapter_seconds": round(adapter_s, 1), "adapter_train_pairs": adapted.provenance["customised"]["train_pairs"],
+        "adapter_dim": adapted.dim, **tuned,
         "cpus": os.cpu_count(),
     }, indent=1))
 

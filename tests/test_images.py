@@ -126,6 +126,23 @@ def test_limits_thousands_of_tiny_files_and_nothing_half_saved(tmp_path):
     assert [c.name for c in __import__("embeddings.text.corpus", fromlist=["x"]).list_corpora(ws)] == ["tiny"]
 
 
+def test_a_transparent_icon_keeps_its_drawing(tmp_path):
+    """A black glyph on a transparent background (as icon themes draw them) is kept on white: a
+    plain RGB conversion made it a black square (seen on Debian's Adwaita icons)."""
+    from PIL import Image
+
+    glyph = np.zeros((16, 16, 4), np.uint8)
+    glyph[4:12, 4:12, 3] = 255                      # an opaque black square, the rest transparent
+    buf, png = io.BytesIO(), io.BytesIO()
+    Image.fromarray(glyph, "RGBA").save(png, "PNG")
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("icon.png", png.getvalue())
+    corpus, _ = add_image_corpus(Workspace(tmp_path), "icons", "icons.zip", buf.getvalue())
+    pixels = np.asarray(load_image(corpus, 0))
+    assert (pixels[0, 0] == 255).all() and (pixels[8, 8] == 0).all()
+    assert (np.asarray(decode_upload("icon.png", png.getvalue()))[0, 0] == 255).all()
+
+
 def test_a_zip_of_images_added_as_text_points_to_the_images_page(tmp_path):
     from embeddings.readers import Source
     from embeddings.text.corpus import add_corpus

@@ -63,7 +63,7 @@ def cmd_bench(ws, args) -> None:
     lines += [f"{r['space']}: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
                                           for k, v in r.items() if k != "space" and v is not None)
              for r in out["leaderboard"]]
-    lines += [f"{d.task}: {d.verdict} "
+    lines += [f"{d.a} − {d.b}, {d.task}: {d.verdict} "
               f"({d.difference:+.3f}, {d.low:+.3f} to {d.high:+.3f})" for d in diffs]
     lines += [f"{n}: linear probe − zero-shot {z.difference().difference:+.3f} on {z.n_test:,} images: "
               f"{z.difference().verdict} (always {z.majority[1]!r}: {z.majority[0]:.3f})"

@@ -74,7 +74,7 @@ def _open_image(name: str, data: bytes, limits: Limits):
                 raise InputError(f"{w:,} × {h:,} pixels, over the {limits.max_image_pixels:,}-pixel limit")
             im.seek(0)                              # a GIF's (or animated WebP's) first frame
             im.load()
-            return im.convert("RGB")
+            return flatten(im)
     except InputError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -84,6 +84,19 @@ def _open_image(name: str, data: bytes, limits: Limits):
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise InputError(f"could not be decoded ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") \
             from None
+
+
+def flatten(im):
+    """An image in RGB, transparent parts on white: a plain ``convert("RGB")`` drops the alpha
+    channel, and an icon drawn in black on a transparent background (every one of Adwaita's
+    symbolic icons) became a black square."""
+    from PIL import Image
+
+    if im.mode in ("RGBA", "LA", "PA") or (im.mode in ("P", "L", "RGB") and "transparency" in im.info):
+        rgba = im.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return im.convert("RGB")
 
 
 def read_captions(name: str, data: bytes) -> pd.DataFrame:

@@ -4,7 +4,8 @@ sentence-transformers (6.x) reads a CLIP or SigLIP folder natively (one ``Transf
 with an image and a text modality), so its trainer does the work: the pairs as a dataset of
 PIL images and captions, **MultipleNegativesSymmetricRankingLoss** (CLIP's own objective: each
 image against the batch's captions and each caption against its images), a batch sampler that
-never puts one caption twice in a batch (a shared caption would be a false negative), progress
+never puts one caption twice in a batch (a shared caption would be a false negative), full
+batches only (a last batch of one pair has nothing to be contrasted with, and a loss of 0), progress
 at every step and Cancel between steps. The encoder's weights change: every row of the space is
 encoded again with the tuned model, which is kept in the space's folder.
 
@@ -83,7 +84,7 @@ def finetune_clip(ws: Workspace, base: str, name: str, *, epochs: int = EPOCHS, 
             output_dir=str(work / "trainer"), num_train_epochs=epochs, per_device_train_batch_size=batch,
             learning_rate=learning_rate, warmup_steps=0.1, seed=seed, data_seed=seed, logging_steps=1,
             save_strategy="no", report_to="none", disable_tqdm=True, use_cpu=True, dataloader_num_workers=0,
-            batch_sampler=BatchSamplers.NO_DUPLICATES)
+            batch_sampler=BatchSamplers.NO_DUPLICATES, dataloader_drop_last=True)   # in-batch negatives: full batches
         reporter = _Reporter(stage(progress, 0.02, 0.7, "Training: "))
         trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset,
                                              loss=MultipleNegativesSymmetricRankingLoss(model),
@@ -91,6 +92,9 @@ def finetune_clip(ws: Workspace, base: str, name: str, *, epochs: int = EPOCHS, 
         trainer.remove_callback(PrinterCallback)      # it prints every log to stdout (--json owns stdout)
         state = trainer.train()
         seconds = time.perf_counter() - started
+        if not state.global_step or not reporter.losses:
+            raise InputError(f"No batch of {batch} pairs with distinct images and captions could be formed from the "
+                             f"{len(train):,} training pairs (many are repeated); lower the batch size.")
         tuned_dir = work / "model"
         model.save_pretrained(str(tuned_dir))
         del model, trainer
