@@ -223,6 +223,26 @@ def test_cross_modal_retrieval_equals_a_direct_computation(made):
     assert c2i.loc[cap, "Recall@10"] == pytest.approx(gains.sum() / relevant)
 
 
+def test_captions_that_tie_are_counted_as_a_pairwise_comparison_counts_them(made, tmp_path):
+    """A caption whose words the tokenizer does not know embeds like any other of its length."""
+    from embeddings.images.bench import alike_captions
+    from embeddings.images.spaces import add_image_space
+
+    ws = Workspace(tmp_path / "ws")
+    buf, rows = io.BytesIO(), ["file,caption"]
+    with zipfile.ZipFile(buf, "w") as z:
+        for i, caption in enumerate(["a cat", "a dog", "zebra quokka", "okapi tapir", "a red okapi", "a blue zebra"]):
+            z.writestr(f"{i}.png", _png(np.full((8, 8), 40 * i, np.uint8)))
+            rows.append(f"{i}.png,{caption}")
+        z.writestr("captions.csv", "\n".join(rows))
+    add_image_corpus(ws, "c", "c.zip", buf.getvalue())
+    space = add_image_space(ws, "c", str(build_tiny_clip(tmp_path / "m")), "s")
+    caps = np.flatnonzero(space.meta["unit"].to_numpy() == "caption")
+    sims = space.vectors[caps] @ space.vectors[caps].T
+    np.fill_diagonal(sims, -1)
+    assert alike_captions(space) == (int((sims > 1 - 1e-5).any(axis=1).sum()), len(caps)) == (2, 6)   # "zebra quokka" and "okapi tapir": two unknown words each
+
+
 def test_zero_shot_and_the_probe_equal_a_direct_computation(made, clip_folder):
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import train_test_split

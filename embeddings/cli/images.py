@@ -38,7 +38,7 @@ def cmd_space(ws, args) -> None:
 
 
 def cmd_bench(ws, args) -> None:
-    from embeddings.images.bench import DIRECTIONS, cross_modal, differences, leaderboard, trained_on, zero_shot
+    from embeddings.images.bench import DIRECTIONS, alike_captions, cross_modal, differences, leaderboard, trained_on, zero_shot
     from embeddings.store.space_store import load_space
     from embeddings.text.corpus import get_corpus
 
@@ -53,7 +53,10 @@ def cmd_bench(ws, args) -> None:
              for n, s in spaces.items()} if args.label else {}
     board = leaderboard(per_space, shots, spaces)
     diffs = differences(per_space)
-    out = {"corpus": corpus.name, "left_out_trained_images": len(left_out), "leaderboard": board.to_dict("records"),
+    alike = {n: alike_captions(s) for n, s in spaces.items()}
+    out = {"corpus": corpus.name, "left_out_trained_images": len(left_out),
+           "captions_alike": {n: {"alike": a, "captions": t} for n, (a, t) in alike.items()},
+           "leaderboard": board.to_dict("records"),
            "differences": [d.row() for d in diffs],
            "zero_shot": {n: {"template": z.template, "test_images": z.n_test, "train_images": z.n_train,
                              "chosen_C": z.chosen_c, "macro_f1": z.macro_f1, "majority": {"label": z.majority[1], "accuracy":
@@ -63,6 +66,8 @@ def cmd_bench(ws, args) -> None:
     lines += [f"{r['space']}: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
                                           for k, v in r.items() if k != "space" and v is not None)
              for r in out["leaderboard"]]
+    lines += [f"{n}: {a:,} of {t:,} captions share their vector with another (they tie in every ranking)"
+              for n, (a, t) in alike.items() if a]
     lines += [f"{d.a} − {d.b}, {d.task}: {d.verdict} "
               f"({d.difference:+.3f}, {d.low:+.3f} to {d.high:+.3f})" for d in diffs]
     lines += [f"{n}: linear probe − zero-shot {z.difference().difference:+.3f} on {z.n_test:,} images: "

@@ -95,6 +95,19 @@ def cross_modal(space: EmbeddingSpace, corpus, docs=None, exclude=()) -> dict[st
     return {DIRECTIONS[0]: i2c, DIRECTIONS[1]: c2i}
 
 
+def alike_captions(space: EmbeddingSpace) -> tuple[int, int]:
+    """``(alike, captions)``: how many of the space's captions share their vector with another
+    caption (the model's tokenizer knows none of their words, or only their length differs).
+    Such captions tie in every ranking, so retrieval cannot tell them apart. Linear memory: rows
+    are grouped by their rounded values, never compared pairwise."""
+    rows = np.flatnonzero(space.meta["unit"].to_numpy() == "caption")
+    if len(rows) < 2:
+        return 0, len(rows)
+    _, inverse, counts = np.unique(np.round(np.asarray(space.vectors[rows]), 5), axis=0, return_inverse=True,
+                                   return_counts=True)
+    return int((counts[inverse] > 1).sum()), len(rows)
+
+
 @dataclass
 class ZeroShot:
     space: str

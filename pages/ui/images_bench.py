@@ -67,6 +67,12 @@ def bench_view(corpus, choices: dict[str, str]) -> None:
                    + (f"; the {left_out:,} images an adapter among these spaces trained on are left out for every "
                       "space" if left_out else "") + ". Dimensions: "
                    + ", ".join(f"{md(r.space)} {r.dim}" for r in board.itertuples()) + ".")
+        for name in names:
+            alike, total = bench.alike_captions(space(choices[name]))
+            if alike:
+                st.warning(f"{md(name)}: {alike:,} of its {total:,} captions share their vector with another caption "
+                           "(its tokenizer knows none of their words); they tie in every ranking.",
+                           icon=":material/warning:")
         if diffs:
             st.markdown("**Paired verdicts** (bootstrap over the same queries)")
             st.dataframe(verdicts(diffs), hide_index=True, width="stretch",
