@@ -35,7 +35,7 @@ spaces = [a for a in list_spaces(workspace()) if a.params.get("family") == FAMIL
 made = {a.name: a.id for a in spaces if not a.params.get(CUSTOMISED)}
 every = {a.name: a.id for a in spaces}
 c2.caption(f"{len(made):,} image-text space{'s' if len(made) != 1 else ''} of {md(corpus.name)}"
-           + (f", {len(every) - len(made):,} adapted" if len(every) > len(made) else "") + ".")
+           + (f", {len(every) - len(made):,} customised on its pairs" if len(every) > len(made) else "") + ".")
 
 section = st.segmented_control("Section", ["Corpus", "Model", "Benchmarks", "Adapt"], default="Corpus",
                                key="im_section", label_visibility="collapsed")

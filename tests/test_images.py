@@ -353,6 +353,10 @@ def test_the_images_page_and_an_image_query_on_neighbours(made, monkeypatch):
     ba = adapter_before_after(ws, "tiny-adapted")
     d = ba.differences[0]
     metric = next(m for m in at.metric if m.label == f"nDCG@10 {d.task}, adapted")
+    from streamlit.proto.Metric_pb2 import Metric
+
+    grey = metric.proto.color == Metric.MetricColor.Value("GRAY")
+    assert grey == (not (d.low > 0 or d.high < 0))           # colour only for a detectable change
     assert metric.delta == f"{d.difference:+.3f}"
     # Neighbours: an image of the corpus as the query, both kinds listed
     at.switch_page("pages/neighbours.py")

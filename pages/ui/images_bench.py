@@ -67,12 +67,12 @@ def bench_view(corpus, choices: dict[str, str]) -> None:
                    + (f"; the {left_out:,} images an adapter among these spaces trained on are left out for every "
                       "space" if left_out else "") + ". Dimensions: "
                    + ", ".join(f"{md(r.space)} {r.dim}" for r in board.itertuples()) + ".")
-        for name in names:
-            alike, total = bench.alike_captions(space(choices[name]))
-            if alike:
-                st.warning(f"{md(name)}: {alike:,} of its {total:,} captions share their vector with another caption "
-                           "(its tokenizer knows none of their words); they tie in every ranking.",
-                           icon=":material/warning:")
+        alike = {n: bench.alike_captions(space(choices[n])) for n in names}
+        if any(a for a, _ in alike.values()):
+            st.warning("Captions that share their vector with another caption tie in every ranking (the model's "
+                       "tokenizer knows none of their words): " + "; ".join(
+                           f"{md(n)} {a:,} of {t:,}" for n, (a, t) in alike.items() if a) + ".",
+                       icon=":material/warning:")
         if diffs:
             st.markdown("**Paired verdicts** (bootstrap over the same queries)")
             st.dataframe(verdicts(diffs), hide_index=True, width="stretch",
@@ -123,14 +123,18 @@ def adapt_view(bases: dict[str, str]) -> None:
         ba = ad.adapter_before_after(workspace(), pick)
         run = ba.run
         cols = st.columns(len(ba.differences) or 1)
+        made = "adapted" if run["method"] == "adapter" else "fine-tuned"
         for col, d in zip(cols, ba.differences):
             tuned = ba.per_space[ba.adapted][d.task][bench.MAIN].mean()
-            col.metric(f"nDCG@10 {d.task}, adapted", f"{tuned:.3f}", f"{d.difference:+.3f}")
+            real = d.low > 0 or d.high < 0                 # colour only a detectable change
+            col.metric(f"nDCG@10 {d.task}, {made}", f"{tuned:.3f}", f"{d.difference:+.3f}",
+                       delta_color="normal" if real else "off")
             col.caption(f"{md(d.verdict)}: {d.difference:+.3f} ({d.low:+.3f} to {d.high:+.3f}), "
                         f"{len(ba.per_space[ba.adapted][d.task]):,} held-out queries")
         how = (f"temperature {run['temperature']}, pull to the identity {run['anchor']}" if run["method"] == "adapter"
                else f"{run['steps']:,} steps of {run['batch_size']}, learning rate {run['learning_rate']:g}")
-        st.caption(f"{md(run['kind'].capitalize())}: {run['train_pairs']:,} training pairs, {run['held_out_pairs']:,} "
+        kind = run["kind"][:1].upper() + run["kind"][1:]
+        st.caption(f"{md(kind)}: {run['train_pairs']:,} training pairs, {run['held_out_pairs']:,} "
                    f"held out (never trained on), {run['epochs']} epochs in {run['seconds']:.1f} s; {how}.")
         plotly_chart(loss_figure(pd.DataFrame(run["loss_curve"], columns=["step", "loss"]), "Training loss",
                                  "epoch" if run["method"] == "adapter" else "step"), width="stretch", key="im_loss")
