@@ -137,8 +137,9 @@ if focus:
     missing = [n for n, v in found.items() if v is None]
     if len(missing) < len(found):
         st.dataframe(neighbour_table({n: v for n, v in found.items() if v is not None}), hide_index=True,
-                     width="stretch", key="pj_neighbours", column_config={
-                         c: st.column_config.NumberColumn(format="%.3f") for n in found for c in (f"{n} · cos",)})
+                     width="stretch", key="pj_neighbours", column_config={     # long labels keep the cosines in view
+                         n: st.column_config.TextColumn(width=200) for n in found} | {
+                         f"{n} · cos": st.column_config.NumberColumn(format="%.3f", width=110) for n in found})
     if missing:
         st.caption(f"Not in {md_list(missing)}.")
 elif picked:
