@@ -358,6 +358,10 @@ def test_the_images_page_and_an_image_query_on_neighbours(made, monkeypatch):
     grey = metric.proto.color == Metric.MetricColor.Value("GRAY")
     assert grey == (not (d.low > 0 or d.high < 0))           # colour only for a detectable change
     assert metric.delta == f"{d.difference:+.3f}"
+    # the Corpora page shows the image corpus's grid under its text statistics
+    at.switch_page("pages/corpus.py").run()
+    assert not at.exception, at.exception
+    assert {"Documents", "Images", "With a caption"} <= {m.label for m in at.metric}
     # Neighbours: an image of the corpus as the query, both kinds listed
     at.switch_page("pages/neighbours.py")
     at.query_params["spaces"] = "tiny"
@@ -492,3 +496,24 @@ def test_a_sentence_transformers_clip_folder_loads_and_two_models_compare_on_sha
     c = compare(space, other, 5)
     assert {"digit_0000.png", "photo_1.jpg"} <= set(c.shared) and len(c.shared) == len(space)
     ws.delete("space", "tiny-seed1")                                   # the page tests read this workspace
+
+
+def test_hostile_captions_and_file_names_show_as_text(tmp_path, monkeypatch):
+    """A caption or a file name is the user's text on the Images page: no link, image or style."""
+    from streamlit.testing.v1 import AppTest
+
+    from pages.ui.text import md
+    from tests.conftest import ROOT
+
+    caption, name = "![x](http://203.0.113.9/x.png) **bold** :red[x]", "<img src=x onerror=alert(1)>.png"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(name, _png(np.zeros((8, 8), np.uint8)))
+        z.writestr("captions.csv", f'file,caption\n"{name}","{caption}"\n')
+    ws = Workspace(tmp_path / "ws")
+    add_image_corpus(ws, "hostile", "h.zip", buf.getvalue())
+    monkeypatch.setenv("EMBEDDINGS_WORKSPACE", str(ws.root))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/images.py").run()
+    assert not at.exception, at.exception
+    assert md(f"{name}: {caption}") in [c.value for c in at.caption]      # escaped: shown as typed
