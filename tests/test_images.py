@@ -459,6 +459,8 @@ def test_a_fine_tune_of_the_encoder_learns_its_pairs_and_keeps_its_model(tmp_pat
     tuned = finetune_clip(ws, "tiny", "tiny-tuned", epochs=4, learning_rate=2e-3, batch=16)
     run = tuned.provenance["customised"]
     assert run["method"] == "finetune" and not set(run["train_docs"]) & set(run["held_out_docs"])
+    distinct = len(set(image_table(corpus).set_index("doc").loc[run["train_docs"], "caption"]))
+    assert run["batch_size"] == min(16, distinct) and run["steps"] > 0       # no caption twice in a batch
     pairs = pairs_of(space, corpus, run["train_docs"])
     distinct = pairs.drop_duplicates("caption_row")                # one pair per caption: no false negatives
     before = _symmetric_loss(space.vectors[distinct["image_row"]], space.vectors[distinct["caption_row"]])

@@ -65,8 +65,12 @@ def finetune_clip(ws: Workspace, base: str, name: str, *, epochs: int = EPOCHS, 
     available = len(train)
     if available > MAX_PAIRS:
         train = train.sample(MAX_PAIRS, random_state=seed).reset_index(drop=True)
-    if len(train) < 2 * batch:
-        raise InputError(f"{len(train)} training pairs; fine-tuning needs at least two batches of {batch}.")
+    distinct = int(train["caption_row"].nunique())
+    asked = batch
+    batch = min(batch, distinct)            # a batch never holds one caption twice (a false negative)
+    if batch < 2 or len(train) < 2 * batch:
+        raise InputError(f"{len(train)} training pairs with {distinct} distinct captions; fine-tuning needs at least "
+                         "two batches of two or more different captions.")
     base_model = model_folder(ws.get("space", space.id).path, space.provenance)
     side = 2 * int(load_clip(base_model).card().get("image_size") or 224)
     progress(0.0, "Reading the training images")
@@ -114,6 +118,7 @@ def finetune_clip(ws: Workspace, base: str, name: str, *, epochs: int = EPOCHS, 
                "train_pairs": len(train), "train_pairs_available": available, "held_out_pairs": len(held),
                "held_out_docs": sorted(int(d) for d in held["doc"]),
                "train_docs": sorted(int(d) for d in train["doc"]), "epochs": epochs, "batch_size": batch,
+               "batch_size_asked": asked,
                "steps": int(state.global_step), "learning_rate": learning_rate, "seed": seed,
                "loss_curve": [[s, round(v, 6)] for s, v in reporter.losses], "seconds": round(seconds, 3)}
         provenance = {**{k: v for k, v in space.provenance.items() if k != "created_at"},

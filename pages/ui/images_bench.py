@@ -132,7 +132,10 @@ def adapt_view(bases: dict[str, str]) -> None:
             col.caption(f"{md(d.verdict)}: {d.difference:+.3f} ({d.low:+.3f} to {d.high:+.3f}), "
                         f"{len(ba.per_space[ba.adapted][d.task]):,} held-out queries")
         how = (f"temperature {run['temperature']}, pull to the identity {run['anchor']}" if run["method"] == "adapter"
-               else f"{run['steps']:,} steps of {run['batch_size']}, learning rate {run['learning_rate']:g}")
+               else f"{run['steps']:,} steps of {run['batch_size']}" + (
+                   f" (not {run['batch_size_asked']}: there are only {run['batch_size']} distinct training captions)"
+                   if run.get("batch_size_asked", run["batch_size"]) > run["batch_size"] else "")
+               + f", learning rate {run['learning_rate']:g}")
         kind = run["kind"][:1].upper() + run["kind"][1:]
         st.caption(f"{md(kind)}: {run['train_pairs']:,} training pairs, {run['held_out_pairs']:,} "
                    f"held out (never trained on), {run['epochs']} epochs in {run['seconds']:.1f} s; {how}.")
