@@ -50,4 +50,4 @@ elif not every:
 elif section == "Benchmarks":
     bench_view(corpus, every)
 else:
-    adapt_view(made)
+    adapt_view(made, [n for n in every if n not in made])

@@ -38,43 +38,24 @@ def cmd_space(ws, args) -> None:
 
 
 def cmd_bench(ws, args) -> None:
-    from embeddings.images.bench import DIRECTIONS, alike_captions, cross_modal, differences, leaderboard, trained_on, zero_shot
+    from embeddings.images.bench import DIRECTIONS, benchmark_spaces
     from embeddings.store.space_store import load_space
-    from embeddings.text.corpus import get_corpus
 
     spaces = {s.name: s for s in (load_space(ws, n) for n in args.spaces)}
-    corpora = {s.provenance.get("corpus_id") for s in spaces.values()}
-    if len(corpora) != 1 or None in corpora:
-        raise InputError("Compare image-text spaces of one image corpus (made with `images space`).")
-    corpus = get_corpus(ws, corpora.pop())
-    left_out = trained_on(spaces.values())
-    per_space = {n: cross_modal(s, corpus, exclude=left_out) for n, s in spaces.items()}
-    shots = {n: zero_shot(s, corpus, args.label, template=args.template, exclude=left_out)
-             for n, s in spaces.items()} if args.label else {}
-    board = leaderboard(per_space, shots, spaces)
-    diffs = differences(per_space)
-    alike = {n: alike_captions(s) for n, s in spaces.items()}
-    out = {"corpus": corpus.name, "left_out_trained_images": len(left_out),
-           "captions_alike": {n: {"alike": a, "captions": t} for n, (a, t) in alike.items()},
-           "leaderboard": board.to_dict("records"),
-           "differences": [d.row() for d in diffs],
-           "zero_shot": {n: {"template": z.template, "test_images": z.n_test, "train_images": z.n_train,
-                             "chosen_C": z.chosen_c, "macro_f1": z.macro_f1, "majority": {"label": z.majority[1], "accuracy":
-                             z.majority[0]}, "same_prompts": z.same_prompts, "probe_minus_zero_shot":
-                             z.difference().row()} for n, z in shots.items()}}
-    lines = [f"left out for every space: the {len(left_out):,} images an adapter trained on"] if left_out else []
+    b = benchmark_spaces(ws, spaces, args.label, template=args.template)
+    lines = [f"left out for every space: the {b.left_out:,} images an adapter trained on"] if b.left_out else []
     lines += [f"{r['space']}: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
                                           for k, v in r.items() if k != "space" and v is not None)
-             for r in out["leaderboard"]]
+              for r in b.board.to_dict("records")]
     lines += [f"{n}: {a:,} of {t:,} captions share their vector with another (they tie in every ranking)"
-              for n, (a, t) in alike.items() if a]
+              for n, (a, t) in b.alike.items() if a]
     lines += [f"{d.a} − {d.b}, {d.task}: {d.verdict} "
-              f"({d.difference:+.3f}, {d.low:+.3f} to {d.high:+.3f})" for d in diffs]
+              f"({d.difference:+.3f}, {d.low:+.3f} to {d.high:+.3f})" for d in b.differences]
     lines += [f"{n}: linear probe − zero-shot {z.difference().difference:+.3f} on {z.n_test:,} images: "
               f"{z.difference().verdict} (always {z.majority[1]!r}: {z.majority[0]:.3f})"
               + (f"; {len(z.same_prompts)} labels' prompts embed alike: zero-shot cannot tell them apart"
-                 if z.same_prompts else "") for n, z in shots.items()]
-    _emit(args, out, "\n".join(lines) or f"nothing to compare in {', '.join(DIRECTIONS)}")
+                 if z.same_prompts else "") for n, z in b.shots.items()]
+    _emit(args, b.to_dict(), "\n".join(lines) or f"nothing to compare in {', '.join(DIRECTIONS)}")
 
 
 def cmd_adapt(ws, args) -> None:

@@ -160,8 +160,3 @@ def adapter_before_after(ws: Workspace, adapted: str) -> AdapterBeforeAfter:
     per_space = {space.name: cross_modal(space, corpus, held), base.name: cross_modal(base, corpus, held)}
     return AdapterBeforeAfter(space.name, base.name, per_space, differences(per_space), run)
 
-
-def adapted_spaces(ws: Workspace) -> list[str]:
-    from embeddings.store.space_store import list_spaces
-
-    return [a.name for a in list_spaces(ws) if a.params.get("family") == "clip" and a.params.get(CUSTOMISED)]

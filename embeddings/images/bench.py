@@ -228,3 +228,44 @@ def leaderboard(per_space: dict[str, dict[str, pd.DataFrame]], shots: dict[str, 
         row["dim"] = spaces[name].dim
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+@dataclass
+class ImageBenchmark:
+    """Every measurement of :func:`benchmark_spaces`: what the Images page and ``images bench`` show."""
+
+    corpus: str
+    board: pd.DataFrame                  #: :func:`leaderboard`
+    differences: list[Difference]        #: :func:`differences`
+    shots: dict[str, ZeroShot]           #: zero-shot against the probe, per space (empty without a label)
+    left_out: int                        #: images a customised space among them trained on, left out for all
+    alike: dict[str, tuple[int, int]]    #: :func:`alike_captions`, per space
+
+    def to_dict(self) -> dict:
+        return {"corpus": self.corpus, "left_out_trained_images": self.left_out,
+                "captions_alike": {n: {"alike": a, "captions": t} for n, (a, t) in self.alike.items()},
+                "leaderboard": self.board.to_dict("records"), "differences": [d.row() for d in self.differences],
+                "zero_shot": {n: {"template": z.template, "test_images": z.n_test, "train_images": z.n_train,
+                                  "chosen_C": z.chosen_c, "macro_f1": z.macro_f1,
+                                  "majority": {"label": z.majority[1], "accuracy": z.majority[0]},
+                                  "same_prompts": z.same_prompts, "probe_minus_zero_shot": z.difference().row()}
+                              for n, z in self.shots.items()}}
+
+
+def benchmark_spaces(ws, spaces: dict[str, EmbeddingSpace], label: str | None = None, *,
+                     template: str = TEMPLATE) -> ImageBenchmark:
+    """Cross-modal retrieval of ``spaces`` (name → space, all of one image corpus), zero-shot
+    against a probe on ``label`` if given, their paired verdicts and the captions that tie; the
+    images any customised space among them trained on are left out for every space."""
+    from embeddings.text.corpus import get_corpus
+
+    corpora = {s.provenance.get("corpus_id") for s in spaces.values()}
+    if len(corpora) != 1 or None in corpora:
+        raise InputError("Compare image-text spaces of one image corpus (made with `images space`).")
+    corpus = get_corpus(ws, corpora.pop())
+    left_out = trained_on(spaces.values())
+    per_space = {n: cross_modal(s, corpus, exclude=left_out) for n, s in spaces.items()}
+    shots = {n: zero_shot(s, corpus, label, template=template, exclude=left_out)
+             for n, s in spaces.items()} if label else {}
+    return ImageBenchmark(corpus.name, leaderboard(per_space, shots, spaces), differences(per_space), shots,
+                          len(left_out), {n: alike_captions(s) for n, s in spaces.items()})

@@ -22,6 +22,7 @@ import numpy as np
 from embeddings.errors import InputError
 from embeddings.models.hf_folder import is_image_text_folder
 from embeddings.progress import Progress, no_progress
+from embeddings.space import normalise
 
 IMAGE_BATCH = 32
 TEXT_BATCH = 64
@@ -56,6 +57,11 @@ class Clip:
         c = self.model.config
         return int(getattr(c, "projection_dim", None) or c.text_config.hidden_size)
 
+    @property
+    def image_size(self) -> int | None:
+        """The side of the square the image tower reads, in pixels."""
+        return int(getattr(self.model.config.vision_config, "image_size", 0) or 0) or None
+
     def weight_bytes(self) -> int:
         """The size of the folder's weights files (the model's size on disk)."""
         from embeddings.store.model_folders import WEIGHTS, check_folder
@@ -68,10 +74,9 @@ class Clip:
         card = model_card(self.path)
         card.pop("pooling", None)              # a text encoder's reading: CLIP has its own projections
         card.pop("normalised", None)
-        vision = self.model.config.vision_config
         card.update({"folder_kind": "image-text (transformers)", "parameters":
                      int(sum(p.numel() for p in self.model.parameters())), "dim": self.dim,
-                     "max_length": self.window, "image_size": int(getattr(vision, "image_size", 0) or 0) or None})
+                     "max_length": self.window, "image_size": self.image_size})
         return card
 
 
@@ -79,11 +84,6 @@ def _features(out) -> "np.ndarray":
     """The projected features, whichever shape this version of ``transformers`` returns."""
     tensor = out if hasattr(out, "detach") else out.pooler_output
     return tensor.detach().float().numpy()
-
-
-def _normalise(x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return (x / np.where(norms == 0, 1, norms)).astype(np.float32)
 
 
 def _inner(folder: Path) -> Path:
@@ -144,7 +144,7 @@ def encode_images(clip: Clip, images: list, *, batch: int = IMAGE_BATCH, progres
     for start in range(0, len(images), batch):
         inputs = clip.processor(images=images[start:start + batch], return_tensors="pt")
         with torch.inference_mode():
-            out[start:start + batch] = _normalise(_features(clip.model.get_image_features(**inputs)))
+            out[start:start + batch] = normalise(_features(clip.model.get_image_features(**inputs)))
         progress(min(1.0, (start + batch) / max(1, len(images))), f"Images: {min(start + batch, len(images)):,} "
                  f"of {len(images):,}")
     return out
@@ -161,7 +161,7 @@ def encode_texts(clip: Clip, texts: list[str], *, batch: int = TEXT_BATCH, progr
                                 max_length=clip.window, return_tensors="pt")
         inputs.pop("token_type_ids", None)
         with torch.inference_mode():
-            out[start:start + batch] = _normalise(_features(clip.model.get_text_features(**inputs)))
+            out[start:start + batch] = normalise(_features(clip.model.get_text_features(**inputs)))
         progress(min(1.0, (start + batch) / max(1, len(texts))), f"Texts: {min(start + batch, len(texts)):,} "
                  f"of {len(texts):,}")
     return out

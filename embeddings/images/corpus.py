@@ -18,9 +18,7 @@ the whole corpus is.
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 import os
 import posixpath
 import re
@@ -34,7 +32,7 @@ from embeddings.errors import InputError
 from embeddings.progress import Progress, no_progress
 from embeddings.readers import Document, FileInfo, Limits
 from embeddings.readers.archive import open_archive
-from embeddings.readers.base import IMAGE_TYPES
+from embeddings.readers.base import IMAGE_TYPES, check_size
 from embeddings.store.workspace import Workspace
 from embeddings.text.corpus import KIND, Corpus, get_corpus
 from embeddings.text.preprocess import Preprocessing
@@ -102,29 +100,19 @@ def flatten(im):
 def read_captions(name: str, data: bytes) -> pd.DataFrame:
     """A captions file (CSV, TSV or JSONL) as ``file, caption, <other columns>``, all text.
     A malformed line is an error naming it."""
-    ext = os.path.splitext(name.lower())[1]
+    from embeddings.readers import Source
+    from embeddings.readers.records import _records, table_rows
+
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{name} is not UTF-8 text (byte {exc.start:,}).") from None
-    rows: list[dict] = []
-    if ext == ".jsonl":
-        for n, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{name}, line {n}: not JSON ({exc.msg}).") from None
-            if not isinstance(obj, dict):
-                raise InputError(f"{name}, line {n}: expected an object with a file and a caption.")
-            rows.append({str(k): "" if v is None else str(v) for k, v in obj.items()})
+    src, lines = Source(name, data), io.StringIO(text)
+    if name.lower().endswith(".jsonl"):
+        rows = [{str(k): "" if v is None else str(v) for k, v in obj.items()} for obj in _records(src, lines)]
     else:
-        reader = csv.DictReader(io.StringIO(text), delimiter="\t" if ext == ".tsv" else ",")
-        for n, row in enumerate(reader, 2):
-            if None in row or any(v is None for v in row.values()):
-                raise InputError(f"{name}, line {n}: {len(reader.fieldnames or [])} columns expected.")
-            rows.append(row)
+        columns, body = table_rows(src, lines, "tsv" if name.lower().endswith(".tsv") else "csv")
+        rows = [dict(zip(columns, row)) for row in body]
     frame = pd.DataFrame(rows).fillna("")
     found = {c.lower(): c for c in frame.columns}
     file_col = next((found[c] for c in FILE_COLUMNS if c in found), None)
@@ -153,8 +141,7 @@ def add_image_corpus(ws: Workspace, name: str, zip_name: str, zip_data: bytes, *
 
     limits = limits or Limits()
     name = ws.check_new_name(KIND, name)
-    if len(zip_data) > limits.max_file_bytes:
-        raise InputError(f"{zip_name} is over the {limits.max_file_bytes // (1 << 20):,} MB limit.")
+    check_size(zip_name, len(zip_data), limits)
     archive, members = open_archive(zip_name, zip_data, limits, max_total=limits.max_unzipped_bytes)
     files = [m for m in members if not m.is_dir() and not posixpath.basename(m.filename).startswith((".", "__MACOSX"))
              and "__MACOSX/" not in m.filename]
@@ -290,8 +277,7 @@ def decode_upload(name: str, data: bytes, limits: Limits | None = None):
     limits = limits or Limits()
     if os.path.splitext(name.lower())[1] not in IMAGE_TYPES:
         raise InputError(f"{name}: choose a PNG, JPEG, WebP or GIF image.")
-    if len(data) > limits.max_file_bytes:
-        raise InputError(f"{name} is over the {limits.max_file_bytes // (1 << 20):,} MB limit.")
+    check_size(name, len(data), limits)
     try:
         return _open_image(name, data, limits)
     except InputError as exc:

@@ -52,7 +52,7 @@ def finetune_clip(ws: Workspace, base: str, name: str, *, epochs: int = EPOCHS, 
     from embeddings.text.corpus import get_corpus
 
     from .bench import pairs_of
-    from .clip import encode_images, encode_texts, forget_clip, load_clip
+    from .clip import encode_texts, forget_clip, load_clip
     from .corpus import load_image
     from .spaces import images_in_batches, model_folder
 
@@ -72,7 +72,7 @@ def finetune_clip(ws: Workspace, base: str, name: str, *, epochs: int = EPOCHS, 
         raise InputError(f"{len(train)} training pairs with {distinct} distinct captions; fine-tuning needs at least "
                          "two batches of two or more different captions.")
     base_model = model_folder(ws.get("space", space.id).path, space.provenance)
-    side = 2 * int(load_clip(base_model).card().get("image_size") or 224)
+    side = 2 * (load_clip(base_model).image_size or 224)
     progress(0.0, "Reading the training images")
     images = []
     for doc in train["doc"]:
@@ -107,8 +107,7 @@ def finetune_clip(ws: Workspace, base: str, name: str, *, epochs: int = EPOCHS, 
             is_image = (space.meta["modality"] == "image").to_numpy()
             vectors = np.empty((len(space), tuned.dim), dtype=np.float32)
             docs = space.meta.loc[is_image, "doc"].astype(int).tolist()
-            vectors[is_image] = images_in_batches(tuned, corpus, docs, load_image, encode_images,
-                                                  stage(progress, 0.7, 0.93, "Encoding: "))
+            vectors[is_image] = images_in_batches(tuned, corpus, docs, stage(progress, 0.7, 0.93, "Encoding: "))
             vectors[~is_image] = encode_texts(tuned, [space.labels[i] for i in np.flatnonzero(~is_image)],
                                               progress=stage(progress, 0.93, 0.97, "Encoding texts: "))
         finally:

@@ -73,8 +73,8 @@ def add_image_space(ws: Workspace, corpus: str, model: str, name: str, *, terms:
     CLIP-family folder ``model`` and save the space as ``name``."""
     from embeddings.store.space_store import save_space
 
-    from .clip import encode_images, encode_texts, load_clip
-    from .corpus import load_image, open_image_corpus
+    from .clip import encode_texts, load_clip
+    from .corpus import open_image_corpus
 
     name = ws.check_new_name("space", name)
     c = open_image_corpus(ws, corpus)
@@ -84,7 +84,7 @@ def add_image_space(ws: Workspace, corpus: str, model: str, name: str, *, terms:
     is_image = (rows["modality"] == "image").to_numpy()
     started = time.perf_counter()
     docs = rows.loc[is_image, "doc"].tolist()
-    image_vectors = images_in_batches(clip, c, docs, load_image, encode_images, stage(progress, 0.02, 0.8))
+    image_vectors = images_in_batches(clip, c, docs, stage(progress, 0.02, 0.8))
     image_seconds = time.perf_counter() - started
     text_vectors = encode_texts(clip, rows.loc[~is_image, "label"].tolist(), progress=stage(progress, 0.8, 0.97))
     vectors = np.empty((len(rows), clip.dim), dtype=np.float32)
@@ -113,9 +113,10 @@ def with_embedder(ws: Workspace, space: EmbeddingSpace) -> EmbeddingSpace:
     return dataclasses.replace(space, embedder=clip_embedder(ws.get(KIND, space.id).path, space.provenance))
 
 
-def images_in_batches(clip, corpus, docs, load_image, encode_images, progress: Progress) -> np.ndarray:
+def images_in_batches(clip, corpus, docs, progress: Progress) -> np.ndarray:
     """Image vectors of ``docs``, decoding one batch at a time (memory: one batch of images)."""
-    from .clip import IMAGE_BATCH
+    from .clip import IMAGE_BATCH, encode_images
+    from .corpus import load_image
 
     out = np.empty((len(docs), clip.dim), dtype=np.float32)
     for start in range(0, len(docs), IMAGE_BATCH):
@@ -140,9 +141,9 @@ def model_folder(folder: Path | None, provenance: dict) -> str:
 
 def adapt(vectors: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """Rows mapped by an adapter's matrix, normalised again."""
-    out = vectors @ matrix
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    return (out / np.where(norms == 0, 1, norms)).astype(np.float32)
+    from embeddings.space import normalise
+
+    return normalise(vectors @ matrix)
 
 
 def clip_embedder(folder: Path | None, provenance: dict, maps: tuple[np.ndarray, np.ndarray] | None = None):

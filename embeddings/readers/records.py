@@ -42,16 +42,15 @@ def _columns(src: Source, first: list[str], fmt: str) -> list[str]:
 GUESS_ROWS = 200
 
 
-def _read_table(src: Source, info: FileInfo) -> list[Document]:
-    """Rows of a CSV/TSV file, read as a stream (the file's text is never held whole, nor its
-    rows beside its documents: #26). A row with more or fewer fields than the header is
-    refused with its line: guessing which field moved would silently misread the text."""
-    stream, info.encoding = text_stream(src.name, src.data)
-    rows = _table_rows(src, stream, info.format)
+def table_rows(src: Source, stream, fmt: str) -> tuple[list[str], Iterator[list[str]]]:
+    """The column names of a CSV/TSV stream and its rows, streamed. A row with more or fewer
+    fields than the header is refused with its line: guessing which field moved would silently
+    misread the text."""
+    rows = _table_rows(src, stream, fmt)
     first = next(rows, None)
     if first is None:
         raise InputError(f"{src.name} contains no rows.")
-    columns = _columns(src, first[1], info.format)
+    columns = _columns(src, first[1], fmt)
 
     def checked():
         for line, row in itertools.chain([] if src.header else [first], rows):
@@ -61,7 +60,14 @@ def _read_table(src: Source, info: FileInfo) -> list[Document]:
                                  "quote fields that contain the separator.")
             yield row
 
-    body = checked()
+    return columns, checked()
+
+
+def _read_table(src: Source, info: FileInfo) -> list[Document]:
+    """Rows of a CSV/TSV file, read as a stream (the file's text is never held whole, nor its
+    rows beside its documents: #26)."""
+    stream, info.encoding = text_stream(src.name, src.data)
+    columns, body = table_rows(src, stream, info.format)
     head = list(itertools.islice(body, GUESS_ROWS))
     if not head:
         raise InputError(f"{src.name} has a header but no rows.")

@@ -7,7 +7,6 @@ import streamlit as st
 
 from embeddings.figures.customise import loss_figure
 from embeddings.images import adapter as ad, bench, finetune as ft
-from embeddings.text.corpus import get_corpus
 from pages.common import space, workspace
 from pages.ui.jobs import cancellable, flash, guard, progress_reporter
 from pages.ui.text import md, plotly_chart
@@ -24,14 +23,8 @@ SHORT = {"zero-shot acc": "zero-shot", "probe acc": "probe", "majority acc": "ma
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _benchmark(root: str, ids: tuple[str, ...], label: str | None, template: str):
-    spaces = {space(i).name: space(i) for i in ids}
-    corpus = get_corpus(workspace(), next(iter(spaces.values())).provenance["corpus_id"])
-    left_out = bench.trained_on(spaces.values())
-    per_space = {n: bench.cross_modal(s, corpus, exclude=left_out) for n, s in spaces.items()}
-    shots = {n: bench.zero_shot(s, corpus, label, template=template, exclude=left_out)
-             for n, s in spaces.items()} if label else {}
-    return bench.leaderboard(per_space, shots, spaces), bench.differences(per_space), shots, len(left_out)
+def _benchmark(root: str, ids: tuple[str, ...], label: str | None, template: str) -> bench.ImageBenchmark:
+    return bench.benchmark_spaces(workspace(), {space(i).name: space(i) for i in ids}, label, template=template)
 
 
 def verdicts(diffs) -> pd.DataFrame:
@@ -50,7 +43,8 @@ def bench_view(corpus, choices: dict[str, str]) -> None:
     if not names:
         return
     with guard("the benchmark"):
-        board, diffs, shots, left_out = _benchmark(str(workspace().root), tuple(choices[n] for n in names), label, template)
+        b = _benchmark(str(workspace().root), tuple(choices[n] for n in names), label, template)
+        board, diffs, shots, left_out, alike = b.board, b.differences, b.shots, b.left_out, b.alike
         counts = [c for c in board.columns if c.endswith(("queries", "images"))]
         shown = board.drop(columns=[*counts, "dim"]).rename(columns=SHORT)
         st.dataframe(shown, hide_index=True, width="stretch", column_config={
@@ -67,7 +61,6 @@ def bench_view(corpus, choices: dict[str, str]) -> None:
                    + (f"; the {left_out:,} images an adapter among these spaces trained on are left out for every "
                       "space" if left_out else "") + ". Dimensions: "
                    + ", ".join(f"{md(r.space)} {r.dim}" for r in board.itertuples()) + ".")
-        alike = {n: bench.alike_captions(space(choices[n])) for n in names}
         if any(a for a, _ in alike.values()):
             st.warning("Captions that share their vector with another caption tie in every ranking (the model's "
                        "tokenizer knows none of their words): " + "; ".join(
@@ -92,7 +85,7 @@ def bench_view(corpus, choices: dict[str, str]) -> None:
                            icon=":material/warning:")
 
 
-def adapt_view(bases: dict[str, str]) -> None:
+def adapt_view(bases: dict[str, str], customised: list[str]) -> None:
     """Train an adapter on the corpus's pairs; then Before and after on the held-out pairs."""
     how = st.radio("How", list(HOW), key="im_how", horizontal=True, help=HOW_HELP)
     st.caption(HOW[how] + " Pairs are split by caption: no held-out image or caption is trained on.")
@@ -115,10 +108,9 @@ def adapt_view(bases: dict[str, str]) -> None:
                 flash(f"Trained {md(made.name)}.")
                 st.session_state["im_ba"] = made.name
                 st.rerun()
-    adapted = ad.adapted_spaces(workspace())
-    if not adapted:
+    if not customised:
         return
-    pick = st.selectbox("Before and after", adapted, key="im_ba")
+    pick = st.selectbox("Before and after", customised, key="im_ba")
     with guard("Before and after"):
         ba = ad.adapter_before_after(workspace(), pick)
         run = ba.run
